@@ -1,0 +1,1 @@
+namespace RTorrent.Plugins.LocalPeerDiscovery;
