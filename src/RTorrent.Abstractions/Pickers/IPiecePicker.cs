@@ -83,18 +83,26 @@ public interface ISwarmView
     /// <summary>Verified pieces we have.</summary>
     IBitfieldView Have { get; }
 
-    /// <summary>Pieces we still want: priority above <see cref="Priority.Skip"/> and not had.</summary>
+    /// <summary>
+    /// The pieces a picker may return now: priority above <see cref="Priority.Skip"/>, not had, and with blocks still
+    /// free to request (in endgame: every piece not yet verified). A piece whose blocks are all requested from other
+    /// peers drops out of this set until a request is cancelled or times out.
+    /// </summary>
     IBitfieldView Wanted { get; }
 
-    /// <summary>Pieces with at least one block requested or received but not yet verified.</summary>
+    /// <summary>
+    /// Pieces with at least one block requested or received but not yet verified. Preferring these keeps few pieces
+    /// open at once, so pieces complete (and can be shared) sooner.
+    /// </summary>
     IBitfieldView InProgress { get; }
 
     /// <summary>Priority of a piece: the highest priority of the files it touches.</summary>
     Priority GetPriority(int piece);
 
     /// <summary>
-    /// Every piece ordered by availability, rarest first; pieces of equal availability are in random order.
-    /// Kept up to date in O(1) per HAVE, so reading a prefix of it is cheap.
+    /// The pieces still needed (not had, not skipped), ordered by priority (high first), then by availability
+    /// (rarest first); pieces that tie are in random order. Kept up to date in O(1) per HAVE, so walking a prefix
+    /// of it is cheap. Pieces in it may still be absent from <see cref="Wanted"/> (all their blocks requested).
     /// </summary>
     ReadOnlySpan<int> PiecesByAvailability { get; }
 
