@@ -47,6 +47,20 @@ public interface ITorrentStorage : IAsyncDisposable
     /// <summary>Writes <paramref name="data"/> at <paramref name="offset"/> of file <paramref name="fileIndex"/>, creating the file if needed.</summary>
     ValueTask WriteAsync(int fileIndex, long offset, ReadOnlyMemory<byte> data, CancellationToken cancellationToken);
 
+    /// <summary>
+    /// Writes several buffers back to back starting at <paramref name="offset"/> (a gather write). The engine hands a
+    /// verified piece over as its blocks, so storage that can write vectors (pwritev) avoids copying them together.
+    /// The default writes them one by one.
+    /// </summary>
+    async ValueTask WriteAsync(int fileIndex, long offset, IReadOnlyList<ReadOnlyMemory<byte>> buffers, CancellationToken cancellationToken)
+    {
+        foreach (var b in buffers)
+        {
+            await WriteAsync(fileIndex, offset, b, cancellationToken).ConfigureAwait(false);
+            offset += b.Length;
+        }
+    }
+
     /// <summary>Makes every completed write durable (fsync or equivalent). Called before resume data claims pieces are done.</summary>
     ValueTask FlushAsync(CancellationToken cancellationToken);
 

@@ -1,0 +1,281 @@
+using System.Net;
+using System.Net.NetworkInformation;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+using RTorrent.Abstractions;
+using RTorrent.Engine.Metainfo;
+using RTorrent.Engine.Peers;
+using RTorrent.Engine.Pieces;
+
+namespace RTorrent.Engine.Client;
+
+/// <summary>Where the engine finds pickers, storages and peer sources by name (built-ins and plugins).</summary>
+public interface IComponentCatalog
+{
+    /// <summary>The picker factory registered under <paramref name="name"/>, or null.</summary>
+    IPiecePickerFactory? FindPicker(string name);
+
+    /// <summary>The storage factory registered under <paramref name="name"/>, or null.</summary>
+    IStorageFactory? FindStorage(string name);
+
+    /// <summary>Every peer source factory.</summary>
+    IReadOnlyList<IPeerSourceFactory> PeerSources { get; }
+}
+
+/// <summary>Services and hooks the engine is built with.</summary>
+public sealed record ClientEngineOptions
+{
+    /// <summary>Where engine logs go.</summary>
+    public ILoggerFactory LoggerFactory { get; init; } = NullLoggerFactory.Instance;
+
+    /// <summary>The clock.</summary>
+    public TimeProvider Time { get; init; } = TimeProvider.System;
+
+    /// <summary>Pickers, storages and peer sources.</summary>
+    public IComponentCatalog? Catalog { get; init; }
+
+    /// <summary>Persists a torrent's resume data (called on the loop after the data was flushed).</summary>
+    public Func<Torrent, Task>? SaveResume { get; init; }
+}
+
+/// <summary>
+/// The BitTorrent engine: one listen port, one loop, any number of torrents. Thread-safe: public methods may be
+/// called from any thread.
+/// </summary>
+public sealed class ClientEngine : ITorrentHost, IAsyncDisposable
+{
+    private readonly Dictionary<InfoHash, Torrent> _torrents = [];
+    private readonly ClientEngineOptions _options;
+    private readonly ILogger _logger;
+    private PeerListener? _listener;
+    private ITimer? _timer;
+    private int _connections;
+    private int _halfOpen;
+    private int _connectBudget;
+    private HashSet<IPAddress> _localAddresses = [];
+    private bool _disposed;
+
+    /// <summary>Creates an engine; nothing runs until <see cref="StartAsync"/>.</summary>
+    public ClientEngine(EngineConfig config, ClientEngineOptions? options = null)
+    {
+        Config = config;
+        _options = options ?? new ClientEngineOptions();
+        _logger = _options.LoggerFactory.CreateLogger("rtorrent.engine");
+        Loop = new EngineLoop();
+        Loop.UnhandledException += e => _logger.LogError(e, "unhandled error on the engine loop");
+        PeerId = PeerIds.Create();
+    }
+
+    /// <summary>The engine loop.</summary>
+    public EngineLoop Loop { get; }
+
+    /// <summary>The settings in force.</summary>
+    public EngineConfig Config { get; private set; }
+
+    /// <summary>Our peer id.</summary>
+    public byte[] PeerId { get; }
+
+    /// <summary>The TCP port we listen on (valid after start).</summary>
+    public int ListenPort { get; private set; }
+
+    /// <summary>The clock.</summary>
+    public TimeProvider Time => _options.Time;
+
+    ILogger ITorrentHost.Logger => _logger;
+
+    /// <summary>Raised on the loop when a torrent changes state, completes or fails.</summary>
+    public event Action<Torrent>? TorrentChanged;
+
+    /// <summary>Torrents, in the order added.</summary>
+    public IReadOnlyList<Torrent> Torrents
+    {
+        get { lock (_torrents) return _torrents.Values.ToArray(); }
+    }
+
+    /// <summary>Opens the listen port and starts the once-a-second tick.</summary>
+    public Task StartAsync() => Loop.InvokeAsync(() =>
+    {
+        _listener = new PeerListener(OnIncomingHandshake, _logger);
+        _listener.Start(Config.ListenPort, Config.ListenAddress);
+        ListenPort = _listener.Port;
+        _localAddresses = LocalAddresses();
+        _timer = Time.CreateTimer(_ => Loop.Post(Tick), null, TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(1));
+        _logger.LogInformation("listening on port {Port}", ListenPort);
+    });
+
+    private static HashSet<IPAddress> LocalAddresses()
+    {
+        var set = new HashSet<IPAddress> { IPAddress.Loopback, IPAddress.IPv6Loopback, IPAddress.Any, IPAddress.IPv6Any };
+        try
+        {
+            foreach (var nic in NetworkInterface.GetAllNetworkInterfaces())
+                foreach (var a in nic.GetIPProperties().UnicastAddresses) set.Add(a.Address);
+        }
+        catch (NetworkInformationException) { /* loopback alone is enough to know ourselves locally */ }
+        return set;
+    }
+
+    private Task OnIncomingHandshake(HandshakeResult hs) => Loop.RunAsync(async () =>
+    {
+        Torrent? t;
+        lock (_torrents) _torrents.TryGetValue(hs.InfoHash, out t);
+        if (t is null)
+        {
+            hs.Socket.Dispose();
+            return;
+        }
+        await t.AcceptIncomingAsync(hs);
+    });
+
+    /// <summary>Adds a torrent; starts it unless <paramref name="start"/> is false.</summary>
+    /// <exception cref="InvalidOperationException">The torrent is already added, or its picker/storage is unknown.</exception>
+    public Task<Torrent> AddAsync(TorrentMetainfo metainfo, TorrentOptions options, bool start = true, Bitfield? trustedHave = null,
+        bool check = true) =>
+        Loop.RunAsync(async () =>
+        {
+            lock (_torrents)
+                if (_torrents.ContainsKey(metainfo.WireHash))
+                    throw new InvalidOperationException($"{metainfo.Name} is already added.");
+            var catalog = _options.Catalog;
+            var storageFactory = catalog?.FindStorage(options.Storage)
+                ?? throw new InvalidOperationException($"No storage named '{options.Storage}' is available.");
+            var pickerFactory = catalog.FindPicker(options.Picker)
+                ?? throw new InvalidOperationException($"No piece picker named '{options.Picker}' is available.");
+            var storage = storageFactory.Open(new StorageContext(Path.GetFullPath(options.SavePath),
+                metainfo.Files.Select(f => new StorageFile(f.Index, f.Path, f.Length, f.IsPadding)).ToArray(),
+                metainfo.WireHash.ToHex()));
+            var picker = pickerFactory.Create(new PiecePickerContext(metainfo.PieceCount, metainfo.PieceLength, metainfo.TotalLength,
+                metainfo.Files.Select(f => new PickerFileSpan(f.Path, f.Offset, f.Length,
+                    (int)(f.Offset / metainfo.PieceLength),
+                    f.Length == 0 ? (int)(f.Offset / metainfo.PieceLength) - 1 : (int)((f.Offset + f.Length - 1) / metainfo.PieceLength),
+                    f.IsPadding)).ToArray()));
+            var torrent = new Torrent(this, metainfo, options, storage, picker, null);
+            lock (_torrents) _torrents.Add(metainfo.WireHash, torrent);
+            foreach (var factory in catalog.PeerSources)
+            {
+                if (metainfo.IsPrivate && !factory.AllowedForPrivateTorrents) continue;
+                if (options.DisabledPeerSources.Contains(factory.Name, StringComparer.OrdinalIgnoreCase)) continue;
+                var ctx = new PeerSourceContext(metainfo.WireHash.ToArray(), PeerId, metainfo.IsPrivate, metainfo.AnnounceTiers,
+                    ListenPort, torrent.CreateSink(), () => new TransferTotals(torrent.UploadedTotal, torrent.DownloadedTotal, torrent.BytesLeft()));
+                try { torrent.AddSource(factory.Create(ctx)); }
+                catch (Exception e) { torrent.Log(PluginLogLevel.Warning, $"peer source '{factory.Name}' failed: {e.Message}"); }
+            }
+            if (trustedHave is not null) torrent.SetHave(trustedHave);
+            else if (check) await torrent.CheckOnLoopAsync(full: true);
+            if (start && torrent.State != TorrentState.Error) await torrent.StartOnLoopAsync();
+            TorrentChanged?.Invoke(torrent);
+            return torrent;
+        });
+
+    /// <summary>Removes a torrent, optionally deleting its data.</summary>
+    public Task RemoveAsync(Torrent torrent, bool deleteData) => Loop.RunAsync(async () =>
+    {
+        await torrent.StopOnLoopAsync(TorrentState.Stopped, null);
+        lock (_torrents) _torrents.Remove(torrent.InfoHash);
+        if (deleteData)
+        {
+            try { await torrent.Storage.DeleteAsync(CancellationToken.None); }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException) { _logger.LogWarning("deleting data failed: {Error}", e.Message); }
+        }
+        await torrent.Storage.DisposeAsync();
+        foreach (var s in torrent.PeerSources)
+        {
+            try { await s.DisposeAsync(); } catch (Exception) { /* a broken source must not block removal */ }
+        }
+        TorrentChanged?.Invoke(torrent);
+    });
+
+    /// <summary>A picture of every torrent and the session.</summary>
+    public Task<SessionSnapshot> GetSnapshotAsync() => Loop.InvokeAsync(() =>
+    {
+        var list = Torrents.Select(t => t.BuildSnapshot()).ToArray();
+        return new SessionSnapshot
+        {
+            Torrents = list,
+            DownloadRate = list.Sum(t => t.DownloadRate),
+            UploadRate = list.Sum(t => t.UploadRate),
+            DownloadLimit = Config.DownloadLimit,
+            UploadLimit = Config.UploadLimit,
+            ListenPort = ListenPort,
+            Connections = _connections,
+        };
+    });
+
+    /// <summary>Everything about one torrent.</summary>
+    public Task<TorrentDetails> GetDetailsAsync(Torrent torrent) => Loop.InvokeAsync(torrent.BuildDetails);
+
+    /// <summary>Finds a torrent by its hex id.</summary>
+    public Torrent? Find(string id) => Torrents.FirstOrDefault(t => t.InfoHash.ToHex().Equals(id, StringComparison.OrdinalIgnoreCase));
+
+    /// <summary>Changes the global rate limits (bytes/s, 0 = none).</summary>
+    public Task SetGlobalLimitsAsync(long download, long upload) => Loop.InvokeAsync(() =>
+    {
+        Config = Config with { DownloadLimit = Math.Max(0, download), UploadLimit = Math.Max(0, upload) };
+    });
+
+    private void Tick()
+    {
+        if (_disposed) return;
+        var now = Time.GetUtcNow();
+        _connectBudget = Config.ConnectsPerSecond;
+        foreach (var t in Torrents)
+        {
+            try { t.Tick(now); }
+            catch (Exception e) { _logger.LogError(e, "tick of {Torrent} failed", t); }
+        }
+    }
+
+    // ---------------------------------------------------------------- ITorrentHost
+
+    bool ITorrentHost.HasConnectionRoom => _connections + _halfOpen < Config.MaxConnections;
+
+    bool ITorrentHost.TryBeginConnect()
+    {
+        if (_halfOpen >= Config.MaxHalfOpen || _connectBudget <= 0) return false;
+        _halfOpen++;
+        _connectBudget--;
+        return true;
+    }
+
+    void ITorrentHost.EndConnect() => _halfOpen--;
+
+    void ITorrentHost.ConnectionOpened() => _connections++;
+
+    void ITorrentHost.ConnectionClosed() => _connections--;
+
+    bool ITorrentHost.IsSelf(IPEndPoint endPoint)
+    {
+        var a = endPoint.Address.IsIPv4MappedToIPv6 ? endPoint.Address.MapToIPv4() : endPoint.Address;
+        return endPoint.Port == ListenPort && (IPAddress.IsLoopback(a) || _localAddresses.Contains(a));
+    }
+
+    Func<int, CancellationToken, ValueTask>? ITorrentHost.DownloadThrottle(Torrent torrent) => null;
+
+    Func<int, CancellationToken, ValueTask>? ITorrentHost.UploadThrottle(Torrent torrent) => null;
+
+    void ITorrentHost.OnTorrentChanged(Torrent torrent) => TorrentChanged?.Invoke(torrent);
+
+    Task ITorrentHost.SaveResumeAsync(Torrent torrent) => _options.SaveResume?.Invoke(torrent) ?? Task.CompletedTask;
+
+    /// <summary>Stops every torrent (trackers hear "stopped", resume data is saved) and closes the port.</summary>
+    public async ValueTask DisposeAsync()
+    {
+        if (_disposed) return;
+        await Loop.RunAsync(async () =>
+        {
+            _timer?.Dispose();
+            await Task.WhenAll(Torrents.Select(t => t.StopOnLoopAsync(TorrentState.Stopped, null)));
+            foreach (var t in Torrents)
+            {
+                try { await t.Storage.DisposeAsync(); } catch (Exception e) { _logger.LogDebug("storage dispose: {Error}", e.Message); }
+                foreach (var s in t.PeerSources)
+                {
+                    try { await s.DisposeAsync(); } catch (Exception e) { _logger.LogDebug("source dispose: {Error}", e.Message); }
+                }
+            }
+            if (_listener is not null) await _listener.DisposeAsync();
+        });
+        _disposed = true;
+        Loop.Dispose();
+    }
+}

@@ -1,0 +1,62 @@
+namespace RTorrent.Engine.Client;
+
+/// <summary>The runtime knobs the engine core reads (filled from the persisted settings).</summary>
+public sealed record EngineConfig
+{
+    /// <summary>TCP listen port; 0 picks a free one.</summary>
+    public int ListenPort { get; init; }
+
+    /// <summary>Address to listen on; null for every interface (IPv6 and IPv4).</summary>
+    public System.Net.IPAddress? ListenAddress { get; init; }
+
+    /// <summary>Connections across all torrents.</summary>
+    public int MaxConnections { get; init; } = 500;
+
+    /// <summary>Connections per torrent.</summary>
+    public int MaxConnectionsPerTorrent { get; init; } = 100;
+
+    /// <summary>Outgoing connection attempts in progress at once.</summary>
+    public int MaxHalfOpen { get; init; } = 32;
+
+    /// <summary>New outgoing connection attempts per second.</summary>
+    public int ConnectsPerSecond { get; init; } = 20;
+
+    /// <summary>Peers unchoked per torrent (one of them optimistic).</summary>
+    public int UploadSlots { get; init; } = 8;
+
+    /// <summary>Global download limit, bytes/s, 0 = unlimited.</summary>
+    public long DownloadLimit { get; init; }
+
+    /// <summary>Global upload limit, bytes/s, 0 = unlimited.</summary>
+    public long UploadLimit { get; init; }
+
+    /// <summary>Bytes of whole pieces cached in memory for serving requests.</summary>
+    public long ReadCacheBytes { get; init; } = 64L * 1024 * 1024;
+
+    /// <summary>Bytes of verified-but-unwritten and unverified complete pieces above which we stop requesting more.</summary>
+    public long MaxPendingDiskBytes { get; init; } = 128L * 1024 * 1024;
+
+    /// <summary>Seconds' worth of blocks kept requested from a peer.</summary>
+    public double RequestQueueSeconds { get; init; } = 3;
+
+    /// <summary>Upper bound on requests outstanding to one peer.</summary>
+    public int MaxRequestsPerPeer { get; init; } = 500;
+
+    /// <summary>How many requests from a peer we queue; more are dropped (advertised as 'reqq').</summary>
+    public int MaxIncomingRequests { get; init; } = 500;
+
+    /// <summary>Without a block for this long, a peer with requests outstanding is snubbed.</summary>
+    public TimeSpan SnubTimeout { get; init; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>Seconds between resume-data saves of a running torrent.</summary>
+    public TimeSpan ResumeSaveInterval { get; init; } = TimeSpan.FromMinutes(1);
+
+    /// <summary>Preallocate files fully instead of sparse.</summary>
+    public bool Preallocate { get; init; }
+
+    /// <summary>Connect to and accept peers on loopback and private addresses (always allowed; kept for clarity).</summary>
+    public bool AllowLocalPeers { get; init; } = true;
+
+    /// <summary>The client name sent in the extended handshake ('v').</summary>
+    public string ClientName { get; init; } = "RTorrent 0.1.0";
+}

@@ -1,0 +1,88 @@
+using System.Net;
+using RTorrent.Abstractions;
+using RTorrent.Engine.Peers;
+using RTorrent.Engine.Pieces;
+
+namespace RTorrent.Engine.Client;
+
+/// <summary>
+/// One connected peer as the torrent sees it, on the engine loop: choke and interest state in both directions, the
+/// pieces it has, our requests to it and its requests to us, rates. The socket side is <see cref="PeerConnection"/>.
+/// </summary>
+internal sealed class Peer : IBlockRequester, IPeerView
+{
+    public Peer(PeerConnection connection, byte[] peerId, PeerFeatures features, int pieceCount, string source, DateTimeOffset now)
+    {
+        Connection = connection;
+        PeerId = peerId;
+        Features = features;
+        PeerPieces = new Bitfield(pieceCount);
+        Source = source;
+        ConnectedAt = now;
+        LastReceived = now;
+        LastSent = now;
+        LastBlockAt = now;
+        Client = PeerIds.DescribeClient(peerId);
+    }
+
+    public PeerConnection Connection { get; }
+    public IPEndPoint EndPoint => Connection.RemoteEndPoint;
+    public byte[] PeerId { get; }
+    public PeerFeatures Features { get; }
+    public string Client { get; set; }
+    public string Source { get; }
+    public DateTimeOffset ConnectedAt { get; }
+
+    // state, BEP 3 names
+    public bool AmChoking = true;
+    public bool AmInterested;
+    public bool PeerChoking = true;
+    public bool PeerInterested;
+
+    public Bitfield PeerPieces { get; }
+    public bool CountedAsSeed;
+    public bool SentBitfieldOrHave;
+    public bool GotFirstMessage;
+
+    /// <summary>Our requests to the peer, oldest first.</summary>
+    public readonly RequestQueue Outstanding = new();
+
+    /// <summary>The peer's requests to us, in order.</summary>
+    public readonly Queue<BlockRequest> Incoming = new();
+
+    /// <summary>How many requests we keep outstanding: follows the peer's rate (a few seconds' worth), capped by its reqq.</summary>
+    public int PipelineDepth = 16;
+
+    /// <summary>The peer's request queue limit from its extended handshake (BEP 10 'reqq'); 250 if unknown.</summary>
+    public int PeerReqq = 250;
+
+    public bool Snubbed;
+    public DateTimeOffset LastReceived;
+    public DateTimeOffset LastSent;
+    public DateTimeOffset LastBlockAt;
+    public DateTimeOffset LastUnchoked;
+    public DateTimeOffset? OptimisticSince;
+
+    public readonly RateMeter Download = new();
+    public readonly RateMeter Upload = new();
+
+    /// <summary>Hash failures of pieces this peer contributed to.</summary>
+    public int Strikes;
+
+    // extension protocol (BEP 10)
+    public bool ExtendedHandshakeReceived;
+    public Dictionary<string, int> TheirExtensions { get; } = new(StringComparer.Ordinal);
+    public int? ListenPort;
+    public long? MetadataSize;
+
+    // IPeerView
+    IBitfieldView IPeerView.Pieces => PeerPieces;
+    public bool IsSeed => PeerPieces.AllSet;
+    public long DownloadRate => Download.Rate;
+    public IReadOnlyCollection<int> AllowedFast => [];
+
+    /// <summary>Progress of the peer as a fraction of the torrent.</summary>
+    public double Progress => PeerPieces.Length == 0 ? 0 : (double)PeerPieces.TrueCount / PeerPieces.Length;
+
+    public override string ToString() => $"{EndPoint} {Client}";
+}

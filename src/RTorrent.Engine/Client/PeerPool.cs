@@ -1,0 +1,80 @@
+using System.Net;
+
+namespace RTorrent.Engine.Client;
+
+/// <summary>A peer we know of but may not be connected to.</summary>
+internal sealed class KnownPeer(IPEndPoint endPoint, string source)
+{
+    public IPEndPoint EndPoint { get; } = endPoint;
+    public string Source { get; set; } = source;
+    public int Failures;
+    public DateTimeOffset NextAttempt;
+    public bool Connected;
+    public bool Connecting;
+    public bool Banned;
+    public bool IsSelf;
+    public bool IsSeed;
+}
+
+/// <summary>
+/// The peers a torrent knows of, keyed by address AND port: on loopback and behind NAT many peers share an address.
+/// Failed peers come back after a growing delay; banned peers and ourselves never.
+/// </summary>
+internal sealed class PeerPool
+{
+    /// <summary>Known peers kept at most; new ones beyond it are dropped (bounded memory against floods).</summary>
+    public const int Capacity = 4000;
+
+    private readonly Dictionary<IPEndPoint, KnownPeer> _peers = [];
+    private readonly Func<IPEndPoint, bool> _isSelf;
+
+    public PeerPool(Func<IPEndPoint, bool> isSelf) => _isSelf = isSelf;
+
+    public int Count => _peers.Count;
+
+    public IEnumerable<KnownPeer> All => _peers.Values;
+
+    /// <summary>Adds a peer if new; returns it (or null when refused).</summary>
+    public KnownPeer? Add(IPEndPoint endPoint, string source)
+    {
+        if (endPoint.Port is <= 0 or > 65535) return null;
+        if (endPoint.Address.Equals(IPAddress.Any) || endPoint.Address.Equals(IPAddress.IPv6Any)) return null;
+        endPoint = Normalize(endPoint);
+        if (_peers.TryGetValue(endPoint, out var known)) return known;
+        if (_peers.Count >= Capacity) return null;
+        known = new KnownPeer(endPoint, source) { IsSelf = _isSelf(endPoint) };
+        _peers.Add(endPoint, known);
+        return known;
+    }
+
+    public KnownPeer? Get(IPEndPoint endPoint) => _peers.GetValueOrDefault(Normalize(endPoint));
+
+    /// <summary>Peers worth a connection attempt now, best first (fewest failures).</summary>
+    public List<KnownPeer> Candidates(DateTimeOffset now, int max)
+    {
+        var list = new List<KnownPeer>();
+        foreach (var p in _peers.Values)
+        {
+            if (p.Connected || p.Connecting || p.Banned || p.IsSelf || p.NextAttempt > now) continue;
+            list.Add(p);
+        }
+        if (list.Count > max)
+        {
+            Random.Shared.Shuffle(System.Runtime.InteropServices.CollectionsMarshal.AsSpan(list));
+            list.Sort((a, b) => a.Failures.CompareTo(b.Failures));
+            list.RemoveRange(max, list.Count - max);
+        }
+        return list;
+    }
+
+    /// <summary>A connection attempt failed or a connection ended badly: back off.</summary>
+    public static void Failed(KnownPeer peer, DateTimeOffset now)
+    {
+        peer.Failures++;
+        var delay = TimeSpan.FromSeconds(Math.Min(30 * Math.Pow(2, peer.Failures - 1), 1800));
+        peer.NextAttempt = now + delay;
+    }
+
+    private static IPEndPoint Normalize(IPEndPoint ep) =>
+        ep.Address.IsIPv4MappedToIPv6 ? new IPEndPoint(ep.Address.MapToIPv4(), ep.Port) : ep;
+}

@@ -1,0 +1,199 @@
+using RTorrent.Abstractions;
+
+namespace RTorrent.Engine.Client;
+
+/// <summary>What a torrent is doing.</summary>
+public enum TorrentState
+{
+    /// <summary>Stopped by the user (paused).</summary>
+    Stopped,
+    /// <summary>Waiting for a free slot (queueing).</summary>
+    Queued,
+    /// <summary>Hashing existing data.</summary>
+    Checking,
+    /// <summary>Fetching the info dictionary from peers (magnet link).</summary>
+    FetchingMetadata,
+    /// <summary>Downloading.</summary>
+    Downloading,
+    /// <summary>Complete and uploading.</summary>
+    Seeding,
+    /// <summary>Stopped by an error (see the error text).</summary>
+    Error,
+}
+
+/// <summary>An immutable picture of one torrent for the UI. Built on the engine loop, read anywhere.</summary>
+public sealed record TorrentSnapshot
+{
+    /// <summary>The torrent's id: the wire info-hash in hex.</summary>
+    public required string Id { get; init; }
+    /// <summary>Name.</summary>
+    public required string Name { get; init; }
+    /// <summary>State.</summary>
+    public required TorrentState State { get; init; }
+    /// <summary>Error text when <see cref="State"/> is Error; otherwise a note (e.g. why it is paused), or null.</summary>
+    public string? Error { get; init; }
+    /// <summary>Hex v1 info-hash, if any.</summary>
+    public string? InfoHashV1 { get; init; }
+    /// <summary>Hex v2 info-hash, if any.</summary>
+    public string? InfoHashV2 { get; init; }
+    /// <summary>Download folder.</summary>
+    public required string SavePath { get; init; }
+    /// <summary>Bytes of the wanted files.</summary>
+    public long Size { get; init; }
+    /// <summary>Size of all files.</summary>
+    public long TotalSize { get; init; }
+    /// <summary>Bytes verified of the wanted files.</summary>
+    public long Done { get; init; }
+    /// <summary>0..1 of the wanted files (or of the check while checking).</summary>
+    public double Progress { get; init; }
+    /// <summary>Download rate, bytes/s.</summary>
+    public long DownloadRate { get; init; }
+    /// <summary>Upload rate, bytes/s.</summary>
+    public long UploadRate { get; init; }
+    /// <summary>Payload bytes downloaded in total (all sessions).</summary>
+    public long Downloaded { get; init; }
+    /// <summary>Payload bytes uploaded in total (all sessions).</summary>
+    public long Uploaded { get; init; }
+    /// <summary>Uploaded / size.</summary>
+    public double Ratio { get; init; }
+    /// <summary>Connected peers.</summary>
+    public int PeersConnected { get; init; }
+    /// <summary>Connected seeds.</summary>
+    public int SeedsConnected { get; init; }
+    /// <summary>Peers known (from all sources).</summary>
+    public int PeersKnown { get; init; }
+    /// <summary>Estimated time to completion, null if unknown.</summary>
+    public TimeSpan? Eta { get; init; }
+    /// <summary>Pieces.</summary>
+    public int PieceCount { get; init; }
+    /// <summary>Piece length.</summary>
+    public long PieceLength { get; init; }
+    /// <summary>Pieces verified.</summary>
+    public int PiecesHave { get; init; }
+    /// <summary>When added.</summary>
+    public DateTimeOffset AddedAt { get; init; }
+    /// <summary>When completed, if it has.</summary>
+    public DateTimeOffset? CompletedAt { get; init; }
+    /// <summary>Per-torrent download limit, bytes/s (0 = none).</summary>
+    public long DownloadLimit { get; init; }
+    /// <summary>Per-torrent upload limit, bytes/s (0 = none).</summary>
+    public long UploadLimit { get; init; }
+    /// <summary>Private torrent.</summary>
+    public bool IsPrivate { get; init; }
+    /// <summary>Sequential (streaming) download on.</summary>
+    public bool Sequential { get; init; }
+    /// <summary>Chosen piece picker.</summary>
+    public string Picker { get; init; } = "";
+    /// <summary>Chosen storage.</summary>
+    public string Storage { get; init; } = "";
+    /// <summary>Comment from the .torrent.</summary>
+    public string? Comment { get; init; }
+    /// <summary>Creation date from the .torrent.</summary>
+    public DateTimeOffset? CreationDate { get; init; }
+    /// <summary>Bytes thrown away (duplicates, failed hashes).</summary>
+    public long Wasted { get; init; }
+    /// <summary>Pieces that failed their hash check.</summary>
+    public int HashFailures { get; init; }
+}
+
+/// <summary>One connected peer, for the Peers view.</summary>
+public sealed record PeerSnapshot
+{
+    /// <summary>Address:port.</summary>
+    public required string Address { get; init; }
+    /// <summary>Client name from the peer id or extended handshake.</summary>
+    public required string Client { get; init; }
+    /// <summary>
+    /// Flags in the usual notation: D/d we download / want to but are choked, U/u we upload / it wants but is choked,
+    /// I incoming, S snubbed, O optimistic unchoke, E encrypted (never), X from PEX, H from DHT, T from tracker, L local discovery.
+    /// </summary>
+    public required string Flags { get; init; }
+    /// <summary>Download rate from the peer, bytes/s.</summary>
+    public long DownloadRate { get; init; }
+    /// <summary>Upload rate to the peer, bytes/s.</summary>
+    public long UploadRate { get; init; }
+    /// <summary>Payload downloaded from the peer.</summary>
+    public long Downloaded { get; init; }
+    /// <summary>Payload uploaded to the peer.</summary>
+    public long Uploaded { get; init; }
+    /// <summary>The peer's progress 0..1.</summary>
+    public double Progress { get; init; }
+    /// <summary>Requests outstanding to the peer.</summary>
+    public int RequestsOut { get; init; }
+    /// <summary>Requests from the peer queued.</summary>
+    public int RequestsIn { get; init; }
+    /// <summary>Where we learned of it.</summary>
+    public string Source { get; init; } = "";
+}
+
+/// <summary>One file, for the Files view.</summary>
+public sealed record FileSnapshot
+{
+    /// <summary>Index in the torrent.</summary>
+    public required int Index { get; init; }
+    /// <summary>Relative path, '/'-separated.</summary>
+    public required string Path { get; init; }
+    /// <summary>Length.</summary>
+    public required long Length { get; init; }
+    /// <summary>Bytes verified.</summary>
+    public long Done { get; init; }
+    /// <summary>Priority.</summary>
+    public Priority Priority { get; init; }
+}
+
+/// <summary>Per-piece state for the Pieces view.</summary>
+public enum PieceDisplayState : byte
+{
+    /// <summary>Not had.</summary>
+    Missing,
+    /// <summary>Being downloaded.</summary>
+    Downloading,
+    /// <summary>Had.</summary>
+    Have,
+    /// <summary>Not wanted.</summary>
+    Skipped,
+}
+
+/// <summary>The whole torrent in detail.</summary>
+public sealed record TorrentDetails
+{
+    /// <summary>The summary.</summary>
+    public required TorrentSnapshot Summary { get; init; }
+    /// <summary>Files.</summary>
+    public required IReadOnlyList<FileSnapshot> Files { get; init; }
+    /// <summary>Peers.</summary>
+    public required IReadOnlyList<PeerSnapshot> Peers { get; init; }
+    /// <summary>Trackers and other peer sources.</summary>
+    public required IReadOnlyList<PeerSourceStatus> Sources { get; init; }
+    /// <summary>One state per piece.</summary>
+    public required PieceDisplayState[] Pieces { get; init; }
+    /// <summary>The torrent's log, oldest first.</summary>
+    public required IReadOnlyList<LogEntry> Log { get; init; }
+}
+
+/// <summary>A line of a torrent's (or the session's) log.</summary>
+/// <param name="Time">When.</param>
+/// <param name="Level">Severity.</param>
+/// <param name="Message">Text.</param>
+public sealed record LogEntry(DateTimeOffset Time, PluginLogLevel Level, string Message);
+
+/// <summary>The session as a whole, for the status bar.</summary>
+public sealed record SessionSnapshot
+{
+    /// <summary>All torrents.</summary>
+    public required IReadOnlyList<TorrentSnapshot> Torrents { get; init; }
+    /// <summary>Sum of download rates.</summary>
+    public long DownloadRate { get; init; }
+    /// <summary>Sum of upload rates.</summary>
+    public long UploadRate { get; init; }
+    /// <summary>Global download limit (0 = none).</summary>
+    public long DownloadLimit { get; init; }
+    /// <summary>Global upload limit (0 = none).</summary>
+    public long UploadLimit { get; init; }
+    /// <summary>The port we listen on.</summary>
+    public int ListenPort { get; init; }
+    /// <summary>Connected peers across torrents.</summary>
+    public int Connections { get; init; }
+    /// <summary>DHT nodes in the routing table (null when the DHT is off).</summary>
+    public int? DhtNodes { get; init; }
+}

@@ -1,0 +1,726 @@
+using System.Buffers;
+using System.Net;
+using System.Net.Sockets;
+using RTorrent.Abstractions;
+using RTorrent.Engine.Peers;
+using RTorrent.Engine.Pieces;
+
+namespace RTorrent.Engine.Client;
+
+public sealed partial class Torrent : IPeerConnectionHandler
+{
+    /// <summary>Our extension message ids (BEP 10); names added here are advertised in the extended handshake.</summary>
+    internal readonly Dictionary<string, int> LocalExtensions = new(StringComparer.Ordinal);
+
+    /// <summary>Handlers for extension messages by our local id.</summary>
+    internal readonly Dictionary<int, Action<Peer, ReadOnlyMemory<byte>>> ExtensionHandlers = [];
+
+    /// <summary>Raised on the loop after a peer's extended handshake arrived.</summary>
+    internal event Action<Peer>? PeerExtensionHandshake;
+
+    /// <summary>Raised on the loop when a peer connected (after its handshake).</summary>
+    internal event Action<Peer>? PeerConnected;
+
+    /// <summary>Raised on the loop when a peer left.</summary>
+    internal event Action<Peer>? PeerDisconnected;
+
+    internal IReadOnlyList<Peer> ConnectedPeers => _peers;
+
+    internal int ConnectionCount => _peers.Count + _halfOpen;
+
+    // ------------------------------------------------------------------ connecting
+
+    private void ConnectMore(DateTimeOffset now)
+    {
+        if (State is not (TorrentState.Downloading or TorrentState.Seeding)) return;
+        int room = _host.Config.MaxConnectionsPerTorrent - _peers.Count - _halfOpen;
+        if (room <= 0) return;
+        foreach (var known in _pool.Candidates(now, room))
+        {
+            // A seed needs no seeds.
+            if (IsComplete && known.IsSeed) continue;
+            if (!_host.HasConnectionRoom || !_host.TryBeginConnect()) break;
+            known.Connecting = true;
+            _halfOpen++;
+            _ = ConnectAsync(known, _runCts.Token);
+        }
+    }
+
+    private async Task ConnectAsync(KnownPeer known, CancellationToken ct)
+    {
+        HandshakeResult? result = null;
+        string? error = null;
+        try
+        {
+            result = await Task.Run(() => PeerHandshaker.ConnectAsync(known.EndPoint, InfoHash, _host.PeerId,
+                PeerFeatures.Extensions, TimeSpan.FromSeconds(10), ct), ct);
+        }
+        catch (Exception e) when (e is SocketException or TimeoutException or PeerProtocolException or IOException or OperationCanceledException)
+        {
+            error = e is SocketException se ? se.SocketErrorCode.ToString() : e.Message;
+        }
+        finally
+        {
+            _host.EndConnect();
+        }
+        // Back on the loop (the await resumed on it).
+        _halfOpen--;
+        known.Connecting = false;
+        if (result is null)
+        {
+            PeerPool.Failed(known, _host.Time.GetUtcNow());
+            return;
+        }
+        if (State is not (TorrentState.Downloading or TorrentState.Seeding) || ct.IsCancellationRequested)
+        {
+            result.Socket.Dispose();
+            return;
+        }
+        Attach(result, known);
+    }
+
+    /// <summary>An incoming connection for this torrent passed its handshake (called on the loop).</summary>
+    internal async Task AcceptIncomingAsync(HandshakeResult handshake)
+    {
+        bool ok = State is TorrentState.Downloading or TorrentState.Seeding
+                  && _peers.Count < _host.Config.MaxConnectionsPerTorrent
+                  && _host.HasConnectionRoom;
+        var known = _pool.Get(handshake.RemoteEndPoint);
+        if (known is { Banned: true }) ok = false;
+        if (!ok)
+        {
+            handshake.Socket.Dispose();
+            return;
+        }
+        try
+        {
+            await PeerHandshaker.AnswerAsync(handshake.Socket, InfoHash, _host.PeerId, PeerFeatures.Extensions, _runCts.Token);
+        }
+        catch (Exception e) when (e is SocketException or ObjectDisposedException or OperationCanceledException)
+        {
+            handshake.Socket.Dispose();
+            return;
+        }
+        Attach(handshake, known);
+    }
+
+    private void Attach(HandshakeResult hs, KnownPeer? known)
+    {
+        var now = _host.Time.GetUtcNow();
+        if (hs.PeerId.AsSpan().SequenceEqual(_host.PeerId))
+        {
+            if (known is not null) known.IsSelf = true;
+            hs.Socket.Dispose();
+            return;
+        }
+        // One connection per peer: the same peer id twice means we dialled each other.
+        foreach (var p in _peers)
+        {
+            if (p.PeerId.AsSpan().SequenceEqual(hs.PeerId) || p.EndPoint.Equals(hs.RemoteEndPoint))
+            {
+                hs.Socket.Dispose();
+                return;
+            }
+        }
+        if (known is { Banned: true })
+        {
+            hs.Socket.Dispose();
+            return;
+        }
+        var connection = new PeerConnection(hs.Socket, hs.RemoteEndPoint, hs.Outgoing, Metainfo.PieceCount, this, _host.Loop,
+            _host.DownloadThrottle(this), _host.UploadThrottle(this));
+        var peer = new Peer(connection, hs.PeerId, hs.Features, Metainfo.PieceCount, known?.Source ?? "incoming", now);
+        if (known is not null)
+        {
+            known.Connected = true;
+            known.Failures = 0;
+        }
+        _peers.Add(peer);
+        _host.ConnectionOpened();
+        connection.Start();
+
+        // What we have first (BEP 3: bitfield only as the first message, and not at all when empty).
+        if (hs.Features.HasFlag(PeerFeatures.Extensions)) SendExtendedHandshake(peer);
+        var have = _pieces.HaveField;
+        if (!have.NoneSet)
+        {
+            int n = have.ByteLength;
+            connection.EnqueueWith(5 + n, m =>
+            {
+                MessageWriter.WriteHeader(m.Span, MessageId.Bitfield, n);
+                have.WriteTo(m.Span[5..]);
+            });
+        }
+        peer.SentBitfieldOrHave = true;
+        PeerConnected?.Invoke(peer);
+        Log(PluginLogLevel.Debug, $"connected to {peer.EndPoint} ({peer.Client}, {(hs.Outgoing ? "out" : "in")})");
+    }
+
+    private void SendExtendedHandshake(Peer peer)
+    {
+        var hs = new ExtensionHandshake
+        {
+            Extensions = new Dictionary<string, int>(LocalExtensions),
+            Client = _host.Config.ClientName,
+            ListenPort = _host.ListenPort,
+            RequestQueue = _host.Config.MaxIncomingRequests,
+            YourIp = peer.EndPoint.Address,
+            MetadataSize = Metainfo.InfoBytes.Length > 0 ? Metainfo.InfoBytes.Length : null,
+        }.Encode();
+        SendExtended(peer, 0, hs);
+    }
+
+    /// <summary>Sends an extension message (BEP 10) with the peer's id for it.</summary>
+    internal void SendExtended(Peer peer, int theirId, ReadOnlySpan<byte> payload)
+    {
+        var copy = payload.ToArray();
+        peer.Connection.EnqueueWith(6 + copy.Length, m =>
+        {
+            MessageWriter.WriteHeader(m.Span, MessageId.Extended, 1 + copy.Length);
+            m.Span[5] = (byte)theirId;
+            copy.CopyTo(m.Span[6..]);
+        });
+    }
+
+    /// <summary>Drops a peer for misbehaving.</summary>
+    internal void Disconnect(Peer peer, string reason) => peer.Connection.Close(reason);
+
+    // ------------------------------------------------------------------ incoming messages (loop)
+
+    void IPeerConnectionHandler.OnMessages(PeerConnection connection, List<PeerMessage> batch)
+    {
+        var peer = FindPeer(connection);
+        try
+        {
+            if (peer is null || connection.IsClosed)
+            {
+                foreach (var m in batch) if (m.Id == MessageId.Piece && m.Payload is { } b) ArrayPool<byte>.Shared.Return(b);
+                return;
+            }
+            var now = _host.Time.GetUtcNow();
+            peer.LastReceived = now;
+            for (int i = 0; i < batch.Count; i++)
+            {
+                var m = batch[i];
+                try
+                {
+                    Handle(peer, ref m, now);
+                }
+                catch (PeerProtocolException e)
+                {
+                    for (int j = i + 1; j < batch.Count; j++)
+                        if (batch[j].Id == MessageId.Piece && batch[j].Payload is { } b) ArrayPool<byte>.Shared.Return(b);
+                    Disconnect(peer, e.Message);
+                    return;
+                }
+            }
+            RequestMore(peer);
+            ServeRequests(peer);
+        }
+        finally
+        {
+            connection.ReturnBatch(batch);
+        }
+    }
+
+    private Peer? FindPeer(PeerConnection connection)
+    {
+        foreach (var p in _peers) if (ReferenceEquals(p.Connection, connection)) return p;
+        return null;
+    }
+
+    private void Handle(Peer peer, ref PeerMessage m, DateTimeOffset now)
+    {
+        bool first = !peer.GotFirstMessage;
+        if (m.Id != (MessageId)255) peer.GotFirstMessage = true;
+        switch (m.Id)
+        {
+            case (MessageId)255: // keep-alive
+                break;
+            case MessageId.Choke:
+                if (!peer.PeerChoking)
+                {
+                    peer.PeerChoking = true;
+                    // Without the fast extension a choke discards every pending request.
+                    foreach (var r in peer.Outstanding.TakeAll()) _pieces.ReleaseRequest(peer, r.Piece, r.Begin);
+                }
+                break;
+            case MessageId.Unchoke:
+                peer.PeerChoking = false;
+                peer.LastBlockAt = now;
+                break;
+            case MessageId.Interested:
+                if (!peer.PeerInterested)
+                {
+                    peer.PeerInterested = true;
+                    UnchokeIfRoom(peer, now);
+                }
+                break;
+            case MessageId.NotInterested:
+                peer.PeerInterested = false;
+                break;
+            case MessageId.Have:
+                OnHave(peer, m.Index);
+                break;
+            case MessageId.Bitfield:
+                if (!first) throw new PeerProtocolException("BITFIELD after other messages");
+                OnBitfield(peer, m.Payload!);
+                break;
+            case MessageId.Request:
+                OnRequest(peer, m.Index, m.Begin, m.Length);
+                break;
+            case MessageId.Cancel:
+                OnCancel(peer, m.Index, m.Begin, m.Length);
+                break;
+            case MessageId.Piece:
+                OnBlock(peer, m.Index, m.Begin, m.Length, m.Payload!, now);
+                break;
+            case MessageId.Port:
+                DhtPortReceived?.Invoke(peer, m.Index);
+                break;
+            case MessageId.Extended:
+                OnExtended(peer, m.Index, m.Payload!);
+                break;
+        }
+    }
+
+    /// <summary>A peer told us its DHT port (BEP 5 PORT message).</summary>
+    internal event Action<Peer, int>? DhtPortReceived;
+
+    private void OnHave(Peer peer, int piece)
+    {
+        if ((uint)piece >= (uint)Metainfo.PieceCount) throw new PeerProtocolException($"HAVE for piece {piece} of {Metainfo.PieceCount}");
+        if (!peer.PeerPieces.Set(piece)) return;
+        if (!peer.CountedAsSeed)
+        {
+            if (peer.PeerPieces.AllSet)
+            {
+                peer.PeerPieces.Clear(piece);
+                _pieces.PeerBecameSeed(peer.PeerPieces);
+                peer.PeerPieces.Set(piece);
+                peer.CountedAsSeed = true;
+                MarkSeed(peer);
+            }
+            else _pieces.PeerHas(piece);
+        }
+        if (!peer.AmInterested && _pieces.NeededField[piece]) SetInterested(peer, true);
+    }
+
+    private void OnBitfield(Peer peer, byte[] payload)
+    {
+        if (!peer.PeerPieces.TryReadFrom(payload))
+            throw new PeerProtocolException($"BITFIELD of {payload.Length} bytes for {Metainfo.PieceCount} pieces");
+        peer.CountedAsSeed = peer.PeerPieces.AllSet;
+        _pieces.PeerBitfield(peer.PeerPieces, add: true);
+        if (peer.CountedAsSeed) MarkSeed(peer);
+        UpdateInterest(peer);
+    }
+
+    private void MarkSeed(Peer peer)
+    {
+        if (_pool.Get(peer.EndPoint) is { } k) k.IsSeed = true;
+        if (IsComplete) Disconnect(peer, "both seeds");
+    }
+
+    private void UpdateInterest(Peer peer)
+    {
+        bool want = peer.PeerPieces.Intersects(_pieces.NeededField);
+        if (want != peer.AmInterested) SetInterested(peer, want);
+    }
+
+    private void SetInterested(Peer peer, bool interested)
+    {
+        peer.AmInterested = interested;
+        Span<byte> b = stackalloc byte[5];
+        MessageWriter.WriteSimple(b, interested ? MessageId.Interested : MessageId.NotInterested);
+        peer.Connection.Enqueue(b);
+    }
+
+    private void OnExtended(Peer peer, int id, byte[] payload)
+    {
+        if (id == 0)
+        {
+            var hs = ExtensionHandshake.Decode(payload);
+            peer.ExtendedHandshakeReceived = true;
+            foreach (var (name, theirId) in hs.Extensions)
+            {
+                if (theirId == 0) peer.TheirExtensions.Remove(name);
+                else peer.TheirExtensions[name] = theirId;
+            }
+            if (hs.RequestQueue is { } q) peer.PeerReqq = Math.Clamp(q, 1, _host.Config.MaxRequestsPerPeer);
+            if (hs.Client is { Length: > 0 } c) peer.Client = c;
+            if (hs.ListenPort is { } port)
+            {
+                peer.ListenPort = port;
+                // An incoming peer's listen port lets PEX and reconnects reach it.
+                if (!peer.Connection.IsOutgoing) _pool.Add(new IPEndPoint(peer.EndPoint.Address, port), peer.Source)?.Let(k => k.Connected = true);
+            }
+            if (hs.MetadataSize is { } ms) peer.MetadataSize = ms;
+            PeerExtensionHandshake?.Invoke(peer);
+            return;
+        }
+        if (ExtensionHandlers.TryGetValue(id, out var handler)) handler(peer, payload);
+        // Unknown extension ids are ignored (BEP 10).
+    }
+
+    // ------------------------------------------------------------------ downloading
+
+    private void OnBlock(Peer peer, int piece, int begin, int length, byte[] data, DateTimeOffset now)
+    {
+        bool requested = peer.Outstanding.Remove(piece, begin);
+        _cancelScratch.Clear();
+        var outcome = _pieces.BlockReceived(peer, piece, begin, length, data, _cancelScratch, out var completed);
+        switch (outcome)
+        {
+            case BlockOutcome.Stored:
+            case BlockOutcome.PieceComplete:
+                peer.Download.Add(length);
+                _download.Add(length);
+                peer.LastBlockAt = now;
+                if (peer.Snubbed)
+                {
+                    peer.Snubbed = false;
+                    peer.PipelineDepth = 16;
+                }
+                break;
+            default:
+                ArrayPool<byte>.Shared.Return(data);
+                Wasted += length;
+                if (requested) peer.LastBlockAt = now;
+                break;
+        }
+        Span<byte> c = stackalloc byte[MessageWriter.RequestLength];
+        foreach (var other in _cancelScratch)
+        {
+            var op = (Peer)other;
+            if (op.Outstanding.Remove(piece, begin))
+            {
+                MessageWriter.WriteRequest(c, MessageId.Cancel, piece, begin, length);
+                op.Connection.Enqueue(c);
+            }
+        }
+        if (completed is not null) VerifyAndWrite(completed);
+    }
+
+    /// <summary>Asks a peer for more blocks if its pipeline has room.</summary>
+    private void RequestMore(Peer peer)
+    {
+        if (peer.PeerChoking || !peer.AmInterested || State != TorrentState.Downloading || peer.Connection.IsClosed) return;
+        if (Interlocked.Read(ref _pendingDiskBytes) > _host.Config.MaxPendingDiskBytes) return;
+        int depth = PipelineDepth(peer);
+        int room = depth - peer.Outstanding.Count;
+        // Top up in batches: fewer, larger writes, and fewer picker calls.
+        if (room <= 0 || (peer.Outstanding.Count > 0 && room < Math.Min(8, depth / 4))) return;
+        _requestScratch.Clear();
+        _pieces.StreamPosition = Sequential ? _pieces.StreamPosition ?? 0 : null;
+        try
+        {
+            _pieces.PickBlocks(peer, peer, _picker, room, _requestScratch);
+        }
+        catch (Exception e) when (_picker is not RarestFirstPicker)
+        {
+            Log(PluginLogLevel.Error, $"picker '{Options.Picker}' failed ({e.Message}); using rarest-first");
+            _picker = new RarestFirstPicker();
+            _pieces.PickBlocks(peer, peer, _picker, room, _requestScratch);
+        }
+        if (_requestScratch.Count == 0)
+        {
+            if (!peer.PeerPieces.Intersects(_pieces.NeededField)) SetInterested(peer, false);
+            return;
+        }
+        int n = _requestScratch.Count;
+        var list = _requestScratch;
+        peer.Connection.EnqueueWith(n * MessageWriter.RequestLength, m =>
+        {
+            var span = m.Span;
+            for (int i = 0; i < n; i++)
+            {
+                var r = list[i];
+                MessageWriter.WriteRequest(span[(i * MessageWriter.RequestLength)..], MessageId.Request, r.Piece, r.Begin, r.Length);
+            }
+        });
+        foreach (var r in list) peer.Outstanding.Add(r);
+    }
+
+    private int PipelineDepth(Peer peer)
+    {
+        if (peer.Snubbed) return 1;
+        int cap = Math.Min(peer.PeerReqq, _host.Config.MaxRequestsPerPeer);
+        long rate = peer.Download.Rate;
+        if (rate == 0) return Math.Min(cap, 64);
+        int byRate = (int)Math.Min(int.MaxValue, rate * _host.Config.RequestQueueSeconds / PieceManager.BlockSize);
+        return Math.Clamp(byRate, 16, cap);
+    }
+
+    private void CheckPeerTimeouts(Peer peer, DateTimeOffset now)
+    {
+        if (peer.Outstanding.Count > 0 && !peer.PeerChoking && now - peer.LastBlockAt > _host.Config.SnubTimeout && !peer.Snubbed)
+        {
+            // Snubbed: its blocks go to others; it keeps one request to prove itself.
+            peer.Snubbed = true;
+            Span<byte> c = stackalloc byte[MessageWriter.RequestLength];
+            foreach (var r in peer.Outstanding.TakeAll())
+            {
+                _pieces.ReleaseRequest(peer, r.Piece, r.Begin);
+                MessageWriter.WriteRequest(c, MessageId.Cancel, r.Piece, r.Begin, r.Length);
+                peer.Connection.Enqueue(c);
+            }
+            Log(PluginLogLevel.Debug, $"{peer.EndPoint} snubbed us");
+        }
+        if (now - peer.LastReceived > TimeSpan.FromMinutes(3))
+        {
+            Disconnect(peer, "idle for 3 minutes");
+            return;
+        }
+        if (now - peer.LastSent > TimeSpan.FromSeconds(90) && peer.Connection.QueuedBytes == 0)
+        {
+            peer.LastSent = now;
+            peer.Connection.Enqueue([0, 0, 0, 0]);
+        }
+    }
+
+    // ------------------------------------------------------------------ hashing and writing
+
+    private void VerifyAndWrite(PartialPiece piece)
+    {
+        var data = Data;
+        int size = piece.Size;
+        Interlocked.Add(ref _pendingDiskBytes, size);
+        var ct = _runCts.Token;
+        var loop = _host.Loop;
+        _ = Task.Run(async () =>
+        {
+            bool ok = false;
+            Exception? error = null;
+            try
+            {
+                ok = data.Verify(piece.Index, piece.Data, size);
+                if (ok) await data.WritePieceAsync(piece.Index, piece.Data, size, ct).ConfigureAwait(false);
+            }
+            catch (Exception e) { error = e; }
+            finally { Interlocked.Add(ref _pendingDiskBytes, -size); }
+            loop.Post(() => PieceDone(piece, ok, error));
+        }, CancellationToken.None);
+    }
+
+    private void PieceDone(PartialPiece piece, bool hashOk, Exception? error)
+    {
+        var contributors = piece.From.Where(f => f is not null).Distinct().Cast<Peer>().ToArray();
+        piece.ReleaseData();
+        if (State is not (TorrentState.Downloading or TorrentState.Seeding))
+        {
+            _pieces.PieceFailed(piece.Index, parole: false);
+            return;
+        }
+        if (error is not null and not OperationCanceledException)
+        {
+            _pieces.PieceFailed(piece.Index, parole: false);
+            Fail($"writing piece {piece.Index} failed: {error.Message}");
+            return;
+        }
+        if (!hashOk)
+        {
+            HashFailures++;
+            Wasted += piece.Size;
+            bool sole = contributors.Length == 1;
+            Log(PluginLogLevel.Warning, $"piece {piece.Index} failed its hash check (from {string.Join(", ", contributors.Select(c => c.EndPoint))})");
+            foreach (var c in contributors)
+            {
+                c.Strikes += sole ? 2 : 1;
+                if (c.Strikes >= 2) Ban(c, sole ? $"sent piece {piece.Index} with bad data" : "sent bad data repeatedly");
+            }
+            _pieces.PieceFailed(piece.Index, parole: !sole);
+            return;
+        }
+        _pieces.PieceVerified(piece.Index);
+        foreach (var c in contributors) if (c.Strikes > 0 && piece.Parole is not null) c.Strikes--;
+        // Tell everyone; interest may end for peers that have nothing else we need.
+        Span<byte> have = stackalloc byte[MessageWriter.HaveLength];
+        MessageWriter.WriteHave(have, piece.Index);
+        foreach (var p in _peers)
+        {
+            p.Connection.Enqueue(have);
+            if (p.AmInterested && !p.PeerPieces.Intersects(_pieces.NeededField)) SetInterested(p, false);
+        }
+        if (IsComplete) OnDownloadComplete();
+    }
+
+    private void OnDownloadComplete()
+    {
+        if (State != TorrentState.Downloading) return;
+        State = TorrentState.Seeding;
+        CompletedAt ??= _host.Time.GetUtcNow();
+        Log(PluginLogLevel.Information, "download complete; seeding");
+        foreach (var p in _peers.ToArray())
+        {
+            if (p.IsSeed) Disconnect(p, "both seeds");
+            else if (p.AmInterested) SetInterested(p, false);
+        }
+        _pieces.Reset();
+        if (!_completedEventSent)
+        {
+            _completedEventSent = true;
+            foreach (var s in _sources)
+            {
+                _ = Task.Run(async () =>
+                {
+                    try
+                    {
+                        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+                        await s.OnEventAsync(TorrentEvent.Completed, cts.Token);
+                    }
+                    catch (Exception) { /* trackers report their own errors in their status */ }
+                });
+            }
+        }
+        _ = SaveResumeAfterFlushAsync();
+        _host.OnTorrentChanged(this);
+    }
+
+    private void Ban(Peer peer, string reason)
+    {
+        var key = peer.Connection.IsOutgoing || peer.ListenPort is null
+            ? peer.EndPoint
+            : new IPEndPoint(peer.EndPoint.Address, peer.ListenPort.Value);
+        foreach (var ep in new[] { peer.EndPoint, key })
+        {
+            var known = _pool.Add(ep, peer.Source) ?? _pool.Get(ep);
+            if (known is not null) known.Banned = true;
+        }
+        // On the internet a cheater's whole address is banned; on loopback and private networks many honest peers
+        // share one address, so only its endpoints are.
+        if (!IsLocalAddress(peer.EndPoint.Address))
+            foreach (var k in _pool.All) if (k.EndPoint.Address.Equals(peer.EndPoint.Address)) k.Banned = true;
+        Log(PluginLogLevel.Warning, $"banned {peer.EndPoint}: {reason}");
+        Disconnect(peer, "banned: " + reason);
+    }
+
+    internal static bool IsLocalAddress(IPAddress a)
+    {
+        if (IPAddress.IsLoopback(a)) return true;
+        if (a.IsIPv4MappedToIPv6) a = a.MapToIPv4();
+        if (a.AddressFamily == AddressFamily.InterNetwork)
+        {
+            var b = a.GetAddressBytes();
+            return b[0] == 10 || (b[0] == 172 && (b[1] & 0xF0) == 16) || (b[0] == 192 && b[1] == 168) || (b[0] == 169 && b[1] == 254);
+        }
+        return a.IsIPv6LinkLocal || a.IsIPv6SiteLocal || a.IsIPv6UniqueLocal;
+    }
+
+    // ------------------------------------------------------------------ uploading
+
+    private void OnRequest(Peer peer, int piece, int begin, int length)
+    {
+        if ((uint)piece >= (uint)Metainfo.PieceCount || begin < 0 || length <= 0 || length > 128 * 1024
+            || (long)begin + length > Metainfo.GetPieceSize(piece))
+            throw new PeerProtocolException($"bad REQUEST piece {piece} begin {begin} length {length}");
+        if (peer.AmChoking || !_pieces.HaveField[piece]) return; // BEP 3: ignore, the peer may not know yet
+        if (peer.Incoming.Count >= _host.Config.MaxIncomingRequests) return;
+        peer.Incoming.Enqueue(new BlockRequest(piece, begin, length));
+    }
+
+    private void OnCancel(Peer peer, int piece, int begin, int length)
+    {
+        if (peer.Incoming.Count == 0) return;
+        int n = peer.Incoming.Count;
+        for (int i = 0; i < n; i++)
+        {
+            var r = peer.Incoming.Dequeue();
+            if (r.Piece != piece || r.Begin != begin || r.Length != length) peer.Incoming.Enqueue(r);
+        }
+    }
+
+    void IPeerConnectionHandler.OnSendBufferLow(PeerConnection connection)
+    {
+        if (FindPeer(connection) is { } peer) ServeRequests(peer);
+    }
+
+    /// <summary>Sends queued blocks while the peer's send buffer has room; reads pieces into the cache as needed.</summary>
+    private void ServeRequests(Peer peer)
+    {
+        var now = _host.Time.GetUtcNow();
+        while (peer.Incoming.Count > 0 && !peer.AmChoking && !peer.Connection.IsClosed
+               && peer.Connection.QueuedBytes < PeerConnection.SendHighWater)
+        {
+            var r = peer.Incoming.Peek();
+            if (_readCache.TryGet(r.Piece, out var data))
+            {
+                peer.Incoming.Dequeue();
+                peer.Connection.EnqueuePiece(r.Piece, r.Begin, data.Span.Slice(r.Begin, r.Length));
+                peer.Upload.Add(r.Length);
+                _upload.Add(r.Length);
+                peer.LastSent = now;
+                continue;
+            }
+            var waiting = peer;
+            var dataIo = Data;
+            _readCache.Load(r.Piece, (p, ct) => dataIo.ReadPieceAsync(p, ct), Metainfo.GetPieceSize(r.Piece), _host.Loop,
+                loaded => { if (loaded) ServeRequests(waiting); },
+                e => Fail($"reading piece {r.Piece} failed: {e.Message}"), _runCts.Token);
+            return;
+        }
+    }
+
+    private void UnchokeIfRoom(Peer peer, DateTimeOffset now)
+    {
+        if (!peer.AmChoking) return;
+        int unchoked = _peers.Count(p => !p.AmChoking);
+        if (unchoked < Math.Max(1, _host.Config.UploadSlots)) SetChoke(peer, false, now);
+    }
+
+    private void SetChoke(Peer peer, bool choke, DateTimeOffset now)
+    {
+        if (peer.AmChoking == choke) return;
+        peer.AmChoking = choke;
+        if (choke) peer.Incoming.Clear();
+        else peer.LastUnchoked = now;
+        Span<byte> b = stackalloc byte[5];
+        MessageWriter.WriteSimple(b, choke ? MessageId.Choke : MessageId.Unchoke);
+        peer.Connection.Enqueue(b);
+    }
+
+    private void Rechoke(DateTimeOffset now)
+    {
+        var unchoke = new List<Peer>();
+        var choke = new List<Peer>();
+        ChokeScheduler.Rechoke(_peers, _host.Config.UploadSlots, State == TorrentState.Seeding, now, unchoke, choke);
+        foreach (var p in choke) SetChoke(p, true, now);
+        foreach (var p in unchoke) SetChoke(p, false, now);
+    }
+
+    // ------------------------------------------------------------------ closing
+
+    void IPeerConnectionHandler.OnClosed(PeerConnection connection, string reason)
+    {
+        var peer = FindPeer(connection);
+        if (peer is null) return;
+        _peers.Remove(peer);
+        _host.ConnectionClosed();
+        foreach (var r in peer.Outstanding.TakeAll()) _pieces.ReleaseRequest(peer, r.Piece, r.Begin);
+        foreach (int piece in _pieces.ParoledBy(peer)) _pieces.EndParole(piece);
+        if (peer.CountedAsSeed) _pieces.PeerBitfield(peer.PeerPieces, add: false);
+        else if (!peer.PeerPieces.NoneSet) _pieces.PeerBitfield(peer.PeerPieces, add: false);
+        var known = _pool.Get(peer.EndPoint);
+        if (known is not null)
+        {
+            known.Connected = false;
+            // A peer that hung up quickly without giving anything is tried again later, not at once.
+            if (_host.Time.GetUtcNow() - peer.ConnectedAt < TimeSpan.FromSeconds(30) && peer.Download.Total == 0)
+                PeerPool.Failed(known, _host.Time.GetUtcNow());
+            else known.NextAttempt = _host.Time.GetUtcNow() + TimeSpan.FromSeconds(10);
+        }
+        PeerDisconnected?.Invoke(peer);
+        Log(PluginLogLevel.Debug, $"disconnected {peer.EndPoint}: {reason}");
+        if (!peer.AmChoking && peer.PeerInterested) Rechoke(_host.Time.GetUtcNow());
+    }
+}
+
+internal static class ObjectExtensions
+{
+    /// <summary>Runs an action on a value (Kotlin's let) and returns it.</summary>
+    public static T Let<T>(this T value, Action<T> action)
+    {
+        action(value);
+        return value;
+    }
+}

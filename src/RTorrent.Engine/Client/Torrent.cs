@@ -1,0 +1,663 @@
+using System.Net;
+using Microsoft.Extensions.Logging;
+using RTorrent.Abstractions;
+using RTorrent.Engine.Metainfo;
+using RTorrent.Engine.Peers;
+using RTorrent.Engine.Pieces;
+
+namespace RTorrent.Engine.Client;
+
+/// <summary>What the engine gives a torrent: the loop, settings, identity, global limits.</summary>
+internal interface ITorrentHost
+{
+    EngineLoop Loop { get; }
+    EngineConfig Config { get; }
+    byte[] PeerId { get; }
+    int ListenPort { get; }
+    TimeProvider Time { get; }
+    ILogger Logger { get; }
+
+    /// <summary>Whether a new connection (either direction) fits under the global limit.</summary>
+    bool HasConnectionRoom { get; }
+
+    /// <summary>Takes one outgoing connection attempt from the global half-open and rate budget.</summary>
+    bool TryBeginConnect();
+
+    /// <summary>Returns the half-open slot.</summary>
+    void EndConnect();
+
+    /// <summary>Counts connections across torrents.</summary>
+    void ConnectionOpened();
+    void ConnectionClosed();
+
+    /// <summary>Whether an endpoint is this client itself.</summary>
+    bool IsSelf(IPEndPoint endPoint);
+
+    Func<int, CancellationToken, ValueTask>? DownloadThrottle(Torrent torrent);
+    Func<int, CancellationToken, ValueTask>? UploadThrottle(Torrent torrent);
+
+    /// <summary>The torrent changed state, completed or failed (on the loop).</summary>
+    void OnTorrentChanged(Torrent torrent);
+
+    /// <summary>Asks the host to save the torrent's resume data now.</summary>
+    Task SaveResumeAsync(Torrent torrent);
+}
+
+/// <summary>How a torrent is set up when it is added.</summary>
+public sealed record TorrentOptions
+{
+    /// <summary>The download folder.</summary>
+    public required string SavePath { get; init; }
+    /// <summary>Picker name ("rarest-first" by default).</summary>
+    public string Picker { get; init; } = RarestFirstPickerFactory.PickerName;
+    /// <summary>Storage name ("file" by default).</summary>
+    public string Storage { get; init; } = "file";
+    /// <summary>Per-file priorities (missing entries are Normal).</summary>
+    public IReadOnlyList<Priority>? FilePriorities { get; init; }
+    /// <summary>Peers to connect to directly.</summary>
+    public IReadOnlyList<IPEndPoint> Peers { get; init; } = [];
+    /// <summary>Per-torrent download limit, bytes/s (0 = none).</summary>
+    public long DownloadLimit { get; init; }
+    /// <summary>Per-torrent upload limit, bytes/s (0 = none).</summary>
+    public long UploadLimit { get; init; }
+    /// <summary>Download in order with a window ahead of the playback position.</summary>
+    public bool Sequential { get; init; }
+    /// <summary>Peer sources disabled for this torrent (by name).</summary>
+    public IReadOnlyList<string> DisabledPeerSources { get; init; } = [];
+}
+
+/// <summary>
+/// One torrent. Its state lives on the engine loop; the public methods may be called from any thread and complete
+/// once the loop has done the work.
+/// </summary>
+public sealed partial class Torrent
+{
+    private readonly ITorrentHost _host;
+    private readonly List<Peer> _peers = [];
+    private readonly PeerPool _pool;
+    private readonly List<LogEntry> _log = [];
+    private readonly RateMeter _download = new();
+    private readonly RateMeter _upload = new();
+    private readonly List<IPeerSource> _sources = [];
+    private readonly List<BlockRequest> _requestScratch = new(256);
+    private readonly List<IBlockRequester> _cancelScratch = new(4);
+    private PieceManager _pieces;
+    private IPiecePicker _picker;
+    private PieceReadCache _readCache;
+    private TorrentData? _data;
+    private CancellationTokenSource _runCts = new();
+    private long _pendingDiskBytes;
+    private int _halfOpen;
+    private DateTimeOffset _lastRechoke;
+    private DateTimeOffset _lastResumeSave;
+    private int _checkedPieces;
+    private bool _completedEventSent;
+
+    internal Torrent(ITorrentHost host, TorrentMetainfo metainfo, TorrentOptions options, ITorrentStorage storage,
+        IPiecePicker picker, Bitfield? have)
+    {
+        _host = host;
+        Metainfo = metainfo;
+        Options = options;
+        InfoHash = metainfo.WireHash;
+        Storage = storage;
+        _picker = picker;
+        _pieces = new PieceManager(metainfo.PieceCount, metainfo.PieceLength, metainfo.TotalLength, have);
+        _readCache = new PieceReadCache(host.Config.ReadCacheBytes);
+        _pool = new PeerPool(host.IsSelf);
+        FilePriorities = new Priority[metainfo.Files.Count];
+        for (int i = 0; i < FilePriorities.Length; i++)
+            FilePriorities[i] = options.FilePriorities is { } fp && i < fp.Count ? fp[i] : Priority.Normal;
+        ApplyFilePriorities();
+        AddedAt = host.Time.GetUtcNow();
+        DownloadLimit = options.DownloadLimit;
+        UploadLimit = options.UploadLimit;
+        Sequential = options.Sequential;
+        foreach (var ep in options.Peers) _pool.Add(ep, "manual");
+    }
+
+    /// <summary>The 20-byte hash used on the wire.</summary>
+    public InfoHash InfoHash { get; }
+
+    /// <summary>The parsed .torrent.</summary>
+    public TorrentMetainfo Metainfo { get; }
+
+    /// <summary>How it was added.</summary>
+    public TorrentOptions Options { get; private set; }
+
+    /// <summary>The download folder.</summary>
+    public string SavePath => Options.SavePath;
+
+    /// <summary>Where the data lives.</summary>
+    public ITorrentStorage Storage { get; }
+
+    /// <summary>Current state.</summary>
+    public TorrentState State { get; private set; } = TorrentState.Stopped;
+
+    /// <summary>The error that stopped the torrent, if any.</summary>
+    public string? Error { get; private set; }
+
+    /// <summary>Priority of each file.</summary>
+    internal Priority[] FilePriorities { get; }
+
+    /// <summary>When the torrent was added.</summary>
+    public DateTimeOffset AddedAt { get; internal set; }
+
+    /// <summary>When the download completed.</summary>
+    public DateTimeOffset? CompletedAt { get; internal set; }
+
+    /// <summary>Payload downloaded in earlier sessions (from resume data).</summary>
+    internal long DownloadedBefore { get; set; }
+
+    /// <summary>Payload uploaded in earlier sessions (from resume data).</summary>
+    internal long UploadedBefore { get; set; }
+
+    /// <summary>Per-torrent download limit, bytes/s.</summary>
+    public long DownloadLimit { get; internal set; }
+
+    /// <summary>Per-torrent upload limit, bytes/s.</summary>
+    public long UploadLimit { get; internal set; }
+
+    /// <summary>Sequential download.</summary>
+    public bool Sequential { get; internal set; }
+
+    /// <summary>Bytes thrown away.</summary>
+    public long Wasted { get; private set; }
+
+    /// <summary>Pieces that failed the hash check.</summary>
+    public int HashFailures { get; private set; }
+
+    /// <summary>Whether every wanted piece is verified.</summary>
+    public bool IsComplete => _pieces.IsComplete;
+
+    /// <summary>The verified pieces (a copy, safe to keep).</summary>
+    internal Bitfield HaveSnapshot() => new(_pieces.HaveField);
+
+    internal IReadOnlyList<IPeerSource> PeerSources => _sources;
+
+    internal TorrentData Data => _data ??= new TorrentData(Metainfo, Storage);
+
+    internal long DownloadedTotal => DownloadedBefore + _download.Total;
+    internal long UploadedTotal => UploadedBefore + _upload.Total;
+
+    /// <summary>Set when the torrent should use another picker (switched while running).</summary>
+    internal void SetPicker(IPiecePicker picker) => _picker = picker;
+
+    internal void AddSource(IPeerSource source) => _sources.Add(source);
+
+    /// <summary>Bytes still needed of the wanted files.</summary>
+    internal long BytesLeft() => _pieces.BytesLeft();
+
+    internal PeerSink CreateSink() => new(this);
+
+    // ------------------------------------------------------------------ log
+
+    internal void Log(PluginLogLevel level, string message)
+    {
+        _log.Add(new LogEntry(_host.Time.GetUtcNow(), level, message));
+        if (_log.Count > 500) _log.RemoveRange(0, _log.Count - 500);
+        var lvl = level switch
+        {
+            PluginLogLevel.Debug => LogLevel.Debug,
+            PluginLogLevel.Information => LogLevel.Information,
+            PluginLogLevel.Warning => LogLevel.Warning,
+            _ => LogLevel.Error,
+        };
+        _host.Logger.Log(lvl, "[{Name}] {Message}", Metainfo.Name, message);
+    }
+
+    // ------------------------------------------------------------------ lifecycle (loop)
+
+    /// <summary>Starts (or resumes) the torrent: checks data if needed, then connects to peers.</summary>
+    public Task StartAsync() => _host.Loop.RunAsync(StartOnLoopAsync);
+
+    /// <summary>Stops the torrent: disconnects, tells trackers, saves resume data.</summary>
+    public Task StopAsync() => _host.Loop.RunAsync(() => StopOnLoopAsync(TorrentState.Stopped, null));
+
+    /// <summary>Hashes all data again, then carries on in the state it was in.</summary>
+    public Task RecheckAsync() => _host.Loop.RunAsync(async () =>
+    {
+        bool wasRunning = State is TorrentState.Downloading or TorrentState.Seeding;
+        await StopOnLoopAsync(TorrentState.Stopped, null);
+        await CheckOnLoopAsync(full: true);
+        if (wasRunning) await StartOnLoopAsync();
+    });
+
+    internal async Task StartOnLoopAsync()
+    {
+        _host.Loop.AssertOnLoop();
+        if (State is TorrentState.Downloading or TorrentState.Seeding or TorrentState.Checking) return;
+        if (!Metainfo.IsUsable)
+        {
+            Fail("this torrent has no v1 part; v2-only torrents cannot be downloaded yet");
+            return;
+        }
+        Error = null;
+        _runCts = new CancellationTokenSource();
+        try
+        {
+            await PrepareFilesAsync(_runCts.Token);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            Fail(e.Message);
+            return;
+        }
+        State = IsComplete ? TorrentState.Seeding : TorrentState.Downloading;
+        if (IsComplete) _completedEventSent = true;
+        Log(PluginLogLevel.Information, State == TorrentState.Seeding ? "seeding" : "downloading");
+        _host.OnTorrentChanged(this);
+        foreach (var source in _sources) _ = StartSourceAsync(source);
+        _lastResumeSave = _host.Time.GetUtcNow();
+        ConnectMore(_host.Time.GetUtcNow());
+    }
+
+    private async Task StartSourceAsync(IPeerSource source)
+    {
+        try
+        {
+            using var cts = CancellationTokenSource.CreateLinkedTokenSource(_runCts.Token);
+            cts.CancelAfter(TimeSpan.FromSeconds(30));
+            await source.StartAsync(cts.Token);
+            if (IsComplete) await source.OnEventAsync(TorrentEvent.Completed, cts.Token);
+        }
+        catch (Exception e) when (e is not OperationCanceledException || !_runCts.IsCancellationRequested)
+        {
+            Log(PluginLogLevel.Warning, $"peer source failed to start: {e.Message}");
+        }
+    }
+
+    /// <summary>Creates empty files and, when asked, preallocates; never truncates existing data.</summary>
+    private async Task PrepareFilesAsync(CancellationToken ct)
+    {
+        for (int i = 0; i < Metainfo.Files.Count; i++)
+        {
+            var f = Metainfo.Files[i];
+            if (f.IsPadding || FilePriorities[i] == Priority.Skip) continue;
+            if (f.Length == 0 || _host.Config.Preallocate)
+                await Storage.PrepareAsync(i, _host.Config.Preallocate, ct);
+        }
+    }
+
+    internal async Task StopOnLoopAsync(TorrentState newState, string? error)
+    {
+        _host.Loop.AssertOnLoop();
+        var previous = State;
+        State = newState;
+        Error = error;
+        _runCts.Cancel();
+        foreach (var p in _peers.ToArray()) p.Connection.Close(error is null ? "torrent stopped" : "torrent error");
+        _pieces.Reset();
+        _readCache.Clear();
+        if (previous is TorrentState.Downloading or TorrentState.Seeding)
+        {
+            var stops = _sources.Select(async s =>
+            {
+                try
+                {
+                    using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(5));
+                    await s.StopAsync(cts.Token);
+                }
+                catch (Exception e) { Log(PluginLogLevel.Debug, $"peer source stop: {e.Message}"); }
+            }).ToArray();
+            await Task.WhenAll(stops);
+        }
+        if (previous is TorrentState.Downloading or TorrentState.Seeding or TorrentState.Checking)
+        {
+            try { await Storage.FlushAsync(CancellationToken.None); }
+            catch (Exception e) { Log(PluginLogLevel.Warning, $"flush failed: {e.Message}"); }
+            await _host.SaveResumeAsync(this);
+        }
+        _host.OnTorrentChanged(this);
+    }
+
+    /// <summary>Puts the torrent into the error state with a reason; the rest of the session keeps running.</summary>
+    internal void Fail(string reason)
+    {
+        if (State == TorrentState.Error) return;
+        Log(PluginLogLevel.Error, reason);
+        _ = StopOnLoopAsync(TorrentState.Error, reason);
+    }
+
+    // ------------------------------------------------------------------ checking
+
+    /// <summary>
+    /// Hashes the data on disk: every piece (full) or only the pieces not already trusted. Pieces whose files are
+    /// missing or short are failed without reading. Runs on all cores; the loop only sees the result.
+    /// </summary>
+    internal async Task CheckOnLoopAsync(bool full, Bitfield? trusted = null)
+    {
+        _host.Loop.AssertOnLoop();
+        State = TorrentState.Checking;
+        _checkedPieces = 0;
+        _host.OnTorrentChanged(this);
+        var ct = _runCts.IsCancellationRequested ? (_runCts = new CancellationTokenSource()).Token : _runCts.Token;
+        var result = new Bitfield(Metainfo.PieceCount);
+        try
+        {
+            var lengths = new long[Metainfo.Files.Count];
+            for (int i = 0; i < lengths.Length; i++)
+            {
+                if (Metainfo.Files[i].IsPadding) { lengths[i] = Metainfo.Files[i].Length; continue; }
+                var st = await Storage.ProbeAsync(i, ct);
+                lengths[i] = st.Exists ? st.Length : -1;
+            }
+            var data = Data;
+            var torrent = Metainfo;
+            int done = 0;
+            var toCheck = Enumerable.Range(0, torrent.PieceCount)
+                .Where(p => full || trusted is null || !trusted[p]).ToArray();
+            if (!full && trusted is not null)
+                for (int p = trusted.NextSet(0); p >= 0; p = trusted.NextSet(p + 1)) result.Set(p);
+            var found = new bool[torrent.PieceCount];
+            await Task.Run(() => Parallel.ForEachAsync(toCheck,
+                new ParallelOptions { MaxDegreeOfParallelism = Environment.ProcessorCount, CancellationToken = ct },
+                async (piece, token) =>
+                {
+                    if (PieceOnDisk(piece, lengths))
+                    {
+                        var buffer = await data.ReadPieceAsync(piece, token);
+                        try { found[piece] = data.Verify(piece, buffer.AsSpan(0, torrent.GetPieceSize(piece))); }
+                        finally { System.Buffers.ArrayPool<byte>.Shared.Return(buffer); }
+                    }
+                    _checkedPieces = Interlocked.Increment(ref done);
+                }), ct);
+            for (int p = 0; p < found.Length; p++) if (found[p]) result.Set(p);
+        }
+        catch (OperationCanceledException) when (ct.IsCancellationRequested)
+        {
+            State = TorrentState.Stopped;
+            _host.OnTorrentChanged(this);
+            return;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            State = TorrentState.Stopped;
+            Fail($"checking failed: {e.Message}");
+            return;
+        }
+        for (int p = 0; p < Metainfo.PieceCount; p++) _pieces.SetHave(p, result[p]);
+        _readCache.Clear();
+        Log(PluginLogLevel.Information, $"checked: {result.TrueCount} of {result.Length} pieces present");
+        State = TorrentState.Stopped;
+        _host.OnTorrentChanged(this);
+    }
+
+    /// <summary>Whether every file a piece touches exists and is long enough to hold it.</summary>
+    private bool PieceOnDisk(int piece, long[] lengths)
+    {
+        long start = piece * Metainfo.PieceLength;
+        long end = start + Metainfo.GetPieceSize(piece);
+        foreach (var f in Metainfo.Files)
+        {
+            if (f.Offset >= end) break;
+            if (f.Offset + f.Length <= start || f.IsPadding || f.Length == 0) continue;
+            long needEnd = Math.Min(end, f.Offset + f.Length) - f.Offset;
+            if (lengths[f.Index] < needEnd) return false;
+        }
+        return true;
+    }
+
+    /// <summary>Marks pieces as verified without hashing (trusted resume data).</summary>
+    internal void SetHave(Bitfield have)
+    {
+        for (int p = 0; p < have.Length; p++) _pieces.SetHave(p, have[p]);
+    }
+
+    // ------------------------------------------------------------------ priorities
+
+    /// <summary>Sets a file's priority (skip stops downloading it).</summary>
+    public Task SetFilePriorityAsync(int fileIndex, Priority priority) => _host.Loop.InvokeAsync(() =>
+    {
+        if ((uint)fileIndex >= (uint)FilePriorities.Length) throw new ArgumentOutOfRangeException(nameof(fileIndex));
+        FilePriorities[fileIndex] = priority;
+        ApplyFilePriorities();
+        foreach (var p in _peers) UpdateInterest(p);
+        if (State == TorrentState.Seeding && !IsComplete) State = TorrentState.Downloading;
+        else if (State == TorrentState.Downloading && IsComplete) OnDownloadComplete();
+        _host.OnTorrentChanged(this);
+    });
+
+    /// <summary>Turns sequential (streaming) download on or off.</summary>
+    public Task SetSequentialAsync(bool on, long? position = null) => _host.Loop.InvokeAsync(() =>
+    {
+        Sequential = on;
+        _pieces.StreamPosition = on ? position ?? 0 : null;
+    });
+
+    /// <summary>Sets per-torrent rate limits in bytes/s (0 = none).</summary>
+    public Task SetRateLimitsAsync(long download, long upload) => _host.Loop.InvokeAsync(() =>
+    {
+        DownloadLimit = Math.Max(0, download);
+        UploadLimit = Math.Max(0, upload);
+        _host.OnTorrentChanged(this);
+    });
+
+    private void ApplyFilePriorities()
+    {
+        // A piece gets the highest priority of the files it touches; it is skipped only if all its files are.
+        var piecePrio = new Priority[Metainfo.PieceCount];
+        foreach (var f in Metainfo.Files)
+        {
+            if (f.IsPadding || f.Length == 0) continue;
+            int first = (int)(f.Offset / Metainfo.PieceLength);
+            int last = (int)((f.Offset + f.Length - 1) / Metainfo.PieceLength);
+            var prio = FilePriorities[f.Index];
+            for (int p = first; p <= last; p++) if (prio > piecePrio[p]) piecePrio[p] = prio;
+        }
+        _pieces.SetPriorities(piecePrio);
+    }
+
+    // ------------------------------------------------------------------ peer sources
+
+    /// <summary>Receives peers from sources on any thread and hands them to the loop.</summary>
+    internal sealed class PeerSink(Torrent torrent) : IPeerSink
+    {
+        public void AddPeers(IReadOnlyList<IPEndPoint> peers, string sourceName)
+        {
+            var copy = peers.ToArray();
+            torrent._host.Loop.Post(() => torrent.AddPeersOnLoop(copy, sourceName));
+        }
+    }
+
+    internal void AddPeersOnLoop(IReadOnlyList<IPEndPoint> peers, string source)
+    {
+        int added = 0;
+        foreach (var ep in peers)
+        {
+            int before = _pool.Count;
+            _pool.Add(ep, source);
+            if (_pool.Count > before) added++;
+        }
+        if (added > 0)
+        {
+            Log(PluginLogLevel.Debug, $"{added} new peers from {source}");
+            if (State is TorrentState.Downloading or TorrentState.Seeding) ConnectMore(_host.Time.GetUtcNow());
+        }
+    }
+
+    /// <summary>Adds a peer by hand (like --peer).</summary>
+    public Task AddPeerAsync(IPEndPoint endPoint) => _host.Loop.InvokeAsync(() => AddPeersOnLoop([endPoint], "manual"));
+
+    // ------------------------------------------------------------------ periodic work
+
+    /// <summary>Once a second on the loop: rates, timeouts, keep-alives, connections, choking, resume saves.</summary>
+    internal void Tick(DateTimeOffset now)
+    {
+        _download.Tick();
+        _upload.Tick();
+        if (State is not (TorrentState.Downloading or TorrentState.Seeding)) return;
+        foreach (var p in _peers.ToArray())
+        {
+            p.Download.Tick();
+            p.Upload.Tick();
+            CheckPeerTimeouts(p, now);
+        }
+        if (now - _lastRechoke >= ChokeScheduler.RechokeInterval)
+        {
+            _lastRechoke = now;
+            Rechoke(now);
+        }
+        ConnectMore(now);
+        if (now - _lastResumeSave >= _host.Config.ResumeSaveInterval)
+        {
+            _lastResumeSave = now;
+            _ = SaveResumeAfterFlushAsync();
+        }
+        foreach (var p in _peers) RequestMore(p);
+    }
+
+    private async Task SaveResumeAfterFlushAsync()
+    {
+        try
+        {
+            await Storage.FlushAsync(_runCts.Token);
+            await _host.SaveResumeAsync(this);
+        }
+        catch (OperationCanceledException) { }
+        catch (Exception e) { Log(PluginLogLevel.Warning, $"saving resume data failed: {e.Message}"); }
+    }
+
+    /// <summary>Snapshot for the UI (call on the loop).</summary>
+    internal TorrentSnapshot BuildSnapshot()
+    {
+        long size = 0, done = 0;
+        var have = _pieces.HaveField;
+        for (int i = 0; i < Metainfo.Files.Count; i++)
+        {
+            var f = Metainfo.Files[i];
+            if (f.IsPadding || FilePriorities[i] == Priority.Skip) continue;
+            size += f.Length;
+        }
+        done = size - Math.Min(size, _pieces.BytesLeft());
+        double progress = State == TorrentState.Checking
+            ? (double)_checkedPieces / Math.Max(1, Metainfo.PieceCount)
+            : size == 0 ? 1 : (double)done / size;
+        long rate = _download.Rate;
+        TimeSpan? eta = State == TorrentState.Downloading && rate > 0 ? TimeSpan.FromSeconds((size - done) / (double)rate) : null;
+        return new TorrentSnapshot
+        {
+            Id = InfoHash.ToHex(),
+            Name = Metainfo.Name,
+            State = State,
+            Error = Error,
+            InfoHashV1 = Metainfo.InfoHashV1?.ToHex(),
+            InfoHashV2 = Metainfo.InfoHashV2 is { } v2 ? Convert.ToHexStringLower(v2) : null,
+            SavePath = SavePath,
+            Size = size,
+            TotalSize = Metainfo.TotalSize,
+            Done = done,
+            Progress = progress,
+            DownloadRate = rate,
+            UploadRate = _upload.Rate,
+            Downloaded = DownloadedTotal,
+            Uploaded = UploadedTotal,
+            Ratio = size == 0 ? 0 : (double)UploadedTotal / size,
+            PeersConnected = _peers.Count,
+            SeedsConnected = _peers.Count(p => p.IsSeed),
+            PeersKnown = _pool.Count,
+            Eta = eta,
+            PieceCount = Metainfo.PieceCount,
+            PieceLength = Metainfo.PieceLength,
+            PiecesHave = have.TrueCount,
+            AddedAt = AddedAt,
+            CompletedAt = CompletedAt,
+            DownloadLimit = DownloadLimit,
+            UploadLimit = UploadLimit,
+            IsPrivate = Metainfo.IsPrivate,
+            Sequential = Sequential,
+            Picker = Options.Picker,
+            Storage = Options.Storage,
+            Comment = Metainfo.Comment,
+            CreationDate = Metainfo.CreationDate,
+            Wasted = Wasted,
+            HashFailures = HashFailures,
+        };
+    }
+
+    /// <summary>Everything about the torrent (call on the loop).</summary>
+    internal TorrentDetails BuildDetails()
+    {
+        var have = _pieces.HaveField;
+        var pieces = new PieceDisplayState[Metainfo.PieceCount];
+        for (int i = 0; i < pieces.Length; i++)
+            pieces[i] = have[i] ? PieceDisplayState.Have
+                : _pieces.InProgress[i] || _pieces.IsVerifying(i) ? PieceDisplayState.Downloading
+                : _pieces.GetPriority(i) == Priority.Skip ? PieceDisplayState.Skipped
+                : PieceDisplayState.Missing;
+        var files = Metainfo.Files.Where(f => !f.IsPadding).Select(f => new FileSnapshot
+        {
+            Index = f.Index,
+            Path = f.Path,
+            Length = f.Length,
+            Done = FileDone(f, have),
+            Priority = FilePriorities[f.Index],
+        }).ToList();
+        var peers = _peers.Select(p => new PeerSnapshot
+        {
+            Address = p.EndPoint.ToString(),
+            Client = p.Client,
+            Flags = PeerFlags(p),
+            DownloadRate = p.Download.Rate,
+            UploadRate = p.Upload.Rate,
+            Downloaded = p.Download.Total,
+            Uploaded = p.Upload.Total,
+            Progress = p.Progress,
+            RequestsOut = p.Outstanding.Count,
+            RequestsIn = p.Incoming.Count,
+            Source = p.Source,
+        }).ToList();
+        var sources = new List<PeerSourceStatus>();
+        foreach (var s in _sources)
+        {
+            try { sources.AddRange(s.GetStatus()); }
+            catch (Exception e) { sources.Add(new PeerSourceStatus { Source = s.GetType().Name, Endpoint = "?", State = "error", Message = e.Message }); }
+        }
+        return new TorrentDetails
+        {
+            Summary = BuildSnapshot(),
+            Files = files,
+            Peers = peers,
+            Sources = sources,
+            Pieces = pieces,
+            Log = _log.ToArray(),
+        };
+    }
+
+    private long FileDone(TorrentFileEntry f, Bitfield have)
+    {
+        if (f.Length == 0) return 0;
+        long done = 0;
+        int first = (int)(f.Offset / Metainfo.PieceLength);
+        int last = (int)((f.Offset + f.Length - 1) / Metainfo.PieceLength);
+        for (int p = first; p <= last; p++)
+        {
+            if (!have[p]) continue;
+            long ps = p * Metainfo.PieceLength, pe = ps + Metainfo.GetPieceSize(p);
+            done += Math.Min(pe, f.Offset + f.Length) - Math.Max(ps, f.Offset);
+        }
+        return done;
+    }
+
+    private static string PeerFlags(Peer p)
+    {
+        var s = new System.Text.StringBuilder();
+        if (p.AmInterested) s.Append(p.PeerChoking ? 'd' : 'D');
+        if (p.PeerInterested) s.Append(p.AmChoking ? 'u' : 'U');
+        if (!p.Connection.IsOutgoing) s.Append('I');
+        if (p.Snubbed) s.Append('S');
+        if (p.OptimisticSince is not null) s.Append('O');
+        s.Append(p.Source switch
+        {
+            "pex" => 'X',
+            "dht" => 'H',
+            "tracker" => 'T',
+            "lsd" => 'L',
+            _ => ' ',
+        });
+        return s.ToString().TrimEnd();
+    }
+
+    /// <inheritdoc/>
+    public override string ToString() => Metainfo.Name;
+}

@@ -1,0 +1,150 @@
+using System.Buffers;
+using System.Security.Cryptography;
+using RTorrent.Abstractions;
+using RTorrent.Engine.Metainfo;
+
+namespace RTorrent.Engine.Client;
+
+/// <summary>
+/// Moves pieces between the engine and a torrent's storage: splits a piece at file boundaries (binary search over
+/// file offsets), leaves pad files out (they read as zeros and are never written), hashes from memory.
+/// Thread-safe; used from the disk tasks, never from the loop directly.
+/// </summary>
+internal sealed class TorrentData
+{
+    private readonly TorrentMetainfo _torrent;
+    private readonly long[] _fileStarts;
+
+    public TorrentData(TorrentMetainfo torrent, ITorrentStorage storage)
+    {
+        _torrent = torrent;
+        Storage = storage;
+        _fileStarts = torrent.Files.Select(f => f.Offset).ToArray();
+    }
+
+    public ITorrentStorage Storage { get; }
+
+    /// <summary>SHA-1 of a piece given as its blocks, compared with the torrent's hash.</summary>
+    public bool Verify(int piece, byte[]?[] blocks, int pieceSize)
+    {
+        using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA1);
+        int left = pieceSize;
+        foreach (var b in blocks)
+        {
+            int n = Math.Min(left, 16 * 1024);
+            hash.AppendData(b!, 0, n);
+            left -= n;
+        }
+        Span<byte> digest = stackalloc byte[20];
+        hash.GetHashAndReset(digest);
+        return digest.SequenceEqual(_torrent.GetPieceHash(piece));
+    }
+
+    /// <summary>SHA-1 of a contiguous piece buffer, compared with the torrent's hash.</summary>
+    public bool Verify(int piece, ReadOnlySpan<byte> data)
+    {
+        Span<byte> digest = stackalloc byte[20];
+        SHA1.HashData(data, digest);
+        return digest.SequenceEqual(_torrent.GetPieceHash(piece));
+    }
+
+    /// <summary>Writes a verified piece given as 16 KiB blocks, one gather write per file it touches.</summary>
+    public async ValueTask WritePieceAsync(int piece, byte[]?[] blocks, int pieceSize, CancellationToken ct)
+    {
+        long start = piece * _torrent.PieceLength;
+        long end = start + pieceSize;
+        int fi = FindFile(start);
+        var segment = new List<ReadOnlyMemory<byte>>(blocks.Length);
+        for (long pos = start; pos < end && fi < _torrent.Files.Count; fi++)
+        {
+            var file = _torrent.Files[fi];
+            long fileEnd = file.Offset + file.Length;
+            if (fileEnd <= pos) continue;
+            long segEnd = Math.Min(end, fileEnd);
+            if (!file.IsPadding && file.Length > 0)
+            {
+                segment.Clear();
+                for (long p = pos; p < segEnd;)
+                {
+                    int rel = (int)(p - start);
+                    int block = rel / (16 * 1024);
+                    int inBlock = rel % (16 * 1024);
+                    int blockLen = Math.Min(16 * 1024, pieceSize - block * 16 * 1024);
+                    int n = (int)Math.Min(blockLen - inBlock, segEnd - p);
+                    segment.Add(blocks[block].AsMemory(inBlock, n));
+                    p += n;
+                }
+                await Storage.WriteAsync(file.Index, pos - file.Offset, segment, ct).ConfigureAwait(false);
+            }
+            pos = segEnd;
+        }
+    }
+
+    /// <summary>Reads <paramref name="buffer"/>.Length bytes at a torrent offset; pad ranges and missing data read as zeros.</summary>
+    public async ValueTask ReadAsync(long offset, Memory<byte> buffer, CancellationToken ct)
+    {
+        long end = offset + buffer.Length;
+        int fi = FindFile(offset);
+        long pos = offset;
+        for (; pos < end && fi < _torrent.Files.Count; fi++)
+        {
+            var file = _torrent.Files[fi];
+            long fileEnd = file.Offset + file.Length;
+            if (fileEnd <= pos) continue;
+            long segEnd = Math.Min(end, fileEnd);
+            var dest = buffer.Slice((int)(pos - offset), (int)(segEnd - pos));
+            if (file.IsPadding) dest.Span.Clear();
+            else
+            {
+                int read = 0;
+                while (read < dest.Length)
+                {
+                    int n = await Storage.ReadAsync(file.Index, pos - file.Offset + read, dest[read..], ct).ConfigureAwait(false);
+                    if (n <= 0)
+                    {
+                        dest.Span[read..].Clear();
+                        break;
+                    }
+                    read += n;
+                }
+            }
+            pos = segEnd;
+        }
+        if (pos < end) buffer.Span[(int)(pos - offset)..].Clear();
+    }
+
+    /// <summary>Reads a whole piece into a pooled buffer (the caller returns it).</summary>
+    public async ValueTask<byte[]> ReadPieceAsync(int piece, CancellationToken ct)
+    {
+        int size = _torrent.GetPieceSize(piece);
+        var buffer = ArrayPool<byte>.Shared.Rent(size);
+        try
+        {
+            await ReadAsync(piece * _torrent.PieceLength, buffer.AsMemory(0, size), ct).ConfigureAwait(false);
+            return buffer;
+        }
+        catch
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+            throw;
+        }
+    }
+
+    /// <summary>Files (indexes) that hold bytes of a piece.</summary>
+    public IEnumerable<int> FilesOfPiece(int piece)
+    {
+        long start = piece * _torrent.PieceLength;
+        long end = start + _torrent.GetPieceSize(piece);
+        for (int fi = FindFile(start); fi < _torrent.Files.Count && _torrent.Files[fi].Offset < end; fi++)
+            if (_torrent.Files[fi].Length > 0 || _torrent.Files[fi].Offset >= start) yield return fi;
+    }
+
+    private int FindFile(long offset)
+    {
+        int i = Array.BinarySearch(_fileStarts, offset);
+        if (i < 0) i = ~i - 1;
+        // Several files can start at the same offset (empty files): step back to the first of them.
+        while (i > 0 && _fileStarts[i - 1] == _fileStarts[i]) i--;
+        return Math.Max(i, 0);
+    }
+}

@@ -1,0 +1,400 @@
+using System.Buffers;
+using System.Buffers.Binary;
+using System.Collections.Concurrent;
+using System.Net;
+using System.Net.Sockets;
+
+namespace RTorrent.Engine.Peers;
+
+/// <summary>A decoded incoming message, handed to the engine loop in batches.</summary>
+internal struct PeerMessage
+{
+    public MessageId Id;
+    public int Index;
+    public int Begin;
+    public int Length;
+
+    /// <summary>
+    /// For PIECE: a pooled 16 KiB buffer holding <see cref="Length"/> bytes (the loop takes ownership).
+    /// For BITFIELD and EXTENDED: the payload (a plain array).
+    /// </summary>
+    public byte[]? Payload;
+}
+
+/// <summary>Receives what a connection reads, on the engine loop.</summary>
+internal interface IPeerConnectionHandler
+{
+    /// <summary>A batch of messages arrived. The batch is returned to the connection by <see cref="PeerConnection.ReturnBatch"/>.</summary>
+    void OnMessages(PeerConnection connection, List<PeerMessage> batch);
+
+    /// <summary>The send buffer drained below its low-water mark: more blocks may be queued.</summary>
+    void OnSendBufferLow(PeerConnection connection);
+
+    /// <summary>The connection closed (error, protocol violation, remote close, or <see cref="PeerConnection.Close"/>).</summary>
+    void OnClosed(PeerConnection connection, string reason);
+}
+
+/// <summary>
+/// The socket side of one peer: a receive loop that frames and decodes messages and a send pump that coalesces
+/// queued bytes into few large writes. Both run on the thread pool; decoded messages go to the engine loop in
+/// batches (one post per socket read), so the loop never waits on a socket.
+/// </summary>
+internal sealed class PeerConnection
+{
+    /// <summary>Largest block we request, and so the largest PIECE payload we accept.</summary>
+    public const int MaxBlockLength = 16 * 1024;
+
+    /// <summary>Queued bytes above which the loop stops serving more blocks to this peer until it drains.</summary>
+    public const int SendHighWater = 512 * 1024;
+
+    private const int ReceiveBufferSize = 64 * 1024;
+    private const int MaxBatchesInFlight = 4;
+
+    private readonly Socket _socket;
+    private readonly IPeerConnectionHandler _handler;
+    private readonly System.Threading.SynchronizationContext _loop;
+    private readonly int _maxMessageLength;
+    private readonly CancellationTokenSource _cts = new();
+    private readonly SemaphoreSlim _batchSlots = new(MaxBatchesInFlight, MaxBatchesInFlight);
+    private readonly ConcurrentQueue<List<PeerMessage>> _spareBatches = new();
+    private readonly object _sendLock = new();
+    private readonly SemaphoreSlim _sendSignal = new(0, int.MaxValue);
+    private byte[] _sendBuffer = ArrayPool<byte>.Shared.Rent(64 * 1024);
+    private int _sendLength;
+    private bool _sendSignalled;
+    private bool _lowNotified = true;
+    private int _closed;
+
+    public PeerConnection(Socket socket, IPEndPoint remote, bool outgoing, int pieceCount,
+        IPeerConnectionHandler handler, System.Threading.SynchronizationContext loop,
+        Func<int, CancellationToken, ValueTask>? receiveThrottle = null,
+        Func<int, CancellationToken, ValueTask>? sendThrottle = null)
+    {
+        _socket = socket;
+        RemoteEndPoint = remote;
+        IsOutgoing = outgoing;
+        _handler = handler;
+        _loop = loop;
+        ReceiveThrottle = receiveThrottle;
+        SendThrottle = sendThrottle;
+        // The largest legal message: a bitfield, or a 16 KiB block, or an extension message (metadata pieces are
+        // 16 KiB plus a small header). Anything larger is a protocol error, never buffered.
+        _maxMessageLength = Math.Max(1 + (pieceCount + 7) / 8, 9 + MaxBlockLength + 4096);
+    }
+
+    public IPEndPoint RemoteEndPoint { get; }
+    public bool IsOutgoing { get; }
+    public bool IsClosed => Volatile.Read(ref _closed) != 0;
+    public string? CloseReason { get; private set; }
+
+    /// <summary>Awaited before each socket read with the bytes just read (download rate limit).</summary>
+    public Func<int, CancellationToken, ValueTask>? ReceiveThrottle { get; set; }
+
+    /// <summary>Awaited before each socket write with the bytes about to be written (upload rate limit).</summary>
+    public Func<int, CancellationToken, ValueTask>? SendThrottle { get; set; }
+
+    public long BytesReceived => Interlocked.Read(ref _bytesReceived);
+    public long BytesSent => Interlocked.Read(ref _bytesSent);
+    private long _bytesReceived, _bytesSent;
+
+    /// <summary>Bytes queued and not yet handed to the socket.</summary>
+    public int QueuedBytes
+    {
+        get { lock (_sendLock) return _sendLength; }
+    }
+
+    /// <summary>Starts the receive loop and the send pump. Bytes already read past the handshake are parsed first.</summary>
+    public void Start(ReadOnlyMemory<byte> alreadyReceived = default)
+    {
+        _ = Task.Run(() => ReceiveLoopAsync(alreadyReceived));
+        _ = Task.Run(SendPumpAsync);
+    }
+
+    // ---------------- sending (called on the loop) ----------------
+
+    /// <summary>Queues raw bytes (one or more encoded messages).</summary>
+    public void Enqueue(ReadOnlySpan<byte> bytes)
+    {
+        if (IsClosed) return;
+        lock (_sendLock)
+        {
+            EnsureCapacity(bytes.Length);
+            bytes.CopyTo(_sendBuffer.AsSpan(_sendLength));
+            _sendLength += bytes.Length;
+            if (_sendLength >= SendHighWater) _lowNotified = false;
+        }
+        Signal();
+    }
+
+    /// <summary>Queues a PIECE message: header plus block data.</summary>
+    public void EnqueuePiece(int piece, int begin, ReadOnlySpan<byte> block)
+    {
+        if (IsClosed) return;
+        lock (_sendLock)
+        {
+            EnsureCapacity(MessageWriter.PieceHeaderLength + block.Length);
+            MessageWriter.WritePieceHeader(_sendBuffer.AsSpan(_sendLength), piece, begin, block.Length);
+            block.CopyTo(_sendBuffer.AsSpan(_sendLength + MessageWriter.PieceHeaderLength));
+            _sendLength += MessageWriter.PieceHeaderLength + block.Length;
+            if (_sendLength >= SendHighWater) _lowNotified = false;
+        }
+        Signal();
+    }
+
+    /// <summary>Gives a span of <paramref name="length"/> bytes at the end of the queue to write into.</summary>
+    public void EnqueueWith(int length, Action<Memory<byte>> write)
+    {
+        if (IsClosed) return;
+        lock (_sendLock)
+        {
+            EnsureCapacity(length);
+            write(_sendBuffer.AsMemory(_sendLength, length));
+            _sendLength += length;
+        }
+        Signal();
+    }
+
+    private void EnsureCapacity(int extra)
+    {
+        if (_sendLength + extra <= _sendBuffer.Length) return;
+        var bigger = ArrayPool<byte>.Shared.Rent(Math.Max(_sendBuffer.Length * 2, _sendLength + extra));
+        _sendBuffer.AsSpan(0, _sendLength).CopyTo(bigger);
+        ArrayPool<byte>.Shared.Return(_sendBuffer);
+        _sendBuffer = bigger;
+    }
+
+    private void Signal()
+    {
+        bool release;
+        lock (_sendLock)
+        {
+            release = !_sendSignalled;
+            _sendSignalled = true;
+        }
+        if (release) _sendSignal.Release();
+    }
+
+    private async Task SendPumpAsync()
+    {
+        var ct = _cts.Token;
+        byte[] spare = ArrayPool<byte>.Shared.Rent(64 * 1024);
+        try
+        {
+            while (!ct.IsCancellationRequested)
+            {
+                await _sendSignal.WaitAsync(ct).ConfigureAwait(false);
+                while (true)
+                {
+                    byte[] toSend;
+                    int length;
+                    lock (_sendLock)
+                    {
+                        _sendSignalled = false;
+                        if (_sendLength == 0) break;
+                        toSend = _sendBuffer;
+                        length = _sendLength;
+                        _sendBuffer = spare.Length >= 64 * 1024 ? spare : ArrayPool<byte>.Shared.Rent(64 * 1024);
+                        _sendLength = 0;
+                    }
+                    // Low-water: tell the loop it may queue more blocks while this batch is on its way.
+                    bool notify;
+                    lock (_sendLock)
+                    {
+                        notify = !_lowNotified;
+                        _lowNotified = true;
+                    }
+                    if (notify) _loop.Post(static s => { var c = (PeerConnection)s!; c._handler.OnSendBufferLow(c); }, this);
+
+                    int offset = 0;
+                    while (offset < length)
+                    {
+                        int chunk = Math.Min(length - offset, 64 * 1024);
+                        if (SendThrottle is { } throttle) await throttle(chunk, ct).ConfigureAwait(false);
+                        int sent = await _socket.SendAsync(toSend.AsMemory(offset, chunk), SocketFlags.None, ct).ConfigureAwait(false);
+                        if (sent <= 0) throw new SocketException((int)SocketError.ConnectionReset);
+                        offset += sent;
+                        Interlocked.Add(ref _bytesSent, sent);
+                    }
+                    if (toSend.Length > 256 * 1024)
+                    {
+                        ArrayPool<byte>.Shared.Return(toSend);
+                        spare = ArrayPool<byte>.Shared.Rent(64 * 1024);
+                    }
+                    else spare = toSend;
+                }
+            }
+        }
+        catch (OperationCanceledException) { }
+        catch (Exception e) when (e is SocketException or ObjectDisposedException or IOException)
+        {
+            Close(e is SocketException se ? $"send failed: {se.SocketErrorCode}" : "send failed");
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(spare);
+        }
+    }
+
+    // ---------------- receiving ----------------
+
+    private async Task ReceiveLoopAsync(ReadOnlyMemory<byte> initial)
+    {
+        var ct = _cts.Token;
+        byte[] buffer = ArrayPool<byte>.Shared.Rent(Math.Max(ReceiveBufferSize, _maxMessageLength + 4));
+        int filled = 0;
+        try
+        {
+            initial.Span.CopyTo(buffer);
+            filled = initial.Length;
+            bool first = true;
+            while (true)
+            {
+                if (!first || filled == 0)
+                {
+                    int n = await _socket.ReceiveAsync(buffer.AsMemory(filled), SocketFlags.None, ct).ConfigureAwait(false);
+                    if (n == 0)
+                    {
+                        Close("closed by peer");
+                        return;
+                    }
+                    Interlocked.Add(ref _bytesReceived, n);
+                    filled += n;
+                    if (ReceiveThrottle is { } throttle) await throttle(n, ct).ConfigureAwait(false);
+                }
+                first = false;
+
+                List<PeerMessage>? batch = null;
+                int consumed = Parse(buffer.AsSpan(0, filled), ref batch);
+                if (batch is not null)
+                {
+                    await _batchSlots.WaitAsync(ct).ConfigureAwait(false);
+                    _loop.Post(static s =>
+                    {
+                        var (c, b) = ((PeerConnection, List<PeerMessage>))s!;
+                        c._handler.OnMessages(c, b);
+                    }, (this, batch));
+                }
+                if (consumed > 0)
+                {
+                    buffer.AsSpan(consumed, filled - consumed).CopyTo(buffer);
+                    filled -= consumed;
+                }
+            }
+        }
+        catch (OperationCanceledException) { }
+        catch (PeerProtocolException e)
+        {
+            Close(e.Message);
+        }
+        catch (Exception e) when (e is SocketException or ObjectDisposedException or IOException)
+        {
+            Close(e is SocketException se ? $"receive failed: {se.SocketErrorCode}" : "receive failed");
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+        }
+    }
+
+    /// <summary>Called by the loop when it is done with a batch (block buffers it took are no longer referenced here).</summary>
+    public void ReturnBatch(List<PeerMessage> batch)
+    {
+        batch.Clear();
+        _spareBatches.Enqueue(batch);
+        _batchSlots.Release();
+    }
+
+    /// <summary>Frames complete messages from <paramref name="data"/>; returns the bytes consumed.</summary>
+    private int Parse(ReadOnlySpan<byte> data, ref List<PeerMessage>? batch)
+    {
+        int offset = 0;
+        while (data.Length - offset >= 4)
+        {
+            int length = BinaryPrimitives.ReadInt32BigEndian(data[offset..]);
+            if (length < 0 || length > _maxMessageLength)
+                throw new PeerProtocolException($"message length {length} exceeds the largest legal message ({_maxMessageLength})");
+            if (data.Length - offset - 4 < length) break;
+            var body = data.Slice(offset + 4, length);
+            offset += 4 + length;
+            if (length == 0)
+            {
+                Add(ref batch, new PeerMessage { Id = (MessageId)255 }); // keep-alive: only refreshes the idle timer
+                continue;
+            }
+            var msg = Decode(body);
+            if (msg is { } m) Add(ref batch, m);
+        }
+        return offset;
+    }
+
+    private void Add(ref List<PeerMessage>? batch, PeerMessage message)
+    {
+        batch ??= _spareBatches.TryDequeue(out var b) ? b : new List<PeerMessage>(64);
+        batch.Add(message);
+    }
+
+    private static PeerMessage? Decode(ReadOnlySpan<byte> body)
+    {
+        var id = (MessageId)body[0];
+        var p = body[1..];
+        switch (id)
+        {
+            case MessageId.Choke or MessageId.Unchoke or MessageId.Interested or MessageId.NotInterested:
+                if (p.Length != 0) throw new PeerProtocolException($"{id} with a payload of {p.Length} bytes");
+                return new PeerMessage { Id = id };
+            case MessageId.Have:
+                if (p.Length != 4) throw new PeerProtocolException($"HAVE of {p.Length} bytes");
+                return new PeerMessage { Id = id, Index = BinaryPrimitives.ReadInt32BigEndian(p) };
+            case MessageId.Bitfield:
+                return new PeerMessage { Id = id, Payload = p.ToArray(), Length = p.Length };
+            case MessageId.Request or MessageId.Cancel:
+                if (p.Length != 12) throw new PeerProtocolException($"{id} of {p.Length} bytes");
+                return new PeerMessage
+                {
+                    Id = id,
+                    Index = BinaryPrimitives.ReadInt32BigEndian(p),
+                    Begin = BinaryPrimitives.ReadInt32BigEndian(p[4..]),
+                    Length = BinaryPrimitives.ReadInt32BigEndian(p[8..]),
+                };
+            case MessageId.Piece:
+            {
+                if (p.Length < 8) throw new PeerProtocolException($"PIECE of {p.Length} bytes");
+                int blockLength = p.Length - 8;
+                if (blockLength == 0 || blockLength > MaxBlockLength)
+                    throw new PeerProtocolException($"PIECE carrying {blockLength} bytes");
+                var block = ArrayPool<byte>.Shared.Rent(MaxBlockLength);
+                p[8..].CopyTo(block);
+                return new PeerMessage
+                {
+                    Id = id,
+                    Index = BinaryPrimitives.ReadInt32BigEndian(p),
+                    Begin = BinaryPrimitives.ReadInt32BigEndian(p[4..]),
+                    Length = blockLength,
+                    Payload = block,
+                };
+            }
+            case MessageId.Port:
+                if (p.Length != 2) throw new PeerProtocolException($"PORT of {p.Length} bytes");
+                return new PeerMessage { Id = id, Index = BinaryPrimitives.ReadUInt16BigEndian(p) };
+            case MessageId.Extended:
+                if (p.Length < 1) throw new PeerProtocolException("EXTENDED without an id");
+                return new PeerMessage { Id = id, Index = p[0], Payload = p[1..].ToArray(), Length = p.Length - 1 };
+            default:
+                return null; // unknown messages are ignored, as BEP 3 clients do
+        }
+    }
+
+    /// <summary>Closes the socket; the handler hears about it once, on the loop.</summary>
+    public void Close(string reason)
+    {
+        if (Interlocked.Exchange(ref _closed, 1) != 0) return;
+        CloseReason = reason;
+        try { _cts.Cancel(); } catch (ObjectDisposedException) { }
+        try { _socket.Shutdown(SocketShutdown.Both); } catch { /* already gone */ }
+        _socket.Dispose();
+        _loop.Post(static s => { var c = (PeerConnection)s!; c._handler.OnClosed(c, c.CloseReason ?? "closed"); }, this);
+        lock (_sendLock) _sendLength = 0;
+    }
+
+    public override string ToString() => RemoteEndPoint.ToString();
+}

@@ -1,0 +1,208 @@
+using System.Buffers.Binary;
+using System.Security.Cryptography;
+using System.Text;
+using RTorrent.Engine.Metainfo;
+
+namespace RTorrent.Engine.Peers;
+
+/// <summary>Peer wire message ids (BEP 3, BEP 5 port, BEP 10 extended).</summary>
+public enum MessageId : byte
+{
+    /// <summary>We will not serve your requests.</summary>
+    Choke = 0,
+    /// <summary>We will serve your requests.</summary>
+    Unchoke = 1,
+    /// <summary>We want something you have.</summary>
+    Interested = 2,
+    /// <summary>We want nothing you have.</summary>
+    NotInterested = 3,
+    /// <summary>We now have a piece.</summary>
+    Have = 4,
+    /// <summary>The pieces we have (only as the first message).</summary>
+    Bitfield = 5,
+    /// <summary>Send us a block.</summary>
+    Request = 6,
+    /// <summary>A block.</summary>
+    Piece = 7,
+    /// <summary>Forget a request.</summary>
+    Cancel = 8,
+    /// <summary>Our DHT port (BEP 5).</summary>
+    Port = 9,
+    /// <summary>Extension protocol (BEP 10).</summary>
+    Extended = 20,
+}
+
+/// <summary>Reserved-bit flags of the handshake that we understand.</summary>
+[Flags]
+public enum PeerFeatures
+{
+    /// <summary>None.</summary>
+    None = 0,
+    /// <summary>BEP 10 extension protocol (reserved byte 5, 0x10).</summary>
+    Extensions = 1,
+    /// <summary>BEP 5 DHT (reserved byte 7, 0x01).</summary>
+    Dht = 2,
+    /// <summary>BEP 6 fast extension (reserved byte 7, 0x04).</summary>
+    Fast = 4,
+}
+
+/// <summary>The 68-byte BitTorrent handshake.</summary>
+public static class Handshake
+{
+    /// <summary>Length of a handshake.</summary>
+    public const int Length = 68;
+
+    private static ReadOnlySpan<byte> Protocol => "\u0013BitTorrent protocol"u8;
+
+    /// <summary>Writes a handshake advertising <paramref name="features"/>.</summary>
+    public static void Write(Span<byte> destination, InfoHash infoHash, ReadOnlySpan<byte> peerId, PeerFeatures features)
+    {
+        Protocol.CopyTo(destination);
+        var reserved = destination.Slice(20, 8);
+        reserved.Clear();
+        if (features.HasFlag(PeerFeatures.Extensions)) reserved[5] |= 0x10;
+        if (features.HasFlag(PeerFeatures.Dht)) reserved[7] |= 0x01;
+        if (features.HasFlag(PeerFeatures.Fast)) reserved[7] |= 0x04;
+        infoHash.CopyTo(destination.Slice(28, 20));
+        peerId.CopyTo(destination.Slice(48, 20));
+    }
+
+    /// <summary>Reads a handshake; false if it is not the BitTorrent protocol.</summary>
+    public static bool TryRead(ReadOnlySpan<byte> source, out InfoHash infoHash, out byte[] peerId, out PeerFeatures features)
+    {
+        infoHash = default;
+        peerId = [];
+        features = PeerFeatures.None;
+        if (source.Length < Length || !source[..20].SequenceEqual(Protocol)) return false;
+        var reserved = source.Slice(20, 8);
+        if ((reserved[5] & 0x10) != 0) features |= PeerFeatures.Extensions;
+        if ((reserved[7] & 0x01) != 0) features |= PeerFeatures.Dht;
+        if ((reserved[7] & 0x04) != 0) features |= PeerFeatures.Fast;
+        infoHash = new InfoHash(source.Slice(28, 20));
+        peerId = source.Slice(48, 20).ToArray();
+        return true;
+    }
+}
+
+/// <summary>Peer ids in Azureus style: <c>-RT0100-</c> and twelve random characters.</summary>
+public static class PeerIds
+{
+    /// <summary>Client prefix: RT, version 0.1.0.0.</summary>
+    public const string Prefix = "-RT0100-";
+
+    private const string Alphabet = "0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ";
+
+    /// <summary>A new random peer id.</summary>
+    public static byte[] Create()
+    {
+        var id = new byte[20];
+        Encoding.ASCII.GetBytes(Prefix, id);
+        Span<byte> random = stackalloc byte[12];
+        RandomNumberGenerator.Fill(random);
+        for (int i = 0; i < 12; i++) id[8 + i] = (byte)Alphabet[random[i] % Alphabet.Length];
+        return id;
+    }
+
+    /// <summary>A readable client name from a peer id (Azureus and Shadow styles), for the Peers view.</summary>
+    public static string DescribeClient(ReadOnlySpan<byte> peerId)
+    {
+        if (peerId.Length != 20) return "?";
+        if (peerId[0] == '-' && peerId[7] == '-')
+        {
+            string code = Encoding.ASCII.GetString(peerId.Slice(1, 2));
+            string v = Encoding.ASCII.GetString(peerId.Slice(3, 4));
+            string name = code switch
+            {
+                "RT" => "RTorrent",
+                "LT" => "libtorrent",
+                "lt" => "libTorrent (rakshasa)",
+                "TR" => "Transmission",
+                "qB" => "qBittorrent",
+                "DE" => "Deluge",
+                "UT" => "µTorrent",
+                "AZ" => "Vuze",
+                "BC" => "BitComet",
+                "MO" => "MonoTorrent",
+                "A2" => "aria2",
+                "KT" => "KTorrent",
+                "BT" => "BitTorrent",
+                _ => code,
+            };
+            string version = string.Join('.', v.Where(c => c != '-').Select(c => char.IsAsciiLetterOrDigit(c) ? c.ToString() : "?"));
+            if (code == "TR") version = v; // Transmission writes 300Z etc.
+            return $"{name} {version}".Trim();
+        }
+        var text = new StringBuilder();
+        foreach (byte b in peerId) text.Append(b is >= 0x20 and < 0x7f ? (char)b : '.');
+        return text.ToString();
+    }
+}
+
+/// <summary>Writes peer wire messages (length prefix included) into spans.</summary>
+public static class MessageWriter
+{
+    /// <summary>Length of a keep-alive (4) and of the simple id-only messages (5).</summary>
+    public const int KeepAliveLength = 4, SimpleLength = 5, HaveLength = 9, RequestLength = 17, PieceHeaderLength = 13;
+
+    /// <summary>A message with no payload (choke, unchoke, interested, not interested).</summary>
+    public static int WriteSimple(Span<byte> d, MessageId id)
+    {
+        BinaryPrimitives.WriteInt32BigEndian(d, 1);
+        d[4] = (byte)id;
+        return SimpleLength;
+    }
+
+    /// <summary>HAVE.</summary>
+    public static int WriteHave(Span<byte> d, int piece)
+    {
+        BinaryPrimitives.WriteInt32BigEndian(d, 5);
+        d[4] = (byte)MessageId.Have;
+        BinaryPrimitives.WriteInt32BigEndian(d[5..], piece);
+        return HaveLength;
+    }
+
+    /// <summary>REQUEST or CANCEL.</summary>
+    public static int WriteRequest(Span<byte> d, MessageId id, int piece, int begin, int length)
+    {
+        BinaryPrimitives.WriteInt32BigEndian(d, 13);
+        d[4] = (byte)id;
+        BinaryPrimitives.WriteInt32BigEndian(d[5..], piece);
+        BinaryPrimitives.WriteInt32BigEndian(d[9..], begin);
+        BinaryPrimitives.WriteInt32BigEndian(d[13..], length);
+        return RequestLength;
+    }
+
+    /// <summary>The 13-byte header of a PIECE message carrying <paramref name="length"/> bytes.</summary>
+    public static int WritePieceHeader(Span<byte> d, int piece, int begin, int length)
+    {
+        BinaryPrimitives.WriteInt32BigEndian(d, 9 + length);
+        d[4] = (byte)MessageId.Piece;
+        BinaryPrimitives.WriteInt32BigEndian(d[5..], piece);
+        BinaryPrimitives.WriteInt32BigEndian(d[9..], begin);
+        return PieceHeaderLength;
+    }
+
+    /// <summary>The 5-byte header of a message with an arbitrary payload (BITFIELD, EXTENDED).</summary>
+    public static int WriteHeader(Span<byte> d, MessageId id, int payloadLength)
+    {
+        BinaryPrimitives.WriteInt32BigEndian(d, 1 + payloadLength);
+        d[4] = (byte)id;
+        return 5;
+    }
+
+    /// <summary>PORT (BEP 5).</summary>
+    public static int WritePort(Span<byte> d, int port)
+    {
+        BinaryPrimitives.WriteInt32BigEndian(d, 3);
+        d[4] = (byte)MessageId.Port;
+        BinaryPrimitives.WriteUInt16BigEndian(d[5..], (ushort)port);
+        return 7;
+    }
+}
+
+/// <summary>A peer broke the protocol; the connection is dropped.</summary>
+public sealed class PeerProtocolException : Exception
+{
+    /// <summary>Creates the exception.</summary>
+    public PeerProtocolException(string message) : base(message) { }
+}

@@ -1,0 +1,421 @@
+using System.Buffers;
+using RTorrent.Abstractions;
+
+namespace RTorrent.Engine.Pieces;
+
+/// <summary>Something that requests blocks: a peer connection (or a fake in tests).</summary>
+internal interface IBlockRequester
+{
+    /// <summary>Pieces the peer has.</summary>
+    Bitfield PeerPieces { get; }
+}
+
+/// <summary>One block request to send to a peer.</summary>
+internal readonly record struct BlockRequest(int Piece, int Begin, int Length);
+
+/// <summary>What happened to a received block.</summary>
+internal enum BlockOutcome
+{
+    /// <summary>Stored; the piece still misses blocks.</summary>
+    Stored,
+    /// <summary>Stored, and it was the piece's last missing block: the piece is ready to verify.</summary>
+    PieceComplete,
+    /// <summary>We already had the block (endgame or a late answer); the data was dropped.</summary>
+    Duplicate,
+    /// <summary>A block we did not ask for and do not need, or with a bad offset or length; the data was dropped.</summary>
+    Unwanted,
+}
+
+/// <summary>A piece whose blocks are being downloaded.</summary>
+internal sealed class PartialPiece
+{
+    public PartialPiece(int index, int size)
+    {
+        Index = index;
+        Size = size;
+        BlockCount = (size + PieceManager.BlockSize - 1) / PieceManager.BlockSize;
+        Data = new byte[BlockCount][];
+        Requesters = new IBlockRequester?[BlockCount * 2];
+        From = new IBlockRequester?[BlockCount];
+    }
+
+    public int Index { get; }
+    public int Size { get; }
+    public int BlockCount { get; }
+
+    /// <summary>Received block data (pooled 16 KiB arrays), null where missing.</summary>
+    public byte[]?[] Data { get; }
+
+    /// <summary>Up to two requesters per block (two only in endgame).</summary>
+    public IBlockRequester?[] Requesters { get; }
+
+    /// <summary>Who delivered each block, for banning peers that send bad data.</summary>
+    public IBlockRequester?[] From { get; }
+
+    public int Received;
+    /// <summary>Blocks not received that have at least one requester.</summary>
+    public int Requested;
+
+    /// <summary>After a hash failure the piece is downloaded from one peer only, to find who sends bad data.</summary>
+    public bool ParoleMode;
+
+    /// <summary>The one peer a piece on parole is downloaded from (the first to pick it).</summary>
+    public IBlockRequester? Parole;
+
+    public int BlockLength(int block) =>
+        block == BlockCount - 1 ? Size - block * PieceManager.BlockSize : PieceManager.BlockSize;
+
+    public bool IsRequestedBy(int block, IBlockRequester peer) =>
+        ReferenceEquals(Requesters[block * 2], peer) || ReferenceEquals(Requesters[block * 2 + 1], peer);
+
+    public int RequestCount(int block) => (Requesters[block * 2] is null ? 0 : 1) + (Requesters[block * 2 + 1] is null ? 0 : 1);
+
+    /// <summary>Returns the block buffers to the pool.</summary>
+    public void ReleaseData()
+    {
+        for (int i = 0; i < Data.Length; i++)
+        {
+            if (Data[i] is { } d) ArrayPool<byte>.Shared.Return(d);
+            Data[i] = null;
+        }
+    }
+}
+
+/// <summary>
+/// The swarm's state for one torrent, kept by the engine on its loop: which pieces we have and want, how many peers
+/// have each, which blocks are requested from whom and which have arrived, and endgame. Pickers see it read-only
+/// through <see cref="ISwarmView"/>.
+/// </summary>
+internal sealed class PieceManager : ISwarmView
+{
+    public const int BlockSize = 16 * 1024;
+
+    private readonly long _pieceLength;
+    private readonly long _totalLength;
+    private readonly Priority[] _priority;
+    private readonly Bitfield _have;
+    private readonly Bitfield _wanted;      // what pickers may return now
+    private readonly Bitfield _inProgress;
+    private readonly Bitfield _verifying;
+    private readonly Bitfield _needed;      // not had and not skipped
+    private readonly PieceOrder _order;
+    private readonly Dictionary<int, PartialPiece> _partials = [];
+    private int _seeds;
+
+    public PieceManager(int pieceCount, long pieceLength, long totalLength, Bitfield? have = null, Random? random = null)
+    {
+        PieceCount = pieceCount;
+        _pieceLength = pieceLength;
+        _totalLength = totalLength;
+        _priority = new Priority[pieceCount];
+        Array.Fill(_priority, Priority.Normal);
+        _have = have is null ? new Bitfield(pieceCount) : new Bitfield(have);
+        _wanted = new Bitfield(pieceCount);
+        _inProgress = new Bitfield(pieceCount);
+        _verifying = new Bitfield(pieceCount);
+        _needed = new Bitfield(pieceCount);
+        _order = new PieceOrder(pieceCount, random ?? Random.Shared);
+        for (int i = 0; i < pieceCount; i++)
+        {
+            if (_have[i]) _order.SetClass(i, Priority.Normal, needed: false);
+            else
+            {
+                _wanted.Set(i);
+                _needed.Set(i);
+            }
+        }
+    }
+
+    public int PieceCount { get; }
+    public Bitfield HaveField => _have;
+    public IBitfieldView Have => _have;
+    public IBitfieldView Wanted => _wanted;
+    public IBitfieldView InProgress => _inProgress;
+
+    /// <summary>Pieces not had and not skipped: what makes us interested in a peer.</summary>
+    public Bitfield NeededField => _needed;
+    public ReadOnlySpan<int> PiecesByAvailability => _order.Needed;
+    public long? StreamPosition { get; set; }
+    public bool IsEndgame { get; private set; }
+    public int SeedCount => _seeds;
+    public int PartialCount => _partials.Count;
+    public IEnumerable<PartialPiece> Partials => _partials.Values;
+
+    /// <summary>Pieces needed that are not had (priority above skip).</summary>
+    public int NeededCount => _order.Needed.Length;
+
+    public int GetAvailability(int piece) => _order.GetAvailability(piece) + _seeds;
+
+    public Priority GetPriority(int piece) => _priority[piece];
+
+    public int GetPieceSize(int piece) =>
+        piece == PieceCount - 1 ? (int)(_totalLength - _pieceLength * (PieceCount - 1)) : (int)_pieceLength;
+
+    public bool IsComplete => NeededCount == 0;
+
+    public bool IsVerifying(int piece) => _verifying[piece];
+
+    /// <summary>Sets every piece's priority (from file priorities); pieces set to skip are dropped from the wanted set.</summary>
+    public void SetPriorities(ReadOnlySpan<Priority> priorities)
+    {
+        for (int i = 0; i < PieceCount; i++)
+        {
+            _priority[i] = priorities[i];
+            bool needed = !_have[i] && priorities[i] != Priority.Skip;
+            _order.SetClass(i, priorities[i], needed);
+            _needed[i] = needed;
+            RefreshWanted(i);
+        }
+        if (IsEndgame && _wanted.TrueCount == 0) IsEndgame = false;
+    }
+
+    // ---- availability ----
+
+    public void PeerHas(int piece) => _order.Increment(piece);
+
+    public void PeerLost(int piece) => _order.Decrement(piece);
+
+    public void PeerBitfield(Bitfield pieces, bool add)
+    {
+        if (pieces.AllSet)
+        {
+            _seeds += add ? 1 : -1;
+            return;
+        }
+        for (int i = pieces.NextSet(0); i >= 0; i = pieces.NextSet(i + 1))
+        {
+            if (add) _order.Increment(i);
+            else _order.Decrement(i);
+        }
+    }
+
+    /// <summary>A peer that was counted piece by piece became a seed: move its count to the seed counter.</summary>
+    public void PeerBecameSeed(Bitfield piecesBeforeLastHave)
+    {
+        for (int i = piecesBeforeLastHave.NextSet(0); i >= 0; i = piecesBeforeLastHave.NextSet(i + 1)) _order.Decrement(i);
+        _seeds++;
+    }
+
+    // ---- requests ----
+
+    /// <summary>
+    /// Chooses up to <paramref name="max"/> blocks to request from a peer, in the order the picker ranks pieces.
+    /// </summary>
+    public void PickBlocks(IBlockRequester peer, IPeerView view, IPiecePicker picker, int max, List<BlockRequest> output)
+    {
+        if (max <= 0 || NeededCount == 0) return;
+        Span<int> ranked = stackalloc int[Math.Clamp(max / 4 + 4, 8, 64)];
+        for (int attempt = 0; attempt < 2 && max > 0; attempt++)
+        {
+            int n = picker.RankPieces(this, view, ranked);
+            for (int i = 0; i < n && max > 0; i++)
+            {
+                int piece = ranked[i];
+                if ((uint)piece >= (uint)PieceCount || !_wanted[piece] || !peer.PeerPieces[piece]) continue;
+                max -= TakeBlocks(piece, peer, max, output);
+            }
+            if (max == 0 || IsEndgame) return;
+            // Nothing left to hand out in normal mode while pieces are still missing: every missing block is
+            // requested from someone. Endgame lets fast peers race slow ones for the last blocks.
+            if (_wanted.TrueCount == 0 && NeededCount > 0) EnterEndgame();
+            else return;
+        }
+    }
+
+    private int TakeBlocks(int piece, IBlockRequester peer, int max, List<BlockRequest> output)
+    {
+        if (!_partials.TryGetValue(piece, out var p))
+        {
+            p = new PartialPiece(piece, GetPieceSize(piece));
+            _partials.Add(piece, p);
+            _inProgress.Set(piece);
+        }
+        if (p.ParoleMode)
+        {
+            if (p.Parole is null) p.Parole = peer;
+            else if (!ReferenceEquals(p.Parole, peer)) return 0;
+        }
+        int taken = 0;
+        for (int b = 0; b < p.BlockCount && taken < max; b++)
+        {
+            if (p.Data[b] is not null) continue;
+            int count = p.RequestCount(b);
+            if (count == 0)
+            {
+                p.Requesters[b * 2] = peer;
+                p.Requested++;
+            }
+            else if (IsEndgame && count == 1 && !p.IsRequestedBy(b, peer))
+            {
+                if (p.Requesters[b * 2] is null) p.Requesters[b * 2] = peer;
+                else p.Requesters[b * 2 + 1] = peer;
+            }
+            else continue;
+            output.Add(new BlockRequest(piece, b * BlockSize, p.BlockLength(b)));
+            taken++;
+        }
+        RefreshWanted(piece);
+        return taken;
+    }
+
+    private void EnterEndgame()
+    {
+        IsEndgame = true;
+        foreach (int piece in _order.Needed) RefreshWanted(piece);
+    }
+
+    /// <summary>A request is no longer outstanding (choke, cancel, timeout, disconnect) and its block is free again.</summary>
+    public void ReleaseRequest(IBlockRequester peer, int piece, int begin)
+    {
+        if (!_partials.TryGetValue(piece, out var p)) return;
+        int b = begin / BlockSize;
+        if ((uint)b >= (uint)p.BlockCount) return;
+        if (ReferenceEquals(p.Requesters[b * 2], peer)) p.Requesters[b * 2] = null;
+        else if (ReferenceEquals(p.Requesters[b * 2 + 1], peer)) p.Requesters[b * 2 + 1] = null;
+        else return;
+        if (p.Data[b] is null && p.RequestCount(b) == 0) p.Requested--;
+        if (p.Received == 0 && p.Requested == 0 && !p.ParoleMode)
+        {
+            _partials.Remove(piece);
+            _inProgress.Clear(piece);
+        }
+        RefreshWanted(piece);
+    }
+
+    /// <summary>
+    /// Stores a received block. <paramref name="data"/> is a pooled buffer; on <see cref="BlockOutcome.Stored"/> and
+    /// <see cref="BlockOutcome.PieceComplete"/> the manager owns it, otherwise the caller returns it to the pool.
+    /// Other peers that had requested the same block are added to <paramref name="cancelTargets"/>.
+    /// </summary>
+    public BlockOutcome BlockReceived(IBlockRequester peer, int piece, int begin, int length, byte[] data,
+        List<IBlockRequester> cancelTargets, out PartialPiece? completed)
+    {
+        completed = null;
+        if ((uint)piece >= (uint)PieceCount || begin % BlockSize != 0) return BlockOutcome.Unwanted;
+        if (_have[piece] || _verifying[piece]) return BlockOutcome.Duplicate;
+        if (!_partials.TryGetValue(piece, out var p)) return BlockOutcome.Unwanted;
+        int b = begin / BlockSize;
+        if ((uint)b >= (uint)p.BlockCount || p.BlockLength(b) != length) return BlockOutcome.Unwanted;
+        if (p.Data[b] is not null) return BlockOutcome.Duplicate;
+        bool requestedByPeer = p.IsRequestedBy(b, peer);
+        if (p.Parole is not null && !ReferenceEquals(p.Parole, peer)) return BlockOutcome.Unwanted;
+
+        int count = p.RequestCount(b);
+        for (int slot = b * 2; slot <= b * 2 + 1; slot++)
+        {
+            var r = p.Requesters[slot];
+            if (r is not null && !ReferenceEquals(r, peer)) cancelTargets.Add(r);
+            p.Requesters[slot] = null;
+        }
+        if (count > 0) p.Requested--;
+        _ = requestedByPeer; // an unrequested but needed block of an open piece is still useful data
+        p.Data[b] = data;
+        p.From[b] = peer;
+        p.Received++;
+        if (p.Received < p.BlockCount)
+        {
+            RefreshWanted(piece);
+            return BlockOutcome.Stored;
+        }
+        _partials.Remove(piece);
+        _inProgress.Clear(piece);
+        _verifying.Set(piece);
+        RefreshWanted(piece);
+        completed = p;
+        return BlockOutcome.PieceComplete;
+    }
+
+    /// <summary>The piece passed its hash check and is written.</summary>
+    public void PieceVerified(int piece)
+    {
+        _verifying.Clear(piece);
+        if (_have.Set(piece)) _order.SetClass(piece, _priority[piece], needed: false);
+        _needed.Clear(piece);
+        RefreshWanted(piece);
+        if (NeededCount == 0) IsEndgame = false;
+    }
+
+    /// <summary>
+    /// The piece failed its hash check: it is needed again. When several peers delivered it, it goes on parole: the
+    /// next attempt takes all blocks from one peer, so a second failure names the culprit.
+    /// </summary>
+    public void PieceFailed(int piece, bool parole)
+    {
+        _verifying.Clear(piece);
+        if (parole)
+        {
+            var p = new PartialPiece(piece, GetPieceSize(piece)) { ParoleMode = true };
+            _partials[piece] = p;
+            _inProgress.Set(piece);
+        }
+        RefreshWanted(piece);
+    }
+
+    /// <summary>The peer holding a piece's parole left: the next peer to pick it takes over.</summary>
+    public void EndParole(int piece)
+    {
+        if (_partials.TryGetValue(piece, out var p) && p.ParoleMode)
+        {
+            for (int b = 0; b < p.BlockCount; b++)
+            {
+                if (p.Data[b] is not null) continue;
+                p.Requesters[b * 2] = p.Requesters[b * 2 + 1] = null;
+            }
+            p.Requested = 0;
+            p.ReleaseData();
+            p.Received = 0;
+            p.Parole = null;
+            RefreshWanted(piece);
+        }
+    }
+
+    /// <summary>Pieces whose parole belongs to <paramref name="peer"/>.</summary>
+    public IEnumerable<int> ParoledBy(IBlockRequester peer) =>
+        _partials.Values.Where(p => ReferenceEquals(p.Parole, peer)).Select(p => p.Index).ToArray();
+
+    /// <summary>The piece was found on disk by a recheck, or lost (recheck failed).</summary>
+    public void SetHave(int piece, bool have)
+    {
+        if (have) PieceVerified(piece);
+        else if (_have.Clear(piece))
+        {
+            _order.SetClass(piece, _priority[piece], needed: _priority[piece] != Priority.Skip);
+            _needed[piece] = _priority[piece] != Priority.Skip;
+            RefreshWanted(piece);
+        }
+    }
+
+    private void RefreshWanted(int piece)
+    {
+        bool wanted;
+        if (_have[piece] || _verifying[piece] || _priority[piece] == Priority.Skip) wanted = false;
+        else if (IsEndgame) wanted = true;
+        else if (_partials.TryGetValue(piece, out var p)) wanted = p.Received + p.Requested < p.BlockCount;
+        else wanted = true;
+        if (wanted) _wanted.Set(piece);
+        else _wanted.Clear(piece);
+    }
+
+    /// <summary>Bytes of the wanted pieces still missing (for "left" in announces and ETA).</summary>
+    public long BytesLeft()
+    {
+        long left = 0;
+        foreach (int piece in _order.Needed)
+        {
+            left += GetPieceSize(piece);
+        }
+        return left;
+    }
+
+    /// <summary>Releases every partial piece's buffers (torrent stopped).</summary>
+    public void Reset()
+    {
+        foreach (var p in _partials.Values) p.ReleaseData();
+        _partials.Clear();
+        _inProgress.ClearAll();
+        IsEndgame = false;
+        for (int i = 0; i < PieceCount; i++) RefreshWanted(i);
+    }
+
+    internal void Validate() => _order.Validate();
+}
