@@ -33,6 +33,9 @@ public sealed class TorrentFileEntry
     /// <summary>The path exactly as the torrent spelled it (for display of what sanitizing changed), '/'-joined.</summary>
     public string? OriginalPath { get; init; }
 
+    /// <summary>BEP 52 'pieces root' of the file (32 bytes) in a v2 or hybrid torrent; empty otherwise.</summary>
+    public ReadOnlyMemory<byte> PiecesRoot { get; init; }
+
     /// <inheritdoc/>
     public override string ToString() => $"{Path} ({Length} bytes)";
 }

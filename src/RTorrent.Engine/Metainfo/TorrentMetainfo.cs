@@ -36,7 +36,10 @@ public sealed class TorrentMetainfo
     /// <summary>Which versions the torrent has.</summary>
     public required TorrentVersions Versions { get; init; }
 
-    /// <summary>Whether the engine can download it: it has a v1 part (v2-only transfer is later work).</summary>
+    /// <summary>
+    /// Whether the engine can download it: it has a v1 part (v2-only transfer is later work). A v2-only torrent has no
+    /// <see cref="PieceHashes"/>; its <see cref="PieceCount"/> counts v2 pieces (each file starts a new piece).
+    /// </summary>
     public bool IsUsable => Versions.HasFlag(TorrentVersions.V1);
 
     /// <summary>Sanitized name (file name of a single-file torrent, folder name of a multi-file one).</summary>
@@ -103,6 +106,16 @@ public sealed class TorrentMetainfo
     /// <summary>Parses and validates a .torrent held in memory.</summary>
     /// <exception cref="TorrentFormatException">The data is not a usable torrent; the message says why.</exception>
     public static TorrentMetainfo Parse(ReadOnlyMemory<byte> data) => MetainfoParser.Parse(data);
+
+    /// <summary>Parses and validates a .torrent held in memory, sanitizing paths with the given rules.</summary>
+    /// <exception cref="TorrentFormatException">The data is not a usable torrent; the message says why.</exception>
+    public static TorrentMetainfo Parse(ReadOnlyMemory<byte> data, PathSanitizerOptions pathOptions) => MetainfoParser.Parse(data, pathOptions);
+
+    /// <summary>Largest .torrent file accepted, in bytes (64 MiB; see the parser for why).</summary>
+    public const int MaxFileSize = MetainfoParser.MaxTorrentFileSize;
+
+    /// <summary>Most pieces a torrent may have (2^21, as libtorrent).</summary>
+    public const int MaxPieces = MetainfoParser.MaxPieces;
 
     /// <summary>Reads, parses and validates a .torrent file.</summary>
     /// <exception cref="TorrentFormatException">The file is not a usable torrent; the message says why.</exception>
