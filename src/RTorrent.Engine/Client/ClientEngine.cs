@@ -99,6 +99,7 @@ public sealed class ClientEngine : ITorrentHost, IAsyncDisposable
         _listener.Start(Config.ListenPort, Config.ListenAddress);
         ListenPort = _listener.Port;
         _localAddresses = LocalAddresses();
+        _connectBudget = Config.ConnectsPerSecond;
         _timer = Time.CreateTimer(_ => Loop.Post(Tick), null, TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(1));
         _logger.LogInformation("listening on port {Port}", ListenPort);
     });

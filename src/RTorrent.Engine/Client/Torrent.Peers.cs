@@ -139,8 +139,8 @@ public sealed partial class Torrent : IPeerConnectionHandler
         _host.ConnectionOpened();
         connection.Start();
 
-        // What we have first (BEP 3: bitfield only as the first message, and not at all when empty).
-        if (hs.Features.HasFlag(PeerFeatures.Extensions)) SendExtendedHandshake(peer);
+        // What we have first (BEP 3: bitfield only as the first message, and not at all when empty), then the
+        // extended handshake.
         var have = _pieces.HaveField;
         if (!have.NoneSet)
         {
@@ -152,6 +152,7 @@ public sealed partial class Torrent : IPeerConnectionHandler
             });
         }
         peer.SentBitfieldOrHave = true;
+        if (hs.Features.HasFlag(PeerFeatures.Extensions)) SendExtendedHandshake(peer);
         PeerConnected?.Invoke(peer);
         Log(PluginLogLevel.Debug, $"connected to {peer.EndPoint} ({peer.Client}, {(hs.Outgoing ? "out" : "in")})");
     }
@@ -231,8 +232,9 @@ public sealed partial class Torrent : IPeerConnectionHandler
 
     private void Handle(Peer peer, ref PeerMessage m, DateTimeOffset now)
     {
+        // The bitfield must come before other core messages; extension and DHT-port messages may precede it.
         bool first = !peer.GotFirstMessage;
-        if (m.Id != (MessageId)255) peer.GotFirstMessage = true;
+        if (m.Id is not ((MessageId)255 or MessageId.Extended or MessageId.Port)) peer.GotFirstMessage = true;
         switch (m.Id)
         {
             case (MessageId)255: // keep-alive
