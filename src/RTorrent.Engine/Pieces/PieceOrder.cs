@@ -55,6 +55,9 @@ internal sealed class PieceOrder
 
     public bool IsNeeded(int piece) => _class[piece] != ClassNotNeeded;
 
+    /// <summary>0 high, 1 normal, 2 low, 3 not needed.</summary>
+    internal int GetClass(int piece) => _class[piece];
+
     public void Increment(int piece)
     {
         int a = _availability[piece]++;
