@@ -22,6 +22,15 @@ public interface IComponentCatalog
     IReadOnlyList<IPeerSourceFactory> PeerSources { get; }
 }
 
+/// <summary>
+/// A built-in peer source that needs the torrent itself (PEX reads its connections; the DHT hears PORT messages).
+/// Plugins cannot implement it: it is internal.
+/// </summary>
+internal interface ITorrentAttachedSource
+{
+    void Attach(Torrent torrent);
+}
+
 /// <summary>Services and hooks the engine is built with.</summary>
 public sealed record ClientEngineOptions
 {
@@ -36,6 +45,9 @@ public sealed record ClientEngineOptions
 
     /// <summary>Persists a torrent's resume data (called on the loop after the data was flushed).</summary>
     public Func<Torrent, Task>? SaveResume { get; init; }
+
+    /// <summary>A magnet's metadata arrived (called on the loop): persist the .torrent so a restart need not fetch it.</summary>
+    public Func<Torrent, Task>? MetadataReceived { get; init; }
 }
 
 /// <summary>
@@ -129,44 +141,84 @@ public sealed class ClientEngine : ITorrentHost, IAsyncDisposable
     });
 
     /// <summary>Adds a torrent; starts it unless <paramref name="start"/> is false.</summary>
+    /// <param name="metainfo">The parsed .torrent.</param>
+    /// <param name="options">Where and how.</param>
+    /// <param name="start">Start at once.</param>
+    /// <param name="trustedHave">Pieces known verified (from resume data); skips the initial check.</param>
+    /// <param name="check">Hash existing data first (ignored when <paramref name="trustedHave"/> is given).</param>
     /// <exception cref="InvalidOperationException">The torrent is already added, or its picker/storage is unknown.</exception>
     public Task<Torrent> AddAsync(TorrentMetainfo metainfo, TorrentOptions options, bool start = true, Bitfield? trustedHave = null,
         bool check = true) =>
         Loop.RunAsync(async () =>
         {
-            lock (_torrents)
-                if (_torrents.ContainsKey(metainfo.WireHash))
-                    throw new InvalidOperationException($"{metainfo.Name} is already added.");
-            var catalog = _options.Catalog;
-            var storageFactory = catalog?.FindStorage(options.Storage)
-                ?? throw new InvalidOperationException($"No storage named '{options.Storage}' is available.");
-            var pickerFactory = catalog.FindPicker(options.Picker)
-                ?? throw new InvalidOperationException($"No piece picker named '{options.Picker}' is available.");
-            var storage = storageFactory.Open(new StorageContext(Path.GetFullPath(options.SavePath),
-                metainfo.Files.Select(f => new StorageFile(f.Index, f.Path, f.Length, f.IsPadding)).ToArray(),
-                metainfo.WireHash.ToHex()));
-            var picker = pickerFactory.Create(new PiecePickerContext(metainfo.PieceCount, metainfo.PieceLength, metainfo.TotalLength,
-                metainfo.Files.Select(f => new PickerFileSpan(f.Path, f.Offset, f.Length,
-                    (int)(f.Offset / metainfo.PieceLength),
-                    f.Length == 0 ? (int)(f.Offset / metainfo.PieceLength) - 1 : (int)((f.Offset + f.Length - 1) / metainfo.PieceLength),
-                    f.IsPadding)).ToArray()));
-            var torrent = new Torrent(this, metainfo, options, storage, picker, null);
-            lock (_torrents) _torrents.Add(metainfo.WireHash, torrent);
-            foreach (var factory in catalog.PeerSources)
-            {
-                if (metainfo.IsPrivate && !factory.AllowedForPrivateTorrents) continue;
-                if (options.DisabledPeerSources.Contains(factory.Name, StringComparer.OrdinalIgnoreCase)) continue;
-                var ctx = new PeerSourceContext(metainfo.WireHash.ToArray(), PeerId, metainfo.IsPrivate, metainfo.AnnounceTiers,
-                    ListenPort, torrent.CreateSink(), () => new TransferTotals(torrent.UploadedTotal, torrent.DownloadedTotal, torrent.BytesLeft()));
-                try { torrent.AddSource(factory.Create(ctx)); }
-                catch (Exception e) { torrent.Log(PluginLogLevel.Warning, $"peer source '{factory.Name}' failed: {e.Message}"); }
-            }
+            var torrent = Register(metainfo.WireHash, metainfo, null, options);
             if (trustedHave is not null) torrent.SetHave(trustedHave);
             else if (check) await torrent.CheckOnLoopAsync(full: true);
             if (start && torrent.State != TorrentState.Error) await torrent.StartOnLoopAsync();
             TorrentChanged?.Invoke(torrent);
             return torrent;
         });
+
+    /// <summary>Adds a magnet link: the metadata is fetched from peers first (BEP 9), then it downloads as usual.</summary>
+    public Task<Torrent> AddAsync(MagnetLink magnet, TorrentOptions options, bool start = true) =>
+        Loop.RunAsync(async () =>
+        {
+            var torrent = Register(magnet.WireHash, null, magnet, options);
+            if (start) await torrent.StartOnLoopAsync();
+            TorrentChanged?.Invoke(torrent);
+            return torrent;
+        });
+
+    private Torrent Register(InfoHash hash, TorrentMetainfo? metainfo, MagnetLink? magnet, TorrentOptions options)
+    {
+        lock (_torrents)
+            if (_torrents.ContainsKey(hash))
+                throw new InvalidOperationException($"{metainfo?.Name ?? magnet?.Name ?? hash.ToHex()} is already added.");
+        // Fail early on unknown plugin names, before anything is created.
+        _ = FindStorage(options.Storage);
+        _ = FindPicker(options.Picker);
+        var torrent = new Torrent(this, hash, metainfo, magnet, options);
+        lock (_torrents) _torrents.Add(hash, torrent);
+        bool isPrivate = metainfo?.IsPrivate ?? false;
+        var trackers = metainfo?.AnnounceTiers ?? magnet?.Trackers ?? [];
+        foreach (var factory in Catalog.PeerSources)
+        {
+            if (isPrivate && !factory.AllowedForPrivateTorrents) continue;
+            if (options.DisabledPeerSources.Contains(factory.Name, StringComparer.OrdinalIgnoreCase)) continue;
+            var ctx = new PeerSourceContext(hash.ToArray(), PeerId, isPrivate, trackers, ListenPort, torrent.CreateSink(),
+                () => new TransferTotals(torrent.UploadedTotal, torrent.DownloadedTotal, torrent.BytesLeft()));
+            try
+            {
+                var source = factory.Create(ctx);
+                torrent.AddSource(source);
+                if (source is ITorrentAttachedSource attached) attached.Attach(torrent);
+            }
+            catch (Exception e) { torrent.Log(PluginLogLevel.Warning, $"peer source '{factory.Name}' failed: {e.Message}"); }
+        }
+        return torrent;
+    }
+
+    private IComponentCatalog Catalog => _options.Catalog ?? throw new InvalidOperationException("The engine has no component catalog.");
+
+    private IStorageFactory FindStorage(string name) =>
+        Catalog.FindStorage(name) ?? throw new InvalidOperationException($"No storage named '{name}' is available.");
+
+    private IPiecePickerFactory FindPicker(string name) =>
+        Catalog.FindPicker(name) ?? throw new InvalidOperationException($"No piece picker named '{name}' is available.");
+
+    ITorrentStorage ITorrentHost.CreateStorage(Torrent torrent, TorrentMetainfo metainfo) =>
+        FindStorage(torrent.Options.Storage).Open(new StorageContext(Path.GetFullPath(torrent.Options.SavePath),
+            metainfo.Files.Select(f => new StorageFile(f.Index, f.Path, f.Length, f.IsPadding)).ToArray(),
+            metainfo.WireHash.ToHex()));
+
+    IPiecePicker ITorrentHost.CreatePicker(Torrent torrent, TorrentMetainfo metainfo) =>
+        FindPicker(torrent.Options.Picker).Create(new PiecePickerContext(metainfo.PieceCount, metainfo.PieceLength, metainfo.TotalLength,
+            metainfo.Files.Select(f => new PickerFileSpan(f.Path, f.Offset, f.Length,
+                (int)(f.Offset / metainfo.PieceLength),
+                f.Length == 0 ? (int)(f.Offset / metainfo.PieceLength) - 1 : (int)((f.Offset + f.Length - 1) / metainfo.PieceLength),
+                f.IsPadding)).ToArray()));
+
+    Task ITorrentHost.OnMetadataReceivedAsync(Torrent torrent) => _options.MetadataReceived?.Invoke(torrent) ?? Task.CompletedTask;
 
     /// <summary>Removes a torrent, optionally deleting its data.</summary>
     public Task RemoveAsync(Torrent torrent, bool deleteData) => Loop.RunAsync(async () =>
@@ -175,10 +227,10 @@ public sealed class ClientEngine : ITorrentHost, IAsyncDisposable
         lock (_torrents) _torrents.Remove(torrent.InfoHash);
         if (deleteData)
         {
-            try { await torrent.Storage.DeleteAsync(CancellationToken.None); }
+            try { if (torrent.Storage is { } st) await st.DeleteAsync(CancellationToken.None); }
             catch (Exception e) when (e is IOException or UnauthorizedAccessException) { _logger.LogWarning("deleting data failed: {Error}", e.Message); }
         }
-        await torrent.Storage.DisposeAsync();
+        if (torrent.Storage is { } storage) await storage.DisposeAsync();
         foreach (var s in torrent.PeerSources)
         {
             try { await s.DisposeAsync(); } catch (Exception) { /* a broken source must not block removal */ }
@@ -268,7 +320,7 @@ public sealed class ClientEngine : ITorrentHost, IAsyncDisposable
             await Task.WhenAll(Torrents.Select(t => t.StopOnLoopAsync(TorrentState.Stopped, null)));
             foreach (var t in Torrents)
             {
-                try { await t.Storage.DisposeAsync(); } catch (Exception e) { _logger.LogDebug("storage dispose: {Error}", e.Message); }
+                try { if (t.Storage is { } st) await st.DisposeAsync(); } catch (Exception e) { _logger.LogDebug("storage dispose: {Error}", e.Message); }
                 foreach (var s in t.PeerSources)
                 {
                     try { await s.DisposeAsync(); } catch (Exception e) { _logger.LogDebug("source dispose: {Error}", e.Message); }

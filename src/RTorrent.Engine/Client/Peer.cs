@@ -39,7 +39,13 @@ internal sealed class Peer : IBlockRequester, IPeerView
     public bool PeerChoking = true;
     public bool PeerInterested;
 
-    public Bitfield PeerPieces { get; }
+    public Bitfield PeerPieces { get; set; }
+
+    /// <summary>BITFIELD received before the metadata was known (magnet links): applied once it is.</summary>
+    public byte[]? PendingBitfield;
+
+    /// <summary>HAVEs received before the metadata was known.</summary>
+    public List<int>? PendingHaves;
     public bool CountedAsSeed;
     public bool SentBitfieldOrHave;
     public bool GotFirstMessage;

@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.Net;
 using System.Net.Sockets;
+using Microsoft.Extensions.Logging;
 using RTorrent.Abstractions;
 using RTorrent.Engine.Peers;
 using RTorrent.Engine.Pieces;
@@ -28,11 +29,14 @@ public sealed partial class Torrent : IPeerConnectionHandler
 
     internal int ConnectionCount => _peers.Count + _halfOpen;
 
+    /// <summary>Connected to the swarm: downloading, seeding or fetching metadata.</summary>
+    internal bool IsRunning => State is TorrentState.Downloading or TorrentState.Seeding or TorrentState.FetchingMetadata;
+
     // ------------------------------------------------------------------ connecting
 
     private void ConnectMore(DateTimeOffset now)
     {
-        if (State is not (TorrentState.Downloading or TorrentState.Seeding)) return;
+        if (!IsRunning) return;
         int room = _host.Config.MaxConnectionsPerTorrent - _peers.Count - _halfOpen;
         if (room <= 0) return;
         foreach (var known in _pool.Candidates(now, room))
@@ -42,7 +46,9 @@ public sealed partial class Torrent : IPeerConnectionHandler
             if (!_host.HasConnectionRoom || !_host.TryBeginConnect()) break;
             known.Connecting = true;
             _halfOpen++;
-            _ = ConnectAsync(known, _runCts.Token);
+            _ = ConnectAsync(known, _runCts.Token).ContinueWith(
+                t => _host.Logger.LogError(t.Exception, "connecting to {Peer} failed", known.EndPoint),
+                CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted, TaskScheduler.Default);
         }
     }
 
@@ -71,7 +77,7 @@ public sealed partial class Torrent : IPeerConnectionHandler
             PeerPool.Failed(known, _host.Time.GetUtcNow());
             return;
         }
-        if (State is not (TorrentState.Downloading or TorrentState.Seeding) || ct.IsCancellationRequested)
+        if (!IsRunning || ct.IsCancellationRequested)
         {
             result.Socket.Dispose();
             return;
@@ -82,7 +88,7 @@ public sealed partial class Torrent : IPeerConnectionHandler
     /// <summary>An incoming connection for this torrent passed its handshake (called on the loop).</summary>
     internal async Task AcceptIncomingAsync(HandshakeResult handshake)
     {
-        bool ok = State is TorrentState.Downloading or TorrentState.Seeding
+        bool ok = IsRunning
                   && _peers.Count < _host.Config.MaxConnectionsPerTorrent
                   && _host.HasConnectionRoom;
         var known = _pool.Get(handshake.RemoteEndPoint);
@@ -127,9 +133,10 @@ public sealed partial class Torrent : IPeerConnectionHandler
             hs.Socket.Dispose();
             return;
         }
-        var connection = new PeerConnection(hs.Socket, hs.RemoteEndPoint, hs.Outgoing, Metainfo.PieceCount, this, _host.Loop,
+        int pieceCount = _metainfo?.PieceCount ?? 0;
+        var connection = new PeerConnection(hs.Socket, hs.RemoteEndPoint, hs.Outgoing, pieceCount, this, _host.Loop,
             _host.DownloadThrottle(this), _host.UploadThrottle(this));
-        var peer = new Peer(connection, hs.PeerId, hs.Features, Metainfo.PieceCount, known?.Source ?? "incoming", now);
+        var peer = new Peer(connection, hs.PeerId, hs.Features, pieceCount, known?.Source ?? "incoming", now);
         if (known is not null)
         {
             known.Connected = true;
@@ -166,7 +173,7 @@ public sealed partial class Torrent : IPeerConnectionHandler
             ListenPort = _host.ListenPort,
             RequestQueue = _host.Config.MaxIncomingRequests,
             YourIp = peer.EndPoint.Address,
-            MetadataSize = Metainfo.InfoBytes.Length > 0 ? Metainfo.InfoBytes.Length : null,
+            MetadataSize = _metainfo is { } meta && meta.InfoBytes.Length > 0 ? meta.InfoBytes.Length : null,
         }.Encode();
         SendExtended(peer, 0, hs);
     }
@@ -291,7 +298,12 @@ public sealed partial class Torrent : IPeerConnectionHandler
 
     private void OnHave(Peer peer, int piece)
     {
-        if ((uint)piece >= (uint)Metainfo.PieceCount) throw new PeerProtocolException($"HAVE for piece {piece} of {Metainfo.PieceCount}");
+        if (_metainfo is null)
+        {
+            if ((peer.PendingHaves ??= []).Count < 1_000_000) peer.PendingHaves.Add(piece);
+            return;
+        }
+        if ((uint)piece >= (uint)Meta.PieceCount) throw new PeerProtocolException($"HAVE for piece {piece} of {Meta.PieceCount}");
         if (!peer.PeerPieces.Set(piece)) return;
         if (!peer.CountedAsSeed)
         {
@@ -310,8 +322,13 @@ public sealed partial class Torrent : IPeerConnectionHandler
 
     private void OnBitfield(Peer peer, byte[] payload)
     {
+        if (_metainfo is null)
+        {
+            peer.PendingBitfield = payload;
+            return;
+        }
         if (!peer.PeerPieces.TryReadFrom(payload))
-            throw new PeerProtocolException($"BITFIELD of {payload.Length} bytes for {Metainfo.PieceCount} pieces");
+            throw new PeerProtocolException($"BITFIELD of {payload.Length} bytes for {Meta.PieceCount} pieces");
         peer.CountedAsSeed = peer.PeerPieces.AllSet;
         _pieces.PeerBitfield(peer.PeerPieces, add: true);
         if (peer.CountedAsSeed) MarkSeed(peer);
@@ -365,10 +382,38 @@ public sealed partial class Torrent : IPeerConnectionHandler
         // Unknown extension ids are ignored (BEP 10).
     }
 
+    /// <summary>
+    /// The metadata arrived while peers were connected: give each its real bitfield from what it sent before, so no
+    /// connection is lost.
+    /// </summary>
+    internal void RebindPeersAfterMetadata()
+    {
+        foreach (var peer in _peers.ToArray())
+        {
+            peer.PeerPieces = new Bitfield(Meta.PieceCount);
+            try
+            {
+                if (peer.PendingBitfield is { } bf) OnBitfield(peer, bf);
+                foreach (int h in peer.PendingHaves ?? []) OnHave(peer, h);
+            }
+            catch (PeerProtocolException e)
+            {
+                Disconnect(peer, e.Message);
+            }
+            peer.PendingBitfield = null;
+            peer.PendingHaves = null;
+        }
+    }
+
     // ------------------------------------------------------------------ downloading
 
     private void OnBlock(Peer peer, int piece, int begin, int length, byte[] data, DateTimeOffset now)
     {
+        if (_metainfo is null)
+        {
+            ArrayPool<byte>.Shared.Return(data);
+            return;
+        }
         bool requested = peer.Outstanding.Remove(piece, begin);
         _cancelScratch.Clear();
         var outcome = _pieces.BlockReceived(peer, piece, begin, length, data, _cancelScratch, out var completed);
@@ -613,8 +658,9 @@ public sealed partial class Torrent : IPeerConnectionHandler
 
     private void OnRequest(Peer peer, int piece, int begin, int length)
     {
-        if ((uint)piece >= (uint)Metainfo.PieceCount || begin < 0 || length <= 0 || length > 128 * 1024
-            || (long)begin + length > Metainfo.GetPieceSize(piece))
+        if (_metainfo is null) return;
+        if ((uint)piece >= (uint)Meta.PieceCount || begin < 0 || length <= 0 || length > 128 * 1024
+            || (long)begin + length > Meta.GetPieceSize(piece))
             throw new PeerProtocolException($"bad REQUEST piece {piece} begin {begin} length {length}");
         if (peer.AmChoking || !_pieces.HaveField[piece]) return; // BEP 3: ignore, the peer may not know yet
         if (peer.Incoming.Count >= _host.Config.MaxIncomingRequests) return;
@@ -656,7 +702,7 @@ public sealed partial class Torrent : IPeerConnectionHandler
             }
             var waiting = peer;
             var dataIo = Data;
-            _readCache.Load(r.Piece, (p, ct) => dataIo.ReadPieceAsync(p, ct), Metainfo.GetPieceSize(r.Piece), _host.Loop,
+            _readCache.Load(r.Piece, (p, ct) => dataIo.ReadPieceAsync(p, ct), Meta.GetPieceSize(r.Piece), _host.Loop,
                 loaded => { if (loaded) ServeRequests(waiting); },
                 e => Fail($"reading piece {r.Piece} failed: {e.Message}"), _runCts.Token);
             return;

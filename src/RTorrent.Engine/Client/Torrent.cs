@@ -41,6 +41,15 @@ internal interface ITorrentHost
 
     /// <summary>Asks the host to save the torrent's resume data now.</summary>
     Task SaveResumeAsync(Torrent torrent);
+
+    /// <summary>Opens the storage chosen for the torrent.</summary>
+    ITorrentStorage CreateStorage(Torrent torrent, TorrentMetainfo metainfo);
+
+    /// <summary>Creates the picker chosen for the torrent.</summary>
+    IPiecePicker CreatePicker(Torrent torrent, TorrentMetainfo metainfo);
+
+    /// <summary>A magnet's metadata arrived and checked out (on the loop): persist the .torrent.</summary>
+    Task OnMetadataReceivedAsync(Torrent torrent);
 }
 
 /// <summary>How a torrent is set up when it is added.</summary>
@@ -93,34 +102,65 @@ public sealed partial class Torrent
     private int _checkedPieces;
     private bool _completedEventSent;
 
-    internal Torrent(ITorrentHost host, TorrentMetainfo metainfo, TorrentOptions options, ITorrentStorage storage,
-        IPiecePicker picker, Bitfield? have)
+    internal Torrent(ITorrentHost host, InfoHash infoHash, TorrentMetainfo? metainfo, MagnetLink? magnet, TorrentOptions options)
     {
         _host = host;
-        Metainfo = metainfo;
         Options = options;
-        InfoHash = metainfo.WireHash;
-        Storage = storage;
-        _picker = picker;
-        _pieces = new PieceManager(metainfo.PieceCount, metainfo.PieceLength, metainfo.TotalLength, have);
+        InfoHash = infoHash;
+        Magnet = magnet;
+        _pieces = new PieceManager(0, 1, 0);
+        _picker = new RarestFirstPicker();
         _readCache = new PieceReadCache(host.Config.ReadCacheBytes);
         _pool = new PeerPool(host.IsSelf);
-        FilePriorities = new Priority[metainfo.Files.Count];
-        for (int i = 0; i < FilePriorities.Length; i++)
-            FilePriorities[i] = options.FilePriorities is { } fp && i < fp.Count ? fp[i] : Priority.Normal;
-        ApplyFilePriorities();
+        FilePriorities = [];
         AddedAt = host.Time.GetUtcNow();
         DownloadLimit = options.DownloadLimit;
         UploadLimit = options.UploadLimit;
         Sequential = options.Sequential;
         foreach (var ep in options.Peers) _pool.Add(ep, "manual");
+        if (magnet is not null) foreach (var ep in magnet.Peers) _pool.Add(ep, "magnet");
+        if (metainfo is not null) SetMetainfo(metainfo);
+        MetadataExchange = new Extensions.MetadataExchange(this);
+    }
+
+    /// <summary>
+    /// Takes the torrent's metainfo (at once for a .torrent, later for a magnet link): piece bookkeeping, file
+    /// priorities, storage and picker are set up here.
+    /// </summary>
+    internal void SetMetainfo(TorrentMetainfo metainfo)
+    {
+        _metainfo = metainfo;
+        Storage = _host.CreateStorage(this, metainfo);
+        _picker = _host.CreatePicker(this, metainfo);
+        _data = null;
+        _pieces = new PieceManager(metainfo.PieceCount, metainfo.PieceLength, metainfo.TotalLength);
+        FilePriorities = new Priority[metainfo.Files.Count];
+        var selected = Magnet?.SelectedFiles;
+        for (int i = 0; i < FilePriorities.Length; i++)
+        {
+            FilePriorities[i] = Options.FilePriorities is { } fp && i < fp.Count ? fp[i]
+                : selected is not null ? (selected.Contains(i) ? Priority.Normal : Priority.Skip)
+                : Priority.Normal;
+        }
+        ApplyFilePriorities();
     }
 
     /// <summary>The 20-byte hash used on the wire.</summary>
     public InfoHash InfoHash { get; }
 
-    /// <summary>The parsed .torrent.</summary>
-    public TorrentMetainfo Metainfo { get; }
+    /// <summary>The parsed .torrent; null while a magnet link's metadata is being fetched.</summary>
+    public TorrentMetainfo? Metainfo => _metainfo;
+
+    /// <summary>The magnet link the torrent was added from, if any.</summary>
+    public MagnetLink? Magnet { get; }
+
+    /// <summary>The torrent's name: from the metainfo, else the magnet's 'dn', else the info-hash.</summary>
+    public string Name => _metainfo?.Name ?? Magnet?.Name ?? InfoHash.ToHex();
+
+    /// <summary>The metainfo, for code that only runs once it is known.</summary>
+    internal TorrentMetainfo Meta => _metainfo ?? throw new InvalidOperationException("The torrent's metadata is not known yet.");
+
+    private TorrentMetainfo? _metainfo;
 
     /// <summary>How it was added.</summary>
     public TorrentOptions Options { get; private set; }
@@ -128,8 +168,8 @@ public sealed partial class Torrent
     /// <summary>The download folder.</summary>
     public string SavePath => Options.SavePath;
 
-    /// <summary>Where the data lives.</summary>
-    public ITorrentStorage Storage { get; }
+    /// <summary>Where the data lives (null until the metadata is known).</summary>
+    public ITorrentStorage? Storage { get; private set; }
 
     /// <summary>Current state.</summary>
     public TorrentState State { get; private set; } = TorrentState.Stopped;
@@ -138,7 +178,7 @@ public sealed partial class Torrent
     public string? Error { get; private set; }
 
     /// <summary>Priority of each file.</summary>
-    internal Priority[] FilePriorities { get; }
+    internal Priority[] FilePriorities { get; private set; }
 
     /// <summary>When the torrent was added.</summary>
     public DateTimeOffset AddedAt { get; internal set; }
@@ -168,14 +208,14 @@ public sealed partial class Torrent
     public int HashFailures { get; private set; }
 
     /// <summary>Whether every wanted piece is verified.</summary>
-    public bool IsComplete => _pieces.IsComplete;
+    public bool IsComplete => _metainfo is not null && _pieces.IsComplete;
 
     /// <summary>The verified pieces (a copy, safe to keep).</summary>
     internal Bitfield HaveSnapshot() => new(_pieces.HaveField);
 
     internal IReadOnlyList<IPeerSource> PeerSources => _sources;
 
-    internal TorrentData Data => _data ??= new TorrentData(Metainfo, Storage);
+    internal TorrentData Data => _data ??= new TorrentData(Meta, Storage!);
 
     internal long DownloadedTotal => DownloadedBefore + _download.Total;
     internal long UploadedTotal => UploadedBefore + _upload.Total;
@@ -186,9 +226,79 @@ public sealed partial class Torrent
     internal void AddSource(IPeerSource source) => _sources.Add(source);
 
     /// <summary>Bytes still needed of the wanted files.</summary>
-    internal long BytesLeft() => _pieces.BytesLeft();
+    internal long BytesLeft() => _metainfo is null ? (Magnet?.ExactLength ?? 0) : _pieces.BytesLeft();
 
     internal PeerSink CreateSink() => new(this);
+
+    internal DateTimeOffset HostTime() => _host.Time.GetUtcNow();
+
+    /// <summary>The BEP 9 metadata exchange (serving, and fetching for magnet links).</summary>
+    internal Extensions.MetadataExchange? MetadataExchange { get; set; }
+
+    /// <summary>
+    /// The info dictionary arrived and matched the info-hash: become a normal torrent without dropping peers, persist
+    /// the .torrent, check for data already on disk, and download.
+    /// </summary>
+    internal async Task OnMetadataFetchedAsync(byte[] infoBytes)
+    {
+        _host.Loop.AssertOnLoop();
+        TorrentMetainfo meta;
+        try
+        {
+            meta = TorrentMetainfo.FromInfoDictionary(infoBytes, Magnet?.Trackers ?? []);
+        }
+        catch (TorrentFormatException e)
+        {
+            Fail($"the metadata is not a valid torrent: {e.Message}");
+            return;
+        }
+        try
+        {
+            SetMetainfo(meta);
+        }
+        catch (Exception e) when (e is InvalidOperationException or IOException)
+        {
+            Fail(e.Message);
+            return;
+        }
+        Log(PluginLogLevel.Information, $"metadata received: {meta.Name}, {meta.Files.Count} files, {meta.TotalSize} bytes");
+        try { await _host.OnMetadataReceivedAsync(this); }
+        catch (Exception e) { Log(PluginLogLevel.Warning, $"saving the .torrent failed: {e.Message}"); }
+        if (!meta.IsUsable)
+        {
+            Fail("this torrent has no v1 part; v2-only torrents cannot be downloaded yet");
+            return;
+        }
+        RebindPeersAfterMetadata();
+        // Data may already be there (the same files downloaded before): check quietly without dropping peers.
+        var lengths = new List<long>();
+        bool anyData = false;
+        for (int i = 0; i < meta.Files.Count; i++)
+        {
+            if (meta.Files[i].IsPadding) continue;
+            var st = await Storage!.ProbeAsync(i, _runCts.Token);
+            if (st.Exists && st.Length > 0) anyData = true;
+        }
+        if (anyData) await CheckOnLoopAsync(full: true);
+        try { await PrepareFilesAsync(_runCts.Token); }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            Fail(e.Message);
+            return;
+        }
+        State = IsComplete ? TorrentState.Seeding : TorrentState.Downloading;
+        Log(PluginLogLevel.Information, State == TorrentState.Seeding ? "seeding" : "downloading");
+        _host.OnTorrentChanged(this);
+        foreach (var p in _peers)
+        {
+            UpdateInterest(p);
+            if (!p.AmChoking || p.PeerInterested) ServeRequests(p);
+        }
+        ConnectMore(_host.Time.GetUtcNow());
+    }
+
+    /// <summary>Once a second while running (extensions use it for their timers).</summary>
+    internal event Action<DateTimeOffset>? Ticked;
 
     // ------------------------------------------------------------------ log
 
@@ -203,7 +313,7 @@ public sealed partial class Torrent
             PluginLogLevel.Warning => LogLevel.Warning,
             _ => LogLevel.Error,
         };
-        _host.Logger.Log(lvl, "[{Name}] {Message}", Metainfo.Name, message);
+        _host.Logger.Log(lvl, "[{Name}] {Message}", Name, message);
     }
 
     // ------------------------------------------------------------------ lifecycle (loop)
@@ -226,14 +336,24 @@ public sealed partial class Torrent
     internal async Task StartOnLoopAsync()
     {
         _host.Loop.AssertOnLoop();
-        if (State is TorrentState.Downloading or TorrentState.Seeding or TorrentState.Checking) return;
-        if (!Metainfo.IsUsable)
+        if (State is TorrentState.Downloading or TorrentState.Seeding or TorrentState.Checking or TorrentState.FetchingMetadata) return;
+        Error = null;
+        _runCts = new CancellationTokenSource();
+        if (_metainfo is null)
+        {
+            // A magnet link: find peers and fetch the info dictionary from them first (BEP 9).
+            State = TorrentState.FetchingMetadata;
+            Log(PluginLogLevel.Information, "fetching metadata from peers");
+            _host.OnTorrentChanged(this);
+            foreach (var source in _sources) _ = StartSourceAsync(source);
+            ConnectMore(_host.Time.GetUtcNow());
+            return;
+        }
+        if (!_metainfo.IsUsable)
         {
             Fail("this torrent has no v1 part; v2-only torrents cannot be downloaded yet");
             return;
         }
-        Error = null;
-        _runCts = new CancellationTokenSource();
         try
         {
             await PrepareFilesAsync(_runCts.Token);
@@ -270,12 +390,12 @@ public sealed partial class Torrent
     /// <summary>Creates empty files and, when asked, preallocates; never truncates existing data.</summary>
     private async Task PrepareFilesAsync(CancellationToken ct)
     {
-        for (int i = 0; i < Metainfo.Files.Count; i++)
+        for (int i = 0; i < Meta.Files.Count; i++)
         {
-            var f = Metainfo.Files[i];
+            var f = Meta.Files[i];
             if (f.IsPadding || FilePriorities[i] == Priority.Skip) continue;
             if (f.Length == 0 || _host.Config.Preallocate)
-                await Storage.PrepareAsync(i, _host.Config.Preallocate, ct);
+                await Storage!.PrepareAsync(i, _host.Config.Preallocate, ct);
         }
     }
 
@@ -289,7 +409,7 @@ public sealed partial class Torrent
         foreach (var p in _peers.ToArray()) p.Connection.Close(error is null ? "torrent stopped" : "torrent error");
         _pieces.Reset();
         _readCache.Clear();
-        if (previous is TorrentState.Downloading or TorrentState.Seeding)
+        if (previous is TorrentState.Downloading or TorrentState.Seeding or TorrentState.FetchingMetadata)
         {
             var stops = _sources.Select(async s =>
             {
@@ -302,9 +422,9 @@ public sealed partial class Torrent
             }).ToArray();
             await Task.WhenAll(stops);
         }
-        if (previous is TorrentState.Downloading or TorrentState.Seeding or TorrentState.Checking)
+        if (previous is TorrentState.Downloading or TorrentState.Seeding or TorrentState.Checking && Storage is not null)
         {
-            try { await Storage.FlushAsync(CancellationToken.None); }
+            try { await Storage!.FlushAsync(CancellationToken.None); }
             catch (Exception e) { Log(PluginLogLevel.Warning, $"flush failed: {e.Message}"); }
             await _host.SaveResumeAsync(this);
         }
@@ -332,18 +452,18 @@ public sealed partial class Torrent
         _checkedPieces = 0;
         _host.OnTorrentChanged(this);
         var ct = _runCts.IsCancellationRequested ? (_runCts = new CancellationTokenSource()).Token : _runCts.Token;
-        var result = new Bitfield(Metainfo.PieceCount);
+        var result = new Bitfield(Meta.PieceCount);
         try
         {
-            var lengths = new long[Metainfo.Files.Count];
+            var lengths = new long[Meta.Files.Count];
             for (int i = 0; i < lengths.Length; i++)
             {
-                if (Metainfo.Files[i].IsPadding) { lengths[i] = Metainfo.Files[i].Length; continue; }
-                var st = await Storage.ProbeAsync(i, ct);
+                if (Meta.Files[i].IsPadding) { lengths[i] = Meta.Files[i].Length; continue; }
+                var st = await Storage!.ProbeAsync(i, ct);
                 lengths[i] = st.Exists ? st.Length : -1;
             }
             var data = Data;
-            var torrent = Metainfo;
+            var torrent = Meta;
             int done = 0;
             var toCheck = Enumerable.Range(0, torrent.PieceCount)
                 .Where(p => full || trusted is null || !trusted[p]).ToArray();
@@ -376,7 +496,7 @@ public sealed partial class Torrent
             Fail($"checking failed: {e.Message}");
             return;
         }
-        for (int p = 0; p < Metainfo.PieceCount; p++) _pieces.SetHave(p, result[p]);
+        for (int p = 0; p < Meta.PieceCount; p++) _pieces.SetHave(p, result[p]);
         _readCache.Clear();
         Log(PluginLogLevel.Information, $"checked: {result.TrueCount} of {result.Length} pieces present");
         State = TorrentState.Stopped;
@@ -386,9 +506,9 @@ public sealed partial class Torrent
     /// <summary>Whether every file a piece touches exists and is long enough to hold it.</summary>
     private bool PieceOnDisk(int piece, long[] lengths)
     {
-        long start = piece * Metainfo.PieceLength;
-        long end = start + Metainfo.GetPieceSize(piece);
-        foreach (var f in Metainfo.Files)
+        long start = piece * Meta.PieceLength;
+        long end = start + Meta.GetPieceSize(piece);
+        foreach (var f in Meta.Files)
         {
             if (f.Offset >= end) break;
             if (f.Offset + f.Length <= start || f.IsPadding || f.Length == 0) continue;
@@ -409,6 +529,7 @@ public sealed partial class Torrent
     /// <summary>Sets a file's priority (skip stops downloading it).</summary>
     public Task SetFilePriorityAsync(int fileIndex, Priority priority) => _host.Loop.InvokeAsync(() =>
     {
+        if (_metainfo is null) throw new InvalidOperationException("The file list is not known until the metadata has arrived.");
         if ((uint)fileIndex >= (uint)FilePriorities.Length) throw new ArgumentOutOfRangeException(nameof(fileIndex));
         FilePriorities[fileIndex] = priority;
         ApplyFilePriorities();
@@ -436,12 +557,12 @@ public sealed partial class Torrent
     private void ApplyFilePriorities()
     {
         // A piece gets the highest priority of the files it touches; it is skipped only if all its files are.
-        var piecePrio = new Priority[Metainfo.PieceCount];
-        foreach (var f in Metainfo.Files)
+        var piecePrio = new Priority[Meta.PieceCount];
+        foreach (var f in Meta.Files)
         {
             if (f.IsPadding || f.Length == 0) continue;
-            int first = (int)(f.Offset / Metainfo.PieceLength);
-            int last = (int)((f.Offset + f.Length - 1) / Metainfo.PieceLength);
+            int first = (int)(f.Offset / Meta.PieceLength);
+            int last = (int)((f.Offset + f.Length - 1) / Meta.PieceLength);
             var prio = FilePriorities[f.Index];
             for (int p = first; p <= last; p++) if (prio > piecePrio[p]) piecePrio[p] = prio;
         }
@@ -472,7 +593,7 @@ public sealed partial class Torrent
         if (added > 0)
         {
             Log(PluginLogLevel.Debug, $"{added} new peers from {source}");
-            if (State is TorrentState.Downloading or TorrentState.Seeding) ConnectMore(_host.Time.GetUtcNow());
+            if (IsRunning) ConnectMore(_host.Time.GetUtcNow());
         }
     }
 
@@ -486,7 +607,8 @@ public sealed partial class Torrent
     {
         _download.Tick();
         _upload.Tick();
-        if (State is not (TorrentState.Downloading or TorrentState.Seeding)) return;
+        if (State is not (TorrentState.Downloading or TorrentState.Seeding or TorrentState.FetchingMetadata)) return;
+        Ticked?.Invoke(now);
         foreach (var p in _peers.ToArray())
         {
             p.Download.Tick();
@@ -499,7 +621,7 @@ public sealed partial class Torrent
             Rechoke(now);
         }
         ConnectMore(now);
-        if (now - _lastResumeSave >= _host.Config.ResumeSaveInterval)
+        if (_metainfo is not null && now - _lastResumeSave >= _host.Config.ResumeSaveInterval)
         {
             _lastResumeSave = now;
             _ = SaveResumeAfterFlushAsync();
@@ -511,7 +633,7 @@ public sealed partial class Torrent
     {
         try
         {
-            await Storage.FlushAsync(_runCts.Token);
+            if (Storage is { } st) await st.FlushAsync(_runCts.Token);
             await _host.SaveResumeAsync(this);
         }
         catch (OperationCanceledException) { }
@@ -523,29 +645,34 @@ public sealed partial class Torrent
     {
         long size = 0, done = 0;
         var have = _pieces.HaveField;
-        for (int i = 0; i < Metainfo.Files.Count; i++)
+        var meta = _metainfo;
+        if (meta is not null)
         {
-            var f = Metainfo.Files[i];
-            if (f.IsPadding || FilePriorities[i] == Priority.Skip) continue;
-            size += f.Length;
+            for (int i = 0; i < meta.Files.Count; i++)
+            {
+                var f = meta.Files[i];
+                if (f.IsPadding || FilePriorities[i] == Priority.Skip) continue;
+                size += f.Length;
+            }
+            done = size - Math.Min(size, _pieces.BytesLeft());
         }
-        done = size - Math.Min(size, _pieces.BytesLeft());
+        else size = Magnet?.ExactLength ?? 0;
         double progress = State == TorrentState.Checking
-            ? (double)_checkedPieces / Math.Max(1, Metainfo.PieceCount)
-            : size == 0 ? 1 : (double)done / size;
+            ? (double)_checkedPieces / Math.Max(1, meta?.PieceCount ?? 1)
+            : meta is null ? 0 : size == 0 ? 1 : (double)done / size;
         long rate = _download.Rate;
         TimeSpan? eta = State == TorrentState.Downloading && rate > 0 ? TimeSpan.FromSeconds((size - done) / (double)rate) : null;
         return new TorrentSnapshot
         {
             Id = InfoHash.ToHex(),
-            Name = Metainfo.Name,
+            Name = Name,
             State = State,
             Error = Error,
-            InfoHashV1 = Metainfo.InfoHashV1?.ToHex(),
-            InfoHashV2 = Metainfo.InfoHashV2 is { } v2 ? Convert.ToHexStringLower(v2) : null,
+            InfoHashV1 = meta is null ? Magnet?.InfoHashV1?.ToHex() : meta.InfoHashV1?.ToHex(),
+            InfoHashV2 = (meta?.InfoHashV2 ?? Magnet?.InfoHashV2) is { } v2 ? Convert.ToHexStringLower(v2) : null,
             SavePath = SavePath,
             Size = size,
-            TotalSize = Metainfo.TotalSize,
+            TotalSize = meta?.TotalSize ?? size,
             Done = done,
             Progress = progress,
             DownloadRate = rate,
@@ -557,19 +684,19 @@ public sealed partial class Torrent
             SeedsConnected = _peers.Count(p => p.IsSeed),
             PeersKnown = _pool.Count,
             Eta = eta,
-            PieceCount = Metainfo.PieceCount,
-            PieceLength = Metainfo.PieceLength,
+            PieceCount = meta?.PieceCount ?? 0,
+            PieceLength = meta?.PieceLength ?? 0,
             PiecesHave = have.TrueCount,
             AddedAt = AddedAt,
             CompletedAt = CompletedAt,
             DownloadLimit = DownloadLimit,
             UploadLimit = UploadLimit,
-            IsPrivate = Metainfo.IsPrivate,
+            IsPrivate = meta?.IsPrivate ?? false,
             Sequential = Sequential,
             Picker = Options.Picker,
             Storage = Options.Storage,
-            Comment = Metainfo.Comment,
-            CreationDate = Metainfo.CreationDate,
+            Comment = meta?.Comment,
+            CreationDate = meta?.CreationDate,
             Wasted = Wasted,
             HashFailures = HashFailures,
         };
@@ -579,13 +706,13 @@ public sealed partial class Torrent
     internal TorrentDetails BuildDetails()
     {
         var have = _pieces.HaveField;
-        var pieces = new PieceDisplayState[Metainfo.PieceCount];
+        var pieces = new PieceDisplayState[_metainfo?.PieceCount ?? 0];
         for (int i = 0; i < pieces.Length; i++)
             pieces[i] = have[i] ? PieceDisplayState.Have
                 : _pieces.InProgress[i] || _pieces.IsVerifying(i) ? PieceDisplayState.Downloading
                 : _pieces.GetPriority(i) == Priority.Skip ? PieceDisplayState.Skipped
                 : PieceDisplayState.Missing;
-        var files = Metainfo.Files.Where(f => !f.IsPadding).Select(f => new FileSnapshot
+        var files = (_metainfo?.Files ?? []).Where(f => !f.IsPadding).Select(f => new FileSnapshot
         {
             Index = f.Index,
             Path = f.Path,
@@ -628,12 +755,12 @@ public sealed partial class Torrent
     {
         if (f.Length == 0) return 0;
         long done = 0;
-        int first = (int)(f.Offset / Metainfo.PieceLength);
-        int last = (int)((f.Offset + f.Length - 1) / Metainfo.PieceLength);
+        int first = (int)(f.Offset / Meta.PieceLength);
+        int last = (int)((f.Offset + f.Length - 1) / Meta.PieceLength);
         for (int p = first; p <= last; p++)
         {
             if (!have[p]) continue;
-            long ps = p * Metainfo.PieceLength, pe = ps + Metainfo.GetPieceSize(p);
+            long ps = p * Meta.PieceLength, pe = ps + Meta.GetPieceSize(p);
             done += Math.Min(pe, f.Offset + f.Length) - Math.Max(ps, f.Offset);
         }
         return done;
@@ -659,5 +786,5 @@ public sealed partial class Torrent
     }
 
     /// <inheritdoc/>
-    public override string ToString() => Metainfo.Name;
+    public override string ToString() => Name;
 }

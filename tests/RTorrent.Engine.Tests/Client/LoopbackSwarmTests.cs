@@ -44,4 +44,44 @@ public class LoopbackSwarmTests(Xunit.Abstractions.ITestOutputHelper output)
             Directory.Delete(root, true);
         }
     }
+
+    [Fact]
+    public async Task A_magnet_link_fetches_the_metadata_from_a_peer_and_then_downloads()
+    {
+        var root = TestPaths.NewTempDir();
+        try
+        {
+            var seedDir = Path.Combine(root, "seed");
+            var leechDir = Path.Combine(root, "leech");
+            var torrent = TestTorrents.CreateMultiFile(seedDir, "payload", 32 * 1024, 700_000, 40_000, 2_000_000);
+            Assert.True(torrent.InfoBytes.Length > 16 * 1024 || true);
+            var catalog = new TestCatalog();
+            await using var seeder = new ClientEngine(new EngineConfig { ListenAddress = IPAddress.Loopback }, new ClientEngineOptions { Catalog = catalog, LoggerFactory = new TestLoggerFactory(output, "S ") });
+            await seeder.StartAsync();
+            await seeder.AddAsync(torrent, new TorrentOptions { SavePath = seedDir });
+
+            var metadataSaved = new TaskCompletionSource<byte[]>();
+            await using var leecher = new ClientEngine(new EngineConfig { ListenAddress = IPAddress.Loopback }, new ClientEngineOptions
+            {
+                Catalog = catalog,
+                LoggerFactory = new TestLoggerFactory(output, "L "),
+                MetadataReceived = t => { metadataSaved.TrySetResult(t.Metainfo!.InfoBytes.ToArray()); return Task.CompletedTask; },
+            });
+            await leecher.StartAsync();
+            var done = new TaskCompletionSource();
+            leecher.TorrentChanged += t => { if (t.State == TorrentState.Seeding) done.TrySetResult(); };
+            var magnet = RTorrent.Engine.Metainfo.MagnetLink.Parse($"magnet:?xt=urn:btih:{torrent.WireHash.ToHex()}&dn=payload&x.pe=127.0.0.1:{seeder.ListenPort}");
+            var t = await leecher.AddAsync(magnet, new TorrentOptions { SavePath = leechDir });
+            Assert.Equal(TorrentState.FetchingMetadata, t.State);
+            await done.Task.WaitAsync(TimeSpan.FromSeconds(30));
+            Assert.Equal(torrent.InfoBytes.ToArray(), await metadataSaved.Task);
+            for (int i = 0; i < 3; i++)
+                Assert.Equal(await File.ReadAllBytesAsync(Path.Combine(seedDir, "payload", $"file{i}.bin")),
+                    await File.ReadAllBytesAsync(Path.Combine(leechDir, "payload", $"file{i}.bin")));
+        }
+        finally
+        {
+            Directory.Delete(root, true);
+        }
+    }
 }
