@@ -35,9 +35,9 @@ internal static class MetainfoParser
             throw new TorrentFormatException(
                 $"The torrent file is {data.Length} bytes; the limit is {MaxTorrentFileSize} bytes.");
         var top = Decode(data, exact: false) as BDictionary
-            ?? throw new TorrentFormatException("Not a torrent file: the top level is not a dictionary.");
+            ?? throw new TorrentFormatException("The top level is not a dictionary.");
         if (top["info"] is not BDictionary info)
-            throw new TorrentFormatException("Not a torrent file: the 'info' dictionary is missing or not a dictionary.");
+            throw new TorrentFormatException("The 'info' dictionary is missing or not a dictionary.");
         return Build(info, top, null, pathOptions);
     }
 
@@ -72,7 +72,7 @@ internal static class MetainfoParser
         }
         catch (BencodeException e)
         {
-            throw new TorrentFormatException($"Not a valid torrent file: bad bencoding: {e.Message}.", e);
+            throw new TorrentFormatException($"Bad bencoding: {e.Message}.", e);
         }
     }
 
