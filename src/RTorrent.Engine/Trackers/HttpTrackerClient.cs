@@ -31,11 +31,14 @@ public sealed record HttpTrackerClientOptions
 /// </summary>
 /// <remarks>
 /// All instances share one <see cref="HttpClient"/> (one connection pool) unless given another. Redirects are
-/// followed (at most 5) by the handler, which only ever follows http and https locations and never goes from https
-/// to http.
+/// followed by this client (at most <see cref="MaxRedirects"/>), only to http and https locations and never from
+/// https to http.
 /// </remarks>
 public sealed class HttpTrackerClient : ITrackerClient
 {
+    /// <summary>Most redirects followed for one request.</summary>
+    public const int MaxRedirects = 5;
+
     private static readonly Lazy<HttpClient> Shared = new(() => CreateHttpClient());
 
     private readonly HttpClient _http;
@@ -72,12 +75,12 @@ public sealed class HttpTrackerClient : ITrackerClient
     /// <inheritdoc/>
     public bool CanScrape => ScrapeUri is not null;
 
-    /// <summary>Creates an HttpClient set up for trackers: pooled connections, bounded redirects, no cookies, gzip.</summary>
+    /// <summary>Creates an HttpClient set up for trackers: pooled connections, no automatic redirects, no cookies, gzip.</summary>
     public static HttpClient CreateHttpClient(HttpMessageHandler? handler = null) =>
         new(handler ?? new SocketsHttpHandler
         {
-            AllowAutoRedirect = true,
-            MaxAutomaticRedirections = 5,
+            // Redirects are followed by GetAsync, under our rules.
+            AllowAutoRedirect = false,
             AutomaticDecompression = DecompressionMethods.All,
             UseCookies = false,
             ConnectTimeout = TimeSpan.FromSeconds(15),
@@ -114,21 +117,30 @@ public sealed class HttpTrackerClient : ITrackerClient
         byte[]? buffer = null;
         try
         {
-            using var request = new HttpRequestMessage(HttpMethod.Get, uri);
-            request.Headers.TryAddWithoutValidation("User-Agent", _options.UserAgent);
-            using var response = await _http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, timeout.Token).ConfigureAwait(false);
-            if (response.Content.Headers.ContentLength is long declared && declared > _options.MaxResponseBytes)
-                throw TooLarge();
-            int length;
-            (buffer, length) = await ReadBodyAsync(response.Content, (int)(response.Content.Headers.ContentLength ?? 0), timeout.Token).ConfigureAwait(false);
-            var body = new ReadOnlyMemory<byte>(buffer, 0, length);
-            if (!response.IsSuccessStatusCode)
+            var current = uri;
+            for (int redirects = 0; ; redirects++)
             {
-                // Some trackers refuse with a 4xx status and a bencoded failure reason; that reason is the useful part.
-                throw HttpTrackerResponseParser.TryReadFailure(body) ?? new TrackerException(TrackerErrorKind.HttpStatus,
-                    $"The tracker answered HTTP {(int)response.StatusCode} {response.ReasonPhrase}".TrimEnd() + ".");
+                using var request = new HttpRequestMessage(HttpMethod.Get, current);
+                request.Headers.TryAddWithoutValidation("User-Agent", _options.UserAgent);
+                using var response = await _http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, timeout.Token).ConfigureAwait(false);
+                if (IsRedirect(response.StatusCode) && response.Headers.Location is { } location)
+                {
+                    current = FollowRedirect(current, location, redirects);
+                    continue;
+                }
+                if (response.Content.Headers.ContentLength is long declared && declared > _options.MaxResponseBytes)
+                    throw TooLarge();
+                int length;
+                (buffer, length) = await ReadBodyAsync(response.Content, (int)(response.Content.Headers.ContentLength ?? 0), timeout.Token).ConfigureAwait(false);
+                var body = new ReadOnlyMemory<byte>(buffer, 0, length);
+                if (!response.IsSuccessStatusCode)
+                {
+                    // Some trackers refuse with a 4xx status and a bencoded failure reason; that reason is the useful part.
+                    throw HttpTrackerResponseParser.TryReadFailure(body) ?? new TrackerException(TrackerErrorKind.HttpStatus,
+                        $"The tracker answered HTTP {(int)response.StatusCode} {response.ReasonPhrase}".TrimEnd() + ".");
+                }
+                return parse(body);
             }
-            return parse(body);
         }
         catch (OperationCanceledException e) when (!cancellationToken.IsCancellationRequested)
         {
@@ -144,10 +156,35 @@ public sealed class HttpTrackerClient : ITrackerClient
             throw new TrackerException(TrackerErrorKind.InvalidResponse,
                 $"The connection to the tracker broke while reading its answer: {e.Message}", e);
         }
+        catch (Exception e) when (e is not TrackerException and not OperationCanceledException)
+        {
+            // HttpClient has other ways to fail on odd input (bad URIs in headers, protocol violations); none may escape.
+            throw new TrackerException(TrackerErrorKind.Network, $"Could not talk to the tracker: {e.Message}", e);
+        }
         finally
         {
             if (buffer is not null) ArrayPool<byte>.Shared.Return(buffer);
         }
+    }
+
+    private static bool IsRedirect(HttpStatusCode status) => status is HttpStatusCode.MovedPermanently or HttpStatusCode.Found
+        or HttpStatusCode.SeeOther or HttpStatusCode.TemporaryRedirect or HttpStatusCode.PermanentRedirect;
+
+    /// <summary>
+    /// Redirects are followed here rather than by the handler so the rules are ours: at most
+    /// <see cref="MaxRedirects"/>, only to http or https, never from https down to http.
+    /// </summary>
+    private static Uri FollowRedirect(Uri from, Uri location, int redirectsSoFar)
+    {
+        if (redirectsSoFar >= MaxRedirects)
+            throw new TrackerException(TrackerErrorKind.InvalidResponse, $"The tracker redirected more than {MaxRedirects} times.");
+        var next = location.IsAbsoluteUri ? location : new Uri(from, location);
+        if (next.Scheme != Uri.UriSchemeHttp && next.Scheme != Uri.UriSchemeHttps)
+            throw new TrackerException(TrackerErrorKind.InvalidResponse,
+                $"The tracker redirected to a {next.Scheme}: URL, which is not followed.");
+        if (from.Scheme == Uri.UriSchemeHttps && next.Scheme == Uri.UriSchemeHttp)
+            throw new TrackerException(TrackerErrorKind.InvalidResponse, "The tracker redirected from https to plain http, which is not followed.");
+        return next;
     }
 
     private async Task<(byte[] Buffer, int Length)> ReadBodyAsync(HttpContent content, int declared, CancellationToken cancellationToken)
