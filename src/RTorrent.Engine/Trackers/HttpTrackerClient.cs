@@ -1,0 +1,247 @@
+using System.Buffers;
+using System.Net;
+using System.Net.Sockets;
+using System.Security.Authentication;
+using RTorrent.Engine.Metainfo;
+
+namespace RTorrent.Engine.Trackers;
+
+/// <summary>Settings of <see cref="HttpTrackerClient"/>.</summary>
+public sealed record HttpTrackerClientOptions
+{
+    /// <summary>The defaults.</summary>
+    public static HttpTrackerClientOptions Default { get; } = new();
+
+    /// <summary>
+    /// Longest time a request may take, from sending to the last byte of the answer (default 30 s, as libtorrent's
+    /// tracker completion timeout).
+    /// </summary>
+    public TimeSpan RequestTimeout { get; init; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>Larger answers are refused (default 2 MiB: about 350,000 compact peers).</summary>
+    public int MaxResponseBytes { get; init; } = 2 * 1024 * 1024;
+
+    /// <summary>The User-Agent header.</summary>
+    public string UserAgent { get; init; } = "RTorrent/0.1";
+}
+
+/// <summary>
+/// An HTTP or HTTPS tracker (BEP 3, BEP 23 compact peers, BEP 7 <c>peers6</c>, BEP 48 scrape). Thread-safe, holds no
+/// per-torrent state: one instance can serve every torrent that uses the URL.
+/// </summary>
+/// <remarks>
+/// All instances share one <see cref="HttpClient"/> (one connection pool) unless given another. Redirects are
+/// followed by this client (at most <see cref="MaxRedirects"/>), only to http and https locations and never from
+/// https to http.
+/// </remarks>
+public sealed class HttpTrackerClient : ITrackerClient
+{
+    /// <summary>Most redirects followed for one request.</summary>
+    public const int MaxRedirects = 5;
+
+    private static readonly Lazy<HttpClient> Shared = new(() => CreateHttpClient());
+
+    private readonly HttpClient _http;
+    private readonly HttpTrackerClientOptions _options;
+
+    /// <summary>Creates a client for an announce URL.</summary>
+    /// <param name="announceUri">An absolute http or https URL.</param>
+    /// <param name="options">Timeouts and limits; <see cref="HttpTrackerClientOptions.Default"/> when null.</param>
+    /// <param name="httpClient">
+    /// The HttpClient to use (not disposed by this client); <see cref="SharedHttpClient"/> when null. Its own
+    /// <see cref="HttpClient.Timeout"/> should be infinite: this client applies <see cref="HttpTrackerClientOptions.RequestTimeout"/>.
+    /// </param>
+    /// <exception cref="ArgumentException">The URL is not an absolute http or https URL.</exception>
+    public HttpTrackerClient(Uri announceUri, HttpTrackerClientOptions? options = null, HttpClient? httpClient = null)
+    {
+        ArgumentNullException.ThrowIfNull(announceUri);
+        if (!announceUri.IsAbsoluteUri || (announceUri.Scheme != Uri.UriSchemeHttp && announceUri.Scheme != Uri.UriSchemeHttps))
+            throw new ArgumentException($"Not an http or https tracker URL: {announceUri.OriginalString}", nameof(announceUri));
+        AnnounceUri = announceUri;
+        ScrapeUri = HttpTrackerUrl.GetScrapeUri(announceUri);
+        _options = options ?? HttpTrackerClientOptions.Default;
+        _http = httpClient ?? Shared.Value;
+    }
+
+    /// <summary>The HttpClient all tracker clients share by default.</summary>
+    public static HttpClient SharedHttpClient => Shared.Value;
+
+    /// <inheritdoc/>
+    public Uri AnnounceUri { get; }
+
+    /// <summary>The scrape URL by convention, or null when the tracker has none.</summary>
+    public Uri? ScrapeUri { get; }
+
+    /// <inheritdoc/>
+    public bool CanScrape => ScrapeUri is not null;
+
+    /// <summary>Creates an HttpClient set up for trackers: pooled connections, no automatic redirects, no cookies, gzip.</summary>
+    public static HttpClient CreateHttpClient(HttpMessageHandler? handler = null) =>
+        new(handler ?? new SocketsHttpHandler
+        {
+            // Redirects are followed by GetAsync, under our rules.
+            AllowAutoRedirect = false,
+            AutomaticDecompression = DecompressionMethods.All,
+            UseCookies = false,
+            ConnectTimeout = TimeSpan.FromSeconds(15),
+            // DNS changes are picked up when pooled connections are recycled.
+            PooledConnectionLifetime = TimeSpan.FromMinutes(5),
+            PooledConnectionIdleTimeout = TimeSpan.FromMinutes(1),
+        })
+        {
+            Timeout = Timeout.InfiniteTimeSpan,
+        };
+
+    /// <inheritdoc/>
+    public async Task<TrackerAnnounceResponse> AnnounceAsync(TrackerAnnounceRequest request, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        var uri = HttpTrackerUrl.BuildAnnounce(AnnounceUri, request);
+        return await GetAsync(uri, HttpTrackerResponseParser.ParseAnnounce, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <inheritdoc/>
+    public async Task<TrackerScrapeResponse> ScrapeAsync(IReadOnlyList<InfoHash> infoHashes, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(infoHashes);
+        if (ScrapeUri is null)
+            throw new TrackerException(TrackerErrorKind.Unsupported, "This tracker does not support scrape (its URL does not end in /announce).");
+        var uri = HttpTrackerUrl.BuildScrape(ScrapeUri, infoHashes);
+        return await GetAsync(uri, HttpTrackerResponseParser.ParseScrape, cancellationToken).ConfigureAwait(false);
+    }
+
+    private async Task<T> GetAsync<T>(Uri uri, Func<ReadOnlyMemory<byte>, T> parse, CancellationToken cancellationToken)
+    {
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        timeout.CancelAfter(_options.RequestTimeout);
+        byte[]? buffer = null;
+        try
+        {
+            var current = uri;
+            for (int redirects = 0; ; redirects++)
+            {
+                using var request = new HttpRequestMessage(HttpMethod.Get, current);
+                request.Headers.TryAddWithoutValidation("User-Agent", _options.UserAgent);
+                using var response = await _http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, timeout.Token).ConfigureAwait(false);
+                if (IsRedirect(response.StatusCode) && response.Headers.Location is { } location)
+                {
+                    current = FollowRedirect(current, location, redirects);
+                    continue;
+                }
+                if (response.Content.Headers.ContentLength is long declared && declared > _options.MaxResponseBytes)
+                    throw TooLarge();
+                int length;
+                (buffer, length) = await ReadBodyAsync(response.Content, (int)(response.Content.Headers.ContentLength ?? 0), timeout.Token).ConfigureAwait(false);
+                var body = new ReadOnlyMemory<byte>(buffer, 0, length);
+                if (!response.IsSuccessStatusCode)
+                {
+                    // Some trackers refuse with a 4xx status and a bencoded failure reason; that reason is the useful part.
+                    throw HttpTrackerResponseParser.TryReadFailure(body) ?? new TrackerException(TrackerErrorKind.HttpStatus,
+                        $"The tracker answered HTTP {(int)response.StatusCode} {response.ReasonPhrase}".TrimEnd() + ".");
+                }
+                return parse(body);
+            }
+        }
+        catch (OperationCanceledException e) when (!cancellationToken.IsCancellationRequested)
+        {
+            throw new TrackerException(TrackerErrorKind.Timeout,
+                $"The tracker did not answer within {_options.RequestTimeout.TotalSeconds:0.#} s.", e);
+        }
+        catch (HttpRequestException e)
+        {
+            throw new TrackerException(TrackerErrorKind.Network, DescribeNetworkError(e), e);
+        }
+        catch (IOException e)
+        {
+            throw new TrackerException(TrackerErrorKind.InvalidResponse,
+                $"The connection to the tracker broke while reading its answer: {e.Message}", e);
+        }
+        catch (Exception e) when (e is not TrackerException and not OperationCanceledException)
+        {
+            // HttpClient has other ways to fail on odd input (bad URIs in headers, protocol violations); none may escape.
+            throw new TrackerException(TrackerErrorKind.Network, $"Could not talk to the tracker: {e.Message}", e);
+        }
+        finally
+        {
+            if (buffer is not null) ArrayPool<byte>.Shared.Return(buffer);
+        }
+    }
+
+    private static bool IsRedirect(HttpStatusCode status) => status is HttpStatusCode.MovedPermanently or HttpStatusCode.Found
+        or HttpStatusCode.SeeOther or HttpStatusCode.TemporaryRedirect or HttpStatusCode.PermanentRedirect;
+
+    /// <summary>
+    /// Redirects are followed here rather than by the handler so the rules are ours: at most
+    /// <see cref="MaxRedirects"/>, only to http or https, never from https down to http.
+    /// </summary>
+    private static Uri FollowRedirect(Uri from, Uri location, int redirectsSoFar)
+    {
+        if (redirectsSoFar >= MaxRedirects)
+            throw new TrackerException(TrackerErrorKind.InvalidResponse, $"The tracker redirected more than {MaxRedirects} times.");
+        var next = location.IsAbsoluteUri ? location : new Uri(from, location);
+        if (next.Scheme != Uri.UriSchemeHttp && next.Scheme != Uri.UriSchemeHttps)
+            throw new TrackerException(TrackerErrorKind.InvalidResponse,
+                $"The tracker redirected to a {next.Scheme}: URL, which is not followed.");
+        if (from.Scheme == Uri.UriSchemeHttps && next.Scheme == Uri.UriSchemeHttp)
+            throw new TrackerException(TrackerErrorKind.InvalidResponse, "The tracker redirected from https to plain http, which is not followed.");
+        return next;
+    }
+
+    private async Task<(byte[] Buffer, int Length)> ReadBodyAsync(HttpContent content, int declared, CancellationToken cancellationToken)
+    {
+        int max = _options.MaxResponseBytes;
+        var buffer = ArrayPool<byte>.Shared.Rent(Math.Clamp(declared + 1, 4096, max + 1));
+        int length = 0;
+        try
+        {
+            var stream = await content.ReadAsStreamAsync(cancellationToken).ConfigureAwait(false);
+            await using (stream.ConfigureAwait(false))
+            {
+                while (true)
+                {
+                    if (length == buffer.Length)
+                    {
+                        if (length > max) throw TooLarge();
+                        var bigger = ArrayPool<byte>.Shared.Rent(Math.Min(buffer.Length * 2, max + 1));
+                        buffer.AsSpan(0, length).CopyTo(bigger);
+                        ArrayPool<byte>.Shared.Return(buffer);
+                        buffer = bigger;
+                    }
+                    int n = await stream.ReadAsync(buffer.AsMemory(length), cancellationToken).ConfigureAwait(false);
+                    if (n == 0) break;
+                    length += n;
+                    if (length > max) throw TooLarge();
+                }
+            }
+            return (buffer, length);
+        }
+        catch
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+            throw;
+        }
+    }
+
+    private TrackerException TooLarge() =>
+        new(TrackerErrorKind.InvalidResponse, $"The tracker's answer is larger than {_options.MaxResponseBytes / 1024} KiB.");
+
+    private static string DescribeNetworkError(HttpRequestException e)
+    {
+        Exception inner = e;
+        while (inner.InnerException is not null) inner = inner.InnerException;
+        string detail = inner switch
+        {
+            SocketException s => s.SocketErrorCode switch
+            {
+                SocketError.ConnectionRefused => "connection refused",
+                SocketError.HostNotFound or SocketError.NoData => "host not found",
+                SocketError.TimedOut => "connection timed out",
+                SocketError.NetworkUnreachable or SocketError.HostUnreachable => "network unreachable",
+                _ => s.Message,
+            },
+            AuthenticationException a => "TLS failed: " + a.Message,
+            _ => inner.Message,
+        };
+        return $"Could not reach the tracker: {detail}.";
+    }
+}

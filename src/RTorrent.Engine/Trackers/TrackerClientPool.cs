@@ -1,0 +1,92 @@
+using System.Collections.Concurrent;
+
+namespace RTorrent.Engine.Trackers;
+
+/// <summary>
+/// Hands out one tracker client per announce URL, shared by every torrent that uses it: HTTP clients share one
+/// connection pool, UDP clients share one socket per address family and one connection id per tracker.
+/// </summary>
+public sealed class TrackerClientPool : IDisposable
+{
+    private readonly ConcurrentDictionary<string, ITrackerClient> _clients = new(StringComparer.Ordinal);
+    private readonly HttpTrackerClientOptions _httpOptions;
+    private readonly UdpTrackerClientOptions _udpOptions;
+    private readonly HttpClient _httpClient;
+    private readonly TimeProvider _time;
+    private readonly Lazy<UdpTrackerTransport> _udp = new(() => new UdpTrackerTransport());
+    private volatile bool _disposed;
+
+    /// <summary>Creates a pool.</summary>
+    /// <param name="httpOptions">Settings for HTTP trackers.</param>
+    /// <param name="udpOptions">Settings for UDP trackers.</param>
+    /// <param name="httpClient">The HttpClient for HTTP trackers (not disposed here); the shared one when null.</param>
+    /// <param name="timeProvider">Time for UDP timeouts and connection ids.</param>
+    public TrackerClientPool(HttpTrackerClientOptions? httpOptions = null, UdpTrackerClientOptions? udpOptions = null,
+        HttpClient? httpClient = null, TimeProvider? timeProvider = null)
+    {
+        _httpOptions = httpOptions ?? HttpTrackerClientOptions.Default;
+        _udpOptions = udpOptions ?? UdpTrackerClientOptions.Default;
+        _httpClient = httpClient ?? HttpTrackerClient.SharedHttpClient;
+        _time = timeProvider ?? TimeProvider.System;
+    }
+
+    /// <summary>
+    /// Checks a tracker URL: an absolute http, https or udp URL (udp with a port). On failure
+    /// <paramref name="error"/> says why in words for the user.
+    /// </summary>
+    public static bool TryParseUrl(string url, out Uri? uri, out string? error)
+    {
+        uri = null;
+        error = null;
+        string trimmed = url?.Trim() ?? "";
+        if (trimmed.Length == 0)
+        {
+            error = "Empty tracker URL.";
+            return false;
+        }
+        if (!Uri.TryCreate(trimmed, UriKind.Absolute, out var parsed) || parsed.Host.Length == 0)
+        {
+            error = "Not a valid URL.";
+            return false;
+        }
+        switch (parsed.Scheme.ToLowerInvariant())
+        {
+            case "http":
+            case "https":
+                break;
+            case "udp":
+                if (parsed.Port <= 0)
+                {
+                    error = "A udp tracker URL needs a port.";
+                    return false;
+                }
+                break;
+            default:
+                error = $"Tracker scheme '{parsed.Scheme}' is not supported (only http, https and udp).";
+                return false;
+        }
+        uri = parsed;
+        return true;
+    }
+
+    /// <summary>The client for a URL, created on first use.</summary>
+    /// <exception cref="ArgumentException">The URL is not a usable tracker URL (see <see cref="TryParseUrl"/>).</exception>
+    public ITrackerClient GetClient(string url)
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        if (_clients.TryGetValue(url, out var existing)) return existing;
+        if (!TryParseUrl(url, out var uri, out var error)) throw new ArgumentException($"{error} ({url})", nameof(url));
+        return _clients.GetOrAdd(url, _ => uri!.Scheme.Equals("udp", StringComparison.OrdinalIgnoreCase)
+            ? new UdpTrackerClient(uri, _udp.Value, ownsTransport: false, _udpOptions, _time)
+            : new HttpTrackerClient(uri, _httpOptions, _httpClient));
+    }
+
+    /// <summary>Closes the UDP sockets. Clients handed out stop working.</summary>
+    public void Dispose()
+    {
+        if (_disposed) return;
+        _disposed = true;
+        if (_udp.IsValueCreated) _udp.Value.Dispose();
+        _clients.Clear();
+    }
+}

@@ -1,0 +1,678 @@
+using System.Net;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+using RTorrent.Abstractions;
+using RTorrent.Engine.Metainfo;
+
+namespace RTorrent.Engine.Trackers;
+
+/// <summary>
+/// Finds peers for one torrent through its trackers: <c>started</c> when started, regular announces at the tracker's
+/// interval, <c>completed</c> on completion, <c>stopped</c> when stopped; tiers per BEP 12; periodic scrapes for
+/// swarm counts. A tracker that fails is shown with its error and retried with exponential backoff; nothing a
+/// tracker does can crash or stall the torrent.
+/// </summary>
+/// <remarks>
+/// Background work: one loop per announce lane (the whole tier list, or each tier when
+/// <see cref="TrackerPeerSourceOptions.AnnounceToAllTiers"/>) and one scrape loop. Each waits on a timer from the
+/// <see cref="TimeProvider"/> or a wake-up. Announces and scrapes take a slot of the shared
+/// <see cref="AnnounceScheduler"/>, and the first announce is staggered by it when many torrents start together.
+/// </remarks>
+public sealed class TrackerPeerSource : IPeerSource
+{
+    /// <summary>The source name used for peers and status rows.</summary>
+    public const string SourceName = "tracker";
+
+    private readonly PeerSourceContext _context;
+    private readonly InfoHash _infoHash;
+    private readonly TrackerPeerSourceOptions _options;
+    private readonly TrackerClientPool _clients;
+    private readonly bool _ownsClients;
+    private readonly AnnounceScheduler _scheduler;
+    private readonly TimeProvider _time;
+    private readonly ILogger _logger;
+    private readonly Random _random;
+    private readonly uint _key;
+    private readonly Lock _lock = new();
+    private readonly List<TrackerEndpoint> _endpoints = [];
+    private readonly List<AnnounceLane> _lanes = [];
+    private readonly WakeSignal _scrapeWake = new();
+    private DateTimeOffset _scrapeDue = DateTimeOffset.MaxValue;
+    private bool _scrapeForced;
+    private CancellationTokenSource? _running;
+    private Task[] _loops = [];
+    private bool _disposed;
+
+    /// <summary>Creates the source for one torrent; it does nothing until <see cref="StartAsync"/>.</summary>
+    /// <param name="context">The torrent: info-hash, peer id, trackers, listen port, totals, where peers go.</param>
+    /// <param name="options">Intervals, timeouts, numwant; <see cref="TrackerPeerSourceOptions.Default"/> when null.</param>
+    /// <param name="clients">Tracker clients shared between torrents; a private pool (disposed with this source) when null.</param>
+    /// <param name="scheduler">Spreads announces across torrents; <see cref="AnnounceScheduler.Shared"/> when null.</param>
+    /// <param name="timeProvider">Time for intervals and backoff; <see cref="TimeProvider.System"/> when null.</param>
+    /// <param name="logger">Where announces and failures are logged.</param>
+    public TrackerPeerSource(PeerSourceContext context, TrackerPeerSourceOptions? options = null, TrackerClientPool? clients = null,
+        AnnounceScheduler? scheduler = null, TimeProvider? timeProvider = null, ILogger? logger = null)
+        : this(context, options, clients, scheduler, timeProvider, logger, random: null)
+    {
+    }
+
+    internal TrackerPeerSource(PeerSourceContext context, TrackerPeerSourceOptions? options, TrackerClientPool? clients,
+        AnnounceScheduler? scheduler, TimeProvider? timeProvider, ILogger? logger, Random? random)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        _context = context;
+        _infoHash = new InfoHash(context.InfoHash.Span);
+        _options = options ?? TrackerPeerSourceOptions.Default;
+        _ownsClients = clients is null;
+        _clients = clients ?? new TrackerClientPool(timeProvider: timeProvider);
+        _scheduler = scheduler ?? AnnounceScheduler.Shared;
+        _time = timeProvider ?? TimeProvider.System;
+        _logger = logger ?? NullLogger.Instance;
+        _random = random ?? new Random();
+        _key = (uint)_random.NextInt64(0, uint.MaxValue + 1L);
+        BuildTrackers();
+    }
+
+    /// <inheritdoc/>
+    public ValueTask StartAsync(CancellationToken cancellationToken)
+    {
+        lock (_lock)
+        {
+            ObjectDisposedException.ThrowIf(_disposed, this);
+            if (_running is not null) return ValueTask.CompletedTask;
+            _running = new CancellationTokenSource();
+            var now = _time.GetUtcNow();
+            var first = now + _scheduler.NextStartDelay();
+            foreach (var lane in _lanes)
+            {
+                lane.DueAt = first;
+                lane.Current = null;
+                lane.LastAnnounce = null;
+                lane.MinInterval = _options.DefaultMinInterval;
+            }
+            foreach (var ep in _endpoints.Where(e => e.Client is not null))
+            {
+                ep.StartedSent = false;
+                ep.RetryAt = null;
+                ep.Failures = 0;
+                ep.State = TrackerEndpoint.NotContacted;
+                ep.Message = null;
+            }
+            _scrapeDue = first + _options.FirstScrapeDelay;
+            var token = _running.Token;
+            var loops = _lanes.Select(lane => Task.Run(() => RunLaneAsync(lane, token), CancellationToken.None)).ToList();
+            loops.Add(Task.Run(() => RunScrapeLoopAsync(token), CancellationToken.None));
+            _loops = [.. loops];
+        }
+        if (_lanes.Count == 0) _logger.LogInformation("Torrent {InfoHash} has no usable trackers", _infoHash);
+        return ValueTask.CompletedTask;
+    }
+
+    /// <summary>
+    /// Stops announcing and sends <c>stopped</c> to every tracker that may list us, waiting at most
+    /// <see cref="TrackerPeerSourceOptions.StopTimeout"/> (or until <paramref name="cancellationToken"/>). Never throws
+    /// for tracker trouble.
+    /// </summary>
+    public async ValueTask StopAsync(CancellationToken cancellationToken)
+    {
+        CancellationTokenSource running;
+        Task[] loops;
+        lock (_lock)
+        {
+            if (_running is null) return;
+            running = _running;
+            loops = _loops;
+            _running = null;
+            _loops = [];
+        }
+        await running.CancelAsync().ConfigureAwait(false);
+        using var deadline = new CancellationTokenSource(_options.StopTimeout, _time);
+        using var bounded = CancellationTokenSource.CreateLinkedTokenSource(deadline.Token, cancellationToken);
+        try
+        {
+            // The loops end promptly on cancellation: every wait in them takes the token.
+            await Task.WhenAll(loops).WaitAsync(bounded.Token).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException)
+        {
+            _logger.LogWarning("Tracker loops of {InfoHash} did not end in time", _infoHash);
+        }
+        running.Dispose();
+
+        List<TrackerEndpoint> listed;
+        lock (_lock)
+        {
+            listed = [.. _endpoints.Where(e => e.Client is not null && e.MayListUs)];
+            foreach (var ep in _endpoints.Where(e => e.Client is not null))
+            {
+                ep.State = TrackerEndpoint.Stopped;
+                ep.RetryAt = null;
+            }
+        }
+        await Task.WhenAll(listed.Select(ep => SendStoppedAsync(ep, bounded.Token))).ConfigureAwait(false);
+    }
+
+    /// <inheritdoc/>
+    public ValueTask OnEventAsync(TorrentEvent torrentEvent, CancellationToken cancellationToken)
+    {
+        if (torrentEvent != TorrentEvent.Completed) return ValueTask.CompletedTask;
+        lock (_lock)
+        {
+            var now = _time.GetUtcNow();
+            foreach (var lane in _lanes)
+            {
+                lane.CompletedAsked++;
+                // Completion is announced right away (as every client does), not held back by min interval.
+                if (_running is not null && lane.DueAt > now) lane.DueAt = now;
+                lane.Wake.Set();
+            }
+        }
+        return ValueTask.CompletedTask;
+    }
+
+    /// <summary>
+    /// Announces early for more peers, but not sooner than the tracker's <c>min interval</c> (or
+    /// <see cref="TrackerPeerSourceOptions.DefaultMinInterval"/>) after the previous announce.
+    /// </summary>
+    public void RequestMorePeers()
+    {
+        lock (_lock)
+        {
+            if (_running is null) return;
+            var now = _time.GetUtcNow();
+            foreach (var lane in _lanes)
+            {
+                if (lane.LastAnnounce is not { } last) continue; // the first announce is on its way anyway
+                var earliest = last + lane.MinInterval;
+                var due = earliest > now ? earliest : now;
+                if (due < lane.DueAt)
+                {
+                    lane.DueAt = due;
+                    lane.Wake.Set();
+                }
+            }
+        }
+    }
+
+    /// <summary>
+    /// Announces to every lane now, ignoring intervals and backoff: the user's "reannounce". Trackers that keep
+    /// failing are tried again too.
+    /// </summary>
+    public void ForceReannounce()
+    {
+        lock (_lock)
+        {
+            if (_running is null) return;
+            var now = _time.GetUtcNow();
+            foreach (var ep in _endpoints) ep.RetryAt = null;
+            foreach (var lane in _lanes)
+            {
+                lane.DueAt = now;
+                lane.Wake.Set();
+            }
+        }
+    }
+
+    /// <summary>Scrapes now (the user asked for fresh counts).</summary>
+    public void ScrapeNow()
+    {
+        lock (_lock)
+        {
+            if (_running is null) return;
+            _scrapeForced = true;
+        }
+        _scrapeWake.Set();
+    }
+
+    /// <inheritdoc/>
+    public IReadOnlyList<PeerSourceStatus> GetStatus()
+    {
+        lock (_lock)
+        {
+            bool running = _running is not null;
+            return [.. _endpoints.Select(ep => new PeerSourceStatus
+            {
+                Source = SourceName,
+                Endpoint = ep.Url,
+                Tier = ep.Tier,
+                State = ep.State,
+                Message = ep.Message ?? ep.ScrapeMessage,
+                LastSuccess = ep.LastSuccess,
+                NextContact = running ? NextContactOf(ep) : null,
+                Seeders = ep.Seeders,
+                Leechers = ep.Leechers,
+                Downloaded = ep.Downloaded,
+                PeersReported = ep.PeersReported,
+            })];
+        }
+    }
+
+    /// <summary>Stops (sending <c>stopped</c>, bounded) if still running, then releases what this source owns.</summary>
+    public async ValueTask DisposeAsync()
+    {
+        lock (_lock)
+        {
+            if (_disposed) return;
+            _disposed = true;
+        }
+        await StopAsync(CancellationToken.None).ConfigureAwait(false);
+        if (_ownsClients) _clients.Dispose();
+    }
+
+    private void BuildTrackers()
+    {
+        var seen = new HashSet<string>(StringComparer.Ordinal);
+        var tiers = new List<List<TrackerEndpoint>>();
+        int index = 0;
+        foreach (var tierUrls in _context.TrackerTiers)
+        {
+            var tier = new List<TrackerEndpoint>();
+            foreach (var raw in tierUrls)
+            {
+                string url = raw?.Trim() ?? "";
+                if (url.Length == 0 || !seen.Add(url)) continue;
+                ITrackerClient? client = null;
+                string? reason = null;
+                try
+                {
+                    client = _clients.GetClient(url);
+                }
+                catch (ArgumentException)
+                {
+                    TrackerClientPool.TryParseUrl(url, out _, out reason);
+                    reason ??= "Unusable tracker URL.";
+                }
+                tier.Add(new TrackerEndpoint(url, tiers.Count, index++, client, reason));
+            }
+            if (tier.Count > 0) tiers.Add(tier);
+        }
+        _endpoints.AddRange(tiers.SelectMany(t => t));
+
+        // Unusable URLs stay in the status list but never in a lane.
+        var usable = tiers.Select(t => t.Where(e => e.Client is not null).ToList()).Where(t => t.Count > 0).ToList();
+        if (_options.AnnounceToAllTiers)
+        {
+            foreach (var tier in usable) _lanes.Add(new AnnounceLane(new TrackerTierList<TrackerEndpoint>([tier], _random)));
+        }
+        else if (usable.Count > 0)
+        {
+            _lanes.Add(new AnnounceLane(new TrackerTierList<TrackerEndpoint>(usable, _random)));
+        }
+        foreach (var lane in _lanes)
+            foreach (var (ep, _) in lane.Trackers.InOrder()) ep.Lane = lane;
+    }
+
+    private DateTimeOffset? NextContactOf(TrackerEndpoint ep)
+    {
+        if (ep.Client is null) return null;
+        if (ep.RetryAt is { } retry) return retry;
+        var lane = ep.Lane;
+        if (lane.DueAt == DateTimeOffset.MaxValue) return null;
+        if (lane.Current == ep) return lane.DueAt;
+        // Not the tracker in use: it is contacted next only if nothing is in use yet.
+        return lane.Current is null && ep.State == TrackerEndpoint.NotContacted ? lane.DueAt : null;
+    }
+
+    private async Task RunLaneAsync(AnnounceLane lane, CancellationToken cancellationToken)
+    {
+        while (!cancellationToken.IsCancellationRequested)
+        {
+            try
+            {
+                lane.Wake.Reset();
+                DateTimeOffset due;
+                lock (_lock) due = lane.DueAt;
+                var now = _time.GetUtcNow();
+                if (due > now)
+                {
+                    await lane.Wake.WaitAsync(due == DateTimeOffset.MaxValue ? TimeSpan.MaxValue : due - now, _time, cancellationToken)
+                        .ConfigureAwait(false);
+                    continue;
+                }
+                await AnnounceRoundAsync(lane, cancellationToken).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+            {
+                return;
+            }
+            catch (Exception e)
+            {
+                // A bug here must not end announcing for the torrent: log it and try again later.
+                _logger.LogError(e, "Announce round for {InfoHash} failed", _infoHash);
+                lock (_lock) lane.DueAt = _time.GetUtcNow() + _options.RetryBase;
+            }
+        }
+    }
+
+    /// <summary>
+    /// One announce by BEP 12: the trackers in order, skipping those waiting out a backoff, until one answers; that
+    /// one moves to the front of its tier. When none answers, the lane waits for the first backoff to end.
+    /// </summary>
+    private async Task AnnounceRoundAsync(AnnounceLane lane, CancellationToken cancellationToken)
+    {
+        bool attempted = false;
+        foreach (var (ep, _) in lane.Trackers.InOrder())
+        {
+            AnnounceEvent ev;
+            int completedAsked;
+            lock (_lock)
+            {
+                if (ep.RetryAt is { } retry && retry > _time.GetUtcNow()) continue;
+                completedAsked = lane.CompletedAsked;
+                ev = !ep.StartedSent ? AnnounceEvent.Started
+                    : lane.CompletedPending ? AnnounceEvent.Completed
+                    : AnnounceEvent.None;
+            }
+            attempted = true;
+            var response = await AnnounceToAsync(ep, ev, cancellationToken).ConfigureAwait(false);
+            if (response is null) continue;
+
+            lane.Trackers.Promote(ep);
+            lock (_lock)
+            {
+                var now = _time.GetUtcNow();
+                // A started announce after completion carries left=0, which tells the tracker as much as completed would.
+                if (ev is AnnounceEvent.Started or AnnounceEvent.Completed)
+                    lane.CompletedDelivered = Math.Max(lane.CompletedDelivered, completedAsked);
+                lane.Current = ep;
+                lane.LastAnnounce = now;
+                var minInterval = ep.MinInterval ?? _options.DefaultMinInterval;
+                var interval = Clamp(response.Interval ?? _options.DefaultInterval, _options.MinimumInterval, _options.MaximumInterval);
+                if (interval < minInterval) interval = minInterval;
+                lane.MinInterval = minInterval;
+                // A completion that arrived during this announce is sent at once, like any other.
+                lane.DueAt = lane.CompletedPending ? now : now + interval;
+            }
+            return;
+        }
+
+        lock (_lock)
+        {
+            var now = _time.GetUtcNow();
+            lane.Current = null;
+            if (attempted) lane.LastAnnounce = now;
+            DateTimeOffset next = DateTimeOffset.MaxValue;
+            foreach (var (ep, _) in lane.Trackers.InOrder())
+                if (ep.RetryAt is { } retry && retry < next) next = retry;
+            lane.DueAt = next;
+        }
+    }
+
+    /// <summary>Announces to one tracker and records the outcome. Returns null when it failed (never throws but for cancellation).</summary>
+    private async Task<TrackerAnnounceResponse?> AnnounceToAsync(TrackerEndpoint ep, AnnounceEvent ev, CancellationToken cancellationToken)
+    {
+        string previousState;
+        lock (_lock)
+        {
+            previousState = ep.State;
+            ep.State = TrackerEndpoint.Updating;
+        }
+        try
+        {
+            using var slot = await _scheduler.EnterAsync(cancellationToken).ConfigureAwait(false);
+            if (ev == AnnounceEvent.Started)
+                lock (_lock) ep.MayListUs = true;
+            var response = await AnnounceWithTimeoutAsync(ep, ev, _options.NumWant, cancellationToken).ConfigureAwait(false);
+            RecordSuccess(ep, ev, response);
+            DeliverPeers(ep, response.Peers);
+            return response;
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            lock (_lock) ep.State = previousState;
+            throw;
+        }
+        catch (Exception e)
+        {
+            RecordFailure(ep, ev, e);
+            return null;
+        }
+    }
+
+    private async Task<TrackerAnnounceResponse> AnnounceWithTimeoutAsync(TrackerEndpoint ep, AnnounceEvent ev, int numWant,
+        CancellationToken cancellationToken)
+    {
+        using var timeout = new CancellationTokenSource(_options.AnnounceTimeout, _time);
+        using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, timeout.Token);
+        var totals = _context.Totals();
+        string? trackerId;
+        lock (_lock) trackerId = ep.TrackerId;
+        var request = new TrackerAnnounceRequest
+        {
+            InfoHash = _infoHash,
+            PeerId = _context.PeerId,
+            Port = _context.ListenPort,
+            Uploaded = totals.Uploaded,
+            Downloaded = totals.Downloaded,
+            Left = totals.Left,
+            Event = ev,
+            NumWant = numWant,
+            Key = _key,
+            TrackerId = trackerId,
+        };
+        try
+        {
+            return await ep.Client!.AnnounceAsync(request, linked.Token).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException e) when (timeout.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
+        {
+            throw new TrackerException(TrackerErrorKind.Timeout,
+                $"The tracker did not answer within {_options.AnnounceTimeout.TotalSeconds:0.#} s.", e);
+        }
+    }
+
+    private void RecordSuccess(TrackerEndpoint ep, AnnounceEvent ev, TrackerAnnounceResponse response)
+    {
+        lock (_lock)
+        {
+            var now = _time.GetUtcNow();
+            ep.State = TrackerEndpoint.Working;
+            ep.Message = response.WarningMessage;
+            ep.LastSuccess = now;
+            ep.Failures = 0;
+            ep.RetryAt = null;
+            if (ev == AnnounceEvent.Started) ep.StartedSent = true;
+            if (response.TrackerId is not null) ep.TrackerId = response.TrackerId;
+            if (response.MinInterval is { } min) ep.MinInterval = min;
+            if (response.Seeders is not null || response.Leechers is not null || response.Downloaded is not null)
+            {
+                ep.Seeders = response.Seeders ?? ep.Seeders;
+                ep.Leechers = response.Leechers ?? ep.Leechers;
+                ep.Downloaded = response.Downloaded ?? ep.Downloaded;
+                ep.CountsUpdated = now;
+            }
+            ep.PeersReported += response.Peers.Count;
+        }
+        _logger.LogDebug("Tracker {Url} answered {Event} for {InfoHash}: {Peers} peers, interval {Interval}",
+            ep.Url, ev, _infoHash, response.Peers.Count, response.Interval);
+        if (response.WarningMessage is not null)
+            _logger.LogInformation("Tracker {Url} warns: {Warning}", ep.Url, response.WarningMessage);
+    }
+
+    private void RecordFailure(TrackerEndpoint ep, AnnounceEvent ev, Exception e)
+    {
+        var trackerError = e as TrackerException;
+        string message = trackerError?.Message ?? $"Unexpected error: {e.Message}";
+        TimeSpan delay;
+        lock (_lock)
+        {
+            var now = _time.GetUtcNow();
+            ep.Failures++;
+            delay = RetryDelay(ep.Failures);
+            if (trackerError?.RetryIn is { } retryIn && retryIn > delay) delay = retryIn;
+            ep.RetryAt = now + delay;
+            ep.State = TrackerEndpoint.Error;
+            ep.Message = message;
+            // A refusal or an unreachable tracker has not listed us; after a timeout or garbage it may have.
+            if (ev == AnnounceEvent.Started && trackerError?.Kind is TrackerErrorKind.TrackerFailure or TrackerErrorKind.Network)
+                ep.MayListUs = false;
+        }
+        if (trackerError is null) _logger.LogWarning(e, "Announce to {Url} failed unexpectedly", ep.Url);
+        else _logger.LogInformation("Announce to {Url} failed: {Message}; retry in {Delay}", ep.Url, message, delay);
+    }
+
+    private void DeliverPeers(TrackerEndpoint ep, IReadOnlyList<IPEndPoint> peers)
+    {
+        if (peers.Count == 0) return;
+        try
+        {
+            _context.Sink.AddPeers(peers, SourceName);
+        }
+        catch (Exception e)
+        {
+            _logger.LogError(e, "The peer sink refused peers from {Url}", ep.Url);
+        }
+    }
+
+    private async Task SendStoppedAsync(TrackerEndpoint ep, CancellationToken cancellationToken)
+    {
+        string? message = null;
+        try
+        {
+            // No scheduler slot: stopped announces go out at once, under the stop deadline.
+            await AnnounceWithTimeoutAsync(ep, AnnounceEvent.Stopped, 0, cancellationToken).ConfigureAwait(false);
+            _logger.LogDebug("Tracker {Url} acknowledged stopped for {InfoHash}", ep.Url, _infoHash);
+        }
+        catch (OperationCanceledException)
+        {
+            message = "The stopped announce was not answered in time.";
+        }
+        catch (Exception e)
+        {
+            message = "The stopped announce failed: " + (e is TrackerException ? e.Message : "unexpected error: " + e.Message);
+        }
+        lock (_lock)
+        {
+            ep.MayListUs = false;
+            ep.StartedSent = false;
+            ep.Message = message;
+        }
+        if (message is not null) _logger.LogInformation("Tracker {Url}: {Message}", ep.Url, message);
+    }
+
+    private async Task RunScrapeLoopAsync(CancellationToken cancellationToken)
+    {
+        while (!cancellationToken.IsCancellationRequested)
+        {
+            try
+            {
+                _scrapeWake.Reset();
+                DateTimeOffset due;
+                bool forced;
+                lock (_lock)
+                {
+                    due = _scrapeDue;
+                    forced = _scrapeForced;
+                    _scrapeForced = false;
+                }
+                var now = _time.GetUtcNow();
+                if (!forced && due > now)
+                {
+                    await _scrapeWake.WaitAsync(due - now, _time, cancellationToken).ConfigureAwait(false);
+                    continue;
+                }
+                foreach (var ep in ScrapeTargets(forced))
+                    await ScrapeAsync(ep, cancellationToken).ConfigureAwait(false);
+                lock (_lock) _scrapeDue = _time.GetUtcNow() + WithJitter(_options.ScrapeInterval);
+            }
+            catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+            {
+                return;
+            }
+            catch (Exception e)
+            {
+                _logger.LogError(e, "Scrape for {InfoHash} failed", _infoHash);
+                lock (_lock) _scrapeDue = _time.GetUtcNow() + _options.ScrapeInterval;
+            }
+        }
+    }
+
+    /// <summary>
+    /// The first scrape-capable tracker of each tier (as Transmission does), skipping trackers whose counts an
+    /// announce refreshed recently unless the user asked.
+    /// </summary>
+    private List<TrackerEndpoint> ScrapeTargets(bool forced)
+    {
+        var targets = new List<TrackerEndpoint>();
+        var now = _time.GetUtcNow();
+        foreach (var lane in _lanes)
+        {
+            for (int t = 0; t < lane.Trackers.TierCount; t++)
+            {
+                var ep = lane.Trackers.GetTier(t).FirstOrDefault(e => e.Client!.CanScrape);
+                if (ep is null) continue;
+                lock (_lock)
+                {
+                    if (!forced && ep.CountsUpdated is { } updated && now - updated < _options.ScrapeInterval / 2) continue;
+                }
+                targets.Add(ep);
+            }
+        }
+        return targets;
+    }
+
+    private async Task ScrapeAsync(TrackerEndpoint ep, CancellationToken cancellationToken)
+    {
+        try
+        {
+            using var slot = await _scheduler.EnterAsync(cancellationToken).ConfigureAwait(false);
+            using var timeout = new CancellationTokenSource(_options.AnnounceTimeout, _time);
+            using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, timeout.Token);
+            TrackerScrapeResponse response;
+            try
+            {
+                response = await ep.Client!.ScrapeAsync([_infoHash], linked.Token).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException e) when (timeout.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
+            {
+                throw new TrackerException(TrackerErrorKind.Timeout,
+                    $"The tracker did not answer the scrape within {_options.AnnounceTimeout.TotalSeconds:0.#} s.", e);
+            }
+            lock (_lock)
+            {
+                if (response.Files.TryGetValue(_infoHash, out var counts))
+                {
+                    ep.Seeders = counts.Seeders;
+                    ep.Leechers = counts.Leechers;
+                    ep.Downloaded = counts.Downloaded;
+                }
+                else
+                {
+                    // Trackers leave out torrents without peers (opentracker does): nobody is there.
+                    ep.Seeders = 0;
+                    ep.Leechers = 0;
+                }
+                ep.CountsUpdated = _time.GetUtcNow();
+                ep.ScrapeMessage = null;
+            }
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            throw;
+        }
+        catch (Exception e)
+        {
+            string message = "Scrape failed: " + (e is TrackerException ? e.Message : "unexpected error: " + e.Message);
+            lock (_lock) ep.ScrapeMessage = message;
+            _logger.LogInformation("Tracker {Url}: {Message}", ep.Url, message);
+        }
+    }
+
+    /// <summary>15 s, 30 s, 60 s, ... capped, plus up to <see cref="TrackerPeerSourceOptions.Jitter"/> random extra.</summary>
+    private TimeSpan RetryDelay(int failures)
+    {
+        double factor = Math.Pow(2, Math.Min(failures - 1, 30));
+        var delay = TimeSpan.FromTicks((long)Math.Min(_options.RetryBase.Ticks * factor, _options.RetryCap.Ticks));
+        return WithJitter(delay);
+    }
+
+    private TimeSpan WithJitter(TimeSpan delay)
+    {
+        double extra;
+        lock (_random) extra = _random.NextDouble() * _options.Jitter;
+        return delay + delay * extra;
+    }
+
+    private static TimeSpan Clamp(TimeSpan value, TimeSpan min, TimeSpan max) =>
+        value < min ? min : value > max ? max : value;
+}
