@@ -190,6 +190,7 @@ public sealed class PluginCatalog : IDisposable
     {
         var assembly = loader.LoadDefaultAssembly();
         var contract = typeof(IRTorrentPlugin);
+        CheckContractsReference(assembly, contract.Assembly.GetName());
         var types = assembly.GetTypes();
         var entryTypes = types.Where(t => t.IsClass && !t.IsAbstract && (t.IsPublic || t.IsNestedPublic) && contract.IsAssignableFrom(t)).ToArray();
         if (entryTypes.Length == 0)
@@ -215,6 +216,20 @@ public sealed class PluginCatalog : IDisposable
             }
         }
         return entryPoints.Select(p => (IRTorrentPlugin)new ReportingEntryPoint(p)).ToArray();
+    }
+
+    /// <summary>
+    /// Refuses a plugin compiled against another assembly version of the contracts. The load context would bind it
+    /// to ours anyway (the contracts are shared by name), and it might even run until it touches a member we lack;
+    /// failing at load with the reason is better than a MissingMethodException in the middle of a download.
+    /// </summary>
+    private static void CheckContractsReference(Assembly plugin, AssemblyName contracts)
+    {
+        var reference = plugin.GetReferencedAssemblies()
+            .FirstOrDefault(r => string.Equals(r.Name, contracts.Name, StringComparison.OrdinalIgnoreCase));
+        if (reference?.Version is { } version && version != contracts.Version)
+            throw new PluginLoadException(
+                $"built against RTorrent.Abstractions {version}, but this program has {contracts.Version} (the contracts assembly version never changes): rebuild the plugin against this program's RTorrent.Abstractions");
     }
 
     private void OnReloaded(LoadedPlugin plugin, PluginLoader loader)

@@ -17,7 +17,7 @@ internal static class PluginLoadErrors
         ReflectionTypeLoadException e => DescribeTypeLoad(e),
         FileNotFoundException or FileLoadException => DescribeMissing((IOException)error),
         TypeLoadException or MissingMemberException =>
-            $"built against a different RTorrent.Abstractions than this program has ({FirstLine(error.Message)}); rebuild it against RTorrent.Abstractions {PluginContracts.Version}",
+            $"built against a different RTorrent.Abstractions than this program has ({FirstLine(error.Message)}); rebuild it against this program's RTorrent.Abstractions ({Contracts.Version})",
         _ => $"{error.GetType().Name}: {FirstLine(error.Message)}",
     };
 
@@ -26,7 +26,10 @@ internal static class PluginLoadErrors
     {
         // These come from the runtime binding the plugin's code to our contracts, not from the plugin's own logic.
         TypeLoadException or MissingMemberException => $"{where} failed: {Describe(error)}",
-        FileNotFoundException { FileName: { } f } when NamesContracts(f) => $"{where} failed: {Describe(error)}",
+        // An assembly display name ("Name, Version=...") means the runtime could not bind a dependency; a plain path
+        // is the plugin's own file handling.
+        FileNotFoundException { FileName: { } f } when IsAssemblyName(f) => $"{where} failed: {Describe(error)}",
+        FileLoadException { FileName: { } f } when IsAssemblyName(f) => $"{where} failed: {Describe(error)}",
         _ => $"{where} threw {error.GetType().Name}: {FirstLine(error.Message)}",
     };
 
@@ -60,6 +63,8 @@ internal static class PluginLoadErrors
         FileLoadException f => f.FileName,
         _ => null,
     };
+
+    private static bool IsAssemblyName(string fileName) => fileName.Contains(", Version=", StringComparison.Ordinal);
 
     private static bool NamesContracts(string? fileName) =>
         TryParse(fileName) is { } name && string.Equals(name.Name, Contracts.Name, StringComparison.OrdinalIgnoreCase);
