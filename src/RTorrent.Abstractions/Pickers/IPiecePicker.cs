@@ -28,17 +28,31 @@ public sealed record PickerFileSpan(string Path, long Offset, long Length, int F
 /// blocks are requested and received, endgame, timeouts, cancels); a picker only ranks pieces.
 /// </summary>
 /// <remarks>
+/// <para>
 /// Called on the engine loop, often (every time a peer has room for more requests): it must be fast and must not
-/// block. The engine checks what comes back: a piece index out of range or a piece the peer does not have counts as
-/// a fault, and a picker that faults, throws or takes too long is replaced by the default picker for that torrent.
+/// block or allocate much. The engine checks what comes back: an index out of range, a piece the peer does not have,
+/// a piece we have or do not want, a duplicate, or a count larger than the span is a fault. A picker that faults,
+/// throws, or repeatedly takes longer than the engine's time budget (tens of milliseconds) is replaced by the
+/// default picker for that torrent and the user is told why.
+/// </para>
+/// <para>
+/// One instance serves one torrent and is only ever called from the engine loop, so it needs no locking. Pieces in
+/// <see cref="ISwarmView.InProgress"/> may be returned (the engine then requests their remaining free blocks); a
+/// picker that prefers finishing started pieces ranks them first. When the peer chokes us the engine only requests
+/// pieces in <see cref="IPeerView.AllowedFast"/>, whatever the ranking.
+/// </para>
 /// </remarks>
 public interface IPiecePicker
 {
     /// <summary>
     /// Writes up to <c>ranked.Length</c> piece indexes into <paramref name="ranked"/>, best first, and returns how
-    /// many were written. Only pieces that are wanted, not yet had, and that the peer has should be returned; the
-    /// engine requests free blocks from them in this order.
+    /// many were written. Only pieces that are wanted (<see cref="ISwarmView.Wanted"/>, which excludes pieces we
+    /// have) and that the peer has may be returned, each at most once; the engine requests free blocks from them in
+    /// this order. Returning 0 means nothing from this peer is worth downloading now.
     /// </summary>
+    /// <param name="swarm">The torrent's swarm state; valid only during this call.</param>
+    /// <param name="peer">The peer to pick for; valid only during this call.</param>
+    /// <param name="ranked">Where to write piece indexes; its length is the most the engine can use now.</param>
     int RankPieces(ISwarmView swarm, IPeerView peer, Span<int> ranked);
 }
 

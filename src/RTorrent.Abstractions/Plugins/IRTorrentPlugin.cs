@@ -5,13 +5,26 @@ namespace RTorrent.Abstractions;
 /// implements this interface and has a public parameterless constructor, then calls <see cref="Register"/> once.
 /// </summary>
 /// <remarks>
+/// <para>
 /// A plugin references only RTorrent.Abstractions. Everything it offers is registered here: any number of piece
-/// pickers, peer sources and storage backends, each under a name that is unique among all loaded plugins.
+/// pickers, peer sources and storage backends, each under a name that is unique among all components of the same
+/// kind (the engine's built-ins included: <c>rarest-first</c>, <c>file</c>, <c>tracker</c>, <c>dht</c>, <c>pex</c>).
+/// </para>
+/// <para>
+/// Registration is all or nothing: if <see cref="Register"/> throws, or one of the names is invalid or taken, none of
+/// the plugin's components is registered and the plugin is reported as failed. <see cref="Register"/> should only
+/// create factories and register them; start threads, sockets or files lazily (when a factory creates its first
+/// component), because the host may call <see cref="Register"/> on a fresh instance again (hot reload) and drop an
+/// instance without using it.
+/// </para>
 /// </remarks>
 public interface IRTorrentPlugin
 {
     /// <summary>Registers the plugin's components with the host.</summary>
-    /// <param name="registry">Where components are registered; valid only during this call.</param>
+    /// <param name="registry">
+    /// Where components are registered; valid only during this call. <see cref="IPluginRegistry.Host"/> may be kept
+    /// for the plugin's lifetime (for logging and settings).
+    /// </param>
     void Register(IPluginRegistry registry);
 }
 
@@ -34,7 +47,11 @@ public interface IPluginRegistry
 /// <summary>What every registered component says about itself.</summary>
 public interface IPluginComponent
 {
-    /// <summary>Unique name, used on the command line (<c>--picker NAME</c>) and saved in resume data. Case-insensitive.</summary>
+    /// <summary>
+    /// Unique name among components of the same kind, used on the command line (<c>--picker NAME</c>) and saved in
+    /// resume data, so it must never change between versions. Case-insensitive; 1 to 64 characters among ASCII
+    /// letters, digits, '-', '_' and '.' (for example <c>sequential</c>, <c>lsd</c>, <c>memory</c>).
+    /// </summary>
     string Name { get; }
 
     /// <summary>Version of the component, free text such as <c>1.2.0</c>.</summary>
@@ -52,6 +69,16 @@ public interface IPluginHost
 
     /// <summary>Writes a line to the program's log (and the torrent log where a torrent is named in the message).</summary>
     void Log(PluginLogLevel level, string message);
+
+    /// <summary>
+    /// Reads a plugin setting, or returns null when it is not set. Keys are, by convention,
+    /// <c>&lt;component-name&gt;.&lt;setting&gt;</c> in lower case (for example <c>lsd.port</c>). The host looks in its
+    /// settings first, then in the environment variable <c>RTORRENT_&lt;KEY&gt;</c> (upper case, '.' and '-' become '_',
+    /// so <c>lsd.port</c> is <c>RTORRENT_LSD_PORT</c>). A plugin parses the value itself and falls back to its default
+    /// (with a warning through <see cref="Log"/>) when it is malformed.
+    /// </summary>
+    /// <remarks>Added in contracts 1.0; the default implementation (no settings) keeps older hosts and test fakes working.</remarks>
+    string? GetSetting(string key) => null;
 }
 
 /// <summary>Severity of a plugin log line.</summary>

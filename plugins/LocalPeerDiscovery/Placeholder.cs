@@ -1,1 +1,0 @@
-namespace RTorrent.Plugins.LocalPeerDiscovery;

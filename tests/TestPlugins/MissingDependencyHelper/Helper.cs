@@ -1,0 +1,6 @@
+namespace RTorrent.TestPlugins.Helper;
+
+public sealed class Greeting
+{
+    public string Text => "hello";
+}
