@@ -169,6 +169,24 @@ public sealed class ClientEngine : ITorrentHost, IAsyncDisposable
             return torrent;
         });
 
+    /// <summary>
+    /// Adds a torrent that cannot run because its saved storage or picker is not available: it shows, paused, with
+    /// the reason, and is never moved to another storage behind the user's back.
+    /// </summary>
+    public Task<Torrent> AddUnavailableAsync(TorrentMetainfo metainfo, TorrentOptions options, string reason) =>
+        Loop.InvokeAsync(() =>
+        {
+            lock (_torrents)
+                if (_torrents.ContainsKey(metainfo.WireHash))
+                    throw new InvalidOperationException($"{metainfo.Name} is already added.");
+            var torrent = new Torrent(this, metainfo.WireHash, null, null, options);
+            torrent.SetMetainfo(metainfo, reason);
+            torrent.SetStoppedWithReason(reason);
+            lock (_torrents) _torrents.Add(metainfo.WireHash, torrent);
+            TorrentChanged?.Invoke(torrent);
+            return torrent;
+        });
+
     private Torrent Register(InfoHash hash, TorrentMetainfo? metainfo, MagnetLink? magnet, TorrentOptions options)
     {
         lock (_torrents)

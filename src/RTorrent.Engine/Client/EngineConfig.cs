@@ -57,6 +57,9 @@ public sealed record EngineConfig
     /// <summary>Connect to and accept peers on loopback and private addresses (always allowed; kept for clarity).</summary>
     public bool AllowLocalPeers { get; init; } = true;
 
+    /// <summary>Where torrents go when no folder is given.</summary>
+    public string DefaultSavePath { get; init; } = Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), "Downloads");
+
     /// <summary>The client name sent in the extended handshake ('v').</summary>
     public string ClientName { get; init; } = "RTorrent 0.1.0";
 }

@@ -11,7 +11,8 @@ namespace RTorrent.Engine.Client;
 public sealed class EngineLoop : SynchronizationContext, IDisposable
 {
     private readonly ConcurrentQueue<(SendOrPostCallback Callback, object? State)> _queue = new();
-    private readonly SemaphoreSlim _signal = new(0, int.MaxValue);
+    // A short spin only: on a busy two-core machine a spinning idle loop steals the CPU the work needs.
+    private readonly ManualResetEventSlim _signal = new(false, spinCount: 20);
     private readonly Thread _thread;
     private volatile bool _stopping;
     private int _pendingSignals;
@@ -40,7 +41,7 @@ public sealed class EngineLoop : SynchronizationContext, IDisposable
     {
         _queue.Enqueue((d, state));
         // Wake the loop only if it may be sleeping; a burst of posts costs one semaphore release.
-        if (Interlocked.Exchange(ref _pendingSignals, 1) == 0) _signal.Release();
+        if (Interlocked.Exchange(ref _pendingSignals, 1) == 0) _signal.Set();
     }
 
     /// <summary>Queues an action on the loop.</summary>
@@ -91,6 +92,7 @@ public sealed class EngineLoop : SynchronizationContext, IDisposable
         SetSynchronizationContext(this);
         while (!_stopping)
         {
+            _signal.Reset();
             Volatile.Write(ref _pendingSignals, 0);
             while (_queue.TryDequeue(out var item))
             {
@@ -109,7 +111,7 @@ public sealed class EngineLoop : SynchronizationContext, IDisposable
     public void Dispose()
     {
         _stopping = true;
-        _signal.Release();
+        _signal.Set();
         if (!IsOnLoop) _thread.Join(TimeSpan.FromSeconds(5));
     }
 

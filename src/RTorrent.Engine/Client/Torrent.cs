@@ -127,11 +127,16 @@ public sealed partial class Torrent
     /// Takes the torrent's metainfo (at once for a .torrent, later for a magnet link): piece bookkeeping, file
     /// priorities, storage and picker are set up here.
     /// </summary>
-    internal void SetMetainfo(TorrentMetainfo metainfo)
+    internal void SetMetainfo(TorrentMetainfo metainfo, string? unavailable = null)
     {
         _metainfo = metainfo;
-        Storage = _host.CreateStorage(this, metainfo);
-        _picker = _host.CreatePicker(this, metainfo);
+        Unavailable = unavailable;
+        if (unavailable is null)
+        {
+            Storage = _host.CreateStorage(this, metainfo);
+            _picker = _host.CreatePicker(this, metainfo);
+            WatchGuards();
+        }
         _data = null;
         _pieces = new PieceManager(metainfo.PieceCount, metainfo.PieceLength, metainfo.TotalLength);
         FilePriorities = new Priority[metainfo.Files.Count];
@@ -150,6 +155,21 @@ public sealed partial class Torrent
 
     /// <summary>The parsed .torrent; null while a magnet link's metadata is being fetched.</summary>
     public TorrentMetainfo? Metainfo => _metainfo;
+
+    /// <summary>Why the torrent cannot run (its saved storage or picker plugin is missing), or null.</summary>
+    internal string? Unavailable { get; private set; }
+
+    /// <summary>Plugin components report when they are disabled for this torrent; the user sees it in its log.</summary>
+    private void WatchGuards()
+    {
+        if (_picker is Plugins.GuardedPiecePicker gp)
+        {
+            if (gp.IsDisabled && gp.Fault is { } f0) Log(PluginLogLevel.Error, $"picker disabled: {f0.Reason}; using rarest-first");
+            gp.Disabled += (_, f) => _host.Loop.Post(() => Log(PluginLogLevel.Error, $"picker disabled: {f.Reason}; using rarest-first"));
+        }
+        if (Storage is Plugins.GuardedStorage gs)
+            gs.Faulted += (_, f) => _host.Loop.Post(() => Fail($"storage '{f.ComponentName}' failed: {f.Reason}"));
+    }
 
     /// <summary>The magnet link the torrent was added from, if any.</summary>
     public MagnetLink? Magnet { get; }
@@ -319,10 +339,21 @@ public sealed partial class Torrent
     // ------------------------------------------------------------------ lifecycle (loop)
 
     /// <summary>Starts (or resumes) the torrent: checks data if needed, then connects to peers.</summary>
-    public Task StartAsync() => _host.Loop.RunAsync(StartOnLoopAsync);
+    public Task StartAsync() => _host.Loop.RunAsync(() =>
+    {
+        UserPaused = false;
+        return StartOnLoopAsync();
+    });
 
-    /// <summary>Stops the torrent: disconnects, tells trackers, saves resume data.</summary>
-    public Task StopAsync() => _host.Loop.RunAsync(() => StopOnLoopAsync(TorrentState.Stopped, null));
+    /// <summary>Stops the torrent: disconnects, tells trackers, saves resume data. It stays stopped across restarts.</summary>
+    public Task StopAsync() => _host.Loop.RunAsync(() =>
+    {
+        UserPaused = true;
+        return StopOnLoopAsync(TorrentState.Stopped, null);
+    });
+
+    /// <summary>Stopped by the user (kept in resume data, so a restart leaves it stopped).</summary>
+    internal bool UserPaused { get; set; }
 
     /// <summary>Hashes all data again, then carries on in the state it was in.</summary>
     public Task RecheckAsync() => _host.Loop.RunAsync(async () =>
@@ -352,6 +383,11 @@ public sealed partial class Torrent
         if (!_metainfo.IsUsable)
         {
             Fail("this torrent has no v1 part; v2-only torrents cannot be downloaded yet");
+            return;
+        }
+        if (Storage is null)
+        {
+            Fail(Unavailable ?? "no storage");
             return;
         }
         try
@@ -429,6 +465,15 @@ public sealed partial class Torrent
             await _host.SaveResumeAsync(this);
         }
         _host.OnTorrentChanged(this);
+    }
+
+    /// <summary>Leaves the torrent stopped with a note saying why (shown in place of an error).</summary>
+    internal void SetStoppedWithReason(string reason)
+    {
+        State = TorrentState.Stopped;
+        Error = reason;
+        UserPaused = true;
+        Log(PluginLogLevel.Warning, reason);
     }
 
     /// <summary>Puts the torrent into the error state with a reason; the rest of the session keeps running.</summary>

@@ -38,7 +38,9 @@ internal static class MetainfoParser
             ?? throw new TorrentFormatException("The top level is not a dictionary.");
         if (top["info"] is not BDictionary info)
             throw new TorrentFormatException("The 'info' dictionary is missing or not a dictionary.");
-        return Build(info, top, null, pathOptions);
+        var meta = Build(info, top, null, pathOptions);
+        meta.RawBytes = data;
+        return meta;
     }
 
     public static TorrentMetainfo Load(string path, PathSanitizerOptions? pathOptions = null)

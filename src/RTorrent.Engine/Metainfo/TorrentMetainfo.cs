@@ -1,3 +1,5 @@
+using System.Buffers;
+
 namespace RTorrent.Engine.Metainfo;
 
 /// <summary>A .torrent file that failed validation. The message says what is wrong, for the user.</summary>
@@ -92,6 +94,32 @@ public sealed class TorrentMetainfo
 
     /// <summary>The info dictionary's exact bytes, as in the file (served to peers as metadata, BEP 9).</summary>
     public required ReadOnlyMemory<byte> InfoBytes { get; init; }
+
+    /// <summary>The whole .torrent as read (empty when built from metadata received from peers).</summary>
+    public ReadOnlyMemory<byte> RawBytes { get; internal set; }
+
+    /// <summary>
+    /// A .torrent file for this torrent: the original bytes when it was read from one, otherwise the trackers and the
+    /// info dictionary's exact bytes (never re-encoded, so the info-hash stays the same).
+    /// </summary>
+    public ReadOnlyMemory<byte> ToTorrentFile()
+    {
+        if (!RawBytes.IsEmpty) return RawBytes;
+        var w = new ArrayBufferWriter<byte>(InfoBytes.Length + 256);
+        w.Write("d"u8);
+        if (AnnounceTiers.Count > 0 && AnnounceTiers[0].Count > 0)
+        {
+            Bencode.BencodeWriter.WriteString(w, "announce"u8);
+            Bencode.BencodeWriter.WriteString(w, System.Text.Encoding.UTF8.GetBytes(AnnounceTiers[0][0]));
+            Bencode.BencodeWriter.WriteString(w, "announce-list"u8);
+            var tiers = new Bencode.BList(AnnounceTiers.Select(t => (Bencode.BValue)new Bencode.BList(t.Select(u => (Bencode.BValue)new Bencode.BString(u)))));
+            Bencode.BencodeWriter.Write(w, tiers);
+        }
+        Bencode.BencodeWriter.WriteString(w, "info"u8);
+        w.Write(InfoBytes.Span);
+        w.Write("e"u8);
+        return w.WrittenMemory;
+    }
 
     /// <summary>Notes about what sanitizing changed or what was ignored, for the user.</summary>
     public IReadOnlyList<string> Warnings { get; init; } = [];

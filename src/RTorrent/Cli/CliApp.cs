@@ -15,6 +15,8 @@ public static class CliApp
         var root = new RootCommand("RTorrent: a BitTorrent client.");
         root.Subcommands.Add(InfoCommand.Create());
         root.Subcommands.Add(CreateCommand.Create());
+        root.Subcommands.Add(DownloadCommand.CreateDownload());
+        root.Subcommands.Add(DownloadCommand.CreateSeed());
         return root;
     }
 

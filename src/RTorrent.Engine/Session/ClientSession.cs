@@ -1,0 +1,490 @@
+using System.Net;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+using RTorrent.Abstractions;
+using RTorrent.Engine.Client;
+using RTorrent.Engine.Client.Extensions;
+using RTorrent.Engine.Dht;
+using RTorrent.Engine.Metainfo;
+using RTorrent.Engine.Pieces;
+using RTorrent.Engine.Plugins;
+using RTorrent.Engine.Resume;
+using RTorrent.Engine.Storage;
+using RTorrent.Engine.Trackers;
+
+namespace RTorrent.Engine.Session;
+
+/// <summary>How a session is opened.</summary>
+public sealed record SessionOptions
+{
+    /// <summary>
+    /// Where torrents, resume data, settings and DHT state persist; null for a throw-away session that remembers
+    /// nothing (resume data is then not written).
+    /// </summary>
+    public string? SessionDirectory { get; init; }
+
+    /// <summary>The engine's knobs.</summary>
+    public EngineConfig Engine { get; init; } = new();
+
+    /// <summary>Load plugins from the program's and the user's plugin folders (and <see cref="PluginDirectories"/>).</summary>
+    public bool LoadPlugins { get; init; } = true;
+
+    /// <summary>Extra plugin folders (<c>--plugins DIR</c>).</summary>
+    public IReadOnlyList<string> PluginDirectories { get; init; } = [];
+
+    /// <summary>Settings handed to plugins (e.g. the LSD port), by key.</summary>
+    public IReadOnlyDictionary<string, string>? PluginSettings { get; init; }
+
+    /// <summary>Run a DHT node (BEP 5).</summary>
+    public bool EnableDht { get; init; } = true;
+
+    /// <summary>DHT bootstrap nodes, host:port. Empty: the node table saved in the session, else the public routers.</summary>
+    public IReadOnlyList<string> DhtBootstrap { get; init; } = [];
+
+    /// <summary>Use the public DHT routers when there is nothing else to bootstrap from.</summary>
+    public bool DhtUsePublicRouters { get; init; } = true;
+
+    /// <summary>Peer sources disabled for every torrent (by name: "tracker", "dht", "pex", "lsd", ...).</summary>
+    public IReadOnlyList<string> DisabledPeerSources { get; init; } = [];
+
+    /// <summary>Tracker timings (tests shorten them).</summary>
+    public TrackerPeerSourceOptions? Trackers { get; init; }
+
+    /// <summary>Logging.</summary>
+    public ILoggerFactory LoggerFactory { get; init; } = NullLoggerFactory.Instance;
+
+    /// <summary>The clock.</summary>
+    public TimeProvider Time { get; init; } = TimeProvider.System;
+}
+
+/// <summary>
+/// A running client: the engine with its components (built-ins and plugins), the DHT node, and persistence of torrents
+/// and resume data in the session folder. The command line, the terminal interface and the demo all drive one.
+/// </summary>
+public sealed class ClientSession : IAsyncDisposable
+{
+    private readonly SessionOptions _options;
+    private readonly ILogger _logger;
+    private readonly ResumeStore? _resume;
+    private readonly FileStorageFactory _fileStorage;
+    private readonly TrackerPeerSourceFactory _trackers;
+    private PluginCatalog? _plugins;
+    private FileStream? _lock;
+    private readonly List<LogEntry> _log = [];
+
+    private ClientSession(SessionOptions options)
+    {
+        _options = options;
+        _logger = options.LoggerFactory.CreateLogger("rtorrent.session");
+        _fileStorage = new FileStorageFactory();
+        _trackers = new TrackerPeerSourceFactory(options.Trackers, null, null, options.Time, options.LoggerFactory);
+        Components = new ComponentRegistry();
+        if (options.SessionDirectory is { } dir)
+        {
+            Directory.CreateDirectory(dir);
+            _resume = new ResumeStore(dir);
+        }
+        Engine = new ClientEngine(options.Engine, new ClientEngineOptions
+        {
+            LoggerFactory = options.LoggerFactory,
+            Time = options.Time,
+            Catalog = new SessionCatalog(this),
+            SaveResume = SaveResumeAsync,
+            MetadataReceived = SaveTorrentFileAsync,
+        });
+    }
+
+    /// <summary>The engine.</summary>
+    public ClientEngine Engine { get; }
+
+    /// <summary>Every picker, storage and peer source, built-in and from plugins.</summary>
+    public ComponentRegistry Components { get; }
+
+    /// <summary>What happened to each plugin folder.</summary>
+    public PluginLoadReport Plugins { get; private set; } = PluginLoadReport.Empty;
+
+    /// <summary>The DHT node, when enabled.</summary>
+    public DhtEngine? Dht { get; private set; }
+
+    /// <summary>The session folder, or null.</summary>
+    public string? SessionDirectory => _options.SessionDirectory;
+
+    /// <summary>Session-level events (plugin failures, restore problems), oldest first.</summary>
+    public IReadOnlyList<LogEntry> Log
+    {
+        get { lock (_log) return _log.ToArray(); }
+    }
+
+    internal void AddLog(PluginLogLevel level, string message)
+    {
+        lock (_log)
+        {
+            _log.Add(new LogEntry(_options.Time.GetUtcNow(), level, message));
+            if (_log.Count > 1000) _log.RemoveAt(0);
+        }
+        _logger.Log(level switch { PluginLogLevel.Error => LogLevel.Error, PluginLogLevel.Warning => LogLevel.Warning, PluginLogLevel.Debug => LogLevel.Debug, _ => LogLevel.Information },
+            "{Message}", message);
+    }
+
+    /// <summary>
+    /// Opens a session: takes the session folder's lock, registers the built-in components, loads plugins, starts the
+    /// engine and the DHT. Torrents saved in the folder are not restored until <see cref="RestoreAsync"/>.
+    /// </summary>
+    /// <exception cref="IOException">Another instance uses the session folder.</exception>
+    public static async Task<ClientSession> OpenAsync(SessionOptions options)
+    {
+        var session = new ClientSession(options);
+        try
+        {
+            await session.StartAsync();
+            return session;
+        }
+        catch
+        {
+            await session.DisposeAsync();
+            throw;
+        }
+    }
+
+    private async Task StartAsync()
+    {
+        if (_options.SessionDirectory is { } dir)
+        {
+            try
+            {
+                _lock = new FileStream(Path.Combine(dir, "session.lock"), FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None);
+            }
+            catch (IOException)
+            {
+                throw new IOException($"Another rtorrent is using the session folder {dir}; use --session to choose another.");
+            }
+        }
+        Components.RegisterBuiltIns(new BuiltInComponents(this));
+        if (_options.LoadPlugins)
+        {
+            _plugins = new PluginCatalog(Components, new PluginCatalogOptions
+            {
+                Directories = PluginCatalogOptions.DefaultDirectories(_options.PluginDirectories),
+                Settings = _options.PluginSettings,
+            }, _options.LoggerFactory);
+            Plugins = _plugins.LoadAll();
+            foreach (var failed in Plugins.Failed) AddLog(PluginLogLevel.Warning, $"plugin {failed}");
+        }
+        await Engine.StartAsync();
+        if (_options.EnableDht)
+        {
+            var bootstrap = _options.DhtBootstrap.ToList();
+            string? state = _options.SessionDirectory is { } d ? Path.Combine(d, "dht.dat") : null;
+            if (bootstrap.Count == 0 && (state is null || !File.Exists(state)) && _options.DhtUsePublicRouters)
+                bootstrap.AddRange(DhtOptions.PublicBootstrapNodes);
+            Dht = new DhtEngine(new DhtOptions
+            {
+                Port = Engine.ListenPort,
+                BindAddress = _options.Engine.ListenAddress ?? IPAddress.Any,
+                BootstrapNodes = bootstrap,
+                StateFilePath = state,
+            }, _options.LoggerFactory.CreateLogger("rtorrent.dht"), _options.Time);
+            try
+            {
+                await Dht.StartAsync();
+            }
+            catch (Exception e) when (e is System.Net.Sockets.SocketException or IOException)
+            {
+                AddLog(PluginLogLevel.Warning, $"DHT disabled: {e.Message}");
+                await Dht.DisposeAsync();
+                Dht = null;
+            }
+        }
+    }
+
+    // ------------------------------------------------------------------ adding
+
+    /// <summary>
+    /// Adds a torrent. Resume data in the session is used when it matches the files on disk; otherwise existing data
+    /// is checked. The .torrent is copied into the session so a restart finds it.
+    /// </summary>
+    public async Task<Torrent> AddAsync(TorrentMetainfo metainfo, TorrentOptions options, bool start = true)
+    {
+        if (_resume is not null) await _resume.SaveTorrentAsync(metainfo.WireHash, FullTorrentBytes(metainfo));
+        var (trusted, recheck) = await LoadTrustedPiecesAsync(metainfo, options);
+        var torrent = await Engine.AddAsync(metainfo, options, start: false, trustedHave: recheck ? null : trusted, check: false);
+        await ApplySavedStateAsync(torrent);
+        if (recheck) await Engine.Loop.RunAsync(() => torrent.CheckOnLoopAsync(full: trusted is null, trusted));
+        if (start) await torrent.StartAsync();
+        await SaveResumeAsync(torrent);
+        return torrent;
+    }
+
+    /// <summary>Adds a magnet link.</summary>
+    public async Task<Torrent> AddAsync(MagnetLink magnet, TorrentOptions options, bool start = true)
+    {
+        if (_resume is not null && File.Exists(_resume.GetTorrentPath(magnet.WireHash)))
+        {
+            // Fetched before: no need to ask peers again.
+            var known = TorrentMetainfo.Load(_resume.GetTorrentPath(magnet.WireHash));
+            return await AddAsync(known, options, start);
+        }
+        return await Engine.AddAsync(magnet, options, start);
+    }
+
+    /// <summary>Restores every torrent saved in the session folder, in its saved state (started or paused).</summary>
+    public async Task<IReadOnlyList<Torrent>> RestoreAsync()
+    {
+        var restored = new List<Torrent>();
+        if (_resume is null) return restored;
+        foreach (var hash in _resume.ListTorrents())
+        {
+            try
+            {
+                var path = _resume.GetTorrentPath(hash);
+                if (!File.Exists(path)) continue;
+                var meta = TorrentMetainfo.Load(path);
+                var saved = await _resume.LoadAsync(hash, meta.PieceCount, meta.Files.Count);
+                var data = saved.Data;
+                var options = new TorrentOptions
+                {
+                    SavePath = data?.SavePath ?? _options.Engine.DefaultSavePath,
+                    Picker = string.IsNullOrEmpty(data?.PickerName) ? RarestFirstPickerFactory.PickerName : data.PickerName,
+                    Storage = string.IsNullOrEmpty(data?.StorageName) ? FileStorageFactory.StorageName : data.StorageName,
+                    FilePriorities = data?.Settings.FilePriorities is { Count: > 0 } fp ? fp : null,
+                    DownloadLimit = data?.Settings.DownloadRateLimit ?? 0,
+                    UploadLimit = data?.Settings.UploadRateLimit ?? 0,
+                    Sequential = data?.Settings.Sequential ?? false,
+                };
+                string? missing = Components.GetStorage(options.Storage) is null ? $"storage plugin '{options.Storage}' is not available"
+                    : Components.GetPicker(options.Picker) is null ? $"piece picker plugin '{options.Picker}' is not available"
+                    : null;
+                if (missing is not null)
+                {
+                    // Never moved silently to another storage: the data may live there and nowhere else.
+                    var paused = await Engine.AddUnavailableAsync(meta, options, $"paused: {missing}");
+                    AddLog(PluginLogLevel.Warning, $"{meta.Name}: {missing}; the torrent is paused");
+                    restored.Add(paused);
+                    continue;
+                }
+                var t = await AddAsync(meta, options, start: !(data?.Settings.Paused ?? false));
+                restored.Add(t);
+            }
+            catch (Exception e) when (e is TorrentFormatException or IOException or InvalidOperationException or UnauthorizedAccessException)
+            {
+                AddLog(PluginLogLevel.Error, $"could not restore {hash.ToHex()}: {e.Message}");
+            }
+        }
+        return restored;
+    }
+
+    /// <summary>Removes a torrent and forgets it in the session; optionally deletes its data.</summary>
+    public async Task RemoveAsync(Torrent torrent, bool deleteData)
+    {
+        await Engine.RemoveAsync(torrent, deleteData);
+        _resume?.Delete(torrent.InfoHash);
+    }
+
+    private static ReadOnlyMemory<byte> FullTorrentBytes(TorrentMetainfo meta) => meta.ToTorrentFile();
+
+    /// <summary>
+    /// What resume data says is verified, checked against the files: (trusted pieces, whether anything must be
+    /// hashed). No resume data: everything is hashed when files exist, nothing when none do.
+    /// </summary>
+    private async Task<(Bitfield? Trusted, bool Recheck)> LoadTrustedPiecesAsync(TorrentMetainfo meta, TorrentOptions options)
+    {
+        var probe = _fileStorage.OpenFileStorage(new StorageContext(Path.GetFullPath(options.SavePath),
+            meta.Files.Select(f => new StorageFile(f.Index, f.Path, f.Length, f.IsPadding)).ToArray(), meta.WireHash.ToHex()));
+        var states = new StorageFileState[meta.Files.Count];
+        bool anyFile = false;
+        await using (probe)
+        {
+            for (int i = 0; i < states.Length; i++)
+            {
+                if (meta.Files[i].IsPadding) { states[i] = new StorageFileState(true, meta.Files[i].Length, null); continue; }
+                states[i] = await probe.ProbeAsync(i, CancellationToken.None);
+                anyFile |= states[i].Exists && states[i].Length > 0;
+            }
+        }
+        if (_resume is null) return (null, anyFile);
+        var loaded = await _resume.LoadAsync(meta.WireHash, meta.PieceCount, meta.Files.Count);
+        if (loaded.Status == ResumeLoadStatus.Failed)
+            AddLog(PluginLogLevel.Warning, $"{meta.Name}: resume data unusable ({loaded.Error?.Message}); checking the data");
+        if (loaded.Data is not { } data || !PathsEqual(data.SavePath, options.SavePath)) return (null, anyFile);
+        var validation = ResumeValidator.Validate(data,
+            new FileLayout(meta.Files.Select(f => new StorageFile(f.Index, f.Path, f.Length, f.IsPadding)).ToArray(), meta.PieceLength, meta.PieceCount), states);
+        var trusted = Bitfield.FromBytes(validation.TrustedPieces, meta.PieceCount);
+        foreach (var reason in validation.Reasons) AddLog(PluginLogLevel.Information, $"{meta.Name}: {reason}; rechecking its pieces");
+        // Pieces never claimed may have been written after the last save (a crash): hash them when files changed.
+        return (trusted, !validation.IsIntact);
+    }
+
+    private static bool PathsEqual(string a, string b) =>
+        string.Equals(Path.GetFullPath(a).TrimEnd('/'), Path.GetFullPath(b).TrimEnd('/'), StringComparison.Ordinal);
+
+    private async Task ApplySavedStateAsync(Torrent torrent)
+    {
+        if (_resume is null) return;
+        var loaded = await _resume.LoadAsync(torrent.InfoHash, torrent.Meta.PieceCount, torrent.Meta.Files.Count);
+        if (loaded.Data is not { } data) return;
+        await Engine.Loop.InvokeAsync(() =>
+        {
+            torrent.AddedAt = data.AddedAt == default ? torrent.AddedAt : data.AddedAt;
+            torrent.CompletedAt = data.CompletedAt;
+            torrent.DownloadedBefore = data.Downloaded;
+            torrent.UploadedBefore = data.Uploaded;
+        });
+    }
+
+    // ------------------------------------------------------------------ persistence
+
+    /// <summary>Saves a torrent's resume data. Called after its data was flushed, so nothing claimed is unwritten.</summary>
+    private async Task SaveResumeAsync(Torrent torrent)
+    {
+        if (_resume is null || torrent.Metainfo is not { } meta || torrent.Storage is not { } storage) return;
+        ResumeData data;
+        try
+        {
+            var states = new StorageFileState[meta.Files.Count];
+            for (int i = 0; i < states.Length; i++)
+                states[i] = meta.Files[i].IsPadding ? new StorageFileState(true, meta.Files[i].Length, null) : await storage.ProbeAsync(i, CancellationToken.None);
+            data = await Engine.Loop.InvokeAsync(() => new ResumeData
+            {
+                InfoHash = torrent.InfoHash,
+                SavePath = Path.GetFullPath(torrent.SavePath),
+                PieceCount = meta.PieceCount,
+                VerifiedPieces = torrent.HaveSnapshot().ToBytes(),
+                Files = states,
+                Uploaded = torrent.UploadedTotal,
+                Downloaded = torrent.DownloadedTotal,
+                AddedAt = torrent.AddedAt,
+                CompletedAt = torrent.CompletedAt,
+                PickerName = torrent.Options.Picker,
+                StorageName = torrent.Options.Storage,
+                Settings = new TorrentResumeSettings
+                {
+                    DownloadRateLimit = torrent.DownloadLimit,
+                    UploadRateLimit = torrent.UploadLimit,
+                    FilePriorities = torrent.FilePriorities.ToArray(),
+                    Sequential = torrent.Sequential,
+                    Paused = torrent.State is TorrentState.Stopped or TorrentState.Error && torrent.UserPaused,
+                },
+            });
+            await _resume.SaveAsync(data);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or InvalidOperationException)
+        {
+            torrent.Log(PluginLogLevel.Warning, $"saving resume data failed: {e.Message}");
+        }
+    }
+
+    private async Task SaveTorrentFileAsync(Torrent torrent)
+    {
+        if (_resume is null || torrent.Metainfo is not { } meta) return;
+        await _resume.SaveTorrentAsync(torrent.InfoHash, FullTorrentBytes(meta));
+    }
+
+    /// <summary>Stops every torrent (saving resume data), saves the DHT's node table, closes the port, releases the lock.</summary>
+    public async ValueTask DisposeAsync()
+    {
+        await Engine.DisposeAsync();
+        if (Dht is not null)
+        {
+            try { await Dht.SaveStateAsync(); } catch (Exception e) { _logger.LogDebug("saving DHT state: {Error}", e.Message); }
+            await Dht.DisposeAsync();
+        }
+        _plugins?.Dispose();
+        _trackers.Dispose();
+        _fileStorage.Dispose();
+        _lock?.Dispose();
+    }
+
+    // ------------------------------------------------------------------ components
+
+    /// <summary>The engine's own components, registered through the same contract as plugins.</summary>
+    private sealed class BuiltInComponents(ClientSession session) : IRTorrentPlugin
+    {
+        public void Register(IPluginRegistry registry)
+        {
+            registry.AddPiecePicker(new RarestFirstPickerFactory());
+            registry.AddStorage(session._fileStorage);
+            registry.AddPeerSource(session._trackers);
+            registry.AddPeerSource(new LazyDhtSourceFactory(session));
+            registry.AddPeerSource(new PexPeerSourceFactory());
+        }
+    }
+
+    /// <summary>The DHT source is registered before the node starts; it binds to the node when a torrent asks.</summary>
+    private sealed class LazyDhtSourceFactory(ClientSession session) : IPeerSourceFactory
+    {
+        public string Name => "dht";
+        public string Version => "1.0";
+        public string Description => "Kademlia DHT (BEP 5): peers without a tracker.";
+        public bool AllowedForPrivateTorrents => false;
+
+        public IPeerSource Create(PeerSourceContext context) =>
+            session.Dht is { } dht ? new DhtPeerSourceFactory(dht, null, session._options.Time).Create(context) : new NoPeers();
+
+        private sealed class NoPeers : IPeerSource
+        {
+            public ValueTask StartAsync(CancellationToken cancellationToken) => ValueTask.CompletedTask;
+            public ValueTask StopAsync(CancellationToken cancellationToken) => ValueTask.CompletedTask;
+            public IReadOnlyList<PeerSourceStatus> GetStatus() => [new PeerSourceStatus { Source = "dht", Endpoint = "DHT", State = "disabled" }];
+            public ValueTask DisposeAsync() => ValueTask.CompletedTask;
+        }
+    }
+
+    /// <summary>
+    /// The engine's view of the registry: built-ins as they are, plugin components behind guards that bound their
+    /// calls, check their answers and disable them for one torrent when they misbehave.
+    /// </summary>
+    private sealed class SessionCatalog(ClientSession session) : IComponentCatalog
+    {
+        public IPiecePickerFactory? FindPicker(string name) => session.Components.GetPicker(name) switch
+        {
+            null => null,
+            { Origin.IsBuiltIn: true } c => c.Factory,
+            { } c => new GuardedPickerFactory(c.Factory, c.Name, session._options.Time),
+        };
+
+        public IStorageFactory? FindStorage(string name) => session.Components.GetStorage(name) switch
+        {
+            null => null,
+            { Origin.IsBuiltIn: true } c => c.Factory,
+            { } c => new GuardedStorageFactory(c.Factory, c.Name, session._options.Time),
+        };
+
+        public IReadOnlyList<IPeerSourceFactory> PeerSources =>
+            session.Components.PeerSources
+                .Where(c => !session._options.DisabledPeerSources.Contains(c.Name, StringComparer.OrdinalIgnoreCase))
+                .Select(c => c.Origin.IsBuiltIn ? c.Factory : new GuardedSourceFactory(c.Factory, c.Name, session._options.Time))
+                .ToArray();
+    }
+
+    private sealed class GuardedPickerFactory(IPiecePickerFactory inner, string name, TimeProvider time) : IPiecePickerFactory
+    {
+        public string Name => inner.Name;
+        public string Version => inner.Version;
+        public string Description => inner.Description;
+        public IPiecePicker Create(PiecePickerContext context) =>
+            GuardedPiecePicker.Create(inner, name, context, new RarestFirstPicker(), null, time);
+    }
+
+    private sealed class GuardedStorageFactory(IStorageFactory inner, string name, TimeProvider time) : IStorageFactory
+    {
+        public string Name => inner.Name;
+        public string Version => inner.Version;
+        public string Description => inner.Description;
+        public ITorrentStorage Open(StorageContext context) => GuardedStorage.Open(inner, name, context, null, time);
+    }
+
+    private sealed class GuardedSourceFactory(IPeerSourceFactory inner, string name, TimeProvider time) : IPeerSourceFactory
+    {
+        public string Name => inner.Name;
+        public string Version => inner.Version;
+        public string Description => inner.Description;
+        public bool AllowedForPrivateTorrents => SafeAllowed();
+        public IPeerSource Create(PeerSourceContext context) => GuardedPeerSource.Create(inner, name, context, null, time);
+
+        private bool SafeAllowed()
+        {
+            try { return inner.AllowedForPrivateTorrents; }
+            catch (Exception) { return false; }
+        }
+    }
+}

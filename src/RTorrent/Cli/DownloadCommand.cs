@@ -1,0 +1,348 @@
+using System.CommandLine;
+using System.Globalization;
+using System.Net;
+using System.Runtime.InteropServices;
+using Microsoft.Extensions.Logging;
+using RTorrent.Engine.Client;
+using RTorrent.Engine.Metainfo;
+using RTorrent.Engine.Session;
+
+namespace RTorrent.Cli;
+
+/// <summary>
+/// <c>rtorrent download</c> and <c>rtorrent seed</c>: one torrent, headless. Progress goes to stderr: one updating
+/// line on a terminal, a plain line every few seconds otherwise. Ctrl+C or SIGTERM stops cleanly and saves resume
+/// data, so running the same command again carries on where it stopped.
+/// </summary>
+/// <remarks>
+/// Without <c>--session</c> each torrent gets its own session folder under the user's data folder
+/// (<c>$XDG_DATA_HOME/rtorrent/cli/&lt;info-hash&gt;</c>), separate from the interface's session so both can run
+/// at once. Exit codes: 0 complete (or stopped by a signal while seeding), 1 failed while running (disk full, ...),
+/// 2 unusable input (bad torrent, missing data for <c>seed</c>, port in use).
+/// </remarks>
+public static class DownloadCommand
+{
+    /// <summary>Builds <c>download</c>.</summary>
+    public static Command CreateDownload() => Build("download", "Download a torrent (a .torrent file or a magnet link).", seedOnly: false);
+
+    /// <summary>Builds <c>seed</c>.</summary>
+    public static Command CreateSeed() => Build("seed", "Check existing data and seed it.", seedOnly: true);
+
+    private sealed record Options(
+        string Input, string Save, bool Seed, int Port, string? Bind, IReadOnlyList<string> Peers, string? Session,
+        string Picker, string Storage, IReadOnlyList<string> DhtBootstrap, bool NoDht, bool NoPex, bool NoLsd,
+        IReadOnlyList<string> PluginDirs, bool Verbose, long DownloadLimit, long UploadLimit, bool SeedOnly);
+
+    private static Command Build(string name, string description, bool seedOnly)
+    {
+        var input = new Argument<string>("torrent") { Description = seedOnly ? "The .torrent file." : "A .torrent file or a magnet link." };
+        var save = new Option<string>("--save", "-s") { Description = "The download folder.", Required = true };
+        var seed = new Option<bool>("--seed") { Description = "Keep seeding after the download completes, until interrupted." };
+        var port = new Option<int>("--port", "-p") { Description = "TCP (and DHT UDP) port to listen on; 0 picks a free one.", DefaultValueFactory = _ => 0 };
+        var bind = new Option<string?>("--bind") { Description = "Address to listen on (default: all)." };
+        var peers = new Option<string[]>("--peer") { Description = "Connect to this peer directly (HOST:PORT); repeatable.", AllowMultipleArgumentsPerToken = false };
+        var session = new Option<string?>("--session") { Description = "Session folder for resume data (default: one per torrent under the user's data folder)." };
+        var picker = new Option<string>("--picker") { Description = "Piece picker (see 'rtorrent plugins').", DefaultValueFactory = _ => "rarest-first" };
+        var storage = new Option<string>("--storage") { Description = "Storage backend (see 'rtorrent plugins').", DefaultValueFactory = _ => "file" };
+        var dhtBootstrap = new Option<string[]>("--dht-bootstrap") { Description = "DHT bootstrap node HOST:PORT; repeatable." };
+        var noDht = new Option<bool>("--no-dht") { Description = "Do not use the DHT." };
+        var noPex = new Option<bool>("--no-pex") { Description = "Do not use peer exchange." };
+        var noLsd = new Option<bool>("--no-lsd") { Description = "Do not use local service discovery." };
+        var plugins = new Option<string[]>("--plugins") { Description = "Extra plugin folder; repeatable." };
+        var verbose = new Option<bool>("--verbose", "-v") { Description = "Log engine events to stderr." };
+        var down = new Option<string?>("--download-limit") { Description = "Download limit, e.g. 500K, 2M (bytes/s)." };
+        var up = new Option<string?>("--upload-limit") { Description = "Upload limit, e.g. 500K, 2M (bytes/s)." };
+        var command = new Command(name, description) { input, save, port, bind, peers, session, picker, storage, dhtBootstrap, noDht, noPex, noLsd, plugins, verbose, down, up };
+        if (!seedOnly) command.Options.Add(seed);
+        command.SetAction(async (parseResult, ct) =>
+        {
+            var error = parseResult.InvocationConfiguration.Error;
+            long dl, ul;
+            try
+            {
+                dl = ParseRate(parseResult.GetValue(down));
+                ul = ParseRate(parseResult.GetValue(up));
+            }
+            catch (FormatException e)
+            {
+                await error.WriteLineAsync(e.Message);
+                return ExitCodes.UnusableInput;
+            }
+            var o = new Options(parseResult.GetValue(input)!, parseResult.GetValue(save)!, seedOnly || parseResult.GetValue(seed),
+                parseResult.GetValue(port), parseResult.GetValue(bind), parseResult.GetValue(peers) ?? [], parseResult.GetValue(session),
+                parseResult.GetValue(picker)!, parseResult.GetValue(storage)!, parseResult.GetValue(dhtBootstrap) ?? [],
+                parseResult.GetValue(noDht), parseResult.GetValue(noPex), parseResult.GetValue(noLsd), parseResult.GetValue(plugins) ?? [],
+                parseResult.GetValue(verbose), dl, ul, seedOnly);
+            return await RunAsync(o, error, ct);
+        });
+        return command;
+    }
+
+    /// <summary>Parses "500K", "2M", "1.5MiB", "1000" into bytes per second.</summary>
+    internal static long ParseRate(string? text)
+    {
+        if (string.IsNullOrWhiteSpace(text)) return 0;
+        var t = text.Trim().ToUpperInvariant().Replace("IB", "").Replace("B/S", "").Replace("/S", "").TrimEnd('B');
+        long mult = 1;
+        if (t.EndsWith('K')) { mult = 1024; t = t[..^1]; }
+        else if (t.EndsWith('M')) { mult = 1024 * 1024; t = t[..^1]; }
+        else if (t.EndsWith('G')) { mult = 1024L * 1024 * 1024; t = t[..^1]; }
+        if (!double.TryParse(t, NumberStyles.Float, CultureInfo.InvariantCulture, out var v) || v < 0)
+            throw new FormatException($"'{text}' is not a rate (examples: 500K, 2M, 0 for unlimited).");
+        return (long)(v * mult);
+    }
+
+    private static async Task<int> RunAsync(Options o, TextWriter error, CancellationToken ct)
+    {
+        // What are we downloading?
+        TorrentMetainfo? meta = null;
+        MagnetLink? magnet = null;
+        try
+        {
+            if (!o.SeedOnly && MagnetLink.LooksLikeMagnet(o.Input)) magnet = MagnetLink.Parse(o.Input);
+            else meta = TorrentMetainfo.Load(o.Input);
+            if (meta is { IsUsable: false }) throw new TorrentFormatException("it is a v2-only torrent; only v1 and hybrid torrents can be downloaded yet");
+        }
+        catch (Exception e) when (e is TorrentFormatException or MagnetFormatException or IOException or UnauthorizedAccessException)
+        {
+            await error.WriteLineAsync(e switch
+            {
+                MagnetFormatException => $"Invalid magnet link: {e.Message}",
+                TorrentFormatException => $"'{o.Input}' is not a usable torrent: {e.Message}",
+                FileNotFoundException or DirectoryNotFoundException => $"Cannot read '{o.Input}': no such file.",
+                _ => $"Cannot read '{o.Input}': {e.Message}",
+            });
+            return ExitCodes.UnusableInput;
+        }
+        var peers = new List<IPEndPoint>();
+        foreach (var p in o.Peers)
+        {
+            if (!TryParseEndPoint(p, out var ep))
+            {
+                await error.WriteLineAsync($"'{p}' is not HOST:PORT.");
+                return ExitCodes.UnusableInput;
+            }
+            peers.Add(ep!);
+        }
+        IPAddress? bind = null;
+        if (o.Bind is not null && !IPAddress.TryParse(o.Bind, out bind))
+        {
+            await error.WriteLineAsync($"'{o.Bind}' is not an IP address.");
+            return ExitCodes.UnusableInput;
+        }
+
+        var hash = meta?.WireHash ?? magnet!.WireHash;
+        var sessionDir = o.Session ?? Path.Combine(Paths.DataHome(), "rtorrent", "cli", hash.ToHex());
+        var disabled = new List<string>();
+        if (o.NoDht) disabled.Add("dht");
+        if (o.NoPex) disabled.Add("pex");
+        if (o.NoLsd) disabled.Add("lsd");
+        using var loggerFactory = o.Verbose ? new StderrLoggerFactory(error) : null;
+        ClientSession session;
+        try
+        {
+            session = await ClientSession.OpenAsync(new SessionOptions
+            {
+                SessionDirectory = sessionDir,
+                Engine = new EngineConfig { ListenPort = o.Port, ListenAddress = bind, DownloadLimit = o.DownloadLimit, UploadLimit = o.UploadLimit },
+                PluginDirectories = o.PluginDirs,
+                EnableDht = !o.NoDht,
+                DhtBootstrap = o.DhtBootstrap,
+                DisabledPeerSources = disabled,
+                LoggerFactory = (ILoggerFactory?)loggerFactory ?? Microsoft.Extensions.Logging.Abstractions.NullLoggerFactory.Instance,
+            });
+        }
+        catch (Exception e) when (e is IOException or System.Net.Sockets.SocketException or UnauthorizedAccessException)
+        {
+            await error.WriteLineAsync($"Cannot start: {e.Message}");
+            return ExitCodes.UnusableInput;
+        }
+
+        await using (session)
+        {
+            using var stop = CancellationTokenSource.CreateLinkedTokenSource(ct);
+            using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, c => { c.Cancel = true; stop.Cancel(); });
+            using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, c => { c.Cancel = true; stop.Cancel(); });
+
+            Torrent torrent;
+            var options = new TorrentOptions
+            {
+                SavePath = o.Save,
+                Picker = o.Picker,
+                Storage = o.Storage,
+                Peers = peers,
+            };
+            try
+            {
+                Directory.CreateDirectory(o.Save);
+                torrent = meta is not null ? await session.AddAsync(meta, options, start: !o.SeedOnly) : await session.AddAsync(magnet!, options);
+            }
+            catch (Exception e) when (e is InvalidOperationException or IOException or UnauthorizedAccessException)
+            {
+                await error.WriteLineAsync($"Cannot add the torrent: {e.Message}");
+                return ExitCodes.UnusableInput;
+            }
+            if (o.SeedOnly)
+            {
+                var snap = (await session.Engine.GetSnapshotAsync()).Torrents.First(t => t.Id == torrent.InfoHash.ToHex());
+                if (!torrent.IsComplete)
+                {
+                    await error.WriteLineAsync($"Only {snap.PiecesHave} of {snap.PieceCount} pieces of '{snap.Name}' are in {o.Save}; use 'rtorrent download' to complete it.");
+                    return ExitCodes.UnusableInput;
+                }
+                await torrent.StartAsync();
+            }
+
+            var finished = new TaskCompletionSource<TorrentState>(TaskCreationOptions.RunContinuationsAsynchronously);
+            session.Engine.TorrentChanged += t =>
+            {
+                if (!ReferenceEquals(t, torrent)) return;
+                if (t.State == TorrentState.Seeding) finished.TrySetResult(TorrentState.Seeding);
+                else if (t.State == TorrentState.Error) finished.TrySetResult(TorrentState.Error);
+            };
+            if (torrent.State is TorrentState.Seeding or TorrentState.Error) finished.TrySetResult(torrent.State);
+
+            var progress = new ProgressReporter(error, CliApp.IsTerminal(error));
+            using var timer = new PeriodicTimer(TimeSpan.FromMilliseconds(CliApp.IsTerminal(error) ? 500 : 5000));
+            int exit = ExitCodes.Ok;
+            bool reportedComplete = false;
+            try
+            {
+                while (true)
+                {
+                    var tick = timer.WaitForNextTickAsync(stop.Token).AsTask();
+                    var done = await Task.WhenAny(tick, finished.Task);
+                    var snapshot = (await session.Engine.GetSnapshotAsync()).Torrents.FirstOrDefault(s => s.Id == torrent.InfoHash.ToHex());
+                    if (snapshot is not null) progress.Report(snapshot);
+                    if (done == finished.Task && !reportedComplete)
+                    {
+                        if (finished.Task.Result == TorrentState.Error)
+                        {
+                            progress.Finish();
+                            await error.WriteLineAsync($"Failed: {snapshot?.Error}");
+                            exit = ExitCodes.Failure;
+                            break;
+                        }
+                        reportedComplete = true;
+                        progress.Finish();
+                        await error.WriteLineAsync(o.SeedOnly ? $"Seeding '{torrent.Name}' on port {session.Engine.ListenPort}." : $"Complete: '{torrent.Name}' verified.");
+                        if (!o.Seed) break;
+                        finished = new TaskCompletionSource<TorrentState>();
+                    }
+                    await tick;
+                }
+            }
+            catch (OperationCanceledException) when (stop.IsCancellationRequested)
+            {
+                progress.Finish();
+                await error.WriteLineAsync(torrent.IsComplete ? "Stopped." : "Stopped; run the same command again to resume.");
+                if (!torrent.IsComplete && !o.Seed) exit = ExitCodes.Failure;
+            }
+            if (Environment.GetEnvironmentVariable("RTORRENT_STATS") == "1")
+            {
+                var p = System.Diagnostics.Process.GetCurrentProcess();
+                await error.WriteLineAsync(string.Create(CultureInfo.InvariantCulture,
+                    $"stats: cpu {p.TotalProcessorTime.TotalSeconds:0.00} s (user {p.UserProcessorTime.TotalSeconds:0.00}), allocated {GC.GetTotalAllocatedBytes() / 1048576.0:0.0} MiB, gc0 {GC.CollectionCount(0)} gc1 {GC.CollectionCount(1)} gc2 {GC.CollectionCount(2)}, jit {System.Runtime.JitInfo.GetCompiledMethodCount()} methods {System.Runtime.JitInfo.GetCompilationTime().TotalSeconds:0.00} s, threads {p.Threads.Count}"));
+            }
+            return exit;
+        }
+    }
+
+    private static bool TryParseEndPoint(string text, out IPEndPoint? endPoint)
+    {
+        endPoint = null;
+        if (IPEndPoint.TryParse(text, out var ep) && ep.Port > 0)
+        {
+            endPoint = ep;
+            return true;
+        }
+        int colon = text.LastIndexOf(':');
+        if (colon <= 0 || !int.TryParse(text[(colon + 1)..], out int port) || port is <= 0 or > 65535) return false;
+        try
+        {
+            var addr = Dns.GetHostAddresses(text[..colon]).FirstOrDefault();
+            if (addr is null) return false;
+            endPoint = new IPEndPoint(addr, port);
+            return true;
+        }
+        catch (System.Net.Sockets.SocketException)
+        {
+            return false;
+        }
+    }
+
+    /// <summary>Draws progress: an updating line on a terminal, plain lines otherwise.</summary>
+    private sealed class ProgressReporter(TextWriter output, bool terminal)
+    {
+        private int _lastLength;
+
+        public void Report(TorrentSnapshot s)
+        {
+            string state = s.State switch
+            {
+                TorrentState.Checking => $"checking {s.Progress * 100:0.0}%",
+                TorrentState.FetchingMetadata => "fetching metadata",
+                TorrentState.Seeding => "seeding",
+                TorrentState.Error => "error",
+                TorrentState.Stopped => "stopped",
+                _ => "downloading",
+            };
+            var bar = Bar(s.State == TorrentState.Checking ? 0 : s.Progress, 20);
+            var eta = s.Eta is { } e ? $" ETA {(int)e.TotalHours}:{e.Minutes:00}:{e.Seconds:00}" : "";
+            var line = string.Create(CultureInfo.InvariantCulture,
+                $"{bar} {s.Progress * 100,5:0.0}%  {Format.Size(s.Done)}/{Format.Size(s.Size)}  down {Format.Size(s.DownloadRate)}/s  up {Format.Size(s.UploadRate)}/s  peers {s.PeersConnected}/{s.PeersKnown}  {state}{eta}");
+            if (terminal)
+            {
+                var pad = _lastLength > line.Length ? new string(' ', _lastLength - line.Length) : "";
+                output.Write("\r" + line + pad);
+                _lastLength = line.Length;
+            }
+            else output.WriteLine(line);
+            output.Flush();
+        }
+
+        public void Finish()
+        {
+            if (terminal && _lastLength > 0) output.WriteLine();
+            _lastLength = 0;
+        }
+
+        private static string Bar(double fraction, int width)
+        {
+            int filled = (int)Math.Round(Math.Clamp(fraction, 0, 1) * width);
+            return "[" + new string('#', filled) + new string('.', width - filled) + "]";
+        }
+    }
+
+    /// <summary>Engine logs as plain lines on stderr (--verbose).</summary>
+    private sealed class StderrLoggerFactory(TextWriter error) : ILoggerFactory
+    {
+        public void AddProvider(ILoggerProvider provider) { }
+        public ILogger CreateLogger(string categoryName) => new Logger(error, categoryName);
+        public void Dispose() { }
+
+        private sealed class Logger(TextWriter error, string category) : ILogger
+        {
+            public IDisposable? BeginScope<TState>(TState state) where TState : notnull => null;
+            public bool IsEnabled(LogLevel logLevel) => logLevel >= LogLevel.Debug;
+            public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
+            {
+                lock (error) error.WriteLine($"{DateTime.Now:HH:mm:ss.fff} {logLevel,-11} {category}: {formatter(state, exception)}{(exception is null ? "" : " " + exception.Message)}");
+            }
+        }
+    }
+}
+
+/// <summary>The user's folders (XDG base directories).</summary>
+internal static class Paths
+{
+    /// <summary>$XDG_DATA_HOME, default ~/.local/share.</summary>
+    public static string DataHome() =>
+        Environment.GetEnvironmentVariable("XDG_DATA_HOME") is { Length: > 0 } x ? x
+        : Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".local", "share");
+
+    /// <summary>$XDG_CONFIG_HOME, default ~/.config.</summary>
+    public static string ConfigHome() =>
+        Environment.GetEnvironmentVariable("XDG_CONFIG_HOME") is { Length: > 0 } x ? x
+        : Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".config");
+}
