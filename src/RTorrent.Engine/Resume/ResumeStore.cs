@@ -144,7 +144,7 @@ public sealed class ResumeStore
         foreach (var path in new[] { GetResumePath(infoHash), GetTorrentPath(infoHash) })
         {
             AtomicFile.DeleteStaleTemporaryFiles(path);
-            File.Delete(path);
+            if (File.Exists(path)) File.Delete(path);
         }
     }
 

@@ -43,6 +43,8 @@ public class ResumeStoreTests : IDisposable
         var result = await Load();
         Assert.Equal(ResumeLoadStatus.Missing, result.Status);
         Assert.Null(result.Error);
+        Assert.Empty(_store.ListTorrents());
+        _store.Delete(Hash); // nothing to delete, no session folder yet: not an error
     }
 
     [Theory]

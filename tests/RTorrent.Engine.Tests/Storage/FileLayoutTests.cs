@@ -124,3 +124,37 @@ public class FileLayoutTests
         return list;
     }
 }
+
+public class StorageFilesTests
+{
+    [Fact]
+    public void Contexts_and_layouts_come_from_metainfo()
+    {
+        var m = new RTorrent.Engine.Metainfo.TorrentMetainfo
+        {
+            InfoHashV1 = RTorrent.Engine.Metainfo.InfoHash.FromHex("00112233445566778899aabbccddeeff00112233"),
+            Versions = RTorrent.Engine.Metainfo.TorrentVersions.V1,
+            Name = "t",
+            IsMultiFile = true,
+            PieceLength = 16,
+            PieceCount = 2,
+            PieceHashes = new byte[40],
+            Files =
+            [
+                new() { Index = 0, Path = "t/a", Length = 10, Offset = 0 },
+                new() { Index = 1, Path = "t/.pad/6", Length = 6, Offset = 10, IsPadding = true },
+                new() { Index = 2, Path = "t/b", Length = 5, Offset = 16 },
+            ],
+            TotalSize = 15,
+            TotalLength = 21,
+            InfoBytes = new byte[1],
+        };
+        var ctx = StorageFiles.CreateContext(m, "/dl");
+        Assert.Equal("00112233445566778899aabbccddeeff00112233", ctx.InfoHashHex);
+        Assert.Equal(new StorageFile(1, "t/.pad/6", 6, true), ctx.Files[1]);
+        var layout = StorageFiles.CreateLayout(m);
+        Assert.Equal(21, layout.TotalLength);
+        Assert.Equal(2, layout.PieceCount);
+        Assert.Equal(16, layout.GetFileOffset(2));
+    }
+}

@@ -1,0 +1,189 @@
+using System.Globalization;
+
+namespace RTorrent.Engine.Settings;
+
+/// <summary>
+/// Every setting of the engine in one immutable object: edit with <c>with</c>, check with <see cref="Validate"/>,
+/// load and save with <see cref="SettingsStore"/> (<c>settings.json</c> in the session folder, camelCase names).
+/// Rates are in bytes per second and 0 means unlimited.
+/// </summary>
+public sealed record EngineSettings
+{
+    /// <summary>rTorrent's first default port (its range is 6890-6999); away from 6881-6889, which some ISPs throttle.</summary>
+    public const int DefaultListenPort = 6890;
+
+    /// <summary>Well-known DHT routers used when no node is known yet.</summary>
+    public static readonly IReadOnlyList<string> DefaultDhtBootstrapNodes =
+    [
+        "router.bittorrent.com:6881",
+        "dht.transmissionbt.com:6881",
+        "router.utorrent.com:6881",
+        "dht.libtorrent.org:25401",
+    ];
+
+    /// <summary>
+    /// Port for incoming peer connections (TCP, and UDP for DHT). 0 asks the system for any free port at each start
+    /// (useful for tests and several instances; trackers then see a new port every start).
+    /// </summary>
+    public int ListenPort { get; init; } = DefaultListenPort;
+
+    /// <summary>Accept and make connections over IPv4.</summary>
+    public bool ListenOnIPv4 { get; init; } = true;
+
+    /// <summary>Accept and make connections over IPv6 (where the system has it).</summary>
+    public bool ListenOnIPv6 { get; init; } = true;
+
+    /// <summary>Peer connections across all torrents (qBittorrent's default).</summary>
+    public int MaxConnections { get; init; } = 500;
+
+    /// <summary>Peer connections per torrent, unless the torrent sets its own.</summary>
+    public int MaxConnectionsPerTorrent { get; init; } = 100;
+
+    /// <summary>Outgoing connection attempts in progress at once.</summary>
+    public int MaxHalfOpenConnections { get; init; } = 40;
+
+    /// <summary>New outgoing connection attempts per second (libtorrent's default is 30).</summary>
+    public int ConnectionsPerSecond { get; init; } = 30;
+
+    /// <summary>Peers unchoked per torrent by tit-for-tat, besides the one optimistic unchoke.</summary>
+    public int UploadSlots { get; init; } = 8;
+
+    /// <summary>Global download limit in bytes per second; 0 = unlimited.</summary>
+    public long DownloadRateLimit { get; init; }
+
+    /// <summary>Global upload limit in bytes per second; 0 = unlimited.</summary>
+    public long UploadRateLimit { get; init; }
+
+    /// <summary>Download limit given to newly added torrents; 0 = none (only the global limit applies).</summary>
+    public long DefaultTorrentDownloadRateLimit { get; init; }
+
+    /// <summary>Upload limit given to newly added torrents; 0 = none.</summary>
+    public long DefaultTorrentUploadRateLimit { get; init; }
+
+    /// <summary>Where torrents are saved unless told otherwise (see <see cref="DefaultPaths"/>).</summary>
+    public string DownloadDirectory { get; init; } = DefaultPaths.DownloadDirectory;
+
+    /// <summary>
+    /// The session folder these settings belong to: where they were loaded from (or <c>--session</c>). Not stored
+    /// in settings.json itself, since the file lives inside it.
+    /// </summary>
+    public string SessionDirectory { get; init; } = DefaultPaths.SessionDirectory;
+
+    /// <summary>A folder watched for new .torrent files, or null for none.</summary>
+    public string? WatchDirectory { get; init; }
+
+    /// <summary>Use the DHT (BEP 5) to find peers for public torrents.</summary>
+    public bool DhtEnabled { get; init; } = true;
+
+    /// <summary>Nodes (<c>host:port</c>, IPv6 as <c>[addr]:port</c>) used to join the DHT.</summary>
+    public IReadOnlyList<string> DhtBootstrapNodes { get; init; } = DefaultDhtBootstrapNodes;
+
+    /// <summary>Exchange peers with peers (BEP 11) for public torrents.</summary>
+    public bool PexEnabled { get; init; } = true;
+
+    /// <summary>Local Service Discovery (BEP 14) for public torrents.</summary>
+    public bool LsdEnabled { get; init; } = true;
+
+    /// <summary>Names of peer sources (built-in or plugins) never started.</summary>
+    public IReadOnlyList<string> DisabledPeerSources { get; init; } = [];
+
+    /// <summary>Piece picker for newly added torrents.</summary>
+    public string DefaultPicker { get; init; } = "rarest-first";
+
+    /// <summary>Storage backend for newly added torrents.</summary>
+    public string DefaultStorage { get; init; } = "file";
+
+    /// <summary>Stop seeding a torrent once it uploaded this many times its size; null = seed until stopped.</summary>
+    public double? SeedRatioLimit { get; init; }
+
+    /// <summary>Allocate files fully when a torrent starts (a full disk shows at once) instead of sparse files.</summary>
+    public bool Preallocate { get; init; }
+
+    /// <summary>File handles kept open across all torrents.</summary>
+    public int MaxOpenFiles { get; init; } = 128;
+
+    /// <summary>Bytes of recently read blocks kept in memory for seeding; 0 disables the cache.</summary>
+    public long DiskReadCacheSize { get; init; } = 32L * 1024 * 1024;
+
+    /// <summary>
+    /// Checks every value; returns one line per problem, each starting with the field's name in settings.json
+    /// (<c>listenPort: must be ...</c>). Empty when the settings are usable.
+    /// </summary>
+    public IReadOnlyList<string> Validate()
+    {
+        var errors = new List<string>();
+        void Check(bool ok, string field, string rule)
+        {
+            if (!ok) errors.Add($"{field}: {rule}");
+        }
+
+        Check(ListenPort is >= 0 and <= 65535, "listenPort", $"must be 0 (any free port) or 1-65535, not {ListenPort}");
+        Check(ListenOnIPv4 || ListenOnIPv6, "listenOnIPv4", "listenOnIPv4 and listenOnIPv6 cannot both be false");
+        Check(MaxConnections >= 1, "maxConnections", $"must be at least 1, not {MaxConnections}");
+        Check(MaxConnectionsPerTorrent >= 1, "maxConnectionsPerTorrent", $"must be at least 1, not {MaxConnectionsPerTorrent}");
+        Check(MaxHalfOpenConnections >= 1, "maxHalfOpenConnections", $"must be at least 1, not {MaxHalfOpenConnections}");
+        Check(ConnectionsPerSecond >= 1, "connectionsPerSecond", $"must be at least 1, not {ConnectionsPerSecond}");
+        Check(UploadSlots >= 1, "uploadSlots", $"must be at least 1, not {UploadSlots}");
+        Check(DownloadRateLimit >= 0, "downloadRateLimit", $"must be 0 (unlimited) or more, not {DownloadRateLimit}");
+        Check(UploadRateLimit >= 0, "uploadRateLimit", $"must be 0 (unlimited) or more, not {UploadRateLimit}");
+        Check(DefaultTorrentDownloadRateLimit >= 0, "defaultTorrentDownloadRateLimit", $"must be 0 (none) or more, not {DefaultTorrentDownloadRateLimit}");
+        Check(DefaultTorrentUploadRateLimit >= 0, "defaultTorrentUploadRateLimit", $"must be 0 (none) or more, not {DefaultTorrentUploadRateLimit}");
+        Check(IsAbsolute(DownloadDirectory), "downloadDirectory", $"must be an absolute path, not '{DownloadDirectory}'");
+        Check(WatchDirectory is null || IsAbsolute(WatchDirectory), "watchDirectory", $"must be an absolute path or null, not '{WatchDirectory}'");
+        if (DhtBootstrapNodes is null) errors.Add("dhtBootstrapNodes: must be a list");
+        else
+            foreach (var node in DhtBootstrapNodes)
+                Check(IsHostPort(node), "dhtBootstrapNodes", $"'{node}' is not host:port (IPv6 as [address]:port)");
+        if (DisabledPeerSources is null) errors.Add("disabledPeerSources: must be a list");
+        else
+            foreach (var name in DisabledPeerSources)
+                Check(!string.IsNullOrWhiteSpace(name), "disabledPeerSources", "names cannot be empty");
+        Check(!string.IsNullOrWhiteSpace(DefaultPicker), "defaultPicker", "must name a piece picker");
+        Check(!string.IsNullOrWhiteSpace(DefaultStorage), "defaultStorage", "must name a storage backend");
+        Check(SeedRatioLimit is null || (double.IsFinite(SeedRatioLimit.Value) && SeedRatioLimit >= 0), "seedRatioLimit",
+            $"must be null (no limit) or a number of 0 or more, not {SeedRatioLimit?.ToString(CultureInfo.InvariantCulture)}");
+        Check(MaxOpenFiles is >= 1 and <= 65536, "maxOpenFiles", $"must be 1-65536, not {MaxOpenFiles}");
+        Check(DiskReadCacheSize >= 0, "diskReadCacheSize", $"must be 0 (no cache) or more, not {DiskReadCacheSize}");
+        return errors;
+    }
+
+    private static bool IsAbsolute(string? path) => !string.IsNullOrWhiteSpace(path) && Path.IsPathFullyQualified(path);
+
+    /// <summary>Whether <paramref name="value"/> is <c>host:port</c> or <c>[ipv6]:port</c> with a port of 1-65535.</summary>
+    internal static bool IsHostPort(string? value)
+    {
+        if (string.IsNullOrWhiteSpace(value)) return false;
+        int colon = value.LastIndexOf(':');
+        if (colon <= 0 || !int.TryParse(value.AsSpan(colon + 1), NumberStyles.None, CultureInfo.InvariantCulture, out int port) ||
+            port is < 1 or > 65535)
+            return false;
+        var host = value[..colon];
+        if (host.StartsWith('['))
+            return host.EndsWith(']') && System.Net.IPAddress.TryParse(host[1..^1], out var ip6) &&
+                   ip6.AddressFamily == System.Net.Sockets.AddressFamily.InterNetworkV6;
+        return !host.Contains(':') && !host.Any(char.IsWhiteSpace);
+    }
+
+    /// <inheritdoc/>
+    public bool Equals(EngineSettings? other) =>
+        other is not null &&
+        ListenPort == other.ListenPort && ListenOnIPv4 == other.ListenOnIPv4 && ListenOnIPv6 == other.ListenOnIPv6 &&
+        MaxConnections == other.MaxConnections && MaxConnectionsPerTorrent == other.MaxConnectionsPerTorrent &&
+        MaxHalfOpenConnections == other.MaxHalfOpenConnections && ConnectionsPerSecond == other.ConnectionsPerSecond &&
+        UploadSlots == other.UploadSlots && DownloadRateLimit == other.DownloadRateLimit &&
+        UploadRateLimit == other.UploadRateLimit && DefaultTorrentDownloadRateLimit == other.DefaultTorrentDownloadRateLimit &&
+        DefaultTorrentUploadRateLimit == other.DefaultTorrentUploadRateLimit && DownloadDirectory == other.DownloadDirectory &&
+        SessionDirectory == other.SessionDirectory && WatchDirectory == other.WatchDirectory && DhtEnabled == other.DhtEnabled &&
+        SameList(DhtBootstrapNodes, other.DhtBootstrapNodes) && PexEnabled == other.PexEnabled && LsdEnabled == other.LsdEnabled &&
+        SameList(DisabledPeerSources, other.DisabledPeerSources) && DefaultPicker == other.DefaultPicker &&
+        DefaultStorage == other.DefaultStorage && Nullable.Equals(SeedRatioLimit, other.SeedRatioLimit) &&
+        Preallocate == other.Preallocate && MaxOpenFiles == other.MaxOpenFiles && DiskReadCacheSize == other.DiskReadCacheSize;
+
+    /// <inheritdoc/>
+    public override int GetHashCode() =>
+        HashCode.Combine(ListenPort, MaxConnections, DownloadRateLimit, UploadRateLimit, DownloadDirectory, SessionDirectory,
+            DefaultPicker, DhtBootstrapNodes?.Count);
+
+    private static bool SameList(IReadOnlyList<string>? a, IReadOnlyList<string>? b) =>
+        ReferenceEquals(a, b) || (a is not null && b is not null && a.SequenceEqual(b, StringComparer.Ordinal));
+}

@@ -1,0 +1,120 @@
+namespace RTorrent.Engine.Settings;
+
+/// <summary>
+/// The JSON shape of <see cref="EngineSettings"/>: the same fields with setters. The source generator sets init-only
+/// properties through an object initializer that replaces absent fields with zeros and nulls
+/// (dotnet/runtime#84484), so the immutable record is read through this mutable twin, which starts from the
+/// defaults and keeps them for absent fields.
+/// </summary>
+internal sealed class SettingsDocument
+{
+    public SettingsDocument() : this(new EngineSettings()) { }
+
+    public SettingsDocument(EngineSettings s)
+    {
+        ListenPort = s.ListenPort;
+        ListenOnIPv4 = s.ListenOnIPv4;
+        ListenOnIPv6 = s.ListenOnIPv6;
+        MaxConnections = s.MaxConnections;
+        MaxConnectionsPerTorrent = s.MaxConnectionsPerTorrent;
+        MaxHalfOpenConnections = s.MaxHalfOpenConnections;
+        ConnectionsPerSecond = s.ConnectionsPerSecond;
+        UploadSlots = s.UploadSlots;
+        DownloadRateLimit = s.DownloadRateLimit;
+        UploadRateLimit = s.UploadRateLimit;
+        DefaultTorrentDownloadRateLimit = s.DefaultTorrentDownloadRateLimit;
+        DefaultTorrentUploadRateLimit = s.DefaultTorrentUploadRateLimit;
+        DownloadDirectory = s.DownloadDirectory;
+        WatchDirectory = s.WatchDirectory;
+        DhtEnabled = s.DhtEnabled;
+        DhtBootstrapNodes = s.DhtBootstrapNodes;
+        PexEnabled = s.PexEnabled;
+        LsdEnabled = s.LsdEnabled;
+        DisabledPeerSources = s.DisabledPeerSources;
+        DefaultPicker = s.DefaultPicker;
+        DefaultStorage = s.DefaultStorage;
+        SeedRatioLimit = s.SeedRatioLimit;
+        Preallocate = s.Preallocate;
+        MaxOpenFiles = s.MaxOpenFiles;
+        DiskReadCacheSize = s.DiskReadCacheSize;
+    }
+
+    public int ListenPort { get; set; }
+
+    public bool ListenOnIPv4 { get; set; }
+
+    public bool ListenOnIPv6 { get; set; }
+
+    public int MaxConnections { get; set; }
+
+    public int MaxConnectionsPerTorrent { get; set; }
+
+    public int MaxHalfOpenConnections { get; set; }
+
+    public int ConnectionsPerSecond { get; set; }
+
+    public int UploadSlots { get; set; }
+
+    public long DownloadRateLimit { get; set; }
+
+    public long UploadRateLimit { get; set; }
+
+    public long DefaultTorrentDownloadRateLimit { get; set; }
+
+    public long DefaultTorrentUploadRateLimit { get; set; }
+
+    public string DownloadDirectory { get; set; }
+
+    public string? WatchDirectory { get; set; }
+
+    public bool DhtEnabled { get; set; }
+
+    public IReadOnlyList<string> DhtBootstrapNodes { get; set; }
+
+    public bool PexEnabled { get; set; }
+
+    public bool LsdEnabled { get; set; }
+
+    public IReadOnlyList<string> DisabledPeerSources { get; set; }
+
+    public string DefaultPicker { get; set; }
+
+    public string DefaultStorage { get; set; }
+
+    public double? SeedRatioLimit { get; set; }
+
+    public bool Preallocate { get; set; }
+
+    public int MaxOpenFiles { get; set; }
+
+    public long DiskReadCacheSize { get; set; }
+
+    public EngineSettings ToSettings() => new()
+    {
+        ListenPort = ListenPort,
+        ListenOnIPv4 = ListenOnIPv4,
+        ListenOnIPv6 = ListenOnIPv6,
+        MaxConnections = MaxConnections,
+        MaxConnectionsPerTorrent = MaxConnectionsPerTorrent,
+        MaxHalfOpenConnections = MaxHalfOpenConnections,
+        ConnectionsPerSecond = ConnectionsPerSecond,
+        UploadSlots = UploadSlots,
+        DownloadRateLimit = DownloadRateLimit,
+        UploadRateLimit = UploadRateLimit,
+        DefaultTorrentDownloadRateLimit = DefaultTorrentDownloadRateLimit,
+        DefaultTorrentUploadRateLimit = DefaultTorrentUploadRateLimit,
+        DownloadDirectory = DownloadDirectory,
+        WatchDirectory = WatchDirectory,
+        DhtEnabled = DhtEnabled,
+        DhtBootstrapNodes = DhtBootstrapNodes,
+        PexEnabled = PexEnabled,
+        LsdEnabled = LsdEnabled,
+        DisabledPeerSources = DisabledPeerSources,
+        DefaultPicker = DefaultPicker,
+        DefaultStorage = DefaultStorage,
+        SeedRatioLimit = SeedRatioLimit,
+        Preallocate = Preallocate,
+        MaxOpenFiles = MaxOpenFiles,
+        DiskReadCacheSize = DiskReadCacheSize,
+    };
+}

@@ -1,0 +1,184 @@
+using System.Text;
+using RTorrent.Engine.Settings;
+using RTorrent.Engine.Tests.Storage;
+
+namespace RTorrent.Engine.Tests.Settings;
+
+public class SettingsTests : IDisposable
+{
+    private readonly TempDir _tmp = new("rt-settings");
+
+    public void Dispose() => _tmp.Dispose();
+
+    private static EngineSettings Parse(string json) => SettingsStore.Parse(Encoding.UTF8.GetBytes(json));
+
+    [Fact]
+    public void Defaults_are_valid_and_sensible()
+    {
+        var s = new EngineSettings();
+        Assert.Empty(s.Validate());
+        Assert.Equal(6890, s.ListenPort);
+        Assert.Equal(8, s.UploadSlots);
+        Assert.Equal(0, s.DownloadRateLimit);
+        Assert.Equal("rarest-first", s.DefaultPicker);
+        Assert.Equal("file", s.DefaultStorage);
+        Assert.Equal(128, s.MaxOpenFiles);
+        Assert.True(Path.IsPathFullyQualified(s.DownloadDirectory));
+        Assert.True(Path.IsPathFullyQualified(s.SessionDirectory));
+    }
+
+    [Fact]
+    public async Task Missing_file_gives_defaults_for_that_session_folder()
+    {
+        var s = await SettingsStore.LoadAsync(_tmp.Sub("session"));
+        Assert.Equal(new EngineSettings { SessionDirectory = Path.GetFullPath(_tmp.Sub("session")) }, s);
+        Assert.False(File.Exists(_tmp.Sub("session", "settings.json")), "loading must not write");
+    }
+
+    [Fact]
+    public async Task Saves_atomically_and_loads_back_equal()
+    {
+        var s = new EngineSettings
+        {
+            SessionDirectory = _tmp.Sub("session"),
+            ListenPort = 0,
+            ListenOnIPv6 = false,
+            UploadRateLimit = 125_000,
+            DownloadDirectory = "/srv/torrents",
+            WatchDirectory = "/srv/watch",
+            DhtBootstrapNodes = ["[2001:db8::1]:6881", "node.example:1"],
+            DisabledPeerSources = ["lsd"],
+            SeedRatioLimit = 2.5,
+            Preallocate = true,
+        };
+        await SettingsStore.SaveAsync(s);
+        var text = await File.ReadAllTextAsync(_tmp.Sub("session", "settings.json"));
+        Assert.Contains("\"uploadRateLimit\": 125000", text);
+        Assert.DoesNotContain("sessionDirectory", text);
+        Assert.Empty(Directory.GetFiles(_tmp.Sub("session"), "*.tmp"));
+
+        var back = await SettingsStore.LoadAsync(_tmp.Sub("session"));
+        Assert.Equal(s with { SessionDirectory = Path.GetFullPath(s.SessionDirectory) }, back);
+        Assert.NotEqual(back, back with { DisabledPeerSources = ["dht"] });
+        Assert.Equal(back, back with { DisabledPeerSources = ["lsd"] });
+    }
+
+    [Fact]
+    public void Unknown_fields_comments_and_trailing_commas_are_fine_and_absent_fields_default()
+    {
+        var s = Parse("""
+            // edited by hand
+            {
+              "listenPort": 51413,
+              "someFutureSetting": { "nested": [1, 2] },
+              "pexEnabled": false, /* off */
+            }
+            """);
+        Assert.Equal(51413, s.ListenPort);
+        Assert.False(s.PexEnabled);
+        Assert.Equal(8, s.UploadSlots);
+        Assert.Equal(EngineSettings.DefaultDhtBootstrapNodes, s.DhtBootstrapNodes);
+        Assert.Equal(new EngineSettings(), Parse("\uFEFF{}"));
+    }
+
+    [Theory]
+    [InlineData("""{ "listenPort": "6881" }""", "listenPort: expected a whole number (not null) (line 1)")]
+    [InlineData("""{ "listenPort": 1.5 }""", "listenPort: expected a whole number")]
+    [InlineData("""{ "dhtEnabled": "yes" }""", "dhtEnabled: expected true or false")]
+    [InlineData("""{ "downloadDirectory": null }""", "downloadDirectory: expected a string (not null)")]
+    [InlineData("""{ "dhtBootstrapNodes": "a:1" }""", "dhtBootstrapNodes: expected a list of strings")]
+    [InlineData("""{ "seedRatioLimit": true }""", "seedRatioLimit: expected a number or null")]
+    [InlineData("""{ "maxOpenFiles": 1e3 }""", "maxOpenFiles: expected a whole number")]
+    [InlineData("""
+        {
+          "uploadSlots": 4,
+          "listenPort": 99999999999
+        }
+        """, "listenPort: expected a whole number (not null) (line 3)")]
+    [InlineData("""{ "listenPort": 1 """, "not valid JSON")]
+    [InlineData("""[1, 2]""", "not valid JSON")]
+    public void Type_errors_name_the_field(string json, string expected)
+    {
+        var e = Assert.Throws<SettingsException>(() => Parse(json));
+        Assert.Contains(expected, e.Message);
+        Assert.StartsWith("settings.json is not valid: ", e.Message);
+    }
+
+    [Fact]
+    public void Out_of_range_values_are_all_reported_by_field()
+    {
+        var e = Assert.Throws<SettingsException>(() => Parse("""
+            { "listenPort": 70000, "uploadSlots": 0, "downloadRateLimit": -1, "downloadDirectory": "relative/dir",
+              "listenOnIPv4": false, "listenOnIPv6": false, "dhtBootstrapNodes": ["nohost", "h:0", "[::1]:6881", "::1:6881"],
+              "seedRatioLimit": -2, "maxOpenFiles": 0, "defaultPicker": " " }
+            """));
+        Assert.Equal(
+        [
+            "listenPort: must be 0 (any free port) or 1-65535, not 70000",
+            "listenOnIPv4: listenOnIPv4 and listenOnIPv6 cannot both be false",
+            "uploadSlots: must be at least 1, not 0",
+            "downloadRateLimit: must be 0 (unlimited) or more, not -1",
+            "downloadDirectory: must be an absolute path, not 'relative/dir'",
+            "dhtBootstrapNodes: 'nohost' is not host:port (IPv6 as [address]:port)",
+            "dhtBootstrapNodes: 'h:0' is not host:port (IPv6 as [address]:port)",
+            "dhtBootstrapNodes: '::1:6881' is not host:port (IPv6 as [address]:port)",
+            "defaultPicker: must name a piece picker",
+            "seedRatioLimit: must be null (no limit) or a number of 0 or more, not -2",
+            "maxOpenFiles: must be 1-65536, not 0",
+        ], e.Errors);
+    }
+
+    [Fact]
+    public async Task Invalid_settings_are_never_saved()
+    {
+        var s = new EngineSettings { SessionDirectory = _tmp.Sub("session"), ListenPort = -1 };
+        var e = await Assert.ThrowsAsync<SettingsException>(() => SettingsStore.SaveAsync(s));
+        Assert.Contains("listenPort", e.Message);
+        Assert.False(File.Exists(_tmp.Sub("session", "settings.json")));
+    }
+
+    [Fact]
+    public async Task A_broken_file_on_disk_names_the_file()
+    {
+        Directory.CreateDirectory(_tmp.Sub("session"));
+        await File.WriteAllTextAsync(_tmp.Sub("session", "settings.json"), """{ "maxConnections": "many" }""");
+        var e = await Assert.ThrowsAsync<SettingsException>(() => SettingsStore.LoadAsync(_tmp.Sub("session")));
+        Assert.StartsWith($"{Path.GetFullPath(_tmp.Sub("session", "settings.json"))} is not valid: maxConnections: expected a whole number", e.Message);
+    }
+
+    [Fact]
+    public void Default_folders_follow_xdg()
+    {
+        string? Env(Dictionary<string, string> vars, string name) => vars.GetValueOrDefault(name);
+        if (OperatingSystem.IsWindows()) return; // XDG does not apply
+        var home = _tmp.Sub("home");
+        var none = new Dictionary<string, string> { ["HOME"] = home };
+        Assert.Equal(Path.Combine(home, "Downloads"), DefaultPaths.GetDownloadDirectory(n => Env(none, n)));
+        if (OperatingSystem.IsLinux())
+            Assert.Equal(Path.Combine(home, ".local", "share", "rtorrent"), DefaultPaths.GetSessionDirectory(n => Env(none, n)));
+
+        var xdg = new Dictionary<string, string> { ["HOME"] = home, ["XDG_DATA_HOME"] = "/data", ["XDG_DOWNLOAD_DIR"] = "/dl/" };
+        Assert.Equal("/data/rtorrent", DefaultPaths.GetSessionDirectory(n => Env(xdg, n)));
+        Assert.Equal("/dl", DefaultPaths.GetDownloadDirectory(n => Env(xdg, n)));
+
+        var relative = new Dictionary<string, string> { ["HOME"] = home, ["XDG_DATA_HOME"] = "data", ["XDG_DOWNLOAD_DIR"] = "dl" };
+        Assert.Equal(Path.Combine(home, "Downloads"), DefaultPaths.GetDownloadDirectory(n => Env(relative, n)));
+
+        Directory.CreateDirectory(Path.Combine(home, ".config"));
+        File.WriteAllText(Path.Combine(home, ".config", "user-dirs.dirs"),
+            "# written by xdg-user-dirs-update\nXDG_DESKTOP_DIR=\"$HOME/Desktop\"\nXDG_DOWNLOAD_DIR=\"$HOME/Téléchargements\"\n");
+        Assert.Equal(Path.Combine(home, "Téléchargements"), DefaultPaths.GetDownloadDirectory(n => Env(none, n)));
+    }
+}
+
+public class SettingsDocumentTests
+{
+    [Fact]
+    public void Every_setting_but_the_session_folder_is_in_the_json_shape()
+    {
+        var record = typeof(EngineSettings).GetProperties().Where(p => p.CanWrite).Select(p => (p.Name, p.PropertyType)).ToHashSet();
+        var document = typeof(SettingsDocument).GetProperties().Select(p => (p.Name, p.PropertyType)).ToHashSet();
+        record.Remove((nameof(EngineSettings.SessionDirectory), typeof(string)));
+        Assert.Equal(record.OrderBy(p => p.Name), document.OrderBy(p => p.Name));
+    }
+}
