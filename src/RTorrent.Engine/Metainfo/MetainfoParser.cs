@@ -43,10 +43,26 @@ internal static class MetainfoParser
 
     public static TorrentMetainfo Load(string path, PathSanitizerOptions? pathOptions = null)
     {
-        var length = new FileInfo(path).Length;
-        if (length > MaxTorrentFileSize)
-            throw new TorrentFormatException($"The torrent file is {length} bytes; the limit is {MaxTorrentFileSize} bytes.");
-        return Parse(File.ReadAllBytes(path), pathOptions);
+        // Read at most one byte past the limit: the length a file reports cannot be trusted (/dev/zero reports 0).
+        using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, bufferSize: 1, FileOptions.SequentialScan);
+        long reported = stream.CanSeek ? stream.Length : 0;
+        if (reported > MaxTorrentFileSize)
+            throw new TorrentFormatException($"The torrent file is {reported} bytes; the limit is {MaxTorrentFileSize} bytes.");
+        var buffer = new byte[Math.Min(Math.Max(reported, 4096) + 1, MaxTorrentFileSize + 1L)];
+        int filled = 0;
+        while (true)
+        {
+            if (filled == buffer.Length)
+            {
+                if (buffer.Length > MaxTorrentFileSize)
+                    throw new TorrentFormatException($"The torrent file is larger than the limit of {MaxTorrentFileSize} bytes.");
+                Array.Resize(ref buffer, (int)Math.Min(buffer.Length * 2L, MaxTorrentFileSize + 1L));
+            }
+            int read = stream.Read(buffer, filled, buffer.Length - filled);
+            if (read == 0) break;
+            filled += read;
+        }
+        return Parse(buffer.AsMemory(0, filled), pathOptions);
     }
 
     public static TorrentMetainfo FromInfoDictionary(

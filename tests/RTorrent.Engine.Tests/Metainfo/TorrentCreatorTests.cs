@@ -83,6 +83,27 @@ public sealed class TorrentCreatorTests : IDisposable
     }
 
     [Fact]
+    public async Task Pieces_larger_than_the_read_buffer_are_hashed_incrementally()
+    {
+        var file = Path.Combine(_dir, "big.bin");
+        var data = Data(9 * 1024 * 1024 + 123, 8);
+        File.WriteAllBytes(file, data);
+        var created = await TorrentCreator.CreateAsync(file, new TorrentCreatorOptions { PieceLength = 8 << 20, OmitCreationDate = true });
+        var t = created.Metainfo;
+        Assert.Equal(2, t.PieceCount);
+        Assert.True(SHA1.HashData(data.AsSpan(0, 8 << 20)).AsSpan().SequenceEqual(t.GetPieceHash(0)));
+        Assert.True(SHA1.HashData(data.AsSpan(8 << 20)).AsSpan().SequenceEqual(t.GetPieceHash(1)));
+    }
+
+    [Fact]
+    public void Loading_a_device_that_never_ends_stops_at_the_size_limit()
+    {
+        if (!File.Exists("/dev/zero")) return;
+        var e = Assert.Throws<TorrentFormatException>(() => TorrentMetainfo.Load("/dev/zero"));
+        Assert.Contains("limit", e.Message);
+    }
+
+    [Fact]
     public async Task Hidden_files_are_included_on_request()
     {
         var root = MakeFolder();
