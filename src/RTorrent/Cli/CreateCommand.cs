@@ -163,11 +163,16 @@ public static class CreateCommand
         private readonly Stopwatch _clock = Stopwatch.StartNew();
         private readonly Lock _lock = new();
         private bool _drawn;
+        private TimeSpan _lastDraw;
 
         public void Report(TorrentCreationProgress p)
         {
             lock (_lock)
             {
+                // Redraw at most ten times a second; the last report (all done) is always drawn.
+                var now = _clock.Elapsed;
+                if (_drawn && now - _lastDraw < TimeSpan.FromMilliseconds(100) && p.BytesHashed < p.TotalBytes) return;
+                _lastDraw = now;
                 double seconds = Math.Max(_clock.Elapsed.TotalSeconds, 0.001);
                 double percent = p.TotalBytes == 0 ? 100 : 100.0 * p.BytesHashed / p.TotalBytes;
                 writer.Write($"\rHashing {percent,5:0.0}%  {Format.Size(p.BytesHashed)} of {Format.Size(p.TotalBytes)}  {Format.Size((long)(p.BytesHashed / seconds))}/s   ");
