@@ -115,7 +115,7 @@ internal static class MetainfoParser
             throw new TorrentFormatException("The v2 info dictionary is not canonical bencoding (unsorted or repeated keys).");
 
         long pieceLength = ReadPieceLength(info, hasV2);
-        var rawName = (info["name.utf-8"] ?? info["name"]) switch
+        var rawName = ((BValue?)(info["name.utf-8"] as BString) ?? info["name"]) switch
         {
             BString s => s.Bytes,
             null => throw new TorrentFormatException("The torrent has no 'name'."),
@@ -275,7 +275,7 @@ internal static class MetainfoParser
                 var attr = f.GetText("attr") ?? "";
                 bool pad = attr.Contains('p');
                 List<ReadOnlyMemory<byte>> path;
-                switch (f["path.utf-8"] ?? f["path"])
+                switch ((BValue?)(f["path.utf-8"] as BList) ?? f["path"])
                 {
                     case null when pad:
                         path = [];

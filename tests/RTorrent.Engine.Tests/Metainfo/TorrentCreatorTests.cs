@@ -182,29 +182,50 @@ public sealed class TorrentCreatorTests : IDisposable
         Assert.False(ours.Metainfo.IsMultiFile);
     }
 
-    private async Task<TorrentMetainfo> RunMktorrent(string target, int log2PieceLength, bool isPrivate)
+    [Fact]
+    public async Task Libtorrent_loads_our_torrent_with_the_same_info_hash_and_files()
     {
-        const string tool = "/usr/bin/mktorrent";
-        Assert.True(File.Exists(tool), "mktorrent is not installed: run ./test.sh, which installs the interop peers.");
-        var output = Path.Combine(_dir, $"mk-{Guid.NewGuid():N}.torrent");
+        var root = MakeFolder();
+        var output = Path.Combine(_dir, "ours.torrent");
+        var ours = await TorrentCreator.CreateFileAsync(root, output, new TorrentCreatorOptions { Trackers = [["http://127.0.0.1:1/announce"]] });
+        const string script = "import sys, libtorrent as lt\n"
+            + "ti = lt.torrent_info(sys.argv[1]); fs = ti.files()\n"
+            + "print(str(ti.info_hash())); print(ti.num_pieces())\n"
+            + "for i in range(fs.num_files()): print(fs.file_path(i).replace('\\\\', '/'))\n";
+        var lines = (await Run("/usr/bin/python3", ["-c", script, output], "python3-libtorrent")).Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.Equal(ours.Metainfo.InfoHashV1!.Value.ToHex(), lines[0]);
+        Assert.Equal(ours.Metainfo.PieceCount.ToString(System.Globalization.CultureInfo.InvariantCulture), lines[1]);
+        Assert.Equal(ours.Metainfo.Files.Select(f => f.Path), lines.Skip(2));
+    }
+
+    private static async Task<string> Run(string tool, string[] args, string package)
+    {
+        Assert.True(File.Exists(tool), $"{package} is not installed: run ./test.sh, which installs the interop peers.");
         var psi = new ProcessStartInfo(tool) { RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (var a in new[] { "-a", "http://127.0.0.1:1/announce", "-l", log2PieceLength.ToString(System.Globalization.CultureInfo.InvariantCulture), "-s", "SRC", "-o", output })
-            psi.ArgumentList.Add(a);
-        if (isPrivate) psi.ArgumentList.Add("-p");
-        psi.ArgumentList.Add(target);
+        foreach (var a in args) psi.ArgumentList.Add(a);
         using var process = Process.Start(psi)!;
         using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
         try
         {
+            var stdout = process.StandardOutput.ReadToEndAsync(timeout.Token);
             var stderr = process.StandardError.ReadToEndAsync(timeout.Token);
-            _ = process.StandardOutput.ReadToEndAsync(timeout.Token);
             await process.WaitForExitAsync(timeout.Token);
-            Assert.True(process.ExitCode == 0, "mktorrent failed: " + await stderr);
+            Assert.True(process.ExitCode == 0, $"{tool} failed: {await stderr}");
+            return await stdout;
         }
         finally
         {
             if (!process.HasExited) process.Kill(entireProcessTree: true);
         }
+    }
+
+    private async Task<TorrentMetainfo> RunMktorrent(string target, int log2PieceLength, bool isPrivate)
+    {
+        var output = Path.Combine(_dir, $"mk-{Guid.NewGuid():N}.torrent");
+        var args = new List<string> { "-a", "http://127.0.0.1:1/announce", "-l", log2PieceLength.ToString(System.Globalization.CultureInfo.InvariantCulture), "-s", "SRC", "-o", output };
+        if (isPrivate) args.Add("-p");
+        args.Add(target);
+        await Run("/usr/bin/mktorrent", [.. args], "mktorrent");
         return TorrentMetainfo.Load(output);
     }
 
