@@ -198,6 +198,8 @@ internal static class MetainfoParser
                 var f = v2[i];
                 files.Add(MakeEntry(files.Count, f.Path, f.Length, offset, f.Attributes, f.SymlinkTarget, false, multiFile, name, root, sanitizer, f.PiecesRoot));
                 offset += f.Length;
+                // Each file is at most 2^50 bytes, so checking the running total keeps every sum far from overflowing.
+                if (offset > MaxFileLength) throw new TorrentFormatException("The files' total length is too large.");
                 totalSize += f.Length;
                 count += (f.Length + pieceLength - 1) / pieceLength;
                 long pad = (pieceLength - offset % pieceLength) % pieceLength;
