@@ -45,10 +45,26 @@ internal static class MetainfoParser
 
     public static TorrentMetainfo Load(string path, PathSanitizerOptions? pathOptions = null)
     {
-        var length = new FileInfo(path).Length;
-        if (length > MaxTorrentFileSize)
-            throw new TorrentFormatException($"The torrent file is {length} bytes; the limit is {MaxTorrentFileSize} bytes.");
-        return Parse(File.ReadAllBytes(path), pathOptions);
+        // Read at most one byte past the limit: the length a file reports cannot be trusted (/dev/zero reports 0).
+        using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, bufferSize: 1, FileOptions.SequentialScan);
+        long reported = stream.CanSeek ? stream.Length : 0;
+        if (reported > MaxTorrentFileSize)
+            throw new TorrentFormatException($"The torrent file is {reported} bytes; the limit is {MaxTorrentFileSize} bytes.");
+        var buffer = new byte[Math.Min(Math.Max(reported, 4096) + 1, MaxTorrentFileSize + 1L)];
+        int filled = 0;
+        while (true)
+        {
+            if (filled == buffer.Length)
+            {
+                if (buffer.Length > MaxTorrentFileSize)
+                    throw new TorrentFormatException($"The torrent file is larger than the limit of {MaxTorrentFileSize} bytes.");
+                Array.Resize(ref buffer, (int)Math.Min(buffer.Length * 2L, MaxTorrentFileSize + 1L));
+            }
+            int read = stream.Read(buffer, filled, buffer.Length - filled);
+            if (read == 0) break;
+            filled += read;
+        }
+        return Parse(buffer.AsMemory(0, filled), pathOptions);
     }
 
     public static TorrentMetainfo FromInfoDictionary(
@@ -101,7 +117,7 @@ internal static class MetainfoParser
             throw new TorrentFormatException("The v2 info dictionary is not canonical bencoding (unsorted or repeated keys).");
 
         long pieceLength = ReadPieceLength(info, hasV2);
-        var rawName = (info["name.utf-8"] ?? info["name"]) switch
+        var rawName = ((BValue?)(info["name.utf-8"] as BString) ?? info["name"]) switch
         {
             BString s => s.Bytes,
             null => throw new TorrentFormatException("The torrent has no 'name'."),
@@ -184,6 +200,8 @@ internal static class MetainfoParser
                 var f = v2[i];
                 files.Add(MakeEntry(files.Count, f.Path, f.Length, offset, f.Attributes, f.SymlinkTarget, false, multiFile, name, root, sanitizer, f.PiecesRoot));
                 offset += f.Length;
+                // Each file is at most 2^50 bytes, so checking the running total keeps every sum far from overflowing.
+                if (offset > MaxFileLength) throw new TorrentFormatException("The files' total length is too large.");
                 totalSize += f.Length;
                 count += (f.Length + pieceLength - 1) / pieceLength;
                 long pad = (pieceLength - offset % pieceLength) % pieceLength;
@@ -261,7 +279,7 @@ internal static class MetainfoParser
                 var attr = f.GetText("attr") ?? "";
                 bool pad = attr.Contains('p');
                 List<ReadOnlyMemory<byte>> path;
-                switch (f["path.utf-8"] ?? f["path"])
+                switch ((BValue?)(f["path.utf-8"] as BList) ?? f["path"])
                 {
                     case null when pad:
                         path = [];

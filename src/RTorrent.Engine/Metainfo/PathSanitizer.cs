@@ -76,11 +76,15 @@ public sealed class PathSanitizer
     /// <exception cref="TorrentFormatException">Too many colliding names (see <see cref="PathSanitizerOptions.MaxDuplicateProbes"/>).</exception>
     public string AddFile(string? root, IReadOnlyList<ReadOnlyMemory<byte>> elements)
     {
-        var original = string.Join('/', elements.Select(e => Encoding.UTF8.GetString(e.Span)));
         var dir = root;
         var parts = new string[elements.Count == 0 ? 1 : elements.Count];
+        bool changed = elements.Count == 0;
         if (elements.Count == 0) parts[0] = "_";
-        for (int i = 0; i < elements.Count; i++) parts[i] = SanitizeElement(elements[i].Span, _options);
+        for (int i = 0; i < elements.Count; i++)
+        {
+            parts[i] = SanitizeElement(elements[i].Span, _options);
+            changed |= !Encoding.UTF8.GetBytes(parts[i]).AsSpan().SequenceEqual(elements[i].Span);
+        }
 
         for (int i = 0; i < parts.Length - 1; i++)
         {
@@ -99,9 +103,11 @@ public sealed class PathSanitizer
         if (_files.Contains(path) || _directories.ContainsKey(path)) path = Unique(dir, parts[^1]);
         _files.Add(path);
 
-        var expected = root is null ? original : root + "/" + original;
-        if (!string.Equals(path, expected, StringComparison.Ordinal))
+        if (changed || !string.Equals(path, Join(root, string.Join('/', parts)), StringComparison.Ordinal))
+        {
+            var original = string.Join('/', elements.Select(e => Encoding.UTF8.GetString(e.Span)));
             _changes.Add($"File path '{Printable(original)}' is stored as '{path}'.");
+        }
         return path;
     }
 
@@ -148,6 +154,7 @@ public sealed class PathSanitizer
     public static string SanitizeElement(ReadOnlySpan<byte> element, PathSanitizerOptions? options = null)
     {
         options ??= PathSanitizerOptions.Default;
+        if (IsPlainAscii(element, options.WindowsRules)) return Encoding.ASCII.GetString(element);
         var sb = new StringBuilder(element.Length);
         while (!element.IsEmpty)
         {
@@ -168,7 +175,8 @@ public sealed class PathSanitizer
                 sb.Append('_');
                 continue;
             }
-            sb.Append(rune.ToString());
+            if (rune.IsBmp) sb.Append((char)rune.Value);
+            else sb.Append(rune.ToString());
         }
 
         var name = sb.ToString();
@@ -191,6 +199,20 @@ public sealed class PathSanitizer
             if (name.Length == 0) name = "_";
         }
         return name;
+    }
+
+    /// <summary>
+    /// The common case, answered without decoding: printable ASCII without separators, not "." or "..", short
+    /// enough, and (with Windows rules) without Windows' special characters, trailing dots or spaces, or a device name.
+    /// </summary>
+    private static bool IsPlainAscii(ReadOnlySpan<byte> element, bool windowsRules)
+    {
+        if (element.IsEmpty || element.Length > MaxElementBytes) return false;
+        if (element.IndexOfAnyExceptInRange((byte)0x20, (byte)0x7E) >= 0 || element.IndexOfAny((byte)'/', (byte)'\\') >= 0) return false;
+        if (element.SequenceEqual("."u8) || element.SequenceEqual(".."u8)) return false;
+        if (!windowsRules) return true;
+        if (element.IndexOfAny("<>:\"|?*"u8) >= 0 || element[^1] is (byte)'.' or (byte)' ') return false;
+        return !IsReservedOnWindows(Encoding.ASCII.GetString(element));
     }
 
     /// <summary>Whether Windows reserves <paramref name="name"/> for a device (also with an extension: "CON.txt").</summary>

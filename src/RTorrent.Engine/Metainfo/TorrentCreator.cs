@@ -83,6 +83,9 @@ public static class TorrentCreator
     /// <summary>Largest automatic piece length: 16 MiB.</summary>
     public const long MaxAutoPieceLength = 16 * 1024 * 1024;
 
+    /// <summary>Largest read (and pooled buffer) per hashing worker; longer pieces are hashed incrementally.</summary>
+    private const int MaxReadSize = 4 * 1024 * 1024;
+
     /// <summary>Automatic piece lengths give at most this many pieces (until the 16 MiB cap).</summary>
     public const int TargetMaxPieces = 2000;
 
@@ -274,7 +277,10 @@ public static class TorrentCreator
 
         void Work()
         {
-            var buffer = ArrayPool<byte>.Shared.Rent((int)pieceLength);
+            // Pieces up to 4 MiB are hashed in one call; larger ones in 4 MiB chunks, so memory stays bounded.
+            int bufferSize = (int)Math.Min(pieceLength, MaxReadSize);
+            var buffer = ArrayPool<byte>.Shared.Rent(bufferSize);
+            using var incremental = pieceLength > bufferSize ? IncrementalHash.CreateHash(HashAlgorithmName.SHA1) : null;
             SafeFileHandle? handle = null;
             int handleFile = -1;
             try
@@ -285,25 +291,33 @@ public static class TorrentCreator
                     cancellationToken.ThrowIfCancellationRequested();
                     long start = piece * pieceLength;
                     int size = (int)Math.Min(pieceLength, total - start);
-                    int filled = 0;
                     int fileIndex = FindFile(starts, start);
-                    while (filled < size)
+                    for (int done = 0; done < size;)
                     {
-                        while (files[fileIndex].Length == 0 || starts[fileIndex + 1] <= start + filled) fileIndex++;
-                        if (handleFile != fileIndex)
+                        int chunk = Math.Min(size - done, bufferSize);
+                        int filled = 0;
+                        while (filled < chunk)
                         {
-                            handle?.Dispose();
-                            handle = File.OpenHandle(files[fileIndex].FullPath, FileMode.Open, FileAccess.Read, FileShare.Read);
-                            handleFile = fileIndex;
+                            long position = start + done + filled;
+                            while (files[fileIndex].Length == 0 || starts[fileIndex + 1] <= position) fileIndex++;
+                            if (handleFile != fileIndex)
+                            {
+                                handle?.Dispose();
+                                handle = File.OpenHandle(files[fileIndex].FullPath, FileMode.Open, FileAccess.Read, FileShare.Read);
+                                handleFile = fileIndex;
+                            }
+                            long fileOffset = position - starts[fileIndex];
+                            int want = (int)Math.Min(chunk - filled, files[fileIndex].Length - fileOffset);
+                            int read = RandomAccess.Read(handle!, buffer.AsSpan(filled, want), fileOffset);
+                            if (read <= 0)
+                                throw new IOException($"'{files[fileIndex].FullPath}' became shorter while it was hashed.");
+                            filled += read;
                         }
-                        long fileOffset = start + filled - starts[fileIndex];
-                        int want = (int)Math.Min(size - filled, files[fileIndex].Length - fileOffset);
-                        int read = RandomAccess.Read(handle!, buffer.AsSpan(filled, want), fileOffset);
-                        if (read <= 0)
-                            throw new IOException($"'{files[fileIndex].FullPath}' became shorter while it was hashed.");
-                        filled += read;
+                        if (incremental is null) SHA1.HashData(buffer.AsSpan(0, chunk), hashes.AsSpan(piece * 20, 20));
+                        else incremental.AppendData(buffer, 0, chunk);
+                        done += chunk;
                     }
-                    SHA1.HashData(buffer.AsSpan(0, size), hashes.AsSpan(piece * 20, 20));
+                    if (incremental is not null) incremental.GetHashAndReset(hashes.AsSpan(piece * 20, 20));
                     tracker.Add(size);
                 }
             }

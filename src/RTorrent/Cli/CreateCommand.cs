@@ -8,7 +8,7 @@ namespace RTorrent.Cli;
 
 /// <summary>
 /// <c>rtorrent create PATH -o OUT.torrent [--tracker URL]... [--web-seed URL]... [--piece-size BYTES] [--private]
-/// [--comment TEXT] [--source TEXT] [--name NAME] [--include-hidden] [--no-date] [--force]</c>.
+/// [--comment TEXT] [--source TEXT] [--name NAME] [--include-hidden] [--no-date] [--threads N] [--force]</c>.
 /// </summary>
 /// <remarks>
 /// Each --tracker is one tier; URLs joined by commas in one --tracker share a tier (as mktorrent's -a). The piece size
@@ -40,10 +40,15 @@ public static class CreateCommand
         var hidden = new Option<bool>("--include-hidden") { Description = "Include hidden files and folders (names starting with '.')." };
         var noDate = new Option<bool>("--no-date") { Description = "Leave out the creation date (the same input then gives the same file)." };
         var force = new Option<bool>("--force", "-f") { Description = "Overwrite the output file if it exists." };
+        var threads = new Option<int?>("--threads") { Description = "Hashing threads (default: one per core)." };
+        threads.Validators.Add(r =>
+        {
+            if (r.GetValueOrDefault<int?>() is < 1) r.AddError("--threads must be at least 1.");
+        });
 
         var command = new Command("create", "Make a .torrent file from a file or folder.");
         command.Arguments.Add(path);
-        foreach (var o in new Option[] { output, trackers, webSeeds, pieceSize, isPrivate, comment, source, name, hidden, noDate, force })
+        foreach (var o in new Option[] { output, trackers, webSeeds, pieceSize, isPrivate, comment, source, name, hidden, noDate, force, threads })
             command.Options.Add(o);
 
         command.SetAction(async (parseResult, cancellationToken) =>
@@ -60,6 +65,7 @@ public static class CreateCommand
                 Name = parseResult.GetValue(name),
                 IncludeHidden = parseResult.GetValue(hidden),
                 OmitCreationDate = parseResult.GetValue(noDate),
+                Parallelism = parseResult.GetValue(threads),
             };
             return await RunAsync(parseResult.GetValue(path)!, parseResult.GetValue(output)!, options, parseResult.GetValue(force),
                 config.Output, config.Error, cancellationToken).ConfigureAwait(false);
@@ -157,11 +163,16 @@ public static class CreateCommand
         private readonly Stopwatch _clock = Stopwatch.StartNew();
         private readonly Lock _lock = new();
         private bool _drawn;
+        private TimeSpan _lastDraw;
 
         public void Report(TorrentCreationProgress p)
         {
             lock (_lock)
             {
+                // Redraw at most ten times a second; the last report (all done) is always drawn.
+                var now = _clock.Elapsed;
+                if (_drawn && now - _lastDraw < TimeSpan.FromMilliseconds(100) && p.BytesHashed < p.TotalBytes) return;
+                _lastDraw = now;
                 double seconds = Math.Max(_clock.Elapsed.TotalSeconds, 0.001);
                 double percent = p.TotalBytes == 0 ? 100 : 100.0 * p.BytesHashed / p.TotalBytes;
                 writer.Write($"\rHashing {percent,5:0.0}%  {Format.Size(p.BytesHashed)} of {Format.Size(p.TotalBytes)}  {Format.Size((long)(p.BytesHashed / seconds))}/s   ");

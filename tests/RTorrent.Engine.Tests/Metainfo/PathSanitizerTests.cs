@@ -86,6 +86,15 @@ public class PathSanitizerTests
     }
 
     [Fact]
+    public void Unchanged_paths_are_not_reported()
+    {
+        var s = new PathSanitizer(Posix);
+        Assert.Equal("t/Ünïcødé/ファイル.txt", Add(s, "t", "Ünïcødé", "ファイル.txt"));
+        Assert.Equal("t/plain.txt", Add(s, "t", "plain.txt"));
+        Assert.Empty(s.Changes);
+    }
+
+    [Fact]
     public void Names_differing_only_in_case_collide()
     {
         var s = new PathSanitizer(Posix);

@@ -83,6 +83,27 @@ public sealed class TorrentCreatorTests : IDisposable
     }
 
     [Fact]
+    public async Task Pieces_larger_than_the_read_buffer_are_hashed_incrementally()
+    {
+        var file = Path.Combine(_dir, "big.bin");
+        var data = Data(9 * 1024 * 1024 + 123, 8);
+        File.WriteAllBytes(file, data);
+        var created = await TorrentCreator.CreateAsync(file, new TorrentCreatorOptions { PieceLength = 8 << 20, OmitCreationDate = true });
+        var t = created.Metainfo;
+        Assert.Equal(2, t.PieceCount);
+        Assert.True(SHA1.HashData(data.AsSpan(0, 8 << 20)).AsSpan().SequenceEqual(t.GetPieceHash(0)));
+        Assert.True(SHA1.HashData(data.AsSpan(8 << 20)).AsSpan().SequenceEqual(t.GetPieceHash(1)));
+    }
+
+    [Fact]
+    public void Loading_a_device_that_never_ends_stops_at_the_size_limit()
+    {
+        if (!File.Exists("/dev/zero")) return;
+        var e = Assert.Throws<TorrentFormatException>(() => TorrentMetainfo.Load("/dev/zero"));
+        Assert.Contains("limit", e.Message);
+    }
+
+    [Fact]
     public async Task Hidden_files_are_included_on_request()
     {
         var root = MakeFolder();
@@ -161,29 +182,50 @@ public sealed class TorrentCreatorTests : IDisposable
         Assert.False(ours.Metainfo.IsMultiFile);
     }
 
-    private async Task<TorrentMetainfo> RunMktorrent(string target, int log2PieceLength, bool isPrivate)
+    [Fact]
+    public async Task Libtorrent_loads_our_torrent_with_the_same_info_hash_and_files()
     {
-        const string tool = "/usr/bin/mktorrent";
-        Assert.True(File.Exists(tool), "mktorrent is not installed: run ./test.sh, which installs the interop peers.");
-        var output = Path.Combine(_dir, $"mk-{Guid.NewGuid():N}.torrent");
+        var root = MakeFolder();
+        var output = Path.Combine(_dir, "ours.torrent");
+        var ours = await TorrentCreator.CreateFileAsync(root, output, new TorrentCreatorOptions { Trackers = [["http://127.0.0.1:1/announce"]] });
+        const string script = "import sys, libtorrent as lt\n"
+            + "ti = lt.torrent_info(sys.argv[1]); fs = ti.files()\n"
+            + "print(str(ti.info_hash())); print(ti.num_pieces())\n"
+            + "for i in range(fs.num_files()): print(fs.file_path(i).replace('\\\\', '/'))\n";
+        var lines = (await Run("/usr/bin/python3", ["-c", script, output], "python3-libtorrent")).Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.Equal(ours.Metainfo.InfoHashV1!.Value.ToHex(), lines[0]);
+        Assert.Equal(ours.Metainfo.PieceCount.ToString(System.Globalization.CultureInfo.InvariantCulture), lines[1]);
+        Assert.Equal(ours.Metainfo.Files.Select(f => f.Path), lines.Skip(2));
+    }
+
+    private static async Task<string> Run(string tool, string[] args, string package)
+    {
+        Assert.True(File.Exists(tool), $"{package} is not installed: run ./test.sh, which installs the interop peers.");
         var psi = new ProcessStartInfo(tool) { RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (var a in new[] { "-a", "http://127.0.0.1:1/announce", "-l", log2PieceLength.ToString(System.Globalization.CultureInfo.InvariantCulture), "-s", "SRC", "-o", output })
-            psi.ArgumentList.Add(a);
-        if (isPrivate) psi.ArgumentList.Add("-p");
-        psi.ArgumentList.Add(target);
+        foreach (var a in args) psi.ArgumentList.Add(a);
         using var process = Process.Start(psi)!;
         using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
         try
         {
+            var stdout = process.StandardOutput.ReadToEndAsync(timeout.Token);
             var stderr = process.StandardError.ReadToEndAsync(timeout.Token);
-            _ = process.StandardOutput.ReadToEndAsync(timeout.Token);
             await process.WaitForExitAsync(timeout.Token);
-            Assert.True(process.ExitCode == 0, "mktorrent failed: " + await stderr);
+            Assert.True(process.ExitCode == 0, $"{tool} failed: {await stderr}");
+            return await stdout;
         }
         finally
         {
             if (!process.HasExited) process.Kill(entireProcessTree: true);
         }
+    }
+
+    private async Task<TorrentMetainfo> RunMktorrent(string target, int log2PieceLength, bool isPrivate)
+    {
+        var output = Path.Combine(_dir, $"mk-{Guid.NewGuid():N}.torrent");
+        var args = new List<string> { "-a", "http://127.0.0.1:1/announce", "-l", log2PieceLength.ToString(System.Globalization.CultureInfo.InvariantCulture), "-s", "SRC", "-o", output };
+        if (isPrivate) args.Add("-p");
+        args.Add(target);
+        await Run("/usr/bin/mktorrent", [.. args], "mktorrent");
         return TorrentMetainfo.Load(output);
     }
 

@@ -149,6 +149,16 @@ public class TorrentMetainfoTests
     }
 
     [Fact]
+    public void Utf8_name_is_preferred_when_it_is_a_string()
+    {
+        var info = SingleFileInfo();
+        info["name.utf-8"] = new BString("utf8 name.bin");
+        Assert.Equal("utf8 name.bin", TorrentMetainfo.Parse(Torrent(info)).Name);
+        info["name.utf-8"] = new BInteger(3);
+        Assert.Equal("file.bin", TorrentMetainfo.Parse(Torrent(info)).Name);
+    }
+
+    [Fact]
     public void Announce_alone_is_one_tier()
     {
         var t = TorrentMetainfo.Parse(Torrent(SingleFileInfo(), top => top["announce"] = new BString("http://a.example/announce")));
