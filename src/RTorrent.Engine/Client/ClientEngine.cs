@@ -65,6 +65,12 @@ public sealed class ClientEngine : ITorrentHost, IAsyncDisposable
     private int _halfOpen;
     private int _connectBudget;
     private HashSet<IPAddress> _localAddresses = [];
+
+    /// <summary>Session-wide download limit; each torrent's limiter is its child, so a read must pass both.</summary>
+    internal RateLimiting.RateLimiter GlobalDownload { get; }
+
+    /// <summary>Session-wide upload limit.</summary>
+    internal RateLimiting.RateLimiter GlobalUpload { get; }
     private bool _disposed;
 
     /// <summary>Creates an engine; nothing runs until <see cref="StartAsync"/>.</summary>
@@ -76,6 +82,8 @@ public sealed class ClientEngine : ITorrentHost, IAsyncDisposable
         Loop = new EngineLoop();
         Loop.UnhandledException += e => _logger.LogError(e, "unhandled error on the engine loop");
         PeerId = PeerIds.Create();
+        GlobalDownload = new RateLimiting.RateLimiter(config.DownloadLimit, 0, null, _options.Time);
+        GlobalUpload = new RateLimiting.RateLimiter(config.UploadLimit, 0, null, _options.Time);
     }
 
     /// <summary>The engine loop.</summary>
@@ -282,6 +290,8 @@ public sealed class ClientEngine : ITorrentHost, IAsyncDisposable
     public Task SetGlobalLimitsAsync(long download, long upload) => Loop.InvokeAsync(() =>
     {
         Config = Config with { DownloadLimit = Math.Max(0, download), UploadLimit = Math.Max(0, upload) };
+        GlobalDownload.SetRate(Config.DownloadLimit);
+        GlobalUpload.SetRate(Config.UploadLimit);
     });
 
     private void Tick()
@@ -320,9 +330,20 @@ public sealed class ClientEngine : ITorrentHost, IAsyncDisposable
         return endPoint.Port == ListenPort && (IPAddress.IsLoopback(a) || _localAddresses.Contains(a));
     }
 
-    Func<int, CancellationToken, ValueTask>? ITorrentHost.DownloadThrottle(Torrent torrent) => null;
+    Func<int, CancellationToken, ValueTask>? ITorrentHost.DownloadThrottle(Torrent torrent)
+    {
+        var limiter = torrent.DownloadLimiter;
+        return (bytes, ct) => limiter.IsUnlimited && GlobalDownload.IsUnlimited ? ValueTask.CompletedTask : limiter.WaitAsync(bytes, ct);
+    }
 
-    Func<int, CancellationToken, ValueTask>? ITorrentHost.UploadThrottle(Torrent torrent) => null;
+    Func<int, CancellationToken, ValueTask>? ITorrentHost.UploadThrottle(Torrent torrent)
+    {
+        var limiter = torrent.UploadLimiter;
+        return (bytes, ct) => limiter.IsUnlimited && GlobalUpload.IsUnlimited ? ValueTask.CompletedTask : limiter.WaitAsync(bytes, ct);
+    }
+
+    RateLimiting.RateLimiter ITorrentHost.CreateLimiter(bool download, long bytesPerSecond) =>
+        (download ? GlobalDownload : GlobalUpload).CreateChild(bytesPerSecond);
 
     void ITorrentHost.OnTorrentChanged(Torrent torrent) => TorrentChanged?.Invoke(torrent);
 

@@ -42,6 +42,9 @@ internal interface ITorrentHost
     /// <summary>Asks the host to save the torrent's resume data now.</summary>
     Task SaveResumeAsync(Torrent torrent);
 
+    /// <summary>A per-torrent limiter chained under the global one.</summary>
+    RateLimiting.RateLimiter CreateLimiter(bool download, long bytesPerSecond);
+
     /// <summary>Opens the storage chosen for the torrent.</summary>
     ITorrentStorage CreateStorage(Torrent torrent, TorrentMetainfo metainfo);
 
@@ -116,6 +119,8 @@ public sealed partial class Torrent
         AddedAt = host.Time.GetUtcNow();
         DownloadLimit = options.DownloadLimit;
         UploadLimit = options.UploadLimit;
+        DownloadLimiter = host.CreateLimiter(true, DownloadLimit);
+        UploadLimiter = host.CreateLimiter(false, UploadLimit);
         Sequential = options.Sequential;
         foreach (var ep in options.Peers) _pool.Add(ep, "manual");
         if (magnet is not null) foreach (var ep in magnet.Peers) _pool.Add(ep, "magnet");
@@ -217,6 +222,12 @@ public sealed partial class Torrent
 
     /// <summary>Per-torrent upload limit, bytes/s.</summary>
     public long UploadLimit { get; internal set; }
+
+    /// <summary>This torrent's download limiter (child of the session's).</summary>
+    internal RateLimiting.RateLimiter DownloadLimiter { get; }
+
+    /// <summary>This torrent's upload limiter (child of the session's).</summary>
+    internal RateLimiting.RateLimiter UploadLimiter { get; }
 
     /// <summary>Sequential download.</summary>
     public bool Sequential { get; internal set; }
@@ -596,6 +607,8 @@ public sealed partial class Torrent
     {
         DownloadLimit = Math.Max(0, download);
         UploadLimit = Math.Max(0, upload);
+        DownloadLimiter.SetRate(DownloadLimit);
+        UploadLimiter.SetRate(UploadLimit);
         _host.OnTorrentChanged(this);
     });
 

@@ -17,6 +17,41 @@ namespace RTorrent.Engine.Session;
 /// <summary>How a session is opened.</summary>
 public sealed record SessionOptions
 {
+    /// <summary>Options from the persisted settings (the session folder is the settings' own).</summary>
+    public static SessionOptions FromSettings(Settings.EngineSettings s, ILoggerFactory? loggerFactory = null)
+    {
+        var disabled = s.DisabledPeerSources.ToList();
+        if (!s.DhtEnabled) disabled.Add("dht");
+        if (!s.PexEnabled) disabled.Add("pex");
+        if (!s.LsdEnabled) disabled.Add("lsd");
+        return new SessionOptions
+        {
+            SessionDirectory = s.SessionDirectory,
+            Engine = EngineConfigFrom(s),
+            EnableDht = s.DhtEnabled,
+            DhtBootstrap = s.DhtBootstrapNodes,
+            DisabledPeerSources = disabled,
+            LoggerFactory = loggerFactory ?? NullLoggerFactory.Instance,
+        };
+    }
+
+    /// <summary>The engine's runtime knobs from the persisted settings.</summary>
+    public static EngineConfig EngineConfigFrom(Settings.EngineSettings s) => new()
+    {
+        ListenPort = s.ListenPort,
+        ListenAddress = s.ListenOnIPv6 ? null : s.ListenOnIPv4 ? IPAddress.Any : null,
+        MaxConnections = s.MaxConnections,
+        MaxConnectionsPerTorrent = s.MaxConnectionsPerTorrent,
+        MaxHalfOpen = s.MaxHalfOpenConnections,
+        ConnectsPerSecond = s.ConnectionsPerSecond,
+        UploadSlots = s.UploadSlots,
+        DownloadLimit = s.DownloadRateLimit,
+        UploadLimit = s.UploadRateLimit,
+        ReadCacheBytes = Math.Max(s.DiskReadCacheSize, 4L * 1024 * 1024),
+        Preallocate = s.Preallocate,
+        DefaultSavePath = s.DownloadDirectory,
+    };
+
     /// <summary>
     /// Where torrents, resume data, settings and DHT state persist; null for a throw-away session that remembers
     /// nothing (resume data is then not written).
