@@ -119,14 +119,26 @@ public sealed partial class Torrent : IPeerConnectionHandler
             hs.Socket.Dispose();
             return;
         }
-        // One connection per peer: the same peer id twice means we dialled each other.
-        foreach (var p in _peers)
+        // One connection per peer. The same peer id twice means we dialled each other at the same moment; both
+        // ends must keep the same one, so keep the connection opened by the side with the smaller peer id.
+        foreach (var p in _peers.ToArray())
         {
-            if (p.PeerId.AsSpan().SequenceEqual(hs.PeerId) || p.EndPoint.Equals(hs.RemoteEndPoint))
+            if (p.EndPoint.Equals(hs.RemoteEndPoint))
             {
                 hs.Socket.Dispose();
                 return;
             }
+            if (!p.PeerId.AsSpan().SequenceEqual(hs.PeerId)) continue;
+            bool weAreSmaller = _host.PeerId.AsSpan().SequenceCompareTo(hs.PeerId) < 0;
+            bool keepNew = hs.Outgoing == weAreSmaller;
+            bool keepOld = p.Connection.IsOutgoing == weAreSmaller;
+            if (keepNew && !keepOld)
+            {
+                Disconnect(p, "duplicate connection");
+                break;
+            }
+            hs.Socket.Dispose();
+            return;
         }
         if (known is { Banned: true })
         {
