@@ -162,7 +162,7 @@ public sealed class PluginCatalog : IDisposable
                 staging = _registry.Stage(CreateEntryPoints(loader), origin, host, replacing: null);
             }
             var components = _registry.Commit(staging);
-            var result = new PluginLoadResult(name, folder, dll, version, PluginLoadStatus.Loaded, null, components);
+            var result = new PluginLoadResult(name, folder, dll, version, PluginLoadStatus.Loaded, null, components) { HotReload = hotReload };
             var plugin = new LoadedPlugin(loader, origin, host, result);
             if (hotReload) loader.Reloaded += (_, e) => OnReloaded(plugin, e.Loader);
             lock (_gate) _loaded.Add(plugin);
