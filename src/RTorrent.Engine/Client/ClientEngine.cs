@@ -238,7 +238,11 @@ public sealed class ClientEngine : ITorrentHost, IAsyncDisposable
             metainfo.WireHash.ToHex()));
 
     IPiecePicker ITorrentHost.CreatePicker(Torrent torrent, TorrentMetainfo metainfo) =>
-        FindPicker(torrent.Options.Picker).Create(new PiecePickerContext(metainfo.PieceCount, metainfo.PieceLength, metainfo.TotalLength,
+        ((ITorrentHost)this).CreatePickerByName(torrent, metainfo, torrent.Options.Picker)
+        ?? throw new InvalidOperationException($"No piece picker named '{torrent.Options.Picker}' is available.");
+
+    IPiecePicker? ITorrentHost.CreatePickerByName(Torrent torrent, TorrentMetainfo metainfo, string name) =>
+        Catalog.FindPicker(name)?.Create(new PiecePickerContext(metainfo.PieceCount, metainfo.PieceLength, metainfo.TotalLength,
             metainfo.Files.Select(f => new PickerFileSpan(f.Path, f.Offset, f.Length,
                 (int)(f.Offset / metainfo.PieceLength),
                 f.Length == 0 ? (int)(f.Offset / metainfo.PieceLength) - 1 : (int)((f.Offset + f.Length - 1) / metainfo.PieceLength),
