@@ -720,8 +720,11 @@ public sealed class DhtEngine : IAsyncDisposable, ILookupNetwork
         CancellationToken cancellationToken)
     {
         bool needContacts;
+        List<IPEndPoint>? ownPeers = null;
         lock (_gate)
         {
+            // We are a DHT node too: peers announced to us count (a lookup never asks itself).
+            if (lookup.IsGetPeers) ownPeers = _store.Get(target, DhtLookup.MaxPeers);
             foreach (var n in _table.Closest(target, _options.BucketSize * 2)) lookup.AddKnown(n.ToInfo());
             needContacts = _table.CountLive() < _options.BucketSize;
             if (needContacts || bootstrap is not null)
@@ -731,6 +734,7 @@ public sealed class DhtEngine : IAsyncDisposable, ILookupNetwork
             bootstrap = await ResolveBootstrapNodesAsync(cancellationToken).ConfigureAwait(false);
         if (bootstrap is not null)
             foreach (var ep in bootstrap) lookup.AddEndPoint(ep);
+        if (ownPeers is { Count: > 0 }) lookup.ReportPeers(ownPeers);
         return await lookup.RunAsync(cancellationToken).ConfigureAwait(false);
     }
 

@@ -130,6 +130,9 @@ internal sealed class DhtLookup
         _ranked.Where(c => c.State == State.Responded && c.Token is not null)
             .Take(_k).Select(c => (new DhtNodeInfo(c.Id!.Value, c.EndPoint), c.Token!)).ToList();
 
+    /// <summary>A get_peers lookup (rather than find_node).</summary>
+    public bool IsGetPeers => _getPeers;
+
     /// <summary>The lookup ran out of time before it converged.</summary>
     public bool TimedOut { get; private set; }
 
@@ -297,17 +300,20 @@ internal sealed class DhtLookup
         foreach (var node in r.Nodes) TryAddRanked(node, checkId: true);
         foreach (var node in r.Nodes6) TryAddRanked(node, checkId: true);
 
-        if (_getPeers && r.Values.Count > 0)
+        if (_getPeers) ReportPeers(r.Values);
+    }
+
+    /// <summary>Reports peers not reported before (our own node's store, or a node's <c>values</c>).</summary>
+    public void ReportPeers(IEnumerable<IPEndPoint> peers)
+    {
+        List<IPEndPoint>? fresh = null;
+        foreach (var peer in peers)
         {
-            List<IPEndPoint>? fresh = null;
-            foreach (var peer in r.Values)
-            {
-                var p = AddressClass.Normalize(peer);
-                if (!AddressClass.IsUsable(p) || _peers.Count >= MaxPeers || !_peers.Add(p)) continue;
-                (fresh ??= []).Add(p);
-            }
-            if (fresh is not null) _onPeers?.Invoke(fresh);
+            var p = AddressClass.Normalize(peer);
+            if (!AddressClass.IsUsable(p) || _peers.Count >= MaxPeers || !_peers.Add(p)) continue;
+            (fresh ??= []).Add(p);
         }
+        if (fresh is not null) _onPeers?.Invoke(fresh);
     }
 
     private void TryAddRanked(DhtNodeInfo node, bool checkId)
