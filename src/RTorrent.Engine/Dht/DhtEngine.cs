@@ -54,6 +54,7 @@ public sealed class DhtEngine : IAsyncDisposable, ILookupNetwork
     private ushort _nextTid = (ushort)RandomNumberGenerator.GetInt32(65536);
     private List<DhtNodeInfo> _savedContacts = [];
     private CancellationTokenSource? _run;
+    private CancellationToken _runToken = new(canceled: true);
     private Task? _receiveLoop, _maintenanceLoop;
     private Task? _bootstrap, _refresh;
     private DateTimeOffset _lastBootstrap = DateTimeOffset.MinValue, _lastExpiry, _lastSave;
@@ -161,6 +162,7 @@ public sealed class DhtEngine : IAsyncDisposable, ILookupNetwork
                 _transport = transport;
                 _family = transport.LocalEndPoint.AddressFamily;
                 _run = run;
+                _runToken = run.Token;
             }
             _log.LogInformation("DHT node {Id} listening on UDP {EndPoint}", _self, transport.LocalEndPoint);
             _receiveLoop = Task.Run(() => ReceiveLoopAsync(transport, run.Token), CancellationToken.None);
@@ -832,6 +834,7 @@ public sealed class DhtEngine : IAsyncDisposable, ILookupNetwork
     {
         var now = _time.GetUtcNow();
         (IPEndPoint, NodeId)? ping = null;
+        NodeId? refresh = null;
         bool save = false;
         lock (_gate)
         {
@@ -840,8 +843,7 @@ public sealed class DhtEngine : IAsyncDisposable, ILookupNetwork
             if (_refresh is null or { IsCompleted: true } && _table.StaleBuckets(_options.BucketRefreshInterval) is [var stale, ..])
             {
                 _table.MarkRefreshed(stale);
-                var target = _table.RandomIdInBucket(stale);
-                _refresh = Track(RefreshAsync(target));
+                refresh = _table.RandomIdInBucket(stale);
             }
             if (_table.NextQuestionableToPing() is { } q) ping = (q.EndPoint, q.Id);
             if (now - _lastExpiry >= PeerExpiryInterval)
@@ -852,15 +854,17 @@ public sealed class DhtEngine : IAsyncDisposable, ILookupNetwork
             save = _options.StateFilePath is not null && now - _lastSave >= _options.StateSaveInterval;
             if (save) _lastSave = now;
         }
+        if (refresh is { } target) _refresh = Track(Task.Run(() => RefreshAsync(target)));
         if (ping is var (ep, id)) StartPing(ep, id, fromPingBack: false);
-        if (save) Track(SaveStateAsync(_run?.Token ?? CancellationToken.None));
+        if (save) Track(SaveStateAsync(_runToken));
     }
 
+    /// <summary>A find_node lookup for a random ID in a bucket nothing happened in for a while (BEP 5 refresh).</summary>
     private async Task RefreshAsync(NodeId target)
     {
         try
         {
-            await LookupAsync(target, getPeers: false, null, null, _run!.Token).ConfigureAwait(false);
+            await LookupAsync(target, getPeers: false, null, null, _runToken).ConfigureAwait(false);
         }
         catch (OperationCanceledException)
         {
@@ -872,7 +876,7 @@ public sealed class DhtEngine : IAsyncDisposable, ILookupNetwork
     {
         if (_bootstrap is { IsCompleted: false } || _run is null) return;
         _lastBootstrap = _time.GetUtcNow();
-        var token = _run.Token;
+        var token = _runToken;
         _bootstrap = Track(Task.Run(async () =>
         {
             try
@@ -893,7 +897,7 @@ public sealed class DhtEngine : IAsyncDisposable, ILookupNetwork
 
     private void StartPing(IPEndPoint endPoint, NodeId? expectedId, bool fromPingBack)
     {
-        var token = _run?.Token ?? CancellationToken.None;
+        var token = _runToken;
         Track(PingAsync());
 
         async Task PingAsync()

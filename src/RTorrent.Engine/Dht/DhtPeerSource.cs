@@ -154,9 +154,9 @@ public sealed class DhtPeerSource : IPeerSource
     /// <inheritdoc/>
     public IReadOnlyList<PeerSourceStatus> GetStatus()
     {
+        string nodes = $"{_engine.NodeCount} DHT nodes";
         lock (_gate)
         {
-            string nodes = $"{_engine.NodeCount} DHT nodes";
             return
             [
                 new PeerSourceStatus

@@ -99,6 +99,20 @@ public class DhtNetworkTests
     }
 
     [Fact]
+    public async Task An_ipv6_dht_works_the_same_on_the_ipv6_loopback()
+    {
+        // BEP 32: an IPv6 DHT is its own DHT; bootstrap strings come out as "[::1]:port".
+        await using var dht = await LoopbackDht.StartAsync(5, (_, o) => o with { BindAddress = IPAddress.IPv6Loopback });
+        Assert.All(dht.Nodes, n => Assert.Equal(AddressFamily.InterNetworkV6, n.LocalEndPoint!.AddressFamily));
+        Assert.All(dht.Nodes, n => Assert.True(n.NodeCount >= 2));
+        var infoHash = InfoHash.FromHex("6666666666666666666666666666666666666666");
+        Assert.True((await dht.Nodes[1].AnnounceAsync(infoHash, 6666)).AnnouncesAccepted > 0);
+        var found = new List<IPEndPoint>();
+        await foreach (var peer in dht.Nodes[4].GetPeersAsync(infoHash)) found.Add(peer);
+        Assert.Contains(new IPEndPoint(IPAddress.IPv6Loopback, 6666), found);
+    }
+
+    [Fact]
     public async Task Implied_port_announces_our_udp_port()
     {
         await using var dht = await LoopbackDht.StartAsync(4);
