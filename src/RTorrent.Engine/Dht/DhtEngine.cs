@@ -37,6 +37,7 @@ public sealed class DhtEngine : IAsyncDisposable, ILookupNetwork
     private readonly DhtCounters _counters = new();
     private readonly Dictionary<ushort, PendingQuery> _pending = [];
     private readonly SemaphoreSlim _slots;
+    private readonly SemaphoreSlim _lookupSlots;
     private readonly HashSet<IPEndPoint> _pingBacks = [];
     private readonly HashSet<Task> _background = [];
     private readonly ArrayBufferWriter<byte> _sendBuffer = new(1500);
@@ -77,6 +78,7 @@ public sealed class DhtEngine : IAsyncDisposable, ILookupNetwork
         _time = timeProvider ?? TimeProvider.System;
         _transportFactory = transportFactory ?? (() => new UdpDhtTransport(_options.BindAddress, _options.Port));
         _slots = new SemaphoreSlim(_options.MaxPendingQueries, _options.MaxPendingQueries);
+        _lookupSlots = new SemaphoreSlim(_options.MaxConcurrentLookups, _options.MaxConcurrentLookups);
         _tokens = new TokenManager(_time);
         _store = new PeerStore(_time, _options.MaxStoredInfoHashes, _options.MaxPeersPerInfoHash, _options.PeerLifetime);
         _responseLimiter = new SourceRateLimiter(_time, _options.ResponsesPerSecondPerSource, _options.ResponseBurstPerSource, _options.RateLimitedSources);
@@ -719,6 +721,20 @@ public sealed class DhtEngine : IAsyncDisposable, ILookupNetwork
         RunLookupAsync(NewLookup(target, getPeers, onPeers), target, bootstrap, cancellationToken);
 
     private async Task<DhtLookupResult> RunLookupAsync(DhtLookup lookup, NodeId target, IReadOnlyList<IPEndPoint>? bootstrap,
+        CancellationToken cancellationToken)
+    {
+        await _lookupSlots.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            return await RunLookupInSlotAsync(lookup, target, bootstrap, cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            _lookupSlots.Release();
+        }
+    }
+
+    private async Task<DhtLookupResult> RunLookupInSlotAsync(DhtLookup lookup, NodeId target, IReadOnlyList<IPEndPoint>? bootstrap,
         CancellationToken cancellationToken)
     {
         bool needContacts;
