@@ -113,6 +113,79 @@ public class DhtNetworkTests
     }
 
     [Fact]
+    public async Task Stopping_a_peer_stream_early_cancels_the_lookup_and_the_node_stays_usable()
+    {
+        await using var dht = await LoopbackDht.StartAsync(4);
+        var infoHash = InfoHash.FromHex("7777777777777777777777777777777777777777");
+        await dht.Nodes[1].AnnounceAsync(infoHash, 1001);
+        await dht.Nodes[2].AnnounceAsync(infoHash, 1002);
+        await foreach (var peer in dht.Nodes[3].GetPeersAsync(infoHash))
+            break; // the consumer has enough
+        using var cts = new CancellationTokenSource();
+        await cts.CancelAsync();
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(async () =>
+        {
+            await foreach (var peer in dht.Nodes[3].GetPeersAsync(infoHash, cts.Token)) { }
+        });
+        var found = new List<IPEndPoint>();
+        await foreach (var peer in dht.Nodes[3].GetPeersAsync(infoHash)) found.Add(peer);
+        Assert.Equal(2, found.Count);
+    }
+
+    [Fact]
+    public async Task Using_a_node_that_is_not_running_is_a_clear_error()
+    {
+        var node = new DhtEngine(new DhtOptions { BindAddress = IPAddress.Loopback });
+        var infoHash = InfoHash.FromHex("8888888888888888888888888888888888888888");
+        await Assert.ThrowsAsync<InvalidOperationException>(() => node.AnnounceAsync(infoHash, 1));
+        await Assert.ThrowsAsync<InvalidOperationException>(async () =>
+        {
+            await foreach (var peer in node.GetPeersAsync(infoHash)) { }
+        });
+        await node.StartAsync();
+        await Assert.ThrowsAsync<InvalidOperationException>(() => node.StartAsync());
+        await node.StopAsync();
+        await node.StopAsync(); // twice is fine
+        await Assert.ThrowsAsync<InvalidOperationException>(() => node.FindNodeAsync(NodeId.Random()));
+        Assert.Throws<ArgumentException>(() => new DhtEngine(new DhtOptions { Port = 70000 }));
+    }
+
+    [Theory]
+    [InlineData("router.bittorrent.com:6881", true, "router.bittorrent.com", 6881)]
+    [InlineData("127.0.0.1:1", true, "127.0.0.1", 1)]
+    [InlineData("[::1]:6881", true, "::1", 6881)]
+    [InlineData(" host:65535 ", true, "host", 65535)]
+    [InlineData("host", false, "", 0)]
+    [InlineData("host:", false, "", 0)]
+    [InlineData(":6881", false, "", 0)]
+    [InlineData("host:0", false, "", 0)]
+    [InlineData("host:65536", false, "", 0)]
+    [InlineData("host:-1", false, "", 0)]
+    [InlineData("::1:6881", false, "", 0)]
+    public void Bootstrap_node_strings_are_parsed(string text, bool ok, string host, int port)
+    {
+        Assert.Equal(ok, DhtEngine.TryParseHostPort(text, out var h, out int p));
+        if (!ok) return;
+        Assert.Equal((host, port), (h, p));
+    }
+
+    [Fact]
+    public async Task Bootstrap_names_are_resolved()
+    {
+        await using var dht = await LoopbackDht.StartAsync(2);
+        int port = dht.Nodes[0].LocalEndPoint!.Port;
+        await using var node = new DhtEngine(new DhtOptions
+        {
+            BindAddress = IPAddress.Loopback,
+            BootstrapNodes = [$"localhost:{port}", "not a node", "no-such-host.invalid:6881"],
+        });
+        await node.StartAsync();
+        var result = await node.BootstrapAsync();
+        Assert.True(result.NodesResponded >= 1);
+        Assert.True(node.NodeCount >= 1);
+    }
+
+    [Fact]
     public async Task Implied_port_announces_our_udp_port()
     {
         await using var dht = await LoopbackDht.StartAsync(4);
