@@ -26,6 +26,9 @@ public sealed class DhtEngine : IAsyncDisposable, ILookupNetwork
     /// <summary>Ping-backs to strangers that queried us, in flight at once (see <see cref="HandleQuery"/>).</summary>
     private const int MaxPingBacks = 16;
 
+    /// <summary>The smallest answer we send (a ping reply with a 2-byte transaction ID), for early budget checks.</summary>
+    private const int MinAnswerBytes = 60;
+
     private static readonly TimeSpan BootstrapRetryInterval = TimeSpan.FromSeconds(60);
     private static readonly TimeSpan PeerExpiryInterval = TimeSpan.FromMinutes(1);
 
@@ -433,7 +436,9 @@ public sealed class DhtEngine : IAsyncDisposable, ILookupNetwork
             _counters.Drop(DhtDropReason.OwnId);
             return;
         }
-        if (!_responseLimiter.TryAcquire(from))
+        // The total answer budget is checked first too, so a flood from many addresses costs us no work beyond
+        // parsing once the budget is spent (an answer is never smaller than a ping's).
+        if (!_responseLimiter.TryAcquire(from) || _responseBytes.TimeUntil(MinAnswerBytes) > TimeSpan.Zero)
         {
             _counters.Drop(DhtDropReason.RateLimited);
             return;
