@@ -162,6 +162,18 @@ public class UdpTrackerClientTests
     }
 
     [Fact]
+    public async Task A_bare_announce_header_is_a_refusal_as_opentracker_sends_it()
+    {
+        using var tracker = new FakeUdpTracker();
+        tracker.Handler = p => p.IsAnnounce ? [tracker.Standard(p).First()[..8]] : tracker.Standard(p);
+        using var client = Client(tracker);
+        var e = await Assert.ThrowsAsync<TrackerException>(() => client.AnnounceAsync(Request(), CancellationToken.None));
+        Assert.Equal(TrackerErrorKind.TrackerFailure, e.Kind);
+        Assert.Contains("not on its list", e.Message);
+        Assert.Equal(1, tracker.Count(p => p.IsAnnounce));
+    }
+
+    [Fact]
     public async Task Answers_from_another_endpoint_are_ignored()
     {
         using var tracker = new FakeUdpTracker();
