@@ -161,6 +161,26 @@ public class TrackerPeerSourceTests
     }
 
     [Fact]
+    public async Task Requests_made_while_an_announce_is_in_flight_are_not_lost()
+    {
+        using var gate = new ManualResetEventSlim();
+        await using var tracker = new FakeHttpTracker(_ =>
+        {
+            gate.Wait(TestWait.Limit);
+            return Answer(interval: 1800);
+        });
+        await using var h = Create([[tracker.AnnounceUrl]]);
+        await h.Source.StartAsync(CancellationToken.None);
+        await TestWait.UntilAsync(() => tracker.RequestCount == 1, "started in flight");
+        h.Source.ForceReannounce();
+        gate.Set();
+        await TestWait.UntilAsync(() => Announces(tracker) == 2, "the forced announce after the one in flight");
+        Assert.Null(tracker.Requests[1].Text("event"));
+        await TestWait.SettleAsync();
+        Assert.Equal(2, Announces(tracker));
+    }
+
+    [Fact]
     public async Task A_dead_first_tier_falls_through_to_the_next_and_shows_its_error()
     {
         var peer = new IPEndPoint(IPAddress.Loopback, 7100);
