@@ -202,6 +202,23 @@ public class TrackerPeerSourceTests
     }
 
     [Fact]
+    public async Task Slow_http_and_silent_udp_trackers_time_out_and_the_next_tier_is_used()
+    {
+        var peer = new IPEndPoint(IPAddress.Loopback, 7200);
+        await using var slow = new FakeHttpTracker(_ => new FakeHttpResponse { Hang = true });
+        using var silent = new FakeUdpTracker { Handler = _ => [] };
+        await using var good = new FakeHttpTracker(_ => Answer(peers: [peer]));
+        await using var h = Create([[slow.AnnounceUrl], [silent.AnnounceUrl], [good.AnnounceUrl]],
+            Fast with { AnnounceTimeout = TimeSpan.FromMilliseconds(500) });
+        await h.Source.StartAsync(CancellationToken.None);
+        await TestWait.UntilAsync(() => h.Sink.Has(peer), "peer from the third tier");
+        Assert.Equal(("error", "The tracker did not answer within 0.5 s."), (h.Status(slow.AnnounceUrl).State, h.Status(slow.AnnounceUrl).Message));
+        Assert.Equal(("error", "The tracker did not answer within 0.5 s."), (h.Status(silent.AnnounceUrl).State, h.Status(silent.AnnounceUrl).Message));
+        Assert.True(silent.Received.Count >= 1);
+        Assert.Equal("working", h.Status(good.AnnounceUrl).State);
+    }
+
+    [Fact]
     public async Task Within_a_tier_the_tracker_that_answered_is_tried_first_next_time()
     {
         await using var garbage = new FakeHttpTracker(_ => FakeHttpResponse.Raw("this is not bencode"));
