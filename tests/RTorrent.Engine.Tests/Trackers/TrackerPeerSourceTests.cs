@@ -408,8 +408,9 @@ public class TrackerPeerSourceTests
         await TestWait.UntilAsync(() => h.Status(tier1.AnnounceUrl).State == "working", "started");
         time.Advance(TimeSpan.FromMinutes(1));
         // The announce gave no counts, so the working tracker is scraped as well as the untried tier.
-        await TestWait.UntilAsync(() => tier1.Requests.Any(r => r.Path == "/scrape") && tier2.Requests.Any(r => r.Path == "/scrape"), "scrapes");
-        Assert.Equal(0, h.Status(tier2.AnnounceUrl).Seeders); // left out by the tracker = nobody there
+        // Both answer without the torrent, which means nobody is there: 0, not unknown.
+        await TestWait.UntilAsync(() => h.Status(tier1.AnnounceUrl).Seeders == 0 && h.Status(tier2.AnnounceUrl).Seeders == 0, "scrapes");
+        Assert.Equal(1, tier2.Requests.Count(r => r.Path == "/scrape"));
         Assert.Equal("not contacted", h.Status(tier2.AnnounceUrl).State);
         time.Advance(TimeSpan.FromMinutes(26));
         await TestWait.UntilAsync(() => tier2.Requests.Count(r => r.Path == "/scrape") == 2, "second scrape");

@@ -117,6 +117,7 @@ public class UdpTrackerClientTests
         for (int n = 0; n < waits.Length; n++)
         {
             await TestWait.UntilAsync(() => tracker.Received.Count == n + 1, $"send {n + 1}");
+            await TestWait.UntilAsync(() => time.PendingTimers == 1, $"wait {n + 1} to start"); // the wait is relative to its start
             time.Advance(TimeSpan.FromSeconds(waits[n]) - TimeSpan.FromMilliseconds(1));
             await TestWait.SettleAsync();
             Assert.Equal(n + 1, tracker.Received.Count);

@@ -59,7 +59,12 @@ internal sealed class OpentrackerProcess : IAsyncDisposable
             var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(10);
             while (DateTime.UtcNow < deadline && !process.HasExited)
             {
-                if (await CanConnectAsync(port)) return tracker;
+                // opentracker exits at once when it cannot bind; make sure the listener we reached is really it.
+                if (await CanConnectAsync(port))
+                {
+                    await Task.Delay(100);
+                    if (!process.HasExited) return tracker;
+                }
                 await Task.Delay(20);
             }
             lastError = process.HasExited ? await output : "it did not open its port within 10 s";
@@ -73,16 +78,30 @@ internal sealed class OpentrackerProcess : IAsyncDisposable
         (Environment.GetEnvironmentVariable("PATH") ?? "").Split(':').Append("/usr/bin").Append("/usr/sbin")
             .Select(dir => Path.Combine(dir, name)).FirstOrDefault(File.Exists);
 
+    /// <summary>
+    /// A port free for TCP and UDP, chosen below the ephemeral range: a port taken from that range and released
+    /// could be handed to any test binding port 0 before opentracker binds it, and we would then talk to that test.
+    /// </summary>
     private static int FreePortForTcpAndUdp()
     {
-        for (int i = 0; i < 50; i++)
+        int ephemeralLow = 32768;
+        try
         {
+            var range = File.ReadAllText("/proc/sys/net/ipv4/ip_local_port_range").Split((char[])['\t', ' ', '\n'], StringSplitOptions.RemoveEmptyEntries);
+            ephemeralLow = int.Parse(range[0], System.Globalization.CultureInfo.InvariantCulture);
+        }
+        catch (Exception e) when (e is IOException or FormatException or IndexOutOfRangeException)
+        {
+        }
+        int low = 10000, high = Math.Max(low + 1000, ephemeralLow);
+        for (int i = 0; i < 200; i++)
+        {
+            int port = Random.Shared.Next(low, high);
             using var tcp = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
-            tcp.Bind(new IPEndPoint(IPAddress.Loopback, 0));
-            int port = ((IPEndPoint)tcp.LocalEndPoint!).Port;
             using var udp = new Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp);
             try
             {
+                tcp.Bind(new IPEndPoint(IPAddress.Loopback, port));
                 udp.Bind(new IPEndPoint(IPAddress.Loopback, port));
                 return port;
             }
