@@ -46,6 +46,15 @@ public sealed record ClientEngineOptions
     /// <summary>Persists a torrent's resume data (called on the loop after the data was flushed).</summary>
     public Func<Torrent, Task>? SaveResume { get; init; }
 
+    /// <summary>The DHT node's UDP port, when one runs (advertised to peers with PORT messages).</summary>
+    public Func<int?>? DhtPort { get; init; }
+
+    /// <summary>Nodes in the DHT routing table, for the status bar.</summary>
+    public Func<int?>? DhtNodeCount { get; init; }
+
+    /// <summary>A peer announced its DHT port (BEP 5 PORT): ping it as a DHT node.</summary>
+    public Action<IPEndPoint>? DhtNodeHint { get; init; }
+
     /// <summary>A magnet's metadata arrived (called on the loop): persist the .torrent so a restart need not fetch it.</summary>
     public Func<Torrent, Task>? MetadataReceived { get; init; }
 }
@@ -281,6 +290,7 @@ public sealed class ClientEngine : ITorrentHost, IAsyncDisposable
             UploadLimit = Config.UploadLimit,
             ListenPort = ListenPort,
             Connections = _connections,
+            DhtNodes = _options.DhtNodeCount?.Invoke(),
         };
     });
 
@@ -325,6 +335,14 @@ public sealed class ClientEngine : ITorrentHost, IAsyncDisposable
     void ITorrentHost.EndConnect() => _halfOpen--;
 
     void ITorrentHost.ConnectionOpened() => _connections++;
+
+    int? ITorrentHost.DhtPort => _options.DhtPort?.Invoke();
+
+    void ITorrentHost.OnDhtNodeHint(IPEndPoint endPoint)
+    {
+        try { _options.DhtNodeHint?.Invoke(endPoint); }
+        catch (Exception e) { _logger.LogDebug("DHT node hint failed: {Error}", e.Message); }
+    }
 
     void ITorrentHost.ConnectionClosed() => _connections--;
 

@@ -42,6 +42,12 @@ internal interface ITorrentHost
     /// <summary>Asks the host to save the torrent's resume data now.</summary>
     Task SaveResumeAsync(Torrent torrent);
 
+    /// <summary>Our DHT node's UDP port when the DHT runs (sent to peers in PORT messages), else null.</summary>
+    int? DhtPort { get; }
+
+    /// <summary>A peer told us its DHT port: a node worth pinging.</summary>
+    void OnDhtNodeHint(IPEndPoint endPoint);
+
     /// <summary>A per-torrent limiter chained under the global one.</summary>
     RateLimiting.RateLimiter CreateLimiter(bool download, long bytesPerSecond);
 

@@ -126,6 +126,9 @@ public sealed class ClientSession : IAsyncDisposable
             Catalog = new SessionCatalog(this),
             SaveResume = SaveResumeAsync,
             MetadataReceived = SaveTorrentFileAsync,
+            DhtPort = () => Dht is { IsRunning: true } d ? d.LocalEndPoint?.Port : null,
+            DhtNodeCount = () => Dht?.NodeCount,
+            DhtNodeHint = ep => Dht?.AddNode(ep),
         });
     }
 
