@@ -20,13 +20,14 @@ public static class TorrentColumns
     public static int[] Compute(int width)
     {
         int[] w = new int[Enum.GetValues<TorrentColumn>().Length];
-        w[(int)TorrentColumn.Size] = 5;
+        // Sizes and rates are at most four characters (Units.CompactSize), the ratio five.
+        w[(int)TorrentColumn.Size] = 4;
         w[(int)TorrentColumn.Progress] = 11;
-        w[(int)TorrentColumn.State] = 11;
-        w[(int)TorrentColumn.Down] = 5;
-        w[(int)TorrentColumn.Up] = 5;
+        w[(int)TorrentColumn.State] = 12; // "checking 45%"
+        w[(int)TorrentColumn.Down] = 4;
+        w[(int)TorrentColumn.Up] = 4;
         w[(int)TorrentColumn.Peers] = 7;
-        w[(int)TorrentColumn.Ratio] = 6;
+        w[(int)TorrentColumn.Ratio] = 5;
         w[(int)TorrentColumn.Eta] = 5;
 
         int Used() => w.Where((x, i) => i != (int)TorrentColumn.Name && x > 0).Sum(x => x + 1) + 1;

@@ -70,7 +70,8 @@ internal sealed class TorrentTableSource(TorrentList list, TerminalProfile profi
             TorrentColumn.Eta => "ETA",
             _ => column.ToString(),
         };
-        if (column != list.SortColumn) return name;
+        // The title line always says how the list is sorted; the header repeats it where the column has room.
+        if (column != list.SortColumn || name.Length + 1 > _widths[(int)column]) return name;
         return name + (list.Descending ? profile.SortDescending : profile.SortAscending);
     }
 }

@@ -118,7 +118,7 @@ public class ModelTests
         Assert.Equal(width, used);
         Assert.True(w[(int)TorrentColumn.Name] >= Math.Min(TorrentColumns.MinNameWidth, width / 4), $"name {w[0]} at {width}");
         Assert.True(w[(int)TorrentColumn.Progress] >= 11);
-        Assert.True(w[(int)TorrentColumn.State] >= 11);
+        Assert.True(w[(int)TorrentColumn.State] >= 12);
     }
 
     [Fact]

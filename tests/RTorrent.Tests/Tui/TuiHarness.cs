@@ -18,11 +18,12 @@ internal sealed class TuiHarness : IDisposable
     private readonly SessionToken? _token;
     private readonly Queue<Action<Dialog>> _dialogActions = new();
 
-    public TuiHarness(FakeBackend backend, int width = 80, int height = 24, TerminalProfile? profile = null, TuiOptions? options = null)
+    public TuiHarness(ITorrentBackend backend, int width = 80, int height = 24, TerminalProfile? profile = null, TuiOptions? options = null)
     {
-        Backend = backend;
+        Backend = backend as FakeBackend ?? ((DelegatingBackend)backend).Inner;
         Time = new ManualTime();
-        App = Application.Create(new VirtualTimeProvider());
+        VirtualTime = new VirtualTimeProvider();
+        App = Application.Create(VirtualTime);
         App.Init(DriverRegistry.Names.ANSI);
         App.Driver!.SetScreenSize(width, height);
         Window = new MainWindow(App, backend, (options ?? new TuiOptions()) with { Time = Time, RunWatchFolder = false },
@@ -38,6 +39,9 @@ internal sealed class TuiHarness : IDisposable
     public MainWindow Window { get; }
     public ManualTime Time { get; }
 
+    /// <summary>Terminal.Gui's clock (timers, and what background work posts back): it moves only when a test moves it.</summary>
+    public VirtualTimeProvider VirtualTime { get; }
+
     /// <summary>Dialogs opened, in order (their type names).</summary>
     public List<string> DialogsSeen { get; } = [];
 
@@ -47,7 +51,7 @@ internal sealed class TuiHarness : IDisposable
         get
         {
             Draw();
-            return string.Join('\n', App.Driver!.ToString()!.Split('\n').Select(l => l.TrimEnd()));
+            return string.Join('\n', App.Driver!.ToString()!.TrimEnd('\n').Split('\n').Select(l => l.TrimEnd()));
         }
     }
 
@@ -68,6 +72,20 @@ internal sealed class TuiHarness : IDisposable
     {
         foreach (char c in text) App.InjectKey(new Key(c));
         Draw();
+    }
+
+    /// <summary>Runs what background work posted to the interface thread, until <paramref name="done"/> (bounded).</summary>
+    public void PumpUntil(Func<bool> done, int timeoutMs = 10_000)
+    {
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        while (!done())
+        {
+            if (clock.ElapsedMilliseconds > timeoutMs) throw new TimeoutException("The interface did not get there in time.");
+            VirtualTime.Advance(TimeSpan.FromMilliseconds(1));
+            App.TimedEvents!.RunTimers();
+            Draw();
+            Thread.Sleep(5);
+        }
     }
 
     /// <summary>Fetches snapshots now (the fake answers synchronously, so they are applied before this returns).</summary>

@@ -69,6 +69,17 @@ internal sealed class RowsTable<T> : TableView where T : class
         Update();
     }
 
+    protected override bool OnKeyDown(Terminal.Gui.Input.Key key)
+    {
+        // Home and End mean the first and last line here (TableView would move within the row).
+        if (key != Terminal.Gui.Input.Key.Home && key != Terminal.Gui.Input.Key.End) return base.OnKeyDown(key);
+        if (_source.Items.Count == 0) return true;
+        SetSelection(0, key == Terminal.Gui.Input.Key.Home ? 0 : _source.Items.Count - 1, false, null);
+        EnsureCursorIsVisible();
+        SyncCursor();
+        return true;
+    }
+
     /// <summary>Renames the header of column <paramref name="index"/> (sort marks).</summary>
     public void SetHeader(int index, string header)
     {
