@@ -13,7 +13,7 @@ namespace RTorrent.Engine.Demo;
 public sealed record DemoOptions
 {
     /// <summary>Seeders and their upload limits in bytes/s (different speeds make the Peers view interesting).</summary>
-    public IReadOnlyList<long> SeederUploadLimits { get; init; } = [6L << 20, 9L << 20, 14L << 20];
+    public IReadOnlyList<long> SeederUploadLimits { get; init; } = [4L << 20, 6L << 20, 9L << 20];
 
     /// <summary>The files (path starting with the torrent name, length).</summary>
     public IReadOnlyList<(string Path, long Length)> Files { get; init; } = GeneratedPayload.DefaultFiles;

@@ -18,6 +18,8 @@ public static class CliApp
         root.Subcommands.Add(DownloadCommand.CreateDownload());
         root.Subcommands.Add(DownloadCommand.CreateSeed());
         root.Subcommands.Add(PluginsCommand.Create(RTorrent.Engine.Session.ClientSession.RegisterBuiltIns));
+        root.Subcommands.Add(InterfaceCommand.CreateDemo());
+        InterfaceCommand.Attach(root);
         return root;
     }
 
