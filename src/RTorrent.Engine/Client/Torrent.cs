@@ -769,7 +769,7 @@ public sealed partial class Torrent
             Id = InfoHash.ToHex(),
             Name = Name,
             State = State,
-            Error = Error,
+            Error = State == TorrentState.FetchingMetadata ? MetadataStatus() : Error,
             InfoHashV1 = meta is null ? Magnet?.InfoHashV1?.ToHex() : meta.InfoHashV1?.ToHex(),
             InfoHashV2 = (meta?.InfoHashV2 ?? Magnet?.InfoHashV2) is { } v2 ? Convert.ToHexStringLower(v2) : null,
             SavePath = SavePath,
@@ -802,6 +802,24 @@ public sealed partial class Torrent
             Wasted = Wasted,
             HashFailures = HashFailures,
         };
+    }
+
+    /// <summary>What a magnet link is waiting for, so it never sits silently.</summary>
+    private string MetadataStatus()
+    {
+        var fetch = MetadataExchange?.Status ?? "";
+        var sources = new List<string>();
+        foreach (var s in _sources)
+        {
+            try
+            {
+                foreach (var st in s.GetStatus())
+                    sources.Add($"{st.Source} {st.State}{(st.PeersReported > 0 ? $" ({st.PeersReported} peers)" : "")}");
+            }
+            catch (Exception) { /* a broken source shows nothing here; its own row says why */ }
+        }
+        return $"metadata: {fetch}; {_peers.Count} connected, {_pool.Count} known" +
+               (sources.Count > 0 ? "; " + string.Join(", ", sources.Distinct()) : "; no peer sources");
     }
 
     /// <summary>Everything about the torrent (call on the loop).</summary>

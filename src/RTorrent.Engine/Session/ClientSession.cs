@@ -70,6 +70,9 @@ public sealed record SessionOptions
     /// <summary>Settings handed to plugins (e.g. the LSD port), by key.</summary>
     public IReadOnlyDictionary<string, string>? PluginSettings { get; init; }
 
+    /// <summary>Watch picker plugins and load a rebuilt DLL without a restart.</summary>
+    public bool PluginHotReload { get; init; } = true;
+
     /// <summary>Run a DHT node (BEP 5).</summary>
     public bool EnableDht { get; init; } = true;
 
@@ -198,12 +201,21 @@ public sealed class ClientSession : IAsyncDisposable
             }
         }
         Components.RegisterBuiltIns(new BuiltInComponents(this));
+        Components.Changed += (_, e) =>
+        {
+            // A picker plugin was rebuilt and reloaded: torrents using it switch to the new code at once.
+            foreach (var added in e.Added.Where(c => c.Kind == ComponentKind.Picker))
+                foreach (var t in Engine.Torrents.Where(t => string.Equals(t.Options.Picker, added.Name, StringComparison.OrdinalIgnoreCase)))
+                    _ = t.SetPickerAsync(t.Options.Picker).ContinueWith(r => AddLog(PluginLogLevel.Warning, $"reloading picker for {t.Name}: {r.Exception?.InnerException?.Message}"),
+                        CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted, TaskScheduler.Default);
+        };
         if (_options.LoadPlugins)
         {
             _plugins = new PluginCatalog(Components, new PluginCatalogOptions
             {
                 Directories = PluginCatalogOptions.DefaultDirectories(_options.PluginDirectories),
                 Settings = _options.PluginSettings,
+                EnableHotReload = _options.PluginHotReload,
             }, _options.LoggerFactory);
             Plugins = _plugins.LoadAll();
             foreach (var failed in Plugins.Failed) AddLog(PluginLogLevel.Warning, $"plugin {failed}");
