@@ -60,7 +60,7 @@ internal sealed class LibtorrentDhtNode : IAsyncDisposable
     }
 
     public static LibtorrentDhtNode Start(int port, IEnumerable<IPEndPoint> nodes, string? announceHex = null, string? lookupHex = null,
-        TimeSpan? maxTime = null, IEnumerable<IPEndPoint>? routers = null)
+        TimeSpan? maxTime = null, IEnumerable<IPEndPoint>? routers = null, string? seedTorrent = null, string? seedDirectory = null)
     {
         var script = Path.Combine(RTorrent.Testing.TestPaths.RepoRoot, "tests", "RTorrent.Engine.Tests", "Dht", "lt_dht_node.py");
         var args = new List<string> { "-u", script, "--port", port.ToString(System.Globalization.CultureInfo.InvariantCulture),
@@ -69,6 +69,7 @@ internal sealed class LibtorrentDhtNode : IAsyncDisposable
         foreach (var r in routers ?? []) args.AddRange(["--router", r.ToString()]);
         if (announceHex is not null) args.AddRange(["--announce", announceHex]);
         if (lookupHex is not null) args.AddRange(["--lookup", lookupHex]);
+        if (seedTorrent is not null) args.AddRange(["--seed", seedTorrent, "--save", seedDirectory!]);
         var psi = new ProcessStartInfo(Python, args)
         {
             RedirectStandardInput = true,

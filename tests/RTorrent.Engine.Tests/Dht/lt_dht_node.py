@@ -2,7 +2,7 @@
 """A libtorrent DHT node on 127.0.0.1 for RTorrent's DHT interop tests.
 
   lt_dht_node.py --port P [--node HOST:PORT ...] [--router HOST:PORT ...] [--announce HEX ...] [--lookup HEX ...]
-                 [--max-time S]
+                 [--seed TORRENT --save DIR] [--max-time S]
 
 Prints one event per line on stdout (flushed):
   READY <port>                      the session listens (TCP and UDP on <port>)
@@ -30,6 +30,8 @@ def main():
     ap.add_argument('--announce', action='append', default=[])
     ap.add_argument('--lookup', action='append', default=[])
     ap.add_argument('--max-time', type=float, default=120)
+    ap.add_argument('--seed', default=None, help='a .torrent whose complete data is in --save: seed it and announce it')
+    ap.add_argument('--save', default=None)
     a = ap.parse_args()
 
     s = lt.default_settings()
@@ -63,6 +65,11 @@ def main():
         atp.info_hashes = lt.info_hash_t(lt.sha1_hash(bytes.fromhex(h)))
         atp.save_path = save
         atp.name = h
+        handles.append(ses.add_torrent(atp))
+    if a.seed:
+        atp = lt.add_torrent_params()
+        atp.ti = lt.torrent_info(a.seed)
+        atp.save_path = a.save
         handles.append(ses.add_torrent(atp))
     lookups = [lt.sha1_hash(bytes.fromhex(h)) for h in a.lookup]
 
