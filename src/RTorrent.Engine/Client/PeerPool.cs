@@ -71,7 +71,7 @@ internal sealed class PeerPool
     public static void Failed(KnownPeer peer, DateTimeOffset now)
     {
         peer.Failures++;
-        var delay = TimeSpan.FromSeconds(Math.Min(30 * Math.Pow(2, peer.Failures - 1), 1800));
+        var delay = TimeSpan.FromSeconds(Math.Min(5 * Math.Pow(2, peer.Failures - 1), 1800));
         peer.NextAttempt = now + delay;
     }
 

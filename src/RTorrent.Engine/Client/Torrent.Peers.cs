@@ -153,6 +153,8 @@ public sealed partial class Torrent : IPeerConnectionHandler
         int pieceCount = _metainfo?.PieceCount ?? 0;
         var connection = new PeerConnection(hs.Socket, hs.RemoteEndPoint, hs.Outgoing, pieceCount, this, _host.Loop,
             _host.DownloadThrottle(this), _host.UploadThrottle(this));
+        var upload = UploadLimiter;
+        connection.CanSendInline = () => upload.IsUnlimited && (upload.Parent?.IsUnlimited ?? true);
         var peer = new Peer(connection, hs.PeerId, hs.Features, pieceCount, known?.Source ?? "incoming", now);
         if (known is not null)
         {

@@ -80,6 +80,8 @@ internal sealed class PeerConnection
         // The largest legal message: a bitfield, or a 16 KiB block, or an extension message (metadata pieces are
         // 16 KiB plus a small header). Anything larger is a protocol error, never buffered.
         _maxMessageLength = Math.Max(1 + (pieceCount + 7) / 8, 9 + MaxBlockLength + 4096);
+        // Synchronous sends from the loop must never wait: they return WouldBlock and the pump takes the rest.
+        _socket.Blocking = false;
     }
 
     public IPEndPoint RemoteEndPoint { get; }
@@ -123,7 +125,7 @@ internal sealed class PeerConnection
             _sendLength += bytes.Length;
             if (_sendLength >= SendHighWater) _lowNotified = false;
         }
-        Signal();
+        ScheduleFlush();
     }
 
     /// <summary>Queues a PIECE message: header plus block data.</summary>
@@ -138,7 +140,7 @@ internal sealed class PeerConnection
             _sendLength += MessageWriter.PieceHeaderLength + block.Length;
             if (_sendLength >= SendHighWater) _lowNotified = false;
         }
-        Signal();
+        ScheduleFlush();
     }
 
     /// <summary>Gives a span of <paramref name="length"/> bytes at the end of the queue to write into.</summary>
@@ -151,7 +153,7 @@ internal sealed class PeerConnection
             write(_sendBuffer.AsMemory(_sendLength, length));
             _sendLength += length;
         }
-        Signal();
+        ScheduleFlush();
     }
 
     private void EnsureCapacity(int extra)
@@ -162,6 +164,88 @@ internal sealed class PeerConnection
         ArrayPool<byte>.Shared.Return(_sendBuffer);
         _sendBuffer = bigger;
     }
+
+    /// <summary>
+    /// Queued bytes are sent once per loop turn, after everything the turn queued: one write instead of many.
+    /// </summary>
+    private void ScheduleFlush()
+    {
+        if (_flushScheduled) return;
+        _flushScheduled = true;
+        _loop.Post(static s =>
+        {
+            var c = (PeerConnection)s!;
+            c._flushScheduled = false;
+            c.Flush();
+        }, this);
+    }
+
+    /// <summary>
+    /// Writes queued bytes straight from the loop when the socket takes them without waiting (the usual case): a
+    /// non-blocking send costs a system call, handing over to the send pump costs two thread wake-ups. What the socket
+    /// does not take, or anything rate-limited, goes to the pump.
+    /// </summary>
+    public void Flush()
+    {
+        if (IsClosed) return;
+        if (CanSendInline is not { } inline || !inline())
+        {
+            Signal();
+            return;
+        }
+        byte[] buffer;
+        int length;
+        lock (_sendLock)
+        {
+            if (_pumpActive || _sendLength == 0) return;
+            _pumpActive = true;
+            buffer = _sendBuffer;
+            length = _sendLength;
+        }
+        int sent = 0;
+        SocketError error = SocketError.Success;
+        try
+        {
+            while (sent < length)
+            {
+                int n = _socket.Send(buffer, sent, length - sent, SocketFlags.None, out error);
+                if (error != SocketError.Success || n <= 0) break;
+                sent += n;
+            }
+        }
+        catch (ObjectDisposedException)
+        {
+            return;
+        }
+        Interlocked.Add(ref _bytesSent, sent);
+        bool notify, rest;
+        lock (_sendLock)
+        {
+            // Only the loop appends, and it is here: nothing was added during the send.
+            if (sent > 0)
+            {
+                Buffer.BlockCopy(_sendBuffer, sent, _sendBuffer, 0, _sendLength - sent);
+                _sendLength -= sent;
+            }
+            _pumpActive = false;
+            rest = _sendLength > 0;
+            notify = !_lowNotified && _sendLength < SendHighWater / 2;
+            if (notify) _lowNotified = true;
+        }
+        if (error is not (SocketError.Success or SocketError.WouldBlock))
+        {
+            Close($"send failed: {error}");
+            return;
+        }
+        if (rest) Signal();
+        if (notify) _handler.OnSendBufferLow(this);
+    }
+
+    /// <summary>Whether queued bytes may be written from the loop now (no upload limit in force).</summary>
+    public Func<bool>? CanSendInline { get; set; }
+
+    private bool _flushScheduled;
+    private bool _pumpActive;
 
     private void Signal()
     {
@@ -190,7 +274,8 @@ internal sealed class PeerConnection
                     lock (_sendLock)
                     {
                         _sendSignalled = false;
-                        if (_sendLength == 0) break;
+                        if (_sendLength == 0 || _pumpActive) break;
+                        _pumpActive = true;
                         toSend = _sendBuffer;
                         length = _sendLength;
                         _sendBuffer = spare.Length >= 64 * 1024 ? spare : ArrayPool<byte>.Shared.Rent(64 * 1024);
@@ -221,6 +306,7 @@ internal sealed class PeerConnection
                         spare = ArrayPool<byte>.Shared.Rent(64 * 1024);
                     }
                     else spare = toSend;
+                    lock (_sendLock) _pumpActive = false;
                 }
             }
         }

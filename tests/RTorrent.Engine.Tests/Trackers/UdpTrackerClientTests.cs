@@ -17,7 +17,7 @@ public class UdpTrackerClientTests
     };
 
     /// <summary>Short waits so retransmission tests run fast; the schedule's shape is what is tested.</summary>
-    private static UdpTrackerClient Client(FakeUdpTracker tracker, int maxRetransmissions = 8, TimeProvider? time = null, int baseMs = 100) =>
+    private static UdpTrackerClient Client(FakeUdpTracker tracker, int maxRetransmissions = 8, TimeProvider? time = null, int baseMs = 5000) =>
         new(new Uri(tracker.AnnounceUrl),
             new UdpTrackerClientOptions { BaseTimeout = TimeSpan.FromMilliseconds(baseMs), MaxRetransmissions = maxRetransmissions }, time);
 
