@@ -39,8 +39,11 @@ internal interface ITorrentHost
     /// <summary>The torrent changed state, completed or failed (on the loop).</summary>
     void OnTorrentChanged(Torrent torrent);
 
-    /// <summary>Asks the host to save the torrent's resume data now.</summary>
-    Task SaveResumeAsync(Torrent torrent);
+    /// <summary>
+    /// Saves the torrent's resume data claiming <paramref name="verified"/>: a snapshot taken BEFORE the storage was
+    /// flushed, so every claimed piece is durable.
+    /// </summary>
+    Task SaveResumeAsync(Torrent torrent, Bitfield verified);
 
     /// <summary>Our DHT node's UDP port when the DHT runs (sent to peers in PORT messages), else null.</summary>
     int? DhtPort { get; }
@@ -483,9 +486,17 @@ public sealed partial class Torrent
         }
         if (previous is TorrentState.Downloading or TorrentState.Seeding or TorrentState.Checking && Storage is not null)
         {
-            try { await Storage!.FlushAsync(CancellationToken.None); }
-            catch (Exception e) { Log(PluginLogLevel.Warning, $"flush failed: {e.Message}"); }
-            await _host.SaveResumeAsync(this);
+            // Snapshot, then flush, then save: the resume file claims only data that is on disk for good.
+            var verified = HaveSnapshot();
+            try
+            {
+                await Storage!.FlushAsync(CancellationToken.None);
+                await _host.SaveResumeAsync(this, verified);
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException or ObjectDisposedException or InvalidOperationException)
+            {
+                Log(PluginLogLevel.Warning, $"saving resume data failed: {e.Message}");
+            }
         }
         _host.OnTorrentChanged(this);
     }
@@ -735,8 +746,11 @@ public sealed partial class Torrent
     {
         try
         {
-            if (Storage is { } st) await st.FlushAsync(_runCts.Token);
-            await _host.SaveResumeAsync(this);
+            if (Storage is not { } st) return;
+            // Snapshot, then flush, then save: the resume file claims only data that is on disk for good.
+            var verified = HaveSnapshot();
+            await st.FlushAsync(_runCts.Token);
+            await _host.SaveResumeAsync(this, verified);
         }
         catch (OperationCanceledException) { }
         catch (Exception e) { Log(PluginLogLevel.Warning, $"saving resume data failed: {e.Message}"); }

@@ -261,7 +261,7 @@ public sealed class ClientSession : IAsyncDisposable
         await ApplySavedStateAsync(torrent);
         if (recheck) await Engine.Loop.RunAsync(() => torrent.CheckOnLoopAsync(full: trusted is null, trusted));
         if (start) await torrent.StartAsync();
-        await SaveResumeAsync(torrent);
+        await SaveResumeAsync(torrent, null);
         return torrent;
     }
 
@@ -383,8 +383,21 @@ public sealed class ClientSession : IAsyncDisposable
 
     // ------------------------------------------------------------------ persistence
 
-    /// <summary>Saves a torrent's resume data. Called after its data was flushed, so nothing claimed is unwritten.</summary>
-    private async Task SaveResumeAsync(Torrent torrent)
+    /// <summary>
+    /// Saves a torrent's resume data claiming <paramref name="verified"/> (taken before the data was flushed; null: now,
+    /// when nothing was written since the last flush). Saves of one torrent never overlap.
+    /// </summary>
+    private async Task SaveResumeAsync(Torrent torrent, Bitfield? verified)
+    {
+        var gate = _saveGates.GetOrAdd(torrent.InfoHash, _ => new SemaphoreSlim(1, 1));
+        await gate.WaitAsync();
+        try { await SaveResumeCoreAsync(torrent, verified); }
+        finally { gate.Release(); }
+    }
+
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<InfoHash, SemaphoreSlim> _saveGates = new();
+
+    private async Task SaveResumeCoreAsync(Torrent torrent, Bitfield? verified)
     {
         if (_resume is null || torrent.Metainfo is not { } meta || torrent.Storage is not { } storage) return;
         ResumeData data;
@@ -398,7 +411,7 @@ public sealed class ClientSession : IAsyncDisposable
                 InfoHash = torrent.InfoHash,
                 SavePath = Path.GetFullPath(torrent.SavePath),
                 PieceCount = meta.PieceCount,
-                VerifiedPieces = torrent.HaveSnapshot().ToBytes(),
+                VerifiedPieces = (verified ?? torrent.HaveSnapshot()).ToBytes(),
                 Files = states,
                 Uploaded = torrent.UploadedTotal,
                 Downloaded = torrent.DownloadedTotal,
@@ -417,7 +430,7 @@ public sealed class ClientSession : IAsyncDisposable
             });
             await _resume.SaveAsync(data);
         }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException or InvalidOperationException)
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or InvalidOperationException or ObjectDisposedException)
         {
             torrent.Log(PluginLogLevel.Warning, $"saving resume data failed: {e.Message}");
         }
