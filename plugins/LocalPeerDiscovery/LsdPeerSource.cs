@@ -59,10 +59,11 @@ public sealed class LsdPeerSource : IPeerSource
         lock (_gate) started = _started;
         var options = _service.Options;
         var endpoint = string.Join(", ", new[] { options.EnableIPv4 ? options.HostV4 : null, options.EnableIPv6 ? options.HostV6 : null }.OfType<string>());
-        var problem = _torrent.LastError ?? _service.Problem;
+        var (nextDue, lastAnnounce, lastError) = _service.Schedule(_torrent);
+        var problem = lastError ?? _service.Problem;
         var state = !started ? "stopped"
             : problem is not null ? "error"
-            : _torrent.LastAnnounce is null ? "not contacted"
+            : lastAnnounce is null ? "not contacted"
             : "working";
         return
         [
@@ -72,8 +73,8 @@ public sealed class LsdPeerSource : IPeerSource
                 Endpoint = endpoint,
                 State = state,
                 Message = started ? problem : null,
-                LastSuccess = problem is null ? _torrent.LastAnnounce : null,
-                NextContact = started ? _torrent.NextDue : null,
+                LastSuccess = problem is null ? lastAnnounce : null,
+                NextContact = started ? nextDue : null,
                 PeersReported = _torrent.PeersReported,
             },
         ];

@@ -86,6 +86,12 @@ internal sealed class LsdService
         }
     }
 
+    /// <summary>A consistent view of a torrent's schedule (its fields change under the lock on the announce thread).</summary>
+    public (DateTimeOffset NextDue, DateTimeOffset? LastAnnounce, string? LastError) Schedule(LsdTorrent torrent)
+    {
+        lock (_gate) return (torrent.NextDue, torrent.LastAnnounce, torrent.LastError);
+    }
+
     private DateTimeOffset EarliestAllowed(string infoHashHex, DateTimeOffset now) =>
         _lastAnnounced.TryGetValue(infoHashHex, out var last) && last + _options.MinAnnounceInterval > now
             ? last + _options.MinAnnounceInterval
@@ -405,7 +411,8 @@ internal sealed class LsdService
             var problem = sent == 0 ? error ?? service.Problem ?? "no interface to announce on" : null;
             if (problem != service.Problem && problem is not null) service._host?.Log(PluginLogLevel.Warning, "lsd: " + problem);
             service.Problem = problem;
-            foreach (var torrent in due) torrent.LastError = problem;
+            lock (service._gate)
+                foreach (var torrent in due) torrent.LastError = problem;
         }
     }
 }

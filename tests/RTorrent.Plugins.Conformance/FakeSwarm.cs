@@ -77,7 +77,7 @@ public sealed class FakeSwarm : ISwarmView
     IBitfieldView ISwarmView.InProgress => InProgress;
 
     /// <inheritdoc />
-    public IBitfieldView Wanted => FakeBitfield.Of(PieceCount, Enumerable.Range(0, PieceCount).Where(p => _priorities[p] != Priority.Skip && !Have[p]));
+    public IBitfieldView Wanted => new WantedView(this);
 
     /// <inheritdoc />
     public long? StreamPosition { get; set; }
@@ -105,6 +105,31 @@ public sealed class FakeSwarm : ISwarmView
     public void SetPriority(int firstPiece, int lastPiece, Priority priority)
     {
         for (var p = firstPiece; p <= lastPiece; p++) _priorities[p] = priority;
+    }
+}
+
+/// <summary>A live view of a <see cref="FakeSwarm"/>'s wanted pieces: priority above skip and not had.</summary>
+internal sealed class WantedView(FakeSwarm swarm) : IBitfieldView
+{
+    public int Length => swarm.PieceCount;
+
+    public int TrueCount
+    {
+        get
+        {
+            var n = 0;
+            for (var p = 0; p < swarm.PieceCount; p++) if (this[p]) n++;
+            return n;
+        }
+    }
+
+    public bool this[int index] => swarm.GetPriority(index) != Priority.Skip && !swarm.Have[index];
+
+    public int NextSet(int start)
+    {
+        for (var p = Math.Max(0, start); p < swarm.PieceCount; p++)
+            if (this[p]) return p;
+        return -1;
     }
 }
 

@@ -46,6 +46,15 @@ public sealed record ClientEngineOptions
     /// <summary>Persists a torrent's resume data (called on the loop after the data was flushed).</summary>
     public Func<Torrent, Task>? SaveResume { get; init; }
 
+    /// <summary>The DHT node's UDP port, when one runs (advertised to peers with PORT messages).</summary>
+    public Func<int?>? DhtPort { get; init; }
+
+    /// <summary>Nodes in the DHT routing table, for the status bar.</summary>
+    public Func<int?>? DhtNodeCount { get; init; }
+
+    /// <summary>A peer announced its DHT port (BEP 5 PORT): ping it as a DHT node.</summary>
+    public Action<IPEndPoint>? DhtNodeHint { get; init; }
+
     /// <summary>A magnet's metadata arrived (called on the loop): persist the .torrent so a restart need not fetch it.</summary>
     public Func<Torrent, Task>? MetadataReceived { get; init; }
 }
@@ -238,7 +247,11 @@ public sealed class ClientEngine : ITorrentHost, IAsyncDisposable
             metainfo.WireHash.ToHex()));
 
     IPiecePicker ITorrentHost.CreatePicker(Torrent torrent, TorrentMetainfo metainfo) =>
-        FindPicker(torrent.Options.Picker).Create(new PiecePickerContext(metainfo.PieceCount, metainfo.PieceLength, metainfo.TotalLength,
+        ((ITorrentHost)this).CreatePickerByName(torrent, metainfo, torrent.Options.Picker)
+        ?? throw new InvalidOperationException($"No piece picker named '{torrent.Options.Picker}' is available.");
+
+    IPiecePicker? ITorrentHost.CreatePickerByName(Torrent torrent, TorrentMetainfo metainfo, string name) =>
+        Catalog.FindPicker(name)?.Create(new PiecePickerContext(metainfo.PieceCount, metainfo.PieceLength, metainfo.TotalLength,
             metainfo.Files.Select(f => new PickerFileSpan(f.Path, f.Offset, f.Length,
                 (int)(f.Offset / metainfo.PieceLength),
                 f.Length == 0 ? (int)(f.Offset / metainfo.PieceLength) - 1 : (int)((f.Offset + f.Length - 1) / metainfo.PieceLength),
@@ -277,6 +290,7 @@ public sealed class ClientEngine : ITorrentHost, IAsyncDisposable
             UploadLimit = Config.UploadLimit,
             ListenPort = ListenPort,
             Connections = _connections,
+            DhtNodes = _options.DhtNodeCount?.Invoke(),
         };
     });
 
@@ -321,6 +335,14 @@ public sealed class ClientEngine : ITorrentHost, IAsyncDisposable
     void ITorrentHost.EndConnect() => _halfOpen--;
 
     void ITorrentHost.ConnectionOpened() => _connections++;
+
+    int? ITorrentHost.DhtPort => _options.DhtPort?.Invoke();
+
+    void ITorrentHost.OnDhtNodeHint(IPEndPoint endPoint)
+    {
+        try { _options.DhtNodeHint?.Invoke(endPoint); }
+        catch (Exception e) { _logger.LogDebug("DHT node hint failed: {Error}", e.Message); }
+    }
 
     void ITorrentHost.ConnectionClosed() => _connections--;
 

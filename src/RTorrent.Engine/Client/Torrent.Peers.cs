@@ -29,6 +29,10 @@ public sealed partial class Torrent : IPeerConnectionHandler
 
     internal int ConnectionCount => _peers.Count + _halfOpen;
 
+    /// <summary>What our handshake advertises: extensions always; the DHT when it runs and the torrent is public.</summary>
+    private PeerFeatures OurFeatures =>
+        PeerFeatures.Extensions | (_host.DhtPort is not null && !(_metainfo?.IsPrivate ?? false) ? PeerFeatures.Dht : PeerFeatures.None);
+
     /// <summary>Connected to the swarm: downloading, seeding or fetching metadata.</summary>
     internal bool IsRunning => State is TorrentState.Downloading or TorrentState.Seeding or TorrentState.FetchingMetadata;
 
@@ -56,10 +60,11 @@ public sealed partial class Torrent : IPeerConnectionHandler
     {
         HandshakeResult? result = null;
         string? error = null;
+        var features = OurFeatures;
         try
         {
             result = await Task.Run(() => PeerHandshaker.ConnectAsync(known.EndPoint, InfoHash, _host.PeerId,
-                PeerFeatures.Extensions, TimeSpan.FromSeconds(10), ct), ct);
+                features, TimeSpan.FromSeconds(10), ct), ct);
         }
         catch (Exception e) when (e is SocketException or TimeoutException or PeerProtocolException or IOException or OperationCanceledException)
         {
@@ -100,7 +105,7 @@ public sealed partial class Torrent : IPeerConnectionHandler
         }
         try
         {
-            await PeerHandshaker.AnswerAsync(handshake.Socket, InfoHash, _host.PeerId, PeerFeatures.Extensions, _runCts.Token);
+            await PeerHandshaker.AnswerAsync(handshake.Socket, InfoHash, _host.PeerId, OurFeatures, _runCts.Token);
         }
         catch (Exception e) when (e is SocketException or ObjectDisposedException or OperationCanceledException)
         {
@@ -172,6 +177,12 @@ public sealed partial class Torrent : IPeerConnectionHandler
         }
         peer.SentBitfieldOrHave = true;
         if (hs.Features.HasFlag(PeerFeatures.Extensions)) SendExtendedHandshake(peer);
+        if (hs.Features.HasFlag(PeerFeatures.Dht) && OurFeatures.HasFlag(PeerFeatures.Dht) && _host.DhtPort is { } dhtPort)
+        {
+            Span<byte> port = stackalloc byte[7];
+            MessageWriter.WritePort(port, dhtPort);
+            connection.Enqueue(port);
+        }
         PeerConnected?.Invoke(peer);
         Log(PluginLogLevel.Debug, $"connected to {peer.EndPoint} ({peer.Client}, {(hs.Outgoing ? "out" : "in")})");
     }
@@ -297,16 +308,14 @@ public sealed partial class Torrent : IPeerConnectionHandler
                 OnBlock(peer, m.Index, m.Begin, m.Length, m.Payload!, now);
                 break;
             case MessageId.Port:
-                DhtPortReceived?.Invoke(peer, m.Index);
+                if (m.Index is > 0 and <= 65535 && !(_metainfo?.IsPrivate ?? false))
+                    _host.OnDhtNodeHint(new IPEndPoint(peer.EndPoint.Address, m.Index));
                 break;
             case MessageId.Extended:
                 OnExtended(peer, m.Index, m.Payload!);
                 break;
         }
     }
-
-    /// <summary>A peer told us its DHT port (BEP 5 PORT message).</summary>
-    internal event Action<Peer, int>? DhtPortReceived;
 
     private void OnHave(Peer peer, int piece)
     {

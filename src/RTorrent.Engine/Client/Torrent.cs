@@ -42,6 +42,12 @@ internal interface ITorrentHost
     /// <summary>Asks the host to save the torrent's resume data now.</summary>
     Task SaveResumeAsync(Torrent torrent);
 
+    /// <summary>Our DHT node's UDP port when the DHT runs (sent to peers in PORT messages), else null.</summary>
+    int? DhtPort { get; }
+
+    /// <summary>A peer told us its DHT port: a node worth pinging.</summary>
+    void OnDhtNodeHint(IPEndPoint endPoint);
+
     /// <summary>A per-torrent limiter chained under the global one.</summary>
     RateLimiting.RateLimiter CreateLimiter(bool download, long bytesPerSecond);
 
@@ -50,6 +56,9 @@ internal interface ITorrentHost
 
     /// <summary>Creates the picker chosen for the torrent.</summary>
     IPiecePicker CreatePicker(Torrent torrent, TorrentMetainfo metainfo);
+
+    /// <summary>Creates a picker by name, or null when there is none.</summary>
+    IPiecePicker? CreatePickerByName(Torrent torrent, TorrentMetainfo metainfo, string name);
 
     /// <summary>A magnet's metadata arrived and checked out (on the loop): persist the .torrent.</summary>
     Task OnMetadataReceivedAsync(Torrent torrent);
@@ -164,15 +173,18 @@ public sealed partial class Torrent
     /// <summary>Why the torrent cannot run (its saved storage or picker plugin is missing), or null.</summary>
     internal string? Unavailable { get; private set; }
 
+    private readonly HashSet<object> _watched = [];
+
     /// <summary>Plugin components report when they are disabled for this torrent; the user sees it in its log.</summary>
     private void WatchGuards()
     {
-        if (_picker is Plugins.GuardedPiecePicker gp)
+        if (_picker is Plugins.GuardedPiecePicker gp && !_watched.Contains(gp))
         {
+            _watched.Add(gp);
             if (gp.IsDisabled && gp.Fault is { } f0) Log(PluginLogLevel.Error, $"picker disabled: {f0.Reason}; using rarest-first");
             gp.Disabled += (_, f) => _host.Loop.Post(() => Log(PluginLogLevel.Error, $"picker disabled: {f.Reason}; using rarest-first"));
         }
-        if (Storage is Plugins.GuardedStorage gs)
+        if (Storage is Plugins.GuardedStorage gs && _watched.Add(gs))
             gs.Faulted += (_, f) => _host.Loop.Post(() => Fail($"storage '{f.ComponentName}' failed: {f.Reason}"));
     }
 
@@ -595,12 +607,44 @@ public sealed partial class Torrent
         _host.OnTorrentChanged(this);
     });
 
-    /// <summary>Turns sequential (streaming) download on or off.</summary>
+    /// <summary>
+    /// Turns sequential (streaming) download on or off: on switches to the "sequential" picker (a window of pieces in
+    /// order ahead of <paramref name="position"/>), off goes back to the torrent's chosen picker.
+    /// </summary>
+    /// <exception cref="InvalidOperationException">No "sequential" picker is installed.</exception>
     public Task SetSequentialAsync(bool on, long? position = null) => _host.Loop.InvokeAsync(() =>
     {
+        if (_metainfo is not null)
+        {
+            var name = on ? SequentialPickerName : Options.Picker == SequentialPickerName ? RarestFirstPickerFactory.PickerName : Options.Picker;
+            _picker = _host.CreatePickerByName(this, _metainfo, name)
+                ?? throw new InvalidOperationException($"No '{name}' picker is installed (it ships as the SequentialPicker plugin).");
+            WatchGuards();
+        }
         Sequential = on;
         _pieces.StreamPosition = on ? position ?? 0 : null;
+        Log(PluginLogLevel.Information, on ? "sequential download on" : "sequential download off");
+        _host.OnTorrentChanged(this);
     });
+
+    /// <summary>Switches the piece picker while the torrent runs (the choice is saved with the torrent).</summary>
+    /// <exception cref="InvalidOperationException">No picker of that name.</exception>
+    public Task SetPickerAsync(string name) => _host.Loop.InvokeAsync(() =>
+    {
+        if (_metainfo is not null)
+        {
+            _picker = _host.CreatePickerByName(this, _metainfo, name)
+                ?? throw new InvalidOperationException($"No piece picker named '{name}' is available.");
+            WatchGuards();
+        }
+        Options = Options with { Picker = name };
+        Sequential = string.Equals(name, SequentialPickerName, StringComparison.OrdinalIgnoreCase);
+        Log(PluginLogLevel.Information, $"piece picker: {name}");
+        _host.OnTorrentChanged(this);
+    });
+
+    /// <summary>The name of the streaming picker plugin.</summary>
+    public const string SequentialPickerName = "sequential";
 
     /// <summary>Sets per-torrent rate limits in bytes/s (0 = none).</summary>
     public Task SetRateLimitsAsync(long download, long upload) => _host.Loop.InvokeAsync(() =>

@@ -26,6 +26,9 @@ public sealed class DhtEngine : IAsyncDisposable, ILookupNetwork
     /// <summary>Ping-backs to strangers that queried us, in flight at once (see <see cref="HandleQuery"/>).</summary>
     private const int MaxPingBacks = 16;
 
+    /// <summary>The smallest answer we send (a ping reply with a 2-byte transaction ID), for early budget checks.</summary>
+    private const int MinAnswerBytes = 60;
+
     private static readonly TimeSpan BootstrapRetryInterval = TimeSpan.FromSeconds(60);
     private static readonly TimeSpan PeerExpiryInterval = TimeSpan.FromMinutes(1);
 
@@ -37,6 +40,7 @@ public sealed class DhtEngine : IAsyncDisposable, ILookupNetwork
     private readonly DhtCounters _counters = new();
     private readonly Dictionary<ushort, PendingQuery> _pending = [];
     private readonly SemaphoreSlim _slots;
+    private readonly SemaphoreSlim _lookupSlots;
     private readonly HashSet<IPEndPoint> _pingBacks = [];
     private readonly HashSet<Task> _background = [];
     private readonly ArrayBufferWriter<byte> _sendBuffer = new(1500);
@@ -54,6 +58,7 @@ public sealed class DhtEngine : IAsyncDisposable, ILookupNetwork
     private ushort _nextTid = (ushort)RandomNumberGenerator.GetInt32(65536);
     private List<DhtNodeInfo> _savedContacts = [];
     private CancellationTokenSource? _run;
+    private CancellationToken _runToken = new(canceled: true);
     private Task? _receiveLoop, _maintenanceLoop;
     private Task? _bootstrap, _refresh;
     private DateTimeOffset _lastBootstrap = DateTimeOffset.MinValue, _lastExpiry, _lastSave;
@@ -76,6 +81,7 @@ public sealed class DhtEngine : IAsyncDisposable, ILookupNetwork
         _time = timeProvider ?? TimeProvider.System;
         _transportFactory = transportFactory ?? (() => new UdpDhtTransport(_options.BindAddress, _options.Port));
         _slots = new SemaphoreSlim(_options.MaxPendingQueries, _options.MaxPendingQueries);
+        _lookupSlots = new SemaphoreSlim(_options.MaxConcurrentLookups, _options.MaxConcurrentLookups);
         _tokens = new TokenManager(_time);
         _store = new PeerStore(_time, _options.MaxStoredInfoHashes, _options.MaxPeersPerInfoHash, _options.PeerLifetime);
         _responseLimiter = new SourceRateLimiter(_time, _options.ResponsesPerSecondPerSource, _options.ResponseBurstPerSource, _options.RateLimitedSources);
@@ -161,6 +167,7 @@ public sealed class DhtEngine : IAsyncDisposable, ILookupNetwork
                 _transport = transport;
                 _family = transport.LocalEndPoint.AddressFamily;
                 _run = run;
+                _runToken = run.Token;
             }
             _log.LogInformation("DHT node {Id} listening on UDP {EndPoint}", _self, transport.LocalEndPoint);
             _receiveLoop = Task.Run(() => ReceiveLoopAsync(transport, run.Token), CancellationToken.None);
@@ -429,7 +436,9 @@ public sealed class DhtEngine : IAsyncDisposable, ILookupNetwork
             _counters.Drop(DhtDropReason.OwnId);
             return;
         }
-        if (!_responseLimiter.TryAcquire(from))
+        // The total answer budget is checked first too, so a flood from many addresses costs us no work beyond
+        // parsing once the budget is spent (an answer is never smaller than a ping's).
+        if (!_responseLimiter.TryAcquire(from) || _responseBytes.TimeUntil(MinAnswerBytes) > TimeSpan.Zero)
         {
             _counters.Drop(DhtDropReason.RateLimited);
             return;
@@ -719,9 +728,26 @@ public sealed class DhtEngine : IAsyncDisposable, ILookupNetwork
     private async Task<DhtLookupResult> RunLookupAsync(DhtLookup lookup, NodeId target, IReadOnlyList<IPEndPoint>? bootstrap,
         CancellationToken cancellationToken)
     {
+        await _lookupSlots.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            return await RunLookupInSlotAsync(lookup, target, bootstrap, cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            _lookupSlots.Release();
+        }
+    }
+
+    private async Task<DhtLookupResult> RunLookupInSlotAsync(DhtLookup lookup, NodeId target, IReadOnlyList<IPEndPoint>? bootstrap,
+        CancellationToken cancellationToken)
+    {
         bool needContacts;
+        List<IPEndPoint>? ownPeers = null;
         lock (_gate)
         {
+            // We are a DHT node too: peers announced to us count (a lookup never asks itself).
+            if (lookup.IsGetPeers) ownPeers = _store.Get(target, DhtLookup.MaxPeers);
             foreach (var n in _table.Closest(target, _options.BucketSize * 2)) lookup.AddKnown(n.ToInfo());
             needContacts = _table.CountLive() < _options.BucketSize;
             if (needContacts || bootstrap is not null)
@@ -731,6 +757,7 @@ public sealed class DhtEngine : IAsyncDisposable, ILookupNetwork
             bootstrap = await ResolveBootstrapNodesAsync(cancellationToken).ConfigureAwait(false);
         if (bootstrap is not null)
             foreach (var ep in bootstrap) lookup.AddEndPoint(ep);
+        if (ownPeers is { Count: > 0 }) lookup.ReportPeers(ownPeers);
         return await lookup.RunAsync(cancellationToken).ConfigureAwait(false);
     }
 
@@ -828,6 +855,7 @@ public sealed class DhtEngine : IAsyncDisposable, ILookupNetwork
     {
         var now = _time.GetUtcNow();
         (IPEndPoint, NodeId)? ping = null;
+        NodeId? refresh = null;
         bool save = false;
         lock (_gate)
         {
@@ -836,8 +864,7 @@ public sealed class DhtEngine : IAsyncDisposable, ILookupNetwork
             if (_refresh is null or { IsCompleted: true } && _table.StaleBuckets(_options.BucketRefreshInterval) is [var stale, ..])
             {
                 _table.MarkRefreshed(stale);
-                var target = _table.RandomIdInBucket(stale);
-                _refresh = Track(RefreshAsync(target));
+                refresh = _table.RandomIdInBucket(stale);
             }
             if (_table.NextQuestionableToPing() is { } q) ping = (q.EndPoint, q.Id);
             if (now - _lastExpiry >= PeerExpiryInterval)
@@ -848,15 +875,17 @@ public sealed class DhtEngine : IAsyncDisposable, ILookupNetwork
             save = _options.StateFilePath is not null && now - _lastSave >= _options.StateSaveInterval;
             if (save) _lastSave = now;
         }
+        if (refresh is { } target) _refresh = Track(Task.Run(() => RefreshAsync(target)));
         if (ping is var (ep, id)) StartPing(ep, id, fromPingBack: false);
-        if (save) Track(SaveStateAsync(_run?.Token ?? CancellationToken.None));
+        if (save) Track(SaveStateAsync(_runToken));
     }
 
+    /// <summary>A find_node lookup for a random ID in a bucket nothing happened in for a while (BEP 5 refresh).</summary>
     private async Task RefreshAsync(NodeId target)
     {
         try
         {
-            await LookupAsync(target, getPeers: false, null, null, _run!.Token).ConfigureAwait(false);
+            await LookupAsync(target, getPeers: false, null, null, _runToken).ConfigureAwait(false);
         }
         catch (OperationCanceledException)
         {
@@ -868,7 +897,7 @@ public sealed class DhtEngine : IAsyncDisposable, ILookupNetwork
     {
         if (_bootstrap is { IsCompleted: false } || _run is null) return;
         _lastBootstrap = _time.GetUtcNow();
-        var token = _run.Token;
+        var token = _runToken;
         _bootstrap = Track(Task.Run(async () =>
         {
             try
@@ -889,7 +918,7 @@ public sealed class DhtEngine : IAsyncDisposable, ILookupNetwork
 
     private void StartPing(IPEndPoint endPoint, NodeId? expectedId, bool fromPingBack)
     {
-        var token = _run?.Token ?? CancellationToken.None;
+        var token = _runToken;
         Track(PingAsync());
 
         async Task PingAsync()

@@ -49,8 +49,8 @@ internal interface ILookupNetwork
 /// One iterative Kademlia lookup (BEP 5) for a target: find_node, or get_peers collecting peers and write tokens.
 /// Candidates are kept ordered by distance; up to alpha queries run at once; a query slower than
 /// <c>slowAfter</c> stops counting against alpha (the lookup branches out, the query may still answer); the
-/// lookup ends when the k closest candidates that have not failed have all answered, or when nothing is left to
-/// ask. State is touched only by the loop in <see cref="RunAsync"/>; query tasks report through a channel.
+/// lookup ends when the k closest candidates that have not failed have all answered, when nothing is left to ask,
+/// or when its query budget is spent and only slow queries remain. State is touched only by the loop in <see cref="RunAsync"/>; query tasks report through a channel.
 /// </summary>
 internal sealed class DhtLookup
 {
@@ -130,6 +130,9 @@ internal sealed class DhtLookup
         _ranked.Where(c => c.State == State.Responded && c.Token is not null)
             .Take(_k).Select(c => (new DhtNodeInfo(c.Id!.Value, c.EndPoint), c.Token!)).ToList();
 
+    /// <summary>A get_peers lookup (rather than find_node).</summary>
+    public bool IsGetPeers => _getPeers;
+
     /// <summary>The lookup ran out of time before it converged.</summary>
     public bool TimedOut { get; private set; }
 
@@ -145,6 +148,7 @@ internal sealed class DhtLookup
             {
                 while (_active < _alpha && _queried < _maxQueries && TryPickNext(out var next)) Launch(next, stop.Token);
                 if (IsDone() || _inFlight == 0) break;
+                if (_queried >= _maxQueries && _active == 0) break; // out of budget, and only slow queries left
                 Event ev;
                 try
                 {
@@ -197,15 +201,18 @@ internal sealed class DhtLookup
         return false;
     }
 
-    /// <summary>The k closest candidates that have not failed (slow ones left out) have all answered.</summary>
+    /// <summary>
+    /// The k closest candidates that have not failed have all answered. A slow node among them is waited for (up to
+    /// the query timeout), since its answer may hold closer nodes; it only stops holding up new queries.
+    /// </summary>
     private bool IsDone()
     {
         foreach (var c in _unranked)
-            if (c.State is State.Fresh or State.InFlight) return false;
+            if (c.State is State.Fresh or State.InFlight or State.Slow) return false;
         int window = 0;
         foreach (var c in _ranked)
         {
-            if (c.State is State.Failed or State.Slow) continue;
+            if (c.State is State.Failed) continue;
             if (c.State != State.Responded) return false;
             if (++window >= _k) break;
         }
@@ -297,17 +304,20 @@ internal sealed class DhtLookup
         foreach (var node in r.Nodes) TryAddRanked(node, checkId: true);
         foreach (var node in r.Nodes6) TryAddRanked(node, checkId: true);
 
-        if (_getPeers && r.Values.Count > 0)
+        if (_getPeers) ReportPeers(r.Values);
+    }
+
+    /// <summary>Reports peers not reported before (our own node's store, or a node's <c>values</c>).</summary>
+    public void ReportPeers(IEnumerable<IPEndPoint> peers)
+    {
+        List<IPEndPoint>? fresh = null;
+        foreach (var peer in peers)
         {
-            List<IPEndPoint>? fresh = null;
-            foreach (var peer in r.Values)
-            {
-                var p = AddressClass.Normalize(peer);
-                if (!AddressClass.IsUsable(p) || _peers.Count >= MaxPeers || !_peers.Add(p)) continue;
-                (fresh ??= []).Add(p);
-            }
-            if (fresh is not null) _onPeers?.Invoke(fresh);
+            var p = AddressClass.Normalize(peer);
+            if (!AddressClass.IsUsable(p) || _peers.Count >= MaxPeers || !_peers.Add(p)) continue;
+            (fresh ??= []).Add(p);
         }
+        if (fresh is not null) _onPeers?.Invoke(fresh);
     }
 
     private void TryAddRanked(DhtNodeInfo node, bool checkId)

@@ -91,6 +91,12 @@ public sealed record DhtOptions
     /// <summary>A lookup sends at most this many queries.</summary>
     public int MaxQueriesPerLookup { get; init; } = 200;
 
+    /// <summary>
+    /// Lookups running at once; more wait their turn (a session starting hundreds of torrents would otherwise start
+    /// hundreds of lookups that starve each other of the query budget until they all time out).
+    /// </summary>
+    public int MaxConcurrentLookups { get; init; } = 16;
+
     /// <summary>Queries waiting for an answer at once; more wait for a slot.</summary>
     public int MaxPendingQueries { get; init; } = 256;
 
@@ -143,6 +149,7 @@ public sealed record DhtOptions
         if (BucketSize < 1) throw new ArgumentException("DHT bucket size must be at least 1.", nameof(BucketSize));
         if (MaxBuckets is < 1 or > 160) throw new ArgumentException("DHT bucket count must be between 1 and 160.", nameof(MaxBuckets));
         if (Alpha < 1) throw new ArgumentException("DHT alpha must be at least 1.", nameof(Alpha));
+        if (MaxConcurrentLookups < 1) throw new ArgumentException("DHT concurrent lookup limit must be at least 1.", nameof(MaxConcurrentLookups));
         if (MaxPendingQueries < 1) throw new ArgumentException("DHT pending query limit must be at least 1.", nameof(MaxPendingQueries));
         if (MaxPendingQueries > 60000) throw new ArgumentException("DHT pending query limit must stay below the transaction ID space.", nameof(MaxPendingQueries));
         if (MaxQueriesPerSecond <= 0) throw new ArgumentException("DHT query rate must be positive.", nameof(MaxQueriesPerSecond));

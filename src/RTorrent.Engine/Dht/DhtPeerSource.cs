@@ -154,9 +154,9 @@ public sealed class DhtPeerSource : IPeerSource
     /// <inheritdoc/>
     public IReadOnlyList<PeerSourceStatus> GetStatus()
     {
+        string nodes = $"{_engine.NodeCount} DHT nodes";
         lock (_gate)
         {
-            string nodes = $"{_engine.NodeCount} DHT nodes";
             return
             [
                 new PeerSourceStatus
@@ -243,7 +243,9 @@ public sealed class DhtPeerSource : IPeerSource
         {
             _retry = _options.RetryInterval;
             lock (_gate) _lastSuccess = now;
-            Set("working", summary, now + _options.AnnounceInterval);
+            // A little jitter keeps torrents added together from announcing together forever after.
+            var jitter = TimeSpan.FromTicks((long)(_options.AnnounceInterval.Ticks * 0.1 * Random.Shared.NextDouble()));
+            Set("working", summary, now + _options.AnnounceInterval - jitter);
         }
         else
         {

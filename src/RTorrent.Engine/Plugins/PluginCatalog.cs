@@ -31,6 +31,7 @@ public sealed class PluginCatalog : IDisposable
     private readonly List<LoadedPlugin> _loaded = [];
     private volatile PluginLoadReport _report = PluginLoadReport.Empty;
     private bool _disposed;
+    private int _loadedOnce;
 
     /// <summary>Creates a catalog that registers into <paramref name="registry"/>.</summary>
     public PluginCatalog(ComponentRegistry registry, PluginCatalogOptions? options = null, ILoggerFactory? loggerFactory = null)
@@ -54,10 +55,13 @@ public sealed class PluginCatalog : IDisposable
     /// </summary>
     public event EventHandler<PluginHotReloadedEventArgs>? PluginReloaded;
 
-    /// <summary>Searches every directory in the options and loads what it finds. Call once.</summary>
+    /// <summary>Searches every directory in the options and loads what it finds.</summary>
+    /// <exception cref="InvalidOperationException">Called a second time: a catalog loads once (plugins cannot be unloaded from a running engine).</exception>
     public PluginLoadReport LoadAll()
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
+        if (Interlocked.Exchange(ref _loadedOnce, 1) != 0)
+            throw new InvalidOperationException("The plugin catalog has already loaded its plugins; create a new catalog and registry to load again.");
         var directories = new List<PluginDirectory>();
         var results = new List<PluginLoadResult>();
         foreach (var spec in _options.Directories)
@@ -162,7 +166,7 @@ public sealed class PluginCatalog : IDisposable
                 staging = _registry.Stage(CreateEntryPoints(loader), origin, host, replacing: null);
             }
             var components = _registry.Commit(staging);
-            var result = new PluginLoadResult(name, folder, dll, version, PluginLoadStatus.Loaded, null, components);
+            var result = new PluginLoadResult(name, folder, dll, version, PluginLoadStatus.Loaded, null, components) { HotReload = hotReload };
             var plugin = new LoadedPlugin(loader, origin, host, result);
             if (hotReload) loader.Reloaded += (_, e) => OnReloaded(plugin, e.Loader);
             lock (_gate) _loaded.Add(plugin);

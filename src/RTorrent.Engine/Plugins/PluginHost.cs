@@ -17,7 +17,7 @@ public sealed class PluginHost : IPluginHost
 
     /// <summary>Creates a host.</summary>
     /// <param name="logger">Where plugin log lines go; <see cref="NullLogger"/> when null.</param>
-    /// <param name="settings">Plugin settings by key (case-insensitive lookups are done by the caller's comparer).</param>
+    /// <param name="settings">Plugin settings by key (keys compared without regard to case).</param>
     /// <param name="environment">Reads an environment variable; <see cref="Environment.GetEnvironmentVariable(string)"/> when null.</param>
     public PluginHost(ILogger? logger = null, IReadOnlyDictionary<string, string>? settings = null, Func<string, string?>? environment = null)
     {
@@ -48,7 +48,13 @@ public sealed class PluginHost : IPluginHost
     public string? GetSetting(string key)
     {
         if (string.IsNullOrWhiteSpace(key)) return null;
-        if (_settings is not null && _settings.TryGetValue(key, out var value)) return value;
+        if (_settings is not null)
+        {
+            if (_settings.TryGetValue(key, out var value)) return value;
+            // Keys are case-insensitive whatever comparer the caller's dictionary uses.
+            foreach (var (k, v) in _settings)
+                if (string.Equals(k, key, StringComparison.OrdinalIgnoreCase)) return v;
+        }
         return _environment(EnvironmentVariableName(key));
     }
 

@@ -29,6 +29,12 @@ public sealed record PluginLoadResult(
     /// <summary>Whether the plugin loaded.</summary>
     public bool IsLoaded => Status == PluginLoadStatus.Loaded;
 
+    /// <summary>
+    /// Whether the catalog watches the plugin's DLL and reloads it when it changes (hot reload is on and the plugin
+    /// offers only pickers).
+    /// </summary>
+    public bool HotReload { get; init; }
+
     /// <summary>The kinds of component it registered, in kind order.</summary>
     public IReadOnlyList<ComponentKind> Kinds => Components.Select(c => c.Kind).Distinct().Order().ToArray();
 

@@ -126,6 +126,9 @@ public sealed class ClientSession : IAsyncDisposable
             Catalog = new SessionCatalog(this),
             SaveResume = SaveResumeAsync,
             MetadataReceived = SaveTorrentFileAsync,
+            DhtPort = () => Dht is { IsRunning: true } d ? d.LocalEndPoint?.Port : null,
+            DhtNodeCount = () => Dht?.NodeCount,
+            DhtNodeHint = ep => Dht?.AddNode(ep),
         });
     }
 
@@ -431,21 +434,27 @@ public sealed class ClientSession : IAsyncDisposable
 
     // ------------------------------------------------------------------ components
 
+    /// <summary>
+    /// Registers the engine's own components the way a session does, without a running session (for listings such
+    /// as <c>rtorrent plugins</c>).
+    /// </summary>
+    public static void RegisterBuiltIns(ComponentRegistry registry) => registry.RegisterBuiltIns(new BuiltInComponents(null));
+
     /// <summary>The engine's own components, registered through the same contract as plugins.</summary>
-    private sealed class BuiltInComponents(ClientSession session) : IRTorrentPlugin
+    private sealed class BuiltInComponents(ClientSession? session) : IRTorrentPlugin
     {
         public void Register(IPluginRegistry registry)
         {
             registry.AddPiecePicker(new RarestFirstPickerFactory());
-            registry.AddStorage(session._fileStorage);
-            registry.AddPeerSource(session._trackers);
+            registry.AddStorage(session?._fileStorage ?? new FileStorageFactory());
+            registry.AddPeerSource(session?._trackers ?? new TrackerPeerSourceFactory());
             registry.AddPeerSource(new LazyDhtSourceFactory(session));
             registry.AddPeerSource(new PexPeerSourceFactory());
         }
     }
 
     /// <summary>The DHT source is registered before the node starts; it binds to the node when a torrent asks.</summary>
-    private sealed class LazyDhtSourceFactory(ClientSession session) : IPeerSourceFactory
+    private sealed class LazyDhtSourceFactory(ClientSession? session) : IPeerSourceFactory
     {
         public string Name => "dht";
         public string Version => "1.0";
@@ -453,7 +462,7 @@ public sealed class ClientSession : IAsyncDisposable
         public bool AllowedForPrivateTorrents => false;
 
         public IPeerSource Create(PeerSourceContext context) =>
-            session.Dht is { } dht ? new DhtPeerSourceFactory(dht, null, session._options.Time).Create(context) : new NoPeers();
+            session?.Dht is { } dht ? new DhtPeerSourceFactory(dht, null, session._options.Time).Create(context) : new NoPeers();
 
         private sealed class NoPeers : IPeerSource
         {

@@ -59,6 +59,13 @@ internal sealed class AnnounceLane(TrackerTierList<TrackerEndpoint> trackers)
 
     public DateTimeOffset DueAt = DateTimeOffset.MaxValue;
 
+    /// <summary>
+    /// Early announces asked for (more peers, or forced by the user). Cleared when a round starts; one asked for
+    /// during a round survives the round's own rescheduling.
+    /// </summary>
+    public bool MorePeersAsked;
+    public bool ForceAsked;
+
     /// <summary>The tracker that answered the last announce, or null.</summary>
     public TrackerEndpoint? Current;
 

@@ -183,6 +183,7 @@ public sealed class TrackerPeerSource : IPeerSource
             foreach (var lane in _lanes)
             {
                 if (lane.LastAnnounce is not { } last) continue; // the first announce is on its way anyway
+                lane.MorePeersAsked = true;
                 var earliest = last + lane.MinInterval;
                 var due = earliest > now ? earliest : now;
                 if (due < lane.DueAt)
@@ -207,6 +208,7 @@ public sealed class TrackerPeerSource : IPeerSource
             foreach (var ep in _endpoints) ep.RetryAt = null;
             foreach (var lane in _lanes)
             {
+                lane.ForceAsked = true;
                 lane.DueAt = now;
                 lane.Wake.Set();
             }
@@ -351,6 +353,14 @@ public sealed class TrackerPeerSource : IPeerSource
     private async Task AnnounceRoundAsync(AnnounceLane lane, CancellationToken cancellationToken)
     {
         bool attempted = false;
+        int completedAtStart;
+        lock (_lock)
+        {
+            // This round answers whatever was asked so far; what is asked from now on is kept for after it.
+            lane.MorePeersAsked = false;
+            lane.ForceAsked = false;
+            completedAtStart = lane.CompletedAsked;
+        }
         foreach (var (ep, _) in lane.Trackers.InOrder())
         {
             AnnounceEvent ev;
@@ -380,8 +390,8 @@ public sealed class TrackerPeerSource : IPeerSource
                 var interval = Clamp(response.Interval ?? _options.DefaultInterval, _options.MinimumInterval, _options.MaximumInterval);
                 if (interval < minInterval) interval = minInterval;
                 lane.MinInterval = minInterval;
-                // A completion that arrived during this announce is sent at once, like any other.
-                lane.DueAt = lane.CompletedPending ? now : now + interval;
+                lane.DueAt = now + interval;
+                ApplyRequestsMadeDuringRound(lane, completedAtStart, now);
             }
             return;
         }
@@ -395,7 +405,20 @@ public sealed class TrackerPeerSource : IPeerSource
             foreach (var (ep, _) in lane.Trackers.InOrder())
                 if (ep.RetryAt is { } retry && retry < next) next = retry;
             lane.DueAt = next;
+            ApplyRequestsMadeDuringRound(lane, completedAtStart, now);
         }
+    }
+
+    /// <summary>
+    /// Brings the next announce forward for what was asked while the round ran: a completion or a forced announce at
+    /// once, more peers no sooner than min interval after this round. Called under the lock.
+    /// </summary>
+    private static void ApplyRequestsMadeDuringRound(AnnounceLane lane, int completedAtStart, DateTimeOffset now)
+    {
+        DateTimeOffset due = lane.DueAt;
+        if (lane.ForceAsked || (lane.CompletedAsked != completedAtStart && lane.CompletedPending)) due = now;
+        else if (lane.MorePeersAsked && lane.LastAnnounce is { } last && last + lane.MinInterval < due) due = last + lane.MinInterval;
+        if (due < lane.DueAt) lane.DueAt = due < now ? now : due;
     }
 
     /// <summary>Announces to one tracker and records the outcome. Returns null when it failed (never throws but for cancellation).</summary>

@@ -94,6 +94,9 @@ public sealed class UdpTrackerClient : ITrackerClient, IDisposable
             (connectionId, tx) => UdpTrackerProtocol.Announce(connectionId, tx, request),
             packet => UdpTrackerProtocol.IsAnnounceAnswer(packet.Span, family),
             cancellationToken).ConfigureAwait(false);
+        if (UdpTrackerProtocol.IsBareRefusal(answer))
+            throw new TrackerException(TrackerErrorKind.TrackerFailure,
+                "The tracker refused the announce without a reason (an empty answer: the torrent is not on its list).");
         return UdpTrackerProtocol.ParseAnnounce(answer, family);
     }
 

@@ -70,10 +70,21 @@ internal static class UdpTrackerProtocol
     public static bool IsConnectAnswer(ReadOnlySpan<byte> packet) =>
         IsError(packet) || (packet.Length >= ConnectLength && ActionOf(packet) == ActionConnect);
 
-    /// <summary>An announce answer whose peer list is a whole number of entries for the family, or an error.</summary>
+    /// <summary>
+    /// An announce answer whose peer list is a whole number of entries for the family, a bare refusal (see
+    /// <see cref="IsBareRefusal"/>), or an error.
+    /// </summary>
     public static bool IsAnnounceAnswer(ReadOnlySpan<byte> packet, AddressFamily family) =>
-        IsError(packet) || (packet.Length >= AnnounceResponseHeaderLength && ActionOf(packet) == ActionAnnounce &&
+        IsError(packet) || IsBareRefusal(packet) ||
+        (packet.Length >= AnnounceResponseHeaderLength && ActionOf(packet) == ActionAnnounce &&
             (packet.Length - AnnounceResponseHeaderLength) % CompactPeers.EntryLength(family) == 0);
+
+    /// <summary>
+    /// An announce answer of only action and transaction id. Not in BEP 15, but opentracker answers this way for a
+    /// torrent it does not serve (its whitelist mode), and libtorrent fails the announce on it too. Ignoring it like
+    /// other bad lengths would retransmit for two hours and then blame a timeout.
+    /// </summary>
+    public static bool IsBareRefusal(ReadOnlySpan<byte> packet) => packet.Length == 8 && ActionOf(packet) == ActionAnnounce;
 
     /// <summary>A scrape answer with exactly one entry per hash asked for, or an error.</summary>
     public static bool IsScrapeAnswer(ReadOnlySpan<byte> packet, int hashCount) =>

@@ -17,6 +17,9 @@ public static class CliApp
         root.Subcommands.Add(CreateCommand.Create());
         root.Subcommands.Add(DownloadCommand.CreateDownload());
         root.Subcommands.Add(DownloadCommand.CreateSeed());
+        root.Subcommands.Add(PluginsCommand.Create(RTorrent.Engine.Session.ClientSession.RegisterBuiltIns));
+        root.Subcommands.Add(InterfaceCommand.CreateDemo());
+        InterfaceCommand.Attach(root);
         return root;
     }
 

@@ -132,6 +132,15 @@ public sealed class PluginCatalogTests : IDisposable
     }
 
     [Fact]
+    public void A_catalog_loads_once()
+    {
+        _folder.Add("SequentialPicker");
+        Load();
+
+        Assert.Throws<InvalidOperationException>(() => _catalog!.LoadAll());
+    }
+
+    [Fact]
     public void Missing_directories_are_reported_and_not_an_error()
     {
         var missing = Path.Combine(_folder.Path, "does-not-exist");
@@ -173,7 +182,7 @@ public sealed class PluginCatalogTests : IDisposable
     [Fact]
     public void Settings_fall_back_to_RTORRENT_environment_variables()
     {
-        var host = new PluginHost(settings: new Dictionary<string, string> { ["a.b"] = "from-settings" },
+        var host = new PluginHost(settings: new Dictionary<string, string> { ["A.b"] = "from-settings" },
             environment: v => v == "RTORRENT_LSD_PORT" ? "7000" : null);
 
         Assert.Equal("from-settings", host.GetSetting("a.b"));

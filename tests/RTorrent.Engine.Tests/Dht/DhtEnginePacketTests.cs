@@ -257,7 +257,6 @@ public sealed class DhtEnginePacketTests : IAsyncLifetime
     [Fact]
     public void A_flood_from_many_sources_grows_nothing_and_is_not_amplified()
     {
-        _transport.KeepPackets = false;
         var hash = NodeId.Random();
         var rng = new Random(42);
         long queryBytes = 0;
@@ -285,9 +284,16 @@ public sealed class DhtEnginePacketTests : IAsyncLifetime
         Assert.True(sizes.Pending <= Options.MaxPendingQueries);
         Assert.Equal(0, sizes.StoredPeers); // forged tokens store nothing
         Assert.Equal(0, sizes.TableNodes); // nobody answered a ping: nobody joined
-        // Time stands still here, so all we may send is one burst of the answer budget (plus our ping-backs).
-        Assert.True(_transport.SentBytes <= Options.MaxResponseBytesPerSecond + 16 * 200, $"sent {_transport.SentBytes} bytes");
-        Assert.True(_transport.SentBytes < queryBytes / 50);
+        // Time stands still here, so all we may send is one burst of the answer budget, and of our query budget
+        // (the ping-backs to strangers, at most 16 at a time).
+        List<(byte[] Data, IPEndPoint To)> sent;
+        lock (_transport.Sent) sent = [.. _transport.Sent];
+        var answers = sent.Where(p => KrpcParser.Parse(p.Data, 65507).Message is not KrpcQuery).ToList();
+        int ourQueries = sent.Count - answers.Count;
+        long answerBytes = answers.Sum(a => (long)a.Data.Length);
+        Assert.True(answerBytes <= Options.MaxResponseBytesPerSecond, $"answered with {answerBytes} bytes");
+        Assert.True(ourQueries <= 2 * Options.MaxQueriesPerSecond, $"sent {ourQueries} queries");
+        Assert.True(_transport.SentBytes < queryBytes / 50, $"sent {_transport.SentBytes} bytes for {queryBytes}");
         Assert.True(stats.DroppedFor(DhtDropReason.RateLimited) > floodSize * 9 / 10);
     }
 
@@ -323,5 +329,48 @@ public sealed class DhtEnginePacketTests : IAsyncLifetime
         Assert.Equal(Options.MaxPeersPerResponse, reply.Values.Count);
         var size = _transport.Sent.Single().Data.Length;
         Assert.True(size < 1000, $"answer of {size} bytes"); // fits one unfragmented datagram
+    }
+
+    private List<(KrpcQuery Query, IPEndPoint To)> SentQueries()
+    {
+        lock (_transport.Sent)
+            return _transport.Sent.Select(x => (KrpcParser.Parse(x.Data, 65507).Message as KrpcQuery, x.To))
+                .Where(x => x.Item1 is not null).Select(x => (x.Item1!, x.To)).ToList();
+    }
+
+    [Fact]
+    public async Task Quiet_buckets_are_refreshed_and_questionable_nodes_pinged()
+    {
+        await StartAsync(Options with { MaintenanceInterval = TimeSpan.FromMilliseconds(20) });
+        var nodes = Enumerable.Range(0, 12).Select(i => (Id: NodeId.Random(), Ep: new IPEndPoint(IPAddress.Loopback, 21000 + i))).ToList();
+        foreach (var (id, ep) in nodes) _engine.Table.Add(id, ep, true);
+        await Task.Delay(200);
+        Assert.DoesNotContain(SentQueries(), q => q.Query.Method == KrpcMethod.FindNode); // all fresh: nothing to do
+
+        _time.Advance(TimeSpan.FromMinutes(16)); // 15 minutes without a word from anyone
+        await DhtNetworkTests.WaitUntilAsync(() => SentQueries().Any(q => q.Query.Method == KrpcMethod.FindNode), "a bucket refresh");
+        await DhtNetworkTests.WaitUntilAsync(() => SentQueries().Any(q => q.Query.Method == KrpcMethod.Ping), "a ping to a questionable node");
+        var refresh = SentQueries().First(q => q.Query.Method == KrpcMethod.FindNode);
+        Assert.Contains(nodes, n => n.Ep.Equals(refresh.To));
+        Assert.All(SentQueries().Where(q => q.Query.Method == KrpcMethod.Ping), p => Assert.Contains(nodes, n => n.Ep.Equals(p.To)));
+    }
+
+    [Fact]
+    public async Task A_full_bucket_pings_its_questionable_nodes_when_a_newcomer_answers()
+    {
+        await StartAsync(Options with { MaxBuckets = 1 });
+        var nodes = Enumerable.Range(0, 8).Select(i => (Id: NodeId.Random(), Ep: new IPEndPoint(IPAddress.Loopback, 22000 + i))).ToList();
+        foreach (var (id, ep) in nodes) _engine.Table.Add(id, ep, true);
+        _time.Advance(TimeSpan.FromMinutes(20));
+        _transport.Sent.Clear();
+
+        var newcomer = DhtTestData.Ep("127.0.0.1:22100");
+        var (query, tid) = await SendQueryAsync(newcomer, null);
+        _engine.HandlePacket(Pong(tid, NodeId.Random()), newcomer);
+        await query;
+        Assert.Equal(1, _engine.Table.ReplacementCount); // waits for a place
+        var pings = SentQueries().Where(q => q.Query.Method == KrpcMethod.Ping && !q.To.Equals(newcomer)).ToList();
+        Assert.Equal(2, pings.Count);
+        Assert.All(pings, p => Assert.Contains(nodes, n => n.Ep.Equals(p.To)));
     }
 }

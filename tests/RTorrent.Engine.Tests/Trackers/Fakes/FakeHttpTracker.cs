@@ -32,6 +32,9 @@ internal sealed record FakeHttpResponse
     /// <summary>Declared Content-Length when it should lie (truncated answers).</summary>
     public long? ContentLength { get; init; }
 
+    /// <summary>Send no Content-Length: the body ends when the connection closes.</summary>
+    public bool OmitContentLength { get; init; }
+
     /// <summary>Never answer (until the tracker is disposed).</summary>
     public bool Hang { get; init; }
 
@@ -117,7 +120,7 @@ internal sealed class FakeHttpTracker : IAsyncDisposable
             var sb = new StringBuilder();
             sb.Append($"HTTP/1.1 {response.Status} {response.Reason}\r\n");
             sb.Append($"Content-Type: {response.ContentType}\r\n");
-            sb.Append($"Content-Length: {response.ContentLength ?? response.Body.Length}\r\n");
+            if (!response.OmitContentLength) sb.Append($"Content-Length: {response.ContentLength ?? response.Body.Length}\r\n");
             if (response.Location is not null) sb.Append($"Location: {response.Location}\r\n");
             sb.Append("Connection: close\r\n\r\n");
             await stream.WriteAsync(Encoding.ASCII.GetBytes(sb.ToString()), _stop.Token);

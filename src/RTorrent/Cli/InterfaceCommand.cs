@@ -1,0 +1,135 @@
+using System.CommandLine;
+using System.Net;
+using RTorrent.Engine.Client;
+using RTorrent.Engine.Demo;
+using RTorrent.Engine.Session;
+using RTorrent.Engine.Settings;
+using RTorrent.Tui;
+
+namespace RTorrent.Cli;
+
+/// <summary>
+/// <c>rtorrent</c> with no subcommand opens the terminal interface over the user's session; <c>rtorrent demo</c>
+/// opens it over a throw-away session that downloads from a swarm running in the same process.
+/// </summary>
+public static class InterfaceCommand
+{
+    /// <summary>Options of the interface, shared by the root command.</summary>
+    public sealed record RootOptions(Option<string?> Session, Option<string[]> Plugins, Option<int?> Port);
+
+    /// <summary>Adds the interface's options and action to the root command.</summary>
+    public static void Attach(RootCommand root)
+    {
+        var session = new Option<string?>("--session") { Description = "Session folder (settings, torrents, resume data). Default: $XDG_DATA_HOME/rtorrent." };
+        var plugins = new Option<string[]>("--plugins") { Description = "Extra plugin folder; repeatable." };
+        var port = new Option<int?>("--port") { Description = "Listen port for this run (overrides the settings)." };
+        root.Options.Add(session);
+        root.Options.Add(plugins);
+        root.Options.Add(port);
+        root.SetAction(async (parseResult, ct) =>
+        {
+            var error = parseResult.InvocationConfiguration.Error;
+            if (!HasTerminal(out var why))
+            {
+                await error.WriteLineAsync($"rtorrent: the interface needs a terminal ({why}). Run it in a terminal (or over ssh -t), or use a subcommand (rtorrent --help).");
+                return ExitCodes.UnusableInput;
+            }
+            var dir = parseResult.GetValue(session) ?? DefaultPaths.SessionDirectory;
+            EngineSettings settings;
+            try
+            {
+                settings = await SettingsStore.LoadAsync(dir, ct);
+            }
+            catch (SettingsException e)
+            {
+                await error.WriteLineAsync($"rtorrent: {SettingsStore.GetPath(dir)}: {string.Join("; ", e.Errors)}");
+                return ExitCodes.UnusableInput;
+            }
+            if (parseResult.GetValue(port) is { } p) settings = settings with { ListenPort = p };
+            var options = SessionOptions.FromSettings(settings) with { PluginDirectories = parseResult.GetValue(plugins) ?? [] };
+            return await RunAsync(options, settings, restore: true, demo: null, error, ct);
+        });
+    }
+
+    /// <summary>Builds <c>rtorrent demo</c>.</summary>
+    public static Command CreateDemo()
+    {
+        var command = new Command("demo", "Open the interface on a built-in swarm: a tracker and seeders in this process, generated data, a throw-away session.");
+        var keep = new Option<bool>("--keep") { Description = "Keep the downloaded demo data and session (the path is printed at exit)." };
+        command.Options.Add(keep);
+        command.SetAction(async (parseResult, ct) =>
+        {
+            var error = parseResult.InvocationConfiguration.Error;
+            if (!HasTerminal(out var why))
+            {
+                await error.WriteLineAsync($"rtorrent demo: the interface needs a terminal ({why}).");
+                return ExitCodes.UnusableInput;
+            }
+            var root = Path.Combine(Path.GetTempPath(), $"rtorrent-demo-{Environment.ProcessId}");
+            Directory.CreateDirectory(root);
+            try
+            {
+                await error.WriteLineAsync("Starting the demo swarm (a tracker and 3 seeders on 127.0.0.1)...");
+                await using var swarm = await DemoSwarm.StartAsync(cancellationToken: ct);
+                var settings = new EngineSettings
+                {
+                    SessionDirectory = Path.Combine(root, "session"),
+                    DownloadDirectory = Path.Combine(root, "downloads"),
+                    ListenPort = 0,
+                    DhtEnabled = false,
+                    LsdEnabled = false,
+                };
+                var options = SessionOptions.FromSettings(settings) with
+                {
+                    Engine = SessionOptions.EngineConfigFrom(settings) with { ListenAddress = IPAddress.Loopback },
+                    EnableDht = false,
+                };
+                return await RunAsync(options, settings, restore: false, demo: swarm, error, ct);
+            }
+            finally
+            {
+                if (parseResult.GetValue(keep)) await error.WriteLineAsync($"Demo data kept in {root}");
+                else
+                {
+                    try { Directory.Delete(root, true); } catch (IOException) { } catch (UnauthorizedAccessException) { }
+                }
+            }
+        });
+        return command;
+    }
+
+    private static bool HasTerminal(out string why)
+    {
+        why = Console.IsInputRedirected && Console.IsOutputRedirected ? "standard input and output are not a terminal"
+            : Console.IsInputRedirected ? "standard input is not a terminal"
+            : Console.IsOutputRedirected ? "standard output is not a terminal" : "";
+        return why.Length == 0;
+    }
+
+    private static async Task<int> RunAsync(SessionOptions options, EngineSettings settings, bool restore, DemoSwarm? demo,
+        TextWriter error, CancellationToken ct)
+    {
+        ClientSession session;
+        try
+        {
+            session = await ClientSession.OpenAsync(options);
+        }
+        catch (Exception e) when (e is IOException or System.Net.Sockets.SocketException or UnauthorizedAccessException)
+        {
+            await error.WriteLineAsync($"rtorrent: {e.Message}");
+            return ExitCodes.UnusableInput;
+        }
+        await using (session)
+        {
+            var backend = new SessionBackend(session, settings);
+            // The interface draws at once; torrents come in behind it.
+            Task background = demo is not null
+                ? session.AddAsync(demo.Torrent, new TorrentOptions { SavePath = settings.DownloadDirectory })
+                : restore ? session.RestoreAsync() : Task.CompletedTask;
+            int code = await TuiApp.RunAsync(backend, new TuiOptions { Title = demo is null ? "RTorrent" : "RTorrent demo" }, ct);
+            try { await background; }
+            catch (Exception e) { await error.WriteLineAsync($"rtorrent: {e.Message}"); }
+            return code;
+        }
+    }
+}

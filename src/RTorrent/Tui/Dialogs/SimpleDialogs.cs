@@ -1,0 +1,222 @@
+using System.Globalization;
+using RTorrent.Engine.Client;
+using RTorrent.Tui.Views;
+using Terminal.Gui.Input;
+using Terminal.Gui.ViewBase;
+using Terminal.Gui.Views;
+
+namespace RTorrent.Tui.Dialogs;
+
+/// <summary>
+/// Asks before removing a torrent. Deleting the downloaded files is a separate, unticked box, so Enter alone never
+/// deletes data.
+/// </summary>
+internal sealed class RemoveDialog : FormDialog
+{
+    private readonly CheckBox _deleteData;
+
+    public RemoveDialog(TorrentSnapshot torrent, int screenWidth) : base("Remove torrent", "_Remove")
+    {
+        int width = Math.Clamp(screenWidth - 8, 40, 90);
+        Width = width + 2;
+        Add(new Label { X = 0, Y = 0, Width = Dim.Fill(), Text = TorrentText.Fit($"Remove \"{torrent.Name}\" from the session?", width) });
+        Add(new Label { X = 0, Y = 1, Width = Dim.Fill(), Text = TorrentText.Fit($"Its files are in {torrent.SavePath}", width) });
+        _deleteData = new CheckBox
+        {
+            X = 0,
+            Y = 3,
+            Text = $"Also _delete the downloaded files ({Units.Size(torrent.Done)})",
+            Value = CheckState.UnChecked,
+        };
+        Add(_deleteData);
+        AddErrorLine();
+    }
+
+    /// <summary>Whether the data goes too.</summary>
+    public bool DeleteData => _deleteData.Value == CheckState.Checked;
+
+    internal CheckBox DeleteDataBox => _deleteData;
+
+    protected override string? Validate() => null;
+}
+
+/// <summary>Download and upload limits, for one torrent or for the session. Empty means no limit.</summary>
+internal sealed class LimitsDialog : FormDialog
+{
+    private readonly TextField _down;
+    private readonly TextField _up;
+
+    public LimitsDialog(string title, long download, long upload) : base(title, "_Set")
+    {
+        Width = 62;
+        Add(new Label { X = 0, Y = 0, Text = "KiB/s, or with a unit (500K, 1.5M); empty or 0 for no limit." });
+        Add(new Label { X = 0, Y = 2, Width = 18, Text = "_Download limit:" });
+        _down = new TextField { X = 18, Y = 2, Width = 16, Text = Units.LimitForEditing(download) };
+        Add(new Label { X = 0, Y = 3, Width = 18, Text = "_Upload limit:" });
+        _up = new TextField { X = 18, Y = 3, Width = 16, Text = Units.LimitForEditing(upload) };
+        Add(_down, _up);
+        AddErrorLine();
+    }
+
+    /// <summary>The download limit accepted, bytes/s (0 = none).</summary>
+    public long Download { get; private set; }
+
+    /// <summary>The upload limit accepted, bytes/s (0 = none).</summary>
+    public long Upload { get; private set; }
+
+    internal TextField DownloadField => _down;
+    internal TextField UploadField => _up;
+
+    protected override string? Validate()
+    {
+        if (!Units.TryParseLimit(_down.Text, out long down, out string? error)) return "Download: " + error;
+        if (!Units.TryParseLimit(_up.Text, out long up, out error)) return "Upload: " + error;
+        Download = down;
+        Upload = up;
+        return null;
+    }
+}
+
+/// <summary>The settings a user changes from the interface, the watch folder included.</summary>
+internal sealed class SettingsDialog : FormDialog
+{
+    private readonly EditableSettings _original;
+    private readonly TextField _port;
+    private readonly TextField _downloadFolder;
+    private readonly TextField _watchFolder;
+    private readonly TextField _down;
+    private readonly TextField _up;
+    private readonly TextField _slots;
+    private readonly TextField _connections;
+    private readonly CheckBox _dht;
+    private readonly CheckBox _pex;
+    private readonly CheckBox _lsd;
+
+    public SettingsDialog(EditableSettings settings, int screenWidth) : base("Settings", "_Save")
+    {
+        _original = settings;
+        Width = Math.Clamp(screenWidth - 4, 50, 90);
+        const int labelWidth = 24;
+        int y = 0;
+        TextField Field(string label, string value, int width = 0)
+        {
+            Add(new Label { X = 0, Y = y, Width = labelWidth, Text = label });
+            var field = new TextField { X = labelWidth, Y = y, Width = width > 0 ? width : Dim.Fill(), Text = value };
+            Add(field);
+            y++;
+            return field;
+        }
+        _port = Field("Listen _port (0 = any):", settings.ListenPort.ToString(CultureInfo.InvariantCulture), 8);
+        _downloadFolder = Field("Download _folder:", settings.DownloadFolder);
+        _watchFolder = Field("_Watch folder (empty=off):", settings.WatchFolder);
+        y++;
+        _down = Field("Download limit KiB/s:", Units.LimitForEditing(settings.DownloadLimit), 12);
+        _up = Field("Upload limit KiB/s:", Units.LimitForEditing(settings.UploadLimit), 12);
+        _slots = Field("Upload _slots:", settings.UploadSlots.ToString(CultureInfo.InvariantCulture), 8);
+        _connections = Field("Max _connections:", settings.MaxConnections.ToString(CultureInfo.InvariantCulture), 8);
+        y++;
+        _dht = new CheckBox { X = 0, Y = y, Text = "D_HT", Value = settings.Dht ? CheckState.Checked : CheckState.UnChecked };
+        _pex = new CheckBox { X = 10, Y = y, Text = "P_EX", Value = settings.Pex ? CheckState.Checked : CheckState.UnChecked };
+        _lsd = new CheckBox { X = 20, Y = y, Text = "_Local discovery", Value = settings.Lsd ? CheckState.Checked : CheckState.UnChecked };
+        Add(_dht, _pex, _lsd);
+        y += 2;
+        Add(new Label { X = 0, Y = y, Width = Dim.Fill(), Text = "Tab completes folder names; limits take units (500K, 1.5M)." });
+        AddErrorLine();
+
+        foreach (TextField folder in new[] { _downloadFolder, _watchFolder })
+        {
+            folder.KeyDown += (_, key) =>
+            {
+                if (key != Key.Tab) return;
+                string text = folder.Text ?? "";
+                if (text.Trim().Length == 0) return;
+                PathCompletionResult result = PathCompletion.Complete(text, directoriesOnly: true);
+                if (!result.Changed(text)) return;
+                folder.Text = result.Text;
+                folder.MoveEnd();
+                key.Handled = true;
+            };
+        }
+    }
+
+    /// <summary>The settings accepted.</summary>
+    public EditableSettings? Settings { get; private set; }
+
+    internal TextField PortField => _port;
+    internal TextField DownloadFolderField => _downloadFolder;
+    internal TextField WatchFolderField => _watchFolder;
+    internal TextField DownloadLimitField => _down;
+    internal TextField UploadLimitField => _up;
+    internal TextField SlotsField => _slots;
+    internal TextField ConnectionsField => _connections;
+    internal CheckBox DhtBox => _dht;
+    internal CheckBox PexBox => _pex;
+    internal CheckBox LsdBox => _lsd;
+
+    protected override string? Validate()
+    {
+        if (!TryInt(_port.Text, 0, 65535, out int port)) return "The listen port is a number from 0 to 65535.";
+        string download = (_downloadFolder.Text ?? "").Trim();
+        if (download.Length == 0) return "Choose a download folder.";
+        if (File.Exists(PathCompletion.Expand(download))) return $"{download} is a file, not a folder.";
+        string watch = (_watchFolder.Text ?? "").Trim();
+        if (watch.Length > 0 && File.Exists(PathCompletion.Expand(watch))) return $"{watch} is a file, not a folder.";
+        if (!Units.TryParseLimit(_down.Text, out long down, out string? error)) return "Download limit: " + error;
+        if (!Units.TryParseLimit(_up.Text, out long up, out error)) return "Upload limit: " + error;
+        if (!TryInt(_slots.Text, 1, 1000, out int slots)) return "Upload slots is a number from 1 to 1000.";
+        if (!TryInt(_connections.Text, 1, 100_000, out int connections)) return "Max connections is a number from 1 to 100000.";
+        Settings = _original with
+        {
+            ListenPort = port,
+            DownloadFolder = download,
+            WatchFolder = watch,
+            DownloadLimit = down,
+            UploadLimit = up,
+            UploadSlots = slots,
+            MaxConnections = connections,
+            Dht = _dht.Value == CheckState.Checked,
+            Pex = _pex.Value == CheckState.Checked,
+            Lsd = _lsd.Value == CheckState.Checked,
+        };
+        return null;
+    }
+
+    private static bool TryInt(string? text, int min, int max, out int value) =>
+        int.TryParse((text ?? "").Trim(), NumberStyles.None, CultureInfo.InvariantCulture, out value) && value >= min && value <= max;
+}
+
+/// <summary>
+/// A read-only page of lines in a dialog (the help, the session log, the plugin list): arrows and PgUp/PgDn scroll,
+/// Esc, Enter or q closes.
+/// </summary>
+internal sealed class TextDialog : Dialog
+{
+    private readonly LinesView _lines;
+
+    public TextDialog(string title, IReadOnlyList<TextLine> lines, int screenWidth, int screenHeight, bool useColor, bool followTail = false)
+    {
+        Title = title;
+        Width = Math.Max(40, screenWidth - 2);
+        Height = Math.Max(10, screenHeight - 2);
+        _lines = new LinesView { X = 0, Y = 0, Width = Dim.Fill(), Height = Dim.Fill(), UseColor = useColor, FollowTail = followTail };
+        _lines.SetLines(lines);
+        Add(_lines);
+        AddButton(new Button { Text = "_Close" });
+        _lines.KeyDown += (_, key) =>
+        {
+            if (KeyText.IsChar(key, 'q') || key == Key.F1 || KeyText.IsChar(key, '?'))
+            {
+                key.Handled = true;
+                RequestStop();
+            }
+        };
+    }
+
+    internal LinesView Lines => _lines;
+
+    /// <summary>Replaces the lines (for content that arrives after the dialog opened).</summary>
+    public void SetLines(IReadOnlyList<TextLine> lines) => _lines.SetLines(lines);
+
+    /// <summary>Gives the lines the keyboard, so arrows scroll at once.</summary>
+    public void FocusLines() => _lines.SetFocus();
+}

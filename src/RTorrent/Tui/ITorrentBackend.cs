@@ -1,0 +1,138 @@
+using RTorrent.Abstractions;
+using RTorrent.Engine.Client;
+
+namespace RTorrent.Tui;
+
+/// <summary>
+/// Everything the terminal interface needs from a session: immutable snapshots to draw, and the operations behind its
+/// keys. The interface never touches the engine directly, so it can be tested against a fake and run over any session.
+/// </summary>
+/// <remarks>
+/// <para>
+/// Change notification is by polling: the interface asks for <see cref="GetSessionAsync"/> (and the open torrent's
+/// <see cref="GetDetailsAsync"/>) a few times a second and redraws only what differs from the previous snapshot. That
+/// bounds the redraw rate however fast the engine changes, which is what keeps a slow SSH link usable.
+/// </para>
+/// <para>
+/// Every member may be called from any thread; the interface calls them from background tasks, never blocking its
+/// own thread. Methods throw an exception whose message a user understands (it is shown as is) when an operation is
+/// refused: an unknown id, a bad .torrent file, a folder that cannot be written.
+/// </para>
+/// </remarks>
+public interface ITorrentBackend
+{
+    /// <summary>All torrents and the session totals.</summary>
+    Task<SessionSnapshot> GetSessionAsync(CancellationToken cancellationToken = default);
+
+    /// <summary>One torrent in detail, or null when no torrent has that id (it was removed).</summary>
+    Task<TorrentDetails?> GetDetailsAsync(string id, CancellationToken cancellationToken = default);
+
+    /// <summary>The session's log (not tied to one torrent), oldest first.</summary>
+    Task<IReadOnlyList<LogEntry>> GetSessionLogAsync(CancellationToken cancellationToken = default);
+
+    /// <summary>Adds a torrent and returns its id.</summary>
+    /// <param name="pathOrMagnet">A path to a .torrent file, or a magnet link.</param>
+    /// <param name="saveDirectory">Where its files go.</param>
+    /// <param name="start">Start it at once (otherwise it is added paused).</param>
+    /// <param name="picker">Piece picker name from <see cref="PickerNames"/>; null for the default.</param>
+    /// <param name="storage">Storage name from <see cref="StorageNames"/>; null for the default.</param>
+    /// <param name="cancellationToken">Cancels the wait (the add may still happen).</param>
+    Task<string> AddTorrentAsync(string pathOrMagnet, string saveDirectory, bool start, string? picker, string? storage,
+        CancellationToken cancellationToken = default);
+
+    /// <summary>Starts (resumes) a torrent.</summary>
+    Task StartAsync(string id, CancellationToken cancellationToken = default);
+
+    /// <summary>Stops (pauses) a torrent.</summary>
+    Task StopAsync(string id, CancellationToken cancellationToken = default);
+
+    /// <summary>Hashes the torrent's data again.</summary>
+    Task RecheckAsync(string id, CancellationToken cancellationToken = default);
+
+    /// <summary>Removes a torrent from the session, and its downloaded files when <paramref name="deleteData"/>.</summary>
+    Task RemoveAsync(string id, bool deleteData, CancellationToken cancellationToken = default);
+
+    /// <summary>Sets the priority of some of a torrent's files (indexes as in <see cref="FileSnapshot.Index"/>).</summary>
+    Task SetFilePriorityAsync(string id, IReadOnlyList<int> fileIndexes, Priority priority,
+        CancellationToken cancellationToken = default);
+
+    /// <summary>Sets a torrent's own rate limits in bytes per second (0 = no limit).</summary>
+    Task SetTorrentLimitsAsync(string id, long downloadLimit, long uploadLimit, CancellationToken cancellationToken = default);
+
+    /// <summary>Sets the session's rate limits in bytes per second (0 = no limit).</summary>
+    Task SetGlobalLimitsAsync(long downloadLimit, long uploadLimit, CancellationToken cancellationToken = default);
+
+    /// <summary>Turns sequential (in order) download on or off.</summary>
+    Task SetSequentialAsync(string id, bool sequential, CancellationToken cancellationToken = default);
+
+    /// <summary>Piece pickers a torrent can use; the first is the default.</summary>
+    IReadOnlyList<string> PickerNames { get; }
+
+    /// <summary>Storage backends a torrent can use; the first is the default.</summary>
+    IReadOnlyList<string> StorageNames { get; }
+
+    /// <summary>Plugins found at start-up, loaded or not.</summary>
+    IReadOnlyList<PluginInfo> Plugins { get; }
+
+    /// <summary>The settings a user can edit from the interface, as they are now.</summary>
+    Task<EditableSettings> GetSettingsAsync(CancellationToken cancellationToken = default);
+
+    /// <summary>Applies and saves settings. Throws with a readable message when a value is refused.</summary>
+    Task SaveSettingsAsync(EditableSettings settings, CancellationToken cancellationToken = default);
+}
+
+/// <summary>The settings the interface edits (a view over the session's settings, not the whole of them).</summary>
+public sealed record EditableSettings
+{
+    /// <summary>TCP port for incoming peers; 0 lets the system choose.</summary>
+    public int ListenPort { get; init; }
+
+    /// <summary>Where new torrents save their files.</summary>
+    public string DownloadFolder { get; init; } = "";
+
+    /// <summary>A folder whose .torrent files are added and started; empty for none.</summary>
+    public string WatchFolder { get; init; } = "";
+
+    /// <summary>Session download limit, bytes per second (0 = none).</summary>
+    public long DownloadLimit { get; init; }
+
+    /// <summary>Session upload limit, bytes per second (0 = none).</summary>
+    public long UploadLimit { get; init; }
+
+    /// <summary>Peers unchoked (uploaded to) at once per torrent.</summary>
+    public int UploadSlots { get; init; } = 8;
+
+    /// <summary>Connections across all torrents.</summary>
+    public int MaxConnections { get; init; } = 500;
+
+    /// <summary>Find peers through the DHT (BEP 5).</summary>
+    public bool Dht { get; init; } = true;
+
+    /// <summary>Exchange peers with peers (BEP 11).</summary>
+    public bool Pex { get; init; } = true;
+
+    /// <summary>Find peers on the local network (BEP 14).</summary>
+    public bool Lsd { get; init; } = true;
+}
+
+/// <summary>What kinds of components a plugin offers.</summary>
+[Flags]
+public enum PluginKinds
+{
+    /// <summary>Nothing (the plugin failed to load, or registered nothing).</summary>
+    None = 0,
+    /// <summary>Piece pickers.</summary>
+    Picker = 1,
+    /// <summary>Peer sources.</summary>
+    PeerSource = 2,
+    /// <summary>Storage backends.</summary>
+    Storage = 4,
+}
+
+/// <summary>One plugin as the interface lists it.</summary>
+/// <param name="Name">The plugin's name (its assembly or folder name).</param>
+/// <param name="Kinds">What it offers.</param>
+/// <param name="Version">Its version, free text.</param>
+/// <param name="Folder">Where it was loaded from.</param>
+/// <param name="Status">"loaded", or why it is not (e.g. "failed: contracts 2.0 needed").</param>
+public sealed record PluginInfo(string Name, PluginKinds Kinds, string Version, string Folder, string Status);

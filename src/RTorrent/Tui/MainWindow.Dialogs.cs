@@ -1,0 +1,252 @@
+using RTorrent.Abstractions;
+using RTorrent.Engine.Client;
+using RTorrent.Tui.Dialogs;
+using RTorrent.Tui.Views;
+using Terminal.Gui.Drawing;
+using Terminal.Gui.ViewBase;
+using Terminal.Gui.Views;
+
+namespace RTorrent.Tui;
+
+internal sealed partial class MainWindow
+{
+    /// <summary>Raised with every dialog just before it runs (tests drive dialogs through it).</summary>
+    internal event Action<Dialog>? DialogOpening;
+
+    private int ScreenWidth => Math.Max(40, _app.Screen.Width);
+    private int ScreenHeight => Math.Max(12, _app.Screen.Height);
+
+    /// <summary>Runs <paramref name="dialog"/> modally (the refresh timer keeps running behind it) and disposes it.</summary>
+    private void RunDialog(Dialog dialog)
+    {
+        if (!_profile.Unicode)
+        {
+            // Plain terminals: the simplest box lines, and no shadows drawn with block characters.
+            dialog.BorderStyle = LineStyle.Single;
+            dialog.ShadowStyle = ShadowStyles.None;
+            foreach (Button button in dialog.Buttons) button.ShadowStyle = ShadowStyles.None;
+        }
+        DialogOpening?.Invoke(dialog);
+        try
+        {
+            _app.Run(dialog);
+        }
+        finally
+        {
+            dialog.Dispose();
+            _table.SetNeedsDraw();
+        }
+    }
+
+    internal void ShowAddDialog()
+    {
+        string saveTo = _settings?.DownloadFolder is { Length: > 0 } folder ? folder : Environment.CurrentDirectory;
+        var dialog = new AddTorrentDialog(saveTo, _backend.PickerNames, _backend.StorageNames, ScreenWidth);
+        AddTorrentRequest? request = null;
+        dialog.IsRunningChanged += (_, e) =>
+        {
+            if (!e.Value && dialog.IsAccepted) request = dialog.Request;
+        };
+        RunDialog(dialog);
+        if (request is null) return;
+        string name = request.Source.StartsWith("magnet:", StringComparison.OrdinalIgnoreCase) ? "the magnet link" : Path.GetFileName(request.Source);
+        Task<string> add;
+        try
+        {
+            add = _backend.AddTorrentAsync(request.Source, request.SaveDirectory, request.Start, request.Picker, request.Storage);
+        }
+        catch (Exception e)
+        {
+            ShowError($"Could not add {name}: {e.Message}");
+            return;
+        }
+        WhenDone(add, t =>
+        {
+            if (t.IsFaulted)
+            {
+                ShowError($"Could not add {name}: {Describe(t.Exception!)}");
+                return;
+            }
+            if (!t.IsCompletedSuccessfully) return;
+            ShowMessage($"Added {name}.");
+            _selectAfterRefresh = t.Result;
+            RefreshNow();
+        });
+    }
+
+    internal void ShowRemoveDialog()
+    {
+        if (!NeedTorrent(out TorrentSnapshot t)) return;
+        var dialog = new RemoveDialog(t, ScreenWidth);
+        bool? deleteData = null;
+        dialog.IsRunningChanged += (_, e) =>
+        {
+            if (!e.Value && dialog.IsAccepted) deleteData = dialog.DeleteData;
+        };
+        RunDialog(dialog);
+        if (deleteData is not { } delete) return;
+        if (IsDetailsOpen && _details.TorrentId == t.Id) CloseDetails();
+        RunOperation(() => _backend.RemoveAsync(t.Id, delete),
+            delete ? $"Removed {t.Name} and deleted its files." : $"Removed {t.Name} (its files stay).");
+    }
+
+    internal void ShowTorrentLimitsDialog()
+    {
+        if (!NeedTorrent(out TorrentSnapshot t)) return;
+        var dialog = new LimitsDialog($"Rate limits: {TorrentText.Fit(t.Name, 40)}", t.DownloadLimit, t.UploadLimit);
+        (long Down, long Up)? limits = null;
+        dialog.IsRunningChanged += (_, e) =>
+        {
+            if (!e.Value && dialog.IsAccepted) limits = (dialog.Download, dialog.Upload);
+        };
+        RunDialog(dialog);
+        if (limits is not { } l) return;
+        RunOperation(() => _backend.SetTorrentLimitsAsync(t.Id, l.Down, l.Up),
+            $"Limits for {t.Name}: down {Units.Limit(l.Down)}, up {Units.Limit(l.Up)}.");
+    }
+
+    internal void ShowGlobalLimitsDialog()
+    {
+        var dialog = new LimitsDialog("Global rate limits", _downloadLimit, _uploadLimit);
+        (long Down, long Up)? limits = null;
+        dialog.IsRunningChanged += (_, e) =>
+        {
+            if (!e.Value && dialog.IsAccepted) limits = (dialog.Download, dialog.Upload);
+        };
+        RunDialog(dialog);
+        if (limits is not { } l) return;
+        SetGlobalLimits(l.Down, l.Up, $"Global limits: down {Units.Limit(l.Down)}, up {Units.Limit(l.Up)}.");
+    }
+
+    internal void ShowSettingsDialog()
+    {
+        Task<EditableSettings> load;
+        try
+        {
+            load = _backend.GetSettingsAsync();
+        }
+        catch (Exception e)
+        {
+            ShowError("Cannot read the settings: " + e.Message);
+            return;
+        }
+        // The settings are read fresh (another program may have changed them); the dialog opens once they are here.
+        WhenDone(load, t =>
+        {
+            if (t.IsFaulted)
+            {
+                ShowError("Cannot read the settings: " + Describe(t.Exception!));
+                return;
+            }
+            if (!t.IsCompletedSuccessfully || _stopping) return;
+            var dialog = new SettingsDialog(t.Result, ScreenWidth);
+            EditableSettings? chosen = null;
+            dialog.IsRunningChanged += (_, e) =>
+            {
+                if (!e.Value && dialog.IsAccepted) chosen = dialog.Settings;
+            };
+            RunDialog(dialog);
+            if (chosen is null) return;
+            EditableSettings saved = chosen;
+            RunOperation(() => _backend.SaveSettingsAsync(saved), "Settings saved.", null, () =>
+            {
+                OnSettings(saved);
+                _downloadLimit = saved.DownloadLimit;
+                _uploadLimit = saved.UploadLimit;
+            });
+        });
+    }
+
+    internal void ShowHelp()
+    {
+        // The dialog is two columns narrower than the screen and has a border on each side.
+        int width = Math.Max(38, ScreenWidth - 4);
+        const int keysWidth = 26;
+        var lines = new List<TextLine>();
+        void Text(string text, ColorName16? color = null)
+        {
+            foreach (string line in TorrentText.Wrap(text, width)) lines.Add(new TextLine(line, color));
+        }
+        void Section(string title, params KeyScope[] scopes)
+        {
+            lines.Add(new TextLine(title, ColorName16.BrightCyan));
+            foreach (KeyCommand c in KeyHelp.Commands.Where(c => scopes.Contains(c.Scope)))
+            {
+                foreach (string line in TorrentText.Wrap($"  {c.Keys.PadRight(keysWidth - 2)}{c.Help}", width, keysWidth))
+                {
+                    lines.Add(new TextLine(line));
+                }
+            }
+            lines.Add(new TextLine(""));
+        }
+        Text("Every key of the interface. rTorrent users: ^S ^D ^R ^Q, Backspace and the a/z s/x d/c throttles work as there.");
+        lines.Add(new TextLine(""));
+        Section("In the torrent list", KeyScope.List);
+        Section("In the details of a torrent", KeyScope.Details, KeyScope.FilesTab, KeyScope.SortableTab);
+        Section("Everywhere", KeyScope.Everywhere);
+        Text("In dialogs: Tab moves between fields, Enter accepts, Esc cancels.");
+        Text("States: downloading, seeding, paused, checking N%, queued, metadata (magnet link), error: reason.");
+        Text("Pieces map: " + PieceMap.Legend);
+        var dialog = new TextDialog("Keys (Esc closes)", lines, ScreenWidth, ScreenHeight, _profile.Color);
+        dialog.Initialized += (_, _) => dialog.FocusLines();
+        RunDialog(dialog);
+    }
+
+    internal void ShowSessionLog()
+    {
+        var dialog = new TextDialog("Session log (Esc closes)", [new TextLine("Loading the log...")], ScreenWidth, ScreenHeight, _profile.Color,
+            followTail: true);
+        dialog.Initialized += (_, _) => dialog.FocusLines();
+        Task<IReadOnlyList<LogEntry>> load;
+        try
+        {
+            load = _backend.GetSessionLogAsync();
+        }
+        catch (Exception e)
+        {
+            load = Task.FromException<IReadOnlyList<LogEntry>>(e);
+        }
+        WhenDone(load, t =>
+        {
+            IEnumerable<LogEntry> entries = t.IsCompletedSuccessfully ? t.Result : [];
+            List<TextLine> lines = LogLines.Format(entries.Concat(_interfaceLog).OrderBy(e => e.Time));
+            if (t.IsFaulted) lines.Add(new TextLine("Cannot read the engine's log: " + Describe(t.Exception!), ColorName16.BrightRed));
+            if (lines.Count == 0) lines.Add(new TextLine("Nothing logged yet."));
+            dialog.SetLines(lines);
+        });
+        RunDialog(dialog);
+    }
+
+    internal void ShowPlugins()
+    {
+        var lines = new List<TextLine>
+        {
+            new("Piece pickers: " + (_backend.PickerNames.Count > 0 ? string.Join(", ", _backend.PickerNames) : "none")),
+            new("Storages:      " + (_backend.StorageNames.Count > 0 ? string.Join(", ", _backend.StorageNames) : "none")),
+            new(""),
+        };
+        if (_backend.Plugins.Count == 0)
+        {
+            lines.Add(new TextLine("No plugins found (only the built-in components are in use)."));
+        }
+        foreach (PluginInfo p in _backend.Plugins)
+        {
+            bool loaded = p.Status.Equals("loaded", StringComparison.OrdinalIgnoreCase);
+            lines.Add(new TextLine($"{p.Name}  {p.Version}  [{Kinds(p.Kinds)}]  {p.Status}", loaded ? null : ColorName16.BrightRed));
+            lines.Add(new TextLine($"    {p.Folder}"));
+        }
+        var dialog = new TextDialog("Plugins (Esc closes)", lines, ScreenWidth, ScreenHeight, _profile.Color);
+        dialog.Initialized += (_, _) => dialog.FocusLines();
+        RunDialog(dialog);
+    }
+
+    private static string Kinds(PluginKinds kinds)
+    {
+        if (kinds == PluginKinds.None) return "nothing";
+        var names = new List<string>();
+        if (kinds.HasFlag(PluginKinds.Picker)) names.Add("picker");
+        if (kinds.HasFlag(PluginKinds.PeerSource)) names.Add("peer source");
+        if (kinds.HasFlag(PluginKinds.Storage)) names.Add("storage");
+        return string.Join(", ", names);
+    }
+}

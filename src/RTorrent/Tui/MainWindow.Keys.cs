@@ -1,0 +1,261 @@
+using RTorrent.Abstractions;
+using RTorrent.Engine.Client;
+using RTorrent.Tui.Views;
+using Terminal.Gui.Input;
+
+namespace RTorrent.Tui;
+
+internal sealed partial class MainWindow
+{
+    /// <summary>The key being handled (commands that share a table entry look at it).</summary>
+    internal Key LastKey { get; private set; } = Key.Empty;
+
+    /// <summary>
+    /// Every key comes here first (before any view), so single letters can be commands. Keys are left alone while a
+    /// dialog is on top, and while the find box has the cursor (except Enter and Esc, which close it).
+    /// </summary>
+    private void OnAppKeyDown(object? sender, Key key)
+    {
+        if (key.Handled || _stopping) return;
+        if (!ReferenceEquals(_app.TopRunnableView, this)) return;
+        LastKey = key;
+        if (_findField.Visible)
+        {
+            if (HandleFindKey(key)) key.Handled = true;
+            return;
+        }
+        if (IsDetailsOpen && _details.HandleKey(key))
+        {
+            key.Handled = true;
+            UpdateHints();
+            return;
+        }
+        KeyScope scope = IsDetailsOpen ? KeyScope.Details : KeyScope.List;
+        foreach (KeyCommand command in KeyHelp.Commands)
+        {
+            if (command.Run is null || command.Matches is null) continue;
+            if (command.Scope != scope && command.Scope != KeyScope.Everywhere) continue;
+            if (!command.Matches(key)) continue;
+            // Handled before running: a command that opens a dialog runs a nested loop, and the key must not
+            // travel on to the table once that returns.
+            key.Handled = true;
+            command.Run(this);
+            UpdateHints();
+            return;
+        }
+    }
+
+    private bool HandleFindKey(Key key)
+    {
+        if (key == Key.Esc)
+        {
+            CloseFind();
+            ApplyNameFilter("");
+            return true;
+        }
+        if (key == Key.Enter || key == Key.CursorDown || key == Key.CursorUp || key == Key.Tab)
+        {
+            CloseFind();
+            return true;
+        }
+        return false;
+    }
+
+    internal void OpenFind()
+    {
+        _hintLine.Visible = false;
+        _findLabel.Visible = true;
+        _findField.Visible = true;
+        _findField.Text = _list.NameFilter;
+        _findField.SetFocus();
+        _findField.MoveEnd();
+    }
+
+    private void CloseFind()
+    {
+        _findField.Visible = false;
+        _findLabel.Visible = false;
+        _hintLine.Visible = true;
+        _table.SetFocus();
+        UpdateHints();
+    }
+
+    internal void ClearFind()
+    {
+        if (_list.NameFilter.Length > 0) ApplyNameFilter("");
+    }
+
+    private void ApplyNameFilter(string text)
+    {
+        if (text.Trim() == _list.NameFilter) return;
+        string? keep = CurrentTorrentIdFromList();
+        _list.SetNameFilter(text);
+        ShowRows(keep);
+        UpdateTitle();
+    }
+
+    internal void CycleFilter(int step)
+    {
+        string? keep = CurrentTorrentIdFromList();
+        _list.CycleFilter(step);
+        ShowRows(keep);
+        UpdateTitle();
+    }
+
+    internal void CycleSort(int step)
+    {
+        string? keep = CurrentTorrentIdFromList();
+        _list.CycleSort(step);
+        ShowRows(keep);
+        UpdateTitle();
+    }
+
+    internal void ReverseSort()
+    {
+        string? keep = CurrentTorrentIdFromList();
+        _list.ReverseSort();
+        ShowRows(keep);
+        UpdateTitle();
+    }
+
+    /// <summary>Puts the cursor on <paramref name="row"/> (clamped to the list).</summary>
+    internal void MoveCursorTo(int row)
+    {
+        if (_list.Rows.Count == 0) return;
+        row = Math.Clamp(row, 0, _list.Rows.Count - 1);
+        _table.SetSelection(0, row, false, null);
+        _table.EnsureCursorIsVisible();
+        OnCursorMoved();
+    }
+
+    internal void OpenDetails()
+    {
+        if (CurrentTorrent is not { } t) return;
+        _details.Open(t.Id);
+        _table.Visible = false;
+        _emptyNote.Visible = false;
+        _details.Visible = true;
+        _details.FocusCurrent();
+        UpdateTitle();
+        UpdateHints();
+        RefreshNow();
+    }
+
+    internal void CloseDetails()
+    {
+        if (!IsDetailsOpen) return;
+        string? id = _details.TorrentId;
+        _details.Visible = false;
+        _table.Visible = true;
+        _table.SetFocus();
+        ShowRows(id);
+        UpdateTitle();
+        UpdateHints();
+    }
+
+    internal void Quit()
+    {
+        QuitRequested = true;
+        RequestStop();
+    }
+
+    private bool NeedTorrent(out TorrentSnapshot torrent)
+    {
+        torrent = CurrentTorrent!;
+        if (torrent is not null) return true;
+        ShowMessage("No torrent selected.");
+        return false;
+    }
+
+    internal void StartCurrent()
+    {
+        if (!NeedTorrent(out TorrentSnapshot t)) return;
+        RunOperation(() => _backend.StartAsync(t.Id), $"Started {t.Name}.");
+    }
+
+    internal void StopCurrent()
+    {
+        if (!NeedTorrent(out TorrentSnapshot t)) return;
+        RunOperation(() => _backend.StopAsync(t.Id), $"Stopped {t.Name}.");
+    }
+
+    internal void ToggleStartStop()
+    {
+        if (!NeedTorrent(out TorrentSnapshot t)) return;
+        if (t.State is TorrentState.Stopped or TorrentState.Error) StartCurrent();
+        else StopCurrent();
+    }
+
+    internal void RecheckCurrent()
+    {
+        if (!NeedTorrent(out TorrentSnapshot t)) return;
+        RunOperation(() => _backend.RecheckAsync(t.Id), $"Checking {t.Name}.");
+    }
+
+    internal void ToggleSequential()
+    {
+        if (!NeedTorrent(out TorrentSnapshot t)) return;
+        bool on = !t.Sequential;
+        RunOperation(() => _backend.SetSequentialAsync(t.Id, on), $"Sequential download {(on ? "on" : "off")} for {t.Name}.");
+    }
+
+    private void SetFilePriority(IReadOnlyList<int> files, Priority priority)
+    {
+        if (_details.TorrentId is not { } id) return;
+        string what = files.Count == 1 ? "1 file" : $"{files.Count} files";
+        RunOperation(() => _backend.SetFilePriorityAsync(id, files, priority), $"Priority {FileTree.PriorityName(priority)} for {what}.");
+    }
+
+    /// <summary>a/z s/x d/c and capitals: step the global limits like rTorrent.</summary>
+    internal void ThrottleKey()
+    {
+        if (KeyText.Char(LastKey) is not { } c || Throttle.ForKey(c) is not { } step) return;
+        long down = _downloadLimit, up = _uploadLimit;
+        if (step.Direction == Throttle.Direction.Upload) up = Throttle.Apply(up, step.Delta);
+        else down = Throttle.Apply(down, step.Delta);
+        string text = step.Direction == Throttle.Direction.Upload
+            ? $"Global upload limit: {Units.Limit(up)}."
+            : $"Global download limit: {Units.Limit(down)}.";
+        SetGlobalLimits(down, up, text);
+    }
+
+    private void SetGlobalLimits(long down, long up, string message)
+    {
+        // Remember the new limits at once, so quick repeated presses add up even before a snapshot shows them.
+        _downloadLimit = down;
+        _uploadLimit = up;
+        _limitGeneration++;
+        _limitChangesInFlight++;
+        RunOperation(() => _backend.SetGlobalLimitsAsync(down, up), message, () => _limitChangesInFlight--);
+    }
+
+    /// <summary>
+    /// Runs a backend operation without blocking the interface; its error (if any) becomes a message, and a refresh
+    /// follows so the change shows.
+    /// </summary>
+    private void RunOperation(Func<Task> operation, string? success, Action? finished = null, Action? succeeded = null)
+    {
+        Task task;
+        try
+        {
+            task = operation();
+        }
+        catch (Exception e)
+        {
+            finished?.Invoke();
+            ShowError(e.Message);
+            return;
+        }
+        WhenDone(task, t =>
+        {
+            finished?.Invoke();
+            if (t.IsFaulted) ShowError(Describe(t.Exception!));
+            else
+            {
+                succeeded?.Invoke();
+                if (success is not null) ShowMessage(success);
+            }
+            RefreshNow();
+        });
+    }
+}

@@ -1,0 +1,585 @@
+using RTorrent.Abstractions;
+using RTorrent.Engine.Client;
+using RTorrent.Tui.Views;
+using Terminal.Gui.App;
+using Terminal.Gui.Drawing;
+using Terminal.Gui.ViewBase;
+using Terminal.Gui.Views;
+using Attribute = Terminal.Gui.Drawing.Attribute;
+
+namespace RTorrent.Tui;
+
+/// <summary>
+/// The whole interface in one borderless window: a title line, the torrent list (or the details of one torrent), the
+/// status line and a line of key hints that also carries messages.
+/// </summary>
+/// <remarks>
+/// Snapshots are fetched on a timer (<see cref="TuiOptions.RefreshInterval"/>) off the interface thread and applied on
+/// it; a snapshot equal to the previous one changes nothing and draws nothing. Backend calls never block the
+/// interface: when they complete synchronously (a fake, or a cached answer) their result is applied at once,
+/// otherwise it is posted back with <see cref="IApplication.Invoke(Action)"/>.
+/// </remarks>
+internal sealed partial class MainWindow : Window
+{
+    private static readonly TimeSpan MessageTime = TimeSpan.FromSeconds(6);
+    private static readonly TimeSpan DiskSpaceInterval = TimeSpan.FromSeconds(10);
+
+    private readonly IApplication _app;
+    private readonly ITorrentBackend _backend;
+    private readonly TuiOptions _options;
+    private readonly TerminalProfile _profile;
+    private readonly TimeProvider _time;
+    private readonly TorrentList _list = new();
+    private readonly TorrentTableSource _source;
+    private readonly TableView _table;
+    private readonly Label _titleLine;
+    private readonly Label _statusLine;
+    private readonly Label _hintLine;
+    private readonly Label _findLabel;
+    private readonly TextField _findField;
+    private readonly Label _emptyNote;
+    private readonly DetailsView _details;
+    private readonly RateHistory _sessionHistory = new(TimeSpan.FromSeconds(2), 360);
+    private readonly Dictionary<string, RateHistory> _torrentHistory = new(StringComparer.Ordinal);
+    private readonly List<LogEntry> _interfaceLog = [];
+    private readonly Dictionary<TorrentState, Scheme> _stateSchemes = [];
+
+    private SessionSnapshot? _session;
+    private string? _lastError;
+    private string? _message;
+    private bool _messageIsError;
+    private DateTimeOffset _messageUntil;
+    private bool _fetching;
+    private bool _refreshAgain;
+    private bool _stopping;
+    private object? _timer;
+    private long? _freeBytes;
+    private DateTimeOffset _freeBytesAt = DateTimeOffset.MinValue;
+    private bool _diskQueryRunning;
+    private EditableSettings? _settings;
+    private WatchFolder? _watchFolder;
+    private int _limitChangesInFlight;
+    private int _limitGeneration;
+    private long _downloadLimit;
+    private long _uploadLimit;
+    private string? _selectAfterRefresh;
+
+    public MainWindow(IApplication app, ITorrentBackend backend, TuiOptions options, TerminalProfile profile)
+    {
+        _app = app;
+        _backend = backend;
+        _options = options;
+        _profile = profile;
+        _time = options.Time;
+        BorderStyle = LineStyle.None;
+        Title = options.Title;
+
+        _titleLine = new Label { X = 0, Y = 0, Width = Dim.Fill(), Height = 1, Text = options.Title };
+        _source = new TorrentTableSource(_list, profile);
+        _table = new TableView
+        {
+            X = 0,
+            Y = 1,
+            Width = Dim.Fill(),
+            Height = Dim.Fill(2),
+            Table = _source,
+            FullRowSelect = true,
+            MultiSelect = false,
+            // Letters are commands; TableView's type-to-search would swallow them.
+            CollectionNavigator = null,
+        };
+        TableStyles.Apply(_table);
+        ConfigureColumns();
+        _table.ValueChanged += (_, _) => OnCursorMoved();
+        _table.FrameChanged += (_, _) => Reflow();
+        _table.MouseEvent += OnTableMouse;
+        _table.Accepting += (_, e) =>
+        {
+            // Enter is handled before the table sees it; this is the mouse's double click.
+            OpenDetails();
+            e.Handled = true;
+        };
+
+        _emptyNote = new Label { X = 1, Y = 3, Width = Dim.Fill(1), Height = 1, Text = "Loading torrents...", Visible = true };
+
+        _details = new DetailsView(profile, _time, SetFilePriority) { X = 0, Y = 1, Height = Dim.Fill(2), Visible = false };
+
+        _statusLine = new Label { X = 0, Y = Pos.AnchorEnd(2), Width = Dim.Fill(), Height = 1, Text = StatusLine.Build(null, null, 80) };
+        _hintLine = new Label { X = 0, Y = Pos.AnchorEnd(1), Width = Dim.Fill(), Height = 1 };
+        _findLabel = new Label { X = 0, Y = Pos.AnchorEnd(1), Width = 6, Height = 1, Text = "Find: ", Visible = false };
+        _findField = new TextField { X = 6, Y = Pos.AnchorEnd(1), Width = Dim.Fill(), Height = 1, Visible = false };
+        _findField.ValueChanged += (_, _) =>
+        {
+            if (!_findField.Visible) return;
+            ApplyNameFilter(_findField.Text ?? "");
+        };
+
+        Add(_titleLine, _table, _emptyNote, _details, _statusLine, _hintLine, _findLabel, _findField);
+        _app.Keyboard.KeyDown += OnAppKeyDown;
+        UpdateHints();
+    }
+
+    /// <summary>Set when the user asked to quit.</summary>
+    public bool QuitRequested { get; private set; }
+
+    internal TableView Table => _table;
+    internal TorrentList List => _list;
+    internal DetailsView Details => _details;
+    internal bool IsDetailsOpen => _details.Visible;
+    internal bool IsFinding => _findField.Visible;
+    internal TextField FindField => _findField;
+    internal string TitleText => _titleLine.Text ?? "";
+    internal string StatusText => _statusLine.Text ?? "";
+    internal string HintText => _hintLine.Text ?? "";
+    internal IReadOnlyList<LogEntry> InterfaceLog => _interfaceLog;
+    internal RateHistory SessionHistory => _sessionHistory;
+    internal SessionSnapshot? Session => _session;
+
+    /// <summary>The torrent under the cursor (or the one whose details are open).</summary>
+    internal TorrentSnapshot? CurrentTorrent
+    {
+        get
+        {
+            if (IsDetailsOpen && _details.TorrentId is { } id) return _session?.Torrents.FirstOrDefault(t => t.Id == id);
+            int row = _table.Value?.SelectedCell.Y ?? -1;
+            return row >= 0 && row < _list.Rows.Count ? _list.Rows[row] : null;
+        }
+    }
+
+    /// <summary>Starts the refresh timer, the first (background) load and the watch folder. Call once the window runs.</summary>
+    public void Start()
+    {
+        _table.SetFocus();
+        Reflow();
+        _timer = _app.AddTimeout(_options.EffectiveRefreshInterval, () =>
+        {
+            if (_stopping) return false;
+            OnTick();
+            return true;
+        });
+        RefreshNow();
+        LoadSettings();
+    }
+
+    /// <summary>Stops the timer and the watch folder; nothing is posted to the interface thread afterwards.</summary>
+    public async Task StopAsync()
+    {
+        _stopping = true;
+        if (_timer is not null)
+        {
+            try
+            {
+                _app.RemoveTimeout(_timer);
+            }
+            catch (Exception e) when (e is InvalidOperationException or ObjectDisposedException)
+            {
+                // The application is already gone; its timers went with it.
+            }
+        }
+        _app.Keyboard.KeyDown -= OnAppKeyDown;
+        if (_watchFolder is { } watch)
+        {
+            _watchFolder = null;
+            await watch.DisposeAsync().ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>Fetches snapshots now (unless a fetch is under way, in which case another follows it).</summary>
+    internal void RefreshNow()
+    {
+        if (_stopping) return;
+        if (_fetching)
+        {
+            _refreshAgain = true;
+            return;
+        }
+        _fetching = true;
+        int generation = _limitGeneration;
+        string? detailsId = IsDetailsOpen ? _details.TorrentId : null;
+        Task<(SessionSnapshot, TorrentDetails?)> fetch = FetchAsync(detailsId);
+        WhenDone(fetch, t =>
+        {
+            _fetching = false;
+            if (t.IsFaulted)
+            {
+                ShowError("Cannot read the session: " + Describe(t.Exception!));
+            }
+            else if (t.IsCompletedSuccessfully)
+            {
+                (SessionSnapshot session, TorrentDetails? details) = t.Result;
+                Apply(session, details, detailsId, generation == _limitGeneration && _limitChangesInFlight == 0);
+            }
+            if (_refreshAgain)
+            {
+                _refreshAgain = false;
+                RefreshNow();
+            }
+        });
+    }
+
+    private async Task<(SessionSnapshot, TorrentDetails?)> FetchAsync(string? detailsId)
+    {
+        SessionSnapshot session = await _backend.GetSessionAsync().ConfigureAwait(false);
+        TorrentDetails? details = detailsId is null ? null : await _backend.GetDetailsAsync(detailsId).ConfigureAwait(false);
+        return (session, details);
+    }
+
+    private void OnTick()
+    {
+        if (_message is not null && _time.GetUtcNow() >= _messageUntil)
+        {
+            _message = null;
+            UpdateHints();
+        }
+        RefreshNow();
+        RefreshDiskSpace();
+    }
+
+    private void Apply(SessionSnapshot session, TorrentDetails? details, string? detailsId, bool adoptLimits)
+    {
+        DateTimeOffset now = _time.GetUtcNow();
+        _sessionHistory.Add(now, session.DownloadRate, session.UploadRate);
+        RecordTorrentHistory(session, now);
+        if (adoptLimits)
+        {
+            _downloadLimit = session.DownloadLimit;
+            _uploadLimit = session.UploadLimit;
+        }
+
+        bool torrentsChanged = _session is null || !SameTorrents(_session.Torrents, session.Torrents);
+        bool first = _session is null;
+        _session = session;
+        if (torrentsChanged)
+        {
+            string? keep = CurrentTorrentIdFromList();
+            _list.Update(session.Torrents);
+            // A torrent just added gets the cursor once it shows up.
+            if (_selectAfterRefresh is { } added && _list.IndexOf(added) >= 0)
+            {
+                keep = added;
+                _selectAfterRefresh = null;
+            }
+            ShowRows(keep);
+        }
+        if (first) RefreshDiskSpace();
+        UpdateTitle();
+        UpdateStatus();
+
+        if (detailsId is not null && IsDetailsOpen && _details.TorrentId == detailsId)
+        {
+            if (details is null)
+            {
+                CloseDetails();
+                ShowMessage("That torrent is no longer in the session.");
+            }
+            else
+            {
+                _details.Update(new DetailsContext(details, _torrentHistory.GetValueOrDefault(detailsId), _sessionHistory));
+            }
+        }
+    }
+
+    private static bool SameTorrents(IReadOnlyList<TorrentSnapshot> a, IReadOnlyList<TorrentSnapshot> b)
+    {
+        if (ReferenceEquals(a, b)) return true;
+        if (a.Count != b.Count) return false;
+        for (int i = 0; i < a.Count; i++)
+        {
+            if (!a[i].Equals(b[i])) return false;
+        }
+        return true;
+    }
+
+    private void RecordTorrentHistory(SessionSnapshot session, DateTimeOffset now)
+    {
+        foreach (TorrentSnapshot t in session.Torrents)
+        {
+            // Only torrents that moved data get a history: a thousand idle seeds cost nothing.
+            if (!_torrentHistory.TryGetValue(t.Id, out RateHistory? history))
+            {
+                if (t.DownloadRate == 0 && t.UploadRate == 0) continue;
+                history = new RateHistory(TimeSpan.FromSeconds(2), 180);
+                _torrentHistory[t.Id] = history;
+            }
+            history.Add(now, t.DownloadRate, t.UploadRate);
+        }
+        if (_torrentHistory.Count > session.Torrents.Count)
+        {
+            var ids = session.Torrents.Select(t => t.Id).ToHashSet(StringComparer.Ordinal);
+            foreach (string gone in _torrentHistory.Keys.Where(id => !ids.Contains(id)).ToList()) _torrentHistory.Remove(gone);
+        }
+    }
+
+    private string? CurrentTorrentIdFromList()
+    {
+        int row = _table.Value?.SelectedCell.Y ?? -1;
+        return row >= 0 && row < _list.Rows.Count ? _list.Rows[row].Id : null;
+    }
+
+    /// <summary>Shows the list's rows again, keeping the cursor on <paramref name="keepId"/> when it is still shown.</summary>
+    private void ShowRows(string? keepId)
+    {
+        int row = _list.IndexOf(keepId);
+        // No selection yet (nothing was pressed) counts as row -1, so the first rows get a real cursor.
+        int current = _table.Value?.SelectedCell.Y ?? -1;
+        if (row < 0) row = Math.Clamp(current, 0, Math.Max(0, _list.Rows.Count - 1));
+        _table.Update();
+        if (_list.Rows.Count > 0 && row != current) _table.SetSelection(0, row, false, null);
+        _source.CursorRow = _list.Rows.Count > 0 ? row : -1;
+        if (_list.Rows.Count > 0) _table.EnsureCursorIsVisible();
+        _emptyNote.Text = _session is null ? "Loading torrents..."
+            : _list.All.Count == 0 ? "No torrents yet. Press Backspace (or Insert) to add one, F1 for every key."
+            : "No torrent matches the filter. Press Esc to clear the name filter, f to change the state filter.";
+        _emptyNote.Visible = _list.Rows.Count == 0 && !IsDetailsOpen;
+        _table.SetNeedsDraw();
+    }
+
+    private void OnCursorMoved()
+    {
+        int row = _table.Value?.SelectedCell.Y ?? -1;
+        if (_source.CursorRow == row) return;
+        _source.CursorRow = row;
+        _table.SetNeedsDraw();
+    }
+
+    private void Reflow()
+    {
+        int width = _table.Viewport.Width > 0 ? _table.Viewport.Width : _app.Screen.Width;
+        if (width <= 0) return;
+        if (_source.Reflow(width)) ConfigureColumns();
+        UpdateStatus();
+        UpdateTitle();
+        UpdateHints();
+    }
+
+    private void ConfigureColumns()
+    {
+        IReadOnlyList<int> widths = _source.Widths;
+        foreach (TorrentColumn column in Enum.GetValues<TorrentColumn>())
+        {
+            int i = (int)column;
+            ColumnStyle style = _table.Style.GetOrCreateColumnStyle(i);
+            style.MinWidth = style.MaxWidth = Math.Max(1, widths[i]);
+            style.Visible = widths[i] > 0;
+            style.Alignment = column is TorrentColumn.Size or TorrentColumn.Down or TorrentColumn.Up or TorrentColumn.Ratio
+                or TorrentColumn.Eta or TorrentColumn.Peers ? Alignment.End : Alignment.Start;
+            if (column == TorrentColumn.State && _profile.Color) style.ColorGetter = StateColor;
+        }
+        _table.Update();
+    }
+
+    private Scheme? StateColor(CellColorGetterArgs args)
+    {
+        if (args.RowIndex < 0 || args.RowIndex >= _list.Rows.Count) return null;
+        TorrentState state = _list.Rows[args.RowIndex].State;
+        ColorName16? color = state switch
+        {
+            TorrentState.Seeding => ColorName16.BrightGreen,
+            TorrentState.Downloading => ColorName16.BrightCyan,
+            TorrentState.Error => ColorName16.BrightRed,
+            TorrentState.Checking or TorrentState.FetchingMetadata => ColorName16.Yellow,
+            TorrentState.Stopped or TorrentState.Queued => ColorName16.DarkGray,
+            _ => null,
+        };
+        if (color is null) return null;
+        if (_stateSchemes.TryGetValue(state, out Scheme? scheme) && scheme is not null) return scheme;
+        Scheme baseScheme = args.RowScheme;
+        scheme = new Scheme(baseScheme) { Normal = new Attribute(new Color(color.Value), baseScheme.Normal.Background) };
+        _stateSchemes[state] = scheme;
+        return scheme;
+    }
+
+    private void OnTableMouse(object? sender, Terminal.Gui.Input.Mouse mouse)
+    {
+        // A click on a column header sorts by that column (again: reverses), as in most torrent clients.
+        if (!mouse.IsSingleClicked || mouse.Position is not { } p) return;
+        _table.ScreenToCell(p.X, p.Y, out int? headerColumn);
+        if (headerColumn is not { } column) return;
+        string? keep = CurrentTorrentIdFromList();
+        _list.SortBy((TorrentColumn)column);
+        ShowRows(keep);
+        UpdateTitle();
+        mouse.Handled = true;
+    }
+
+    private void UpdateTitle()
+    {
+        int width = Math.Max(20, Frame.Width > 0 ? Frame.Width : _app.Screen.Width);
+        string text;
+        if (IsDetailsOpen && CurrentTorrent is { } t)
+        {
+            text = $"{_options.Title} > {t.Name}  |  {TorrentText.State(t)}  {TorrentText.Percent(t.Progress)}  |  Esc back";
+        }
+        else
+        {
+            int all = _list.All.Count;
+            string count = all == 1 ? "1 torrent" : $"{all} torrents";
+            if (_list.Rows.Count != all) count += $" ({_list.Rows.Count} shown)";
+            string filter = _list.Filter == StateFilter.All ? "" : $"  |  {TorrentList.FilterName(_list.Filter)}";
+            string find = _list.NameFilter.Length > 0 ? $"  |  find \"{_list.NameFilter}\"" : "";
+            string sort = $"  |  sort {TorrentList.ColumnName(_list.SortColumn)} {(_list.Descending ? _profile.SortDescending : _profile.SortAscending)}";
+            text = $"{_options.Title}  |  {count}{filter}{find}{sort}";
+        }
+        SetText(_titleLine, TorrentText.Fit(text, width));
+    }
+
+    private void UpdateStatus()
+    {
+        int width = Math.Max(20, Frame.Width > 0 ? Frame.Width : _app.Screen.Width);
+        SetText(_statusLine, StatusLine.Build(_session, _freeBytes, width));
+    }
+
+    private void UpdateHints()
+    {
+        int width = Math.Max(20, Frame.Width > 0 ? Frame.Width : _app.Screen.Width);
+        string text = _message is not null ? (_messageIsError ? "! " : "") + _message : KeyHelp.Hints(HintScope(), width);
+        SetText(_hintLine, TorrentText.Fit(text, width));
+    }
+
+    private KeyScope HintScope() =>
+        !IsDetailsOpen ? KeyScope.List
+        : _details.Current is FilesTab ? KeyScope.FilesTab
+        : _details.Current is PeersTab ? KeyScope.SortableTab
+        : KeyScope.Details;
+
+    private static void SetText(View view, string text)
+    {
+        // Setting the same text would still mark the view for drawing.
+        if (view.Text != text) view.Text = text;
+    }
+
+    private void RefreshDiskSpace()
+    {
+        DateTimeOffset now = _time.GetUtcNow();
+        if (_diskQueryRunning || now - _freeBytesAt < DiskSpaceInterval) return;
+        string? folder = _settings?.DownloadFolder;
+        if (string.IsNullOrWhiteSpace(folder))
+        {
+            folder = _session?.Torrents.FirstOrDefault()?.SavePath;
+        }
+        if (string.IsNullOrWhiteSpace(folder)) return;
+        _diskQueryRunning = true;
+        _freeBytesAt = now;
+        // statvfs can hang on a dead network share: never on the interface thread.
+        WhenDone(Task.Run(() => DiskSpace.FreeBytes(folder)), t =>
+        {
+            _diskQueryRunning = false;
+            if (!t.IsCompletedSuccessfully || t.Result == _freeBytes) return;
+            _freeBytes = t.Result;
+            UpdateStatus();
+        });
+    }
+
+    /// <summary>Runs <paramref name="then"/> on the interface thread once <paramref name="task"/> is done.</summary>
+    private void WhenDone<T>(T task, Action<T> then) where T : Task
+    {
+        if (task.IsCompleted)
+        {
+            then(task);
+            return;
+        }
+        task.ContinueWith(t => Post(() => then((T)t)), CancellationToken.None, TaskContinuationOptions.None, TaskScheduler.Default);
+    }
+
+    /// <summary>Queues <paramref name="action"/> on the interface thread, unless the interface is stopping.</summary>
+    private void Post(Action action)
+    {
+        if (_stopping) return;
+        try
+        {
+            _app.Invoke(() =>
+            {
+                if (!_stopping) action();
+            });
+        }
+        catch (Exception e) when (e is InvalidOperationException or ObjectDisposedException or NullReferenceException)
+        {
+            // The application ended between the check and the call.
+        }
+    }
+
+    /// <summary>Shows a note in the hint line for a few seconds (and keeps it in the interface log).</summary>
+    internal void ShowMessage(string text) => SetMessage(text, false);
+
+    /// <summary>Shows a problem in the hint line for a few seconds (and keeps it in the interface log).</summary>
+    internal void ShowError(string text)
+    {
+        // A backend that stays unreachable would otherwise repeat the same line into the log every refresh.
+        if (text == _lastError && _message == text) return;
+        _lastError = text;
+        SetMessage(text, true);
+    }
+
+    private void SetMessage(string text, bool error)
+    {
+        text = TorrentText.OneLine(text);
+        _message = text;
+        _messageIsError = error;
+        _messageUntil = _time.GetUtcNow() + MessageTime;
+        _interfaceLog.Add(new LogEntry(_time.GetUtcNow(), error ? PluginLogLevel.Warning : PluginLogLevel.Information, text));
+        if (_interfaceLog.Count > 1000) _interfaceLog.RemoveRange(0, _interfaceLog.Count - 1000);
+        UpdateHints();
+    }
+
+    private static string Describe(Exception e)
+    {
+        if (e is AggregateException { InnerExceptions.Count: 1 } a) e = a.InnerExceptions[0];
+        return e.Message;
+    }
+
+    private void LoadSettings()
+    {
+        WhenDone(_backend.GetSettingsAsync(), t =>
+        {
+            if (t.IsCompletedSuccessfully) OnSettings(t.Result);
+            else if (t.IsFaulted) ShowError("Cannot read the settings: " + Describe(t.Exception!));
+        });
+    }
+
+    private void OnSettings(EditableSettings settings)
+    {
+        bool folderChanged = _settings?.DownloadFolder != settings.DownloadFolder;
+        string? oldWatch = _settings?.WatchFolder;
+        _settings = settings;
+        if (folderChanged)
+        {
+            _freeBytesAt = DateTimeOffset.MinValue;
+            RefreshDiskSpace();
+        }
+        if (_options.RunWatchFolder && oldWatch != settings.WatchFolder) RestartWatchFolder(settings.WatchFolder);
+    }
+
+    private void RestartWatchFolder(string folder)
+    {
+        WatchFolder? old = _watchFolder;
+        _watchFolder = null;
+        if (old is not null) _ = old.DisposeAsync().AsTask();
+        if (string.IsNullOrWhiteSpace(folder)) return;
+        var watch = new WatchFolder(PathCompletion.Expand(folder), AddFromWatchFolderAsync,
+            new WatchFolderOptions { PollInterval = _options.WatchFolderPollInterval, Time = _time });
+        watch.Reported += report => Post(() =>
+        {
+            if (report.IsError) ShowError(report.Message);
+            else ShowMessage(report.Message);
+            RefreshNow();
+        });
+        _watchFolder = watch;
+        watch.Start();
+    }
+
+    private Task AddFromWatchFolderAsync(string source, CancellationToken cancellationToken)
+    {
+        string saveTo = _settings?.DownloadFolder is { Length: > 0 } f ? PathCompletion.Expand(f) : Environment.CurrentDirectory;
+        return _backend.AddTorrentAsync(source, saveTo, start: true, picker: null, storage: null, cancellationToken);
+    }
+
+    protected override void Dispose(bool disposing)
+    {
+        if (disposing)
+        {
+            _stopping = true;
+            _app.Keyboard.KeyDown -= OnAppKeyDown;
+        }
+        base.Dispose(disposing);
+    }
+}

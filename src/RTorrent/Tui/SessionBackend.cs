@@ -1,0 +1,184 @@
+using RTorrent.Abstractions;
+using RTorrent.Engine.Client;
+using RTorrent.Engine.Metainfo;
+using RTorrent.Engine.Plugins;
+using RTorrent.Engine.Session;
+using RTorrent.Engine.Settings;
+
+namespace RTorrent.Tui;
+
+/// <summary>
+/// The interface's backend over a real <see cref="ClientSession"/>: every call goes to the engine, which does its
+/// work on its own loop; nothing here blocks the interface thread.
+/// </summary>
+public sealed class SessionBackend : ITorrentBackend
+{
+    private readonly ClientSession _session;
+    private EngineSettings _settings;
+
+    /// <summary>Wraps a session and the settings it was opened with (saved back to its folder on change).</summary>
+    public SessionBackend(ClientSession session, EngineSettings settings)
+    {
+        _session = session;
+        _settings = settings;
+    }
+
+    /// <summary>The session behind the interface.</summary>
+    public ClientSession Session => _session;
+
+    /// <inheritdoc/>
+    public Task<SessionSnapshot> GetSessionAsync(CancellationToken cancellationToken = default) => _session.Engine.GetSnapshotAsync();
+
+    /// <inheritdoc/>
+    public async Task<TorrentDetails?> GetDetailsAsync(string id, CancellationToken cancellationToken = default) =>
+        _session.Engine.Find(id) is { } t ? await _session.Engine.GetDetailsAsync(t) : null;
+
+    /// <inheritdoc/>
+    public Task<IReadOnlyList<LogEntry>> GetSessionLogAsync(CancellationToken cancellationToken = default) =>
+        Task.FromResult(_session.Log);
+
+    /// <inheritdoc/>
+    public async Task<string> AddTorrentAsync(string pathOrMagnet, string saveDirectory, bool start, string? picker, string? storage,
+        CancellationToken cancellationToken = default)
+    {
+        var options = new TorrentOptions
+        {
+            SavePath = string.IsNullOrWhiteSpace(saveDirectory) ? _settings.DownloadDirectory : saveDirectory,
+            Picker = picker ?? _settings.DefaultPicker,
+            Storage = storage ?? _settings.DefaultStorage,
+            DownloadLimit = _settings.DefaultTorrentDownloadRateLimit,
+            UploadLimit = _settings.DefaultTorrentUploadRateLimit,
+        };
+        try
+        {
+            Directory.CreateDirectory(options.SavePath);
+            Torrent t;
+            if (MagnetLink.LooksLikeMagnet(pathOrMagnet.Trim()))
+                t = await _session.AddAsync(MagnetLink.Parse(pathOrMagnet.Trim()), options, start);
+            else
+                t = await _session.AddAsync(TorrentMetainfo.Load(ExpandHome(pathOrMagnet.Trim())), options, start);
+            return t.InfoHash.ToHex();
+        }
+        catch (FileNotFoundException)
+        {
+            throw new InvalidOperationException($"No such file: {pathOrMagnet}");
+        }
+        catch (Exception e) when (e is TorrentFormatException or MagnetFormatException)
+        {
+            throw new InvalidOperationException($"Not a usable torrent: {e.Message}", e);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new InvalidOperationException(e.Message, e);
+        }
+    }
+
+    private static string ExpandHome(string path) =>
+        path.StartsWith("~/", StringComparison.Ordinal)
+            ? Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), path[2..])
+            : path;
+
+    private Torrent Get(string id) => _session.Engine.Find(id) ?? throw new InvalidOperationException("That torrent is no longer in the session.");
+
+    /// <inheritdoc/>
+    public Task StartAsync(string id, CancellationToken cancellationToken = default) => Get(id).StartAsync();
+
+    /// <inheritdoc/>
+    public Task StopAsync(string id, CancellationToken cancellationToken = default) => Get(id).StopAsync();
+
+    /// <inheritdoc/>
+    public Task RecheckAsync(string id, CancellationToken cancellationToken = default) => Get(id).RecheckAsync();
+
+    /// <inheritdoc/>
+    public Task RemoveAsync(string id, bool deleteData, CancellationToken cancellationToken = default) => _session.RemoveAsync(Get(id), deleteData);
+
+    /// <inheritdoc/>
+    public async Task SetFilePriorityAsync(string id, IReadOnlyList<int> fileIndexes, Priority priority, CancellationToken cancellationToken = default)
+    {
+        var t = Get(id);
+        foreach (int i in fileIndexes) await t.SetFilePriorityAsync(i, priority);
+    }
+
+    /// <inheritdoc/>
+    public Task SetTorrentLimitsAsync(string id, long downloadLimit, long uploadLimit, CancellationToken cancellationToken = default) =>
+        Get(id).SetRateLimitsAsync(downloadLimit, uploadLimit);
+
+    /// <inheritdoc/>
+    public async Task SetGlobalLimitsAsync(long downloadLimit, long uploadLimit, CancellationToken cancellationToken = default)
+    {
+        await _session.Engine.SetGlobalLimitsAsync(downloadLimit, uploadLimit);
+        await SaveAsync(_settings with { DownloadRateLimit = Math.Max(0, downloadLimit), UploadRateLimit = Math.Max(0, uploadLimit) });
+    }
+
+    /// <inheritdoc/>
+    public Task SetSequentialAsync(string id, bool sequential, CancellationToken cancellationToken = default) =>
+        Get(id).SetSequentialAsync(sequential);
+
+    /// <inheritdoc/>
+    public IReadOnlyList<string> PickerNames =>
+        [.. _session.Components.Pickers.Select(p => p.Name).OrderBy(n => n == _settings.DefaultPicker ? 0 : 1)];
+
+    /// <inheritdoc/>
+    public IReadOnlyList<string> StorageNames =>
+        [.. _session.Components.Storages.Select(p => p.Name).OrderBy(n => n == _settings.DefaultStorage ? 0 : 1)];
+
+    /// <inheritdoc/>
+    public IReadOnlyList<PluginInfo> Plugins =>
+        _session.Plugins.Plugins.Select(p => new PluginInfo(
+            p.Name,
+            p.Kinds.Aggregate(PluginKinds.None, (k, kind) => k | kind switch
+            {
+                ComponentKind.Picker => PluginKinds.Picker,
+                ComponentKind.PeerSource => PluginKinds.PeerSource,
+                ComponentKind.Storage => PluginKinds.Storage,
+                _ => PluginKinds.None,
+            }),
+            p.Version ?? "",
+            p.Folder,
+            p.IsLoaded ? "loaded" : "failed: " + p.Error)).ToArray();
+
+    /// <inheritdoc/>
+    public Task<EditableSettings> GetSettingsAsync(CancellationToken cancellationToken = default) => Task.FromResult(new EditableSettings
+    {
+        ListenPort = _settings.ListenPort,
+        DownloadFolder = _settings.DownloadDirectory,
+        WatchFolder = _settings.WatchDirectory ?? "",
+        DownloadLimit = _settings.DownloadRateLimit,
+        UploadLimit = _settings.UploadRateLimit,
+        UploadSlots = _settings.UploadSlots,
+        MaxConnections = _settings.MaxConnections,
+        Dht = _settings.DhtEnabled,
+        Pex = _settings.PexEnabled,
+        Lsd = _settings.LsdEnabled,
+    });
+
+    /// <inheritdoc/>
+    /// <remarks>Limits apply at once; the port, connection limits and peer sources apply at the next start.</remarks>
+    public async Task SaveSettingsAsync(EditableSettings settings, CancellationToken cancellationToken = default)
+    {
+        var next = _settings with
+        {
+            ListenPort = settings.ListenPort,
+            DownloadDirectory = settings.DownloadFolder,
+            WatchDirectory = string.IsNullOrWhiteSpace(settings.WatchFolder) ? null : settings.WatchFolder,
+            DownloadRateLimit = settings.DownloadLimit,
+            UploadRateLimit = settings.UploadLimit,
+            UploadSlots = settings.UploadSlots,
+            MaxConnections = settings.MaxConnections,
+            DhtEnabled = settings.Dht,
+            PexEnabled = settings.Pex,
+            LsdEnabled = settings.Lsd,
+        };
+        var errors = next.Validate();
+        if (errors.Count > 0) throw new InvalidOperationException(string.Join("; ", errors));
+        await SaveAsync(next);
+        await _session.Engine.SetGlobalLimitsAsync(next.DownloadRateLimit, next.UploadRateLimit);
+    }
+
+    private async Task SaveAsync(EngineSettings next)
+    {
+        _settings = next;
+        if (_session.SessionDirectory is not null && string.Equals(next.SessionDirectory, _session.SessionDirectory, StringComparison.Ordinal))
+            await SettingsStore.SaveAsync(next);
+    }
+}

@@ -1,0 +1,77 @@
+using RTorrent.Engine.Client;
+using Terminal.Gui.Views;
+
+namespace RTorrent.Tui;
+
+/// <summary>
+/// The main list's rows for TableView, read straight from the sorted snapshots. Cells are formatted when TableView
+/// asks for them, which it does only for the rows on screen, so a thousand torrents cost no more than twenty.
+/// </summary>
+internal sealed class TorrentTableSource(TorrentList list, TerminalProfile profile) : ITableSource
+{
+    private static readonly TorrentColumn[] AllColumns = Enum.GetValues<TorrentColumn>();
+    private int[] _widths = TorrentColumns.Compute(80);
+
+    /// <summary>The row of the cursor (it gets a '>' mark, which shows where colour and reverse video do not).</summary>
+    public int CursorRow { get; set; } = -1;
+
+    /// <summary>Column widths in use (0 = hidden).</summary>
+    public IReadOnlyList<int> Widths => _widths;
+
+    /// <summary>Sets the widths for the table's width; returns false when they did not change.</summary>
+    public bool Reflow(int tableWidth)
+    {
+        int[] widths = TorrentColumns.Compute(tableWidth);
+        if (widths.AsSpan().SequenceEqual(_widths)) return false;
+        _widths = widths;
+        return true;
+    }
+
+    /// <inheritdoc/>
+    public object this[int row, int col]
+    {
+        get
+        {
+            IReadOnlyList<TorrentSnapshot> rows = list.Rows;
+            if (row < 0 || row >= rows.Count || col < 0 || col >= AllColumns.Length) return "";
+            TorrentSnapshot t = rows[row];
+            int width = _widths[col];
+            return AllColumns[col] switch
+            {
+                TorrentColumn.Name => TorrentText.Fit((row == CursorRow ? ">" : " ") + t.Name, width),
+                TorrentColumn.Size => Units.CompactSize(t.Size),
+                TorrentColumn.Progress => TorrentText.BarWithPercent(t.Progress, width),
+                TorrentColumn.State => TorrentText.Fit(TorrentText.State(t), width),
+                TorrentColumn.Down => Units.CompactRate(t.DownloadRate),
+                TorrentColumn.Up => Units.CompactRate(t.UploadRate),
+                TorrentColumn.Peers => TorrentText.Fit(TorrentText.Peers(t), width),
+                TorrentColumn.Ratio => TorrentText.Ratio(t.Ratio),
+                TorrentColumn.Eta => t.State == TorrentState.Downloading ? TorrentText.Eta(t.Eta) : "-",
+                _ => "",
+            };
+        }
+    }
+
+    /// <inheritdoc/>
+    public string[] ColumnNames => [.. AllColumns.Select(Header)];
+
+    /// <inheritdoc/>
+    public int Columns => AllColumns.Length;
+
+    /// <inheritdoc/>
+    public int Rows => list.Rows.Count;
+
+    private string Header(TorrentColumn column)
+    {
+        string name = column switch
+        {
+            TorrentColumn.Name => " Name",
+            TorrentColumn.Down => "Down",
+            TorrentColumn.Eta => "ETA",
+            _ => column.ToString(),
+        };
+        // The title line always says how the list is sorted; the header repeats it where the column has room.
+        if (column != list.SortColumn || name.Length + 1 > _widths[(int)column]) return name;
+        return name + (list.Descending ? profile.SortDescending : profile.SortAscending);
+    }
+}

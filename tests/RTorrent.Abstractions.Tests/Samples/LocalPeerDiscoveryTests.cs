@@ -1,0 +1,175 @@
+using System.Net;
+using System.Net.Sockets;
+using RTorrent.Plugins.LocalPeerDiscovery;
+
+namespace RTorrent.Abstractions.Tests.Samples;
+
+/// <summary>
+/// Two LSD clients on this machine, multicasting on the loopback interface only (127.0.0.1 joins the group; no
+/// route change is needed on Linux), on a free port of their own so parallel runs do not hear each other.
+/// </summary>
+public sealed class LocalPeerDiscoveryTests
+{
+    private static readonly TimeSpan Patience = TimeSpan.FromSeconds(20);
+
+    private static LsdOptions LoopbackOptions(int port) => new()
+    {
+        Port = port,
+        Interfaces = ["127.0.0.1"],
+        EnableIPv6 = false, // lo has no MULTICAST flag, so IPv6 multicast cannot be looped back here
+        MulticastLoopback = true,
+    };
+
+    private static int FreeUdpPort()
+    {
+        using var socket = new Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp);
+        socket.Bind(new IPEndPoint(IPAddress.Loopback, 0));
+        return ((IPEndPoint)socket.LocalEndPoint!).Port;
+    }
+
+    private static PeerSourceContext Context(byte[] infoHash, int listenPort, IPeerSink sink, bool isPrivate = false) =>
+        new(infoHash, new byte[20], isPrivate, [], listenPort, sink, () => default);
+
+    [Fact]
+    public async Task Two_clients_find_each_other_for_the_same_torrent_and_never_report_themselves()
+    {
+        var port = FreeUdpPort();
+        var shared = Enumerable.Range(1, 20).Select(i => (byte)i).ToArray();
+        var onlyB = Enumerable.Range(100, 20).Select(i => (byte)i).ToArray();
+        var options = LoopbackOptions(port) with { MinAnnounceInterval = TimeSpan.Zero };
+        var clientA = new LsdPeerSourceFactory(options);
+        var clientB = new LsdPeerSourceFactory(options);
+        Assert.NotEqual(clientA.Cookie, clientB.Cookie);
+        var sinkA = new WaitingSink();
+        var sinkB = new WaitingSink();
+        var sinkBOther = new WaitingSink();
+
+        await using var a = clientA.Create(Context(shared, 1111, sinkA));
+        await using var b = clientB.Create(Context(shared, 2222, sinkB));
+        await using var bOther = clientB.Create(Context(onlyB, 2222, sinkBOther));
+        using var timeout = new CancellationTokenSource(Patience);
+        await a.StartAsync(timeout.Token);
+        await b.StartAsync(timeout.Token);
+        await bOther.StartAsync(timeout.Token);
+
+        // Each hears the other's first announce (whichever started first may have announced before the other
+        // listened, so ask once more: MinAnnounceInterval is zero here).
+        a.RequestMorePeers();
+        b.RequestMorePeers();
+        await sinkA.WaitForAsync(new IPEndPoint(IPAddress.Loopback, 2222), timeout.Token);
+        await sinkB.WaitForAsync(new IPEndPoint(IPAddress.Loopback, 1111), timeout.Token);
+
+        // One more round each; once the other side has heard it, our own copy has come back to us too.
+        var heardByB = sinkB.Count;
+        var heardByA = sinkA.Count;
+        a.RequestMorePeers();
+        b.RequestMorePeers();
+        await sinkB.WaitForCountAsync(heardByB + 1, timeout.Token);
+        await sinkA.WaitForCountAsync(heardByA + 1, timeout.Token);
+
+        Assert.All(sinkA.Peers, p => Assert.Equal(2222, p.Port));
+        Assert.All(sinkB.Peers, p => Assert.Equal(1111, p.Port));
+        Assert.All(sinkA.Sources, s => Assert.Equal("lsd", s));
+        // B's other torrent is not A's business, and A never announced it.
+        Assert.Empty(sinkBOther.Peers);
+
+        var status = Assert.Single(a.GetStatus());
+        Assert.Equal("working", status.State);
+        Assert.Equal($"239.192.152.143:{port}", status.Endpoint);
+        Assert.True(status.PeersReported >= 2);
+    }
+
+    [Fact]
+    public async Task Announces_follow_the_BEP_14_schedule_and_rate_limit()
+    {
+        var client = new LsdPeerSourceFactory(LoopbackOptions(FreeUdpPort()));
+        var hash = Enumerable.Range(7, 20).Select(i => (byte)i).ToArray();
+        var source = client.Create(Context(hash, 3333, new WaitingSink()));
+        using var timeout = new CancellationTokenSource(Patience);
+
+        await source.StartAsync(timeout.Token);
+        var first = await WaitForAnnounceAsync(source, timeout.Token);
+        Assert.Equal(first.LastSuccess + TimeSpan.FromMinutes(5), first.NextContact);
+
+        // Asking for peers right after an announce waits for the one-minute limit.
+        source.RequestMorePeers();
+        Assert.Equal(first.LastSuccess + TimeSpan.FromMinutes(1), Assert.Single(source.GetStatus()).NextContact);
+
+        // So does stopping and starting again.
+        await source.StopAsync(timeout.Token);
+        Assert.Equal("stopped", Assert.Single(source.GetStatus()).State);
+        var again = client.Create(Context(hash, 3333, new WaitingSink()));
+        await again.StartAsync(timeout.Token);
+        Assert.Equal(first.LastSuccess + TimeSpan.FromMinutes(1), Assert.Single(again.GetStatus()).NextContact);
+        await again.DisposeAsync();
+    }
+
+    [Fact]
+    public void LSD_is_never_used_for_private_torrents()
+    {
+        var factory = new LsdPeerSourceFactory(LoopbackOptions(FreeUdpPort()));
+
+        Assert.False(factory.AllowedForPrivateTorrents);
+        Assert.Throws<InvalidOperationException>(() => factory.Create(Context(new byte[20], 1, new WaitingSink(), isPrivate: true)));
+    }
+
+    [Fact]
+    public void Options_come_from_the_host_settings_and_bad_values_keep_the_defaults()
+    {
+        var host = new FakeHost(new()
+        {
+            ["lsd.port"] = "16771",
+            ["lsd.group-v4"] = "10.0.0.1", // not multicast
+            ["lsd.ipv6"] = "false",
+            ["lsd.interfaces"] = "lo, 127.0.0.1",
+        });
+
+        var options = LsdOptions.FromHost(host);
+
+        Assert.Equal(16771, options.Port);
+        Assert.Equal(IPAddress.Parse("239.192.152.143"), options.GroupV4);
+        Assert.False(options.EnableIPv6);
+        Assert.Equal(["lo", "127.0.0.1"], options.Interfaces);
+        Assert.Single(host.Lines, l => l.Contains("lsd.group-v4"));
+        Assert.Equal("[ff15::efc0:988f]:16771", options.HostV6);
+    }
+
+    private static async Task<PeerSourceStatus> WaitForAnnounceAsync(IPeerSource source, CancellationToken cancellationToken)
+    {
+        while (true)
+        {
+            var status = Assert.Single(source.GetStatus());
+            Assert.NotEqual("error", status.State);
+            if (status.LastSuccess is not null) return status;
+            await Task.Delay(20, cancellationToken);
+        }
+    }
+
+    private sealed class WaitingSink : IPeerSink
+    {
+        private readonly List<(IPEndPoint Peer, string Source)> _reports = [];
+        private readonly SemaphoreSlim _signal = new(0);
+
+        public IReadOnlyList<IPEndPoint> Peers { get { lock (_reports) return _reports.Select(r => r.Peer).ToArray(); } }
+
+        public IReadOnlyList<string> Sources { get { lock (_reports) return _reports.Select(r => r.Source).ToArray(); } }
+
+        public int Count { get { lock (_reports) return _reports.Count; } }
+
+        public void AddPeers(IReadOnlyList<IPEndPoint> peers, string sourceName)
+        {
+            lock (_reports) _reports.AddRange(peers.Select(p => (p, sourceName)));
+            _signal.Release();
+        }
+
+        public async Task WaitForAsync(IPEndPoint peer, CancellationToken cancellationToken)
+        {
+            while (!Peers.Contains(peer)) await _signal.WaitAsync(cancellationToken);
+        }
+
+        public async Task WaitForCountAsync(int count, CancellationToken cancellationToken)
+        {
+            while (Count < count) await _signal.WaitAsync(cancellationToken);
+        }
+    }
+}
