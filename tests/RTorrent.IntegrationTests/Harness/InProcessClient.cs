@@ -77,6 +77,19 @@ internal sealed class InProcessClient : IAsyncDisposable
                + string.Join('\n', d.Log.Select(l => $"{l.Time:HH:mm:ss.fff} {l.Level} {l.Message}"));
     }
 
+    /// <summary>Waits until the torrent's log has a line that matches; fails with the torrent's details otherwise.</summary>
+    public async Task WaitForLogAsync(Torrent torrent, Func<string, bool> match, TimeSpan timeout, string what)
+    {
+        try
+        {
+            await Poll.UntilAsync(async () => (await LogAsync(torrent)).Any(match), timeout, what, TimeSpan.FromMilliseconds(200));
+        }
+        catch (TimeoutException e)
+        {
+            throw new TimeoutException($"{e.Message}\n{await DescribeAsync(torrent)}", e);
+        }
+    }
+
     /// <summary>The torrent's log lines.</summary>
     public async Task<IReadOnlyList<string>> LogAsync(Torrent torrent) =>
         (await Session.Engine.GetDetailsAsync(torrent)).Log.Select(l => l.Message).ToArray();
