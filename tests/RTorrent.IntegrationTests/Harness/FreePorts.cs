@@ -1,40 +1,56 @@
+using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
 
 namespace RTorrent.IntegrationTests.Harness;
 
 /// <summary>
-/// Ports for programs that cannot be told to pick their own (opentracker, aria2, transmission). The OS picks a free
-/// one (bind to port 0) and the socket is closed again: a small window in which another program could take it, which
-/// is why the programs that can listen on port 0 (ours, libtorrent) do so instead.
+/// Ports for programs that cannot be told to pick their own (opentracker, aria2, transmission). A candidate is
+/// checked free by binding it, then released for the program. Candidates come from below the kernel's ephemeral
+/// range: a port released from that range could be handed at once to any socket bound to port 0 (other tests, our
+/// own client) before the program binds it. The programs that can listen on port 0 (ours, libtorrent) do so instead.
 /// </summary>
 internal static class FreePorts
 {
-    /// <summary>A TCP port free on 127.0.0.1.</summary>
-    public static int Tcp()
+    private const int Lowest = 10_000;
+
+    private static readonly Lazy<int> EphemeralLow = new(() =>
     {
-        using var s = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
-        s.Bind(new IPEndPoint(IPAddress.Loopback, 0));
-        return ((IPEndPoint)s.LocalEndPoint!).Port;
-    }
+        try
+        {
+            var range = File.ReadAllText("/proc/sys/net/ipv4/ip_local_port_range")
+                .Split([' ', '\t', '\n'], StringSplitOptions.RemoveEmptyEntries);
+            return int.Parse(range[0], CultureInfo.InvariantCulture);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or FormatException or IndexOutOfRangeException)
+        {
+            return 32_768; // Linux's default
+        }
+    });
+
+    /// <summary>A TCP port free on 127.0.0.1.</summary>
+    public static int Tcp() => Find(udpToo: false);
 
     /// <summary>A port free for both TCP and UDP on 127.0.0.1 (opentracker serves both on one port).</summary>
-    public static int TcpAndUdp()
+    public static int TcpAndUdp() => Find(udpToo: true);
+
+    private static int Find(bool udpToo)
     {
-        for (int attempt = 0; attempt < 50; attempt++)
+        int high = Math.Max(Lowest + 1_000, EphemeralLow.Value);
+        for (int attempt = 0; attempt < 200; attempt++)
         {
+            int port = Random.Shared.Next(Lowest, high);
             using var tcp = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
-            tcp.Bind(new IPEndPoint(IPAddress.Loopback, 0));
-            int port = ((IPEndPoint)tcp.LocalEndPoint!).Port;
             using var udp = new Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp);
             try
             {
-                udp.Bind(new IPEndPoint(IPAddress.Loopback, port));
+                tcp.Bind(new IPEndPoint(IPAddress.Loopback, port));
+                if (udpToo) udp.Bind(new IPEndPoint(IPAddress.Loopback, port));
                 return port;
             }
-            catch (SocketException) { /* taken for UDP: try another */ }
+            catch (SocketException) { /* taken: try another */ }
         }
-        throw new InvalidOperationException("No port free for both TCP and UDP on 127.0.0.1 after 50 tries.");
+        throw new InvalidOperationException($"No free port between {Lowest} and {high} on 127.0.0.1 after 200 tries.");
     }
 
     /// <summary>Whether something accepts TCP connections on 127.0.0.1:<paramref name="port"/>.</summary>
