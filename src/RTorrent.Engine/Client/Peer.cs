@@ -72,7 +72,7 @@ internal sealed class Peer : IBlockRequester, IPeerView
     public readonly RateMeter Download = new();
     public readonly RateMeter Upload = new();
 
-    /// <summary>Hash failures of pieces this peer contributed to.</summary>
+    /// <summary>Pieces this peer alone sent with bad data (one is enough for a ban).</summary>
     public int Strikes;
 
     // extension protocol (BEP 10)

@@ -13,6 +13,9 @@ public sealed partial class Torrent : IPeerConnectionHandler
     /// <summary>Our extension message ids (BEP 10); names added here are advertised in the extended handshake.</summary>
     internal readonly Dictionary<string, int> LocalExtensions = new(StringComparer.Ordinal);
 
+    /// <summary>Who sent the blocks of pieces that failed with several senders, until they verify.</summary>
+    private readonly SmartBan _smartBan = new();
+
     /// <summary>Handlers for extension messages by our local id.</summary>
     internal readonly Dictionary<int, Action<Peer, ReadOnlyMemory<byte>>> ExtensionHandlers = [];
 
@@ -277,6 +280,8 @@ public sealed partial class Torrent : IPeerConnectionHandler
                     peer.PeerChoking = true;
                     // Without the fast extension a choke discards every pending request.
                     foreach (var r in peer.Outstanding.TakeAll()) _pieces.ReleaseRequest(peer, r.Piece, r.Begin);
+                    // A piece on parole waits for its one peer; one that chokes us cannot finish it, so another takes it.
+                    foreach (int piece in _pieces.ParoledBy(peer)) _pieces.EndParole(piece);
                 }
                 break;
             case MessageId.Unchoke:
@@ -535,6 +540,7 @@ public sealed partial class Torrent : IPeerConnectionHandler
                 MessageWriter.WriteRequest(c, MessageId.Cancel, r.Piece, r.Begin, r.Length);
                 peer.Connection.Enqueue(c);
             }
+            foreach (int piece in _pieces.ParoledBy(peer)) _pieces.EndParole(piece);
             Log(PluginLogLevel.Debug, $"{peer.EndPoint} snubbed us");
         }
         if (now - peer.LastReceived > TimeSpan.FromMinutes(3))
@@ -576,6 +582,14 @@ public sealed partial class Torrent : IPeerConnectionHandler
     private void PieceDone(PartialPiece piece, bool hashOk, Exception? error)
     {
         var contributors = piece.From.Where(f => f is not null).Distinct().Cast<Peer>().ToArray();
+        // While the blocks are still here: remember who sent what in a piece that failed with several senders, or,
+        // when such a piece now verifies, find who had sent blocks that differ from the good ones.
+        IReadOnlyList<Peer> liars = [];
+        if (error is null && State is TorrentState.Downloading or TorrentState.Seeding)
+        {
+            if (!hashOk && contributors.Length > 1) _smartBan.RecordFailure(piece);
+            else if (hashOk && _smartBan.Count > 0) liars = _smartBan.FindLiars(piece);
+        }
         piece.ReleaseData();
         if (State is not (TorrentState.Downloading or TorrentState.Seeding))
         {
@@ -594,14 +608,18 @@ public sealed partial class Torrent : IPeerConnectionHandler
             Wasted += piece.Size;
             bool sole = contributors.Length == 1;
             Log(PluginLogLevel.Warning, $"piece {piece.Index} failed its hash check (from {string.Join(", ", contributors.Select(c => c.EndPoint))})");
-            foreach (var c in contributors)
+            // A piece from one peer names it. A mixed piece names nobody: it goes on parole (one peer next time) and
+            // the smart ban finds the liar once the piece verifies.
+            if (sole)
             {
-                c.Strikes += sole ? 2 : 1;
-                if (c.Strikes >= 2) Ban(c, sole ? $"sent piece {piece.Index} with bad data" : "sent bad data repeatedly");
+                contributors[0].Strikes += 2;
+                if (!IsBanned(contributors[0])) Ban(contributors[0], $"sent piece {piece.Index} with bad data");
             }
             _pieces.PieceFailed(piece.Index, parole: !sole);
             return;
         }
+        foreach (var liar in liars)
+            if (!IsBanned(liar)) Ban(liar, $"sent wrong blocks of piece {piece.Index}");
         _pieces.PieceVerified(piece.Index);
         foreach (var c in contributors) if (c.Strikes > 0 && piece.Parole is not null) c.Strikes--;
         // Tell everyone; interest may end for peers that have nothing else we need.
@@ -646,6 +664,8 @@ public sealed partial class Torrent : IPeerConnectionHandler
         _ = SaveResumeAfterFlushAsync();
         _host.OnTorrentChanged(this);
     }
+
+    private bool IsBanned(Peer peer) => _pool.Get(peer.EndPoint) is { Banned: true };
 
     private void Ban(Peer peer, string reason)
     {

@@ -360,8 +360,24 @@ public sealed class ClientSession : IAsyncDisposable
             new FileLayout(meta.Files.Select(f => new StorageFile(f.Index, f.Path, f.Length, f.IsPadding)).ToArray(), meta.PieceLength, meta.PieceCount), states);
         var trusted = Bitfield.FromBytes(validation.TrustedPieces, meta.PieceCount);
         foreach (var reason in validation.Reasons) AddLog(PluginLogLevel.Information, $"{meta.Name}: {reason}; rechecking its pieces");
-        // Pieces never claimed may have been written after the last save (a crash): hash them when files changed.
-        return (trusted, !validation.IsIntact);
+        // Pieces never claimed may have been written after the last save (a kill -9 between saves): when a file
+        // changed since the save, hash the unclaimed pieces too, or they would be downloaded again.
+        bool written = WrittenSinceSave(data, states);
+        if (written && validation.IsIntact)
+            AddLog(PluginLogLevel.Information, $"{meta.Name}: files changed since the resume data was saved; checking the pieces it does not list");
+        return (trusted, !validation.IsIntact || written);
+    }
+
+    /// <summary>Whether any file differs in existence, size or modification time from what the resume data recorded.</summary>
+    private static bool WrittenSinceSave(ResumeData data, StorageFileState[] states)
+    {
+        for (int i = 0; i < states.Length; i++)
+        {
+            StorageFileState saved = data.Files[i], now = states[i];
+            if (now.Exists != saved.Exists || now.Length != saved.Length) return true;
+            if (saved.LastWriteUtc is { } t && now.LastWriteUtc is { } n && n != t) return true;
+        }
+        return false;
     }
 
     private static bool PathsEqual(string a, string b) =>
