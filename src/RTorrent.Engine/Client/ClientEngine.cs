@@ -43,8 +43,8 @@ public sealed record ClientEngineOptions
     /// <summary>Pickers, storages and peer sources.</summary>
     public IComponentCatalog? Catalog { get; init; }
 
-    /// <summary>Persists a torrent's resume data (called on the loop after the data was flushed).</summary>
-    public Func<Torrent, Bitfield, Task>? SaveResume { get; init; }
+    /// <summary>Persists a torrent's resume data (it flushes the storage itself, in the right order).</summary>
+    public Func<Torrent, Task>? SaveResume { get; init; }
 
     /// <summary>The DHT node's UDP port, when one runs (advertised to peers with PORT messages).</summary>
     public Func<int?>? DhtPort { get; init; }
@@ -369,7 +369,7 @@ public sealed class ClientEngine : ITorrentHost, IAsyncDisposable
 
     void ITorrentHost.OnTorrentChanged(Torrent torrent) => TorrentChanged?.Invoke(torrent);
 
-    Task ITorrentHost.SaveResumeAsync(Torrent torrent, Bitfield verified) => _options.SaveResume?.Invoke(torrent, verified) ?? Task.CompletedTask;
+    Task ITorrentHost.SaveResumeAsync(Torrent torrent) => _options.SaveResume?.Invoke(torrent) ?? Task.CompletedTask;
 
     /// <summary>Stops every torrent (trackers hear "stopped", resume data is saved) and closes the port.</summary>
     public async ValueTask DisposeAsync()

@@ -40,10 +40,10 @@ internal interface ITorrentHost
     void OnTorrentChanged(Torrent torrent);
 
     /// <summary>
-    /// Saves the torrent's resume data claiming <paramref name="verified"/>: a snapshot taken BEFORE the storage was
-    /// flushed, so every claimed piece is durable.
+    /// Saves the torrent's resume data: probes the files, takes the verified pieces, flushes the storage, then writes,
+    /// in that order, so the file claims only durable pieces and any later write shows as a changed file.
     /// </summary>
-    Task SaveResumeAsync(Torrent torrent, Bitfield verified);
+    Task SaveResumeAsync(Torrent torrent);
 
     /// <summary>Our DHT node's UDP port when the DHT runs (sent to peers in PORT messages), else null.</summary>
     int? DhtPort { get; }
@@ -486,12 +486,9 @@ public sealed partial class Torrent
         }
         if (previous is TorrentState.Downloading or TorrentState.Seeding or TorrentState.Checking && Storage is not null)
         {
-            // Snapshot, then flush, then save: the resume file claims only data that is on disk for good.
-            var verified = HaveSnapshot();
             try
             {
-                await Storage!.FlushAsync(CancellationToken.None);
-                await _host.SaveResumeAsync(this, verified);
+                await _host.SaveResumeAsync(this);
             }
             catch (Exception e) when (e is IOException or UnauthorizedAccessException or ObjectDisposedException or InvalidOperationException)
             {
@@ -746,11 +743,8 @@ public sealed partial class Torrent
     {
         try
         {
-            if (Storage is not { } st) return;
-            // Snapshot, then flush, then save: the resume file claims only data that is on disk for good.
-            var verified = HaveSnapshot();
-            await st.FlushAsync(_runCts.Token);
-            await _host.SaveResumeAsync(this, verified);
+            if (Storage is null) return;
+            await _host.SaveResumeAsync(this);
         }
         catch (OperationCanceledException) { }
         catch (Exception e) { Log(PluginLogLevel.Warning, $"saving resume data failed: {e.Message}"); }
