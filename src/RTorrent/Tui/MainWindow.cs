@@ -556,7 +556,8 @@ internal sealed partial class MainWindow : Window
         if (old is not null) _ = old.DisposeAsync().AsTask();
         if (string.IsNullOrWhiteSpace(folder)) return;
         var watch = new WatchFolder(PathCompletion.Expand(folder), AddFromWatchFolderAsync,
-            new WatchFolderOptions { PollInterval = _options.WatchFolderPollInterval, Time = _time });
+            // Files settle in real time whatever clock the interface is given.
+            new WatchFolderOptions { PollInterval = _options.WatchFolderPollInterval, Time = TimeProvider.System });
         watch.Reported += report => Post(() =>
         {
             if (report.IsError) ShowError(report.Message);
