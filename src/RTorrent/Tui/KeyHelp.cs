@@ -39,9 +39,7 @@ internal static class KeyHelp
     public static IReadOnlyList<KeyCommand> Commands { get; } =
     [
         // The list.
-        new("Up Down PgUp PgDn", "Move through the torrents", KeyScope.List, null, null),
-        new("Home  End", "First, last torrent", KeyScope.List, k => k == Key.Home || k == Key.End,
-            w => w.MoveCursorTo(w.LastKey == Key.Home ? 0 : int.MaxValue)),
+        new("Up Down PgUp PgDn Home End", "Move through the torrents (the mouse wheel scrolls)", KeyScope.List, null, null),
         new("Enter", "Open the torrent's details (Info, Files, Peers, Trackers, Pieces, Log)", KeyScope.List,
             k => k == Key.Enter, w => w.OpenDetails(), "Enter details", 2),
         new("Backspace  Ins", "Add a torrent: a .torrent file (Tab completes) or a magnet link", KeyScope.List,

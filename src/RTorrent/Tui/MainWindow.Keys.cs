@@ -118,16 +118,6 @@ internal sealed partial class MainWindow
         UpdateTitle();
     }
 
-    /// <summary>Puts the cursor on <paramref name="row"/> (clamped to the list).</summary>
-    internal void MoveCursorTo(int row)
-    {
-        if (_list.Rows.Count == 0) return;
-        row = Math.Clamp(row, 0, _list.Rows.Count - 1);
-        _table.SetSelection(0, row, false, null);
-        _table.EnsureCursorIsVisible();
-        OnCursorMoved();
-    }
-
     internal void OpenDetails()
     {
         if (CurrentTorrent is not { } t) return;

@@ -30,8 +30,8 @@ internal sealed partial class MainWindow : Window
     private readonly TerminalProfile _profile;
     private readonly TimeProvider _time;
     private readonly TorrentList _list = new();
-    private readonly TorrentTableSource _source;
-    private readonly TableView _table;
+    private readonly TorrentRows _rows;
+    private readonly PagedTableView _table;
     private readonly Label _titleLine;
     private readonly Label _statusLine;
     private readonly Label _hintLine;
@@ -75,22 +75,16 @@ internal sealed partial class MainWindow : Window
         Title = options.Title;
 
         _titleLine = new Label { X = 0, Y = 0, Width = Dim.Fill(), Height = 1, Text = options.Title };
-        _source = new TorrentTableSource(_list, profile);
-        _table = new TableView
+        _rows = new TorrentRows(_list, profile);
+        _table = new PagedTableView(_rows.Headers(), _rows.Cell)
         {
             X = 0,
             Y = 1,
             Width = Dim.Fill(),
             Height = Dim.Fill(2),
-            Table = _source,
-            FullRowSelect = true,
-            MultiSelect = false,
-            // Letters are commands; TableView's type-to-search would swallow them.
-            CollectionNavigator = null,
         };
-        TableStyles.Apply(_table);
         ConfigureColumns();
-        _table.ValueChanged += (_, _) => OnCursorMoved();
+        _table.CursorChanged += _ => OnCursorMoved();
         _table.FrameChanged += (_, _) => Reflow();
         _table.MouseEvent += OnTableMouse;
         _table.Accepting += (_, e) =>
@@ -122,7 +116,7 @@ internal sealed partial class MainWindow : Window
     /// <summary>Set when the user asked to quit.</summary>
     public bool QuitRequested { get; private set; }
 
-    internal TableView Table => _table;
+    internal PagedTableView Table => _table;
     internal TorrentList List => _list;
     internal DetailsView Details => _details;
     internal bool IsDetailsOpen => _details.Visible;
@@ -141,7 +135,7 @@ internal sealed partial class MainWindow : Window
         get
         {
             if (IsDetailsOpen && _details.TorrentId is { } id) return _session?.Torrents.FirstOrDefault(t => t.Id == id);
-            int row = _table.Value?.SelectedCell.Y ?? -1;
+            int row = _table.CursorRow;
             return row >= 0 && row < _list.Rows.Count ? _list.Rows[row] : null;
         }
     }
@@ -312,7 +306,7 @@ internal sealed partial class MainWindow : Window
 
     private string? CurrentTorrentIdFromList()
     {
-        int row = _table.Value?.SelectedCell.Y ?? -1;
+        int row = _table.CursorRow;
         return row >= 0 && row < _list.Rows.Count ? _list.Rows[row].Id : null;
     }
 
@@ -320,33 +314,34 @@ internal sealed partial class MainWindow : Window
     private void ShowRows(string? keepId)
     {
         int row = _list.IndexOf(keepId);
-        // No selection yet (nothing was pressed) counts as row -1, so the first rows get a real cursor.
-        int current = _table.Value?.SelectedCell.Y ?? -1;
-        if (row < 0) row = Math.Clamp(current, 0, Math.Max(0, _list.Rows.Count - 1));
-        _table.Update();
-        if (_list.Rows.Count > 0 && row != current) _table.SetSelection(0, row, false, null);
-        _source.CursorRow = _list.Rows.Count > 0 ? row : -1;
-        if (_list.Rows.Count > 0) _table.EnsureCursorIsVisible();
+        if (row < 0) row = Math.Clamp(_table.CursorRow, 0, Math.Max(0, _list.Rows.Count - 1));
+        _rows.CursorRow = _list.Rows.Count > 0 ? row : -1;
+        _table.SetRows(_list.Rows.Count, row);
+        UpdateHeaders();
         _emptyNote.Text = _session is null ? "Loading torrents..."
             : _list.All.Count == 0 ? "No torrents yet. Press Backspace (or Insert) to add one, F1 for every key."
             : "No torrent matches the filter. Press Esc to clear the name filter, f to change the state filter.";
         _emptyNote.Visible = _list.Rows.Count == 0 && !IsDetailsOpen;
-        _table.SetNeedsDraw();
     }
 
     private void OnCursorMoved()
     {
-        int row = _table.Value?.SelectedCell.Y ?? -1;
-        if (_source.CursorRow == row) return;
-        _source.CursorRow = row;
+        if (_rows.CursorRow == _table.CursorRow) return;
+        _rows.CursorRow = _table.CursorRow;
         _table.SetNeedsDraw();
+    }
+
+    private void UpdateHeaders()
+    {
+        string[] headers = _rows.Headers();
+        for (int i = 0; i < headers.Length; i++) _table.SetHeader(i, headers[i]);
     }
 
     private void Reflow()
     {
         int width = _table.Viewport.Width > 0 ? _table.Viewport.Width : _app.Screen.Width;
         if (width <= 0) return;
-        if (_source.Reflow(width)) ConfigureColumns();
+        if (_rows.Reflow(width)) ConfigureColumns();
         UpdateStatus();
         UpdateTitle();
         UpdateHints();
@@ -354,7 +349,7 @@ internal sealed partial class MainWindow : Window
 
     private void ConfigureColumns()
     {
-        IReadOnlyList<int> widths = _source.Widths;
+        IReadOnlyList<int> widths = _rows.Widths;
         foreach (TorrentColumn column in Enum.GetValues<TorrentColumn>())
         {
             int i = (int)column;
@@ -365,13 +360,16 @@ internal sealed partial class MainWindow : Window
                 or TorrentColumn.Eta or TorrentColumn.Peers ? Alignment.End : Alignment.Start;
             if (column == TorrentColumn.State && _profile.Color) style.ColorGetter = StateColor;
         }
+        UpdateHeaders();
         _table.Update();
     }
 
     private Scheme? StateColor(CellColorGetterArgs args)
     {
-        if (args.RowIndex < 0 || args.RowIndex >= _list.Rows.Count) return null;
-        TorrentState state = _list.Rows[args.RowIndex].State;
+        // The table holds one page: its row numbers start at the first row shown.
+        int row = _table.Top + args.RowIndex;
+        if (row < 0 || row >= _list.Rows.Count) return null;
+        TorrentState state = _list.Rows[row].State;
         ColorName16? color = state switch
         {
             TorrentState.Seeding => ColorName16.BrightGreen,
@@ -556,7 +554,8 @@ internal sealed partial class MainWindow : Window
         if (old is not null) _ = old.DisposeAsync().AsTask();
         if (string.IsNullOrWhiteSpace(folder)) return;
         var watch = new WatchFolder(PathCompletion.Expand(folder), AddFromWatchFolderAsync,
-            new WatchFolderOptions { PollInterval = _options.WatchFolderPollInterval, Time = _time });
+            // Files settle in real time whatever clock the interface is given.
+            new WatchFolderOptions { PollInterval = _options.WatchFolderPollInterval, Time = TimeProvider.System });
         watch.Reported += report => Post(() =>
         {
             if (report.IsError) ShowError(report.Message);

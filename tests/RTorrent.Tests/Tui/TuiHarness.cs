@@ -18,7 +18,8 @@ internal sealed class TuiHarness : IDisposable
     private readonly SessionToken? _token;
     private readonly Queue<Action<Dialog>> _dialogActions = new();
 
-    public TuiHarness(ITorrentBackend backend, int width = 80, int height = 24, TerminalProfile? profile = null, TuiOptions? options = null)
+    public TuiHarness(ITorrentBackend backend, int width = 80, int height = 24, TerminalProfile? profile = null, TuiOptions? options = null,
+        bool runWatchFolder = false)
     {
         Backend = backend as FakeBackend ?? ((DelegatingBackend)backend).Inner;
         Time = new ManualTime();
@@ -26,7 +27,7 @@ internal sealed class TuiHarness : IDisposable
         App = Application.Create(VirtualTime);
         App.Init(DriverRegistry.Names.ANSI);
         App.Driver!.SetScreenSize(width, height);
-        Window = new MainWindow(App, backend, (options ?? new TuiOptions()) with { Time = Time, RunWatchFolder = false },
+        Window = new MainWindow(App, backend, (options ?? new TuiOptions()) with { Time = Time, RunWatchFolder = runWatchFolder },
             profile ?? TerminalProfile.Monochrome);
         Window.DialogOpening += OnDialogOpening;
         _token = App.Begin(Window);

@@ -25,6 +25,16 @@ internal static class TuiHost
             var backend = new FakeBackend(torrents, active) { Animate = active > 0 };
             return await TuiApp.RunAsync(backend);
         }
+        if (args.Length > 0 && args[0] == "tui-bare")
+        {
+            if (args.Length > 1) Terminal.Gui.App.Application.MaximumIterationsPerSecond = ushort.Parse(args[1], CultureInfo.InvariantCulture);
+            using var app = Terminal.Gui.App.Application.Create().Init();
+            var w = new Terminal.Gui.Views.Window { Title = "bare" };
+            w.KeyDown += (_, k) => { if (k == Terminal.Gui.Input.Key.Q.WithCtrl) w.RequestStop(); };
+            app.Run(w);
+            w.Dispose();
+            return 0;
+        }
         if (args.Length > 0 && args[0] == "tui-measure")
         {
             return await TuiMeasurement.RunAsync(args.Skip(1).ToArray());

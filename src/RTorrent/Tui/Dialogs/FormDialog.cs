@@ -17,7 +17,7 @@ internal abstract class FormDialog : Dialog
     protected FormDialog(string title, string acceptText)
     {
         Title = title;
-        _error = new Label { X = 0, Y = Pos.AnchorEnd(1), Width = Dim.Fill(), Height = 1, Text = "" };
+        _error = new Label { X = 0, Width = Dim.Fill(), Height = 1, Text = "" };
         _cancel = new Button { Text = "_Cancel" };
         AcceptButton = new Button { Text = acceptText };
         AddButton(_cancel);
@@ -33,8 +33,13 @@ internal abstract class FormDialog : Dialog
     /// <summary>The message shown for the last refused attempt, or empty.</summary>
     public string ErrorText => _error.Text ?? "";
 
-    /// <summary>Adds the error line below the fields; call after adding them.</summary>
-    protected void AddErrorLine() => Add(_error);
+    /// <summary>Adds the error line one row below the last field; call after adding the fields.</summary>
+    protected void AddErrorLine()
+    {
+        View? last = SubViews.LastOrDefault();
+        _error.Y = last is null ? 0 : Pos.Bottom(last) + 1;
+        Add(_error);
+    }
 
     /// <summary>Checks the fields and keeps what they mean; returns a message for the user when something is wrong.</summary>
     protected abstract string? Validate();

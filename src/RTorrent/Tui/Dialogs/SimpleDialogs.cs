@@ -95,8 +95,9 @@ internal sealed class SettingsDialog : FormDialog
     public SettingsDialog(EditableSettings settings, int screenWidth) : base("Settings", "_Save")
     {
         _original = settings;
-        Width = Math.Clamp(screenWidth - 4, 50, 90);
-        const int labelWidth = 24;
+        int width = Math.Clamp(screenWidth - 4, 50, 90);
+        Width = width;
+        const int labelWidth = 18;
         int y = 0;
         TextField Field(string label, string value, int width = 0)
         {
@@ -106,12 +107,12 @@ internal sealed class SettingsDialog : FormDialog
             y++;
             return field;
         }
-        _port = Field("Listen _port (0 = any):", settings.ListenPort.ToString(CultureInfo.InvariantCulture), 8);
+        _port = Field("Listen _port:", settings.ListenPort.ToString(CultureInfo.InvariantCulture), 8);
         _downloadFolder = Field("Download _folder:", settings.DownloadFolder);
-        _watchFolder = Field("_Watch folder (empty=off):", settings.WatchFolder);
+        _watchFolder = Field("_Watch folder:", settings.WatchFolder);
         y++;
-        _down = Field("Download limit KiB/s:", Units.LimitForEditing(settings.DownloadLimit), 12);
-        _up = Field("Upload limit KiB/s:", Units.LimitForEditing(settings.UploadLimit), 12);
+        _down = Field("Download limit:", Units.LimitForEditing(settings.DownloadLimit), 12);
+        _up = Field("Upload limit:", Units.LimitForEditing(settings.UploadLimit), 12);
         _slots = Field("Upload _slots:", settings.UploadSlots.ToString(CultureInfo.InvariantCulture), 8);
         _connections = Field("Max _connections:", settings.MaxConnections.ToString(CultureInfo.InvariantCulture), 8);
         y++;
@@ -120,7 +121,9 @@ internal sealed class SettingsDialog : FormDialog
         _lsd = new CheckBox { X = 20, Y = y, Text = "_Local discovery", Value = settings.Lsd ? CheckState.Checked : CheckState.UnChecked };
         Add(_dht, _pex, _lsd);
         y += 2;
-        Add(new Label { X = 0, Y = y, Width = Dim.Fill(), Text = "Tab completes folder names; limits take units (500K, 1.5M)." });
+        string[] note = [.. TorrentText.Wrap("Port 0 lets the system choose. Limits are KiB/s or take a unit (500K, 1.5M); empty " +
+            "means none. An empty watch folder turns watching off. Tab completes folder names.", width - 2)];
+        Add(new Label { X = 0, Y = y, Width = Dim.Fill(), Height = note.Length, Text = string.Join('\n', note) });
         AddErrorLine();
 
         foreach (TextField folder in new[] { _downloadFolder, _watchFolder })

@@ -226,6 +226,19 @@ internal sealed class PeersTab : DetailsTab
         Show();
     }
 
+    /// <summary>Addresses in numeric order (127.0.0.2 before 127.0.0.10), then by port.</summary>
+    internal static int CompareAddresses(string a, string b)
+    {
+        if (!System.Net.IPEndPoint.TryParse(a, out System.Net.IPEndPoint? x) || !System.Net.IPEndPoint.TryParse(b, out System.Net.IPEndPoint? y))
+        {
+            return string.CompareOrdinal(a, b);
+        }
+        byte[] xb = x.Address.MapToIPv6().GetAddressBytes();
+        byte[] yb = y.Address.MapToIPv6().GetAddressBytes();
+        int c = xb.AsSpan().SequenceCompareTo(yb);
+        return c != 0 ? c : x.Port.CompareTo(y.Port);
+    }
+
     private void MarkSortColumn()
     {
         for (int i = 0; i < Headers.Length; i++)
@@ -238,7 +251,7 @@ internal sealed class PeersTab : DetailsTab
     {
         Comparison<PeerSnapshot> compare = _sortColumn switch
         {
-            0 => (a, b) => string.CompareOrdinal(a.Address, b.Address),
+            0 => (a, b) => CompareAddresses(a.Address, b.Address),
             1 => (a, b) => string.Compare(a.Client, b.Client, StringComparison.OrdinalIgnoreCase),
             2 => (a, b) => string.CompareOrdinal(a.Flags, b.Flags),
             3 => (a, b) => a.DownloadRate.CompareTo(b.DownloadRate),
@@ -252,7 +265,7 @@ internal sealed class PeersTab : DetailsTab
         sorted.Sort((a, b) =>
         {
             int c = sign * compare(a, b);
-            return c != 0 ? c : string.CompareOrdinal(a.Address, b.Address);
+            return c != 0 ? c : CompareAddresses(a.Address, b.Address);
         });
         string? current = _table.Current?.Address;
         _table.SetItems(sorted, p => p.Address == current);
@@ -270,13 +283,13 @@ internal sealed class TrackersTab : DetailsTab
         _time = time;
         _table = new RowsTable<PeerSourceStatus>(
         [
-            new("URL", (s, _) => s.Endpoint, 16, 3),
+            new("URL", (s, _) => s.Endpoint, 20, 1),
             new("Tier", (s, _) => s.Source == "tracker" || s.Tier > 0 ? s.Tier.ToString(CultureInfo.InvariantCulture) : "-", 4, RightAlign: true),
-            new("Status", (s, _) => s.State, 10),
             new("Seeds", (s, _) => Count(s.Seeders), 5, RightAlign: true),
             new("Leech", (s, _) => Count(s.Leechers), 5, RightAlign: true),
             new("Next", (s, _) => s.NextContact is { } next ? TorrentText.Eta(next - _time.GetUtcNow()) : "-", 5, RightAlign: true),
-            new("Last error", (s, _) => s.Message is { Length: > 0 } m ? TorrentText.OneLine(m) : "-", 10, 2),
+            // The state and the last error share a column: at 80 columns two narrow ones would cut both.
+            new("Status, last error", (s, _) => s.Message is { Length: > 0 } m ? $"{s.State}: {TorrentText.OneLine(m)}" : s.State, 16, 1),
         ]);
         Add(_table);
     }

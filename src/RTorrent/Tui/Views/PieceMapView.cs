@@ -38,9 +38,8 @@ internal sealed class PieceMapView : View
         if (width <= 0 || height <= 0) return lines;
         int mapRows = Math.Max(1, height - 2);
         int perCell = PieceMap.PiecesPerCell(_pieces.Length, width * mapRows);
-        lines.Add(TorrentText.Fit(
-            $"{_have}/{_pieces.Length} pieces" + (perCell > 1 ? $", one cell = {perCell} pieces" : "") + "   " + PieceMap.Legend, width));
-        lines.Add("");
+        lines.Add(TorrentText.Fit($"{_have} of {_pieces.Length} pieces" + (perCell > 1 ? $" (one cell = {perCell} pieces)" : ""), width));
+        lines.Add(TorrentText.Fit(PieceMap.Legend, width));
         PieceCell[] cells = PieceMap.Fold(_pieces, perCell);
         for (int start = 0; start < cells.Length && lines.Count < height; start += width)
         {

@@ -12,47 +12,43 @@ namespace RTorrent.Tui.Views;
 internal sealed record TableColumn<T>(string Header, Func<T, int, string> Text, int Width, int Weight = 0, bool RightAlign = false);
 
 /// <summary>
-/// A TableView over a list of items with declared columns: fixed widths plus flexible ones that share what is left,
-/// recomputed when the view is resized. The cursor row gets a '>' in front, which shows without colour. Letters are
-/// commands here, so TableView's type-to-search is off.
+/// A table of items with declared columns: fixed widths plus flexible ones that share what is left, recomputed when
+/// the view is resized. Built on <see cref="PagedTableView"/>, so only the rows on screen are formatted and drawn.
+/// The cursor row gets a '>' in front, which shows without colour.
 /// </summary>
-internal sealed class RowsTable<T> : TableView where T : class
+internal sealed class RowsTable<T> : PagedTableView where T : class
 {
-    private readonly Source _source;
+    private readonly IReadOnlyList<TableColumn<T>> _columns;
+    private IReadOnlyList<T> _items = [];
+    private int[] _widths;
     private int _laidOutWidth = -1;
 
     public RowsTable(IReadOnlyList<TableColumn<T>> columns)
+        : base([.. columns.Select(c => c.Header)], (_, _) => "")
     {
-        _source = new Source(columns);
-        Table = _source;
-        FullRowSelect = true;
-        MultiSelect = false;
-        CollectionNavigator = null;
+        _columns = columns;
+        _widths = [.. columns.Select(c => c.Width)];
+        Cell = CellText;
         Width = Dim.Fill();
         Height = Dim.Fill();
-        TableStyles.Apply(this);
         for (int i = 0; i < columns.Count; i++)
         {
             ColumnStyle style = Style.GetOrCreateColumnStyle(i);
             style.Alignment = columns[i].RightAlign ? Alignment.End : Alignment.Start;
         }
-        ValueChanged += (_, _) => SyncCursor();
         FrameChanged += (_, _) => Reflow();
     }
 
     /// <summary>The items shown.</summary>
-    public IReadOnlyList<T> Items => _source.Items;
+    public IReadOnlyList<T> Items => _items;
 
     /// <summary>The item under the cursor, or null.</summary>
-    public T? Current => CursorRow >= 0 && CursorRow < _source.Items.Count ? _source.Items[CursorRow] : null;
-
-    /// <summary>The cursor's row.</summary>
-    public int CursorRow => Value?.SelectedCell.Y ?? 0;
+    public T? Current => CursorRow >= 0 && CursorRow < _items.Count ? _items[CursorRow] : null;
 
     /// <summary>Shows <paramref name="items"/>, keeping the cursor on the item <paramref name="keep"/> picks if it is still there.</summary>
     public void SetItems(IReadOnlyList<T> items, Func<T, bool>? keep = null)
     {
-        int row = CursorRow;
+        int row = Math.Max(0, CursorRow);
         if (keep is not null)
         {
             for (int i = 0; i < items.Count; i++)
@@ -62,30 +58,8 @@ internal sealed class RowsTable<T> : TableView where T : class
                 break;
             }
         }
-        _source.Items = items;
-        row = Math.Clamp(row, 0, Math.Max(0, items.Count - 1));
-        if (row != CursorRow) SetSelection(0, row, false, null);
-        SyncCursor();
-        Update();
-    }
-
-    protected override bool OnKeyDown(Terminal.Gui.Input.Key key)
-    {
-        // Home and End mean the first and last line here (TableView would move within the row).
-        if (key != Terminal.Gui.Input.Key.Home && key != Terminal.Gui.Input.Key.End) return base.OnKeyDown(key);
-        if (_source.Items.Count == 0) return true;
-        SetSelection(0, key == Terminal.Gui.Input.Key.Home ? 0 : _source.Items.Count - 1, false, null);
-        EnsureCursorIsVisible();
-        SyncCursor();
-        return true;
-    }
-
-    /// <summary>Renames the header of column <paramref name="index"/> (sort marks).</summary>
-    public void SetHeader(int index, string header)
-    {
-        if (_source.Headers[index] == header) return;
-        _source.Headers[index] = header;
-        SetNeedsDraw();
+        _items = items;
+        SetRows(items.Count, row);
     }
 
     /// <summary>Recomputes the column widths for the current width.</summary>
@@ -94,14 +68,12 @@ internal sealed class RowsTable<T> : TableView where T : class
         int width = Viewport.Width;
         if (width <= 0 || width == _laidOutWidth) return;
         _laidOutWidth = width;
-        IReadOnlyList<TableColumn<T>> columns = _source.ColumnsDefinition;
-        int[] widths = ComputeWidths(columns, width);
-        _source.Widths = widths;
-        for (int i = 0; i < columns.Count; i++)
+        _widths = ComputeWidths(_columns, width);
+        for (int i = 0; i < _columns.Count; i++)
         {
             ColumnStyle style = Style.GetOrCreateColumnStyle(i);
-            style.MinWidth = style.MaxWidth = Math.Max(1, widths[i]);
-            style.Visible = widths[i] > 0;
+            style.MinWidth = style.MaxWidth = Math.Max(1, _widths[i]);
+            style.Visible = _widths[i] > 0;
         }
         Update();
     }
@@ -129,41 +101,16 @@ internal sealed class RowsTable<T> : TableView where T : class
         return widths;
     }
 
-    private void SyncCursor()
+    private string CellText(int row, int col)
     {
-        if (_source.CursorRow == CursorRow) return;
-        _source.CursorRow = CursorRow;
-        SetNeedsDraw();
-    }
-
-    private sealed class Source(IReadOnlyList<TableColumn<T>> columns) : ITableSource
-    {
-        public IReadOnlyList<TableColumn<T>> ColumnsDefinition { get; } = columns;
-        public string[] Headers { get; } = [.. columns.Select(c => c.Header)];
-        public int[] Widths { get; set; } = [.. columns.Select(c => c.Width)];
-        public IReadOnlyList<T> Items { get; set; } = [];
-        public int CursorRow { get; set; } = -1;
-
-        public object this[int row, int col]
+        if (row < 0 || row >= _items.Count || col < 0 || col >= _columns.Count) return "";
+        int width = _widths[col];
+        if (col == 0)
         {
-            get
-            {
-                if (row < 0 || row >= Items.Count || col < 0 || col >= ColumnsDefinition.Count) return "";
-                int width = Widths[col];
-                if (col == 0)
-                {
-                    string text = (row == CursorRow ? ">" : " ") + ColumnsDefinition[0].Text(Items[row], width - 1);
-                    return TorrentText.Fit(text, width);
-                }
-                return TorrentText.Fit(ColumnsDefinition[col].Text(Items[row], width), width);
-            }
+            string text = (row == CursorRow ? ">" : " ") + _columns[0].Text(_items[row], width - 1);
+            return TorrentText.Fit(text, width);
         }
-
-        public string[] ColumnNames => Headers;
-
-        public int Columns => ColumnsDefinition.Count;
-
-        public int Rows => Items.Count;
+        return TorrentText.Fit(_columns[col].Text(_items[row], width), width);
     }
 }
 

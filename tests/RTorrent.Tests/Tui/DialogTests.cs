@@ -1,0 +1,266 @@
+using RTorrent.Testing;
+using RTorrent.Tui;
+using RTorrent.Tui.Dialogs;
+using Terminal.Gui.Input;
+using Terminal.Gui.Testing;
+using Terminal.Gui.Views;
+
+namespace RTorrent.Tests.Tui;
+
+[Collection(TuiCollection.Name)]
+public sealed class DialogTests : IDisposable
+{
+    private const string Magnet = "magnet:?xt=urn:btih:0123456789abcdef0123456789abcdef01234567&dn=demo";
+    private readonly string _folder = TestPaths.NewTempDir("rt-dialog");
+
+    public void Dispose() => Directory.Delete(_folder, recursive: true);
+
+    [Fact]
+    public void Adding_a_torrent_file_passes_path_folder_start_picker_and_storage()
+    {
+        string torrent = Path.Combine(_folder, "linux-distro.torrent");
+        File.WriteAllText(torrent, "d4:infod4:name1:xee");
+        string saveTo = Path.Combine(_folder, "downloads");
+        using var h = new TuiHarness(MainListTests.SampleBackend());
+        h.OnDialog<AddTorrentDialog>(d =>
+        {
+            Assert.Contains("Torrent file or magnet link", h.Screen);
+            Assert.Equal(h.Backend.Settings.DownloadFolder, d.SaveField.Text); // the session's folder is the default
+            d.SourceField.Text = torrent;
+            d.SaveField.Text = saveTo;
+            d.StartBox.Value = CheckState.UnChecked;
+            d.PickerChoice!.Value = 1;
+            d.StorageChoice!.Value = 1;
+            h.App.InjectKey(Key.Enter);
+        });
+        h.Press(Key.Backspace);
+
+        (string source, string save, bool start, string? picker, string? storage) = Assert.Single(h.Backend.Added);
+        Assert.Equal(torrent, source);
+        Assert.Equal(saveTo, save);
+        Assert.False(start);
+        Assert.Equal("sequential", picker);
+        Assert.Equal("memory", storage);
+        Assert.Equal("Added linux-distro.torrent.", h.Rows[23]);
+        Assert.Equal("linux-distro", h.Window.CurrentTorrent!.Name); // the new torrent gets the cursor
+    }
+
+    [Fact]
+    public void Insert_adds_too_and_the_defaults_are_the_first_picker_and_storage()
+    {
+        using var h = new TuiHarness(MainListTests.SampleBackend());
+        h.OnDialog<AddTorrentDialog>(d =>
+        {
+            d.SourceField.Text = Magnet;
+            h.App.InjectKey(Key.Enter);
+        });
+        h.Press(Key.InsertChar);
+        (string source, _, bool start, string? picker, string? storage) = Assert.Single(h.Backend.Added);
+        Assert.Equal(Magnet, source);
+        Assert.True(start);
+        Assert.Equal("rarest-first", picker);
+        Assert.Equal("file", storage);
+        Assert.Equal("Added the magnet link.", h.Rows[23]);
+    }
+
+    [Fact]
+    public void Bad_sources_are_refused_inside_the_dialog()
+    {
+        using var h = new TuiHarness(MainListTests.SampleBackend());
+        var errors = new List<string>();
+        h.OnDialog<AddTorrentDialog>(d =>
+        {
+            h.App.InjectKey(Key.Enter);
+            errors.Add(d.ErrorText);
+            d.SourceField.Text = "magnet:?xt=urn:btih:nothex";
+            h.App.InjectKey(Key.Enter);
+            errors.Add(d.ErrorText);
+            d.SourceField.Text = Path.Combine(_folder, "missing.torrent");
+            h.App.InjectKey(Key.Enter);
+            errors.Add(d.ErrorText);
+            d.SourceField.Text = _folder;
+            h.App.InjectKey(Key.Enter);
+            errors.Add(d.ErrorText);
+            Assert.True(d.IsRunning);
+            Assert.Contains("is a folder", h.Screen);
+            h.App.InjectKey(Key.Esc);
+        });
+        h.Press(Key.Backspace);
+        Assert.Empty(h.Backend.Added);
+        Assert.Equal("Type the path of a .torrent file or paste a magnet link.", errors[0]);
+        Assert.StartsWith("Not a usable magnet link:", errors[1]);
+        Assert.StartsWith("No such file:", errors[2]);
+        Assert.Contains("is a folder; choose a .torrent file in it", errors[3]);
+    }
+
+    [Fact]
+    public void Tab_completes_file_names_and_lists_ambiguous_matches()
+    {
+        File.WriteAllText(Path.Combine(_folder, "ubuntu-24.04.torrent"), "x");
+        File.WriteAllText(Path.Combine(_folder, "ubuntu-22.04.torrent"), "x");
+        File.WriteAllText(Path.Combine(_folder, "debian-12.torrent"), "x");
+        Directory.CreateDirectory(Path.Combine(_folder, "saves"));
+        using var h = new TuiHarness(MainListTests.SampleBackend());
+        string? afterDeb = null, afterUbu = null, candidates = null, saveAfterTab = null;
+        h.OnDialog<AddTorrentDialog>(d =>
+        {
+            d.SourceField.SetFocus();
+            d.SourceField.Text = _folder + "/deb";
+            h.App.InjectKey(Key.Tab);
+            afterDeb = d.SourceField.Text;
+            Assert.True(d.SourceField.HasFocus); // completion, not a move to the next field
+
+            d.SourceField.Text = _folder + "/ubu";
+            h.App.InjectKey(Key.Tab);
+            afterUbu = d.SourceField.Text;
+            candidates = d.CandidatesText;
+
+            d.SourceField.Text = Magnet;
+            h.App.InjectKey(Key.Tab); // nothing to complete: Tab moves on
+            Assert.False(d.SourceField.HasFocus);
+
+            d.SaveField.SetFocus();
+            d.SaveField.Text = _folder + "/sa";
+            h.App.InjectKey(Key.Tab);
+            saveAfterTab = d.SaveField.Text;
+            h.App.InjectKey(Key.Esc);
+        });
+        h.Press(Key.Backspace);
+        Assert.Equal(_folder + "/debian-12.torrent", afterDeb);
+        Assert.Equal(_folder + "/ubuntu-2", afterUbu);
+        Assert.Equal("2 matches: ubuntu-22.04.torrent  ubuntu-24.04.torrent", candidates);
+        Assert.Equal(_folder + "/saves/", saveAfterTab);
+    }
+
+    [Fact]
+    public void A_refused_add_says_why_in_the_message_line()
+    {
+        using var h = new TuiHarness(MainListTests.SampleBackend());
+        h.Backend.FailNext = "this torrent is already in the session";
+        h.OnDialog<AddTorrentDialog>(d =>
+        {
+            d.SourceField.Text = Magnet;
+            h.App.InjectKey(Key.Enter);
+        });
+        h.Press(Key.Backspace);
+        Assert.Equal("! Could not add the magnet link: this torrent is already in the session", h.Rows[23]);
+    }
+
+    [Fact]
+    public void The_help_lists_every_key_and_closes_with_esc()
+    {
+        using var h = new TuiHarness(MainListTests.SampleBackend());
+        var pages = new List<string>();
+        h.OnDialog<TextDialog>(d =>
+        {
+            pages.Add(h.Screen);
+            // Scroll through the whole help, a page at a time.
+            for (int i = 0; i < 10; i++)
+            {
+                h.App.InjectKey(Key.PageDown);
+                pages.Add(h.Screen);
+            }
+            h.App.InjectKey(Key.Esc);
+        });
+        h.Press(Key.F1);
+        string help = string.Join("\n", pages);
+        Assert.Contains("Keys (Esc closes)", pages[0]);
+        foreach (KeyCommand command in KeyHelp.Commands)
+        {
+            Assert.Contains(command.Keys, help);
+        }
+        Assert.Contains("Global upload limit up, down by 1 KiB/s", help);
+        Assert.Contains("# have  : partly  + downloading  . missing  - not wanted", help);
+        Assert.Equal("MainWindow", h.App.TopRunnableView?.GetType().Name);
+
+        h.OnDialog<TextDialog>(_ => h.App.InjectKey(new Key('q')));
+        h.Type("?");
+        Assert.Equal(["TextDialog", "TextDialog"], h.DialogsSeen);
+    }
+
+    [Fact]
+    public void Every_key_in_the_table_is_documented_and_hints_fit_80_columns()
+    {
+        foreach (KeyCommand c in KeyHelp.Commands)
+        {
+            Assert.False(string.IsNullOrWhiteSpace(c.Keys));
+            Assert.False(string.IsNullOrWhiteSpace(c.Help));
+            Assert.True(c.Matches is null == c.Run is null, c.Keys);
+        }
+        foreach (KeyScope scope in Enum.GetValues<KeyScope>())
+        {
+            string hints = KeyHelp.Hints(scope, 80);
+            Assert.True(hints.Length <= 80, hints);
+            Assert.StartsWith("F1 help  ^Q quit", hints);
+        }
+    }
+
+    [Fact]
+    public void The_settings_screen_edits_ports_folders_limits_and_switches()
+    {
+        string watch = Path.Combine(_folder, "watch");
+        using var h = new TuiHarness(MainListTests.SampleBackend());
+        string? portError = null;
+        h.OnDialog<SettingsDialog>(d =>
+        {
+            Assert.Equal("6881", d.PortField.Text);
+            Assert.Contains("Watch folder:", h.Screen);
+            d.PortField.Text = "70000";
+            h.App.InjectKey(Key.Enter);
+            portError = d.ErrorText;
+            d.PortField.Text = "51413";
+            d.WatchFolderField.Text = watch;
+            d.DownloadLimitField.Text = "2M";
+            d.UploadLimitField.Text = "64";
+            d.SlotsField.Text = "4";
+            d.ConnectionsField.Text = "200";
+            d.DhtBox.Value = CheckState.UnChecked;
+            d.LsdBox.Value = CheckState.UnChecked;
+            h.App.InjectKey(Key.Enter);
+        });
+        h.Type("o");
+        Assert.Equal("The listen port is a number from 0 to 65535.", portError);
+        Assert.Equal($"settings port=51413 watch={watch}", h.Backend.Calls[^1]);
+        EditableSettings saved = h.Backend.Settings;
+        Assert.Equal(2L << 20, saved.DownloadLimit);
+        Assert.Equal(64 * 1024, saved.UploadLimit);
+        Assert.Equal(4, saved.UploadSlots);
+        Assert.Equal(200, saved.MaxConnections);
+        Assert.False(saved.Dht);
+        Assert.True(saved.Pex);
+        Assert.False(saved.Lsd);
+        Assert.Equal("Settings saved.", h.Rows[23]);
+
+        h.Refresh();
+        Assert.Contains("(max 2.0M)", h.Rows[22]);
+        Assert.Contains("port 51413", h.Rows[22]);
+
+        h.OnDialog<SettingsDialog>(d =>
+        {
+            Assert.Equal(watch, d.WatchFolderField.Text);
+            h.App.InjectKey(Key.F2); // F2 inside the dialog does nothing special
+            h.App.InjectKey(Key.Esc);
+        });
+        h.Press(Key.F2);
+        Assert.Equal(["SettingsDialog", "SettingsDialog"], h.DialogsSeen);
+    }
+
+    [Fact]
+    public void A_watch_folder_from_the_settings_adds_what_appears_in_it()
+    {
+        string watch = Path.Combine(_folder, "watch");
+        Directory.CreateDirectory(watch);
+        var backend = MainListTests.SampleBackend();
+        backend.SaveSettingsAsync(backend.Settings with { WatchFolder = watch });
+        backend.Calls.Clear();
+        using var h = new TuiHarness(backend, options: new TuiOptions { WatchFolderPollInterval = TimeSpan.FromMilliseconds(100) },
+            runWatchFolder: true);
+        File.Copy(Path.Combine(TestPaths.Corpus, "torrents", "base.torrent"), Path.Combine(watch, "dropped.torrent"));
+
+        h.PumpUntil(() => backend.Added.Count == 1 && h.Rows[23].Contains("from the watch folder", StringComparison.Ordinal), 20_000);
+        Assert.Equal(Path.Combine(watch, "dropped.torrent"), backend.Added[0].Source);
+        Assert.True(backend.Added[0].Start);
+        Assert.Equal(backend.Settings.DownloadFolder, backend.Added[0].SaveDirectory);
+        Assert.Contains("dropped", h.Screen);
+    }
+}
