@@ -31,6 +31,9 @@ internal static class RTorrentCli
     }
 
     /// <summary>The dotnet host running the tests (so the program runs on the same runtime).</summary>
+    /// <summary>The dotnet host running the tests (so the program runs on the same runtime).</summary>
+    public static string DotnetHostPath => DotnetHost;
+
     private static string DotnetHost =>
         Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") is { Length: > 0 } h && File.Exists(h) ? h
         : Environment.ProcessPath is { } p && Path.GetFileNameWithoutExtension(p) == "dotnet" ? p

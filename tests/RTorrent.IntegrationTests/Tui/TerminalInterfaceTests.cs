@@ -1,0 +1,109 @@
+using RTorrent.Engine.Settings;
+using RTorrent.IntegrationTests.Harness;
+using Xunit.Abstractions;
+
+namespace RTorrent.IntegrationTests.Tui;
+
+/// <summary>
+/// The real program in a real terminal (tmux), driven by keys as a person would: add a torrent that a python3-libtorrent
+/// seeder serves through opentracker, watch it reach 100%, quit, and find the terminal as it was before.
+/// </summary>
+[Collection(InteropCollection.Name)]
+public sealed class TerminalInterfaceTests(ITestOutputHelper output)
+{
+    private const string ExitMarker = "RTORRENT-EXITED";
+
+    [Fact]
+    public async Task Adds_a_torrent_with_keys_downloads_it_from_libtorrent_to_100_percent_and_quits_restoring_the_terminal()
+    {
+        using var tmp = new TempFolder("rt-tui-e2e");
+        var seedData = tmp.Sub("seed");
+        Payload.WriteFile(Path.Combine(seedData, "tui-e2e.bin"), 6 * 1024 * 1024 + 4321, seed: 11);
+        int trackerPort = OpenTracker.ReservePort();
+        var torrent = await TestTorrent.CreateAsync(Path.Combine(seedData, "tui-e2e.bin"), tmp.PathOf("tui-e2e.torrent"), 64 * 1024,
+            OpenTracker.HttpAnnounceFor(trackerPort));
+        await using var tracker = await OpenTracker.StartAsync(tmp.Sub("tracker"), trackerPort, [torrent.InfoHashHex], output);
+        await using var seeder = await LibtorrentPeer.StartSeederAsync(torrent, seedData, output,
+            uploadLimit: 1024 * 1024); // a few seconds of download, so the Peers tab can be seen while it runs
+        await tracker.WaitForSeedersAsync(torrent.InfoHashHex, 1, Limits.Startup);
+
+        // The session's settings as a user would have saved them: everything on loopback, no DHT/LSD (tests name their peers).
+        string session = tmp.Sub("session");
+        string downloads = tmp.Sub("downloads");
+        await SettingsStore.SaveAsync(new EngineSettings
+        {
+            SessionDirectory = session,
+            DownloadDirectory = downloads,
+            ListenPort = 0,
+            ListenOnIPv6 = false,
+            DhtEnabled = false,
+            LsdEnabled = false,
+            PexEnabled = false,
+        });
+
+        // The shell stays after the program so the test can look at the terminal it left behind.
+        string command = $"'{RTorrentCli.DotnetHostPath}' '{RTorrentCli.DllPath}' --session '{session}'; " +
+                         $"echo {ExitMarker} $?; stty -a; exec sleep 600";
+        await using var terminal = await TmuxTerminal.StartAsync(command, 100, 30, new Dictionary<string, string>
+        {
+            ["XDG_DATA_HOME"] = tmp.Sub("home", "data"),
+            ["XDG_CONFIG_HOME"] = tmp.Sub("home", "config"),
+            ["DOTNET_CLI_TELEMETRY_OPTOUT"] = "1",
+            ["DOTNET_NOLOGO"] = "1",
+            ["TERM"] = "xterm-256color",
+        });
+        try
+        {
+            await terminal.WaitForScreenAsync(s => s.Contains("No torrents yet", StringComparison.Ordinal), Limits.Startup, "the empty list");
+            Assert.Equal("1", await terminal.FormatAsync("#{alternate_on}"));
+
+            // Backspace opens the add dialog, as in rTorrent; the save folder is filled in from the settings.
+            await terminal.SendKeysAsync("BSpace");
+            var dialog = await terminal.WaitForScreenAsync(s => s.Contains("Torrent file or magnet link", StringComparison.Ordinal),
+                Limits.Startup, "the add dialog");
+            Assert.Contains(downloads, dialog, StringComparison.Ordinal);
+            await terminal.TypeAsync(torrent.FilePath);
+            await terminal.SendKeysAsync("Enter");
+
+            // While it downloads, the Peers tab shows the libtorrent seeder (seeds part once both are complete).
+            await terminal.WaitForScreenAsync(s => s.Contains("tui-e2e.bin", StringComparison.Ordinal), Limits.Startup, "the new row");
+            await terminal.SendKeysAsync("Enter");
+            await terminal.WaitForScreenAsync(s => s.Contains("1 Info", StringComparison.Ordinal), Limits.Startup, "the details");
+            await terminal.SendKeysAsync("3");
+            await terminal.WaitForScreenAsync(s => s.Contains($"127.0.0.1:{seeder.Port}", StringComparison.Ordinal),
+                Limits.Startup, "the seeder in the Peers tab");
+            await terminal.SendKeysAsync("Escape");
+
+            var done = await terminal.WaitForScreenAsync(
+                s => s.Contains("tui-e2e.bin", StringComparison.Ordinal) && s.Contains("100%", StringComparison.Ordinal) &&
+                     s.Contains("seeding", StringComparison.Ordinal),
+                Limits.Transfer, "the torrent at 100% and seeding");
+            output.WriteLine(done);
+            Payload.AssertSameFile(Path.Combine(seedData, "tui-e2e.bin"), Path.Combine(downloads, "tui-e2e.bin"));
+
+
+            await terminal.SendKeysAsync("C-q");
+            var after = await terminal.WaitForScreenAsync(s => s.Contains(ExitMarker, StringComparison.Ordinal), Limits.Shutdown,
+                "the program to exit");
+            output.WriteLine(after);
+            Assert.Contains($"{ExitMarker} 0", after, StringComparison.Ordinal);
+
+            // Restored: back on the normal screen, cursor shown, no mouse reporting, the line discipline cooked and echoing.
+            Assert.Equal("0", await terminal.FormatAsync("#{alternate_on}"));
+            Assert.Equal("1", await terminal.FormatAsync("#{cursor_flag}"));
+            Assert.Equal("0", await terminal.FormatAsync("#{mouse_any_flag}"));
+            string stty = after[after.IndexOf(ExitMarker, StringComparison.Ordinal)..];
+            Assert.Matches(@"(^|\s)icanon(\s|$)", stty);
+            Assert.Matches(@"(^|\s)echo(\s|$)", stty);
+
+            // The session kept the torrent for the next start.
+            Assert.Contains(Directory.EnumerateFiles(session, "*", SearchOption.AllDirectories),
+                f => f.EndsWith(".torrent", StringComparison.Ordinal));
+        }
+        catch
+        {
+            output.WriteLine("Last screen:\n" + await terminal.CaptureAsync());
+            throw;
+        }
+    }
+}
