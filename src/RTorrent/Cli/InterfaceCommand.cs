@@ -126,7 +126,12 @@ public static class InterfaceCommand
             Task background = demo is not null
                 ? session.AddAsync(demo.Torrent, new TorrentOptions { SavePath = settings.DownloadDirectory })
                 : restore ? session.RestoreAsync() : Task.CompletedTask;
-            int code = await TuiApp.RunAsync(backend, new TuiOptions { Title = demo is null ? "RTorrent" : "RTorrent demo" }, ct);
+            int code = await TuiApp.RunAsync(backend, new TuiOptions
+            {
+                Title = demo is null ? "RTorrent" : "RTorrent demo",
+                // The terminal went away under us (SSH dropped): save resume data and the DHT table, then exit.
+                TerminalLost = async () => await session.DisposeAsync(),
+            }, ct);
             try { await background; }
             catch (Exception e) { await error.WriteLineAsync($"rtorrent: {e.Message}"); }
             return code;

@@ -37,6 +37,13 @@ public static class TuiApp
     private const string LeaveAlternateScreen = "\u001b[?1049l";
 
     private static int s_restored;
+    private static int s_returned;
+
+    /// <summary>Exit code when the terminal went away and the interface had to be abandoned (128 + SIGHUP).</summary>
+    public const int ExitTerminalLost = 129;
+
+    /// <summary>How long the interface gets to stop by itself after SIGHUP before <see cref="TuiOptions.TerminalLost"/> runs.</summary>
+    internal static readonly TimeSpan TerminalLostGrace = TimeSpan.FromSeconds(3);
 
     /// <summary>Runs the interface until the user quits; returns the exit code. Blocks the calling thread.</summary>
     public static int Run(ITorrentBackend backend, TuiOptions? options = null) =>
@@ -63,6 +70,7 @@ public static class TuiApp
 
         TerminalProfile profile = options.Profile ?? TerminalProfile.FromEnvironment();
         Interlocked.Exchange(ref s_restored, 0);
+        Interlocked.Exchange(ref s_returned, 0);
         AppDomain.CurrentDomain.UnhandledException += OnUnhandledException;
         var signals = new List<PosixSignalRegistration>();
         IApplication? app = null;
@@ -81,6 +89,7 @@ public static class TuiApp
             {
                 context.Cancel = true;
                 RequestQuit(running, runningWindow);
+                if (context.Signal == PosixSignal.SIGHUP && options.TerminalLost is { } lost) WatchTerminalLost(lost);
             }
             foreach (PosixSignal signal in new[] { PosixSignal.SIGTERM, PosixSignal.SIGHUP, PosixSignal.SIGQUIT })
             {
@@ -122,6 +131,7 @@ public static class TuiApp
             AppDomain.CurrentDomain.UnhandledException -= OnUnhandledException;
         }
 
+        Volatile.Write(ref s_returned, 1);
         if (failure is not null)
         {
             await Console.Error.WriteLineAsync($"rtorrent: the interface failed: {failure}").ConfigureAwait(false);
@@ -129,6 +139,25 @@ public static class TuiApp
         }
         return ExitOk;
     }
+
+    /// <summary>
+    /// After SIGHUP: if the interface has not returned within <see cref="TerminalLostGrace"/>, it never will (the
+    /// terminal is gone), so save through <paramref name="lost"/> and exit instead of spinning forever.
+    /// </summary>
+    private static void WatchTerminalLost(Func<Task> lost) => _ = Task.Run(async () =>
+    {
+        await Task.Delay(TerminalLostGrace).ConfigureAwait(false);
+        if (Volatile.Read(ref s_returned) == 1) return;
+        try
+        {
+            await lost().ConfigureAwait(false);
+        }
+        catch (Exception)
+        {
+            // Nobody is left to tell; what could be saved was saved.
+        }
+        Environment.Exit(ExitTerminalLost);
+    });
 
     private static void RequestQuit(IApplication app, MainWindow window)
     {

@@ -27,6 +27,14 @@ public sealed record TuiOptions
     /// </summary>
     public bool RunWatchFolder { get; init; } = true;
 
+    /// <summary>
+    /// Called when the terminal has gone (SIGHUP, e.g. the SSH connection dropped) and the interface did not wind down
+    /// within a few seconds, which Terminal.Gui 2.5 does not when its terminal is closed under it (its input thread
+    /// spins on the dead terminal and its loop never returns). The callback saves what must survive (resume data);
+    /// the process exits right after it.
+    /// </summary>
+    public Func<Task>? TerminalLost { get; init; }
+
     /// <summary>How often the watch folder is scanned even when no change was signalled (network shares).</summary>
     public TimeSpan WatchFolderPollInterval { get; init; } = TimeSpan.FromSeconds(5);
 

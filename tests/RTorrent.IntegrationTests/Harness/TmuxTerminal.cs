@@ -61,6 +61,9 @@ internal sealed class TmuxTerminal : IAsyncDisposable
     /// <summary>Text typed literally.</summary>
     public Task TypeAsync(string text) => RunAsync(["send-keys", "-t", "t", "-l", text]);
 
+    /// <summary>Closes the terminal under the program (the tmux server goes, its ptys with it), as a dropped SSH link does.</summary>
+    public Task CloseAsync() => RunAsync(["kill-server"]);
+
     /// <summary>The PIDs of the children of <paramref name="pid"/> (from /proc).</summary>
     public static int[] ChildrenOf(int pid)
     {

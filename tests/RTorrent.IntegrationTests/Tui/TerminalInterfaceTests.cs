@@ -106,4 +106,51 @@ public sealed class TerminalInterfaceTests(ITestOutputHelper output)
             throw;
         }
     }
+
+    [Fact]
+    public async Task A_closed_terminal_ends_the_program_with_its_session_saved_and_reusable()
+    {
+        using var tmp = new TempFolder("rt-tui-hup");
+        string session = tmp.Sub("session");
+        await SettingsStore.SaveAsync(new EngineSettings
+        {
+            SessionDirectory = session, DownloadDirectory = tmp.Sub("downloads"), ListenPort = 0,
+            ListenOnIPv6 = false, DhtEnabled = false, LsdEnabled = false, PexEnabled = false,
+        });
+        var environment = new Dictionary<string, string>
+        {
+            ["XDG_DATA_HOME"] = tmp.Sub("home", "data"),
+            ["XDG_CONFIG_HOME"] = tmp.Sub("home", "config"),
+            ["TERM"] = "xterm-256color",
+        };
+        string command = $"exec '{RTorrentCli.DotnetHostPath}' '{RTorrentCli.DllPath}' --session '{session}'";
+
+        int pid;
+        await using (var terminal = await TmuxTerminal.StartAsync(command, 80, 24, environment))
+        {
+            pid = terminal.PanePid;
+            await terminal.WaitForScreenAsync(s => s.Contains("No torrents yet", StringComparison.Ordinal), Limits.Startup, "the empty list");
+            await terminal.CloseAsync();
+            // Terminal.Gui alone would spin on the dead terminal for ever; the program must notice and exit.
+            await Poll.UntilAsync(() => !IsRunning(pid), Limits.Shutdown, $"rtorrent (pid {pid}) to exit after its terminal closed");
+        }
+
+        // The session lock was released: the next start opens the same session.
+        await using var again = await TmuxTerminal.StartAsync(command, 80, 24, environment);
+        await again.WaitForScreenAsync(s => s.Contains("No torrents yet", StringComparison.Ordinal), Limits.Startup, "the second start");
+    }
+
+    private static bool IsRunning(int pid)
+    {
+        try
+        {
+            // A zombie (state Z) has exited; only its parent has not collected it yet.
+            string stat = File.ReadAllText($"/proc/{pid}/stat");
+            return stat[(stat.LastIndexOf(')') + 2)] != 'Z';
+        }
+        catch (IOException)
+        {
+            return false;
+        }
+    }
 }

@@ -38,3 +38,8 @@ if active=="0":
     lat.sort()
     print(f"  {'/'.join(keys)}: keypress to changed screen median {statistics.median(lat):.1f} ms, p95 {lat[int(len(lat)*0.95)-1]:.1f} ms, max {lat[-1]:.1f} ms ({len(lat)} presses)")
 subprocess.run(T+["kill-server"])
+# The tui-fake host has no TerminalLost hook, so it would outlive its terminal: kill it by PID.
+try:
+    os.kill(pid, 9)
+except ProcessLookupError:
+    pass
