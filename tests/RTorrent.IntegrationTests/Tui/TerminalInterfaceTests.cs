@@ -27,31 +27,11 @@ public sealed class TerminalInterfaceTests(ITestOutputHelper output)
             uploadLimit: 1024 * 1024); // a few seconds of download, so the Peers tab can be seen while it runs
         await tracker.WaitForSeedersAsync(torrent.InfoHashHex, 1, Limits.Startup);
 
-        // The session's settings as a user would have saved them: everything on loopback, no DHT/LSD (tests name their peers).
-        string session = tmp.Sub("session");
-        string downloads = tmp.Sub("downloads");
-        await SettingsStore.SaveAsync(new EngineSettings
-        {
-            SessionDirectory = session,
-            DownloadDirectory = downloads,
-            ListenPort = 0,
-            ListenOnIPv6 = false,
-            DhtEnabled = false,
-            LsdEnabled = false,
-            PexEnabled = false,
-        });
+        (string session, string downloads) = await WriteLoopbackSessionAsync(tmp);
 
         // The shell stays after the program so the test can look at the terminal it left behind.
-        string command = $"'{RTorrentCli.DotnetHostPath}' '{RTorrentCli.DllPath}' --session '{session}'; " +
-                         $"echo {ExitMarker} $?; stty -a; exec sleep 600";
-        await using var terminal = await TmuxTerminal.StartAsync(command, 100, 30, new Dictionary<string, string>
-        {
-            ["XDG_DATA_HOME"] = tmp.Sub("home", "data"),
-            ["XDG_CONFIG_HOME"] = tmp.Sub("home", "config"),
-            ["DOTNET_CLI_TELEMETRY_OPTOUT"] = "1",
-            ["DOTNET_NOLOGO"] = "1",
-            ["TERM"] = "xterm-256color",
-        });
+        string command = $"{Program(session)}; echo {ExitMarker} $?; stty -a; exec sleep 600";
+        await using var terminal = await TmuxTerminal.StartAsync(command, 100, 30, Environment(tmp));
         try
         {
             await terminal.WaitForScreenAsync(s => s.Contains("No torrents yet", StringComparison.Ordinal), Limits.Startup, "the empty list");
@@ -111,19 +91,9 @@ public sealed class TerminalInterfaceTests(ITestOutputHelper output)
     public async Task A_closed_terminal_ends_the_program_with_its_session_saved_and_reusable()
     {
         using var tmp = new TempFolder("rt-tui-hup");
-        string session = tmp.Sub("session");
-        await SettingsStore.SaveAsync(new EngineSettings
-        {
-            SessionDirectory = session, DownloadDirectory = tmp.Sub("downloads"), ListenPort = 0,
-            ListenOnIPv6 = false, DhtEnabled = false, LsdEnabled = false, PexEnabled = false,
-        });
-        var environment = new Dictionary<string, string>
-        {
-            ["XDG_DATA_HOME"] = tmp.Sub("home", "data"),
-            ["XDG_CONFIG_HOME"] = tmp.Sub("home", "config"),
-            ["TERM"] = "xterm-256color",
-        };
-        string command = $"exec '{RTorrentCli.DotnetHostPath}' '{RTorrentCli.DllPath}' --session '{session}'";
+        (string session, _) = await WriteLoopbackSessionAsync(tmp);
+        var environment = Environment(tmp);
+        string command = "exec " + Program(session);
 
         int pid;
         await using (var terminal = await TmuxTerminal.StartAsync(command, 80, 24, environment))
@@ -139,6 +109,37 @@ public sealed class TerminalInterfaceTests(ITestOutputHelper output)
         await using var again = await TmuxTerminal.StartAsync(command, 80, 24, environment);
         await again.WaitForScreenAsync(s => s.Contains("No torrents yet", StringComparison.Ordinal), Limits.Startup, "the second start");
     }
+
+    /// <summary>A session whose settings a user could have saved: loopback only, no DHT/LSD/PEX (tests name their peers).</summary>
+    private static async Task<(string Session, string Downloads)> WriteLoopbackSessionAsync(TempFolder tmp)
+    {
+        string session = tmp.Sub("session");
+        string downloads = tmp.Sub("downloads");
+        await SettingsStore.SaveAsync(new EngineSettings
+        {
+            SessionDirectory = session,
+            DownloadDirectory = downloads,
+            ListenPort = 0,
+            ListenOnIPv6 = false,
+            DhtEnabled = false,
+            LsdEnabled = false,
+            PexEnabled = false,
+        });
+        return (session, downloads);
+    }
+
+    /// <summary>The shell words that run the interface over <paramref name="session"/>.</summary>
+    private static string Program(string session) => $"'{RTorrentCli.DotnetHostPath}' '{RTorrentCli.DllPath}' --session '{session}'";
+
+    /// <summary>Nothing read from or written to the user's real folders; a 256-colour terminal.</summary>
+    private static Dictionary<string, string> Environment(TempFolder tmp) => new()
+    {
+        ["XDG_DATA_HOME"] = tmp.Sub("home", "data"),
+        ["XDG_CONFIG_HOME"] = tmp.Sub("home", "config"),
+        ["DOTNET_CLI_TELEMETRY_OPTOUT"] = "1",
+        ["DOTNET_NOLOGO"] = "1",
+        ["TERM"] = "xterm-256color",
+    };
 
     private static bool IsRunning(int pid)
     {
