@@ -124,7 +124,7 @@ public sealed class ClientEngine : ITorrentHost, IAsyncDisposable
     /// <summary>Opens the listen port and starts the once-a-second tick.</summary>
     public Task StartAsync() => Loop.InvokeAsync(() =>
     {
-        _listener = new PeerListener(OnIncomingHandshake, _logger);
+        _listener = new PeerListener(OnIncomingHandshake, FindTorrentByMseKey, () => Config.Encryption, _logger);
         _listener.Start(Config.ListenPort, Config.ListenAddress);
         ListenPort = _listener.Port;
         _localAddresses = LocalAddresses();
@@ -144,6 +144,20 @@ public sealed class ClientEngine : ITorrentHost, IAsyncDisposable
         catch (NetworkInformationException) { /* loopback alone is enough to know ourselves locally */ }
         return set;
     }
+
+    /// <summary>An incoming encrypted handshake names its torrent by HASH('req2', info-hash); find which one (any thread).</summary>
+    private InfoHash? FindTorrentByMseKey(ReadOnlyMemory<byte> key)
+    {
+        lock (_torrents)
+            foreach (var hash in _torrents.Keys)
+            {
+                if (!_mseKeys.TryGetValue(hash, out var k)) _mseKeys[hash] = k = Peers.Encryption.MseHandshake.TorrentKey(hash);
+                if (key.Span.SequenceEqual(k)) return hash;
+            }
+        return null;
+    }
+
+    private readonly Dictionary<InfoHash, byte[]> _mseKeys = []; // guarded by _torrents
 
     private Task OnIncomingHandshake(HandshakeResult hs) => Loop.RunAsync(async () =>
     {
@@ -263,7 +277,11 @@ public sealed class ClientEngine : ITorrentHost, IAsyncDisposable
     public Task RemoveAsync(Torrent torrent, bool deleteData) => Loop.RunAsync(async () =>
     {
         await torrent.StopOnLoopAsync(TorrentState.Stopped, null);
-        lock (_torrents) _torrents.Remove(torrent.InfoHash);
+        lock (_torrents)
+        {
+            _torrents.Remove(torrent.InfoHash);
+            _mseKeys.Remove(torrent.InfoHash);
+        }
         if (deleteData)
         {
             try { if (torrent.Storage is { } st) await st.DeleteAsync(CancellationToken.None); }

@@ -9,6 +9,9 @@ public sealed record EngineConfig
     /// <summary>Address to listen on; null for every interface (IPv6 and IPv4).</summary>
     public System.Net.IPAddress? ListenAddress { get; init; }
 
+    /// <summary>Message Stream Encryption: which handshakes we accept and which we start with.</summary>
+    public Peers.Encryption.EncryptionMode Encryption { get; init; } = Peers.Encryption.EncryptionMode.Enabled;
+
     /// <summary>Connections across all torrents.</summary>
     public int MaxConnections { get; init; } = 500;
 

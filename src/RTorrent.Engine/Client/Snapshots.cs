@@ -105,7 +105,8 @@ public sealed record PeerSnapshot
     public required string Client { get; init; }
     /// <summary>
     /// Flags in the usual notation: D/d we download / want to but are choked, U/u we upload / it wants but is choked,
-    /// I incoming, S snubbed, O optimistic unchoke, E encrypted (never), X from PEX, H from DHT, T from tracker, L local discovery.
+    /// I incoming, E RC4-encrypted stream, e encrypted handshake with a plaintext stream, S snubbed, O optimistic
+    /// unchoke, X from PEX, H from DHT, T from tracker, L local discovery.
     /// </summary>
     public required string Flags { get; init; }
     /// <summary>Download rate from the peer, bytes/s.</summary>

@@ -67,7 +67,7 @@ public sealed partial class Torrent : IPeerConnectionHandler
         try
         {
             result = await Task.Run(() => PeerHandshaker.ConnectAsync(known.EndPoint, InfoHash, _host.PeerId,
-                features, TimeSpan.FromSeconds(10), ct), ct);
+                features, TimeSpan.FromSeconds(10), _host.Config.Encryption, ct), ct);
         }
         catch (Exception e) when (e is SocketException or TimeoutException or PeerProtocolException or IOException or OperationCanceledException)
         {
@@ -108,7 +108,7 @@ public sealed partial class Torrent : IPeerConnectionHandler
         }
         try
         {
-            await PeerHandshaker.AnswerAsync(handshake.Socket, InfoHash, _host.PeerId, OurFeatures, _runCts.Token);
+            await PeerHandshaker.AnswerAsync(handshake, _host.PeerId, OurFeatures, _runCts.Token);
         }
         catch (Exception e) when (e is SocketException or ObjectDisposedException or OperationCanceledException)
         {
@@ -155,7 +155,7 @@ public sealed partial class Torrent : IPeerConnectionHandler
         }
         int pieceCount = _metainfo?.PieceCount ?? 0;
         var connection = new PeerConnection(hs.Socket, hs.RemoteEndPoint, hs.Outgoing, pieceCount, this, _host.Loop,
-            _host.DownloadThrottle(this), _host.UploadThrottle(this));
+            _host.DownloadThrottle(this), _host.UploadThrottle(this), hs.Ciphers);
         var upload = UploadLimiter;
         connection.CanSendInline = () => upload.IsUnlimited && (upload.Parent?.IsUnlimited ?? true);
         var peer = new Peer(connection, hs.PeerId, hs.Features, pieceCount, known?.Source ?? "incoming", now);
@@ -166,7 +166,7 @@ public sealed partial class Torrent : IPeerConnectionHandler
         }
         _peers.Add(peer);
         _host.ConnectionOpened();
-        connection.Start();
+        connection.Start(hs.Leftover);
 
         // What we have first (BEP 3: bitfield only as the first message, and not at all when empty), then the
         // extended handshake.
@@ -189,7 +189,8 @@ public sealed partial class Torrent : IPeerConnectionHandler
             connection.Enqueue(port);
         }
         PeerConnected?.Invoke(peer);
-        Log(PluginLogLevel.Debug, $"connected to {peer.EndPoint} ({peer.Client}, {(hs.Outgoing ? "out" : "in")})");
+        Log(PluginLogLevel.Debug, $"connected to {peer.EndPoint} ({peer.Client}, {(hs.Outgoing ? "out" : "in")}" +
+            $"{(hs.Ciphers.IsEncrypted ? ", RC4" : hs.Ciphers.ViaMse ? ", MSE handshake, plaintext" : "")})");
     }
 
     private void SendExtendedHandshake(Peer peer)

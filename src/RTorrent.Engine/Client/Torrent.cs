@@ -900,6 +900,8 @@ public sealed partial class Torrent
         if (p.AmInterested) s.Append(p.PeerChoking ? 'd' : 'D');
         if (p.PeerInterested) s.Append(p.AmChoking ? 'u' : 'U');
         if (!p.Connection.IsOutgoing) s.Append('I');
+        if (p.Connection.Encryption.IsEncrypted) s.Append('E');
+        else if (p.Connection.Encryption.ViaMse) s.Append('e');
         if (p.Snubbed) s.Append('S');
         if (p.OptimisticSince is not null) s.Append('O');
         s.Append(p.Source switch

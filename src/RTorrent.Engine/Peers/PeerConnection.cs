@@ -65,12 +65,21 @@ internal sealed class PeerConnection
     private bool _lowNotified = true;
     private int _closed;
 
+    // RC4 after an encrypted handshake: bytes are encrypted as they are queued (in order, under the send lock, so
+    // both the inline flush and the pump send ciphertext) and decrypted as they are read.
+    private readonly Encryption.Rc4Cipher? _encryptor;
+    private readonly Encryption.Rc4Cipher? _decryptor;
+
     public PeerConnection(Socket socket, IPEndPoint remote, bool outgoing, int pieceCount,
         IPeerConnectionHandler handler, System.Threading.SynchronizationContext loop,
         Func<int, CancellationToken, ValueTask>? receiveThrottle = null,
-        Func<int, CancellationToken, ValueTask>? sendThrottle = null)
+        Func<int, CancellationToken, ValueTask>? sendThrottle = null,
+        Encryption.StreamCiphers? ciphers = null)
     {
         _socket = socket;
+        _encryptor = ciphers?.Encryptor;
+        _decryptor = ciphers?.Decryptor;
+        Encryption = ciphers ?? Peers.Encryption.StreamCiphers.Plain;
         RemoteEndPoint = remote;
         IsOutgoing = outgoing;
         _handler = handler;
@@ -85,6 +94,9 @@ internal sealed class PeerConnection
     }
 
     public IPEndPoint RemoteEndPoint { get; }
+
+    /// <summary>How the handshake and the stream were encrypted.</summary>
+    public Encryption.StreamCiphers Encryption { get; }
     public bool IsOutgoing { get; }
     public bool IsClosed => Volatile.Read(ref _closed) != 0;
     public string? CloseReason { get; private set; }
@@ -122,6 +134,7 @@ internal sealed class PeerConnection
         {
             EnsureCapacity(bytes.Length);
             bytes.CopyTo(_sendBuffer.AsSpan(_sendLength));
+            _encryptor?.Apply(_sendBuffer.AsSpan(_sendLength, bytes.Length));
             _sendLength += bytes.Length;
             if (_sendLength >= SendHighWater) _lowNotified = false;
         }
@@ -137,6 +150,7 @@ internal sealed class PeerConnection
             EnsureCapacity(MessageWriter.PieceHeaderLength + block.Length);
             MessageWriter.WritePieceHeader(_sendBuffer.AsSpan(_sendLength), piece, begin, block.Length);
             block.CopyTo(_sendBuffer.AsSpan(_sendLength + MessageWriter.PieceHeaderLength));
+            _encryptor?.Apply(_sendBuffer.AsSpan(_sendLength, MessageWriter.PieceHeaderLength + block.Length));
             _sendLength += MessageWriter.PieceHeaderLength + block.Length;
             if (_sendLength >= SendHighWater) _lowNotified = false;
         }
@@ -151,6 +165,7 @@ internal sealed class PeerConnection
         {
             EnsureCapacity(length);
             write(_sendBuffer.AsMemory(_sendLength, length));
+            _encryptor?.Apply(_sendBuffer.AsSpan(_sendLength, length));
             _sendLength += length;
         }
         ScheduleFlush();
@@ -344,6 +359,7 @@ internal sealed class PeerConnection
                         return;
                     }
                     Interlocked.Add(ref _bytesReceived, n);
+                    _decryptor?.Apply(buffer.AsSpan(filled, n));
                     filled += n;
                     if (ReceiveThrottle is { } throttle) await throttle(n, ct).ConfigureAwait(false);
                 }

@@ -1,20 +1,66 @@
 using System.Net;
 using System.Net.Sockets;
 using RTorrent.Engine.Metainfo;
+using RTorrent.Engine.Peers.Encryption;
 
 namespace RTorrent.Engine.Peers;
 
-/// <summary>The outcome of a handshake: who the peer is and what it supports.</summary>
+/// <summary>The outcome of a handshake: who the peer is, what it supports, and how the stream is encrypted.</summary>
+/// <param name="Leftover">Bytes the peer sent after its handshake, already decrypted, for the connection to parse first.</param>
 internal sealed record HandshakeResult(Socket Socket, IPEndPoint RemoteEndPoint, InfoHash InfoHash, byte[] PeerId,
-    PeerFeatures Features, bool Outgoing);
+    PeerFeatures Features, bool Outgoing, StreamCiphers Ciphers, byte[] Leftover)
+{
+    public bool Encrypted => Ciphers.IsEncrypted;
+}
 
-/// <summary>Opens outgoing connections and performs the 68-byte handshake in both directions, with timeouts.</summary>
+/// <summary>
+/// Opens outgoing connections and performs the handshake in both directions, with timeouts: the plain 68-byte
+/// BitTorrent handshake, or that handshake inside Message Stream Encryption (see <see cref="MseHandshake"/>).
+/// </summary>
 internal static class PeerHandshaker
 {
-    /// <summary>Connects to <paramref name="endPoint"/>, sends our handshake and reads the peer's.</summary>
+    /// <summary>
+    /// Connects to <paramref name="endPoint"/> and exchanges handshakes, encrypted or not as <paramref name="mode"/>
+    /// says, with one retry the other way where the mode allows it.
+    /// </summary>
     /// <exception cref="PeerProtocolException">The peer answered something else, or for another torrent.</exception>
     public static async Task<HandshakeResult> ConnectAsync(IPEndPoint endPoint, InfoHash infoHash, byte[] peerId,
-        PeerFeatures features, TimeSpan timeout, CancellationToken cancellationToken)
+        PeerFeatures features, TimeSpan timeout, EncryptionMode mode, CancellationToken cancellationToken)
+    {
+        switch (mode)
+        {
+            case EncryptionMode.Disabled:
+                return await ConnectOnceAsync(endPoint, infoHash, peerId, features, timeout, null, cancellationToken).ConfigureAwait(false);
+            case EncryptionMode.Required:
+                return await ConnectOnceAsync(endPoint, infoHash, peerId, features, timeout, CryptoMethod.Rc4, cancellationToken).ConfigureAwait(false);
+            case EncryptionMode.Preferred:
+                try
+                {
+                    return await ConnectOnceAsync(endPoint, infoHash, peerId, features, timeout,
+                        CryptoMethod.Rc4 | CryptoMethod.Plaintext, cancellationToken).ConfigureAwait(false);
+                }
+                catch (PeerProtocolException)
+                {
+                    // A peer without MSE closes the connection or answers garbage: try it plain, once.
+                    return await ConnectOnceAsync(endPoint, infoHash, peerId, features, timeout, null, cancellationToken).ConfigureAwait(false);
+                }
+            default:
+                try
+                {
+                    return await ConnectOnceAsync(endPoint, infoHash, peerId, features, timeout, null, cancellationToken).ConfigureAwait(false);
+                }
+                catch (Exception e) when (e is PeerProtocolException { Message: ClosedDuringHandshake }
+                                              or SocketException { SocketErrorCode: SocketError.ConnectionReset })
+                {
+                    // Peers that require encryption hang up on a plain handshake.
+                    return await ConnectOnceAsync(endPoint, infoHash, peerId, features, timeout,
+                        CryptoMethod.Rc4 | CryptoMethod.Plaintext, cancellationToken).ConfigureAwait(false);
+                }
+        }
+    }
+
+    private static async Task<HandshakeResult> ConnectOnceAsync(IPEndPoint endPoint, InfoHash infoHash, byte[] peerId,
+        PeerFeatures features, TimeSpan timeout, CryptoMethod? encrypt, CancellationToken cancellationToken)
     {
         var socket = new Socket(endPoint.AddressFamily, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
         using var cts = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
@@ -22,14 +68,19 @@ internal static class PeerHandshaker
         try
         {
             await socket.ConnectAsync(endPoint, cts.Token).ConfigureAwait(false);
-            var buffer = new byte[Handshake.Length];
-            Handshake.Write(buffer, infoHash, peerId, features);
-            await socket.SendAsync(buffer, SocketFlags.None, cts.Token).ConfigureAwait(false);
-            await ReceiveExactAsync(socket, buffer, cts.Token).ConfigureAwait(false);
-            if (!Handshake.TryRead(buffer, out var theirHash, out var theirId, out var theirFeatures))
+            var ours = new byte[Handshake.Length];
+            Handshake.Write(ours, infoHash, peerId, features);
+            var reader = new HandshakeReader(socket);
+            var ciphers = StreamCiphers.Plain;
+            if (encrypt is { } provide)
+                ciphers = await MseHandshake.InitiateAsync(reader, socket, infoHash, ours, provide, cts.Token).ConfigureAwait(false);
+            else
+                await SendAllAsync(socket, ours, cts.Token).ConfigureAwait(false);
+            await reader.EnsureAsync(Handshake.Length, cts.Token).ConfigureAwait(false);
+            if (!Handshake.TryRead(reader.Take(Handshake.Length), out var theirHash, out var theirId, out var theirFeatures))
                 throw new PeerProtocolException("not a BitTorrent handshake");
             if (theirHash != infoHash) throw new PeerProtocolException("handshake for another torrent");
-            return new HandshakeResult(socket, endPoint, theirHash, theirId, theirFeatures, Outgoing: true);
+            return new HandshakeResult(socket, endPoint, theirHash, theirId, theirFeatures, Outgoing: true, ciphers, reader.TakeRemaining());
         }
         catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
         {
@@ -44,48 +95,69 @@ internal static class PeerHandshaker
     }
 
     /// <summary>
-    /// Reads the handshake of an accepted connection. The caller answers with <see cref="AnswerAsync"/> once it knows
-    /// the torrent is ours.
+    /// Reads the handshake of an accepted connection, plain or MSE. The caller answers with <see cref="AnswerAsync"/>
+    /// once it knows the torrent is ours.
     /// </summary>
-    public static async Task<HandshakeResult> ReadIncomingAsync(Socket socket, TimeSpan timeout, CancellationToken cancellationToken)
+    /// <param name="socket">The accepted socket.</param>
+    /// <param name="timeout">For the whole handshake.</param>
+    /// <param name="findTorrent">For MSE: the info-hash whose <see cref="MseHandshake.TorrentKey"/> is the given bytes, or null.</param>
+    /// <param name="mode">Which handshakes to accept.</param>
+    /// <param name="cancellationToken">Stops waiting.</param>
+    public static async Task<HandshakeResult> ReadIncomingAsync(Socket socket, TimeSpan timeout,
+        Func<ReadOnlyMemory<byte>, InfoHash?> findTorrent, EncryptionMode mode, CancellationToken cancellationToken)
     {
         using var cts = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         cts.CancelAfter(timeout);
-        var buffer = new byte[Handshake.Length];
+        var reader = new HandshakeReader(socket);
         try
         {
-            await ReceiveExactAsync(socket, buffer, cts.Token).ConfigureAwait(false);
+            // 20 bytes tell the two apart: "\x13BitTorrent protocol", or the start of a 96-byte DH key.
+            await reader.EnsureAsync(20, cts.Token).ConfigureAwait(false);
+            bool plain = Handshake.StartsWithProtocol(reader.Buffered);
+            var ciphers = StreamCiphers.Plain;
+            if (plain && mode == EncryptionMode.Required) throw new PeerProtocolException("plain handshake refused (encryption required)");
+            if (!plain)
+            {
+                if (mode == EncryptionMode.Disabled) throw new PeerProtocolException("not a BitTorrent handshake");
+                var allowed = mode == EncryptionMode.Required ? CryptoMethod.Rc4 : CryptoMethod.Rc4 | CryptoMethod.Plaintext;
+                (_, ciphers) = await MseHandshake.RespondAsync(reader, socket, findTorrent, allowed,
+                    preferRc4: mode != EncryptionMode.Enabled, cts.Token).ConfigureAwait(false);
+            }
+            await reader.EnsureAsync(Handshake.Length, cts.Token).ConfigureAwait(false);
+            if (!Handshake.TryRead(reader.Take(Handshake.Length), out var hash, out var id, out var features))
+                throw new PeerProtocolException("not a BitTorrent handshake");
+            var remote = (IPEndPoint)socket.RemoteEndPoint!;
+            return new HandshakeResult(socket, Normalize(remote), hash, id, features, Outgoing: false, ciphers, reader.TakeRemaining());
         }
         catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
         {
             throw new TimeoutException("no handshake from an incoming peer in time");
         }
-        if (!Handshake.TryRead(buffer, out var hash, out var id, out var features))
-            throw new PeerProtocolException("not a BitTorrent handshake");
-        var remote = (IPEndPoint)socket.RemoteEndPoint!;
-        return new HandshakeResult(socket, Normalize(remote), hash, id, features, Outgoing: false);
     }
 
-    /// <summary>Sends our handshake on an accepted connection.</summary>
-    public static async Task AnswerAsync(Socket socket, InfoHash infoHash, byte[] peerId, PeerFeatures features, CancellationToken cancellationToken)
+    /// <summary>Sends our handshake on an accepted connection (encrypted when the connection is).</summary>
+    public static async Task AnswerAsync(HandshakeResult incoming, byte[] peerId, PeerFeatures features, CancellationToken cancellationToken)
     {
         var buffer = new byte[Handshake.Length];
-        Handshake.Write(buffer, infoHash, peerId, features);
-        await socket.SendAsync(buffer, SocketFlags.None, cancellationToken).ConfigureAwait(false);
+        Handshake.Write(buffer, incoming.InfoHash, peerId, features);
+        incoming.Ciphers.Encryptor?.Apply(buffer);
+        await SendAllAsync(incoming.Socket, buffer, cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>IPv4-mapped IPv6 addresses become plain IPv4, so one peer has one key.</summary>
     public static IPEndPoint Normalize(IPEndPoint ep) =>
         ep.Address.IsIPv4MappedToIPv6 ? new IPEndPoint(ep.Address.MapToIPv4(), ep.Port) : ep;
 
-    private static async Task ReceiveExactAsync(Socket socket, Memory<byte> buffer, CancellationToken ct)
+    /// <summary>The message of the exception thrown when the peer hangs up mid-handshake.</summary>
+    internal const string ClosedDuringHandshake = "connection closed during the handshake";
+
+    private static async Task SendAllAsync(Socket socket, ReadOnlyMemory<byte> data, CancellationToken ct)
     {
-        int read = 0;
-        while (read < buffer.Length)
+        while (!data.IsEmpty)
         {
-            int n = await socket.ReceiveAsync(buffer[read..], SocketFlags.None, ct).ConfigureAwait(false);
-            if (n == 0) throw new PeerProtocolException("connection closed during the handshake");
-            read += n;
+            int n = await socket.SendAsync(data, SocketFlags.None, ct).ConfigureAwait(false);
+            if (n <= 0) throw new PeerProtocolException(ClosedDuringHandshake);
+            data = data[n..];
         }
     }
 }

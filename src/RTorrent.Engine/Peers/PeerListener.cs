@@ -2,6 +2,8 @@ using System.Net;
 using System.Net.Sockets;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
+using RTorrent.Engine.Metainfo;
+using RTorrent.Engine.Peers.Encryption;
 
 namespace RTorrent.Engine.Peers;
 
@@ -12,14 +14,23 @@ namespace RTorrent.Engine.Peers;
 internal sealed class PeerListener : IAsyncDisposable
 {
     private readonly Func<HandshakeResult, Task> _onHandshake;
+    private readonly Func<ReadOnlyMemory<byte>, InfoHash?> _findTorrent;
+    private readonly Func<EncryptionMode> _encryption;
     private readonly ILogger _logger;
     private readonly CancellationTokenSource _cts = new();
     private readonly List<Socket> _sockets = [];
     private readonly SemaphoreSlim _pendingHandshakes = new(64, 64);
 
-    public PeerListener(Func<HandshakeResult, Task> onHandshake, ILogger? logger = null)
+    /// <param name="onHandshake">Called with each incoming peer whose handshake was read.</param>
+    /// <param name="findTorrent">For encrypted handshakes: the torrent whose <see cref="MseHandshake.TorrentKey"/> is given.</param>
+    /// <param name="encryption">The encryption mode in force (read per connection: settings may change).</param>
+    /// <param name="logger">Where failed handshakes are noted.</param>
+    public PeerListener(Func<HandshakeResult, Task> onHandshake, Func<ReadOnlyMemory<byte>, InfoHash?> findTorrent,
+        Func<EncryptionMode> encryption, ILogger? logger = null)
     {
         _onHandshake = onHandshake;
+        _findTorrent = findTorrent;
+        _encryption = encryption;
         _logger = logger ?? NullLogger.Instance;
     }
 
@@ -88,7 +99,7 @@ internal sealed class PeerListener : IAsyncDisposable
     {
         try
         {
-            var result = await PeerHandshaker.ReadIncomingAsync(socket, TimeSpan.FromSeconds(10), ct).ConfigureAwait(false);
+            var result = await PeerHandshaker.ReadIncomingAsync(socket, TimeSpan.FromSeconds(10), _findTorrent, _encryption(), ct).ConfigureAwait(false);
             await _onHandshake(result).ConfigureAwait(false);
         }
         catch (Exception e) when (e is PeerProtocolException or TimeoutException or SocketException or OperationCanceledException or ObjectDisposedException)

@@ -54,6 +54,9 @@ public static class Handshake
 
     private static ReadOnlySpan<byte> Protocol => "\u0013BitTorrent protocol"u8;
 
+    /// <summary>Whether <paramref name="source"/> starts with the 20-byte protocol header of a plain handshake.</summary>
+    public static bool StartsWithProtocol(ReadOnlySpan<byte> source) => source.StartsWith(Protocol);
+
     /// <summary>Writes a handshake advertising <paramref name="features"/>.</summary>
     public static void Write(Span<byte> destination, InfoHash infoHash, ReadOnlySpan<byte> peerId, PeerFeatures features)
     {

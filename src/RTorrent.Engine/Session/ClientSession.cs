@@ -49,6 +49,7 @@ public sealed record SessionOptions
         UploadLimit = s.UploadRateLimit,
         ReadCacheBytes = Math.Max(s.DiskReadCacheSize, 4L * 1024 * 1024),
         Preallocate = s.Preallocate,
+        Encryption = s.Encryption,
         DefaultSavePath = s.DownloadDirectory,
     };
 

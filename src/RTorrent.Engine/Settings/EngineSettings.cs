@@ -99,6 +99,12 @@ public sealed record EngineSettings
     /// <summary>Allocate files fully when a torrent starts (a full disk shows at once) instead of sparse files.</summary>
     public bool Preallocate { get; init; }
 
+    /// <summary>
+    /// Message Stream Encryption: disabled, enabled (the default: accept encrypted and plain peers, dial plain and retry
+    /// encrypted), preferred (dial encrypted first) or required (RC4 only). See docs/PROTOCOL-ENCRYPTION.md.
+    /// </summary>
+    public Peers.Encryption.EncryptionMode Encryption { get; init; } = Peers.Encryption.EncryptionMode.Enabled;
+
     /// <summary>File handles kept open across all torrents.</summary>
     public int MaxOpenFiles { get; init; } = 128;
 
@@ -143,6 +149,7 @@ public sealed record EngineSettings
         Check(SeedRatioLimit is null || (double.IsFinite(SeedRatioLimit.Value) && SeedRatioLimit >= 0), "seedRatioLimit",
             $"must be null (no limit) or a number of 0 or more, not {SeedRatioLimit?.ToString(CultureInfo.InvariantCulture)}");
         Check(MaxOpenFiles is >= 1 and <= 65536, "maxOpenFiles", $"must be 1-65536, not {MaxOpenFiles}");
+        Check(Enum.IsDefined(Encryption), "encryption", $"must be disabled, enabled, preferred or required, not {Encryption}");
         Check(DiskReadCacheSize >= 0, "diskReadCacheSize", $"must be 0 (no cache) or more, not {DiskReadCacheSize}");
         return errors;
     }
@@ -177,7 +184,8 @@ public sealed record EngineSettings
         SameList(DhtBootstrapNodes, other.DhtBootstrapNodes) && PexEnabled == other.PexEnabled && LsdEnabled == other.LsdEnabled &&
         SameList(DisabledPeerSources, other.DisabledPeerSources) && DefaultPicker == other.DefaultPicker &&
         DefaultStorage == other.DefaultStorage && Nullable.Equals(SeedRatioLimit, other.SeedRatioLimit) &&
-        Preallocate == other.Preallocate && MaxOpenFiles == other.MaxOpenFiles && DiskReadCacheSize == other.DiskReadCacheSize;
+        Preallocate == other.Preallocate && MaxOpenFiles == other.MaxOpenFiles && DiskReadCacheSize == other.DiskReadCacheSize &&
+        Encryption == other.Encryption;
 
     /// <inheritdoc/>
     public override int GetHashCode() =>

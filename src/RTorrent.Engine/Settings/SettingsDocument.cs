@@ -35,6 +35,7 @@ internal sealed class SettingsDocument
         DefaultStorage = s.DefaultStorage;
         SeedRatioLimit = s.SeedRatioLimit;
         Preallocate = s.Preallocate;
+        Encryption = s.Encryption;
         MaxOpenFiles = s.MaxOpenFiles;
         DiskReadCacheSize = s.DiskReadCacheSize;
     }
@@ -85,6 +86,9 @@ internal sealed class SettingsDocument
 
     public bool Preallocate { get; set; }
 
+    [System.Text.Json.Serialization.JsonConverter(typeof(System.Text.Json.Serialization.JsonStringEnumConverter<Peers.Encryption.EncryptionMode>))]
+    public Peers.Encryption.EncryptionMode Encryption { get; set; }
+
     public int MaxOpenFiles { get; set; }
 
     public long DiskReadCacheSize { get; set; }
@@ -114,6 +118,7 @@ internal sealed class SettingsDocument
         DefaultStorage = DefaultStorage,
         SeedRatioLimit = SeedRatioLimit,
         Preallocate = Preallocate,
+        Encryption = Encryption,
         MaxOpenFiles = MaxOpenFiles,
         DiskReadCacheSize = DiskReadCacheSize,
     };

@@ -123,6 +123,7 @@ public static class SettingsStore
             : type == typeof(bool) ? "true or false"
             : type == typeof(string) ? "a string"
             : typeof(IEnumerable<string>).IsAssignableFrom(type) ? "a list of strings"
+            : type.IsEnum ? "one of " + string.Join(", ", Enum.GetNames(type).Select(n => '"' + JsonNamingPolicy.CamelCase.ConvertName(n) + '"'))
             : type.Name;
         bool nullable = Nullable.GetUnderlyingType(property.PropertyType) is not null || (!type.IsValueType && property.IsSetNullable);
         return nullable ? what + " or null" : what + " (not null)";

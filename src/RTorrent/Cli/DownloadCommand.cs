@@ -5,6 +5,7 @@ using System.Runtime.InteropServices;
 using Microsoft.Extensions.Logging;
 using RTorrent.Engine.Client;
 using RTorrent.Engine.Metainfo;
+using RTorrent.Engine.Peers.Encryption;
 using RTorrent.Engine.Session;
 
 namespace RTorrent.Cli;
@@ -31,7 +32,8 @@ public static class DownloadCommand
     private sealed record Options(
         string Input, string Save, bool Seed, int Port, string? Bind, IReadOnlyList<string> Peers, string? Session,
         string Picker, string Storage, IReadOnlyList<string> DhtBootstrap, bool NoDht, bool NoPex, bool NoLsd,
-        IReadOnlyList<string> PluginDirs, bool Verbose, long DownloadLimit, long UploadLimit, bool SeedOnly);
+        IReadOnlyList<string> PluginDirs, bool Verbose, long DownloadLimit, long UploadLimit, bool SeedOnly,
+        EncryptionMode Encryption);
 
     private static Command Build(string name, string description, bool seedOnly)
     {
@@ -52,7 +54,12 @@ public static class DownloadCommand
         var verbose = new Option<bool>("--verbose", "-v") { Description = "Log engine events to stderr." };
         var down = new Option<string?>("--download-limit") { Description = "Download limit, e.g. 500K, 2M (bytes/s)." };
         var up = new Option<string?>("--upload-limit") { Description = "Upload limit, e.g. 500K, 2M (bytes/s)." };
-        var command = new Command(name, description) { input, save, port, bind, peers, session, picker, storage, dhtBootstrap, noDht, noPex, noLsd, plugins, verbose, down, up };
+        var encryption = new Option<EncryptionMode>("--encryption")
+        {
+            Description = "Protocol encryption (MSE): disabled, enabled (accept both, dial plain), preferred (dial encrypted), required (RC4 only).",
+            DefaultValueFactory = _ => EncryptionMode.Enabled,
+        };
+        var command = new Command(name, description) { input, save, port, bind, peers, session, picker, storage, dhtBootstrap, noDht, noPex, noLsd, plugins, verbose, down, up, encryption };
         if (!seedOnly) command.Options.Add(seed);
         command.SetAction(async (parseResult, ct) =>
         {
@@ -72,7 +79,7 @@ public static class DownloadCommand
                 parseResult.GetValue(port), parseResult.GetValue(bind), parseResult.GetValue(peers) ?? [], parseResult.GetValue(session),
                 parseResult.GetValue(picker)!, parseResult.GetValue(storage)!, parseResult.GetValue(dhtBootstrap) ?? [],
                 parseResult.GetValue(noDht), parseResult.GetValue(noPex), parseResult.GetValue(noLsd), parseResult.GetValue(plugins) ?? [],
-                parseResult.GetValue(verbose), dl, ul, seedOnly);
+                parseResult.GetValue(verbose), dl, ul, seedOnly, parseResult.GetValue(encryption));
             return await RunAsync(o, error, ct);
         });
         return command;
@@ -144,7 +151,8 @@ public static class DownloadCommand
             session = await ClientSession.OpenAsync(new SessionOptions
             {
                 SessionDirectory = sessionDir,
-                Engine = new EngineConfig { ListenPort = o.Port, ListenAddress = bind, DownloadLimit = o.DownloadLimit, UploadLimit = o.UploadLimit },
+                Engine = new EngineConfig { ListenPort = o.Port, ListenAddress = bind, DownloadLimit = o.DownloadLimit, UploadLimit = o.UploadLimit,
+                    Encryption = o.Encryption },
                 PluginDirectories = o.PluginDirs,
                 EnableDht = !o.NoDht,
                 DhtBootstrap = o.DhtBootstrap,

@@ -50,10 +50,12 @@ public class SettingsTests : IDisposable
             DisabledPeerSources = ["lsd"],
             SeedRatioLimit = 2.5,
             Preallocate = true,
+            Encryption = RTorrent.Engine.Peers.Encryption.EncryptionMode.Required,
         };
         await SettingsStore.SaveAsync(s);
         var text = await File.ReadAllTextAsync(_tmp.Sub("session", "settings.json"));
         Assert.Contains("\"uploadRateLimit\": 125000", text);
+        Assert.Contains("\"encryption\": \"required\"", text);
         Assert.DoesNotContain("sessionDirectory", text);
         Assert.Empty(Directory.GetFiles(_tmp.Sub("session"), "*.tmp"));
 
@@ -89,6 +91,7 @@ public class SettingsTests : IDisposable
     [InlineData("""{ "dhtBootstrapNodes": "a:1" }""", "dhtBootstrapNodes: expected a list of strings")]
     [InlineData("""{ "seedRatioLimit": true }""", "seedRatioLimit: expected a number or null")]
     [InlineData("""{ "maxOpenFiles": 1e3 }""", "maxOpenFiles: expected a whole number")]
+    [InlineData("""{ "encryption": "always" }""", "encryption: expected one of \"disabled\", \"enabled\", \"preferred\", \"required\"")]
     [InlineData("""
         {
           "uploadSlots": 4,
@@ -110,7 +113,7 @@ public class SettingsTests : IDisposable
         var e = Assert.Throws<SettingsException>(() => Parse("""
             { "listenPort": 70000, "uploadSlots": 0, "downloadRateLimit": -1, "downloadDirectory": "relative/dir",
               "listenOnIPv4": false, "listenOnIPv6": false, "dhtBootstrapNodes": ["nohost", "h:0", "[::1]:6881", "::1:6881"],
-              "seedRatioLimit": -2, "maxOpenFiles": 0, "defaultPicker": " " }
+              "seedRatioLimit": -2, "maxOpenFiles": 0, "defaultPicker": " ", "encryption": 7 }
             """));
         Assert.Equal(
         [
@@ -125,6 +128,7 @@ public class SettingsTests : IDisposable
             "defaultPicker: must name a piece picker",
             "seedRatioLimit: must be null (no limit) or a number of 0 or more, not -2",
             "maxOpenFiles: must be 1-65536, not 0",
+            "encryption: must be disabled, enabled, preferred or required, not 7",
         ], e.Errors);
     }
 

@@ -3,6 +3,9 @@
 
   lt_peer.py seed --torrent T --save DIR [--port P] [--upload-limit BPS] [--peer HOST:PORT]...
   lt_peer.py get  (--torrent T | --magnet URI) --save DIR [--port P] [--peer HOST:PORT]...
+  --encryption default|rc4-only|disabled   (both modes) libtorrent's own default tries MSE first
+                                           and takes plaintext; rc4-only refuses anything but an
+                                           RC4 stream both ways; disabled speaks plain BitTorrent only.
 
 Everything runs on 127.0.0.1 over TCP only: DHT, LSD, UPnP, NAT-PMP and uTP are off, and
 allow_multiple_connections_per_ip is on because every test peer shares 127.0.0.1 and differs only
@@ -37,7 +40,15 @@ def die_with_parent():
         pass
 
 
-def session_settings(port, seeding, upload_limit, download_limit):
+ENCRYPTION = {
+    'default': {},
+    'rc4-only': {'out_enc_policy': int(lt.enc_policy.forced), 'in_enc_policy': int(lt.enc_policy.forced),
+                 'allowed_enc_level': int(lt.enc_level.rc4), 'prefer_rc4': True},
+    'disabled': {'out_enc_policy': int(lt.enc_policy.disabled), 'in_enc_policy': int(lt.enc_policy.disabled)},
+}
+
+
+def session_settings(port, seeding, upload_limit, download_limit, encryption='default'):
     s = lt.high_performance_seed() if seeding else lt.default_settings()
     s.update({
         'listen_interfaces': f'127.0.0.1:{port}',
@@ -52,6 +63,7 @@ def session_settings(port, seeding, upload_limit, download_limit):
         # Announce at once when a peer asks again; tests never wait for a 30-minute interval.
         'min_announce_interval': 1,
     })
+    s.update(ENCRYPTION[encryption])
     return s
 
 
@@ -84,6 +96,7 @@ def main():
     ap.add_argument('--peer', action='append', default=[], type=endpoint)
     ap.add_argument('--upload-limit', type=int, default=0, help='bytes/s, 0 = unlimited')
     ap.add_argument('--download-limit', type=int, default=0, help='bytes/s, 0 = unlimited')
+    ap.add_argument('--encryption', choices=sorted(ENCRYPTION), default='default')
     ap.add_argument('--max-time', type=float, default=600, help='give up (exit 3) after this many seconds')
     a = ap.parse_args()
     if (a.torrent is None) == (a.magnet is None):
@@ -96,7 +109,7 @@ def main():
     signal.signal(signal.SIGTERM, lambda *_: stop.append(1))
     signal.signal(signal.SIGINT, lambda *_: stop.append(1))
 
-    ses = lt.session(session_settings(a.port, a.mode == 'seed', a.upload_limit, a.download_limit))
+    ses = lt.session(session_settings(a.port, a.mode == 'seed', a.upload_limit, a.download_limit, a.encryption))
     limit_local_peers(ses, a.upload_limit, a.download_limit)
     if a.torrent:
         atp = lt.add_torrent_params()

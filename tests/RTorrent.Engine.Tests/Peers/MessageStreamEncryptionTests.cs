@@ -1,0 +1,250 @@
+using System.Net;
+using System.Net.Sockets;
+using System.Security.Cryptography;
+using RTorrent.Engine.Metainfo;
+using RTorrent.Engine.Peers;
+using RTorrent.Engine.Peers.Encryption;
+
+namespace RTorrent.Engine.Tests.Peers;
+
+/// <summary>
+/// Message Stream Encryption between our two sides over loopback sockets, in every pairing of modes, and RC4 against
+/// the textbook vectors. libtorrent's side of it is in the integration tests (EncryptionInteropTests).
+/// </summary>
+public sealed class MessageStreamEncryptionTests
+{
+    private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(10);
+    private static readonly InfoHash Torrent = new(SHA1.HashData("the torrent"u8));
+    private static readonly InfoHash OtherTorrent = new(SHA1.HashData("another torrent"u8));
+
+    [Theory]
+    [InlineData("Key", "Plaintext", "BBF316E8D940AF0AD3")]
+    [InlineData("Wiki", "pedia", "1021BF0420")]
+    [InlineData("Secret", "Attack at dawn", "45A01F645FC35B383552544B9BF5")]
+    public void Rc4_matches_the_textbook_vectors(string key, string plain, string cipherHex)
+    {
+        var data = System.Text.Encoding.ASCII.GetBytes(plain);
+        new Rc4Cipher(System.Text.Encoding.ASCII.GetBytes(key), discard: 0).Apply(data);
+        Assert.Equal(cipherHex, Convert.ToHexString(data));
+    }
+
+    [Fact]
+    public void Rc4_in_pieces_equals_rc4_at_once_and_decrypts_itself()
+    {
+        var key = RandomNumberGenerator.GetBytes(20);
+        var plain = RandomNumberGenerator.GetBytes(5000);
+        var once = plain.ToArray();
+        new Rc4Cipher(key).Apply(once);
+        var pieces = plain.ToArray();
+        var c = new Rc4Cipher(key);
+        c.Apply(pieces.AsSpan(0, 1));
+        c.Apply(pieces.AsSpan(1, 1023));
+        c.Apply(pieces.AsSpan(1024));
+        Assert.Equal(once, pieces);
+        Assert.NotEqual(plain, once);
+        new Rc4Cipher(key).Apply(once);
+        Assert.Equal(plain, once);
+    }
+
+    [Theory]
+    // dialler, listener, expected stream: "plain" = no MSE, "mse-plain" = MSE choosing plaintext, "rc4"
+    [InlineData(EncryptionMode.Disabled, EncryptionMode.Disabled, "plain")]
+    [InlineData(EncryptionMode.Enabled, EncryptionMode.Enabled, "plain")]
+    [InlineData(EncryptionMode.Enabled, EncryptionMode.Disabled, "plain")]
+    [InlineData(EncryptionMode.Preferred, EncryptionMode.Enabled, "mse-plain")]
+    [InlineData(EncryptionMode.Preferred, EncryptionMode.Preferred, "rc4")]
+    [InlineData(EncryptionMode.Preferred, EncryptionMode.Disabled, "plain")] // falls back to a plain handshake
+    [InlineData(EncryptionMode.Required, EncryptionMode.Enabled, "rc4")]
+    [InlineData(EncryptionMode.Required, EncryptionMode.Required, "rc4")]
+    [InlineData(EncryptionMode.Enabled, EncryptionMode.Required, "rc4")] // plain refused, retried encrypted
+    public async Task Modes_agree_on_a_stream_and_bytes_cross_it_both_ways(EncryptionMode dialler, EncryptionMode listener, string expected)
+    {
+        await using var server = new HandshakeServer(listener);
+        var ours = await PeerHandshaker.ConnectAsync(server.EndPoint, Torrent, PeerId('A'), PeerFeatures.Extensions,
+            Timeout, dialler, CancellationToken.None);
+        using var dialSocket = ours.Socket;
+        var theirs = await server.NextAsync();
+        using var acceptSocket = theirs.Socket;
+
+        Assert.Equal(Torrent, theirs.InfoHash);
+        Assert.Equal(PeerId('A'), theirs.PeerId);
+        Assert.Equal(PeerId('B'), ours.PeerId);
+        Assert.Equal(PeerFeatures.Extensions, theirs.Features);
+        string Kind(HandshakeResult r) => r.Ciphers.IsEncrypted ? "rc4" : r.Ciphers.ViaMse ? "mse-plain" : "plain";
+        Assert.Equal(expected, Kind(ours));
+        Assert.Equal(expected, Kind(theirs));
+
+        // After the handshakes, each side's encryptor is the other's decryptor.
+        await AssertCrossesAsync(ours, theirs, RandomNumberGenerator.GetBytes(70_000));
+        await AssertCrossesAsync(theirs, ours, RandomNumberGenerator.GetBytes(33));
+    }
+
+    [Theory]
+    [InlineData(EncryptionMode.Disabled, EncryptionMode.Required)]
+    [InlineData(EncryptionMode.Required, EncryptionMode.Disabled)]
+    public async Task Incompatible_modes_fail_with_a_protocol_error_not_a_hang(EncryptionMode dialler, EncryptionMode listener)
+    {
+        await using var server = new HandshakeServer(listener);
+        var e = await Assert.ThrowsAnyAsync<Exception>(() => PeerHandshaker.ConnectAsync(server.EndPoint, Torrent, PeerId('A'),
+            PeerFeatures.None, Timeout, dialler, CancellationToken.None));
+        // The listener hangs up: the dialler reads the close (or a reset, if bytes were still unread), never waits.
+        Assert.True(e is PeerProtocolException or SocketException, e.ToString());
+        Assert.IsType<PeerProtocolException>(await server.NextErrorAsync());
+    }
+
+    [Fact]
+    public async Task An_encrypted_handshake_for_a_torrent_we_do_not_have_is_refused()
+    {
+        await using var server = new HandshakeServer(EncryptionMode.Enabled);
+        await Assert.ThrowsAsync<PeerProtocolException>(() => PeerHandshaker.ConnectAsync(server.EndPoint, OtherTorrent, PeerId('A'),
+            PeerFeatures.None, Timeout, EncryptionMode.Required, CancellationToken.None));
+        var error = await server.NextErrorAsync();
+        Assert.Contains("torrent we do not have", error.Message, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData(20)]    // shorter than a key: the peer hangs up
+    [InlineData(700)]   // a key's worth and more, but never the req1 marker
+    public async Task Garbage_instead_of_a_handshake_is_a_protocol_error(int garbageLength)
+    {
+        await using var server = new HandshakeServer(EncryptionMode.Enabled);
+        using (var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp))
+        {
+            await socket.ConnectAsync(server.EndPoint);
+            var garbage = RandomNumberGenerator.GetBytes(garbageLength);
+            garbage[0] = 0x42; // not 0x13: not a plain handshake
+            await socket.SendAsync(garbage);
+            if (garbageLength < 96) socket.Shutdown(SocketShutdown.Send);
+            var error = await server.NextErrorAsync();
+            Assert.IsType<PeerProtocolException>(error);
+        }
+    }
+
+    [Fact]
+    public async Task Bytes_the_dialler_sends_right_after_its_handshake_reach_the_listener_decrypted()
+    {
+        // The listener reads in chunks: whatever follows the handshake in the same read must be handed on, decrypted.
+        await using var server = new HandshakeServer(EncryptionMode.Preferred, answerDelay: TimeSpan.FromMilliseconds(300));
+        var ours = await PeerHandshaker.ConnectAsync(server.EndPoint, Torrent, PeerId('A'), PeerFeatures.None, Timeout,
+            EncryptionMode.Preferred, CancellationToken.None);
+        using var s1 = ours.Socket;
+        var follow = "after the handshake"u8.ToArray();
+        var wire = follow.ToArray();
+        ours.Ciphers.Encryptor!.Apply(wire);
+        await ours.Socket.SendAsync(wire);
+        var theirs = await server.NextAsync();
+        using var s2 = theirs.Socket;
+        var received = theirs.Leftover.ToList();
+        var buffer = new byte[64];
+        while (received.Count < follow.Length)
+        {
+            int n = await theirs.Socket.ReceiveAsync(buffer);
+            Assert.True(n > 0);
+            var chunk = buffer.AsSpan(0, n).ToArray();
+            theirs.Ciphers.Decryptor!.Apply(chunk);
+            received.AddRange(chunk);
+        }
+        Assert.Equal(follow, received.ToArray());
+    }
+
+    private static async Task AssertCrossesAsync(HandshakeResult from, HandshakeResult to, byte[] payload)
+    {
+        var wire = payload.ToArray();
+        from.Ciphers.Encryptor?.Apply(wire);
+        if (from.Ciphers.IsEncrypted) Assert.NotEqual(payload, wire);
+        var send = from.Socket.SendAsync(wire);
+        var received = new List<byte>(to.Leftover);
+        var buffer = new byte[16 * 1024];
+        using var cts = new CancellationTokenSource(Timeout);
+        while (received.Count < payload.Length)
+        {
+            int n = await to.Socket.ReceiveAsync(buffer, SocketFlags.None, cts.Token);
+            Assert.True(n > 0, "closed early");
+            var chunk = buffer.AsSpan(0, n).ToArray();
+            to.Ciphers.Decryptor?.Apply(chunk);
+            received.AddRange(chunk);
+        }
+        await send;
+        Assert.Equal(payload, received.ToArray());
+    }
+
+    private static byte[] PeerId(char c) => System.Text.Encoding.ASCII.GetBytes("-RT0100-" + new string(c, 12));
+
+    /// <summary>Accepts connections, reads handshakes as the engine's listener does, and answers for <see cref="Torrent"/>.</summary>
+    private sealed class HandshakeServer : IAsyncDisposable
+    {
+        private readonly Socket _listener = new(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+        private readonly System.Threading.Channels.Channel<object> _results = System.Threading.Channels.Channel.CreateUnbounded<object>();
+        private readonly CancellationTokenSource _cts = new();
+        private readonly EncryptionMode _mode;
+        private readonly TimeSpan _answerDelay;
+
+        public HandshakeServer(EncryptionMode mode, TimeSpan answerDelay = default)
+        {
+            _mode = mode;
+            _answerDelay = answerDelay;
+            _listener.Bind(new IPEndPoint(IPAddress.Loopback, 0));
+            _listener.Listen(8);
+            EndPoint = (IPEndPoint)_listener.LocalEndPoint!;
+            _ = AcceptLoopAsync();
+        }
+
+        public IPEndPoint EndPoint { get; }
+
+        private async Task AcceptLoopAsync()
+        {
+            while (!_cts.IsCancellationRequested)
+            {
+                Socket socket;
+                try { socket = await _listener.AcceptAsync(_cts.Token); }
+                catch (Exception) { return; }
+                _ = Task.Run(async () =>
+                {
+                    try
+                    {
+                        var result = await PeerHandshaker.ReadIncomingAsync(socket, Timeout,
+                            key => key.Span.SequenceEqual(MseHandshake.TorrentKey(Torrent)) ? Torrent : null, _mode, _cts.Token);
+                        if (_answerDelay > TimeSpan.Zero) await Task.Delay(_answerDelay);
+                        await PeerHandshaker.AnswerAsync(result, PeerId('B'), PeerFeatures.Extensions, _cts.Token);
+                        _results.Writer.TryWrite(result);
+                    }
+                    catch (Exception e)
+                    {
+                        socket.Dispose(); // as the engine does: the dialler sees the connection close
+                        _results.Writer.TryWrite(e);
+                    }
+                });
+            }
+        }
+
+        /// <summary>The next connection whose handshake succeeded (failed attempts before it are skipped).</summary>
+        public async Task<HandshakeResult> NextAsync()
+        {
+            using var cts = new CancellationTokenSource(Timeout);
+            while (true)
+            {
+                var item = await _results.Reader.ReadAsync(cts.Token);
+                if (item is HandshakeResult r) return r;
+            }
+        }
+
+        /// <summary>The next failed handshake's exception.</summary>
+        public async Task<Exception> NextErrorAsync()
+        {
+            using var cts = new CancellationTokenSource(Timeout);
+            while (true)
+            {
+                var item = await _results.Reader.ReadAsync(cts.Token);
+                if (item is Exception e) return e;
+                ((HandshakeResult)item).Socket.Dispose();
+            }
+        }
+
+        public ValueTask DisposeAsync()
+        {
+            _cts.Cancel();
+            _listener.Dispose();
+            return ValueTask.CompletedTask;
+        }
+    }
+}
