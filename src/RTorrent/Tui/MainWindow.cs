@@ -124,6 +124,8 @@ internal sealed partial class MainWindow : Window
     internal TextField FindField => _findField;
     internal string TitleText => _titleLine.Text ?? "";
     internal string StatusText => _statusLine.Text ?? "";
+    internal View StatusLineView => _statusLine;
+    internal View TitleLineView => _titleLine;
     internal string HintText => _hintLine.Text ?? "";
     internal IReadOnlyList<LogEntry> InterfaceLog => _interfaceLog;
     internal RateHistory SessionHistory => _sessionHistory;

@@ -76,10 +76,22 @@ public static class TuiApp
         IApplication? app = null;
         MainWindow? window = null;
         Exception? failure = null;
+        LoopPacer? pacer = null;
+        IDisposable? pacing = null;
         try
         {
-            app = Application.Create();
+            // The ANSI driver (the default on Unix) gets an input reader that wakes the loop, and the loop waits for
+            // work instead of iterating 25 times a second (LoopPacer); any other driver runs as Terminal.Gui made it.
+            IApplication? paced = null;
+            if (options.DriverName is null || options.DriverName == DriverRegistry.Names.ANSI)
+            {
+                IApplication? created = null;
+                pacer = new LoopPacer(() => LoopPacer.NextTimer(created?.TimedEvents));
+                paced = created = PacedTerminal.TryCreate(pacer.InputArrived);
+            }
+            app = paced ?? Application.Create();
             app.Init(options.DriverName);
+            if (paced is not null) pacing = pacer!.Attach(app);
             window = new MainWindow(app, backend, options, profile);
 
             // Signals end the loop like ^Q does, so the finally below restores the terminal.
@@ -126,7 +138,9 @@ public static class TuiApp
                 }
                 window.Dispose();
             }
+            pacing?.Dispose();
             app?.Dispose();
+            pacer?.Dispose();
             RestoreTerminal(leaveAlternateScreen: false);
             AppDomain.CurrentDomain.UnhandledException -= OnUnhandledException;
         }

@@ -1,0 +1,153 @@
+using RTorrent.Tui;
+using Terminal.Gui.App;
+using Terminal.Gui.Drivers;
+using Terminal.Gui.Input;
+using Terminal.Gui.Time;
+
+namespace RTorrent.Tests.Tui;
+
+/// <summary>
+/// The loop waits for work instead of iterating 25 times a second: short waits while keys arrive, long ones when idle,
+/// woken by input and by anything queued onto the loop; and a lone Esc is the Esc key without the parser's 50 ms wait.
+/// </summary>
+[Collection(TuiCollection.Name)]
+public class LoopPacingTests
+{
+    private static readonly TimeSpan Never = TimeSpan.MaxValue;
+
+    [Fact]
+    public void Waits_are_short_while_keys_arrive_and_go_back_up_once_idle()
+    {
+        Assert.Equal(LoopPacer.ActiveWait, LoopPacer.WaitFor(TimeSpan.Zero, null));
+        Assert.Equal(LoopPacer.ActiveWait, LoopPacer.WaitFor(LoopPacer.ActiveSpan - TimeSpan.FromMilliseconds(1), null));
+        Assert.Equal(LoopPacer.IdleWait, LoopPacer.WaitFor(LoopPacer.ActiveSpan, null));
+        Assert.Equal(LoopPacer.IdleWait, LoopPacer.WaitFor(Never, null));
+        Assert.True(LoopPacer.IdleWait >= TimeSpan.FromMilliseconds(200), "idle waits must be long, or idle CPU comes back");
+        Assert.True(LoopPacer.ActiveWait <= TimeSpan.FromMilliseconds(10), "while typing, keys must not wait for the loop");
+    }
+
+    [Fact]
+    public void A_timer_due_before_the_cap_shortens_the_wait_and_one_due_now_ends_it()
+    {
+        Assert.Equal(TimeSpan.FromMilliseconds(101), LoopPacer.WaitFor(Never, TimeSpan.FromMilliseconds(100)));
+        Assert.Equal(TimeSpan.Zero, LoopPacer.WaitFor(Never, TimeSpan.Zero));
+        Assert.Equal(TimeSpan.Zero, LoopPacer.WaitFor(TimeSpan.Zero, TimeSpan.Zero));
+        Assert.Equal(LoopPacer.IdleWait, LoopPacer.WaitFor(Never, TimeSpan.FromSeconds(5)));
+        Assert.Equal(LoopPacer.ActiveWait, LoopPacer.WaitFor(TimeSpan.Zero, TimeSpan.FromMilliseconds(100)));
+    }
+
+    [Fact]
+    public void Input_makes_the_loop_active_and_ends_its_wait()
+    {
+        using var pacer = new LoopPacer(() => null);
+        Assert.Equal(LoopPacer.IdleWait, pacer.NextWait());
+        pacer.InputArrived();
+        Assert.Equal(LoopPacer.ActiveWait, pacer.NextWait());
+        Assert.True(pacer.BeforeIteration(), "the wait should end because of the key");
+        // Nothing more arrived: this one runs out.
+        Assert.False(pacer.BeforeIteration());
+    }
+
+    [Fact]
+    public void Work_queued_onto_the_loop_ends_its_wait_and_detaching_restores_the_rate()
+    {
+        ushort rate = Application.MaximumIterationsPerSecond;
+        using IApplication app = Application.Create(new VirtualTimeProvider());
+        app.Init(DriverRegistry.Names.ANSI);
+        using var pacer = new LoopPacer(() => null);
+        using (pacer.Attach(app))
+        {
+            Assert.Equal(LoopPacer.LoopRateCeiling, Application.MaximumIterationsPerSecond);
+            app.AddTimeout(TimeSpan.FromHours(1), () => false);
+            Assert.True(pacer.BeforeIteration(), "adding a timer should wake the loop");
+            app.Invoke(() => { });
+            Assert.True(pacer.BeforeIteration(), "Invoke should wake the loop");
+        }
+        Assert.Equal(rate, Application.MaximumIterationsPerSecond);
+    }
+
+    [Fact]
+    public void The_next_timer_is_read_from_the_loop()
+    {
+        using IApplication app = Application.Create(new VirtualTimeProvider());
+        app.Init(DriverRegistry.Names.ANSI);
+        Assert.Null(LoopPacer.NextTimer(app.TimedEvents));
+        app.AddTimeout(TimeSpan.FromSeconds(30), () => false);
+        TimeSpan? next = LoopPacer.NextTimer(app.TimedEvents);
+        Assert.NotNull(next);
+        Assert.InRange(next.Value, TimeSpan.FromSeconds(29), TimeSpan.FromSeconds(30));
+    }
+
+    [Fact]
+    public void This_Terminal_Gui_lets_the_interface_bring_its_own_input_reader()
+    {
+        // If a Terminal.Gui update removes the internal constructor, the interface still runs (on Terminal.Gui's own
+        // loop) but idle CPU and key latency go back up: this test says so.
+        using IApplication? app = PacedTerminal.TryCreate(() => { });
+        Assert.NotNull(app);
+        app.Init();
+        Assert.Equal(DriverRegistry.Names.ANSI, app.Driver!.GetName());
+    }
+
+    [Fact]
+    public void A_lone_Esc_followed_by_nothing_is_the_Esc_key()
+    {
+        Assert.Equal(PacedAnsiInput.EscapeKey, PacedAnsiInput.Translate("\u001b", _ => false));
+        // More follows at once: the start of a sequence (or Alt+key), left to the parser.
+        Assert.Equal("\u001b", PacedAnsiInput.Translate("\u001b", _ => true));
+        Assert.Equal("\u001b[A", PacedAnsiInput.Translate("\u001b[A", _ => false));
+        Assert.Equal("q", PacedAnsiInput.Translate("q", _ => false));
+        Assert.Equal("\u001bq", PacedAnsiInput.Translate("\u001bq", _ => false));
+    }
+
+    [Fact]
+    public void The_parser_takes_the_rewritten_Esc_as_the_Esc_key_at_once()
+    {
+        using IApplication app = Application.Create(new VirtualTimeProvider());
+        app.Init(DriverRegistry.Names.ANSI);
+        var keys = new List<Key>();
+        app.Keyboard.KeyDown += (_, k) => keys.Add(k);
+        var input = (InputProcessorImpl<char>)app.Driver!.GetInputProcessor();
+        foreach (char c in PacedAnsiInput.EscapeKey) input.InputQueue.Enqueue(c);
+        // One pass, with no time passing: a plain Esc byte would still be held here.
+        input.ProcessQueue();
+        Assert.Contains(keys, k => k == Key.Esc);
+    }
+}
+
+/// <summary>The 2 Hz refresh costs (almost) nothing when nothing changed: no relabel, no redraw.</summary>
+[Collection(TuiCollection.Name)]
+public class IdleRefreshTests
+{
+    private static bool NeedsDraw(Terminal.Gui.ViewBase.View view) => view.NeedsDraw || view.SubViews.Any(NeedsDraw);
+
+    [Fact]
+    public void A_refresh_that_changes_nothing_marks_nothing_for_drawing()
+    {
+        using var h = new TuiHarness(MainListTests.SampleBackend());
+        h.Refresh();
+        Assert.False(NeedsDraw(h.Window));
+
+        h.Window.RefreshNow();
+
+        Assert.False(h.Window.StatusLineView.NeedsDraw, "unchanged status text must not relabel the status line");
+        Assert.False(h.Window.TitleLineView.NeedsDraw, "unchanged title must not relabel the title line");
+        Assert.False(NeedsDraw(h.Window), "nothing changed, so nothing should be drawn");
+    }
+
+    [Fact]
+    public void A_refresh_that_changes_the_rates_relabels_the_status_line_only_then()
+    {
+        using var h = new TuiHarness(MainListTests.SampleBackend());
+        h.Refresh();
+        string before = h.Window.StatusText;
+        string id = h.Backend.Torrents[0].Id;
+        h.Backend.Update(id, t => t with { DownloadRate = t.DownloadRate + (5 << 20) });
+
+        h.Window.RefreshNow();
+
+        Assert.NotEqual(before, h.Window.StatusText);
+        Assert.True(h.Window.StatusLineView.NeedsDraw);
+        Assert.False(h.Window.TitleLineView.NeedsDraw);
+    }
+}
