@@ -41,6 +41,12 @@ internal sealed class PieceReadCache
 
     public bool IsLoading(int piece) => _loading.ContainsKey(piece);
 
+    /// <summary>Whether the piece is cached (without touching its recency).</summary>
+    public bool Contains(int piece) => _entries.ContainsKey(piece);
+
+    /// <summary>Reads in flight.</summary>
+    public int LoadingCount => _loading.Count;
+
     /// <summary>
     /// Loads a piece unless it is loading already; <paramref name="whenLoaded"/> runs on the loop with true when it
     /// is in the cache, false when the read failed.
