@@ -892,6 +892,12 @@ public sealed class DhtEngine : IAsyncDisposable, ILookupNetwork
         }
     }
 
+    /// <summary>Whether the bootstrap lookup started by <see cref="StartAsync"/> (or a retry) is still running.</summary>
+    internal bool BootstrapRunning
+    {
+        get { lock (_gate) return _bootstrap is { IsCompleted: false }; }
+    }
+
     /// <summary>Starts a bootstrap lookup unless one is running. Called under the lock.</summary>
     private void StartBootstrap()
     {
