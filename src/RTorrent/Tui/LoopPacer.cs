@@ -35,10 +35,16 @@ internal sealed class LoopPacer : IDisposable
     internal static readonly TimeSpan IdleWait = TimeSpan.FromMilliseconds(250);
 
     /// <summary>
-    /// The loop's own rate while paced: its fixed sleep then only bounds the rate should the pacer ever not wait
-    /// (500/s, a 2 ms sleep; the default is 25/s, 40 ms). The sleep follows the drawing, so it does not delay the answer to a key.
+    /// The loop's own rate while paced: above 1000/s Terminal.Gui computes no time to sleep after an iteration, so the
+    /// pacer alone decides (each of its sleeps was a .NET timer, hence a thread-pool worker woken to spin).
     /// </summary>
-    internal const ushort LoopRateCeiling = 500;
+    internal const ushort LoopRateCeiling = 2000;
+
+    /// <summary>
+    /// The shortest wait that is not cut short by a key or queued work: even a timer that is always due (one re-added
+    /// with no interval) cannot make the loop iterate more than a thousand times a second.
+    /// </summary>
+    internal static readonly TimeSpan MinimumWait = TimeSpan.FromMilliseconds(1);
 
     private readonly ManualResetEventSlim _wake = new(false, spinCount: 1);
     private readonly Func<TimeSpan?> _nextTimer;
@@ -70,15 +76,15 @@ internal sealed class LoopPacer : IDisposable
 
     /// <summary>
     /// The wait for an iteration: short while keys arrive, long when idle, never past the next timer (plus a
-    /// millisecond, so the timer is due when the loop wakes rather than a fraction of a millisecond before).
+    /// millisecond, so the timer is due when the loop wakes rather than a fraction of a millisecond before), and
+    /// never under <see cref="MinimumWait"/>.
     /// </summary>
     internal static TimeSpan WaitFor(TimeSpan sinceLastInput, TimeSpan? untilNextTimer)
     {
         TimeSpan cap = sinceLastInput < ActiveSpan ? ActiveWait : IdleWait;
         if (untilNextTimer is { } timer)
         {
-            if (timer <= TimeSpan.Zero) return TimeSpan.Zero;
-            timer += TimeSpan.FromMilliseconds(1);
+            timer = timer <= TimeSpan.Zero ? MinimumWait : timer + TimeSpan.FromMilliseconds(1);
             if (timer < cap) return timer;
         }
         return cap;
@@ -90,21 +96,29 @@ internal sealed class LoopPacer : IDisposable
     /// </summary>
     public bool BeforeIteration()
     {
-        TimeSpan wait = NextWait();
-        bool woken = wait > TimeSpan.Zero ? _wake.Wait(wait) : _wake.IsSet;
+        bool woken = _wake.Wait(NextWait());
         // Whatever woke the loop was queued before the event was set, and this iteration handles it; anything queued
         // after this reset sets the event again, so the next wait returns at once.
         _wake.Reset();
         return woken;
     }
 
-    /// <summary>Hooks the pacer into <paramref name="app"/>'s loop; disposing the result unhooks it and restores the loop's rate.</summary>
+    /// <summary>
+    /// Hooks the pacer into <paramref name="app"/>'s loop, which must run on the calling thread; disposing the result
+    /// unhooks it and restores the loop's rate.
+    /// </summary>
     public IDisposable Attach(IApplication app)
     {
         ITimedEvents? timed = app.TimedEvents;
         ushort rate = Application.MaximumIterationsPerSecond;
+        int loopThread = Environment.CurrentManagedThreadId;
         void OnIteration(object? sender, EventArgs<IApplication?> e) => _ = BeforeIteration();
-        void OnAdded(object? sender, TimeoutEventArgs e) => Wake();
+        void OnAdded(object? sender, TimeoutEventArgs e)
+        {
+            // Added on the loop's thread (a timer re-armed, Invoke from a handler): the loop is not waiting, and its
+            // next wait already counts the new timer. Waking it would only cost an iteration.
+            if (Environment.CurrentManagedThreadId != loopThread) Wake();
+        }
         app.Iteration += OnIteration;
         if (timed is not null) timed.Added += OnAdded;
         Application.MaximumIterationsPerSecond = LoopRateCeiling;

@@ -27,11 +27,13 @@ public class LoopPacingTests
     }
 
     [Fact]
-    public void A_timer_due_before_the_cap_shortens_the_wait_and_one_due_now_ends_it()
+    public void A_timer_due_before_the_cap_shortens_the_wait_and_one_due_now_all_but_ends_it()
     {
         Assert.Equal(TimeSpan.FromMilliseconds(101), LoopPacer.WaitFor(Never, TimeSpan.FromMilliseconds(100)));
-        Assert.Equal(TimeSpan.Zero, LoopPacer.WaitFor(Never, TimeSpan.Zero));
-        Assert.Equal(TimeSpan.Zero, LoopPacer.WaitFor(TimeSpan.Zero, TimeSpan.Zero));
+        // Never zero: a timer that is always due must not spin the loop.
+        Assert.Equal(LoopPacer.MinimumWait, LoopPacer.WaitFor(Never, TimeSpan.Zero));
+        Assert.Equal(LoopPacer.MinimumWait, LoopPacer.WaitFor(TimeSpan.Zero, TimeSpan.Zero));
+        Assert.True(LoopPacer.MinimumWait > TimeSpan.Zero);
         Assert.Equal(LoopPacer.IdleWait, LoopPacer.WaitFor(Never, TimeSpan.FromSeconds(5)));
         Assert.Equal(LoopPacer.ActiveWait, LoopPacer.WaitFor(TimeSpan.Zero, TimeSpan.FromMilliseconds(100)));
     }
@@ -49,7 +51,7 @@ public class LoopPacingTests
     }
 
     [Fact]
-    public void Work_queued_onto_the_loop_ends_its_wait_and_detaching_restores_the_rate()
+    public void Work_queued_onto_the_loop_from_another_thread_ends_its_wait_and_detaching_restores_the_rate()
     {
         ushort rate = Application.MaximumIterationsPerSecond;
         using IApplication app = Application.Create(new VirtualTimeProvider());
@@ -57,13 +59,24 @@ public class LoopPacingTests
         using var pacer = new LoopPacer(() => null);
         using (pacer.Attach(app))
         {
-            Assert.Equal(LoopPacer.LoopRateCeiling, Application.MaximumIterationsPerSecond);
+            // Terminal.Gui must not sleep after an iteration on its own: the pacer decides.
+            Assert.True(Application.MaximumIterationsPerSecond > 1000);
+            OnAnotherThread(() => app.AddTimeout(TimeSpan.FromHours(1), () => false));
+            Assert.True(pacer.BeforeIteration(), "a timer added by another thread should wake the loop");
+            OnAnotherThread(() => app.Invoke(() => { }));
+            Assert.True(pacer.BeforeIteration(), "Invoke from another thread should wake the loop");
+            // On the loop's own thread (a timer re-armed as it runs) there is no wait to end: no extra iteration.
             app.AddTimeout(TimeSpan.FromHours(1), () => false);
-            Assert.True(pacer.BeforeIteration(), "adding a timer should wake the loop");
-            app.Invoke(() => { });
-            Assert.True(pacer.BeforeIteration(), "Invoke should wake the loop");
+            Assert.False(pacer.BeforeIteration());
         }
         Assert.Equal(rate, Application.MaximumIterationsPerSecond);
+    }
+
+    private static void OnAnotherThread(Action action)
+    {
+        var thread = new Thread(() => action());
+        thread.Start();
+        thread.Join();
     }
 
     [Fact]
