@@ -750,8 +750,11 @@ public sealed partial class Torrent : IPeerConnectionHandler
         ReadAhead(peer);
     }
 
-    /// <summary>Pieces read from disk at once for serving, across all peers of this torrent.</summary>
-    private const int ServeReadsInFlight = 4;
+    /// <summary>
+    /// Pieces read from disk at once for serving, across all peers of this torrent. Measured seeding 1 GiB to one
+    /// libtorrent peer: 4 left the peer's 500 requests waiting on reads most of the time, 24 was no better than 12.
+    /// </summary>
+    private const int ServeReadsInFlight = 12;
 
     /// <summary>
     /// Starts reading the next pieces this peer has asked for, so the disk read of one piece overlaps the sending of

@@ -59,7 +59,11 @@ internal sealed class PeerConnection
     private readonly ConcurrentQueue<List<PeerMessage>> _spareBatches = new();
     private readonly object _sendLock = new();
     private readonly SemaphoreSlim _sendSignal = new(0, int.MaxValue);
+    // Queued bytes are _sendBuffer[_sendStart .. _sendStart + _sendLength). A partial send advances _sendStart
+    // instead of shifting the rest down: with megabytes queued, shifting after every partial send cost more
+    // memmove than the data itself.
     private byte[] _sendBuffer = ArrayPool<byte>.Shared.Rent(64 * 1024);
+    private int _sendStart;
     private int _sendLength;
     private bool _sendSignalled;
     private bool _lowNotified = true;
@@ -132,9 +136,9 @@ internal sealed class PeerConnection
         if (IsClosed) return;
         lock (_sendLock)
         {
-            EnsureCapacity(bytes.Length);
-            bytes.CopyTo(_sendBuffer.AsSpan(_sendLength));
-            _encryptor?.Apply(_sendBuffer.AsSpan(_sendLength, bytes.Length));
+            int at = EnsureCapacity(bytes.Length);
+            bytes.CopyTo(_sendBuffer.AsSpan(at));
+            _encryptor?.Apply(_sendBuffer.AsSpan(at, bytes.Length));
             _sendLength += bytes.Length;
             if (_sendLength >= SendHighWater) _lowNotified = false;
         }
@@ -147,10 +151,10 @@ internal sealed class PeerConnection
         if (IsClosed) return;
         lock (_sendLock)
         {
-            EnsureCapacity(MessageWriter.PieceHeaderLength + block.Length);
-            MessageWriter.WritePieceHeader(_sendBuffer.AsSpan(_sendLength), piece, begin, block.Length);
-            block.CopyTo(_sendBuffer.AsSpan(_sendLength + MessageWriter.PieceHeaderLength));
-            _encryptor?.Apply(_sendBuffer.AsSpan(_sendLength, MessageWriter.PieceHeaderLength + block.Length));
+            int at = EnsureCapacity(MessageWriter.PieceHeaderLength + block.Length);
+            MessageWriter.WritePieceHeader(_sendBuffer.AsSpan(at), piece, begin, block.Length);
+            block.CopyTo(_sendBuffer.AsSpan(at + MessageWriter.PieceHeaderLength));
+            _encryptor?.Apply(_sendBuffer.AsSpan(at, MessageWriter.PieceHeaderLength + block.Length));
             _sendLength += MessageWriter.PieceHeaderLength + block.Length;
             if (_sendLength >= SendHighWater) _lowNotified = false;
         }
@@ -163,21 +167,32 @@ internal sealed class PeerConnection
         if (IsClosed) return;
         lock (_sendLock)
         {
-            EnsureCapacity(length);
-            write(_sendBuffer.AsMemory(_sendLength, length));
-            _encryptor?.Apply(_sendBuffer.AsSpan(_sendLength, length));
+            int at = EnsureCapacity(length);
+            write(_sendBuffer.AsMemory(at, length));
+            _encryptor?.Apply(_sendBuffer.AsSpan(at, length));
             _sendLength += length;
         }
         ScheduleFlush();
     }
 
-    private void EnsureCapacity(int extra)
+    /// <summary>Makes room for <paramref name="extra"/> more bytes; returns where they go. Called under the send lock.</summary>
+    private int EnsureCapacity(int extra)
     {
-        if (_sendLength + extra <= _sendBuffer.Length) return;
-        var bigger = ArrayPool<byte>.Shared.Rent(Math.Max(_sendBuffer.Length * 2, _sendLength + extra));
-        _sendBuffer.AsSpan(0, _sendLength).CopyTo(bigger);
-        ArrayPool<byte>.Shared.Return(_sendBuffer);
-        _sendBuffer = bigger;
+        if (_sendStart + _sendLength + extra <= _sendBuffer.Length) return _sendStart + _sendLength;
+        if (_sendLength + extra <= _sendBuffer.Length)
+        {
+            // Room at the front: move the queued bytes down once.
+            Buffer.BlockCopy(_sendBuffer, _sendStart, _sendBuffer, 0, _sendLength);
+        }
+        else
+        {
+            var bigger = ArrayPool<byte>.Shared.Rent(Math.Max(_sendBuffer.Length * 2, _sendLength + extra));
+            _sendBuffer.AsSpan(_sendStart, _sendLength).CopyTo(bigger);
+            ArrayPool<byte>.Shared.Return(_sendBuffer);
+            _sendBuffer = bigger;
+        }
+        _sendStart = 0;
+        return _sendLength;
     }
 
     /// <summary>
@@ -209,12 +224,13 @@ internal sealed class PeerConnection
             return;
         }
         byte[] buffer;
-        int length;
+        int start, length;
         lock (_sendLock)
         {
             if (_pumpActive || _sendLength == 0) return;
             _pumpActive = true;
             buffer = _sendBuffer;
+            start = _sendStart;
             length = _sendLength;
         }
         int sent = 0;
@@ -223,7 +239,7 @@ internal sealed class PeerConnection
         {
             while (sent < length)
             {
-                int n = _socket.Send(buffer, sent, length - sent, SocketFlags.None, out error);
+                int n = _socket.Send(buffer, start + sent, length - sent, SocketFlags.None, out error);
                 if (error != SocketError.Success || n <= 0) break;
                 sent += n;
             }
@@ -237,11 +253,9 @@ internal sealed class PeerConnection
         lock (_sendLock)
         {
             // Only the loop appends, and it is here: nothing was added during the send.
-            if (sent > 0)
-            {
-                Buffer.BlockCopy(_sendBuffer, sent, _sendBuffer, 0, _sendLength - sent);
-                _sendLength -= sent;
-            }
+            _sendStart += sent;
+            _sendLength -= sent;
+            if (_sendLength == 0) _sendStart = 0;
             _pumpActive = false;
             rest = _sendLength > 0;
             notify = !_lowNotified && _sendLength < SendHighWater / 2;
@@ -285,15 +299,17 @@ internal sealed class PeerConnection
                 while (true)
                 {
                     byte[] toSend;
-                    int length;
+                    int start, length;
                     lock (_sendLock)
                     {
                         _sendSignalled = false;
                         if (_sendLength == 0 || _pumpActive) break;
                         _pumpActive = true;
                         toSend = _sendBuffer;
+                        start = _sendStart;
                         length = _sendLength;
                         _sendBuffer = spare.Length >= 64 * 1024 ? spare : ArrayPool<byte>.Shared.Rent(64 * 1024);
+                        _sendStart = 0;
                         _sendLength = 0;
                     }
                     // Low-water: tell the loop it may queue more blocks while this batch is on its way.
@@ -308,9 +324,11 @@ internal sealed class PeerConnection
                     int offset = 0;
                     while (offset < length)
                     {
-                        int chunk = Math.Min(length - offset, 64 * 1024);
-                        if (SendThrottle is { } throttle) await throttle(chunk, ct).ConfigureAwait(false);
-                        int sent = await _socket.SendAsync(toSend.AsMemory(offset, chunk), SocketFlags.None, ct).ConfigureAwait(false);
+                        // Rate-limited sends go in 64 KiB steps so the limiter can space them; others in one call.
+                        var throttle = SendThrottle;
+                        int chunk = throttle is null ? length - offset : Math.Min(length - offset, 64 * 1024);
+                        if (throttle is not null) await throttle(chunk, ct).ConfigureAwait(false);
+                        int sent = await _socket.SendAsync(toSend.AsMemory(start + offset, chunk), SocketFlags.None, ct).ConfigureAwait(false);
                         if (sent <= 0) throw new SocketException((int)SocketError.ConnectionReset);
                         offset += sent;
                         Interlocked.Add(ref _bytesSent, sent);
@@ -495,7 +513,11 @@ internal sealed class PeerConnection
         try { _socket.Shutdown(SocketShutdown.Both); } catch { /* already gone */ }
         _socket.Dispose();
         _loop.Post(static s => { var c = (PeerConnection)s!; c._handler.OnClosed(c, c.CloseReason ?? "closed"); }, this);
-        lock (_sendLock) _sendLength = 0;
+        lock (_sendLock)
+        {
+            _sendStart = 0;
+            _sendLength = 0;
+        }
     }
 
     public override string ToString() => RemoteEndPoint.ToString();
