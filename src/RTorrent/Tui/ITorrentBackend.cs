@@ -113,6 +113,9 @@ public sealed record EditableSettings
 
     /// <summary>Find peers on the local network (BEP 14).</summary>
     public bool Lsd { get; init; } = true;
+
+    /// <summary>Protocol encryption (MSE): which handshakes are accepted and which are dialled.</summary>
+    public RTorrent.Engine.Peers.Encryption.EncryptionMode Encryption { get; init; } = RTorrent.Engine.Peers.Encryption.EncryptionMode.Enabled;
 }
 
 /// <summary>What kinds of components a plugin offers.</summary>

@@ -150,10 +150,11 @@ public sealed class SessionBackend : ITorrentBackend
         Dht = _settings.DhtEnabled,
         Pex = _settings.PexEnabled,
         Lsd = _settings.LsdEnabled,
+        Encryption = _settings.Encryption,
     });
 
     /// <inheritdoc/>
-    /// <remarks>Limits apply at once; the port, connection limits and peer sources apply at the next start.</remarks>
+    /// <remarks>Limits apply at once; the port, connection limits, peer sources and encryption apply at the next start.</remarks>
     public async Task SaveSettingsAsync(EditableSettings settings, CancellationToken cancellationToken = default)
     {
         var next = _settings with
@@ -168,6 +169,7 @@ public sealed class SessionBackend : ITorrentBackend
             DhtEnabled = settings.Dht,
             PexEnabled = settings.Pex,
             LsdEnabled = settings.Lsd,
+            Encryption = settings.Encryption,
         };
         var errors = next.Validate();
         if (errors.Count > 0) throw new InvalidOperationException(string.Join("; ", errors));

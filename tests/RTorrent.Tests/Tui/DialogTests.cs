@@ -216,6 +216,8 @@ public sealed class DialogTests : IDisposable
             d.ConnectionsField.Text = "200";
             d.DhtBox.Value = CheckState.UnChecked;
             d.LsdBox.Value = CheckState.UnChecked;
+            Assert.Equal(1, d.EncryptionChoice.Value); // enabled, the default
+            d.EncryptionChoice.Value = 3;
             h.App.InjectKey(Key.Enter);
         });
         h.Type("o");
@@ -229,6 +231,7 @@ public sealed class DialogTests : IDisposable
         Assert.False(saved.Dht);
         Assert.True(saved.Pex);
         Assert.False(saved.Lsd);
+        Assert.Equal(RTorrent.Engine.Peers.Encryption.EncryptionMode.Required, saved.Encryption);
         Assert.Equal("Settings saved.", h.Rows[23]);
 
         h.Refresh();

@@ -91,6 +91,10 @@ internal sealed class SettingsDialog : FormDialog
     private readonly CheckBox _dht;
     private readonly CheckBox _pex;
     private readonly CheckBox _lsd;
+    private readonly OptionSelector _encryption;
+
+    /// <summary>The encryption modes in the order the selector shows them (see docs/PROTOCOL-ENCRYPTION.md).</summary>
+    private static readonly RTorrent.Engine.Peers.Encryption.EncryptionMode[] EncryptionModes = Enum.GetValues<RTorrent.Engine.Peers.Encryption.EncryptionMode>();
 
     public SettingsDialog(EditableSettings settings, int screenWidth) : base("Settings", "_Save")
     {
@@ -121,8 +125,20 @@ internal sealed class SettingsDialog : FormDialog
         _lsd = new CheckBox { X = 20, Y = y, Text = "_Local discovery", Value = settings.Lsd ? CheckState.Checked : CheckState.UnChecked };
         Add(_dht, _pex, _lsd);
         y += 2;
+        Add(new Label { X = 0, Y = y, Width = labelWidth, Text = "Encr_yption:" });
+        _encryption = new OptionSelector
+        {
+            X = labelWidth,
+            Y = y,
+            Labels = [.. EncryptionModes.Select(m => m.ToString().ToLowerInvariant())],
+            Orientation = Orientation.Horizontal,
+            Value = Math.Max(0, Array.IndexOf(EncryptionModes, settings.Encryption)),
+        };
+        Add(_encryption);
+        y += 2;
         string[] note = [.. TorrentText.Wrap("Port 0 lets the system choose. Limits are KiB/s or take a unit (500K, 1.5M); empty " +
-            "means none. An empty watch folder turns watching off. Tab completes folder names.", width - 2)];
+            "means none. An empty watch folder turns watching off. Tab completes folder names. The port, peer sources and " +
+            "encryption apply at the next start.", width - 4)]; // the border and the padding take 4 columns
         Add(new Label { X = 0, Y = y, Width = Dim.Fill(), Height = note.Length, Text = string.Join('\n', note) });
         AddErrorLine();
 
@@ -155,6 +171,7 @@ internal sealed class SettingsDialog : FormDialog
     internal CheckBox DhtBox => _dht;
     internal CheckBox PexBox => _pex;
     internal CheckBox LsdBox => _lsd;
+    internal OptionSelector EncryptionChoice => _encryption;
 
     protected override string? Validate()
     {
@@ -180,6 +197,7 @@ internal sealed class SettingsDialog : FormDialog
             Dht = _dht.Value == CheckState.Checked,
             Pex = _pex.Value == CheckState.Checked,
             Lsd = _lsd.Value == CheckState.Checked,
+            Encryption = _encryption.Value is int i && i >= 0 && i < EncryptionModes.Length ? EncryptionModes[i] : _original.Encryption,
         };
         return null;
     }
