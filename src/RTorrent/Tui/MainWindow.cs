@@ -83,6 +83,7 @@ internal sealed partial class MainWindow : Window
             Width = Dim.Fill(),
             Height = Dim.Fill(2),
         };
+        _table.RowValue = row => row >= 0 && row < _list.Rows.Count ? _list.Rows[row] : null;
         ConfigureColumns();
         _table.CursorChanged += _ => OnCursorMoved();
         _table.FrameChanged += (_, _) => Reflow();
@@ -255,7 +256,7 @@ internal sealed partial class MainWindow : Window
                 keep = added;
                 _selectAfterRefresh = null;
             }
-            ShowRows(keep);
+            ShowRows(keep, onlyIfShownChanged: true);
         }
         if (first) RefreshDiskSpace();
         UpdateTitle();
@@ -312,17 +313,21 @@ internal sealed partial class MainWindow : Window
         return row >= 0 && row < _list.Rows.Count ? _list.Rows[row].Id : null;
     }
 
-    /// <summary>Shows the list's rows again, keeping the cursor on <paramref name="keepId"/> when it is still shown.</summary>
-    private void ShowRows(string? keepId)
+    /// <summary>
+    /// Shows the list's rows again, keeping the cursor on <paramref name="keepId"/> when it is still shown; with
+    /// <paramref name="onlyIfShownChanged"/> (a refresh) the table redraws only when a row on screen changed.
+    /// </summary>
+    private void ShowRows(string? keepId, bool onlyIfShownChanged = false)
     {
         int row = _list.IndexOf(keepId);
         if (row < 0) row = Math.Clamp(_table.CursorRow, 0, Math.Max(0, _list.Rows.Count - 1));
         _rows.CursorRow = _list.Rows.Count > 0 ? row : -1;
-        _table.SetRows(_list.Rows.Count, row);
+        if (onlyIfShownChanged) _table.SetRowsIfChanged(_list.Rows.Count, row);
+        else _table.SetRows(_list.Rows.Count, row);
         UpdateHeaders();
-        _emptyNote.Text = _session is null ? "Loading torrents..."
+        SetText(_emptyNote, _session is null ? "Loading torrents..."
             : _list.All.Count == 0 ? "No torrents yet. Press Backspace (or Insert) to add one, F1 for every key."
-            : "No torrent matches the filter. Press Esc to clear the name filter, f to change the state filter.";
+            : "No torrent matches the filter. Press Esc to clear the name filter, f to change the state filter.");
         _emptyNote.Visible = _list.Rows.Count == 0 && !IsDetailsOpen;
     }
 

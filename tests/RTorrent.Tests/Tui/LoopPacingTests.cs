@@ -163,4 +163,53 @@ public class IdleRefreshTests
         Assert.True(h.Window.StatusLineView.NeedsDraw);
         Assert.False(h.Window.TitleLineView.NeedsDraw);
     }
+
+    [Fact]
+    public void A_refresh_that_changes_only_rows_off_screen_does_not_redraw_the_list()
+    {
+        using var h = new TuiHarness(new FakeBackend(100));
+        h.Refresh();
+        var rows = h.Window.List.Rows;
+        Assert.True(h.Window.Table.PageRows < rows.Count);
+        string offScreen = rows[^1].Id;
+        h.Backend.Update(offScreen, t => t with { UploadRate = t.UploadRate + 1000 });
+
+        h.Window.RefreshNow();
+
+        Assert.False(h.Window.Table.NeedsDraw, "no row on screen changed");
+        Assert.Same(h.Backend.Torrents.Single(t => t.Id == offScreen), h.Window.List.Rows[^1]);
+
+        string onScreen = h.Window.List.Rows[h.Window.Table.Top + 1].Id;
+        h.Backend.Update(onScreen, t => t with { UploadRate = t.UploadRate + 1000 });
+        h.Window.RefreshNow();
+        Assert.True(h.Window.Table.NeedsDraw, "a row on screen changed");
+        h.Draw();
+        Assert.Contains(h.Window.List.Rows[h.Window.Table.Top + 1].Name[..12], h.Screen);
+    }
+
+    [Fact]
+    public void New_rates_in_the_status_line_redraw_that_line_and_not_the_list()
+    {
+        using var h = new TuiHarness(new FakeBackend(100));
+        h.Refresh();
+        // The list's cells are formatted only when the list draws its content.
+        int cellsFormatted = 0;
+        Func<int, int, string> cell = h.Window.Table.Cell;
+        h.Window.Table.Cell = (row, column) =>
+        {
+            cellsFormatted++;
+            return cell(row, column);
+        };
+        string offScreen = h.Window.List.Rows[^1].Id;
+        h.Backend.Update(offScreen, t => t with { UploadRate = t.UploadRate + (3 << 20) });
+        string before = h.Window.StatusText;
+
+        h.Window.RefreshNow();
+        h.App.LayoutAndDraw(false); // what the loop does: draw what needs it
+
+        Assert.NotEqual(before, h.Window.StatusText);
+        Assert.Equal(0, cellsFormatted);
+        Assert.Contains(h.Window.StatusText.TrimEnd(), h.Screen);
+        Assert.True(cellsFormatted > 0, "a forced redraw formats the cells (the counter works)");
+    }
 }

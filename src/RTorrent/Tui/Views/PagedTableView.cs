@@ -21,6 +21,7 @@ internal class PagedTableView : TableView
     private int _top;
     private int _cursor;
     private bool _syncing;
+    private object?[] _shown = [];
 
     public PagedTableView(string[] headers, Func<int, int, string> cell)
     {
@@ -75,6 +76,32 @@ internal class PagedTableView : TableView
         _count = Math.Max(0, count);
         _cursor = Math.Clamp(cursor, 0, Math.Max(0, _count - 1));
         ClampAndShow();
+    }
+
+    /// <summary>
+    /// The value behind an absolute row (what its cells are formatted from), for <see cref="SetRowsIfChanged"/>; null
+    /// when unknown, and then every <see cref="SetRowsIfChanged"/> redraws.
+    /// </summary>
+    public Func<int, object?>? RowValue { get; set; }
+
+    /// <summary>
+    /// Like <see cref="SetRows"/>, but redraws only when what the page shows changed: its first row, the cursor, the
+    /// number of rows on it, or the value of one of them (compared with <see cref="object.Equals(object?, object?)"/>).
+    /// A refresh in which only rows off screen changed then draws nothing.
+    /// </summary>
+    public void SetRowsIfChanged(int count, int cursor)
+    {
+        int oldTop = _top, oldCursor = _cursor, oldRows = _page.Rows;
+        _count = Math.Max(0, count);
+        _cursor = Math.Clamp(cursor, 0, Math.Max(0, _count - 1));
+        ClampTop();
+        if (RowValue is { } value && _top == oldTop && _cursor == oldCursor && PageRowCount() == oldRows && oldRows == _shown.Length)
+        {
+            bool same = true;
+            for (int i = 0; i < oldRows && same; i++) same = Equals(_shown[i], value(_top + i));
+            if (same) return;
+        }
+        Show();
     }
 
     /// <summary>Moves the cursor to <paramref name="row"/> (clamped), scrolling as little as needed.</summary>
@@ -152,19 +179,31 @@ internal class PagedTableView : TableView
 
     private void ClampAndShow()
     {
+        ClampTop();
+        Show();
+    }
+
+    private void ClampTop()
+    {
         int page = PageRows;
         if (_cursor < _top) _top = _cursor;
         else if (_cursor >= _top + page) _top = _cursor - page + 1;
         _top = Math.Clamp(_top, 0, Math.Max(0, _count - page));
-        Show();
     }
+
+    private int PageRowCount() => Math.Max(0, Math.Min(PageRows, _count - _top));
 
     private void Show()
     {
         _syncing = true;
         try
         {
-            _page.Rows = Math.Max(0, Math.Min(PageRows, _count - _top));
+            _page.Rows = PageRowCount();
+            if (RowValue is { } value)
+            {
+                if (_shown.Length != _page.Rows) _shown = new object?[_page.Rows];
+                for (int i = 0; i < _shown.Length; i++) _shown[i] = value(_top + i);
+            }
             Update();
             if (_count > 0) SetSelection(0, _cursor - _top, false, null);
             SetNeedsDraw();
