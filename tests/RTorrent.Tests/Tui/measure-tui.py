@@ -2,14 +2,15 @@
 """Idle CPU and keypress-to-redraw of the real interface in tmux over the test assembly's fake backend.
 
 Keys are pressed a few times first (the JIT compiles each path on its first use), then the process is left idle.
-Usage (after `dotnet build tests/RTorrent.Tests -c Release`):  tests/RTorrent.Tests/Tui/measure-tui.py TORRENTS ACTIVE
+Usage (after `dotnet build tests/RTorrent.Tests -c Release`):  tests/RTorrent.Tests/Tui/measure-tui.py TORRENTS ACTIVE [SETTLE]
+SETTLE is how long to wait before reading CPU time (10 s; the JIT is still re-compiling hot code for about a minute).
 Latency is the time from `tmux send-keys` until `capture-pane` shows a different screen, so it includes tmux's delivery
 and the polling of capture-pane (a few ms each): an upper bound of what the interface adds. The tmux server has its own
 socket and is killed at the end.
 """
 import os, subprocess, time, sys, statistics
 DLL = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "bin", "Release", "net10.0", "RTorrent.Tests.dll")
-N=sys.argv[1]; active=sys.argv[2]; S="tm"
+N=sys.argv[1]; active=sys.argv[2]; settle=float(sys.argv[3]) if len(sys.argv)>3 else 10; S="tm"
 T=["tmux","-L","rtmeasure"]
 subprocess.run(T+["new-session","-d","-s",S,"-x","80","-y","24",f"exec dotnet {DLL} tui-fake {N} {active}"],check=True)
 pid=int(subprocess.check_output(T+["display","-p","-t",S,"#{pane_pid}"]).strip())
@@ -21,7 +22,7 @@ while b"torrents" not in cap():
 # Warm up as a user would have: the first presses run code the JIT has not compiled yet (tens of ms each).
 for k in ["Down","Up"]*5+[">","<","f","F","Enter","Escape"]*2:
     subprocess.run(T+["send-keys","-t",S,k]); time.sleep(0.15)
-time.sleep(10)
+time.sleep(settle)
 def ticks(): 
     f=open(f"/proc/{pid}/stat").read().rsplit(")",1)[1].split(); return int(f[11])+int(f[12])
 def rss():
