@@ -27,35 +27,28 @@ internal static class PeerHandshaker
     public static async Task<HandshakeResult> ConnectAsync(IPEndPoint endPoint, InfoHash infoHash, byte[] peerId,
         PeerFeatures features, TimeSpan timeout, EncryptionMode mode, CancellationToken cancellationToken)
     {
-        switch (mode)
+        const CryptoMethod Either = CryptoMethod.Rc4 | CryptoMethod.Plaintext;
+        CryptoMethod? first = mode switch
         {
-            case EncryptionMode.Disabled:
-                return await ConnectOnceAsync(endPoint, infoHash, peerId, features, timeout, null, cancellationToken).ConfigureAwait(false);
-            case EncryptionMode.Required:
-                return await ConnectOnceAsync(endPoint, infoHash, peerId, features, timeout, CryptoMethod.Rc4, cancellationToken).ConfigureAwait(false);
-            case EncryptionMode.Preferred:
-                try
-                {
-                    return await ConnectOnceAsync(endPoint, infoHash, peerId, features, timeout,
-                        CryptoMethod.Rc4 | CryptoMethod.Plaintext, cancellationToken).ConfigureAwait(false);
-                }
-                catch (PeerProtocolException)
-                {
-                    // A peer without MSE closes the connection or answers garbage: try it plain, once.
-                    return await ConnectOnceAsync(endPoint, infoHash, peerId, features, timeout, null, cancellationToken).ConfigureAwait(false);
-                }
-            default:
-                try
-                {
-                    return await ConnectOnceAsync(endPoint, infoHash, peerId, features, timeout, null, cancellationToken).ConfigureAwait(false);
-                }
-                catch (Exception e) when (e is PeerProtocolException { Message: ClosedDuringHandshake }
-                                              or SocketException { SocketErrorCode: SocketError.ConnectionReset })
-                {
-                    // Peers that require encryption hang up on a plain handshake.
-                    return await ConnectOnceAsync(endPoint, infoHash, peerId, features, timeout,
-                        CryptoMethod.Rc4 | CryptoMethod.Plaintext, cancellationToken).ConfigureAwait(false);
-                }
+            EncryptionMode.Preferred => Either,
+            EncryptionMode.Required => CryptoMethod.Rc4,
+            _ => null, // plain
+        };
+        try
+        {
+            return await ConnectOnceAsync(endPoint, infoHash, peerId, features, timeout, first, cancellationToken).ConfigureAwait(false);
+        }
+        // Enabled: peers that require encryption hang up on a plain handshake; try them encrypted, once.
+        // Preferred: a peer without MSE hangs up or answers garbage; try it plain, once.
+        catch (Exception e) when (mode switch
+        {
+            EncryptionMode.Enabled => e is PeerProtocolException { PeerHungUp: true } or SocketException { SocketErrorCode: SocketError.ConnectionReset },
+            EncryptionMode.Preferred => e is PeerProtocolException,
+            _ => false,
+        })
+        {
+            CryptoMethod? retry = mode == EncryptionMode.Enabled ? Either : null;
+            return await ConnectOnceAsync(endPoint, infoHash, peerId, features, timeout, retry, cancellationToken).ConfigureAwait(false);
         }
     }
 
@@ -115,17 +108,20 @@ internal static class PeerHandshaker
             await reader.EnsureAsync(20, cts.Token).ConfigureAwait(false);
             bool plain = Handshake.StartsWithProtocol(reader.Buffered);
             var ciphers = StreamCiphers.Plain;
+            InfoHash? mseHash = null;
             if (plain && mode == EncryptionMode.Required) throw new PeerProtocolException("plain handshake refused (encryption required)");
             if (!plain)
             {
                 if (mode == EncryptionMode.Disabled) throw new PeerProtocolException("not a BitTorrent handshake");
                 var allowed = mode == EncryptionMode.Required ? CryptoMethod.Rc4 : CryptoMethod.Rc4 | CryptoMethod.Plaintext;
-                (_, ciphers) = await MseHandshake.RespondAsync(reader, socket, findTorrent, allowed,
+                (mseHash, ciphers) = await MseHandshake.RespondAsync(reader, socket, findTorrent, allowed,
                     preferRc4: mode != EncryptionMode.Enabled, cts.Token).ConfigureAwait(false);
             }
             await reader.EnsureAsync(Handshake.Length, cts.Token).ConfigureAwait(false);
             if (!Handshake.TryRead(reader.Take(Handshake.Length), out var hash, out var id, out var features))
                 throw new PeerProtocolException("not a BitTorrent handshake");
+            // The keys were made for one torrent; a handshake inside them naming another is not to be trusted.
+            if (mseHash is { } keyed && keyed != hash) throw new PeerProtocolException("handshake for another torrent than its encryption");
             var remote = (IPEndPoint)socket.RemoteEndPoint!;
             return new HandshakeResult(socket, Normalize(remote), hash, id, features, Outgoing: false, ciphers, reader.TakeRemaining());
         }
@@ -148,15 +144,13 @@ internal static class PeerHandshaker
     public static IPEndPoint Normalize(IPEndPoint ep) =>
         ep.Address.IsIPv4MappedToIPv6 ? new IPEndPoint(ep.Address.MapToIPv4(), ep.Port) : ep;
 
-    /// <summary>The message of the exception thrown when the peer hangs up mid-handshake.</summary>
-    internal const string ClosedDuringHandshake = "connection closed during the handshake";
-
-    private static async Task SendAllAsync(Socket socket, ReadOnlyMemory<byte> data, CancellationToken ct)
+    /// <summary>Writes all of <paramref name="data"/> (a socket may take less per call).</summary>
+    internal static async Task SendAllAsync(Socket socket, ReadOnlyMemory<byte> data, CancellationToken ct)
     {
         while (!data.IsEmpty)
         {
             int n = await socket.SendAsync(data, SocketFlags.None, ct).ConfigureAwait(false);
-            if (n <= 0) throw new PeerProtocolException(ClosedDuringHandshake);
+            if (n <= 0) throw PeerProtocolException.HungUpDuringHandshake();
             data = data[n..];
         }
     }

@@ -208,4 +208,11 @@ public sealed class PeerProtocolException : Exception
 {
     /// <summary>Creates the exception.</summary>
     public PeerProtocolException(string message) : base(message) { }
+
+    /// <summary>The peer hung up in the middle of the handshake (rather than sending something wrong).</summary>
+    public bool PeerHungUp { get; private init; }
+
+    /// <summary>The peer closed the connection before the handshake was complete.</summary>
+    internal static PeerProtocolException HungUpDuringHandshake() =>
+        new("connection closed during the handshake") { PeerHungUp = true };
 }

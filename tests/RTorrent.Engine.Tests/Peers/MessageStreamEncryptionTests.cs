@@ -121,30 +121,56 @@ public sealed class MessageStreamEncryptionTests
     }
 
     [Fact]
-    public async Task Bytes_the_dialler_sends_right_after_its_handshake_reach_the_listener_decrypted()
+    public async Task Bytes_that_came_with_a_plain_handshake_are_handed_to_the_connection()
     {
-        // The listener reads in chunks: whatever follows the handshake in the same read must be handed on, decrypted.
-        await using var server = new HandshakeServer(EncryptionMode.Preferred, answerDelay: TimeSpan.FromMilliseconds(300));
-        var ours = await PeerHandshaker.ConnectAsync(server.EndPoint, Torrent, PeerId('A'), PeerFeatures.None, Timeout,
-            EncryptionMode.Preferred, CancellationToken.None);
-        using var s1 = ours.Socket;
-        var follow = "after the handshake"u8.ToArray();
-        var wire = follow.ToArray();
-        ours.Ciphers.Encryptor!.Apply(wire);
-        await ours.Socket.SendAsync(wire);
+        // The listener reads in chunks: a peer's first message in the same read as its handshake must not be lost.
+        await using var server = new HandshakeServer(EncryptionMode.Enabled, readDelay: TimeSpan.FromMilliseconds(200));
+        using var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+        await socket.ConnectAsync(server.EndPoint);
+        var handshake = new byte[Handshake.Length];
+        Handshake.Write(handshake, Torrent, PeerId('A'), PeerFeatures.None);
+        var first = "a bitfield, say"u8.ToArray();
+        await socket.SendAsync(handshake.Concat(first).ToArray());
+
         var theirs = await server.NextAsync();
-        using var s2 = theirs.Socket;
-        var received = theirs.Leftover.ToList();
-        var buffer = new byte[64];
-        while (received.Count < follow.Length)
-        {
-            int n = await theirs.Socket.ReceiveAsync(buffer);
-            Assert.True(n > 0);
-            var chunk = buffer.AsSpan(0, n).ToArray();
-            theirs.Ciphers.Decryptor!.Apply(chunk);
-            received.AddRange(chunk);
-        }
-        Assert.Equal(follow, received.ToArray());
+        using var accepted = theirs.Socket;
+        Assert.False(theirs.Ciphers.ViaMse);
+        Assert.Equal(first, theirs.Leftover);
+    }
+
+    [Fact]
+    public async Task An_initial_payload_longer_than_the_handshake_reaches_the_connection_decrypted()
+    {
+        // IA is the dialler's handshake and may carry its first messages too; with RC4 chosen, whatever follows the
+        // handshake inside IA and after it must come out of the listener's reader in clear, once.
+        await using var server = new HandshakeServer(EncryptionMode.Preferred);
+        using var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+        await socket.ConnectAsync(server.EndPoint);
+        var handshake = new byte[Handshake.Length];
+        Handshake.Write(handshake, Torrent, PeerId('A'), PeerFeatures.None);
+        var first = "the first message, inside IA"u8.ToArray();
+        var ours = await MseHandshake.InitiateAsync(new HandshakeReader(socket), socket, Torrent, handshake.Concat(first).ToArray(),
+            CryptoMethod.Rc4, CancellationToken.None);
+
+        var theirs = await server.NextAsync();
+        using var accepted = theirs.Socket;
+        Assert.True(ours.IsEncrypted);
+        Assert.True(theirs.Ciphers.IsEncrypted);
+        Assert.Equal(first, theirs.Leftover);
+    }
+
+    [Fact]
+    public async Task An_encrypted_handshake_naming_another_torrent_inside_is_refused()
+    {
+        await using var server = new HandshakeServer(EncryptionMode.Enabled);
+        using var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+        await socket.ConnectAsync(server.EndPoint);
+        var handshake = new byte[Handshake.Length];
+        Handshake.Write(handshake, OtherTorrent, PeerId('A'), PeerFeatures.None); // keys for Torrent, handshake for another
+        await MseHandshake.InitiateAsync(new HandshakeReader(socket), socket, Torrent, handshake, CryptoMethod.Rc4, CancellationToken.None);
+
+        var error = await server.NextErrorAsync();
+        Assert.Contains("another torrent than its encryption", error.Message, StringComparison.Ordinal);
     }
 
     private static async Task AssertCrossesAsync(HandshakeResult from, HandshakeResult to, byte[] payload)
@@ -177,12 +203,14 @@ public sealed class MessageStreamEncryptionTests
         private readonly System.Threading.Channels.Channel<object> _results = System.Threading.Channels.Channel.CreateUnbounded<object>();
         private readonly CancellationTokenSource _cts = new();
         private readonly EncryptionMode _mode;
-        private readonly TimeSpan _answerDelay;
+        private readonly TimeSpan _readDelay;
 
-        public HandshakeServer(EncryptionMode mode, TimeSpan answerDelay = default)
+        /// <param name="mode">What the listener accepts.</param>
+        /// <param name="readDelay">Wait this long before reading an accepted connection, so everything sent is there.</param>
+        public HandshakeServer(EncryptionMode mode, TimeSpan readDelay = default)
         {
             _mode = mode;
-            _answerDelay = answerDelay;
+            _readDelay = readDelay;
             _listener.Bind(new IPEndPoint(IPAddress.Loopback, 0));
             _listener.Listen(8);
             EndPoint = (IPEndPoint)_listener.LocalEndPoint!;
@@ -202,9 +230,9 @@ public sealed class MessageStreamEncryptionTests
                 {
                     try
                     {
+                        if (_readDelay > TimeSpan.Zero) await Task.Delay(_readDelay);
                         var result = await PeerHandshaker.ReadIncomingAsync(socket, Timeout,
                             key => key.Span.SequenceEqual(MseHandshake.TorrentKey(Torrent)) ? Torrent : null, _mode, _cts.Token);
-                        if (_answerDelay > TimeSpan.Zero) await Task.Delay(_answerDelay);
                         await PeerHandshaker.AnswerAsync(result, PeerId('B'), PeerFeatures.Extensions, _cts.Token);
                         _results.Writer.TryWrite(result);
                     }

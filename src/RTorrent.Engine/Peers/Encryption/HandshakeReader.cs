@@ -39,7 +39,7 @@ internal sealed class HandshakeReader
             }
             if (_end == _buffer.Length) throw new PeerProtocolException("handshake too long");
             int n = await _socket.ReceiveAsync(_buffer.AsMemory(_end), SocketFlags.None, ct).ConfigureAwait(false);
-            if (n == 0) throw new PeerProtocolException(PeerHandshaker.ClosedDuringHandshake);
+            if (n == 0) throw PeerProtocolException.HungUpDuringHandshake();
             _decryptor?.Apply(_buffer.AsSpan(_end, n));
             _end += n;
         }

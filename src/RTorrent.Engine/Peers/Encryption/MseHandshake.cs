@@ -64,7 +64,7 @@ internal static class MseHandshake
         ReadOnlyMemory<byte> initialPayload, CryptoMethod provide, CancellationToken ct)
     {
         var (privateKey, publicKey) = NewKeyPair();
-        await SendAsync(socket, Concat(publicKey, RandomPad()), ct).ConfigureAwait(false);
+        await PeerHandshaker.SendAllAsync(socket, Concat(publicKey, RandomPad()), ct).ConfigureAwait(false);
 
         await reader.EnsureAsync(KeyLength, ct).ConfigureAwait(false);
         var secret = SharedSecret(reader.Take(KeyLength), privateKey);
@@ -72,16 +72,15 @@ internal static class MseHandshake
         var encryptor = new Rc4Cipher(Hash("keyA", secret, skey));
         var decryptor = new Rc4Cipher(Hash("keyB", secret, skey));
 
-        var req2 = Hash("req2", skey);
-        var req3 = Hash("req3", secret);
-        for (int i = 0; i < req2.Length; i++) req2[i] ^= req3[i];
+        var req2 = TorrentKey(infoHash);
+        Xor(req2, Hash("req3", secret));
         var encrypted = new byte[8 + 4 + 2 + 2 + initialPayload.Length];
         BinaryPrimitives.WriteUInt32BigEndian(encrypted.AsSpan(8), (uint)provide);
         // len(PadC) = 0: the spec reserves PadC, and every client sends it empty.
         BinaryPrimitives.WriteUInt16BigEndian(encrypted.AsSpan(14), (ushort)initialPayload.Length);
         initialPayload.Span.CopyTo(encrypted.AsSpan(16));
         encryptor.Apply(encrypted);
-        await SendAsync(socket, Concat(Hash("req1", secret), req2, encrypted), ct).ConfigureAwait(false);
+        await PeerHandshaker.SendAllAsync(socket, Concat(Hash("req1", secret), req2, encrypted), ct).ConfigureAwait(false);
 
         // B's PadB is 0-512 random bytes, then ENCRYPT(VC): find the keystream's first 8 bytes.
         var vc = new byte[8];
@@ -121,13 +120,12 @@ internal static class MseHandshake
         await reader.EnsureAsync(KeyLength, ct).ConfigureAwait(false);
         var (privateKey, publicKey) = NewKeyPair();
         var secret = SharedSecret(reader.Take(KeyLength), privateKey);
-        await SendAsync(socket, Concat(publicKey, RandomPad()), ct).ConfigureAwait(false);
+        await PeerHandshaker.SendAllAsync(socket, Concat(publicKey, RandomPad()), ct).ConfigureAwait(false);
 
         await SynchronizeAsync(reader, Hash("req1", secret), MaxPad + 20, "not a BitTorrent handshake", ct).ConfigureAwait(false);
         await reader.EnsureAsync(20, ct).ConfigureAwait(false);
         var req2 = reader.Take(20).ToArray();
-        var req3 = Hash("req3", secret);
-        for (int i = 0; i < req2.Length; i++) req2[i] ^= req3[i];
+        Xor(req2, Hash("req3", secret)); // leaves HASH('req2', SKEY)
         if (findTorrent(req2) is not { } infoHash) throw new PeerProtocolException("MSE handshake for a torrent we do not have");
 
         var skey = infoHash.ToArray();
@@ -137,7 +135,7 @@ internal static class MseHandshake
         await reader.EnsureAsync(14, ct).ConfigureAwait(false);
         var head = reader.Take(14);
         decryptor.Apply(head);
-        if (!head[..8].SequenceEqual(new byte[8])) throw new PeerProtocolException("MSE: bad verification constant");
+        if (head[..8].ContainsAnyExcept((byte)0)) throw new PeerProtocolException("MSE: bad verification constant");
         var provide = (CryptoMethod)BinaryPrimitives.ReadUInt32BigEndian(head[8..]);
         int padC = BinaryPrimitives.ReadUInt16BigEndian(head[12..]);
         if (padC > MaxPad) throw new PeerProtocolException("MSE: PadC too long");
@@ -159,7 +157,7 @@ internal static class MseHandshake
         var answer = new byte[8 + 4 + 2];
         BinaryPrimitives.WriteUInt32BigEndian(answer.AsSpan(8), (uint)select);
         encryptor.Apply(answer);
-        await SendAsync(socket, answer, ct).ConfigureAwait(false);
+        await PeerHandshaker.SendAllAsync(socket, answer, ct).ConfigureAwait(false);
 
         if (select == CryptoMethod.Plaintext) return (infoHash, StreamCiphers.MsePlaintext);
         reader.DecryptFromHere(decryptor, alreadyPlain: iaLength);
@@ -219,6 +217,11 @@ internal static class MseHandshake
         return sha.GetHashAndReset();
     }
 
+    private static void Xor(Span<byte> target, ReadOnlySpan<byte> with)
+    {
+        for (int i = 0; i < target.Length; i++) target[i] ^= with[i];
+    }
+
     private static byte[] Concat(params byte[][] parts)
     {
         var all = new byte[parts.Sum(p => p.Length)];
@@ -229,15 +232,5 @@ internal static class MseHandshake
             at += p.Length;
         }
         return all;
-    }
-
-    private static async ValueTask SendAsync(Socket socket, ReadOnlyMemory<byte> data, CancellationToken ct)
-    {
-        while (!data.IsEmpty)
-        {
-            int n = await socket.SendAsync(data, SocketFlags.None, ct).ConfigureAwait(false);
-            if (n <= 0) throw new PeerProtocolException(PeerHandshaker.ClosedDuringHandshake);
-            data = data[n..];
-        }
     }
 }
