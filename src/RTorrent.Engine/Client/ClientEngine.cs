@@ -124,7 +124,7 @@ public sealed class ClientEngine : ITorrentHost, IAsyncDisposable
     /// <summary>Opens the listen port and starts the once-a-second tick.</summary>
     public Task StartAsync() => Loop.InvokeAsync(() =>
     {
-        _listener = new PeerListener(OnIncomingHandshake, FindTorrentByMseKey, () => Config.Encryption, _logger);
+        _listener = new PeerListener(OnIncomingHandshake, FindTorrentByMseKey, Config.Encryption, _logger);
         _listener.Start(Config.ListenPort, Config.ListenAddress);
         ListenPort = _listener.Port;
         _localAddresses = LocalAddresses();
@@ -148,16 +148,19 @@ public sealed class ClientEngine : ITorrentHost, IAsyncDisposable
     /// <summary>An incoming encrypted handshake names its torrent by HASH('req2', info-hash); find which one (any thread).</summary>
     private InfoHash? FindTorrentByMseKey(ReadOnlyMemory<byte> key)
     {
-        lock (_torrents)
-            foreach (var hash in _torrents.Keys)
-            {
-                if (!_mseKeys.TryGetValue(hash, out var k)) _mseKeys[hash] = k = Peers.Encryption.MseHandshake.TorrentKey(hash);
-                if (key.Span.SequenceEqual(k)) return hash;
-            }
-        return null;
+        if (key.Length != InfoHash.Length) return null;
+        lock (_torrents) return _torrentsByMseKey.TryGetValue(new InfoHash(key.Span), out var hash) ? hash : null;
     }
 
-    private readonly Dictionary<InfoHash, byte[]> _mseKeys = []; // guarded by _torrents
+    /// <summary>HASH('req2', info-hash) (20 bytes, kept as an <see cref="InfoHash"/>) to the info-hash; guarded by _torrents.</summary>
+    private readonly Dictionary<InfoHash, InfoHash> _torrentsByMseKey = [];
+
+    /// <summary>Makes a torrent findable by plain and encrypted handshakes. Call under the _torrents lock.</summary>
+    private void AddTorrentEntry(InfoHash hash, Torrent torrent)
+    {
+        _torrents.Add(hash, torrent);
+        _torrentsByMseKey[new InfoHash(Peers.Encryption.MseHandshake.TorrentKey(hash))] = hash;
+    }
 
     private Task OnIncomingHandshake(HandshakeResult hs) => Loop.RunAsync(async () =>
     {
@@ -213,7 +216,7 @@ public sealed class ClientEngine : ITorrentHost, IAsyncDisposable
             var torrent = new Torrent(this, metainfo.WireHash, null, null, options);
             torrent.SetMetainfo(metainfo, reason);
             torrent.SetStoppedWithReason(reason);
-            lock (_torrents) _torrents.Add(metainfo.WireHash, torrent);
+            lock (_torrents) AddTorrentEntry(metainfo.WireHash, torrent);
             TorrentChanged?.Invoke(torrent);
             return torrent;
         });
@@ -227,7 +230,7 @@ public sealed class ClientEngine : ITorrentHost, IAsyncDisposable
         _ = FindStorage(options.Storage);
         _ = FindPicker(options.Picker);
         var torrent = new Torrent(this, hash, metainfo, magnet, options);
-        lock (_torrents) _torrents.Add(hash, torrent);
+        lock (_torrents) AddTorrentEntry(hash, torrent);
         bool isPrivate = metainfo?.IsPrivate ?? false;
         var trackers = metainfo?.AnnounceTiers ?? magnet?.Trackers ?? [];
         foreach (var factory in Catalog.PeerSources)
@@ -280,7 +283,7 @@ public sealed class ClientEngine : ITorrentHost, IAsyncDisposable
         lock (_torrents)
         {
             _torrents.Remove(torrent.InfoHash);
-            _mseKeys.Remove(torrent.InfoHash);
+            _torrentsByMseKey.Remove(new InfoHash(Peers.Encryption.MseHandshake.TorrentKey(torrent.InfoHash)));
         }
         if (deleteData)
         {

@@ -69,10 +69,6 @@ internal sealed class PeerConnection
     private bool _lowNotified = true;
     private int _closed;
 
-    // RC4 after an encrypted handshake: bytes are encrypted as they are queued (in order, under the send lock, so
-    // both the inline flush and the pump send ciphertext) and decrypted as they are read.
-    private readonly Encryption.Rc4Cipher? _encryptor;
-    private readonly Encryption.Rc4Cipher? _decryptor;
 
     public PeerConnection(Socket socket, IPEndPoint remote, bool outgoing, int pieceCount,
         IPeerConnectionHandler handler, System.Threading.SynchronizationContext loop,
@@ -81,8 +77,6 @@ internal sealed class PeerConnection
         Encryption.StreamCiphers? ciphers = null)
     {
         _socket = socket;
-        _encryptor = ciphers?.Encryptor;
-        _decryptor = ciphers?.Decryptor;
         Encryption = ciphers ?? Peers.Encryption.StreamCiphers.Plain;
         RemoteEndPoint = remote;
         IsOutgoing = outgoing;
@@ -99,7 +93,10 @@ internal sealed class PeerConnection
 
     public IPEndPoint RemoteEndPoint { get; }
 
-    /// <summary>How the handshake and the stream were encrypted.</summary>
+    /// <summary>
+    /// How the handshake and the stream were encrypted. With RC4, bytes are encrypted as they are queued (in order,
+    /// under the send lock, so both the inline flush and the pump send ciphertext) and decrypted as they are read.
+    /// </summary>
     public Encryption.StreamCiphers Encryption { get; }
     public bool IsOutgoing { get; }
     public bool IsClosed => Volatile.Read(ref _closed) != 0;
@@ -138,7 +135,7 @@ internal sealed class PeerConnection
         {
             int at = EnsureCapacity(bytes.Length);
             bytes.CopyTo(_sendBuffer.AsSpan(at));
-            _encryptor?.Apply(_sendBuffer.AsSpan(at, bytes.Length));
+            Encryption.Encryptor?.Apply(_sendBuffer.AsSpan(at, bytes.Length));
             _sendLength += bytes.Length;
             if (_sendLength >= SendHighWater) _lowNotified = false;
         }
@@ -154,7 +151,7 @@ internal sealed class PeerConnection
             int at = EnsureCapacity(MessageWriter.PieceHeaderLength + block.Length);
             MessageWriter.WritePieceHeader(_sendBuffer.AsSpan(at), piece, begin, block.Length);
             block.CopyTo(_sendBuffer.AsSpan(at + MessageWriter.PieceHeaderLength));
-            _encryptor?.Apply(_sendBuffer.AsSpan(at, MessageWriter.PieceHeaderLength + block.Length));
+            Encryption.Encryptor?.Apply(_sendBuffer.AsSpan(at, MessageWriter.PieceHeaderLength + block.Length));
             _sendLength += MessageWriter.PieceHeaderLength + block.Length;
             if (_sendLength >= SendHighWater) _lowNotified = false;
         }
@@ -169,7 +166,7 @@ internal sealed class PeerConnection
         {
             int at = EnsureCapacity(length);
             write(_sendBuffer.AsMemory(at, length));
-            _encryptor?.Apply(_sendBuffer.AsSpan(at, length));
+            Encryption.Encryptor?.Apply(_sendBuffer.AsSpan(at, length));
             _sendLength += length;
         }
         ScheduleFlush();
@@ -377,7 +374,7 @@ internal sealed class PeerConnection
                         return;
                     }
                     Interlocked.Add(ref _bytesReceived, n);
-                    _decryptor?.Apply(buffer.AsSpan(filled, n));
+                    Encryption.Decryptor?.Apply(buffer.AsSpan(filled, n));
                     filled += n;
                     if (ReceiveThrottle is { } throttle) await throttle(n, ct).ConfigureAwait(false);
                 }

@@ -15,7 +15,7 @@ internal sealed class PeerListener : IAsyncDisposable
 {
     private readonly Func<HandshakeResult, Task> _onHandshake;
     private readonly Func<ReadOnlyMemory<byte>, InfoHash?> _findTorrent;
-    private readonly Func<EncryptionMode> _encryption;
+    private readonly EncryptionMode _encryption;
     private readonly ILogger _logger;
     private readonly CancellationTokenSource _cts = new();
     private readonly List<Socket> _sockets = [];
@@ -23,10 +23,10 @@ internal sealed class PeerListener : IAsyncDisposable
 
     /// <param name="onHandshake">Called with each incoming peer whose handshake was read.</param>
     /// <param name="findTorrent">For encrypted handshakes: the torrent whose <see cref="MseHandshake.TorrentKey"/> is given.</param>
-    /// <param name="encryption">The encryption mode in force (read per connection: settings may change).</param>
+    /// <param name="encryption">Which handshakes to accept.</param>
     /// <param name="logger">Where failed handshakes are noted.</param>
     public PeerListener(Func<HandshakeResult, Task> onHandshake, Func<ReadOnlyMemory<byte>, InfoHash?> findTorrent,
-        Func<EncryptionMode> encryption, ILogger? logger = null)
+        EncryptionMode encryption, ILogger? logger = null)
     {
         _onHandshake = onHandshake;
         _findTorrent = findTorrent;
@@ -99,7 +99,7 @@ internal sealed class PeerListener : IAsyncDisposable
     {
         try
         {
-            var result = await PeerHandshaker.ReadIncomingAsync(socket, TimeSpan.FromSeconds(10), _findTorrent, _encryption(), ct).ConfigureAwait(false);
+            var result = await PeerHandshaker.ReadIncomingAsync(socket, TimeSpan.FromSeconds(10), _findTorrent, _encryption, ct).ConfigureAwait(false);
             await _onHandshake(result).ConfigureAwait(false);
         }
         catch (Exception e) when (e is PeerProtocolException or TimeoutException or SocketException or OperationCanceledException or ObjectDisposedException)
