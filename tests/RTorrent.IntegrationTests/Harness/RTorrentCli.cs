@@ -31,7 +31,6 @@ internal static class RTorrentCli
     }
 
     /// <summary>The dotnet host running the tests (so the program runs on the same runtime).</summary>
-    /// <summary>The dotnet host running the tests (so the program runs on the same runtime).</summary>
     public static string DotnetHostPath => DotnetHost;
 
     private static string DotnetHost =>
@@ -44,13 +43,16 @@ internal static class RTorrentCli
     /// from or written to the user's real folders.
     /// </summary>
     public static RunningProcess Start(string name, string home, ITestOutputHelper? log, params string[] args) =>
-        RunningProcess.Start(name, DotnetHost, [DllPath, .. args], log, new Dictionary<string, string>
-        {
-            ["XDG_DATA_HOME"] = Path.Combine(home, "data"),
-            ["XDG_CONFIG_HOME"] = Path.Combine(home, "config"),
-            ["DOTNET_CLI_TELEMETRY_OPTOUT"] = "1",
-            ["DOTNET_NOLOGO"] = "1",
-        });
+        RunningProcess.Start(name, DotnetHost, [DllPath, .. args], log, ProgramEnvironment(home));
+
+    /// <summary>The environment every started <c>rtorrent</c> gets: <paramref name="home"/> as its XDG data and config folder.</summary>
+    public static Dictionary<string, string> ProgramEnvironment(string home) => new()
+    {
+        ["XDG_DATA_HOME"] = Path.Combine(home, "data"),
+        ["XDG_CONFIG_HOME"] = Path.Combine(home, "config"),
+        ["DOTNET_CLI_TELEMETRY_OPTOUT"] = "1",
+        ["DOTNET_NOLOGO"] = "1",
+    };
 
     /// <summary><c>rtorrent download TORRENT --save SAVE --session SESSION</c> on loopback, plus <paramref name="extra"/>.</summary>
     public static RunningProcess Download(string name, string home, ITestOutputHelper? log, string torrent, string save, string session,

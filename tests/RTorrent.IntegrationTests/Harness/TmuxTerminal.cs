@@ -37,9 +37,10 @@ internal sealed class TmuxTerminal : IAsyncDisposable
             foreach (var (key, value) in environment) args.AddRange(["-e", $"{key}={value}"]);
             args.AddRange(["sh", "-c", command]);
             await terminal.RunAsync(args);
-            terminal._serverPid = int.Parse((await terminal.RunAsync(["display-message", "-p", "-t", "t", "#{pid}"])).Trim(), CultureInfo.InvariantCulture);
-            terminal._socketPath = (await terminal.RunAsync(["display-message", "-p", "-t", "t", "#{socket_path}"])).Trim();
-            terminal._panePid = int.Parse((await terminal.RunAsync(["display-message", "-p", "-t", "t", "#{pane_pid}"])).Trim(), CultureInfo.InvariantCulture);
+            string[] facts = (await terminal.FormatAsync("#{pid} #{pane_pid} #{socket_path}")).Split(' ', 3);
+            terminal._serverPid = int.Parse(facts[0], CultureInfo.InvariantCulture);
+            terminal._panePid = int.Parse(facts[1], CultureInfo.InvariantCulture);
+            terminal._socketPath = facts[2];
             return terminal;
         }
         catch
@@ -65,7 +66,7 @@ internal sealed class TmuxTerminal : IAsyncDisposable
     public Task CloseAsync() => RunAsync(["kill-server"]);
 
     /// <summary>The PIDs of the children of <paramref name="pid"/> (from /proc).</summary>
-    public static int[] ChildrenOf(int pid)
+    private static int[] ChildrenOf(int pid)
     {
         try
         {

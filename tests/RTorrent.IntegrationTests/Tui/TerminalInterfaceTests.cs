@@ -61,7 +61,6 @@ public sealed class TerminalInterfaceTests(ITestOutputHelper output)
             output.WriteLine(done);
             Payload.AssertSameFile(Path.Combine(seedData, "tui-e2e.bin"), Path.Combine(downloads, "tui-e2e.bin"));
 
-
             await terminal.SendKeysAsync("C-q");
             var after = await terminal.WaitForScreenAsync(s => s.Contains(ExitMarker, StringComparison.Ordinal), Limits.Shutdown,
                 "the program to exit");
@@ -131,15 +130,9 @@ public sealed class TerminalInterfaceTests(ITestOutputHelper output)
     /// <summary>The shell words that run the interface over <paramref name="session"/>.</summary>
     private static string Program(string session) => $"'{RTorrentCli.DotnetHostPath}' '{RTorrentCli.DllPath}' --session '{session}'";
 
-    /// <summary>Nothing read from or written to the user's real folders; a 256-colour terminal.</summary>
-    private static Dictionary<string, string> Environment(TempFolder tmp) => new()
-    {
-        ["XDG_DATA_HOME"] = tmp.Sub("home", "data"),
-        ["XDG_CONFIG_HOME"] = tmp.Sub("home", "config"),
-        ["DOTNET_CLI_TELEMETRY_OPTOUT"] = "1",
-        ["DOTNET_NOLOGO"] = "1",
-        ["TERM"] = "xterm-256color",
-    };
+    /// <summary>Nothing read from or written to the user's real folders (as every started rtorrent); a 256-colour terminal.</summary>
+    private static Dictionary<string, string> Environment(TempFolder tmp) =>
+        new(RTorrentCli.ProgramEnvironment(tmp.Sub("home"))) { ["TERM"] = "xterm-256color" };
 
     private static bool IsRunning(int pid)
     {
