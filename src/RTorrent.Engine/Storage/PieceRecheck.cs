@@ -92,10 +92,12 @@ public static class PieceRecheck
         long bytes = 0;
         int reportEvery = Math.Max(1, pieces.Count / 200);
 
+        // Workers report now and then; the totals are reported once more after the last worker, so the last report
+        // is always the final one (a worker's report can reach the receiver after a later worker's).
         void Completed()
         {
             int n = Interlocked.Increment(ref done);
-            if (progress is not null && (n % reportEvery == 0 || n == pieces.Count))
+            if (progress is not null && n % reportEvery == 0 && n < pieces.Count)
                 progress.Report(new RecheckProgress(n, pieces.Count, verified.Count, Interlocked.Read(ref bytes)));
         }
 
@@ -122,6 +124,7 @@ public static class PieceRecheck
             Completed();
         }).ConfigureAwait(false);
 
+        progress?.Report(new RecheckProgress(pieces.Count, pieces.Count, verified.Count, bytes));
         return new RecheckResult(verified, pieces.Count, skipped);
     }
 
