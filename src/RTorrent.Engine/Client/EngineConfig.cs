@@ -45,8 +45,13 @@ public sealed record EngineConfig
     /// <summary>Upper bound on requests outstanding to one peer.</summary>
     public int MaxRequestsPerPeer { get; init; } = 500;
 
-    /// <summary>How many requests from a peer we queue; more are dropped (advertised as 'reqq').</summary>
-    public int MaxIncomingRequests { get; init; } = 500;
+    /// <summary>
+    /// How many requests from a peer we queue; more are dropped (advertised as 'reqq'). A downloader keeps this many
+    /// in flight as its cushion against its own stalls: libtorrent's kept 500 with a reqq of 500 and fed slower (4.24 s
+    /// vs 3.61 s for 1 GiB on loopback) than with 2,000, which is also what libtorrent's high-performance seeder uses.
+    /// A queued request is 12 bytes; the read cache, not this queue, bounds the memory serving uses.
+    /// </summary>
+    public int MaxIncomingRequests { get; init; } = 2000;
 
     /// <summary>Without a block for this long, a peer with requests outstanding is snubbed.</summary>
     public TimeSpan SnubTimeout { get; init; } = TimeSpan.FromSeconds(30);
