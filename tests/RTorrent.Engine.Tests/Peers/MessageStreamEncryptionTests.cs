@@ -173,6 +173,52 @@ public sealed class MessageStreamEncryptionTests
         Assert.Contains("another torrent than its encryption", error.Message, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task The_listener_answers_before_the_initial_payload_arrives()
+    {
+        // libtorrent writes IA (its BitTorrent handshake) separately from what comes before, and with Nagle on its side
+        // that write waits for our ACK: a listener that reads IA before answering costs each such peer a delayed ACK
+        // (40 ms, measured). This dialler sends IA only once it has the answer, so it times out against such a listener.
+        await using var server = new HandshakeServer(EncryptionMode.Enabled);
+        using var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+        await socket.ConnectAsync(server.EndPoint);
+        using var cts = new CancellationTokenSource(Timeout);
+        var (privateKey, publicKey) = MseHandshake.NewKeyPair();
+        await socket.SendAsync(publicKey); // PadA empty
+        var reader = new HandshakeReader(socket);
+        await reader.EnsureAsync(publicKey.Length, cts.Token);
+        var secret = MseHandshake.SharedSecret(reader.Take(publicKey.Length), privateKey);
+        var encryptor = new Rc4Cipher(MseHandshake.Hash("keyA", secret, Torrent.ToArray()));
+        var decryptor = new Rc4Cipher(MseHandshake.Hash("keyB", secret, Torrent.ToArray()));
+        var req2 = MseHandshake.TorrentKey(Torrent);
+        MseHandshake.Xor(req2, MseHandshake.Hash("req3", secret));
+        var head = new byte[8 + 4 + 2 + 2]; // VC, crypto_provide, len(PadC) = 0, len(IA)
+        System.Buffers.Binary.BinaryPrimitives.WriteUInt32BigEndian(head.AsSpan(8), (uint)CryptoMethod.Plaintext);
+        System.Buffers.Binary.BinaryPrimitives.WriteUInt16BigEndian(head.AsSpan(14), Handshake.Length);
+        encryptor.Apply(head);
+        await socket.SendAsync((byte[])[.. MseHandshake.Hash("req1", secret), .. req2, .. head]);
+
+        // The answer: PadB, then ENCRYPT(VC, crypto_select, len(PadD) = 0).
+        var vc = new byte[8];
+        decryptor.Apply(vc);
+        int at;
+        while ((at = reader.Buffered.IndexOf(vc)) < 0) await reader.ReadMoreAsync(cts.Token);
+        reader.Take(at + vc.Length);
+        await reader.EnsureAsync(6, cts.Token);
+        var answer = reader.Take(6);
+        decryptor.Apply(answer);
+        Assert.Equal((uint)CryptoMethod.Plaintext, System.Buffers.Binary.BinaryPrimitives.ReadUInt32BigEndian(answer));
+
+        var ia = new byte[Handshake.Length];
+        Handshake.Write(ia, Torrent, PeerId('A'), PeerFeatures.None);
+        encryptor.Apply(ia); // IA is encrypted whatever the method chosen for the stream after it
+        await socket.SendAsync(ia);
+        var theirs = await server.NextAsync();
+        using var accepted = theirs.Socket;
+        Assert.True(theirs.Ciphers.ViaMse);
+        Assert.False(theirs.Ciphers.IsEncrypted);
+    }
+
     private static async Task AssertCrossesAsync(HandshakeResult from, HandshakeResult to, byte[] payload)
     {
         var wire = payload.ToArray();

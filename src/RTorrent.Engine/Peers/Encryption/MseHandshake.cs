@@ -144,9 +144,6 @@ internal static class MseHandshake
         decryptor.Apply(padAndLength);
         int iaLength = BinaryPrimitives.ReadUInt16BigEndian(padAndLength[padC..]);
         if (iaLength > MaxInitialPayload) throw new PeerProtocolException("MSE: initial payload too long");
-        await reader.EnsureAsync(iaLength, ct).ConfigureAwait(false);
-        decryptor.Apply(reader.Take(iaLength));
-        reader.Unread(iaLength); // IA is the peer's handshake: read it again, now in clear
 
         var offered = provide & allowed;
         var select = (offered & CryptoMethod.Rc4) != 0 && (preferRc4 || (offered & CryptoMethod.Plaintext) == 0)
@@ -154,10 +151,16 @@ internal static class MseHandshake
             : (offered & CryptoMethod.Plaintext) != 0 ? CryptoMethod.Plaintext
             : throw new PeerProtocolException($"MSE: the peer offers method {(int)provide}, which we do not accept");
 
+        // Answer before reading IA: the answer does not depend on it, and libtorrent writes IA separately, so with
+        // Nagle on its side IA waits for our ACK of what came before - 40 ms of delayed ACK if we only listen.
         var answer = new byte[8 + 4 + 2];
         BinaryPrimitives.WriteUInt32BigEndian(answer.AsSpan(8), (uint)select);
         encryptor.Apply(answer);
         await PeerHandshaker.SendAllAsync(socket, answer, ct).ConfigureAwait(false);
+
+        await reader.EnsureAsync(iaLength, ct).ConfigureAwait(false);
+        decryptor.Apply(reader.Take(iaLength));
+        reader.Unread(iaLength); // IA is the peer's handshake: read it again, now in clear
 
         if (select == CryptoMethod.Plaintext) return (infoHash, StreamCiphers.MsePlaintext);
         reader.DecryptFromHere(decryptor, alreadyPlain: iaLength);
@@ -183,14 +186,14 @@ internal static class MseHandshake
         }
     }
 
-    private static (BigInteger PrivateKey, byte[] PublicKey) NewKeyPair()
+    internal static (BigInteger PrivateKey, byte[] PublicKey) NewKeyPair()
     {
         // A 160-bit private exponent, as the spec asks.
         var x = new BigInteger(RandomNumberGenerator.GetBytes(20), isUnsigned: true, isBigEndian: true);
         return (x, ToFixed(BigInteger.ModPow(2, x, Prime)));
     }
 
-    private static byte[] SharedSecret(ReadOnlySpan<byte> theirPublicKey, BigInteger privateKey)
+    internal static byte[] SharedSecret(ReadOnlySpan<byte> theirPublicKey, BigInteger privateKey)
     {
         var y = new BigInteger(theirPublicKey, isUnsigned: true, isBigEndian: true);
         // 0, 1 and P-1 would make the secret guessable; no honest peer sends them.
@@ -208,7 +211,7 @@ internal static class MseHandshake
 
     private static byte[] RandomPad() => RandomNumberGenerator.GetBytes(RandomNumberGenerator.GetInt32(0, MaxPad + 1));
 
-    private static byte[] Hash(string label, byte[] a, byte[]? b = null)
+    internal static byte[] Hash(string label, byte[] a, byte[]? b = null)
     {
         using var sha = IncrementalHash.CreateHash(HashAlgorithmName.SHA1);
         sha.AppendData(Encoding.ASCII.GetBytes(label));
@@ -217,7 +220,7 @@ internal static class MseHandshake
         return sha.GetHashAndReset();
     }
 
-    private static void Xor(Span<byte> target, ReadOnlySpan<byte> with)
+    internal static void Xor(Span<byte> target, ReadOnlySpan<byte> with)
     {
         for (int i = 0; i < target.Length; i++) target[i] ^= with[i];
     }
