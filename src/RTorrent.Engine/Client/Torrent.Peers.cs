@@ -753,6 +753,9 @@ public sealed partial class Torrent : IPeerConnectionHandler
     /// <summary>
     /// Pieces read from disk at once for serving, across all peers of this torrent. Measured seeding 1 GiB to one
     /// libtorrent peer: 4 left the peer's 500 requests waiting on reads most of the time, 24 was no better than 12.
+    /// The scan below looks at the next 256 requests, so with 1 MiB pieces (64 blocks) it reads about 4 pieces ahead
+    /// of the one being sent; walking further (up to 12 distinct pieces of a 2,000-request queue) measured no faster
+    /// (3.53 s vs 3.48 s for 1 GiB, interleaved) and held more memory, so the cheaper scan stays.
     /// </summary>
     private const int ServeReadsInFlight = 12;
 
