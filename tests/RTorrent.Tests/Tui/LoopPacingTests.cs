@@ -1,4 +1,5 @@
 using RTorrent.Tui;
+using RTorrent.Engine.Client;
 using Terminal.Gui.App;
 using Terminal.Gui.Drivers;
 using Terminal.Gui.Input;
@@ -185,6 +186,67 @@ public class IdleRefreshTests
         Assert.True(h.Window.Table.NeedsDraw, "a row on screen changed");
         h.Draw();
         Assert.Contains(h.Window.List.Rows[h.Window.Table.Top + 1].Name[..12], h.Screen);
+    }
+
+    /// <summary>Counts the list's cells formatted from now on: they are formatted only when the list draws its content.</summary>
+    private static Func<int> CountCellsFormatted(TuiHarness h)
+    {
+        int count = 0;
+        Func<int, int, string> cell = h.Window.Table.Cell;
+        h.Window.Table.Cell = (row, column) =>
+        {
+            count++;
+            return cell(row, column);
+        };
+        return () => count;
+    }
+
+    // measure-tui.py's warm-up (Down/Up, then f/F) brought back a list redraw on every refresh with 5 of 1,000
+    // torrents changing. Down/Up did not: f moves the cursor to the first downloading torrent, F keeps it there
+    // when all torrents show again, so a torrent that changes every refresh is on screen and the redraw is due.
+    [Fact]
+    public void After_the_cursor_went_down_and_up_refreshes_that_change_rows_off_screen_draw_no_list()
+    {
+        using var h = new TuiHarness(new FakeBackend(1000, 5) { Animate = true });
+        h.Refresh();
+        for (int i = 0; i < 5; i++) h.Press(Key.CursorDown, Key.CursorUp);
+        h.Refresh();
+        Assert.DoesNotContain(h.Window.List.Rows.Skip(h.Window.Table.Top).Take(h.Window.Table.PageRows), t => t.UploadRate > 0);
+        Func<int> cells = CountCellsFormatted(h);
+
+        for (int i = 0; i < 5; i++)
+        {
+            h.Window.RefreshNow();
+            h.App.LayoutAndDraw(false);
+        }
+
+        Assert.Equal(0, cells());
+    }
+
+    [Fact]
+    public void After_the_state_filter_went_round_the_cursor_stays_on_a_changing_torrent_whose_changes_redraw_the_list()
+    {
+        using var h = new TuiHarness(new FakeBackend(1000, 5) { Animate = true });
+        h.Refresh();
+        h.Type("f");
+        h.Type("F");
+        Assert.Equal(StateFilter.All, h.Window.List.Filter);
+        Assert.Equal(TorrentState.Downloading, h.Window.CurrentTorrent!.State);
+        Func<int> cells = CountCellsFormatted(h);
+
+        h.Window.RefreshNow();
+        h.App.LayoutAndDraw(false);
+        Assert.True(cells() > 0, "the torrent under the cursor changed, so the page is drawn again");
+
+        h.Press(Key.Home);
+        h.Refresh();
+        int before = cells();
+        for (int i = 0; i < 5; i++)
+        {
+            h.Window.RefreshNow();
+            h.App.LayoutAndDraw(false);
+        }
+        Assert.Equal(before, cells());
     }
 
     [Fact]
