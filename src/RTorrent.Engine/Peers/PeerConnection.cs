@@ -135,9 +135,7 @@ internal sealed class PeerConnection
         {
             int at = EnsureCapacity(bytes.Length);
             bytes.CopyTo(_sendBuffer.AsSpan(at));
-            Encryption.Encryptor?.Apply(_sendBuffer.AsSpan(at, bytes.Length));
-            _sendLength += bytes.Length;
-            if (_sendLength >= SendHighWater) _lowNotified = false;
+            Commit(at, bytes.Length);
         }
         ScheduleFlush();
     }
@@ -148,12 +146,11 @@ internal sealed class PeerConnection
         if (IsClosed) return;
         lock (_sendLock)
         {
-            int at = EnsureCapacity(MessageWriter.PieceHeaderLength + block.Length);
+            int length = MessageWriter.PieceHeaderLength + block.Length;
+            int at = EnsureCapacity(length);
             MessageWriter.WritePieceHeader(_sendBuffer.AsSpan(at), piece, begin, block.Length);
             block.CopyTo(_sendBuffer.AsSpan(at + MessageWriter.PieceHeaderLength));
-            Encryption.Encryptor?.Apply(_sendBuffer.AsSpan(at, MessageWriter.PieceHeaderLength + block.Length));
-            _sendLength += MessageWriter.PieceHeaderLength + block.Length;
-            if (_sendLength >= SendHighWater) _lowNotified = false;
+            Commit(at, length);
         }
         ScheduleFlush();
     }
@@ -166,10 +163,20 @@ internal sealed class PeerConnection
         {
             int at = EnsureCapacity(length);
             write(_sendBuffer.AsMemory(at, length));
-            Encryption.Encryptor?.Apply(_sendBuffer.AsSpan(at, length));
-            _sendLength += length;
+            Commit(at, length);
         }
         ScheduleFlush();
+    }
+
+    /// <summary>
+    /// Adds the <paramref name="length"/> bytes just written at <paramref name="at"/> (by <see cref="EnsureCapacity"/>)
+    /// to the queue: encrypted in queue order, and past the high-water mark the loop hears when it drains. Under the send lock.
+    /// </summary>
+    private void Commit(int at, int length)
+    {
+        Encryption.Encryptor?.Apply(_sendBuffer.AsSpan(at, length));
+        _sendLength += length;
+        if (_sendLength >= SendHighWater) _lowNotified = false;
     }
 
     /// <summary>Makes room for <paramref name="extra"/> more bytes; returns where they go. Called under the send lock.</summary>
