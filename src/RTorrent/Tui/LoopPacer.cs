@@ -47,11 +47,15 @@ internal sealed class LoopPacer : IDisposable
     internal static readonly TimeSpan MinimumWait = TimeSpan.FromMilliseconds(1);
 
     private readonly ManualResetEventSlim _wake = new(false, spinCount: 1);
-    private readonly Func<TimeSpan?> _nextTimer;
+    private readonly Func<TimeSpan?>? _nextTimer;
+    private volatile ITimedEvents? _attachedTimers;
     private long _lastInput = long.MinValue;
 
-    /// <param name="nextTimer">Time until the next timer of the loop is due (zero when one is due now), or null when none is set.</param>
-    internal LoopPacer(Func<TimeSpan?> nextTimer)
+    /// <param name="nextTimer">
+    /// Time until the next timer of the loop is due (zero when one is due now), or null when none is set; when not
+    /// given, <see cref="Attach"/> reads the attached application's timers.
+    /// </param>
+    internal LoopPacer(Func<TimeSpan?>? nextTimer = null)
     {
         _nextTimer = nextTimer;
     }
@@ -71,7 +75,8 @@ internal sealed class LoopPacer : IDisposable
     {
         long last = Volatile.Read(ref _lastInput);
         TimeSpan sinceInput = last == long.MinValue ? TimeSpan.MaxValue : Stopwatch.GetElapsedTime(last);
-        return WaitFor(sinceInput, _nextTimer());
+        TimeSpan? nextTimer = _nextTimer is { } given ? given() : _attachedTimers is { } timers ? NextTimer(timers) : null;
+        return WaitFor(sinceInput, nextTimer);
     }
 
     /// <summary>
@@ -110,6 +115,7 @@ internal sealed class LoopPacer : IDisposable
     public IDisposable Attach(IApplication app)
     {
         ITimedEvents? timed = app.TimedEvents;
+        _attachedTimers = timed;
         ushort rate = Application.MaximumIterationsPerSecond;
         int loopThread = Environment.CurrentManagedThreadId;
         void OnIteration(object? sender, EventArgs<IApplication?> e) => _ = BeforeIteration();
@@ -125,6 +131,7 @@ internal sealed class LoopPacer : IDisposable
         return new Detach(() =>
         {
             Application.MaximumIterationsPerSecond = rate;
+            _attachedTimers = null;
             app.Iteration -= OnIteration;
             if (timed is not null) timed.Added -= OnAdded;
             Wake();

@@ -85,9 +85,8 @@ public static class TuiApp
             IApplication? paced = null;
             if (options.DriverName is null || options.DriverName == DriverRegistry.Names.ANSI)
             {
-                IApplication? created = null;
-                pacer = new LoopPacer(() => LoopPacer.NextTimer(created?.TimedEvents));
-                paced = created = PacedTerminal.TryCreate(pacer.InputArrived);
+                pacer = new LoopPacer();
+                paced = PacedTerminal.TryCreate(pacer.InputArrived);
             }
             app = paced ?? Application.Create();
             app.Init(options.DriverName);

@@ -93,6 +93,19 @@ public class LoopPacingTests
     }
 
     [Fact]
+    public void An_attached_pacer_waits_no_longer_than_the_loops_next_timer()
+    {
+        using IApplication app = Application.Create(new VirtualTimeProvider());
+        app.Init(DriverRegistry.Names.ANSI);
+        using var pacer = new LoopPacer();
+        app.AddTimeout(TimeSpan.FromMilliseconds(100), () => false);
+        Assert.Equal(LoopPacer.IdleWait, pacer.NextWait());
+        using (pacer.Attach(app))
+            Assert.InRange(pacer.NextWait(), TimeSpan.FromMilliseconds(90), TimeSpan.FromMilliseconds(102));
+        Assert.Equal(LoopPacer.IdleWait, pacer.NextWait());
+    }
+
+    [Fact]
     public void This_Terminal_Gui_lets_the_interface_bring_its_own_input_reader()
     {
         // If a Terminal.Gui update removes the internal constructor, the interface still runs (on Terminal.Gui's own
@@ -254,14 +267,7 @@ public class IdleRefreshTests
     {
         using var h = new TuiHarness(new FakeBackend(100));
         h.Refresh();
-        // The list's cells are formatted only when the list draws its content.
-        int cellsFormatted = 0;
-        Func<int, int, string> cell = h.Window.Table.Cell;
-        h.Window.Table.Cell = (row, column) =>
-        {
-            cellsFormatted++;
-            return cell(row, column);
-        };
+        Func<int> cellsFormatted = CountCellsFormatted(h);
         string offScreen = h.Window.List.Rows[^1].Id;
         h.Backend.Update(offScreen, t => t with { UploadRate = t.UploadRate + (3 << 20) });
         string before = h.Window.StatusText;
@@ -270,8 +276,8 @@ public class IdleRefreshTests
         h.App.LayoutAndDraw(false); // what the loop does: draw what needs it
 
         Assert.NotEqual(before, h.Window.StatusText);
-        Assert.Equal(0, cellsFormatted);
+        Assert.Equal(0, cellsFormatted());
         Assert.Contains(h.Window.StatusText.TrimEnd(), h.Screen);
-        Assert.True(cellsFormatted > 0, "a forced redraw formats the cells (the counter works)");
+        Assert.True(cellsFormatted() > 0, "a forced redraw formats the cells (the counter works)");
     }
 }
