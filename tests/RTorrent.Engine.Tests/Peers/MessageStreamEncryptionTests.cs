@@ -1,3 +1,4 @@
+using System.Buffers.Binary;
 using System.Net;
 using System.Net.Sockets;
 using System.Security.Cryptography;
@@ -108,9 +109,8 @@ public sealed class MessageStreamEncryptionTests
     public async Task Garbage_instead_of_a_handshake_is_a_protocol_error(int garbageLength)
     {
         await using var server = new HandshakeServer(EncryptionMode.Enabled);
-        using (var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp))
+        using (var socket = await server.DialAsync())
         {
-            await socket.ConnectAsync(server.EndPoint);
             var garbage = RandomNumberGenerator.GetBytes(garbageLength);
             garbage[0] = 0x42; // not 0x13: not a plain handshake
             await socket.SendAsync(garbage);
@@ -125,10 +125,8 @@ public sealed class MessageStreamEncryptionTests
     {
         // The listener reads in chunks: a peer's first message in the same read as its handshake must not be lost.
         await using var server = new HandshakeServer(EncryptionMode.Enabled, readDelay: TimeSpan.FromMilliseconds(200));
-        using var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
-        await socket.ConnectAsync(server.EndPoint);
-        var handshake = new byte[Handshake.Length];
-        Handshake.Write(handshake, Torrent, PeerId('A'), PeerFeatures.None);
+        using var socket = await server.DialAsync();
+        var handshake = HandshakeFor(Torrent);
         var first = "a bitfield, say"u8.ToArray();
         await socket.SendAsync(handshake.Concat(first).ToArray());
 
@@ -144,10 +142,8 @@ public sealed class MessageStreamEncryptionTests
         // IA is the dialler's handshake and may carry its first messages too; with RC4 chosen, whatever follows the
         // handshake inside IA and after it must come out of the listener's reader in clear, once.
         await using var server = new HandshakeServer(EncryptionMode.Preferred);
-        using var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
-        await socket.ConnectAsync(server.EndPoint);
-        var handshake = new byte[Handshake.Length];
-        Handshake.Write(handshake, Torrent, PeerId('A'), PeerFeatures.None);
+        using var socket = await server.DialAsync();
+        var handshake = HandshakeFor(Torrent);
         var first = "the first message, inside IA"u8.ToArray();
         var ours = await MseHandshake.InitiateAsync(new HandshakeReader(socket), socket, Torrent, handshake.Concat(first).ToArray(),
             CryptoMethod.Rc4, CancellationToken.None);
@@ -163,10 +159,8 @@ public sealed class MessageStreamEncryptionTests
     public async Task An_encrypted_handshake_naming_another_torrent_inside_is_refused()
     {
         await using var server = new HandshakeServer(EncryptionMode.Enabled);
-        using var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
-        await socket.ConnectAsync(server.EndPoint);
-        var handshake = new byte[Handshake.Length];
-        Handshake.Write(handshake, OtherTorrent, PeerId('A'), PeerFeatures.None); // keys for Torrent, handshake for another
+        using var socket = await server.DialAsync();
+        var handshake = HandshakeFor(OtherTorrent); // keys for Torrent, handshake for another
         await MseHandshake.InitiateAsync(new HandshakeReader(socket), socket, Torrent, handshake, CryptoMethod.Rc4, CancellationToken.None);
 
         var error = await server.NextErrorAsync();
@@ -180,8 +174,7 @@ public sealed class MessageStreamEncryptionTests
         // that write waits for our ACK: a listener that reads IA before answering costs each such peer a delayed ACK
         // (40 ms, measured). This dialler sends IA only once it has the answer, so it times out against such a listener.
         await using var server = new HandshakeServer(EncryptionMode.Enabled);
-        using var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
-        await socket.ConnectAsync(server.EndPoint);
+        using var socket = await server.DialAsync();
         using var cts = new CancellationTokenSource(Timeout);
         var (privateKey, publicKey) = MseHandshake.NewKeyPair();
         await socket.SendAsync(publicKey); // PadA empty
@@ -193,8 +186,8 @@ public sealed class MessageStreamEncryptionTests
         var req2 = MseHandshake.TorrentKey(Torrent);
         MseHandshake.Xor(req2, MseHandshake.Hash("req3", secret));
         var head = new byte[8 + 4 + 2 + 2]; // VC, crypto_provide, len(PadC) = 0, len(IA)
-        System.Buffers.Binary.BinaryPrimitives.WriteUInt32BigEndian(head.AsSpan(8), (uint)CryptoMethod.Plaintext);
-        System.Buffers.Binary.BinaryPrimitives.WriteUInt16BigEndian(head.AsSpan(14), Handshake.Length);
+        BinaryPrimitives.WriteUInt32BigEndian(head.AsSpan(8), (uint)CryptoMethod.Plaintext);
+        BinaryPrimitives.WriteUInt16BigEndian(head.AsSpan(14), Handshake.Length);
         encryptor.Apply(head);
         await socket.SendAsync((byte[])[.. MseHandshake.Hash("req1", secret), .. req2, .. head]);
 
@@ -207,10 +200,9 @@ public sealed class MessageStreamEncryptionTests
         await reader.EnsureAsync(6, cts.Token);
         var answer = reader.Take(6);
         decryptor.Apply(answer);
-        Assert.Equal((uint)CryptoMethod.Plaintext, System.Buffers.Binary.BinaryPrimitives.ReadUInt32BigEndian(answer));
+        Assert.Equal((uint)CryptoMethod.Plaintext, BinaryPrimitives.ReadUInt32BigEndian(answer));
 
-        var ia = new byte[Handshake.Length];
-        Handshake.Write(ia, Torrent, PeerId('A'), PeerFeatures.None);
+        var ia = HandshakeFor(Torrent);
         encryptor.Apply(ia); // IA is encrypted whatever the method chosen for the stream after it
         await socket.SendAsync(ia);
         var theirs = await server.NextAsync();
@@ -242,6 +234,14 @@ public sealed class MessageStreamEncryptionTests
 
     private static byte[] PeerId(char c) => System.Text.Encoding.ASCII.GetBytes("-RT0100-" + new string(c, 12));
 
+    /// <summary>The dialler's plain BitTorrent handshake for <paramref name="torrent"/>.</summary>
+    private static byte[] HandshakeFor(InfoHash torrent)
+    {
+        var handshake = new byte[Handshake.Length];
+        Handshake.Write(handshake, torrent, PeerId('A'), PeerFeatures.None);
+        return handshake;
+    }
+
     /// <summary>Accepts connections, reads handshakes as the engine's listener does, and answers for <see cref="Torrent"/>.</summary>
     private sealed class HandshakeServer : IAsyncDisposable
     {
@@ -264,6 +264,14 @@ public sealed class MessageStreamEncryptionTests
         }
 
         public IPEndPoint EndPoint { get; }
+
+        /// <summary>A raw socket connected to the listener, for diallers written by hand.</summary>
+        public async Task<Socket> DialAsync()
+        {
+            var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+            await socket.ConnectAsync(EndPoint);
+            return socket;
+        }
 
         private async Task AcceptLoopAsync()
         {

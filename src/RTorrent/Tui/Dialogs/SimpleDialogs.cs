@@ -1,5 +1,6 @@
 using System.Globalization;
 using RTorrent.Engine.Client;
+using RTorrent.Engine.Peers.Encryption;
 using RTorrent.Tui.Views;
 using Terminal.Gui.Input;
 using Terminal.Gui.ViewBase;
@@ -94,7 +95,7 @@ internal sealed class SettingsDialog : FormDialog
     private readonly OptionSelector _encryption;
 
     /// <summary>The encryption modes in the order the selector shows them (see docs/PROTOCOL-ENCRYPTION.md).</summary>
-    private static readonly RTorrent.Engine.Peers.Encryption.EncryptionMode[] EncryptionModes = Enum.GetValues<RTorrent.Engine.Peers.Encryption.EncryptionMode>();
+    private static readonly EncryptionMode[] EncryptionModes = Enum.GetValues<EncryptionMode>();
 
     public SettingsDialog(EditableSettings settings, int screenWidth) : base("Settings", "_Save")
     {
