@@ -183,6 +183,31 @@ public class HttpTrackerClientTests
     }
 
     [Fact]
+    public async Task A_connection_the_tracker_resets_before_answering_is_tried_once_more()
+    {
+        // opentracker resets a few connections in a hundred without answering; the announce must not be lost.
+        int seen = 0;
+        await using var tracker = new FakeHttpTracker(_ => Interlocked.Increment(ref seen) == 1
+            ? new FakeHttpResponse { Reset = true }
+            : FakeHttpResponse.Bencoded(new BDictionary { ["interval"] = new BInteger(900), ["peers"] = new BString("") }));
+
+        var response = await Client(tracker.AnnounceUrl).AnnounceAsync(Request(AnnounceEvent.Stopped), CancellationToken.None);
+
+        Assert.Equal(TimeSpan.FromSeconds(900), response.Interval);
+        Assert.Equal(2, tracker.RequestCount);
+        Assert.All(tracker.Requests, r => Assert.Equal("stopped", r.Text("event")));
+    }
+
+    [Fact]
+    public async Task A_tracker_that_keeps_resetting_is_a_network_error_after_one_retry()
+    {
+        await using var tracker = new FakeHttpTracker(_ => new FakeHttpResponse { Reset = true });
+        var e = await Assert.ThrowsAsync<TrackerException>(() => Client(tracker.AnnounceUrl).AnnounceAsync(Request(), CancellationToken.None));
+        Assert.Equal(TrackerErrorKind.Network, e.Kind);
+        Assert.Equal(2, tracker.RequestCount);
+    }
+
+    [Fact]
     public async Task Slow_tracker_times_out_with_a_clear_message()
     {
         await using var tracker = new FakeHttpTracker(_ => new FakeHttpResponse { Hang = true });

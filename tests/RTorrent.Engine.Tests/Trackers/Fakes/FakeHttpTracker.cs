@@ -38,6 +38,9 @@ internal sealed record FakeHttpResponse
     /// <summary>Never answer (until the tracker is disposed).</summary>
     public bool Hang { get; init; }
 
+    /// <summary>Answer nothing and reset the connection (as opentracker sometimes does), instead of closing it.</summary>
+    public bool Reset { get; init; }
+
     public static FakeHttpResponse Bencoded(BValue value) => new() { Body = BencodeWriter.Encode(value) };
 
     public static FakeHttpResponse Raw(string body, int status = 200, string reason = "OK", string contentType = "text/plain") =>
@@ -112,6 +115,12 @@ internal sealed class FakeHttpTracker : IAsyncDisposable
             var request = Parse(target);
             _requests.Enqueue(request);
             var response = Handler(request);
+            if (response.Reset)
+            {
+                client.Client.LingerState = new LingerOption(true, 0); // close with RST
+                client.Client.Close();
+                return;
+            }
             if (response.Hang)
             {
                 await Task.Delay(Timeout.Infinite, _stop.Token);
