@@ -94,6 +94,11 @@ public sealed record TorrentSnapshot
     public long Wasted { get; init; }
     /// <summary>Pieces that failed their hash check.</summary>
     public int HashFailures { get; init; }
+    /// <summary>
+    /// The daemon the torrent belongs to, when one interface shows several (set by the backend that merges them);
+    /// null for a single session.
+    /// </summary>
+    public string? Host { get; init; }
 }
 
 /// <summary>One connected peer, for the Peers view.</summary>
@@ -197,4 +202,17 @@ public sealed record SessionSnapshot
     public int Connections { get; init; }
     /// <summary>DHT nodes in the routing table (null when the DHT is off).</summary>
     public int? DhtNodes { get; init; }
+    /// <summary>Each daemon when one interface shows several (<c>--connect</c> more than once); null otherwise.</summary>
+    public IReadOnlyList<HostStatus>? Hosts { get; init; }
 }
+
+/// <summary>One daemon of several, for the status line.</summary>
+/// <param name="Name">How the user named it (<c>host:port</c> from its URL).</param>
+/// <param name="Connected">Answering now.</param>
+/// <param name="DownloadRate">Its download rate, bytes/s (0 while disconnected).</param>
+/// <param name="UploadRate">Its upload rate, bytes/s.</param>
+/// <param name="Torrents">Its torrents (as last seen).</param>
+/// <param name="Problem">Why it is not connected (the last error), or null.</param>
+/// <param name="RetryAt">When the next reconnection attempt is due, while disconnected.</param>
+public sealed record HostStatus(string Name, bool Connected, long DownloadRate, long UploadRate, int Torrents, string? Problem,
+    DateTimeOffset? RetryAt);

@@ -1,3 +1,4 @@
+using RTorrent.Engine.Session;
 using RTorrent.Abstractions;
 using RTorrent.Engine.Client;
 using RTorrent.Tui.Dialogs;

@@ -1,3 +1,4 @@
+using RTorrent.Engine.Session;
 using RTorrent.Abstractions;
 using RTorrent.Engine.Client;
 using RTorrent.Tui.Views;
@@ -465,8 +466,9 @@ internal sealed partial class MainWindow : Window
         if (string.IsNullOrWhiteSpace(folder)) return;
         _diskQueryRunning = true;
         _freeBytesAt = now;
-        // statvfs can hang on a dead network share: never on the interface thread.
-        WhenDone(Task.Run(() => DiskSpace.FreeBytes(folder)), t =>
+        // Asked of the backend: attached to a daemon, the disk that matters is the daemon's. The backend never runs
+        // statvfs (which can hang on a dead network share) on the interface thread.
+        WhenDone(_backend.GetFreeSpaceAsync(folder), t =>
         {
             _diskQueryRunning = false;
             if (!t.IsCompletedSuccessfully || t.Result == _freeBytes) return;

@@ -1,3 +1,4 @@
+using RTorrent.Engine.Session;
 using System.Runtime.InteropServices;
 using Terminal.Gui.App;
 using Terminal.Gui.Drivers;

@@ -1,3 +1,4 @@
+using RTorrent.Engine.Session;
 using RTorrent.Abstractions;
 using RTorrent.Engine.Client;
 using RTorrent.Tui;
@@ -30,4 +31,7 @@ internal abstract class DelegatingBackend(FakeBackend inner) : ITorrentBackend
     public IReadOnlyList<PluginInfo> Plugins => Inner.Plugins;
     public virtual Task<EditableSettings> GetSettingsAsync(CancellationToken cancellationToken = default) => Inner.GetSettingsAsync(cancellationToken);
     public virtual Task SaveSettingsAsync(EditableSettings settings, CancellationToken cancellationToken = default) => Inner.SaveSettingsAsync(settings, cancellationToken);
+    public BackendInfo Info => Inner.Info;
+    public virtual Task<long?> GetFreeSpaceAsync(string folder, CancellationToken cancellationToken = default) => Inner.GetFreeSpaceAsync(folder, cancellationToken);
+    public virtual Task StopDaemonAsync(CancellationToken cancellationToken = default) => Inner.StopDaemonAsync(cancellationToken);
 }

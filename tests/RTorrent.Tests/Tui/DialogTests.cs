@@ -1,3 +1,4 @@
+using RTorrent.Engine.Session;
 using RTorrent.Testing;
 using RTorrent.Tui;
 using RTorrent.Tui.Dialogs;

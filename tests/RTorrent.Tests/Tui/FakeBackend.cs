@@ -1,3 +1,4 @@
+using RTorrent.Engine.Session;
 using RTorrent.Abstractions;
 using RTorrent.Engine.Client;
 using RTorrent.Tui;
@@ -291,6 +292,35 @@ public sealed class FakeBackend : ITorrentBackend
             DownloadLimit = settings.DownloadLimit;
             UploadLimit = settings.UploadLimit;
             ListenPort = settings.ListenPort;
+            return Task.CompletedTask;
+        }
+    }
+
+    /// <summary>What the fake claims to be connected to (a test sets a daemon to see the stop-daemon key work).</summary>
+    public BackendInfo Info { get; set; } = BackendInfo.Local;
+
+    /// <summary>Bytes free that <see cref="GetFreeSpaceAsync"/> reports.</summary>
+    public long? FreeBytes { get; set; } = 100L * 1024 * 1024 * 1024;
+
+    /// <summary>The folders <see cref="GetFreeSpaceAsync"/> was asked about (kept apart from <see cref="Calls"/>: it is polled).</summary>
+    public List<string> FreeSpaceQueries { get; } = [];
+
+    public Task<long?> GetFreeSpaceAsync(string folder, CancellationToken cancellationToken = default)
+    {
+        lock (_gate)
+        {
+            FreeSpaceQueries.Add(folder);
+            return Task.FromResult(FreeBytes);
+        }
+    }
+
+    public Task StopDaemonAsync(CancellationToken cancellationToken = default)
+    {
+        lock (_gate)
+        {
+            if (!Info.CanStopDaemon) throw new NotSupportedException("no daemon");
+            if (Fail(out Task? failed)) return failed!;
+            Calls.Add("stop-daemon");
             return Task.CompletedTask;
         }
     }

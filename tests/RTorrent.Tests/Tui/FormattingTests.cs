@@ -1,3 +1,5 @@
+using RTorrent.Engine.Storage;
+using RTorrent.Engine.Session;
 using RTorrent.Engine.Client;
 using RTorrent.Tui;
 

@@ -1,3 +1,4 @@
+using RTorrent.Engine.Session;
 using RTorrent.Tui;
 using Terminal.Gui.App;
 using Terminal.Gui.Drivers;

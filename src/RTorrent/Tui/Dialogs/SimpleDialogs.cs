@@ -1,3 +1,4 @@
+using RTorrent.Engine.Session;
 using System.Globalization;
 using RTorrent.Engine.Client;
 using RTorrent.Engine.Peers.Encryption;

@@ -2,36 +2,55 @@ using RTorrent.Abstractions;
 using RTorrent.Engine.Client;
 using RTorrent.Engine.Metainfo;
 using RTorrent.Engine.Plugins;
-using RTorrent.Engine.Session;
 using RTorrent.Engine.Settings;
+using RTorrent.Engine.Storage;
 
-namespace RTorrent.Tui;
+namespace RTorrent.Engine.Session;
 
 /// <summary>
-/// The interface's backend over a real <see cref="ClientSession"/>: every call goes to the engine, which does its
-/// work on its own loop; nothing here blocks the interface thread.
+/// The backend over a <see cref="ClientSession"/> in this process: every call goes to the engine, which does its work
+/// on its own loop; nothing here blocks the caller's thread. The interface uses it when it opens the session itself,
+/// and a daemon serves it to attached interfaces (RTorrent.Remote).
 /// </summary>
+/// <remarks>
+/// A cancellation token cancels the caller's wait; an operation the engine already started carries on (the engine's
+/// loop does not abandon half a change).
+/// </remarks>
 public sealed class SessionBackend : ITorrentBackend
 {
     private readonly ClientSession _session;
     private EngineSettings _settings;
 
     /// <summary>Wraps a session and the settings it was opened with (saved back to its folder on change).</summary>
-    public SessionBackend(ClientSession session, EngineSettings settings)
+    public SessionBackend(ClientSession session, EngineSettings settings, BackendInfo? info = null)
     {
         _session = session;
         _settings = settings;
+        Info = info ?? BackendInfo.Local;
     }
+
+    /// <summary>The settings as last saved through this backend.</summary>
+    public EngineSettings Settings => _settings;
+
+    /// <inheritdoc/>
+    public BackendInfo Info { get; }
+
+    /// <summary>
+    /// Called by <see cref="StopDaemonAsync"/>: a daemon sets it to begin its shutdown. Null (the default) means there
+    /// is no daemon to stop.
+    /// </summary>
+    public Func<Task>? StopDaemon { get; init; }
 
     /// <summary>The session behind the interface.</summary>
     public ClientSession Session => _session;
 
     /// <inheritdoc/>
-    public Task<SessionSnapshot> GetSessionAsync(CancellationToken cancellationToken = default) => _session.Engine.GetSnapshotAsync();
+    public Task<SessionSnapshot> GetSessionAsync(CancellationToken cancellationToken = default) =>
+        _session.Engine.GetSnapshotAsync().WaitAsync(cancellationToken);
 
     /// <inheritdoc/>
     public async Task<TorrentDetails?> GetDetailsAsync(string id, CancellationToken cancellationToken = default) =>
-        _session.Engine.Find(id) is { } t ? await _session.Engine.GetDetailsAsync(t) : null;
+        _session.Engine.Find(id) is { } t ? await _session.Engine.GetDetailsAsync(t).WaitAsync(cancellationToken) : null;
 
     /// <inheritdoc/>
     public Task<IReadOnlyList<LogEntry>> GetSessionLogAsync(CancellationToken cancellationToken = default) =>
@@ -81,38 +100,43 @@ public sealed class SessionBackend : ITorrentBackend
     private Torrent Get(string id) => _session.Engine.Find(id) ?? throw new InvalidOperationException("That torrent is no longer in the session.");
 
     /// <inheritdoc/>
-    public Task StartAsync(string id, CancellationToken cancellationToken = default) => Get(id).StartAsync();
+    public Task StartAsync(string id, CancellationToken cancellationToken = default) => Get(id).StartAsync().WaitAsync(cancellationToken);
 
     /// <inheritdoc/>
-    public Task StopAsync(string id, CancellationToken cancellationToken = default) => Get(id).StopAsync();
+    public Task StopAsync(string id, CancellationToken cancellationToken = default) => Get(id).StopAsync().WaitAsync(cancellationToken);
 
     /// <inheritdoc/>
-    public Task RecheckAsync(string id, CancellationToken cancellationToken = default) => Get(id).RecheckAsync();
+    public Task RecheckAsync(string id, CancellationToken cancellationToken = default) => Get(id).RecheckAsync().WaitAsync(cancellationToken);
 
     /// <inheritdoc/>
-    public Task RemoveAsync(string id, bool deleteData, CancellationToken cancellationToken = default) => _session.RemoveAsync(Get(id), deleteData);
+    public Task RemoveAsync(string id, bool deleteData, CancellationToken cancellationToken = default) =>
+        _session.RemoveAsync(Get(id), deleteData).WaitAsync(cancellationToken);
 
     /// <inheritdoc/>
     public async Task SetFilePriorityAsync(string id, IReadOnlyList<int> fileIndexes, Priority priority, CancellationToken cancellationToken = default)
     {
         var t = Get(id);
-        foreach (int i in fileIndexes) await t.SetFilePriorityAsync(i, priority);
+        foreach (int i in fileIndexes)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            await t.SetFilePriorityAsync(i, priority);
+        }
     }
 
     /// <inheritdoc/>
     public Task SetTorrentLimitsAsync(string id, long downloadLimit, long uploadLimit, CancellationToken cancellationToken = default) =>
-        Get(id).SetRateLimitsAsync(downloadLimit, uploadLimit);
+        Get(id).SetRateLimitsAsync(downloadLimit, uploadLimit).WaitAsync(cancellationToken);
 
     /// <inheritdoc/>
     public async Task SetGlobalLimitsAsync(long downloadLimit, long uploadLimit, CancellationToken cancellationToken = default)
     {
-        await _session.Engine.SetGlobalLimitsAsync(downloadLimit, uploadLimit);
+        await _session.Engine.SetGlobalLimitsAsync(downloadLimit, uploadLimit).WaitAsync(cancellationToken);
         await SaveAsync(_settings with { DownloadRateLimit = Math.Max(0, downloadLimit), UploadRateLimit = Math.Max(0, uploadLimit) });
     }
 
     /// <inheritdoc/>
     public Task SetSequentialAsync(string id, bool sequential, CancellationToken cancellationToken = default) =>
-        Get(id).SetSequentialAsync(sequential);
+        Get(id).SetSequentialAsync(sequential).WaitAsync(cancellationToken);
 
     /// <inheritdoc/>
     public IReadOnlyList<string> PickerNames =>
@@ -183,4 +207,13 @@ public sealed class SessionBackend : ITorrentBackend
         if (_session.SessionDirectory is not null && string.Equals(next.SessionDirectory, _session.SessionDirectory, StringComparison.Ordinal))
             await SettingsStore.SaveAsync(next);
     }
+
+    /// <inheritdoc/>
+    public async Task<long?> GetFreeSpaceAsync(string folder, CancellationToken cancellationToken = default) =>
+        // statvfs may block on a dead network share: never on the caller's thread.
+        await Task.Run(() => DiskSpace.FreeBytes(folder), cancellationToken).WaitAsync(cancellationToken);
+
+    /// <inheritdoc/>
+    public Task StopDaemonAsync(CancellationToken cancellationToken = default) =>
+        StopDaemon is { } stop ? stop() : throw new NotSupportedException("This interface runs the session itself; quit to stop it.");
 }

@@ -1,11 +1,13 @@
 using RTorrent.Abstractions;
 using RTorrent.Engine.Client;
 
-namespace RTorrent.Tui;
+namespace RTorrent.Engine.Session;
 
 /// <summary>
 /// Everything the terminal interface needs from a session: immutable snapshots to draw, and the operations behind its
-/// keys. The interface never touches the engine directly, so it can be tested against a fake and run over any session.
+/// keys. The interface never touches the engine directly, so it runs the same over a session in its own process
+/// (<see cref="SessionBackend"/>), over a daemon through its socket or URL (RTorrent.Remote's RemoteBackend), over
+/// several daemons at once, and over a fake in tests.
 /// </summary>
 /// <remarks>
 /// <para>
@@ -79,6 +81,43 @@ public interface ITorrentBackend
 
     /// <summary>Applies and saves settings. Throws with a readable message when a value is refused.</summary>
     Task SaveSettingsAsync(EditableSettings settings, CancellationToken cancellationToken = default);
+
+    /// <summary>What this backend is connected to (shown in the title line; decides whether the stop-daemon key works).</summary>
+    BackendInfo Info { get; }
+
+    /// <summary>
+    /// Bytes free on the file system of <paramref name="folder"/> on the machine that runs the session (a daemon's
+    /// disk, not the interface's), or null when that cannot be told.
+    /// </summary>
+    Task<long?> GetFreeSpaceAsync(string folder, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// Stops the daemon behind this backend: it saves its resume data and exits. Only when <see cref="BackendInfo.CanStopDaemon"/>;
+    /// a session in the interface's own process stops when the interface quits.
+    /// </summary>
+    /// <exception cref="NotSupportedException">There is no daemon to stop.</exception>
+    Task StopDaemonAsync(CancellationToken cancellationToken = default);
+}
+
+/// <summary>What kind of session a backend drives.</summary>
+public enum BackendKind
+{
+    /// <summary>A session in this process: quitting the interface stops it.</summary>
+    Local,
+    /// <summary>An <c>rtorrent daemon</c> reached through its socket or URL: quitting the interface leaves it running.</summary>
+    Daemon,
+    /// <summary>Several daemons shown as one list (<c>--connect</c> given more than once).</summary>
+    Multiple,
+}
+
+/// <summary>What a backend is connected to.</summary>
+/// <param name="Kind">Local, a daemon, or several.</param>
+/// <param name="Name">Where, for people: "local", a socket path, <c>host:port</c>, or the hosts' names.</param>
+/// <param name="CanStopDaemon">The stop-daemon key applies (<see cref="ITorrentBackend.StopDaemonAsync"/>).</param>
+public sealed record BackendInfo(BackendKind Kind, string Name, bool CanStopDaemon)
+{
+    /// <summary>A session in this process.</summary>
+    public static BackendInfo Local { get; } = new(BackendKind.Local, "local", false);
 }
 
 /// <summary>The settings the interface edits (a view over the session's settings, not the whole of them).</summary>

@@ -1,4 +1,4 @@
-namespace RTorrent.Tui;
+namespace RTorrent.Engine.Storage;
 
 /// <summary>Free space where downloads go.</summary>
 public static class DiskSpace

@@ -1,6 +1,6 @@
 using RTorrent.Engine.Metainfo;
 
-namespace RTorrent.Tui;
+namespace RTorrent.Engine.Session;
 
 /// <summary>Something the watch folder did or refused, for the user.</summary>
 /// <param name="Path">The file (or the folder itself).</param>
@@ -32,8 +32,8 @@ public sealed record WatchFolderOptions
 /// </summary>
 /// <remarks>
 /// <para>
-/// Lives in the program (src/RTorrent/Tui) rather than the engine because it works through <see cref="ITorrentBackend"/>
-/// like the rest of the interface; anything that can add a torrent by path can use it.
+/// It knows nothing of the engine: it calls the add function it is given, so the interface (over its own session)
+/// and the daemon run the same code; only one of them watches a session's folder at a time.
 /// </para>
 /// <para>
 /// Changes are noticed by a <see cref="FileSystemWatcher"/> and, because that misses changes on network shares and
@@ -263,7 +263,7 @@ public sealed class WatchFolder : IAsyncDisposable
         string name = Path.GetFileName(path);
         if (stamp.Length > MaxTorrentFileSize)
         {
-            Report(path, true, $"{name} is not a torrent (too large: {Units.Size(stamp.Length)}); left alone.");
+            Report(path, true, $"{name} is not a torrent (too large: {stamp.Length / (1024 * 1024)} MiB); left alone.");
             return;
         }
 
