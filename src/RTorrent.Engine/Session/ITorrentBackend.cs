@@ -178,3 +178,23 @@ public enum PluginKinds
 /// <param name="Folder">Where it was loaded from.</param>
 /// <param name="Status">"loaded", or why it is not (e.g. "failed: contracts 2.0 needed").</param>
 public sealed record PluginInfo(string Name, PluginKinds Kinds, string Version, string Folder, string Status);
+
+/// <summary>
+/// The session behind a backend cannot be reached right now (a daemon stopped, restarts, or the network is down). The
+/// backend keeps trying by itself; the interface shows the message and carries on.
+/// </summary>
+public sealed class BackendUnavailableException : Exception
+{
+    /// <summary>Creates the exception.</summary>
+    /// <param name="message">Why, for people ("the daemon at host:9091 is not answering: connection refused").</param>
+    /// <param name="retryAt">When the backend tries again, if it knows.</param>
+    /// <param name="inner">The failure underneath.</param>
+    public BackendUnavailableException(string message, DateTimeOffset? retryAt = null, Exception? inner = null)
+        : base(message, inner)
+    {
+        RetryAt = retryAt;
+    }
+
+    /// <summary>When the next attempt is due, if known.</summary>
+    public DateTimeOffset? RetryAt { get; }
+}
