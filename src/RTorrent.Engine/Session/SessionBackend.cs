@@ -19,18 +19,18 @@ namespace RTorrent.Engine.Session;
 public sealed class SessionBackend : ITorrentBackend
 {
     private readonly ClientSession _session;
-    private EngineSettings _settings;
+    private readonly SessionSettings _settings;
 
-    /// <summary>Wraps a session and the settings it was opened with (saved back to its folder on change).</summary>
-    public SessionBackend(ClientSession session, EngineSettings settings, BackendInfo? info = null)
+    /// <summary>Wraps a session and its settings (changes are saved to its folder through <paramref name="settings"/>).</summary>
+    public SessionBackend(ClientSession session, SessionSettings settings, BackendInfo? info = null)
     {
         _session = session;
         _settings = settings;
         Info = info ?? BackendInfo.Local;
     }
 
-    /// <summary>The settings as last saved through this backend.</summary>
-    public EngineSettings Settings => _settings;
+    /// <summary>The settings of the session.</summary>
+    public SessionSettings Settings => _settings;
 
     /// <inheritdoc/>
     public BackendInfo Info { get; }
@@ -60,13 +60,14 @@ public sealed class SessionBackend : ITorrentBackend
     public async Task<string> AddTorrentAsync(string pathOrMagnet, string saveDirectory, bool start, string? picker, string? storage,
         CancellationToken cancellationToken = default)
     {
+        var settings = _settings.Current;
         var options = new TorrentOptions
         {
-            SavePath = string.IsNullOrWhiteSpace(saveDirectory) ? _settings.DownloadDirectory : saveDirectory,
-            Picker = picker ?? _settings.DefaultPicker,
-            Storage = storage ?? _settings.DefaultStorage,
-            DownloadLimit = _settings.DefaultTorrentDownloadRateLimit,
-            UploadLimit = _settings.DefaultTorrentUploadRateLimit,
+            SavePath = string.IsNullOrWhiteSpace(saveDirectory) ? settings.DownloadDirectory : saveDirectory,
+            Picker = picker ?? settings.DefaultPicker,
+            Storage = storage ?? settings.DefaultStorage,
+            DownloadLimit = settings.DefaultTorrentDownloadRateLimit,
+            UploadLimit = settings.DefaultTorrentUploadRateLimit,
         };
         try
         {
@@ -128,11 +129,9 @@ public sealed class SessionBackend : ITorrentBackend
         Get(id).SetRateLimitsAsync(downloadLimit, uploadLimit).WaitAsync(cancellationToken);
 
     /// <inheritdoc/>
-    public async Task SetGlobalLimitsAsync(long downloadLimit, long uploadLimit, CancellationToken cancellationToken = default)
-    {
-        await _session.Engine.SetGlobalLimitsAsync(downloadLimit, uploadLimit).WaitAsync(cancellationToken);
-        await SaveAsync(_settings with { DownloadRateLimit = Math.Max(0, downloadLimit), UploadRateLimit = Math.Max(0, uploadLimit) });
-    }
+    public Task SetGlobalLimitsAsync(long downloadLimit, long uploadLimit, CancellationToken cancellationToken = default) =>
+        _settings.UpdateAsync(s => s with { DownloadRateLimit = Math.Max(0, downloadLimit), UploadRateLimit = Math.Max(0, uploadLimit) },
+            cancellationToken);
 
     /// <inheritdoc/>
     public Task SetSequentialAsync(string id, bool sequential, CancellationToken cancellationToken = default) =>
@@ -140,11 +139,11 @@ public sealed class SessionBackend : ITorrentBackend
 
     /// <inheritdoc/>
     public IReadOnlyList<string> PickerNames =>
-        [.. _session.Components.Pickers.Select(p => p.Name).OrderBy(n => n == _settings.DefaultPicker ? 0 : 1)];
+        [.. _session.Components.Pickers.Select(p => p.Name).OrderBy(n => n == _settings.Current.DefaultPicker ? 0 : 1)];
 
     /// <inheritdoc/>
     public IReadOnlyList<string> StorageNames =>
-        [.. _session.Components.Storages.Select(p => p.Name).OrderBy(n => n == _settings.DefaultStorage ? 0 : 1)];
+        [.. _session.Components.Storages.Select(p => p.Name).OrderBy(n => n == _settings.Current.DefaultStorage ? 0 : 1)];
 
     /// <inheritdoc/>
     public IReadOnlyList<PluginInfo> Plugins =>
@@ -162,50 +161,49 @@ public sealed class SessionBackend : ITorrentBackend
             p.IsLoaded ? "loaded" : "failed: " + p.Error)).ToArray();
 
     /// <inheritdoc/>
-    public Task<EditableSettings> GetSettingsAsync(CancellationToken cancellationToken = default) => Task.FromResult(new EditableSettings
+    public Task<EditableSettings> GetSettingsAsync(CancellationToken cancellationToken = default) => Task.FromResult(ToEditable(_settings.Current));
+
+    /// <summary>The part of <paramref name="s"/> the interface edits.</summary>
+    public static EditableSettings ToEditable(EngineSettings s) => new()
     {
-        ListenPort = _settings.ListenPort,
-        DownloadFolder = _settings.DownloadDirectory,
-        WatchFolder = _settings.WatchDirectory ?? "",
-        DownloadLimit = _settings.DownloadRateLimit,
-        UploadLimit = _settings.UploadRateLimit,
-        UploadSlots = _settings.UploadSlots,
-        MaxConnections = _settings.MaxConnections,
-        Dht = _settings.DhtEnabled,
-        Pex = _settings.PexEnabled,
-        Lsd = _settings.LsdEnabled,
-        Encryption = _settings.Encryption,
-    });
+        ListenPort = s.ListenPort,
+        DownloadFolder = s.DownloadDirectory,
+        WatchFolder = s.WatchDirectory ?? "",
+        DownloadLimit = s.DownloadRateLimit,
+        UploadLimit = s.UploadRateLimit,
+        UploadSlots = s.UploadSlots,
+        MaxConnections = s.MaxConnections,
+        Dht = s.DhtEnabled,
+        Pex = s.PexEnabled,
+        Lsd = s.LsdEnabled,
+        Encryption = s.Encryption,
+    };
 
     /// <inheritdoc/>
     /// <remarks>Limits apply at once; the port, connection limits, peer sources and encryption apply at the next start.</remarks>
     public async Task SaveSettingsAsync(EditableSettings settings, CancellationToken cancellationToken = default)
     {
-        var next = _settings with
+        try
         {
-            ListenPort = settings.ListenPort,
-            DownloadDirectory = settings.DownloadFolder,
-            WatchDirectory = string.IsNullOrWhiteSpace(settings.WatchFolder) ? null : settings.WatchFolder,
-            DownloadRateLimit = settings.DownloadLimit,
-            UploadRateLimit = settings.UploadLimit,
-            UploadSlots = settings.UploadSlots,
-            MaxConnections = settings.MaxConnections,
-            DhtEnabled = settings.Dht,
-            PexEnabled = settings.Pex,
-            LsdEnabled = settings.Lsd,
-            Encryption = settings.Encryption,
-        };
-        var errors = next.Validate();
-        if (errors.Count > 0) throw new InvalidOperationException(string.Join("; ", errors));
-        await SaveAsync(next);
-        await _session.Engine.SetGlobalLimitsAsync(next.DownloadRateLimit, next.UploadRateLimit);
-    }
-
-    private async Task SaveAsync(EngineSettings next)
-    {
-        _settings = next;
-        if (_session.SessionDirectory is not null && string.Equals(next.SessionDirectory, _session.SessionDirectory, StringComparison.Ordinal))
-            await SettingsStore.SaveAsync(next);
+            await _settings.UpdateAsync(s => s with
+            {
+                ListenPort = settings.ListenPort,
+                DownloadDirectory = settings.DownloadFolder,
+                WatchDirectory = string.IsNullOrWhiteSpace(settings.WatchFolder) ? null : settings.WatchFolder,
+                DownloadRateLimit = settings.DownloadLimit,
+                UploadRateLimit = settings.UploadLimit,
+                UploadSlots = settings.UploadSlots,
+                MaxConnections = settings.MaxConnections,
+                DhtEnabled = settings.Dht,
+                PexEnabled = settings.Pex,
+                LsdEnabled = settings.Lsd,
+                Encryption = settings.Encryption,
+            }, cancellationToken);
+        }
+        catch (SettingsException e)
+        {
+            throw new InvalidOperationException(string.Join("; ", e.Errors), e);
+        }
     }
 
     /// <inheritdoc/>

@@ -111,6 +111,60 @@ public sealed record EngineSettings
     /// <summary>Bytes of recently read blocks kept in memory for seeding; 0 disables the cache.</summary>
     public long DiskReadCacheSize { get; init; } = 32L * 1024 * 1024;
 
+    /// <summary>Start torrents as soon as they are added (by the RPC without <c>paused</c>, and by the watch folder).</summary>
+    public bool StartAddedTorrents { get; init; } = true;
+
+    /// <summary>Transmission's RPC port (its default, so Sonarr, Radarr and web clients find us without configuration).</summary>
+    public const int DefaultRpcPort = 9091;
+
+    /// <summary>Default largest RPC request body: 10 MiB (a base64 .torrent of 7.5 MB).</summary>
+    public const long DefaultRpcMaxRequestBytes = 10L * 1024 * 1024;
+
+    /// <summary>
+    /// Where <c>rtorrent daemon</c> serves its RPC over TCP, as <c>address:port</c> (IPv6 as <c>[address]:port</c>);
+    /// empty for none (the Unix socket in the session folder is always there). <c>--rpc</c> replaces the list for one
+    /// run. An address other than loopback is refused unless <see cref="RpcUsername"/> and a password are set.
+    /// </summary>
+    public IReadOnlyList<string> RpcBind { get; init; } = ["127.0.0.1:9091"];
+
+    /// <summary>User name for HTTP basic authentication of the RPC over TCP; null for none (loopback only).</summary>
+    public string? RpcUsername { get; init; }
+
+    /// <summary>
+    /// The RPC password as a salted PBKDF2 hash (<c>rtorrent rpc-password</c> writes it; never the password itself).
+    /// </summary>
+    public string? RpcPasswordHash { get; init; }
+
+    /// <summary>Check the Host header of RPC requests (DNS rebinding protection); others get 421.</summary>
+    public bool RpcHostAllowListEnabled { get; init; } = true;
+
+    /// <summary>
+    /// Host names allowed besides localhost, IP literals and the bound addresses; <c>*.example.com</c> matches
+    /// subdomains.
+    /// </summary>
+    public IReadOnlyList<string> RpcHostAllowList { get; init; } = [];
+
+    /// <summary>Only answer RPC clients whose address is in <see cref="RpcAddressAllowList"/>; others get 403.</summary>
+    public bool RpcAddressAllowListEnabled { get; init; } = true;
+
+    /// <summary>Client addresses allowed: addresses, <c>192.168.*.*</c> wildcards, or CIDR blocks (<c>10.0.0.0/8</c>, <c>fd00::/8</c>).</summary>
+    public IReadOnlyList<string> RpcAddressAllowList { get; init; } = ["127.0.0.1", "::1"];
+
+    /// <summary>Largest RPC request body in bytes; larger requests get 413.</summary>
+    public long RpcMaxRequestBytes { get; init; } = DefaultRpcMaxRequestBytes;
+
+    /// <summary>
+    /// A certificate (PEM, or PKCS#12 .pfx/.p12) to serve the TCP RPC over HTTPS; null for plain HTTP. The Unix socket
+    /// stays plain (only the owner can reach it).
+    /// </summary>
+    public string? RpcTlsCertificate { get; init; }
+
+    /// <summary>The PEM private key of <see cref="RpcTlsCertificate"/>, when it is in a file of its own.</summary>
+    public string? RpcTlsKey { get; init; }
+
+    /// <summary>A folder holding a web client (e.g. Transmission's) served at <c>/transmission/web/</c>; null for none.</summary>
+    public string? RpcWebHome { get; init; }
+
     /// <summary>
     /// Checks every value; returns one line per problem, each starting with the field's name in settings.json
     /// (<c>listenPort: must be ...</c>). Empty when the settings are usable.
@@ -151,10 +205,56 @@ public sealed record EngineSettings
         Check(MaxOpenFiles is >= 1 and <= 65536, "maxOpenFiles", $"must be 1-65536, not {MaxOpenFiles}");
         Check(Enum.IsDefined(Encryption), "encryption", $"must be disabled, enabled, preferred or required, not {Encryption}");
         Check(DiskReadCacheSize >= 0, "diskReadCacheSize", $"must be 0 (no cache) or more, not {DiskReadCacheSize}");
+        if (RpcBind is null) errors.Add("rpcBind: must be a list");
+        else
+            foreach (var bind in RpcBind)
+                Check(IsAddressPort(bind), "rpcBind", $"'{bind}' is not address:port (an IP address, IPv6 as [address]:port)");
+        Check(RpcUsername is null || (RpcUsername.Length > 0 && !RpcUsername.Contains(':')), "rpcUsername",
+            "must be null or a non-empty name without ':'");
+        Check((RpcUsername is null) == (RpcPasswordHash is null), "rpcPasswordHash",
+            "rpcUsername and rpcPasswordHash are set together (rtorrent rpc-password sets both)");
+        if (RpcHostAllowList is null) errors.Add("rpcHostAllowList: must be a list");
+        else
+            foreach (var host in RpcHostAllowList)
+                Check(!string.IsNullOrWhiteSpace(host) && !host.Any(char.IsWhiteSpace), "rpcHostAllowList", $"'{host}' is not a host name");
+        if (RpcAddressAllowList is null) errors.Add("rpcAddressAllowList: must be a list");
+        Check(RpcMaxRequestBytes >= 1024, "rpcMaxRequestBytes", $"must be at least 1024, not {RpcMaxRequestBytes}");
+        Check(RpcTlsKey is null || RpcTlsCertificate is not null, "rpcTlsKey", "is only used with rpcTlsCertificate");
+        Check(RpcTlsCertificate is null || IsAbsolute(RpcTlsCertificate), "rpcTlsCertificate", $"must be an absolute path or null, not '{RpcTlsCertificate}'");
+        Check(RpcTlsKey is null || IsAbsolute(RpcTlsKey), "rpcTlsKey", $"must be an absolute path or null, not '{RpcTlsKey}'");
+        Check(RpcWebHome is null || IsAbsolute(RpcWebHome), "rpcWebHome", $"must be an absolute path or null, not '{RpcWebHome}'");
         return errors;
     }
 
     private static bool IsAbsolute(string? path) => !string.IsNullOrWhiteSpace(path) && Path.IsPathFullyQualified(path);
+
+    /// <summary>Whether <paramref name="value"/> is <c>ipv4:port</c> or <c>[ipv6]:port</c> with a port of 0-65535.</summary>
+    internal static bool IsAddressPort(string? value) => TryParseAddressPort(value, out _);
+
+    /// <summary>Parses <c>ipv4:port</c> or <c>[ipv6]:port</c> (port 0-65535, 0 for any free port).</summary>
+    public static bool TryParseAddressPort(string? value, [System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out System.Net.IPEndPoint? endPoint)
+    {
+        endPoint = null;
+        if (string.IsNullOrWhiteSpace(value)) return false;
+        int colon = value.LastIndexOf(':');
+        if (colon <= 0 || !int.TryParse(value.AsSpan(colon + 1), NumberStyles.None, CultureInfo.InvariantCulture, out int port) ||
+            port is < 0 or > 65535)
+            return false;
+        var host = value[..colon];
+        if (host.StartsWith('['))
+        {
+            if (!host.EndsWith(']') || !System.Net.IPAddress.TryParse(host[1..^1], out var ip6) ||
+                ip6.AddressFamily != System.Net.Sockets.AddressFamily.InterNetworkV6)
+                return false;
+            endPoint = new System.Net.IPEndPoint(ip6, port);
+            return true;
+        }
+        if (host.Contains(':') || !System.Net.IPAddress.TryParse(host, out var ip4) ||
+            ip4.AddressFamily != System.Net.Sockets.AddressFamily.InterNetwork)
+            return false;
+        endPoint = new System.Net.IPEndPoint(ip4, port);
+        return true;
+    }
 
     /// <summary>Whether <paramref name="value"/> is <c>host:port</c> or <c>[ipv6]:port</c> with a port of 1-65535.</summary>
     internal static bool IsHostPort(string? value)
@@ -185,7 +285,12 @@ public sealed record EngineSettings
         SameList(DisabledPeerSources, other.DisabledPeerSources) && DefaultPicker == other.DefaultPicker &&
         DefaultStorage == other.DefaultStorage && Nullable.Equals(SeedRatioLimit, other.SeedRatioLimit) &&
         Preallocate == other.Preallocate && MaxOpenFiles == other.MaxOpenFiles && DiskReadCacheSize == other.DiskReadCacheSize &&
-        Encryption == other.Encryption;
+        Encryption == other.Encryption && StartAddedTorrents == other.StartAddedTorrents &&
+        SameList(RpcBind, other.RpcBind) && RpcUsername == other.RpcUsername && RpcPasswordHash == other.RpcPasswordHash &&
+        RpcHostAllowListEnabled == other.RpcHostAllowListEnabled && SameList(RpcHostAllowList, other.RpcHostAllowList) &&
+        RpcAddressAllowListEnabled == other.RpcAddressAllowListEnabled && SameList(RpcAddressAllowList, other.RpcAddressAllowList) &&
+        RpcMaxRequestBytes == other.RpcMaxRequestBytes && RpcTlsCertificate == other.RpcTlsCertificate && RpcTlsKey == other.RpcTlsKey &&
+        RpcWebHome == other.RpcWebHome;
 
     /// <inheritdoc/>
     public override int GetHashCode() =>

@@ -38,6 +38,18 @@ internal sealed class SettingsDocument
         Encryption = s.Encryption;
         MaxOpenFiles = s.MaxOpenFiles;
         DiskReadCacheSize = s.DiskReadCacheSize;
+        StartAddedTorrents = s.StartAddedTorrents;
+        RpcBind = s.RpcBind;
+        RpcUsername = s.RpcUsername;
+        RpcPasswordHash = s.RpcPasswordHash;
+        RpcHostAllowListEnabled = s.RpcHostAllowListEnabled;
+        RpcHostAllowList = s.RpcHostAllowList;
+        RpcAddressAllowListEnabled = s.RpcAddressAllowListEnabled;
+        RpcAddressAllowList = s.RpcAddressAllowList;
+        RpcMaxRequestBytes = s.RpcMaxRequestBytes;
+        RpcTlsCertificate = s.RpcTlsCertificate;
+        RpcTlsKey = s.RpcTlsKey;
+        RpcWebHome = s.RpcWebHome;
     }
 
     public int ListenPort { get; set; }
@@ -93,6 +105,30 @@ internal sealed class SettingsDocument
 
     public long DiskReadCacheSize { get; set; }
 
+    public bool StartAddedTorrents { get; set; }
+
+    public IReadOnlyList<string> RpcBind { get; set; }
+
+    public string? RpcUsername { get; set; }
+
+    public string? RpcPasswordHash { get; set; }
+
+    public bool RpcHostAllowListEnabled { get; set; }
+
+    public IReadOnlyList<string> RpcHostAllowList { get; set; }
+
+    public bool RpcAddressAllowListEnabled { get; set; }
+
+    public IReadOnlyList<string> RpcAddressAllowList { get; set; }
+
+    public long RpcMaxRequestBytes { get; set; }
+
+    public string? RpcTlsCertificate { get; set; }
+
+    public string? RpcTlsKey { get; set; }
+
+    public string? RpcWebHome { get; set; }
+
     public EngineSettings ToSettings() => new()
     {
         ListenPort = ListenPort,
@@ -121,5 +157,17 @@ internal sealed class SettingsDocument
         Encryption = Encryption,
         MaxOpenFiles = MaxOpenFiles,
         DiskReadCacheSize = DiskReadCacheSize,
+        StartAddedTorrents = StartAddedTorrents,
+        RpcBind = RpcBind,
+        RpcUsername = RpcUsername,
+        RpcPasswordHash = RpcPasswordHash,
+        RpcHostAllowListEnabled = RpcHostAllowListEnabled,
+        RpcHostAllowList = RpcHostAllowList,
+        RpcAddressAllowListEnabled = RpcAddressAllowListEnabled,
+        RpcAddressAllowList = RpcAddressAllowList,
+        RpcMaxRequestBytes = RpcMaxRequestBytes,
+        RpcTlsCertificate = RpcTlsCertificate,
+        RpcTlsKey = RpcTlsKey,
+        RpcWebHome = RpcWebHome,
     };
 }

@@ -19,6 +19,8 @@ public static class CliApp
         root.Subcommands.Add(DownloadCommand.CreateSeed());
         root.Subcommands.Add(PluginsCommand.Create(RTorrent.Engine.Session.ClientSession.RegisterBuiltIns));
         root.Subcommands.Add(InterfaceCommand.CreateDemo());
+        root.Subcommands.Add(DaemonCommand.Create());
+        root.Subcommands.Add(RpcPasswordCommand.Create());
         InterfaceCommand.Attach(root);
         return root;
     }
@@ -26,7 +28,9 @@ public static class CliApp
     /// <summary>Parses and runs <paramref name="args"/>; output and error default to the console.</summary>
     public static Task<int> RunAsync(string[] args, TextWriter? output = null, TextWriter? error = null, CancellationToken cancellationToken = default)
     {
-        var configuration = new InvocationConfiguration();
+        // Commands that run until stopped (download, seed, daemon, the interface) handle SIGINT and SIGTERM themselves
+        // and save before they exit; System.CommandLine's own handling would kill them two seconds later, mid-save.
+        var configuration = new InvocationConfiguration { ProcessTerminationTimeout = null };
         if (output is not null) configuration.Output = output;
         if (error is not null) configuration.Error = error;
         return BuildRootCommand().Parse(args).InvokeAsync(configuration, cancellationToken);

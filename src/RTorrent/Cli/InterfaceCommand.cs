@@ -121,7 +121,7 @@ public static class InterfaceCommand
         }
         await using (session)
         {
-            var backend = new SessionBackend(session, settings);
+            var backend = new SessionBackend(session, new SessionSettings(settings, session, persist: options.SessionDirectory is not null));
             // The interface draws at once; torrents come in behind it.
             Task background = demo is not null
                 ? session.AddAsync(demo.Torrent, new TorrentOptions { SavePath = settings.DownloadDirectory })
