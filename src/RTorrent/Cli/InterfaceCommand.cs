@@ -4,6 +4,7 @@ using RTorrent.Engine.Client;
 using RTorrent.Engine.Demo;
 using RTorrent.Engine.Session;
 using RTorrent.Engine.Settings;
+using RTorrent.Remote.Native;
 using RTorrent.Tui;
 
 namespace RTorrent.Cli;
@@ -14,18 +15,24 @@ namespace RTorrent.Cli;
 /// </summary>
 public static class InterfaceCommand
 {
-    /// <summary>Options of the interface, shared by the root command.</summary>
-    public sealed record RootOptions(Option<string?> Session, Option<string[]> Plugins, Option<int?> Port);
-
     /// <summary>Adds the interface's options and action to the root command.</summary>
     public static void Attach(RootCommand root)
     {
         var session = new Option<string?>("--session") { Description = "Session folder (settings, torrents, resume data). Default: $XDG_DATA_HOME/rtorrent." };
         var plugins = new Option<string[]>("--plugins") { Description = "Extra plugin folder; repeatable." };
-        var port = new Option<int?>("--port") { Description = "Listen port for this run (overrides the settings)." };
+        var port = new Option<int?>("--port") { Description = "Listen port for this run (overrides the settings) when the interface opens the session itself." };
+        var connect = new Option<string[]>("--connect", "-c")
+        {
+            Description = "Attach to the daemon at this URL (http://[USER[:PASSWORD]@]HOST:PORT, https://...); repeat it to show several daemons in one list.",
+        };
+        var passwordFile = new Option<string?>("--password-file") { Description = "Read the --connect password from the first line of this file (mode 600)." };
+        var caCert = new Option<string?>("--ca-cert") { Description = "Trust this PEM certificate (a daemon's self-signed one, or its CA) for https:// --connect URLs." };
         root.Options.Add(session);
         root.Options.Add(plugins);
         root.Options.Add(port);
+        root.Options.Add(connect);
+        root.Options.Add(passwordFile);
+        root.Options.Add(caCert);
         root.SetAction(async (parseResult, ct) =>
         {
             var error = parseResult.InvocationConfiguration.Error;
@@ -34,7 +41,26 @@ public static class InterfaceCommand
                 await error.WriteLineAsync($"rtorrent: the interface needs a terminal ({why}). Run it in a terminal (or over ssh -t), or use a subcommand (rtorrent --help).");
                 return ExitCodes.UnusableInput;
             }
+            string[] urls = parseResult.GetValue(connect) ?? [];
+            if (urls.Length > 0)
+            {
+                IReadOnlyList<RemoteBackend> remotes;
+                try
+                {
+                    remotes = await DaemonConnector.ConnectAsync(urls, parseResult.GetValue(passwordFile), parseResult.GetValue(caCert), error, ct);
+                }
+                catch (InvalidOperationException e)
+                {
+                    await error.WriteLineAsync($"rtorrent: {e.Message}");
+                    return ExitCodes.UnusableInput;
+                }
+                return await RunAttachedAsync(remotes, ct);
+            }
+
             var dir = parseResult.GetValue(session) ?? DefaultPaths.SessionDirectory;
+            // A daemon running on this session: attach to it instead of opening the session (its lock would refuse us).
+            if (await DaemonConnector.TryLocalAsync(dir, ct) is { } local) return await RunAttachedAsync([local], ct);
+
             EngineSettings settings;
             try
             {
@@ -45,10 +71,29 @@ public static class InterfaceCommand
                 await error.WriteLineAsync($"rtorrent: {SettingsStore.GetPath(dir)}: {string.Join("; ", e.Errors)}");
                 return ExitCodes.UnusableInput;
             }
-            if (parseResult.GetValue(port) is { } p) settings = settings with { ListenPort = p };
-            var options = SessionOptions.FromSettings(settings) with { PluginDirectories = parseResult.GetValue(plugins) ?? [] };
-            return await RunAsync(options, settings, restore: true, demo: null, error, ct);
+            var overrides = new RunOverrides { ListenPort = parseResult.GetValue(port) };
+            var options = SessionOptions.FromSettings(overrides.Apply(settings)) with { PluginDirectories = parseResult.GetValue(plugins) ?? [] };
+            return await RunAsync(options, settings, overrides, restore: true, demo: null, error, ct);
         });
+    }
+
+    /// <summary>The interface over daemons: quitting it leaves them running.</summary>
+    private static async Task<int> RunAttachedAsync(IReadOnlyList<RemoteBackend> remotes, CancellationToken ct)
+    {
+        try
+        {
+            ITorrentBackend backend = remotes.Count == 1 ? remotes[0] : throw new NotSupportedException("several daemons");
+            return await TuiApp.RunAsync(backend, new TuiOptions
+            {
+                Title = "RTorrent",
+                // The daemon watches its own folder.
+                RunWatchFolder = false,
+            }, ct);
+        }
+        finally
+        {
+            foreach (var r in remotes) r.Dispose();
+        }
     }
 
     /// <summary>Builds <c>rtorrent demo</c>.</summary>
@@ -84,7 +129,7 @@ public static class InterfaceCommand
                     Engine = SessionOptions.EngineConfigFrom(settings) with { ListenAddress = IPAddress.Loopback },
                     EnableDht = false,
                 };
-                return await RunAsync(options, settings, restore: false, demo: swarm, error, ct);
+                return await RunAsync(options, settings, RunOverrides.None, restore: false, demo: swarm, error, ct);
             }
             finally
             {
@@ -106,7 +151,7 @@ public static class InterfaceCommand
         return why.Length == 0;
     }
 
-    private static async Task<int> RunAsync(SessionOptions options, EngineSettings settings, bool restore, DemoSwarm? demo,
+    private static async Task<int> RunAsync(SessionOptions options, EngineSettings settings, RunOverrides overrides, bool restore, DemoSwarm? demo,
         TextWriter error, CancellationToken ct)
     {
         ClientSession session;
@@ -121,7 +166,7 @@ public static class InterfaceCommand
         }
         await using (session)
         {
-            var backend = new SessionBackend(session, new SessionSettings(settings, session, persist: options.SessionDirectory is not null));
+            var backend = new SessionBackend(session, new SessionSettings(settings, session, overrides, persist: options.SessionDirectory is not null));
             // The interface draws at once; torrents come in behind it.
             Task background = demo is not null
                 ? session.AddAsync(demo.Torrent, new TorrentOptions { SavePath = settings.DownloadDirectory })
