@@ -260,7 +260,7 @@ public sealed class ClientEngine : ITorrentHost, IAsyncDisposable
 
     ITorrentStorage ITorrentHost.CreateStorage(Torrent torrent, TorrentMetainfo metainfo) =>
         FindStorage(torrent.Options.Storage).Open(new StorageContext(Path.GetFullPath(torrent.Options.SavePath),
-            metainfo.Files.Select(f => new StorageFile(f.Index, f.Path, f.Length, f.IsPadding)).ToArray(),
+            FileRenames.StorageFiles(metainfo, torrent.Options.RenamedFiles),
             metainfo.WireHash.ToHex()));
 
     IPiecePicker ITorrentHost.CreatePicker(Torrent torrent, TorrentMetainfo metainfo) =>

@@ -76,6 +76,11 @@ public sealed record TorrentOptions
     public string Picker { get; init; } = RarestFirstPickerFactory.PickerName;
     /// <summary>Storage name ("file" by default).</summary>
     public string Storage { get; init; } = "file";
+    /// <summary>
+    /// Files the user renamed (<see cref="Session.ClientSession.RenamePathAsync"/>): file index to its relative path,
+    /// '/'-separated, for the files whose path differs from the metainfo's; null or empty when none is renamed.
+    /// </summary>
+    public IReadOnlyDictionary<int, string>? RenamedFiles { get; init; }
     /// <summary>Per-file priorities (missing entries are Normal).</summary>
     public IReadOnlyList<Priority>? FilePriorities { get; init; }
     /// <summary>Peers to connect to directly.</summary>
@@ -194,8 +199,8 @@ public sealed partial class Torrent
     /// <summary>The magnet link the torrent was added from, if any.</summary>
     public MagnetLink? Magnet { get; }
 
-    /// <summary>The torrent's name: from the metainfo, else the magnet's 'dn', else the info-hash.</summary>
-    public string Name => _metainfo?.Name ?? Magnet?.Name ?? InfoHash.ToHex();
+    /// <summary>The torrent's name: from the metainfo (as the user renamed it), else the magnet's 'dn', else the info-hash.</summary>
+    public string Name => (_metainfo is { } m ? FileRenames.DisplayName(m, Options.RenamedFiles) : null) ?? Magnet?.Name ?? InfoHash.ToHex();
 
     /// <summary>The metainfo, for code that only runs once it is known.</summary>
     internal TorrentMetainfo Meta => _metainfo ?? throw new InvalidOperationException("The torrent's metadata is not known yet.");
@@ -843,7 +848,7 @@ public sealed partial class Torrent
         var files = (_metainfo?.Files ?? []).Where(f => !f.IsPadding).Select(f => new FileSnapshot
         {
             Index = f.Index,
-            Path = f.Path,
+            Path = FileRenames.PathOf(_metainfo!, Options.RenamedFiles, f.Index),
             Length = f.Length,
             Done = FileDone(f, have),
             Priority = FilePriorities[f.Index],

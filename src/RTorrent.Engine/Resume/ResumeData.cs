@@ -92,6 +92,13 @@ public sealed record ResumeData
     /// <summary>Name of the storage backend holding the torrent's data.</summary>
     public string StorageName { get; init; } = "";
 
+    /// <summary>
+    /// Files the user renamed: file index to the relative path ('/'-separated) the file has instead of the metainfo's;
+    /// empty when none is renamed. Optional in the format: files written before it existed load with none, and older
+    /// readers ignore it.
+    /// </summary>
+    public IReadOnlyDictionary<int, string> RenamedFiles { get; init; } = System.Collections.ObjectModel.ReadOnlyDictionary<int, string>.Empty;
+
     /// <summary>The torrent's own settings.</summary>
     public TorrentResumeSettings Settings { get; init; } = new();
 
@@ -133,6 +140,7 @@ public sealed record ResumeData
             [Keys.Storage] = new BString(StorageName),
         };
         if (CompletedAt is { } completed) d[Keys.Completed] = new BInteger(completed.ToUnixTimeSeconds());
+        if (RenamedFiles.Count > 0) d[Keys.RenamedFiles] = EncodeRenamedFiles(RenamedFiles, Files.Count);
         var files = new BList();
         foreach (var f in Files)
         {
@@ -221,8 +229,49 @@ public sealed record ResumeData
             CompletedAt = UnixSeconds(d, Keys.Completed),
             PickerName = d.GetText(Keys.Picker) ?? "",
             StorageName = d.GetText(Keys.Storage) ?? "",
+            RenamedFiles = DecodeRenamedFiles(d, files.Length),
             Settings = d.Get<BDictionary>(Keys.Settings) is { } s ? DecodeSettings(s, files.Length) : new TorrentResumeSettings(),
         };
+    }
+
+    /// <summary>A list of [index, path] pairs in index order.</summary>
+    private static BList EncodeRenamedFiles(IReadOnlyDictionary<int, string> renamed, int fileCount)
+    {
+        var list = new BList();
+        foreach (var (index, path) in renamed.OrderBy(r => r.Key))
+        {
+            if ((uint)index >= (uint)fileCount) throw new ArgumentException($"Renamed file {index} does not exist: the torrent has {fileCount} files.");
+            if (BadRelativePath(path) is { } why) throw new ArgumentException($"Renamed file {index}: '{path}' {why}.");
+            list.Add(new BList { new BInteger(index), new BString(path) });
+        }
+        return list;
+    }
+
+    private static IReadOnlyDictionary<int, string> DecodeRenamedFiles(BDictionary d, int fileCount)
+    {
+        if (!d.ContainsKey(Keys.RenamedFiles)) return System.Collections.ObjectModel.ReadOnlyDictionary<int, string>.Empty;
+        if (d[Keys.RenamedFiles] is not BList list) throw Invalid(Keys.RenamedFiles, "is not a list");
+        var renamed = new Dictionary<int, string>(list.Count);
+        for (int i = 0; i < list.Count; i++)
+        {
+            if (list[i] is not BList { Count: 2 } pair || pair[0] is not BInteger index || pair[1] is not BString path || !path.IsValidUtf8)
+                throw Invalid(Keys.RenamedFiles, $"entry {i} is not an [index, path] pair");
+            if (index.Value < 0 || index.Value >= fileCount) throw Invalid(Keys.RenamedFiles, $"entry {i} names file {index.Value} of {fileCount}");
+            if (BadRelativePath(path.Text) is { } why) throw Invalid(Keys.RenamedFiles, $"entry {i}: the path {why}");
+            if (!renamed.TryAdd((int)index.Value, path.Text)) throw Invalid(Keys.RenamedFiles, $"renames file {index.Value} twice");
+        }
+        return renamed;
+    }
+
+    /// <summary>Why a renamed path is not a plain relative path inside the download folder, or null.</summary>
+    private static string? BadRelativePath(string path)
+    {
+        if (path.Length == 0) return "is empty";
+        if (path.Contains('\0') || path.Contains('\\')) return "contains a NUL or a backslash";
+        if (path.StartsWith('/') || Path.IsPathRooted(path)) return "is absolute";
+        foreach (var part in path.Split('/'))
+            if (part is "" or "." or "..") return "has an empty, '.' or '..' part";
+        return null;
     }
 
     private static BDictionary EncodeSettings(TorrentResumeSettings s)
@@ -316,6 +365,7 @@ public sealed record ResumeData
         public const string Completed = "completed";
         public const string Picker = "picker";
         public const string Storage = "storage";
+        public const string RenamedFiles = "renamed-files";
         public const string Settings = "settings";
         public const string DownloadLimit = "download-limit";
         public const string UploadLimit = "upload-limit";

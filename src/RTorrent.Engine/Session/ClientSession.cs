@@ -110,6 +110,7 @@ public sealed class ClientSession : IAsyncDisposable
     private PluginCatalog? _plugins;
     private FileStream? _lock;
     private readonly List<LogEntry> _log = [];
+    private readonly TorrentRelocator _relocator;
 
     private ClientSession(SessionOptions options)
     {
@@ -134,6 +135,7 @@ public sealed class ClientSession : IAsyncDisposable
             DhtNodeCount = () => Dht?.NodeCount,
             DhtNodeHint = ep => Dht?.AddNode(ep),
         });
+        _relocator = new TorrentRelocator(Engine, WhileNoResumeSaveAsync, t => SaveResumeCoreAsync(t, rethrow: true), SaveResumeAsync);
     }
 
     /// <summary>The engine.</summary>
@@ -297,6 +299,7 @@ public sealed class ClientSession : IAsyncDisposable
                     SavePath = data?.SavePath ?? _options.Engine.DefaultSavePath,
                     Picker = string.IsNullOrEmpty(data?.PickerName) ? RarestFirstPickerFactory.PickerName : data.PickerName,
                     Storage = string.IsNullOrEmpty(data?.StorageName) ? FileStorageFactory.StorageName : data.StorageName,
+                    RenamedFiles = data?.RenamedFiles is { Count: > 0 } renamed ? renamed : null,
                     FilePriorities = data?.Settings.FilePriorities is { Count: > 0 } fp ? fp : null,
                     DownloadLimit = data?.Settings.DownloadRateLimit ?? 0,
                     UploadLimit = data?.Settings.UploadRateLimit ?? 0,
@@ -333,6 +336,54 @@ public sealed class ClientSession : IAsyncDisposable
 
     private static ReadOnlyMemory<byte> FullTorrentBytes(TorrentMetainfo meta) => meta.ToTorrentFile();
 
+    // ------------------------------------------------------------------ moving and renaming data
+
+    /// <summary>
+    /// Moves the torrent's data to <paramref name="newSavePath"/> and makes it the torrent's download folder
+    /// (Transmission's <c>torrent-set-location</c> with <c>move</c>). On one file system each file is renamed; across
+    /// file systems each is copied, checked for size and fsynced before anything is deleted. A complete torrent keeps
+    /// seeding from the old folder meanwhile; an incomplete one is paused and started again afterwards. The save path
+    /// (<see cref="Torrent.SavePath"/>, the snapshot, the resume data) changes only once the data is complete in the
+    /// new folder; then the old files, and the torrent's folders left empty there, are removed. Moving to the folder
+    /// it is in does nothing. A kill -9 at any moment leaves the resume data naming a folder that holds the data.
+    /// </summary>
+    /// <exception cref="IOException">The move failed (disk full, permission denied, a file of the same name already in
+    /// the new folder - never overwritten -, ...); the message says why, the torrent's log has a line, and the torrent
+    /// still uses its old folder, whose files are untouched.</exception>
+    /// <exception cref="InvalidOperationException">The torrent's storage keeps no files in a folder (e.g. "data of the
+    /// 'memory' storage cannot be moved"), it is being checked, or it was removed.</exception>
+    /// <exception cref="OperationCanceledException">Cancelled (or the session closed) before the switch; nothing changed.</exception>
+    public Task MoveDataAsync(Torrent torrent, string newSavePath, CancellationToken cancellationToken = default) =>
+        _relocator.MoveAsync(torrent, newSavePath, null, cancellationToken);
+
+    /// <summary>As <see cref="MoveDataAsync(Torrent, string, CancellationToken)"/>, reporting each file placed.</summary>
+    internal Task MoveDataAsync(Torrent torrent, string newSavePath, IProgress<MoveProgress>? progress, CancellationToken cancellationToken) =>
+        _relocator.MoveAsync(torrent, newSavePath, progress, cancellationToken);
+
+    /// <summary>
+    /// Points the torrent at data that is already in <paramref name="newSavePath"/> (Transmission's
+    /// <c>torrent-set-location</c> without <c>move</c>): nothing is moved; the torrent is paused, its data there is hashed
+    /// (a full check), the resume data saved with the new folder, and it is started again if it ran.
+    /// </summary>
+    /// <exception cref="InvalidOperationException">The torrent's storage keeps no files in a folder, it is being checked, or it was removed.</exception>
+    public Task SetLocationAsync(Torrent torrent, string newSavePath, CancellationToken cancellationToken = default) =>
+        _relocator.SetLocationAsync(torrent, newSavePath, cancellationToken);
+
+    /// <summary>
+    /// Renames a file or folder of the torrent (Transmission's <c>torrent-rename-path</c>): <paramref name="path"/> is its
+    /// torrent-relative path (for a multi-file torrent starting with the torrent's name; a single-file torrent's file is
+    /// its name) and <paramref name="newName"/> its new last part. What is on disk is renamed (whole or partial files,
+    /// running or not), the torrent uses the new paths from then on, and the renames are saved in the resume data, so a
+    /// restart finds the files and trusts its resume data. Renaming the top folder (or the single file) renames the
+    /// torrent as shown; its info-hash and metainfo never change.
+    /// </summary>
+    /// <exception cref="ArgumentException">The new name is not a valid file name, the torrent has no such path, or another
+    /// of its files or folders already has that name.</exception>
+    /// <exception cref="IOException">Something on disk already has the new name (left alone), or the rename failed.</exception>
+    /// <exception cref="InvalidOperationException">The metadata is not known yet, or the storage keeps no files in a folder.</exception>
+    public Task RenamePathAsync(Torrent torrent, string path, string newName, CancellationToken cancellationToken = default) =>
+        _relocator.RenameAsync(torrent, path, newName, cancellationToken);
+
     /// <summary>
     /// What resume data says is verified, checked against the files: (trusted pieces, whether anything must be
     /// hashed). No resume data: everything is hashed when files exist, nothing when none do.
@@ -340,7 +391,7 @@ public sealed class ClientSession : IAsyncDisposable
     private async Task<(Bitfield? Trusted, bool Recheck)> LoadTrustedPiecesAsync(TorrentMetainfo meta, TorrentOptions options)
     {
         var probe = _fileStorage.OpenFileStorage(new StorageContext(Path.GetFullPath(options.SavePath),
-            meta.Files.Select(f => new StorageFile(f.Index, f.Path, f.Length, f.IsPadding)).ToArray(), meta.WireHash.ToHex()));
+            FileRenames.StorageFiles(meta, options.RenamedFiles), meta.WireHash.ToHex()));
         var states = new StorageFileState[meta.Files.Count];
         bool anyFile = false;
         await using (probe)
@@ -358,7 +409,7 @@ public sealed class ClientSession : IAsyncDisposable
             AddLog(PluginLogLevel.Warning, $"{meta.Name}: resume data unusable ({loaded.Error?.Message}); checking the data");
         if (loaded.Data is not { } data || !PathsEqual(data.SavePath, options.SavePath)) return (null, anyFile);
         var validation = ResumeValidator.Validate(data,
-            new FileLayout(meta.Files.Select(f => new StorageFile(f.Index, f.Path, f.Length, f.IsPadding)).ToArray(), meta.PieceLength, meta.PieceCount), states);
+            new FileLayout(FileRenames.StorageFiles(meta, options.RenamedFiles), meta.PieceLength, meta.PieceCount), states);
         var trusted = Bitfield.FromBytes(validation.TrustedPieces, meta.PieceCount);
         foreach (var reason in validation.Reasons) AddLog(PluginLogLevel.Information, $"{meta.Name}: {reason}; rechecking its pieces");
         // Pieces never claimed may have been written after the last save (a kill -9 between saves): when a file
@@ -416,7 +467,16 @@ public sealed class ClientSession : IAsyncDisposable
 
     private readonly System.Collections.Concurrent.ConcurrentDictionary<InfoHash, SemaphoreSlim> _saveGates = new();
 
-    private async Task SaveResumeCoreAsync(Torrent torrent)
+    /// <summary>Runs <paramref name="step"/> while no resume save of the torrent runs (and none starts).</summary>
+    private async Task WhileNoResumeSaveAsync(Torrent torrent, Func<Task> step)
+    {
+        var gate = _saveGates.GetOrAdd(torrent.InfoHash, _ => new SemaphoreSlim(1, 1));
+        await gate.WaitAsync();
+        try { await step(); }
+        finally { gate.Release(); }
+    }
+
+    private async Task SaveResumeCoreAsync(Torrent torrent, bool rethrow = false)
     {
         if (_resume is null || torrent.Metainfo is not { } meta || torrent.Storage is not { } storage) return;
         try
@@ -437,6 +497,7 @@ public sealed class ClientSession : IAsyncDisposable
                 CompletedAt = torrent.CompletedAt,
                 PickerName = torrent.Options.Picker,
                 StorageName = torrent.Options.Storage,
+                RenamedFiles = torrent.Options.RenamedFiles ?? System.Collections.ObjectModel.ReadOnlyDictionary<int, string>.Empty,
                 Settings = new TorrentResumeSettings
                 {
                     DownloadRateLimit = torrent.DownloadLimit,
@@ -449,7 +510,7 @@ public sealed class ClientSession : IAsyncDisposable
             await storage.FlushAsync(CancellationToken.None);
             await _resume.SaveAsync(data);
         }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException or InvalidOperationException or ObjectDisposedException)
+        catch (Exception e) when (!rethrow && e is IOException or UnauthorizedAccessException or InvalidOperationException or ObjectDisposedException)
         {
             torrent.Log(PluginLogLevel.Warning, $"saving resume data failed: {e.Message}");
         }
@@ -464,6 +525,7 @@ public sealed class ClientSession : IAsyncDisposable
     /// <summary>Stops every torrent (saving resume data), saves the DHT's node table, closes the port, releases the lock.</summary>
     public async ValueTask DisposeAsync()
     {
+        await _relocator.DisposeAsync();
         await Engine.DisposeAsync();
         if (Dht is not null)
         {

@@ -20,6 +20,8 @@ namespace RTorrent.Engine.Storage;
 /// <item>Errors are <see cref="StorageIOException"/>s ("No space left on device while writing PATH").</item>
 /// <item><see cref="MoveAsync"/> and <see cref="DeleteAsync"/> expect the torrent to be stopped: reads and writes
 /// issued meanwhile may see either location.</item>
+/// <item><see cref="ChangeLocationAsync"/> switches folder or file names while the torrent runs: I/O in flight finishes
+/// first, new I/O waits until the switch is done, so no operation ever uses a path that is being renamed.</item>
 /// </list>
 /// </remarks>
 public sealed class FileStorage : ITorrentStorage
@@ -30,12 +32,16 @@ public sealed class FileStorage : ITorrentStorage
         OperatingSystem.IsWindows() || OperatingSystem.IsMacOS() ? StringComparer.OrdinalIgnoreCase : StringComparer.Ordinal;
 
     private readonly FileHandleCache _cache;
-    private readonly StorageFile[] _files;
+    private volatile StorageFile[] _files;
     private readonly int[] _dirty; // 1 = written since the last flush
     private readonly Func<string, bool, SafeFileHandle> _open;
     private readonly Func<string, bool, SafeFileHandle> _openForFlush;
     private volatile Location _location;
     private volatile bool _disposed;
+    private int _users; // operations using _location right now (see TryEnter)
+    private volatile Switch? _switch; // set while ChangeLocationAsync drains and switches
+    private readonly SemaphoreSlim _switching = new(1, 1);
+    private long _writes;
 
     internal FileStorage(StorageContext context, FileHandleCache cache)
     {
@@ -51,7 +57,7 @@ public sealed class FileStorage : ITorrentStorage
         }
         _dirty = new int[_files.Length];
         InfoHashHex = context.InfoHashHex;
-        _location = Locate(PathGuard.NormalizeRoot(context.SaveDirectory));
+        _location = Locate(PathGuard.NormalizeRoot(context.SaveDirectory), _files);
         _open = OpenHandle;
         _openForFlush = OpenExistingForFlush;
     }
@@ -67,6 +73,12 @@ public sealed class FileStorage : ITorrentStorage
 
     /// <summary>Full path of file <paramref name="fileIndex"/> in the current download folder (null for a pad file).</summary>
     public string? GetFullPath(int fileIndex) => _location.Paths[GetFile(fileIndex).Index];
+
+    /// <summary>
+    /// Writes (and prepares) completed since the storage was opened. A caller that copies the files elsewhere compares it
+    /// before and after, to know that no write landed in the copied files meanwhile.
+    /// </summary>
+    internal long WriteCount => Interlocked.Read(ref _writes);
 
     /// <inheritdoc/>
     /// <remarks>
@@ -86,38 +98,46 @@ public sealed class FileStorage : ITorrentStorage
             return buffer.Length;
         }
 
-        var path = _location.Paths[fileIndex]!;
-        FileHandleCache.Lease lease;
+        var location = TryEnter() ?? await EnterAsync(cancellationToken).ConfigureAwait(false);
         try
         {
-            lease = _cache.Acquire(this, fileIndex, path, write: false, _open);
-        }
-        catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException)
-        {
-            return 0; // not written yet (or a file is where a folder should be: the data is not there either)
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            throw StorageErrors.Map(e, path, "opening");
-        }
-
-        using (lease)
-        {
-            int total = 0;
+            var path = location.Paths[fileIndex]!;
+            FileHandleCache.Lease lease;
             try
             {
-                while (total < buffer.Length)
-                {
-                    int n = await RandomAccess.ReadAsync(lease.Handle, buffer[total..], offset + total, cancellationToken).ConfigureAwait(false);
-                    if (n == 0) break;
-                    total += n;
-                }
+                lease = _cache.Acquire(this, fileIndex, path, write: false, _open);
+            }
+            catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException)
+            {
+                return 0; // not written yet (or a file is where a folder should be: the data is not there either)
             }
             catch (Exception e) when (e is IOException or UnauthorizedAccessException)
             {
-                throw StorageErrors.Map(e, path, "reading");
+                throw StorageErrors.Map(e, path, "opening");
             }
-            return total;
+
+            using (lease)
+            {
+                int total = 0;
+                try
+                {
+                    while (total < buffer.Length)
+                    {
+                        int n = await RandomAccess.ReadAsync(lease.Handle, buffer[total..], offset + total, cancellationToken).ConfigureAwait(false);
+                        if (n == 0) break;
+                        total += n;
+                    }
+                }
+                catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+                {
+                    throw StorageErrors.Map(e, path, "reading");
+                }
+                return total;
+            }
+        }
+        finally
+        {
+            Exit();
         }
     }
 
@@ -134,31 +154,40 @@ public sealed class FileStorage : ITorrentStorage
         cancellationToken.ThrowIfCancellationRequested();
         if (file.IsPadding || data.IsEmpty) return;
 
-        var path = _location.Paths[fileIndex]!;
-        FileHandleCache.Lease lease;
+        var location = TryEnter() ?? await EnterAsync(cancellationToken).ConfigureAwait(false);
         try
         {
-            lease = _cache.Acquire(this, fileIndex, path, write: true, _open);
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            throw StorageErrors.Map(e, path, "creating");
-        }
-
-        using (lease)
-        {
+            var path = location.Paths[fileIndex]!;
+            FileHandleCache.Lease lease;
             try
             {
-                await RandomAccess.WriteAsync(lease.Handle, data, offset, cancellationToken).ConfigureAwait(false);
+                lease = _cache.Acquire(this, fileIndex, path, write: true, _open);
             }
             catch (Exception e) when (e is IOException or UnauthorizedAccessException)
             {
-                throw StorageErrors.Map(e, path, "writing");
+                throw StorageErrors.Map(e, path, "creating");
             }
+
+            using (lease)
+            {
+                try
+                {
+                    await RandomAccess.WriteAsync(lease.Handle, data, offset, cancellationToken).ConfigureAwait(false);
+                }
+                catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+                {
+                    throw StorageErrors.Map(e, path, "writing");
+                }
+            }
+            // Marked after the write completed: a flush that starts later sees it; one already running may miss it,
+            // which is what "durable when FlushAsync returns, for writes completed before it was called" allows.
+            Volatile.Write(ref _dirty[fileIndex], 1);
+            Interlocked.Increment(ref _writes);
         }
-        // Marked after the write completed: a flush that starts later sees it; one already running may miss it,
-        // which is what "durable when FlushAsync returns, for writes completed before it was called" allows.
-        Volatile.Write(ref _dirty[fileIndex], 1);
+        finally
+        {
+            Exit();
+        }
     }
 
     /// <inheritdoc/>
@@ -177,29 +206,51 @@ public sealed class FileStorage : ITorrentStorage
         cancellationToken.ThrowIfCancellationRequested();
         if (file.IsPadding || length == 0) return ValueTask.CompletedTask;
 
-        var path = _location.Paths[fileIndex]!;
-        FileHandleCache.Lease lease;
+        // The common case stays synchronous; only a write that meets a location switch waits for it.
+        return TryEnter() is { } location ? WriteGather(location, fileIndex, offset, buffers)
+            : WriteGatherAfterSwitchAsync(fileIndex, offset, buffers, cancellationToken);
+    }
+
+    private async ValueTask WriteGatherAfterSwitchAsync(int fileIndex, long offset, IReadOnlyList<ReadOnlyMemory<byte>> buffers, CancellationToken cancellationToken)
+    {
+        var location = await EnterAsync(cancellationToken).ConfigureAwait(false);
+        await WriteGather(location, fileIndex, offset, buffers).ConfigureAwait(false);
+    }
+
+    /// <summary>The gather write, on a location already entered (it exits).</summary>
+    private ValueTask WriteGather(Location location, int fileIndex, long offset, IReadOnlyList<ReadOnlyMemory<byte>> buffers)
+    {
         try
         {
-            lease = _cache.Acquire(this, fileIndex, path, write: true, _open);
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            return ValueTask.FromException(StorageErrors.Map(e, path, "creating"));
-        }
-        using (lease)
-        {
+            var path = location.Paths[fileIndex]!;
+            FileHandleCache.Lease lease;
             try
             {
-                RandomAccess.Write(lease.Handle, buffers, offset);
+                lease = _cache.Acquire(this, fileIndex, path, write: true, _open);
             }
             catch (Exception e) when (e is IOException or UnauthorizedAccessException)
             {
-                return ValueTask.FromException(StorageErrors.Map(e, path, "writing"));
+                return ValueTask.FromException(StorageErrors.Map(e, path, "creating"));
             }
+            using (lease)
+            {
+                try
+                {
+                    RandomAccess.Write(lease.Handle, buffers, offset);
+                }
+                catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+                {
+                    return ValueTask.FromException(StorageErrors.Map(e, path, "writing"));
+                }
+            }
+            Volatile.Write(ref _dirty[fileIndex], 1);
+            Interlocked.Increment(ref _writes);
+            return ValueTask.CompletedTask;
         }
-        Volatile.Write(ref _dirty[fileIndex], 1);
-        return ValueTask.CompletedTask;
+        finally
+        {
+            Exit();
+        }
     }
 
     /// <inheritdoc/>
@@ -215,7 +266,17 @@ public sealed class FileStorage : ITorrentStorage
             if (Volatile.Read(ref _dirty[i]) == 0) continue;
             cancellationToken.ThrowIfCancellationRequested();
             if (Interlocked.Exchange(ref _dirty[i], 0) == 0) continue;
-            var path = _location.Paths[i]!;
+            Location location;
+            try
+            {
+                location = TryEnter() ?? await EnterAsync(cancellationToken).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException)
+            {
+                Volatile.Write(ref _dirty[i], 1);
+                throw;
+            }
+            var path = location.Paths[i]!;
             try
             {
                 using var lease = _cache.Acquire(this, i, path, write: true, _openForFlush);
@@ -231,6 +292,10 @@ public sealed class FileStorage : ITorrentStorage
                 Volatile.Write(ref _dirty[i], 1);
                 throw StorageErrors.Map(e, path, "flushing");
             }
+            finally
+            {
+                Exit();
+            }
         }
     }
 
@@ -242,18 +307,30 @@ public sealed class FileStorage : ITorrentStorage
         var file = GetFile(fileIndex);
         cancellationToken.ThrowIfCancellationRequested();
         if (file.IsPadding) return ValueTask.FromResult(default(StorageFileState));
-        var location = _location;
+        return TryEnter() is { } location ? ValueTask.FromResult(Probe(location, fileIndex)) : ProbeAfterSwitchAsync(fileIndex, cancellationToken);
+    }
+
+    private async ValueTask<StorageFileState> ProbeAfterSwitchAsync(int fileIndex, CancellationToken cancellationToken) =>
+        Probe(await EnterAsync(cancellationToken).ConfigureAwait(false), fileIndex);
+
+    /// <summary>Probes on a location already entered (it exits).</summary>
+    private StorageFileState Probe(Location location, int fileIndex)
+    {
         var path = location.Paths[fileIndex]!;
         try
         {
             PathGuard.EnsurePhysicallyInside(location.Root, path);
             var info = new FileInfo(path);
-            if (!info.Exists) return ValueTask.FromResult(default(StorageFileState));
-            return ValueTask.FromResult(new StorageFileState(true, info.Length, new DateTimeOffset(info.LastWriteTimeUtc)));
+            if (!info.Exists) return default;
+            return new StorageFileState(true, info.Length, new DateTimeOffset(info.LastWriteTimeUtc));
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
             throw StorageErrors.Map(e, path, "examining");
+        }
+        finally
+        {
+            Exit();
         }
     }
 
@@ -270,10 +347,18 @@ public sealed class FileStorage : ITorrentStorage
         var file = GetFile(fileIndex);
         cancellationToken.ThrowIfCancellationRequested();
         if (file.IsPadding) return;
-        var location = _location;
-        var path = location.Paths[fileIndex]!;
-        await Task.Run(() => Prepare(location.Root, path, file.Length, preallocate), cancellationToken).ConfigureAwait(false);
-        Volatile.Write(ref _dirty[fileIndex], 1);
+        var location = TryEnter() ?? await EnterAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            var path = location.Paths[fileIndex]!;
+            await Task.Run(() => Prepare(location.Root, path, file.Length, preallocate), cancellationToken).ConfigureAwait(false);
+            Volatile.Write(ref _dirty[fileIndex], 1);
+            Interlocked.Increment(ref _writes);
+        }
+        finally
+        {
+            Exit();
+        }
     }
 
     private static void Prepare(string root, string path, long length, bool preallocate)
@@ -330,7 +415,7 @@ public sealed class FileStorage : ITorrentStorage
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
         var old = _location;
-        var target = Locate(PathGuard.NormalizeRoot(newSaveDirectory));
+        var target = Locate(PathGuard.NormalizeRoot(newSaveDirectory), _files);
         if (PathComparer.Equals(old.Root, target.Root)) return;
         _cache.CloseOwner(this);
         await Task.Run(() => MoveFiles(old, target, cancellationToken), CancellationToken.None).ConfigureAwait(false);
@@ -457,14 +542,14 @@ public sealed class FileStorage : ITorrentStorage
     }
 
     /// <summary>Computes every file's full path under <paramref name="root"/>, refusing paths that leave it.</summary>
-    private Location Locate(string root)
+    private static Location Locate(string root, StorageFile[] files)
     {
-        var paths = new string?[_files.Length];
+        var paths = new string?[files.Length];
         var seen = new HashSet<string>(PathComparer);
-        for (int i = 0; i < _files.Length; i++)
+        for (int i = 0; i < files.Length; i++)
         {
-            if (_files[i].IsPadding) continue; // never touched, so never checked: a pad path cannot cause harm
-            var full = PathGuard.Combine(root, _files[i].Path);
+            if (files[i].IsPadding) continue; // never touched, so never checked: a pad path cannot cause harm
+            var full = PathGuard.Combine(root, files[i].Path);
             if (!seen.Add(full))
                 throw new StorageIOException(StorageErrorKind.PathBlocked, full,
                     $"Two files of the torrent would be stored at {full}");
@@ -501,6 +586,97 @@ public sealed class FileStorage : ITorrentStorage
                 // Not empty after all, in use, or not ours to judge: leave it.
             }
         }
+    }
+
+    // ------------------------------------------------------------------ switching location while running
+
+    /// <summary>
+    /// Points the storage at another download folder and/or other relative file paths while reads and writes go on.
+    /// Operations in flight finish first and new ones wait, so that nothing uses a path while
+    /// <paramref name="diskWork"/> runs (renames on disk, with no handle of the storage open) and the switch happens.
+    /// Then <paramref name="commitIf"/>, checked once nothing runs, may still veto the switch (the caller copied the
+    /// files and must know that no write landed since, see <see cref="WriteCount"/>).
+    /// </summary>
+    /// <param name="newRoot">The download folder from now on.</param>
+    /// <param name="relativePaths">Every file's relative path from now on (pad files included, ignored), or null to keep them.</param>
+    /// <param name="diskWork">Runs while nothing uses the files; when it throws, nothing is switched and the exception propagates.</param>
+    /// <param name="commitIf">Vetoes the switch when it returns false (after the drain, before <paramref name="diskWork"/>).</param>
+    /// <returns>Whether the storage switched.</returns>
+    /// <exception cref="StorageIOException">A new path would leave the folder or two files would share one (checked first).</exception>
+    internal async Task<bool> ChangeLocationAsync(string newRoot, IReadOnlyList<string>? relativePaths, Action? diskWork, Func<bool>? commitIf)
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        var files = _files;
+        if (relativePaths is not null)
+        {
+            if (relativePaths.Count != files.Length)
+                throw new ArgumentException($"{relativePaths.Count} paths for {files.Length} files.", nameof(relativePaths));
+            files = [.. files.Select((f, i) => f with { Path = relativePaths[i] })];
+        }
+        var next = Locate(PathGuard.NormalizeRoot(newRoot), files);
+        await _switching.WaitAsync().ConfigureAwait(false);
+        try
+        {
+            var pending = new Switch();
+            Interlocked.Exchange(ref _switch, pending);
+            try
+            {
+                if (Volatile.Read(ref _users) != 0) await pending.Drained.Task.ConfigureAwait(false);
+                if (commitIf is not null && !commitIf()) return false;
+                _cache.CloseOwner(this);
+                diskWork?.Invoke();
+                _files = files;
+                _location = next;
+                return true;
+            }
+            finally
+            {
+                _switch = null;
+                pending.Done.TrySetResult();
+            }
+        }
+        finally
+        {
+            _switching.Release();
+        }
+    }
+
+    /// <summary>
+    /// Starts an operation on the current location, or returns null when a switch is under way (then
+    /// <see cref="EnterAsync"/> waits for it). Every location returned must be given back with <see cref="Exit"/>.
+    /// </summary>
+    /// <remarks>
+    /// The count goes up before the switch flag is read, and <see cref="ChangeLocationAsync"/> sets the flag before it
+    /// reads the count (both through full fences): either the operation sees the flag and backs off, or the switch
+    /// sees the operation and waits for it.
+    /// </remarks>
+    private Location? TryEnter()
+    {
+        Interlocked.Increment(ref _users);
+        if (_switch is null) return _location;
+        Exit();
+        return null;
+    }
+
+    private async ValueTask<Location> EnterAsync(CancellationToken cancellationToken)
+    {
+        while (true)
+        {
+            if (_switch is { } pending) await pending.Done.Task.WaitAsync(cancellationToken).ConfigureAwait(false);
+            if (TryEnter() is { } location) return location;
+        }
+    }
+
+    private void Exit()
+    {
+        if (Interlocked.Decrement(ref _users) == 0 && _switch is { } pending) pending.Drained.TrySetResult();
+    }
+
+    /// <summary>A location switch in progress: drained once no operation uses the old location, done once switched (or not).</summary>
+    private sealed class Switch
+    {
+        public readonly TaskCompletionSource Drained = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        public readonly TaskCompletionSource Done = new(TaskCreationOptions.RunContinuationsAsynchronously);
     }
 
     private sealed record Location(string Root, string?[] Paths);

@@ -4,9 +4,10 @@ using Microsoft.Win32.SafeHandles;
 namespace RTorrent.Engine.Storage;
 
 /// <summary>
-/// The two POSIX calls .NET does not expose: fsync of a directory (to make a rename durable) and posix_fallocate of an
-/// existing file. Only on Linux (glibc's <c>libc.so.6</c>) and macOS; elsewhere the calls report "not supported" and
-/// callers fall back (Windows makes renames durable through NTFS's journal and has no directory fsync).
+/// The POSIX calls .NET does not expose: fsync of a directory (to make a rename durable), posix_fallocate of an
+/// existing file, and link(2) (a second name for a file, never replacing an existing one). Only on Linux (glibc's
+/// <c>libc.so.6</c>) and macOS; elsewhere the calls report "not supported" and callers fall back (Windows makes
+/// renames durable through NTFS's journal and has no directory fsync).
 /// </summary>
 internal static partial class NativeFileSystem
 {
@@ -75,6 +76,31 @@ internal static partial class NativeFileSystem
         }
     }
 
+    /// <summary>
+    /// Gives the file at <paramref name="existingPath"/> a second name, <paramref name="newPath"/> (link(2)): atomic,
+    /// never replaces an existing entry, and needs both names on one file system. Returns 0 on success, the errno on
+    /// failure (<see cref="EEXIST"/>: the new name is taken; EXDEV: another file system; others: the file system cannot),
+    /// or -1 where the platform has no link(2) here.
+    /// </summary>
+    public static int Link(string existingPath, string newPath)
+    {
+        try
+        {
+            int rc;
+            if (OperatingSystem.IsLinux()) rc = Linux.link(existingPath, newPath);
+            else if (OperatingSystem.IsMacOS()) rc = Mac.link(existingPath, newPath);
+            else return -1;
+            return rc == 0 ? 0 : Math.Max(1, Marshal.GetLastPInvokeError());
+        }
+        catch (Exception e) when (e is DllNotFoundException or EntryPointNotFoundException)
+        {
+            return -1;
+        }
+    }
+
+    /// <summary>errno of link(2) when the new name exists (the same on Linux and macOS).</summary>
+    public const int EEXIST = 17;
+
     private static partial class Linux
     {
         [LibraryImport("libc.so.6", EntryPoint = "open", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
@@ -85,6 +111,9 @@ internal static partial class NativeFileSystem
 
         [LibraryImport("libc.so.6", EntryPoint = "close", SetLastError = true)]
         internal static partial int close(int fd);
+
+        [LibraryImport("libc.so.6", EntryPoint = "link", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+        internal static partial int link(string existing, string created);
 
         [LibraryImport("libc.so.6", EntryPoint = "posix_fallocate64")]
         internal static partial int posix_fallocate64(int fd, long offset, long length);
@@ -100,5 +129,8 @@ internal static partial class NativeFileSystem
 
         [LibraryImport("/usr/lib/libSystem.dylib", EntryPoint = "close", SetLastError = true)]
         internal static partial int close(int fd);
+
+        [LibraryImport("/usr/lib/libSystem.dylib", EntryPoint = "link", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+        internal static partial int link(string existing, string created);
     }
 }
