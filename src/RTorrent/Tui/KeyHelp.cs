@@ -26,8 +26,17 @@ internal enum KeyScope
 /// <param name="Run">The command.</param>
 /// <param name="Hint">Short text for the hint line, or null to leave it out.</param>
 /// <param name="HintRank">Order in the hint line (lower first); hints that do not fit are dropped from the end.</param>
+/// <param name="AttachedHelp">The help instead of <paramref name="Help"/> when the interface is attached to a daemon.</param>
+/// <param name="AttachedHint">The hint instead of <paramref name="Hint"/> when the interface is attached to a daemon.</param>
 internal sealed record KeyCommand(string Keys, string Help, KeyScope Scope, Func<Key, bool>? Matches, Action<MainWindow>? Run,
-    string? Hint = null, int HintRank = 100);
+    string? Hint = null, int HintRank = 100, string? AttachedHelp = null, string? AttachedHint = null)
+{
+    /// <summary>The help for a local session or an attached interface.</summary>
+    public string HelpFor(bool attached) => attached && AttachedHelp is not null ? AttachedHelp : Help;
+
+    /// <summary>The hint for a local session or an attached interface.</summary>
+    public string? HintFor(bool attached) => attached && AttachedHint is not null ? AttachedHint : Hint;
+}
 
 /// <summary>
 /// Every key of the interface in one table: the key handler dispatches from it, the help window lists it and the hint
@@ -82,26 +91,37 @@ internal static class KeyHelp
         new("A  Z", "Global download limit up, down by 1 KiB/s", KeyScope.Everywhere, IsThrottle("AZ"), w => w.ThrottleKey()),
         new("S  X", "Global download limit up, down by 5 KiB/s", KeyScope.Everywhere, IsThrottle("SX"), w => w.ThrottleKey()),
         new("D  C", "Global download limit up, down by 50 KiB/s", KeyScope.Everywhere, IsThrottle("DC"), w => w.ThrottleKey()),
-        new("F2  o", "Settings: port, folders, watch folder, limits, connections, DHT/PEX/LSD", KeyScope.Everywhere,
+        new("F2  o", "Settings: port, folders, watch folder, limits, connections, DHT/PEX/LSD (with several daemons, asks which; " +
+            "the one of the torrent under the cursor comes first)", KeyScope.Everywhere,
             k => k == Key.F2 || KeyText.IsChar(k, 'o'), w => w.ShowSettingsDialog(), "o settings", 12),
-        new("l", "Session log (engine, watch folder and interface messages)", KeyScope.Everywhere,
-            k => KeyText.IsChar(k, 'l'), w => w.ShowSessionLog()),
-        new("p", "Plugins: pickers, peer sources and storages found", KeyScope.Everywhere, k => KeyText.IsChar(k, 'p'), w => w.ShowPlugins()),
-        new("^Q  F10", "Quit", KeyScope.Everywhere, k => k == Key.Q.WithCtrl || k == Key.F10, w => w.Quit(), "^Q quit", 1),
+        new("l", "Session log (engine, watch folder and interface messages; with several daemons, all of them, each line marked)",
+            KeyScope.Everywhere, k => KeyText.IsChar(k, 'l'), w => w.ShowSessionLog()),
+        new("p", "Plugins: pickers, peer sources and storages found (with several daemons, each one's)", KeyScope.Everywhere,
+            k => KeyText.IsChar(k, 'p'), w => w.ShowPlugins()),
+        new("K", "Stop the daemon the interface is attached to, after asking; the interface then closes. With several daemons, " +
+            "the one of the torrent under the cursor unless you choose another, and the others stay on screen. A session " +
+            "without a daemon stops with ^Q",
+            KeyScope.Everywhere, k => KeyText.IsChar(k, 'K'), w => w.StopDaemon()),
+        new("^Q  F10", "Quit", KeyScope.Everywhere, k => k == Key.Q.WithCtrl || k == Key.F10, w => w.Quit(), "^Q quit", 1,
+            "Detach: close the interface and leave the daemon running (rtorrent attaches again)", "^Q detach"),
         new("Mouse", "Click to select, double-click to open, wheel to scroll; never needed", KeyScope.Everywhere, null, null),
     ];
 
-    /// <summary>The hint line for <paramref name="scope"/>: the most useful keys that fit in <paramref name="width"/>.</summary>
-    public static string Hints(KeyScope scope, int width = int.MaxValue)
+    /// <summary>
+    /// The hint line for <paramref name="scope"/>: the most useful keys that fit in <paramref name="width"/>, worded for
+    /// an interface <paramref name="attached"/> to a daemon or not.
+    /// </summary>
+    public static string Hints(KeyScope scope, int width = int.MaxValue, bool attached = false)
     {
         IEnumerable<KeyCommand> hints = Commands.Where(c => c.Hint is not null && InScope(c.Scope, scope)).OrderBy(c => c.HintRank);
         var line = new System.Text.StringBuilder();
         foreach (KeyCommand c in hints)
         {
-            int extra = (line.Length > 0 ? 2 : 0) + c.Hint!.Length;
+            string hint = c.HintFor(attached)!;
+            int extra = (line.Length > 0 ? 2 : 0) + hint.Length;
             if (line.Length + extra > width) break;
             if (line.Length > 0) line.Append("  ");
-            line.Append(c.Hint);
+            line.Append(hint);
         }
         return line.ToString();
     }

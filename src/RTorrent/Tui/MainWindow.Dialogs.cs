@@ -2,6 +2,7 @@ using RTorrent.Engine.Session;
 using RTorrent.Abstractions;
 using RTorrent.Engine.Client;
 using RTorrent.Tui.Dialogs;
+using RTorrent.Tui.Hosts;
 using RTorrent.Tui.Views;
 using Terminal.Gui.Drawing;
 using Terminal.Gui.ViewBase;
@@ -39,10 +40,34 @@ internal sealed partial class MainWindow
         }
     }
 
+    /// <summary>
+    /// Backspace/Insert: adds a torrent. Attached to a daemon, the save folder is one on the daemon's machine (empty
+    /// for its download folder); with several daemons the dialog also asks which one (the current host first).
+    /// </summary>
     internal void ShowAddDialog()
     {
-        string saveTo = _settings?.DownloadFolder is { Length: > 0 } folder ? folder : Environment.CurrentDirectory;
-        var dialog = new AddTorrentDialog(saveTo, _backend.PickerNames, _backend.StorageNames, ScreenWidth);
+        IHostedBackend? hosted = Hosted;
+        AddDialogSetup setup;
+        if (hosted is not null)
+        {
+            List<AddDialogHost> hosts = [.. hosted.HostNames.Select(n =>
+            {
+                ITorrentBackend b = hosted.Host(n);
+                return new AddDialogHost(n, b.PickerNames, b.StorageNames);
+            })];
+            setup = new AddDialogSetup("", hosts, Math.Max(0, hosts.FindIndex(h => h.Name == CurrentHost)), RemoteSave: true);
+        }
+        else if (Attached)
+        {
+            setup = new AddDialogSetup("", [new AddDialogHost(_backend.Info.Name, _backend.PickerNames, _backend.StorageNames)],
+                RemoteSave: true, RemoteDefault: _settings?.DownloadFolder is { Length: > 0 } remote ? remote : null);
+        }
+        else
+        {
+            string saveTo = _settings?.DownloadFolder is { Length: > 0 } folder ? folder : Environment.CurrentDirectory;
+            setup = new AddDialogSetup(saveTo, [new AddDialogHost("", _backend.PickerNames, _backend.StorageNames)]);
+        }
+        var dialog = new AddTorrentDialog(setup, ScreenWidth);
         AddTorrentRequest? request = null;
         dialog.IsRunningChanged += (_, e) =>
         {
@@ -51,10 +76,12 @@ internal sealed partial class MainWindow
         RunDialog(dialog);
         if (request is null) return;
         string name = request.Source.StartsWith("magnet:", StringComparison.OrdinalIgnoreCase) ? "the magnet link" : Path.GetFileName(request.Source);
+        if (request.Host is not null) name += $" to {request.Host}";
         Task<string> add;
         try
         {
-            add = _backend.AddTorrentAsync(request.Source, request.SaveDirectory, request.Start, request.Picker, request.Storage);
+            ITorrentBackend target = hosted is not null && request.Host is { } host ? hosted.Host(host) : _backend;
+            add = target.AddTorrentAsync(request.Source, request.SaveDirectory, request.Start, request.Picker, request.Storage);
         }
         catch (Exception e)
         {
@@ -119,12 +146,30 @@ internal sealed partial class MainWindow
         SetGlobalLimits(l.Down, l.Up, $"Global limits: down {Units.Limit(l.Down)}, up {Units.Limit(l.Up)}.");
     }
 
+    /// <summary>
+    /// o/F2: the settings. With several daemons, first asks whose (the current host's first): each daemon has its own.
+    /// </summary>
     internal void ShowSettingsDialog()
     {
+        ITorrentBackend target = _backend;
+        string? host = null;
+        if (Hosted is { } hosted)
+        {
+            IReadOnlyList<string> names = hosted.HostNames;
+            var pick = new HostDialog("Settings", "_Open", "Settings of which daemon?", names,
+                Math.Max(0, names.ToList().IndexOf(CurrentHost ?? "")), ScreenWidth);
+            pick.IsRunningChanged += (_, e) =>
+            {
+                if (!e.Value && pick.IsAccepted) host = pick.ChosenHost;
+            };
+            RunDialog(pick);
+            if (host is null) return;
+            target = hosted.Host(host);
+        }
         Task<EditableSettings> load;
         try
         {
-            load = _backend.GetSettingsAsync();
+            load = target.GetSettingsAsync();
         }
         catch (Exception e)
         {
@@ -140,7 +185,7 @@ internal sealed partial class MainWindow
                 return;
             }
             if (!t.IsCompletedSuccessfully || _stopping) return;
-            var dialog = new SettingsDialog(t.Result, ScreenWidth);
+            var dialog = new SettingsDialog(t.Result, ScreenWidth, remote: Attached, host);
             EditableSettings? chosen = null;
             dialog.IsRunningChanged += (_, e) =>
             {
@@ -149,8 +194,10 @@ internal sealed partial class MainWindow
             RunDialog(dialog);
             if (chosen is null) return;
             EditableSettings saved = chosen;
-            RunOperation(() => _backend.SaveSettingsAsync(saved), "Settings saved.", null, () =>
+            RunOperation(() => target.SaveSettingsAsync(saved), host is null ? "Settings saved." : $"Settings of {host} saved.", null, () =>
             {
+                // One daemon's settings of several are not the interface's own (limits, folders).
+                if (host is not null) return;
                 OnSettings(saved);
                 _downloadLimit = saved.DownloadLimit;
                 _uploadLimit = saved.UploadLimit;
@@ -173,7 +220,7 @@ internal sealed partial class MainWindow
             lines.Add(new TextLine(title, ColorName16.BrightCyan));
             foreach (KeyCommand c in KeyHelp.Commands.Where(c => scopes.Contains(c.Scope)))
             {
-                foreach (string line in TorrentText.Wrap($"  {c.Keys.PadRight(keysWidth - 2)}{c.Help}", width, keysWidth))
+                foreach (string line in TorrentText.Wrap($"  {c.Keys.PadRight(keysWidth - 2)}{c.HelpFor(Attached)}", width, keysWidth))
                 {
                     lines.Add(new TextLine(line));
                 }
@@ -181,10 +228,24 @@ internal sealed partial class MainWindow
             lines.Add(new TextLine(""));
         }
         Text("Every key of the interface. rTorrent users: ^S ^D ^R ^Q, Backspace and the a/z s/x d/c throttles work as there.");
+        if (Attached) Text($"Attached to {(Hosted is null ? "the daemon at" : "the daemons")} {_backend.Info.Name}: ^Q detaches " +
+            "(the daemon keeps running), K stops a daemon.");
         lines.Add(new TextLine(""));
         Section("In the torrent list", KeyScope.List);
         Section("In the details of a torrent", KeyScope.Details, KeyScope.FilesTab, KeyScope.SortableTab);
         Section("Everywhere", KeyScope.Everywhere);
+        lines.Add(new TextLine("Daemons", ColorName16.BrightCyan));
+        Text("rtorrent daemon runs the session without an interface; rtorrent attaches to it (or --connect URL to one " +
+            "elsewhere, given several times for several). Attached, the title says where, ^Q detaches, the daemon watches " +
+            "the watch folder, a .torrent file to add is read here and sent, and the save folder is a folder on the " +
+            "daemon's machine (no Tab completion; empty for its download folder). A daemon that cannot be reached " +
+            "leaves its last list on screen, marked stale; the status line says why and when it is tried again.");
+        Text("With several daemons: the Host column says where each torrent is (it sorts like the others); the status line " +
+            "shows each daemon's rates, or why it is disconnected, and its torrents leave the list until it answers again. " +
+            "Adding asks which daemon, and so do the settings and K; the daemon of the torrent under the cursor comes " +
+            "first, so Enter takes it. The session log and the plugin list show every daemon; the global limits (T and " +
+            "the throttle keys) are set on each daemon alike.");
+        lines.Add(new TextLine(""));
         Text("In dialogs: Tab moves between fields, Enter accepts, Esc cancels.");
         Text("States: downloading, seeding, paused, checking N%, queued, metadata (magnet link), error: reason.");
         Text("Pieces map: " + PieceMap.Legend);
@@ -218,27 +279,43 @@ internal sealed partial class MainWindow
         RunDialog(dialog);
     }
 
+    /// <summary>p: the pickers, storages and plugins; with several daemons, each daemon's under its name.</summary>
     internal void ShowPlugins()
     {
-        var lines = new List<TextLine>
+        var lines = new List<TextLine>();
+        if (Hosted is { } hosted)
         {
-            new("Piece pickers: " + (_backend.PickerNames.Count > 0 ? string.Join(", ", _backend.PickerNames) : "none")),
-            new("Storages:      " + (_backend.StorageNames.Count > 0 ? string.Join(", ", _backend.StorageNames) : "none")),
-            new(""),
-        };
-        if (_backend.Plugins.Count == 0)
+            foreach (string host in hosted.HostNames)
+            {
+                lines.Add(new TextLine(host, ColorName16.BrightCyan));
+                AddPluginLines(lines, hosted.Host(host));
+            }
+        }
+        else
+        {
+            AddPluginLines(lines, _backend);
+        }
+        var dialog = new TextDialog("Plugins (Esc closes)", lines, ScreenWidth, ScreenHeight, _profile.Color);
+        dialog.Initialized += (_, _) => dialog.FocusLines();
+        RunDialog(dialog);
+    }
+
+    private static void AddPluginLines(List<TextLine> lines, ITorrentBackend backend)
+    {
+        lines.Add(new TextLine("Piece pickers: " + (backend.PickerNames.Count > 0 ? string.Join(", ", backend.PickerNames) : "none")));
+        lines.Add(new TextLine("Storages:      " + (backend.StorageNames.Count > 0 ? string.Join(", ", backend.StorageNames) : "none")));
+        lines.Add(new TextLine(""));
+        if (backend.Plugins.Count == 0)
         {
             lines.Add(new TextLine("No plugins found (only the built-in components are in use)."));
         }
-        foreach (PluginInfo p in _backend.Plugins)
+        foreach (PluginInfo p in backend.Plugins)
         {
             bool loaded = p.Status.Equals("loaded", StringComparison.OrdinalIgnoreCase);
             lines.Add(new TextLine($"{p.Name}  {p.Version}  [{Kinds(p.Kinds)}]  {p.Status}", loaded ? null : ColorName16.BrightRed));
             lines.Add(new TextLine($"    {p.Folder}"));
         }
-        var dialog = new TextDialog("Plugins (Esc closes)", lines, ScreenWidth, ScreenHeight, _profile.Color);
-        dialog.Initialized += (_, _) => dialog.FocusLines();
-        RunDialog(dialog);
+        lines.Add(new TextLine(""));
     }
 
     private static string Kinds(PluginKinds kinds)

@@ -1,5 +1,8 @@
 using RTorrent.Abstractions;
 using RTorrent.Engine.Client;
+using RTorrent.Engine.Session;
+using RTorrent.Tui.Dialogs;
+using RTorrent.Tui.Hosts;
 using RTorrent.Tui.Views;
 using Terminal.Gui.Input;
 
@@ -143,10 +146,85 @@ internal sealed partial class MainWindow
         UpdateHints();
     }
 
+    /// <summary>
+    /// ^Q: ends the interface. A session in this process ends with it; attached, the daemon keeps running (this only
+    /// detaches) and the user is told so once the terminal is back.
+    /// </summary>
     internal void Quit()
     {
+        if (Attached && ExitMessage is null)
+        {
+            ExitMessage = _backend.Info.Kind == BackendKind.Multiple
+                ? $"Detached; the daemons keep running ({_backend.Info.Name})."
+                : $"Detached; the daemon keeps running ({_backend.Info.Name}).";
+        }
         QuitRequested = true;
         RequestStop();
+    }
+
+    /// <summary>
+    /// The host that per-host commands start from: the host of the torrent under the cursor (or open in the details),
+    /// else the first. Null for a single session.
+    /// </summary>
+    internal string? CurrentHost
+    {
+        get
+        {
+            if (Hosted is not { } hosted || hosted.HostNames.Count == 0) return null;
+            return CurrentTorrent is { } t && hosted.HostOf(t.Id) is { } host ? host : hosted.HostNames[0];
+        }
+    }
+
+    /// <summary>
+    /// K: stops the daemon the interface is attached to, after asking; with several daemons, the confirmation also
+    /// chooses which (the current host's first). Once the daemon confirmed, a single daemon's interface closes by
+    /// itself (there is nothing left to show); over several, the others stay on screen.
+    /// </summary>
+    internal void StopDaemon()
+    {
+        BackendInfo info = _backend.Info;
+        if (info.Kind == BackendKind.Local)
+        {
+            ShowMessage("This session runs inside the interface, not in a daemon: ^Q quits it.");
+            return;
+        }
+        if (!info.CanStopDaemon)
+        {
+            ShowMessage(info.Kind == BackendKind.Multiple ? "None of these daemons lets an attached interface stop it."
+                : "This daemon does not let an attached interface stop it.");
+            return;
+        }
+
+        IHostedBackend? hosted = Hosted;
+        List<string> hosts = hosted is null ? [info.Name]
+            : [.. hosted.HostNames.Where(name => hosted.Host(name).Info.CanStopDaemon)];
+        int selected = Math.Max(0, hosts.IndexOf(CurrentHost ?? ""));
+        string text = hosted is null
+            ? $"Stop the daemon at {info.Name}? It saves its resume data and exits; its torrents stop until it is started again " +
+              "(rtorrent daemon). The interface closes once it has stopped."
+            : "Stop which daemon? It saves its resume data and exits; its torrents stop until it is started again (rtorrent " +
+              "daemon). The other daemons stay on screen.";
+        var dialog = new HostDialog("Stop the daemon", "_Stop", text, hosts, selected, ScreenWidth);
+        string? chosen = null;
+        dialog.IsRunningChanged += (_, e) =>
+        {
+            if (!e.Value && dialog.IsAccepted) chosen = dialog.ChosenHost;
+        };
+        RunDialog(dialog);
+        if (chosen is not { } host) return;
+
+        ITorrentBackend target = hosted is null ? _backend : hosted.Host(host);
+        ShowMessage(hosted is null ? "Stopping the daemon..." : $"Stopping the daemon on {host}...");
+        RunOperation(() => target.StopDaemonAsync(), null, null, () =>
+        {
+            if (hosted is not null)
+            {
+                ShowMessage($"The daemon on {host} stopped.");
+                return;
+            }
+            ExitMessage = $"The daemon at {info.Name} stopped; the interface closed with it.";
+            Quit();
+        });
     }
 
     private bool NeedTorrent(out TorrentSnapshot torrent)

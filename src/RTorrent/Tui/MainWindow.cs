@@ -1,6 +1,7 @@
 using RTorrent.Engine.Session;
 using RTorrent.Abstractions;
 using RTorrent.Engine.Client;
+using RTorrent.Tui.Hosts;
 using RTorrent.Tui.Views;
 using Terminal.Gui.App;
 using Terminal.Gui.Drawing;
@@ -15,10 +16,20 @@ namespace RTorrent.Tui;
 /// status line and a line of key hints that also carries messages.
 /// </summary>
 /// <remarks>
+/// <para>
 /// Snapshots are fetched on a timer (<see cref="TuiOptions.RefreshInterval"/>) off the interface thread and applied on
 /// it; a snapshot equal to the previous one changes nothing and draws nothing. Backend calls never block the
 /// interface: when they complete synchronously (a fake, or a cached answer) their result is applied at once,
 /// otherwise it is posted back with <see cref="IApplication.Invoke(Action)"/>.
+/// </para>
+/// <para>
+/// Attached to a daemon (<see cref="BackendInfo.Kind"/> not Local) the title says so, ^Q detaches, K stops the
+/// daemon, the watch folder is left to the daemon, and a daemon that cannot be reached
+/// (<see cref="BackendUnavailableException"/>) leaves its last list on screen, marked stale, with the reason and the
+/// retry countdown in the status line. Over several daemons (<see cref="IHostedBackend"/>) the list gets a Host
+/// column and the status line a part per daemon; what belongs to one daemon (adding, settings, stopping it) asks
+/// which, starting from the daemon of the torrent under the cursor.
+/// </para>
 /// </remarks>
 internal sealed partial class MainWindow : Window
 {
@@ -64,6 +75,11 @@ internal sealed partial class MainWindow : Window
     private long _downloadLimit;
     private long _uploadLimit;
     private string? _selectAfterRefresh;
+    private Unavailable? _unavailable;
+    private bool _settingsLoading;
+
+    /// <summary>Why the one session cannot be reached now, and when its backend tries again.</summary>
+    private sealed record Unavailable(string Message, DateTimeOffset? RetryAt);
 
     public MainWindow(IApplication app, ITorrentBackend backend, TuiOptions options, TerminalProfile profile)
     {
@@ -115,8 +131,23 @@ internal sealed partial class MainWindow : Window
         UpdateHints();
     }
 
-    /// <summary>Set when the user asked to quit.</summary>
+    /// <summary>Set when the user asked to quit (or the daemon the interface was attached to stopped).</summary>
     public bool QuitRequested { get; private set; }
+
+    /// <summary>What to tell the user once the terminal is back (detached from a daemon, the daemon stopped), or null.</summary>
+    public string? ExitMessage { get; private set; }
+
+    /// <summary>The interface shows a daemon's session (or several), not one in its own process.</summary>
+    internal bool Attached => _backend.Info.Kind != BackendKind.Local;
+
+    /// <summary>The backend when it shows several daemons, otherwise null.</summary>
+    private IHostedBackend? Hosted => _backend as IHostedBackend;
+
+    /// <summary>The watch folder is being watched by the interface.</summary>
+    internal bool IsWatching => _watchFolder is not null;
+
+    /// <summary>The list on screen is the last one seen from a daemon that cannot be reached now.</summary>
+    internal bool IsStale => _unavailable is not null;
 
     internal PagedTableView Table => _table;
     internal TorrentList List => _list;
@@ -156,7 +187,8 @@ internal sealed partial class MainWindow : Window
             return true;
         });
         RefreshNow();
-        LoadSettings();
+        // Over several daemons the settings are each daemon's, read when they are edited.
+        if (Hosted is null) LoadSettings();
     }
 
     /// <summary>Stops the timer and the watch folder; nothing is posted to the interface thread afterwards.</summary>
@@ -194,17 +226,17 @@ internal sealed partial class MainWindow : Window
         _fetching = true;
         int generation = _limitGeneration;
         string? detailsId = IsDetailsOpen ? _details.TorrentId : null;
-        Task<(SessionSnapshot, TorrentDetails?)> fetch = FetchAsync(detailsId);
+        Task<(SessionSnapshot, DetailsResult)> fetch = FetchAsync(detailsId);
         WhenDone(fetch, t =>
         {
             _fetching = false;
             if (t.IsFaulted)
             {
-                ShowError("Cannot read the session: " + Describe(t.Exception!));
+                OnFetchFailed(Unwrap(t.Exception!));
             }
             else if (t.IsCompletedSuccessfully)
             {
-                (SessionSnapshot session, TorrentDetails? details) = t.Result;
+                (SessionSnapshot session, DetailsResult details) = t.Result;
                 Apply(session, details, detailsId, generation == _limitGeneration && _limitChangesInFlight == 0);
             }
             if (_refreshAgain)
@@ -215,11 +247,39 @@ internal sealed partial class MainWindow : Window
         });
     }
 
-    private async Task<(SessionSnapshot, TorrentDetails?)> FetchAsync(string? detailsId)
+    /// <summary>The open torrent's details as fetched: them, or why they could not be read.</summary>
+    private readonly record struct DetailsResult(TorrentDetails? Details, Exception? Error);
+
+    private async Task<(SessionSnapshot, DetailsResult)> FetchAsync(string? detailsId)
     {
         SessionSnapshot session = await _backend.GetSessionAsync().ConfigureAwait(false);
-        TorrentDetails? details = detailsId is null ? null : await _backend.GetDetailsAsync(detailsId).ConfigureAwait(false);
-        return (session, details);
+        if (detailsId is null) return (session, default);
+        try
+        {
+            return (session, new DetailsResult(await _backend.GetDetailsAsync(detailsId).ConfigureAwait(false), null));
+        }
+        catch (Exception e)
+        {
+            // The list still refreshes when one torrent's details cannot be read (its daemon, of several, went away).
+            return (session, new DetailsResult(null, e));
+        }
+    }
+
+    private void OnFetchFailed(Exception e)
+    {
+        if (e is BackendUnavailableException unavailable)
+        {
+            // The daemon is away and its backend keeps trying: the last list stays, marked stale, and the status line
+            // says why and when the next attempt is. Logged once per new reason, not once per refresh.
+            string message = TorrentText.OneLine(unavailable.Message);
+            if (_unavailable?.Message != message) Log("Cannot reach the session: " + message, error: true);
+            _unavailable = new Unavailable(message, unavailable.RetryAt);
+            UpdateStatus();
+            UpdateTitle();
+            UpdateEmptyNote();
+            return;
+        }
+        ShowError("Cannot read the session: " + e.Message);
     }
 
     private void OnTick()
@@ -231,11 +291,20 @@ internal sealed partial class MainWindow : Window
         }
         RefreshNow();
         RefreshDiskSpace();
+        // Retry countdowns move on even while a fetch is still out.
+        UpdateStatus();
     }
 
-    private void Apply(SessionSnapshot session, TorrentDetails? details, string? detailsId, bool adoptLimits)
+    private void Apply(SessionSnapshot session, DetailsResult details, string? detailsId, bool adoptLimits)
     {
         DateTimeOffset now = _time.GetUtcNow();
+        if (_unavailable is not null)
+        {
+            _unavailable = null;
+            ShowMessage("Connected again.");
+            if (_settings is null && Hosted is null) LoadSettings();
+        }
+        ReportHostChanges(_session?.Hosts, session.Hosts);
         _sessionHistory.Add(now, session.DownloadRate, session.UploadRate);
         RecordTorrentHistory(session, now);
         if (adoptLimits)
@@ -251,6 +320,7 @@ internal sealed partial class MainWindow : Window
         {
             string? keep = CurrentTorrentIdFromList();
             _list.Update(session.Torrents);
+            ReflowColumns();
             // A torrent just added gets the cursor once it shows up.
             if (_selectAfterRefresh is { } added && _list.IndexOf(added) >= 0)
             {
@@ -265,14 +335,38 @@ internal sealed partial class MainWindow : Window
 
         if (detailsId is not null && IsDetailsOpen && _details.TorrentId == detailsId)
         {
-            if (details is null)
+            bool listed = session.Torrents.Any(t => t.Id == detailsId);
+            if (details.Error is { } error && listed)
+            {
+                // Still in the list: the details stay as they were and the reason shows.
+                ShowError("Cannot read the torrent: " + Describe(error));
+            }
+            else if (details.Details is null)
             {
                 CloseDetails();
-                ShowMessage("That torrent is no longer in the session.");
+                ShowMessage(details.Error is null ? "That torrent is no longer in the session."
+                    : "That torrent left the list: its daemon is not answering.");
             }
             else
             {
-                _details.Update(new DetailsContext(details, _torrentHistory.GetValueOrDefault(detailsId), _sessionHistory));
+                _details.Update(new DetailsContext(details.Details, _torrentHistory.GetValueOrDefault(detailsId), _sessionHistory));
+            }
+        }
+    }
+
+    /// <summary>Says when one of several daemons stops answering or answers again.</summary>
+    private void ReportHostChanges(IReadOnlyList<HostStatus>? before, IReadOnlyList<HostStatus>? now)
+    {
+        if (now is null) return;
+        foreach (HostStatus host in now)
+        {
+            HostStatus? old = before?.FirstOrDefault(h => h.Name == host.Name);
+            if (host.Connected && old is { Connected: false }) ShowMessage($"{host.Name} is answering again.");
+            else if (!host.Connected && (old is null || old.Connected) && host.Problem is { } problem)
+            {
+                // A daemon not reached since the start is logged, not flashed: the status line says it.
+                if (old is null) Log($"{host.Name}: {problem}", error: true);
+                else ShowError($"{host.Name}: {problem}");
             }
         }
     }
@@ -326,7 +420,13 @@ internal sealed partial class MainWindow : Window
         if (onlyIfShownChanged) _table.SetRowsIfChanged(_list.Rows.Count, row);
         else _table.SetRows(_list.Rows.Count, row);
         UpdateHeaders();
-        SetText(_emptyNote, _session is null ? "Loading torrents..."
+        UpdateEmptyNote();
+    }
+
+    private void UpdateEmptyNote()
+    {
+        SetText(_emptyNote, _session is null ? (_unavailable is null ? "Loading torrents..." : "Waiting for the daemon (the status line says why).")
+            : _session.Hosts is { } hosts && !hosts.Any(h => h.Connected) ? "No daemon is answering (the status line says why)."
             : _list.All.Count == 0 ? "No torrents yet. Press Backspace (or Insert) to add one, F1 for every key."
             : "No torrent matches the filter. Press Esc to clear the name filter, f to change the state filter.");
         _emptyNote.Visible = _list.Rows.Count == 0 && !IsDetailsOpen;
@@ -349,10 +449,26 @@ internal sealed partial class MainWindow : Window
     {
         int width = _table.Viewport.Width > 0 ? _table.Viewport.Width : _app.Screen.Width;
         if (width <= 0) return;
-        if (_rows.Reflow(width)) ConfigureColumns();
+        if (_rows.Reflow(width, HostColumnWidth())) ConfigureColumns();
         UpdateStatus();
         UpdateTitle();
         UpdateHints();
+    }
+
+    /// <summary>The Host column's width: the longest host name while the list shows several daemons, otherwise 0.</summary>
+    private int HostColumnWidth()
+    {
+        if (!_list.HasHosts) return 0;
+        int longest = _session?.Hosts is { Count: > 0 } hosts ? hosts.Max(h => h.Name.Length)
+            : _list.All.Max(t => t.Host?.Length ?? 0);
+        return Math.Clamp(longest, 4, TorrentColumns.MaxHostWidth);
+    }
+
+    /// <summary>Shows or hides the Host column when the list starts or stops showing several daemons.</summary>
+    private void ReflowColumns()
+    {
+        int hostWidth = HostColumnWidth();
+        if (_rows.HostWidth != hostWidth && _rows.Reflow(_rows.TableWidth, hostWidth)) ConfigureColumns();
     }
 
     private void ConfigureColumns()
@@ -421,24 +537,53 @@ internal sealed partial class MainWindow : Window
             int all = _list.All.Count;
             string count = all == 1 ? "1 torrent" : $"{all} torrents";
             if (_list.Rows.Count != all) count += $" ({_list.Rows.Count} shown)";
+            if (_unavailable is not null) count += " (stale: reconnecting)";
             string filter = _list.Filter == StateFilter.All ? "" : $"  |  {TorrentList.FilterName(_list.Filter)}";
             string find = _list.NameFilter.Length > 0 ? $"  |  find \"{_list.NameFilter}\"" : "";
             string sort = $"  |  sort {TorrentList.ColumnName(_list.SortColumn)} {(_list.Descending ? _profile.SortDescending : _profile.SortAscending)}";
-            text = $"{_options.Title}  |  {count}{filter}{find}{sort}";
+            (string attached, string where) = Attachment();
+            // What goes first when the line is too long: the sort, then where the daemon is.
+            string[] candidates =
+            [
+                $"{_options.Title}{attached}{where}  |  {count}{filter}{find}{sort}",
+                $"{_options.Title}{attached}{where}  |  {count}{filter}{find}",
+                $"{_options.Title}{attached}  |  {count}{filter}{find}",
+            ];
+            text = candidates.FirstOrDefault(c => c.Length <= width) ?? candidates[^1];
         }
         SetText(_titleLine, TorrentText.Fit(text, width));
+    }
+
+    /// <summary>" — attached to daemon" and " (where)" for the title line; empty for a session in this process.</summary>
+    private (string Attached, string Where) Attachment()
+    {
+        BackendInfo info = _backend.Info;
+        string dash = _profile.Unicode ? " \u2014 " : " - ";
+        // A socket under the home folder reads as ~/... (shorter, and what users type).
+        string home = Environment.GetFolderPath(Environment.SpecialFolder.UserProfile);
+        string name = home.Length > 1 && info.Name.StartsWith(home + "/", StringComparison.Ordinal) ? "~" + info.Name[home.Length..] : info.Name;
+        return info.Kind switch
+        {
+            BackendKind.Daemon => ($"{dash}attached to daemon", $" ({name})"),
+            BackendKind.Multiple => ($"{dash}attached to {Hosted?.HostNames.Count ?? 0} daemons", $" ({info.Name})"),
+            _ => ("", ""),
+        };
     }
 
     private void UpdateStatus()
     {
         int width = Math.Max(20, Frame.Width > 0 ? Frame.Width : _app.Screen.Width);
-        SetText(_statusLine, StatusLine.Build(_session, _freeBytes, width));
+        DateTimeOffset now = _time.GetUtcNow();
+        string text = _unavailable is { } away ? StatusLine.BuildUnavailable(away.Message, away.RetryAt, now, width)
+            : _session?.Hosts is { Count: > 0 } ? StatusLine.BuildHosts(_session, now, width, _profile.Unicode)
+            : StatusLine.Build(_session, _freeBytes, width);
+        SetText(_statusLine, text);
     }
 
     private void UpdateHints()
     {
         int width = Math.Max(20, Frame.Width > 0 ? Frame.Width : _app.Screen.Width);
-        string text = _message is not null ? (_messageIsError ? "! " : "") + _message : KeyHelp.Hints(HintScope(), width);
+        string text = _message is not null ? (_messageIsError ? "! " : "") + _message : KeyHelp.Hints(HintScope(), width, Attached);
         SetText(_hintLine, TorrentText.Fit(text, width));
     }
 
@@ -457,7 +602,8 @@ internal sealed partial class MainWindow : Window
     private void RefreshDiskSpace()
     {
         DateTimeOffset now = _time.GetUtcNow();
-        if (_diskQueryRunning || now - _freeBytesAt < DiskSpaceInterval) return;
+        // Over several daemons there is no one disk to show (the status line shows each daemon's rates instead).
+        if (Hosted is not null || _diskQueryRunning || now - _freeBytesAt < DiskSpaceInterval) return;
         string? folder = _settings?.DownloadFolder;
         if (string.IsNullOrWhiteSpace(folder))
         {
@@ -523,23 +669,43 @@ internal sealed partial class MainWindow : Window
         _message = text;
         _messageIsError = error;
         _messageUntil = _time.GetUtcNow() + MessageTime;
-        _interfaceLog.Add(new LogEntry(_time.GetUtcNow(), error ? PluginLogLevel.Warning : PluginLogLevel.Information, text));
-        if (_interfaceLog.Count > 1000) _interfaceLog.RemoveRange(0, _interfaceLog.Count - 1000);
+        Log(text, error);
         UpdateHints();
     }
 
-    private static string Describe(Exception e)
+    /// <summary>Keeps a line in the interface log (shown with the session log) without showing it in the hint line.</summary>
+    private void Log(string text, bool error)
     {
-        if (e is AggregateException { InnerExceptions.Count: 1 } a) e = a.InnerExceptions[0];
-        return e.Message;
+        _interfaceLog.Add(new LogEntry(_time.GetUtcNow(), error ? PluginLogLevel.Warning : PluginLogLevel.Information, TorrentText.OneLine(text)));
+        if (_interfaceLog.Count > 1000) _interfaceLog.RemoveRange(0, _interfaceLog.Count - 1000);
     }
+
+    private static string Describe(Exception e) => Unwrap(e).Message;
+
+    private static Exception Unwrap(Exception e) => e is AggregateException { InnerExceptions.Count: 1 } a ? a.InnerExceptions[0] : e;
 
     private void LoadSettings()
     {
-        WhenDone(_backend.GetSettingsAsync(), t =>
+        if (_settingsLoading) return;
+        _settingsLoading = true;
+        Task<EditableSettings> load;
+        try
         {
+            load = _backend.GetSettingsAsync();
+        }
+        catch (Exception e)
+        {
+            load = Task.FromException<EditableSettings>(e);
+        }
+        WhenDone(load, t =>
+        {
+            _settingsLoading = false;
             if (t.IsCompletedSuccessfully) OnSettings(t.Result);
-            else if (t.IsFaulted) ShowError("Cannot read the settings: " + Describe(t.Exception!));
+            // A daemon that cannot be reached says so in the status line; its settings are read once it answers.
+            else if (t.IsFaulted && Unwrap(t.Exception!) is not BackendUnavailableException)
+            {
+                ShowError("Cannot read the settings: " + Describe(t.Exception!));
+            }
         });
     }
 
@@ -553,7 +719,8 @@ internal sealed partial class MainWindow : Window
             _freeBytesAt = DateTimeOffset.MinValue;
             RefreshDiskSpace();
         }
-        if (_options.RunWatchFolder && oldWatch != settings.WatchFolder) RestartWatchFolder(settings.WatchFolder);
+        // Attached, the watch folder is the daemon's to watch (it is a folder on its machine).
+        if (_options.RunWatchFolder && !Attached && oldWatch != settings.WatchFolder) RestartWatchFolder(settings.WatchFolder);
     }
 
     private void RestartWatchFolder(string folder)

@@ -3,7 +3,11 @@ using RTorrent.Engine.Client;
 
 namespace RTorrent.Tui;
 
-/// <summary>The status line: session rates and limits, listen port, connections, DHT nodes and free disk space.</summary>
+/// <summary>
+/// The status line: session rates and limits, listen port, connections, DHT nodes and free disk space; with several
+/// daemons, each daemon's rates or why it is not connected; for a daemon that cannot be reached, why and when the next
+/// attempt is.
+/// </summary>
 public static class StatusLine
 {
     /// <summary>
@@ -30,4 +34,56 @@ public static class StatusLine
             optional.RemoveAt(optional.Count - 1);
         }
     }
+
+    /// <summary>
+    /// The line for several hosts (<see cref="SessionSnapshot.Hosts"/>): the totals, then each host's rates, or that it
+    /// is disconnected (why, and when it is tried again) or slow. To fit <paramref name="width"/> the reasons go first,
+    /// then the totals, then the words; every host keeps its name.
+    /// </summary>
+    /// <param name="session">The merged snapshot.</param>
+    /// <param name="now">The time, for the retry countdowns.</param>
+    /// <param name="width">Cells available.</param>
+    /// <param name="unicode">Arrows for the rates; otherwise "Dn" and "Up".</param>
+    public static string BuildHosts(SessionSnapshot session, DateTimeOffset now, int width, bool unicode = false)
+    {
+        IReadOnlyList<HostStatus> hosts = session.Hosts ?? [];
+        string Rates(long down, long up) => unicode
+            ? "\u2193" + Units.CompactSize(down) + " \u2191" + Units.CompactSize(up)
+            : "Dn " + Units.CompactSize(down) + " Up " + Units.CompactSize(up);
+        string Host(HostStatus h, int detail)
+        {
+            if (h.Connected && h.Problem is null) return h.Name + " " + Rates(h.DownloadRate, h.UploadRate);
+            if (h.Connected) return h.Name + ": slow";
+            string? seconds = h.RetryAt is { } at && at > now ? TorrentText.Eta(at - now) : null;
+            if (detail == 0) return h.Name + ": " + (seconds is null ? "off" : "retry " + seconds);
+            string text = h.Name + ": disconnected";
+            if (detail == 2 && h.Problem is { Length: > 0 } problem) text += " (" + problem + ")";
+            if (h.RetryAt is not null) text += seconds is null ? ", retrying" : ", retry " + seconds;
+            return text;
+        }
+        string Hosts(int detail) => string.Join("  ", hosts.Select(h => Host(h, detail)));
+        string total = "Total " + Rates(session.DownloadRate, session.UploadRate) + "  |  ";
+        string[] candidates = [total + Hosts(2), total + Hosts(1), Hosts(1), Hosts(0)];
+        foreach (string line in candidates)
+        {
+            if (line.Length <= width) return line;
+        }
+        return TorrentText.Fit(candidates[^1], width);
+    }
+
+    /// <summary>
+    /// The line while the one session cannot be reached: why, and when the backend tries again. The countdown stays
+    /// whole; the reason is cut to fit.
+    /// </summary>
+    public static string BuildUnavailable(string problem, DateTimeOffset? retryAt, DateTimeOffset now, int width)
+    {
+        string text = "Disconnected: " + TorrentText.OneLine(problem);
+        string retry = "  " + RetryText(retryAt, now);
+        if (width - retry.Length < 20) return TorrentText.Fit(text + retry, width);
+        return TorrentText.Fit(text, width - retry.Length) + retry;
+    }
+
+    /// <summary>"retry in 8s" (or "retrying" when the attempt is due or its time unknown).</summary>
+    public static string RetryText(DateTimeOffset? retryAt, DateTimeOffset now) =>
+        retryAt is { } at && at > now ? "retry in " + TorrentText.Eta(at - now) : "retrying";
 }

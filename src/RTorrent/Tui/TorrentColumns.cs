@@ -12,14 +12,23 @@ public static class TorrentColumns
 
     private static readonly TorrentColumn[] HideOrder = [TorrentColumn.Ratio, TorrentColumn.Peers, TorrentColumn.Up, TorrentColumn.Eta];
 
+    /// <summary>Widest Host column: longer host names are cut.</summary>
+    public const int MaxHostWidth = 12;
+
     /// <summary>
     /// Widths of the columns (0 = hidden) for a table <paramref name="width"/> cells wide. Each shown column costs one
     /// more cell for the gap before it. On narrow screens the least needed columns (ratio, then peers, upload rate and
     /// ETA) give way so that names stay readable; extra width goes first to the name, then to the bar and the state.
     /// </summary>
-    public static int[] Compute(int width)
+    /// <param name="width">The table's width.</param>
+    /// <param name="hostWidth">
+    /// Width of the Host column (the longest host name; at least 4 for its header, at most <see cref="MaxHostWidth"/>),
+    /// or 0 when the list shows one session and has no Host column.
+    /// </param>
+    public static int[] Compute(int width, int hostWidth = 0)
     {
         int[] w = new int[Enum.GetValues<TorrentColumn>().Length];
+        w[(int)TorrentColumn.Host] = hostWidth <= 0 ? 0 : Math.Clamp(hostWidth, 4, MaxHostWidth);
         // Sizes and rates are at most four characters (Units.CompactSize), the ratio five.
         w[(int)TorrentColumn.Size] = 4;
         w[(int)TorrentColumn.Progress] = 11;

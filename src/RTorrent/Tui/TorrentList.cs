@@ -7,6 +7,8 @@ public enum TorrentColumn
 {
     /// <summary>Torrent name.</summary>
     Name,
+    /// <summary>The daemon the torrent is on (shown only when the interface shows several).</summary>
+    Host,
     /// <summary>Size of the wanted files.</summary>
     Size,
     /// <summary>Progress bar and percentage.</summary>
@@ -73,10 +75,20 @@ public sealed class TorrentList
     /// <summary>Every torrent in the session, unfiltered.</summary>
     public IReadOnlyList<TorrentSnapshot> All => _all;
 
+    /// <summary>Some torrent says which host it is on (several daemons are shown): the Host column is shown and sorts.</summary>
+    public bool HasHosts { get; private set; }
+
     /// <summary>Takes a new snapshot of the torrents.</summary>
     public void Update(IReadOnlyList<TorrentSnapshot> torrents)
     {
         _all = torrents;
+        HasHosts = false;
+        foreach (TorrentSnapshot t in torrents)
+        {
+            if (t.Host is null) continue;
+            HasHosts = true;
+            break;
+        }
         Rebuild();
     }
 
@@ -92,11 +104,20 @@ public sealed class TorrentList
         Rebuild();
     }
 
-    /// <summary>Moves the sort to the next (or previous) column, in its natural direction.</summary>
+    /// <summary>
+    /// Moves the sort to the next (or previous) column, in its natural direction; the Host column only counts when it
+    /// is shown (<see cref="HasHosts"/>).
+    /// </summary>
     public void CycleSort(int step)
     {
         int count = Enum.GetValues<TorrentColumn>().Length;
-        var next = (TorrentColumn)(((int)SortColumn + step % count + count) % count);
+        int direction = step < 0 ? -1 : 1;
+        var next = SortColumn;
+        for (int moved = 0; moved < Math.Abs(step); moved++)
+        {
+            do next = (TorrentColumn)(((int)next + direction + count) % count);
+            while (next == TorrentColumn.Host && !HasHosts);
+        }
         SortColumn = next;
         Descending = DefaultDescending(next);
         Rebuild();
@@ -197,6 +218,7 @@ public sealed class TorrentList
     private static Comparison<TorrentSnapshot> Comparer(TorrentColumn column) => column switch
     {
         TorrentColumn.Name => (a, b) => string.Compare(a.Name, b.Name, StringComparison.OrdinalIgnoreCase),
+        TorrentColumn.Host => (a, b) => string.Compare(a.Host, b.Host, StringComparison.OrdinalIgnoreCase),
         TorrentColumn.Size => (a, b) => a.Size.CompareTo(b.Size),
         TorrentColumn.Progress => (a, b) => a.Progress.CompareTo(b.Progress),
         TorrentColumn.State => (a, b) => StateRank(a.State).CompareTo(StateRank(b.State)),

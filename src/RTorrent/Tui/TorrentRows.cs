@@ -17,10 +17,18 @@ internal sealed class TorrentRows(TorrentList list, TerminalProfile profile)
     /// <summary>Column widths in use (0 = hidden).</summary>
     public IReadOnlyList<int> Widths => _widths;
 
-    /// <summary>Sets the widths for the table's width; returns false when they did not change.</summary>
-    public bool Reflow(int tableWidth)
+    /// <summary>The table's width the widths were computed for.</summary>
+    public int TableWidth { get; private set; } = 80;
+
+    /// <summary>Width asked for the Host column (0: none).</summary>
+    public int HostWidth { get; private set; }
+
+    /// <summary>Sets the widths for the table's width and the Host column; returns false when they did not change.</summary>
+    public bool Reflow(int tableWidth, int hostWidth = 0)
     {
-        int[] widths = TorrentColumns.Compute(tableWidth);
+        TableWidth = tableWidth;
+        HostWidth = hostWidth;
+        int[] widths = TorrentColumns.Compute(tableWidth, hostWidth);
         if (widths.AsSpan().SequenceEqual(_widths)) return false;
         _widths = widths;
         return true;
@@ -36,6 +44,7 @@ internal sealed class TorrentRows(TorrentList list, TerminalProfile profile)
         return AllColumns[col] switch
         {
             TorrentColumn.Name => TorrentText.Fit((row == CursorRow ? ">" : " ") + t.Name, width),
+            TorrentColumn.Host => TorrentText.Fit(t.Host ?? "", width),
             TorrentColumn.Size => Units.CompactSize(t.Size),
             TorrentColumn.Progress => TorrentText.BarWithPercent(t.Progress, width),
             TorrentColumn.State => TorrentText.Fit(TorrentText.State(t), width),

@@ -151,6 +151,8 @@ public static class TuiApp
             await Console.Error.WriteLineAsync($"rtorrent: the interface failed: {failure}").ConfigureAwait(false);
             return ExitError;
         }
+        // Attached to a daemon: say that it keeps running (^Q detached), or that it stopped (K), now that it can be read.
+        if (window?.ExitMessage is { } message) await Console.Error.WriteLineAsync(message).ConfigureAwait(false);
         return ExitOk;
     }
 

@@ -23,7 +23,8 @@ public sealed record TuiOptions
 
     /// <summary>
     /// Run the watch folder from the session's settings (on by default). Off when another part of the program already
-    /// watches it.
+    /// watches it. Attached to a daemon (<see cref="RTorrent.Engine.Session.BackendInfo.Kind"/> not Local) the interface
+    /// never runs it whatever this says: the watch folder is on the daemon's machine, and the daemon watches it.
     /// </summary>
     public bool RunWatchFolder { get; init; } = true;
 

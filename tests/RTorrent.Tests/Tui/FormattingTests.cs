@@ -167,6 +167,43 @@ public class FormattingTests
         Assert.Contains("disk ?", StatusLine.Build(session, null, 200));
     }
 
+    [Fact]
+    public void The_status_line_over_several_daemons_keeps_every_name_and_drops_reasons_then_totals_first()
+    {
+        DateTimeOffset now = new(2026, 2, 1, 10, 0, 0, TimeSpan.Zero);
+        var session = new SessionSnapshot
+        {
+            Torrents = [],
+            DownloadRate = 1258291,
+            UploadRate = 300 * 1024,
+            Hosts =
+            [
+                new HostStatus("seedbox", true, 1258291, 300 * 1024, 12, null, null),
+                new HostStatus("nas", false, 0, 0, 3, "connection refused", now.AddSeconds(8)),
+                new HostStatus("backup", true, 0, 0, 1, "slow to answer", null),
+            ],
+        };
+        Assert.Equal("Total \u21931.2M \u2191300K  |  seedbox \u21931.2M \u2191300K  nas: disconnected (connection refused), retry 8s  backup: slow",
+            StatusLine.BuildHosts(session, now, 200, unicode: true));
+        Assert.Equal("seedbox Dn 1.2M Up 300K  nas: disconnected, retry 8s  backup: slow", StatusLine.BuildHosts(session, now, 80));
+        Assert.Equal("seedbox Dn 1.2M Up 300K  nas: retry 8s  backup: slow", StatusLine.BuildHosts(session, now, 60));
+        string narrow = StatusLine.BuildHosts(session, now, 40);
+        Assert.Equal(40, narrow.Length);
+        Assert.StartsWith("seedbox Dn 1.2M Up 300K  nas: retry 8s", narrow);
+        Assert.Contains("nas: disconnected, retrying", StatusLine.BuildHosts(session, now.AddSeconds(9), 80));
+    }
+
+    [Fact]
+    public void The_status_line_of_an_unreachable_daemon_cuts_the_reason_not_the_countdown()
+    {
+        DateTimeOffset now = new(2026, 2, 1, 10, 0, 0, TimeSpan.Zero);
+        Assert.Equal("Disconnected: connection refused  retry in 8s", StatusLine.BuildUnavailable("connection refused", now.AddSeconds(7.2), now, 80));
+        string cut = StatusLine.BuildUnavailable("the daemon at seedbox.example.org:9091 is not answering: connection timed out", now.AddSeconds(95), now, 60);
+        Assert.Equal(60, cut.Length);
+        Assert.EndsWith("~  retry in 1m35s", cut);
+        Assert.Equal("Disconnected: connection refused  retrying", StatusLine.BuildUnavailable("connection refused", null, now, 80));
+    }
+
     [Theory]
     [InlineData("xterm-256color", null, "en_US.UTF-8", true, true)]
     [InlineData("screen-256color", null, "C.UTF-8", true, true)]

@@ -105,6 +105,36 @@ public class ModelTests
         Assert.Equal(0, list.IndexOf(Alpha.Id));
     }
 
+    [Fact]
+    public void The_host_column_sorts_and_counts_in_the_sort_cycle_only_when_torrents_have_hosts()
+    {
+        var list = new TorrentList();
+        list.Update([Gamma, Beta, Delta, Alpha]);
+        Assert.False(list.HasHosts);
+        list.CycleSort(1);
+        Assert.Equal(TorrentColumn.Size, list.SortColumn); // past the hidden Host column
+
+        list.Update([Gamma with { Host = "nas" }, Beta with { Host = "seedbox" }, Delta with { Host = "nas" }, Alpha with { Host = "seedbox" }]);
+        Assert.True(list.HasHosts);
+        list.CycleSort(-1);
+        Assert.Equal(TorrentColumn.Host, list.SortColumn);
+        Assert.False(list.Descending);
+        Assert.Equal("delta,gamma,alpha,Beta", Names(list)); // one host's torrents by name, then the next host's
+    }
+
+    [Fact]
+    public void A_host_column_is_as_wide_as_the_longest_host_name_within_bounds()
+    {
+        int[] w = TorrentColumns.Compute(80, 7);
+        Assert.Equal(7, w[(int)TorrentColumn.Host]);
+        Assert.Equal(80, w.Where(x => x > 0).Sum(x => x + 1));
+        Assert.True(w[(int)TorrentColumn.Name] >= TorrentColumns.MinNameWidth);
+        Assert.Equal(0, w[(int)TorrentColumn.Ratio]); // the ratio gives way for it at 80 columns
+        Assert.Equal(0, TorrentColumns.Compute(80)[(int)TorrentColumn.Host]);
+        Assert.Equal(TorrentColumns.MaxHostWidth, TorrentColumns.Compute(120, 40)[(int)TorrentColumn.Host]);
+        Assert.Equal(4, TorrentColumns.Compute(120, 2)[(int)TorrentColumn.Host]); // room for its header
+    }
+
     [Theory]
     [InlineData(80)]
     [InlineData(100)]

@@ -22,7 +22,7 @@ internal sealed class TuiHarness : IDisposable
     public TuiHarness(ITorrentBackend backend, int width = 80, int height = 24, TerminalProfile? profile = null, TuiOptions? options = null,
         bool runWatchFolder = false)
     {
-        Backend = backend as FakeBackend ?? ((DelegatingBackend)backend).Inner;
+        _fake = backend as FakeBackend ?? (backend as DelegatingBackend)?.Inner;
         Time = new ManualTime();
         VirtualTime = new VirtualTimeProvider();
         App = Application.Create(VirtualTime);
@@ -36,7 +36,18 @@ internal sealed class TuiHarness : IDisposable
         Draw();
     }
 
-    public FakeBackend Backend { get; }
+    private readonly FakeBackend? _fake;
+
+    /// <summary>The fake behind the interface (a test over several hosts keeps its own fakes).</summary>
+    public FakeBackend Backend => _fake ?? throw new InvalidOperationException("The interface is not over one fake backend.");
+
+    /// <summary>Lets the refresh timer run once (Terminal.Gui's clock moves a second).</summary>
+    public void Tick()
+    {
+        VirtualTime.Advance(TimeSpan.FromSeconds(1));
+        App.TimedEvents!.RunTimers();
+        Draw();
+    }
     public IApplication App { get; }
     public MainWindow Window { get; }
     public ManualTime Time { get; }

@@ -79,10 +79,14 @@ internal sealed class LimitsDialog : FormDialog
     }
 }
 
-/// <summary>The settings a user changes from the interface, the watch folder included.</summary>
+/// <summary>
+/// The settings a user changes from the interface, the watch folder included. Attached to a daemon the folders are on
+/// its machine: they are neither completed nor checked here.
+/// </summary>
 internal sealed class SettingsDialog : FormDialog
 {
     private readonly EditableSettings _original;
+    private readonly bool _remote;
     private readonly TextField _port;
     private readonly TextField _downloadFolder;
     private readonly TextField _watchFolder;
@@ -98,9 +102,15 @@ internal sealed class SettingsDialog : FormDialog
     /// <summary>The encryption modes in the order the selector shows them (see docs/PROTOCOL-ENCRYPTION.md).</summary>
     private static readonly EncryptionMode[] EncryptionModes = Enum.GetValues<EncryptionMode>();
 
-    public SettingsDialog(EditableSettings settings, int screenWidth) : base("Settings", "_Save")
+    /// <param name="settings">The settings now.</param>
+    /// <param name="screenWidth">The screen's width.</param>
+    /// <param name="remote">The settings are a daemon's: its folders are not on this machine.</param>
+    /// <param name="host">The daemon's name, for the title, when several are shown.</param>
+    public SettingsDialog(EditableSettings settings, int screenWidth, bool remote = false, string? host = null)
+        : base(host is null ? "Settings" : $"Settings of {host}", "_Save")
     {
         _original = settings;
+        _remote = remote;
         int width = Math.Clamp(screenWidth - 4, 50, 90);
         Width = width;
         const int labelWidth = 18;
@@ -138,13 +148,15 @@ internal sealed class SettingsDialog : FormDialog
         };
         Add(_encryption);
         y += 2;
+        string folders = remote ? "The folders are on the daemon's machine (the daemon watches the watch folder); Tab does not " +
+            "complete them." : "Tab completes folder names.";
         string[] note = [.. TorrentText.Wrap("Port 0 lets the system choose. Limits are KiB/s or take a unit (500K, 1.5M); empty " +
-            "means none. An empty watch folder turns watching off. Tab completes folder names. The port, peer sources and " +
+            $"means none. An empty watch folder turns watching off. {folders} The port, peer sources and " +
             "encryption apply at the next start.", width - 4)]; // the border and the padding take 4 columns
         Add(new Label { X = 0, Y = y, Width = Dim.Fill(), Height = note.Length, Text = string.Join('\n', note) });
         AddErrorLine();
 
-        foreach (TextField folder in new[] { _downloadFolder, _watchFolder })
+        foreach (TextField folder in remote ? [] : new[] { _downloadFolder, _watchFolder })
         {
             folder.KeyDown += (_, key) =>
             {
@@ -180,9 +192,9 @@ internal sealed class SettingsDialog : FormDialog
         if (!TryInt(_port.Text, 0, 65535, out int port)) return "The listen port is a number from 0 to 65535.";
         string download = (_downloadFolder.Text ?? "").Trim();
         if (download.Length == 0) return "Choose a download folder.";
-        if (File.Exists(PathCompletion.Expand(download))) return $"{download} is a file, not a folder.";
+        if (!_remote && File.Exists(PathCompletion.Expand(download))) return $"{download} is a file, not a folder.";
         string watch = (_watchFolder.Text ?? "").Trim();
-        if (watch.Length > 0 && File.Exists(PathCompletion.Expand(watch))) return $"{watch} is a file, not a folder.";
+        if (!_remote && watch.Length > 0 && File.Exists(PathCompletion.Expand(watch))) return $"{watch} is a file, not a folder.";
         if (!Units.TryParseLimit(_down.Text, out long down, out string? error)) return "Download limit: " + error;
         if (!Units.TryParseLimit(_up.Text, out long up, out error)) return "Upload limit: " + error;
         if (!TryInt(_slots.Text, 1, 1000, out int slots)) return "Upload slots is a number from 1 to 1000.";
@@ -206,6 +218,64 @@ internal sealed class SettingsDialog : FormDialog
 
     private static bool TryInt(string? text, int min, int max, out int value) =>
         int.TryParse((text ?? "").Trim(), NumberStyles.None, CultureInfo.InvariantCulture, out value) && value >= min && value <= max;
+}
+
+/// <summary>
+/// Asks which daemon a step is for, and (with a serious step such as stopping a daemon) whether to take it: a few
+/// lines of text, the daemons to choose from when there are several (the one first meant is chosen already, so Enter
+/// alone confirms it), Cancel and the accept button. Esc cancels.
+/// </summary>
+internal sealed class HostDialog : FormDialog
+{
+    private readonly IReadOnlyList<string> _hosts;
+    private readonly OptionSelector? _choice;
+    private readonly int _selected;
+
+    public HostDialog(string title, string acceptText, string text, IReadOnlyList<string> hosts, int selected, int screenWidth)
+        : base(title, acceptText)
+    {
+        _hosts = hosts;
+        _selected = Math.Clamp(selected, 0, Math.Max(0, hosts.Count - 1));
+        int width = Math.Clamp(screenWidth - 8, 40, 90);
+        Width = width + 2;
+        string[] lines = [.. TorrentText.Wrap(text, width - 2)]; // the border and the padding take 4 of width + 2
+        Add(new Label { X = 0, Y = 0, Width = Dim.Fill(), Height = lines.Length, Text = string.Join('\n', lines) });
+        if (hosts.Count > 1)
+        {
+            _choice = new OptionSelector
+            {
+                X = 2,
+                Y = lines.Length + 1,
+                Labels = [.. hosts],
+                Orientation = Orientation.Vertical,
+                Value = _selected,
+            };
+            Add(_choice);
+        }
+        AddErrorLine();
+        // Enter confirms what is chosen: with a choice the arrows move among the daemons and Enter takes the one under
+        // the cursor (an option selector selects its focused item on Enter), so the cursor starts on the chosen one;
+        // without a choice the accept button starts focused rather than Cancel.
+        Initialized += (_, _) =>
+        {
+            if (_choice is { } choice)
+            {
+                choice.SetFocus();
+                choice.FocusedItem = _selected;
+            }
+            else
+            {
+                AcceptButton.SetFocus();
+            }
+        };
+    }
+
+    /// <summary>The daemon chosen (the only one when there is no choice).</summary>
+    public string ChosenHost => _hosts.Count == 0 ? "" : _hosts[_choice?.Value is int i && i >= 0 && i < _hosts.Count ? i : _selected];
+
+    internal OptionSelector? Choice => _choice;
+
+    protected override string? Validate() => null;
 }
 
 /// <summary>
