@@ -6,6 +6,7 @@ using RTorrent.Engine.Session;
 using RTorrent.Engine.Settings;
 using RTorrent.Remote.Native;
 using RTorrent.Tui;
+using RTorrent.Tui.Hosts;
 
 namespace RTorrent.Cli;
 
@@ -48,6 +49,11 @@ public static class InterfaceCommand
                 try
                 {
                     remotes = await DaemonConnector.ConnectAsync(urls, parseResult.GetValue(passwordFile), parseResult.GetValue(caCert), error, ct);
+                    if (remotes.Select(r => r.Target.Name).Distinct().Count() != remotes.Count)
+                    {
+                        foreach (var r in remotes) r.Dispose();
+                        throw new InvalidOperationException("the same daemon is named twice in --connect");
+                    }
                 }
                 catch (InvalidOperationException e)
                 {
@@ -82,7 +88,9 @@ public static class InterfaceCommand
     {
         try
         {
-            ITorrentBackend backend = remotes.Count == 1 ? remotes[0] : throw new NotSupportedException("several daemons");
+            ITorrentBackend backend = remotes.Count == 1
+                ? remotes[0]
+                : new MultiHostBackend([.. remotes.Select(r => (r.Target.Name, (ITorrentBackend)r))]);
             return await TuiApp.RunAsync(backend, new TuiOptions
             {
                 Title = "RTorrent",
