@@ -109,7 +109,7 @@ public sealed class RpcServer : IAsyncDisposable
         });
 
         var app = builder.Build();
-        var staticFiles = options.WebHome is { } home ? StaticFilesFor(home) : null;
+        var staticFiles = options.WebHome is { } home ? StaticFilesFor(home, app.Services) : null;
         app.Run(async context =>
         {
             string path = context.Request.Path.Value ?? "/";
@@ -177,11 +177,12 @@ public sealed class RpcServer : IAsyncDisposable
         }
     }
 
-    private static RequestDelegate StaticFilesFor(string webHome)
+    private static RequestDelegate StaticFilesFor(string webHome, IServiceProvider services)
     {
         if (!Directory.Exists(webHome)) throw new DirectoryNotFoundException($"the web client folder {webHome} does not exist");
         var files = new PhysicalFileProvider(Path.GetFullPath(webHome));
-        var branch = new ApplicationBuilder(new ServiceCollection().AddLogging().BuildServiceProvider());
+        // The app's own services: the static-file middlewares need its IWebHostEnvironment and logging.
+        var branch = new ApplicationBuilder(services);
         branch.UsePathBase(WebPath);
         branch.UseDefaultFiles(new DefaultFilesOptions { FileProvider = files });
         branch.UseStaticFiles(new StaticFileOptions
