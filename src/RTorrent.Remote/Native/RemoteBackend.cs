@@ -319,13 +319,15 @@ public sealed class RemoteBackend : ITorrentBackend, IDisposable
         e is HttpRequestException or IOException or SocketException ||
         (e is OperationCanceledException && !caller.IsCancellationRequested);
 
-    private static string Describe(Exception e)
+    private string Describe(Exception e)
     {
         for (Exception? x = e; x is not null; x = x.InnerException)
             if (x is SocketException s)
                 return s.SocketErrorCode switch
                 {
                     SocketError.ConnectionRefused => "not running (connection refused)",
+                    // A missing socket file (ENOENT) comes as AddressNotAvailable: the daemon stopped and removed it.
+                    SocketError.AddressNotAvailable when _target.SocketPath is not null => "not running (no socket)",
                     SocketError.AddressNotAvailable or SocketError.HostNotFound => "no such host",
                     _ => s.Message,
                 };
