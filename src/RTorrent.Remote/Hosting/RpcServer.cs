@@ -79,13 +79,25 @@ public sealed class RpcServer : IAsyncDisposable
     /// Starts serving. Returns once every endpoint listens.
     /// </summary>
     /// <exception cref="IOException">An endpoint could not be bound (in use, no permission); the message says which.</exception>
-    /// <exception cref="InvalidOperationException">The options are unsafe (see <see cref="RpcSecurityOptions.RefuseBinding"/>).</exception>
+    /// <exception cref="InvalidOperationException">
+    /// The options are unsafe (see <see cref="RpcSecurityOptions.RefuseBinding"/>) or unusable (an address allow-list
+    /// entry that is no address); the message says which.
+    /// </exception>
     public static async Task<RpcServer> StartAsync(RpcServerOptions options, IRpcHandler transmission, IRpcHandler native,
         CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(options);
         if (options.Security.RefuseBinding(options.TcpEndPoints) is { } refusal) throw new InvalidOperationException(refusal);
-        var gate = new RpcGate(options.Security, options.Time);
+        RpcGate gate;
+        try
+        {
+            gate = new RpcGate(options.Security, options.Time);
+        }
+        catch (FormatException e)
+        {
+            // The daemon reports InvalidOperationException in one line; a FormatException escaped it with a stack trace.
+            throw new InvalidOperationException($"rpcAddressAllowList: {e.Message}", e);
+        }
         ILogger logger = options.LoggerFactory.CreateLogger("rtorrent.rpc");
 
         var builder = WebApplication.CreateEmptyBuilder(new WebApplicationOptions { ApplicationName = "rtorrent" });
