@@ -109,7 +109,7 @@ internal static class RpcMessages
                 catch (RpcException e)
                 {
                     result = e.Message;
-                    buffer.Clear();
+                    Discard(args, buffer);
                 }
                 catch (OperationCanceledException) when (context.RequestAborted.IsCancellationRequested)
                 {
@@ -120,7 +120,7 @@ internal static class RpcMessages
                     // A bug of ours: the caller gets a readable result, the log gets the stack.
                     logger.LogError(e, "RPC method {Method} failed", method);
                     result = $"internal error in {method}: {e.Message}";
-                    buffer.Clear();
+                    Discard(args, buffer);
                 }
             }
 
@@ -144,6 +144,16 @@ internal static class RpcMessages
             writer.WriteEndObject();
             await writer.FlushAsync(context.RequestAborted).ConfigureAwait(false);
         }
+    }
+
+    /// <summary>
+    /// Drops what a failed handler wrote: the writer's unflushed bytes too, or disposing it would commit half an
+    /// object into the answer (invalid JSON).
+    /// </summary>
+    private static void Discard(Utf8JsonWriter args, ArrayBufferWriter<byte> buffer)
+    {
+        args.Reset();
+        buffer.Clear();
     }
 
     private static readonly JsonDocument EmptyObject = JsonDocument.Parse("{}");

@@ -79,13 +79,25 @@ public sealed class RpcServer : IAsyncDisposable
     /// Starts serving. Returns once every endpoint listens.
     /// </summary>
     /// <exception cref="IOException">An endpoint could not be bound (in use, no permission); the message says which.</exception>
-    /// <exception cref="InvalidOperationException">The options are unsafe (see <see cref="RpcSecurityOptions.RefuseBinding"/>).</exception>
+    /// <exception cref="InvalidOperationException">
+    /// The options are unsafe (see <see cref="RpcSecurityOptions.RefuseBinding"/>) or unusable (an address allow-list
+    /// entry that is no address); the message says which.
+    /// </exception>
     public static async Task<RpcServer> StartAsync(RpcServerOptions options, IRpcHandler transmission, IRpcHandler native,
         CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(options);
         if (options.Security.RefuseBinding(options.TcpEndPoints) is { } refusal) throw new InvalidOperationException(refusal);
-        var gate = new RpcGate(options.Security, options.Time);
+        RpcGate gate;
+        try
+        {
+            gate = new RpcGate(options.Security, options.Time);
+        }
+        catch (FormatException e)
+        {
+            // The daemon reports InvalidOperationException in one line; a FormatException escaped it with a stack trace.
+            throw new InvalidOperationException($"rpcAddressAllowList: {e.Message}", e);
+        }
         ILogger logger = options.LoggerFactory.CreateLogger("rtorrent.rpc");
 
         var builder = WebApplication.CreateEmptyBuilder(new WebApplicationOptions { ApplicationName = "rtorrent" });
@@ -109,7 +121,7 @@ public sealed class RpcServer : IAsyncDisposable
         });
 
         var app = builder.Build();
-        var staticFiles = options.WebHome is { } home ? StaticFilesFor(home) : null;
+        var staticFiles = options.WebHome is { } home ? StaticFilesFor(home, app.Services) : null;
         app.Run(async context =>
         {
             string path = context.Request.Path.Value ?? "/";
@@ -177,11 +189,12 @@ public sealed class RpcServer : IAsyncDisposable
         }
     }
 
-    private static RequestDelegate StaticFilesFor(string webHome)
+    private static RequestDelegate StaticFilesFor(string webHome, IServiceProvider services)
     {
         if (!Directory.Exists(webHome)) throw new DirectoryNotFoundException($"the web client folder {webHome} does not exist");
         var files = new PhysicalFileProvider(Path.GetFullPath(webHome));
-        var branch = new ApplicationBuilder(new ServiceCollection().AddLogging().BuildServiceProvider());
+        // The app's own services: the static-file middlewares need its IWebHostEnvironment and logging.
+        var branch = new ApplicationBuilder(services);
         branch.UsePathBase(WebPath);
         branch.UseDefaultFiles(new DefaultFilesOptions { FileProvider = files });
         branch.UseStaticFiles(new StaticFileOptions

@@ -92,10 +92,16 @@ public sealed class RemoteBackend : ITorrentBackend, IDisposable
     /// <exception cref="RemoteAuthenticationException">The daemon wants credentials or refused them.</exception>
     /// <exception cref="BackendUnavailableException">Nothing answers there.</exception>
     /// <exception cref="InvalidOperationException">Something answers, but it refuses us or is not an rtorrent daemon.</exception>
-    public async Task<HelloResult> ConnectAsync(CancellationToken cancellationToken = default)
+    public Task<HelloResult> ConnectAsync(CancellationToken cancellationToken = default)
     {
         lock (_gate) _retryAt = null; // an explicit connection attempt does not wait for the backoff
-        var hello = await CallAsync(NativeProtocol.Methods.Hello, null, Json.HelloResult, cancellationToken, throwAuth: true).ConfigureAwait(false)
+        return HelloAsync(throwAuth: true, cancellationToken);
+    }
+
+    /// <summary>Says hello within the backoff, as every other call (a refused password too, unless <paramref name="throwAuth"/>).</summary>
+    private async Task<HelloResult> HelloAsync(bool throwAuth, CancellationToken cancellationToken)
+    {
+        var hello = await CallAsync(NativeProtocol.Methods.Hello, null, Json.HelloResult, cancellationToken, throwAuth).ConfigureAwait(false)
             ?? throw new InvalidOperationException($"{_target.Name} answered hello with nothing");
         if (hello.Protocol != NativeProtocol.Version)
             throw new InvalidOperationException($"{_target.Name} speaks protocol {hello.Protocol}, this interface {NativeProtocol.Version}: use the same rtorrent version on both sides");
@@ -112,7 +118,8 @@ public sealed class RemoteBackend : ITorrentBackend, IDisposable
     /// <inheritdoc/>
     public async Task<SessionSnapshot> GetSessionAsync(CancellationToken cancellationToken = default)
     {
-        if (Volatile.Read(ref _helloStale)) await ConnectAsync(cancellationToken).ConfigureAwait(false);
+        // Not ConnectAsync: the hello a poll sends first must wait for the retry time like the poll itself.
+        if (Volatile.Read(ref _helloStale)) await HelloAsync(throwAuth: false, cancellationToken).ConfigureAwait(false);
         SessionRequest request;
         lock (_gate) request = new SessionRequest { Instance = _instance, Since = _version };
         var delta = await CallAsync(NativeProtocol.Methods.Session, Serialize(request, Json.SessionRequest), Json.SessionDelta, cancellationToken)
@@ -312,13 +319,15 @@ public sealed class RemoteBackend : ITorrentBackend, IDisposable
         e is HttpRequestException or IOException or SocketException ||
         (e is OperationCanceledException && !caller.IsCancellationRequested);
 
-    private static string Describe(Exception e)
+    private string Describe(Exception e)
     {
         for (Exception? x = e; x is not null; x = x.InnerException)
             if (x is SocketException s)
                 return s.SocketErrorCode switch
                 {
                     SocketError.ConnectionRefused => "not running (connection refused)",
+                    // A missing socket file (ENOENT) comes as AddressNotAvailable: the daemon stopped and removed it.
+                    SocketError.AddressNotAvailable when _target.SocketPath is not null => "not running (no socket)",
                     SocketError.AddressNotAvailable or SocketError.HostNotFound => "no such host",
                     _ => s.Message,
                 };

@@ -28,7 +28,7 @@ public sealed class AddressAllowList
             int slash = entry.IndexOf('/');
             if (slash > 0)
             {
-                if (!IPAddress.TryParse(entry[..slash], out IPAddress? network) ||
+                if (!TryParseAddress(entry[..slash], out IPAddress? network) ||
                     !int.TryParse(entry.AsSpan(slash + 1), NumberStyles.None, CultureInfo.InvariantCulture, out int bits))
                     throw new FormatException($"'{entry}' is not an address, a CIDR block or a wildcard");
                 byte[] bytes = Normalize(network).GetAddressBytes();
@@ -42,7 +42,7 @@ public sealed class AddressAllowList
                     throw new FormatException($"'{entry}' is not an IPv4 wildcard such as 192.168.*.*");
                 _wildcards.Add(parts);
             }
-            else if (IPAddress.TryParse(entry, out IPAddress? single))
+            else if (TryParseAddress(entry, out IPAddress? single))
             {
                 byte[] bytes = Normalize(single).GetAddressBytes();
                 _blocks.Add((bytes, bytes.Length * 8));
@@ -74,6 +74,23 @@ public sealed class AddressAllowList
             }
         }
         return false;
+    }
+
+    /// <summary>
+    /// An address as written: IPv4 only as four decimal numbers. IPAddress.TryParse also takes inet_aton's forms, so
+    /// "192.168.1" would mean 192.168.0.1, "10" 0.0.0.10 and "010.0.0.1" (octal) 8.0.0.1: an allow-list entry must
+    /// mean what it looks like, or be refused.
+    /// </summary>
+    private static bool TryParseAddress(string text, [System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out IPAddress? address)
+    {
+        address = null;
+        if (!text.Contains(':'))
+        {
+            string[] parts = text.Split('.');
+            if (parts.Length != 4 || parts.Any(p => p.Length is 0 or > 3 || !p.All(char.IsAsciiDigit) || (p.Length > 1 && p[0] == '0')))
+                return false;
+        }
+        return IPAddress.TryParse(text, out address);
     }
 
     private static IPAddress Normalize(IPAddress address) => address.IsIPv4MappedToIPv6 ? address.MapToIPv4() : address;
