@@ -309,6 +309,12 @@ public sealed class RemoteBackend : ITorrentBackend, IDisposable
                 return Parse(method, payload, resultType);
             }
         }
+        catch (HttpRequestException e) when (e.InnerException is System.Security.Authentication.AuthenticationException tls)
+        {
+            // Retrying cannot fix a certificate this side does not trust: say what to do instead.
+            throw new InvalidOperationException(
+                $"{_target.Name}: its TLS certificate is not trusted ({tls.Message}); if it is the daemon's own, pass it with --ca-cert", e);
+        }
         catch (Exception e) when (IsUnreachable(e, cancellationToken))
         {
             throw MarkUnreachable(e is OperationCanceledException ? $"no answer within {CallTimeout.TotalSeconds:0} s" : Describe(e), e);

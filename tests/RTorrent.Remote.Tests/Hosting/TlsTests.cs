@@ -59,10 +59,12 @@ public class TlsTests
         using var otherPublic = X509CertificateLoader.LoadCertificate(other.RawData);
         await using var server = await StartHttpsAsync(certificate);
 
+        // Not "unavailable, retrying": no retry makes an untrusted certificate trusted, so the user is told what to do.
         using var untrusting = new RemoteBackend(Target(server, null));
-        await Assert.ThrowsAsync<BackendUnavailableException>(() => untrusting.ConnectAsync().WaitAsync(TimeSpan.FromSeconds(30)));
+        var refused = await Assert.ThrowsAsync<InvalidOperationException>(() => untrusting.ConnectAsync().WaitAsync(TimeSpan.FromSeconds(30)));
+        Assert.Contains("--ca-cert", refused.Message, StringComparison.Ordinal);
         using var wrongTrust = new RemoteBackend(Target(server, otherPublic));
-        await Assert.ThrowsAsync<BackendUnavailableException>(() => wrongTrust.ConnectAsync().WaitAsync(TimeSpan.FromSeconds(30)));
+        await Assert.ThrowsAsync<InvalidOperationException>(() => wrongTrust.ConnectAsync().WaitAsync(TimeSpan.FromSeconds(30)));
         Assert.Equal(0, server.Native.Calls);
     }
 
