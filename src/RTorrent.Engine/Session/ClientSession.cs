@@ -262,6 +262,7 @@ public sealed class ClientSession : IAsyncDisposable
         await ApplySavedStateAsync(torrent);
         if (recheck) await Engine.Loop.RunAsync(() => torrent.CheckOnLoopAsync(full: trusted is null, trusted));
         if (start) await torrent.StartAsync();
+        else await Engine.Loop.InvokeAsync(() => torrent.UserPaused = true); // added or restored paused: stays paused
         await SaveResumeAsync(torrent);
         return torrent;
     }
