@@ -1,6 +1,6 @@
 namespace RTorrent.Engine.Client;
 
-/// <summary>How torrents move in the queue (Transmission's <c>queue-move-*</c>).</summary>
+/// <summary>How <see cref="ClientEngine.MoveInQueueAsync"/> moves torrents (Transmission's <c>queue-move-*</c>).</summary>
 public enum QueueMove
 {
     /// <summary>To the front, keeping their order among themselves.</summary>

@@ -4,7 +4,7 @@ namespace RTorrent.Engine.Tests.Client;
 
 /// <summary>
 /// The queue: dense positions, Transmission's batch moves (checked against a step-by-step model of
-/// libtransmission's code), clamping, restoring a saved order.
+/// libtransmission's code), clamping, restoring a saved order; and the engine's use of it.
 /// </summary>
 public class QueueOrderTests
 {
@@ -168,5 +168,28 @@ public class QueueOrderTests
                 break;
             }
         }
+    }
+
+    [Fact]
+    public async Task The_engine_numbers_torrents_as_added_compacts_on_removal_and_moves_batches()
+    {
+        await using var h = await EngineHarness.StartAsync();
+        var t = new List<Torrent>();
+        for (int i = 0; i < 4; i++) t.Add(await h.AddSeedAsync());
+        Assert.Equal([0, 1, 2, 3], t.Select(x => x.QueuePosition));
+
+        await h.Engine.RemoveAsync(t[1], deleteData: false);
+        Assert.Equal([0, 1, 2], new[] { t[0], t[2], t[3] }.Select(x => x.QueuePosition));
+
+        await h.Engine.MoveInQueueAsync([t[3], t[2]], QueueMove.Top);
+        Assert.Equal([t[2], t[3], t[0]], await h.Engine.GetQueueAsync());
+        Assert.Equal(0, (await h.SnapshotAsync(t[2])).QueuePosition);
+
+        await h.Engine.SetQueuePositionAsync(t[0], 0);
+        Assert.Equal([t[0], t[2], t[3]], await h.Engine.GetQueueAsync());
+        await Assert.ThrowsAsync<InvalidOperationException>(() => h.Engine.SetQueuePositionAsync(t[1], 0));
+
+        var late = await h.AddSeedAsync();
+        Assert.Equal(3, late.QueuePosition);
     }
 }
