@@ -51,6 +51,7 @@ public sealed record SessionOptions
         Preallocate = s.Preallocate,
         Encryption = s.Encryption,
         DefaultSavePath = s.DownloadDirectory,
+        SeedRatioLimit = s.SeedRatioLimit,
     };
 
     /// <summary>
@@ -284,6 +285,7 @@ public sealed class ClientSession : IAsyncDisposable
     {
         var restored = new List<Torrent>();
         if (_resume is null) return restored;
+        var queue = new List<(Torrent, int?)>();
         foreach (var hash in _resume.ListTorrents())
         {
             try
@@ -302,7 +304,13 @@ public sealed class ClientSession : IAsyncDisposable
                     DownloadLimit = data?.Settings.DownloadRateLimit ?? 0,
                     UploadLimit = data?.Settings.UploadRateLimit ?? 0,
                     Sequential = data?.Settings.Sequential ?? false,
+                    Labels = data?.Settings.Labels ?? [],
+                    Trackers = data?.Settings.Trackers,
+                    MaxConnections = data?.Settings.MaxConnections,
+                    SeedRatioMode = data?.Settings.SeedRatioMode ?? SeedRatioMode.Global,
+                    SeedRatioLimit = data?.Settings.SeedRatioLimit,
                 };
+                if (data?.Settings.QueuePosition is { } position) _restoringPositions[hash] = position;
                 string? missing = Components.GetStorage(options.Storage) is null ? $"storage plugin '{options.Storage}' is not available"
                     : Components.GetPicker(options.Picker) is null ? $"piece picker plugin '{options.Picker}' is not available"
                     : null;
@@ -312,16 +320,22 @@ public sealed class ClientSession : IAsyncDisposable
                     var paused = await Engine.AddUnavailableAsync(meta, options, $"paused: {missing}");
                     AddLog(PluginLogLevel.Warning, $"{meta.Name}: {missing}; the torrent is paused");
                     restored.Add(paused);
+                    queue.Add((paused, data?.Settings.QueuePosition));
                     continue;
                 }
                 var t = await AddAsync(meta, options, start: !(data?.Settings.Paused ?? false));
                 restored.Add(t);
+                queue.Add((t, data?.Settings.QueuePosition));
             }
-            catch (Exception e) when (e is TorrentFormatException or IOException or InvalidOperationException or UnauthorizedAccessException)
+            catch (Exception e) when (e is TorrentFormatException or IOException or InvalidOperationException or UnauthorizedAccessException or ArgumentException)
             {
                 AddLog(PluginLogLevel.Error, $"could not restore {hash.ToHex()}: {e.Message}");
             }
         }
+        // Restored one by one in info-hash order, each at the back: put them back in their saved order. Until then
+        // their resume data keeps the saved position, so a crash during the restore loses no order.
+        await Engine.RestoreQueueOrderAsync(queue);
+        _restoringPositions.Clear();
         return restored;
     }
 
@@ -396,6 +410,7 @@ public sealed class ClientSession : IAsyncDisposable
             torrent.CompletedAt = data.CompletedAt;
             torrent.DownloadedBefore = data.Downloaded;
             torrent.UploadedBefore = data.Uploaded;
+            torrent.Activity.Restore(TimeSpan.FromSeconds(data.SecondsDownloading), TimeSpan.FromSeconds(data.SecondsSeeding), data.ActivityAt);
         });
     }
 
@@ -416,6 +431,9 @@ public sealed class ClientSession : IAsyncDisposable
     }
 
     private readonly System.Collections.Concurrent.ConcurrentDictionary<InfoHash, SemaphoreSlim> _saveGates = new();
+
+    /// <summary>Saved queue positions of torrents being restored, written back unchanged until the order is restored.</summary>
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<InfoHash, int> _restoringPositions = new();
 
     private async Task SaveResumeCoreAsync(Torrent torrent)
     {
@@ -438,6 +456,9 @@ public sealed class ClientSession : IAsyncDisposable
                 CompletedAt = torrent.CompletedAt,
                 PickerName = torrent.Options.Picker,
                 StorageName = torrent.Options.Storage,
+                SecondsDownloading = (long)torrent.Activity.DownloadingTotal(_options.Time.GetUtcNow()).TotalSeconds,
+                SecondsSeeding = (long)torrent.Activity.SeedingTotal(_options.Time.GetUtcNow()).TotalSeconds,
+                ActivityAt = torrent.Activity.ActivityAt,
                 Settings = new TorrentResumeSettings
                 {
                     DownloadRateLimit = torrent.DownloadLimit,
@@ -445,6 +466,12 @@ public sealed class ClientSession : IAsyncDisposable
                     FilePriorities = torrent.FilePriorities.ToArray(),
                     Sequential = torrent.Sequential,
                     Paused = torrent.State is TorrentState.Stopped or TorrentState.Error && torrent.UserPaused,
+                    Labels = torrent.Labels,
+                    Trackers = torrent.TrackersEdited ? torrent.Trackers : null,
+                    MaxConnections = torrent.MaxConnections,
+                    SeedRatioMode = torrent.SeedRatioMode,
+                    SeedRatioLimit = torrent.SeedRatioLimit,
+                    QueuePosition = _restoringPositions.TryGetValue(torrent.InfoHash, out int saved) ? saved : torrent.QueuePosition,
                 },
             });
             await storage.FlushAsync(CancellationToken.None);
