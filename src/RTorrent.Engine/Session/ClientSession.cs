@@ -135,7 +135,12 @@ public sealed class ClientSession : IAsyncDisposable
             DhtNodeCount = () => Dht?.NodeCount,
             DhtNodeHint = ep => Dht?.AddNode(ep),
         });
+        Statistics = new SessionStatistics(options.SessionDirectory, () => Engine.TransferredThisRun, options.Time,
+            options.LoggerFactory.CreateLogger("rtorrent.stats"), m => AddLog(PluginLogLevel.Warning, m));
     }
+
+    /// <summary>What this session did in this run and in all runs (Transmission's session-stats), kept in stats.json.</summary>
+    public SessionStatistics Statistics { get; }
 
     /// <summary>The engine.</summary>
     public ClientEngine Engine { get; }
@@ -202,6 +207,7 @@ public sealed class ClientSession : IAsyncDisposable
                 throw new IOException($"Another rtorrent is using the session folder {dir}; use --session to choose another.");
             }
         }
+        await Statistics.StartAsync();
         Components.RegisterBuiltIns(new BuiltInComponents(this));
         Components.Changed += (_, e) =>
         {
@@ -257,6 +263,7 @@ public sealed class ClientSession : IAsyncDisposable
     /// </summary>
     public async Task<Torrent> AddAsync(TorrentMetainfo metainfo, TorrentOptions options, bool start = true)
     {
+        bool inSessionFolder = _resume is not null && File.Exists(_resume.GetTorrentPath(metainfo.WireHash));
         if (_resume is not null) await _resume.SaveTorrentAsync(metainfo.WireHash, FullTorrentBytes(metainfo));
         var (trusted, recheck) = await LoadTrustedPiecesAsync(metainfo, options);
         var torrent = await Engine.AddAsync(metainfo, options, start: false, trustedHave: recheck ? null : trusted, check: false);
@@ -265,6 +272,7 @@ public sealed class ClientSession : IAsyncDisposable
         if (start) await torrent.StartAsync();
         else await Engine.Loop.InvokeAsync(() => torrent.UserPaused = true); // added or restored paused: stays paused
         await SaveResumeAsync(torrent);
+        if (!inSessionFolder) Statistics.TorrentAdded(); // a restore, or adding a torrent the session has, is not an addition
         return torrent;
     }
 
@@ -277,7 +285,9 @@ public sealed class ClientSession : IAsyncDisposable
             var known = TorrentMetainfo.Load(_resume.GetTorrentPath(magnet.WireHash));
             return await AddAsync(known, options, start);
         }
-        return await Engine.AddAsync(magnet, options, start);
+        var added = await Engine.AddAsync(magnet, options, start);
+        Statistics.TorrentAdded();
+        return added;
     }
 
     /// <summary>Restores every torrent saved in the session folder, in its saved state (started or paused).</summary>
@@ -493,6 +503,7 @@ public sealed class ClientSession : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         await Engine.DisposeAsync();
+        await Statistics.DisposeAsync();
         if (Dht is not null)
         {
             try { await Dht.SaveStateAsync(); } catch (Exception e) { _logger.LogDebug("saving DHT state: {Error}", e.Message); }
