@@ -93,7 +93,11 @@ public interface IPeerSource : IAsyncDisposable
     /// <summary>Tells the source about a torrent event, such as completion.</summary>
     ValueTask OnEventAsync(TorrentEvent torrentEvent, CancellationToken cancellationToken) => ValueTask.CompletedTask;
 
-    /// <summary>Asks for more peers soon (for example when connections run low). The source may ignore it.</summary>
+    /// <summary>
+    /// Asks for more peers soon: when connections run low, and when the user asks to reannounce (Transmission's
+    /// <c>torrent-reannounce</c>). A source that contacts a server should do so as soon as that server's minimum interval
+    /// allows, not sooner; the built-in trackers and DHT do. The source may ignore it.
+    /// </summary>
     void RequestMorePeers() { }
 
     /// <summary>What the source is doing, for the user: one row per endpoint (a tracker URL, the DHT, ...).</summary>

@@ -63,7 +63,7 @@ public sealed record ClientEngineOptions
 /// The BitTorrent engine: one listen port, one loop, any number of torrents. Thread-safe: public methods may be
 /// called from any thread.
 /// </summary>
-public sealed class ClientEngine : ITorrentHost, IAsyncDisposable
+public sealed partial class ClientEngine : ITorrentHost, IAsyncDisposable
 {
     private readonly Dictionary<InfoHash, Torrent> _torrents = [];
     private readonly ClientEngineOptions _options;
@@ -93,6 +93,7 @@ public sealed class ClientEngine : ITorrentHost, IAsyncDisposable
         PeerId = PeerIds.Create();
         GlobalDownload = new RateLimiting.RateLimiter(config.DownloadLimit, 0, null, _options.Time);
         GlobalUpload = new RateLimiting.RateLimiter(config.UploadLimit, 0, null, _options.Time);
+        _saveQueue = new ResumeSaveQueue(t => IsInSession(t) ? _options.SaveResume?.Invoke(t) ?? Task.CompletedTask : Task.CompletedTask, _logger);
     }
 
     /// <summary>The engine loop.</summary>
@@ -160,6 +161,7 @@ public sealed class ClientEngine : ITorrentHost, IAsyncDisposable
     {
         _torrents.Add(hash, torrent);
         _torrentsByMseKey[new InfoHash(Peers.Encryption.MseHandshake.TorrentKey(hash))] = hash;
+        _queue.Append(torrent);
     }
 
     private Task OnIncomingHandshake(HandshakeResult hs) => Loop.RunAsync(async () =>
@@ -232,7 +234,7 @@ public sealed class ClientEngine : ITorrentHost, IAsyncDisposable
         var torrent = new Torrent(this, hash, metainfo, magnet, options);
         lock (_torrents) AddTorrentEntry(hash, torrent);
         bool isPrivate = metainfo?.IsPrivate ?? false;
-        var trackers = metainfo?.AnnounceTiers ?? magnet?.Trackers ?? [];
+        var trackers = torrent.Trackers;
         foreach (var factory in Catalog.PeerSources)
         {
             if (isPrivate && !factory.AllowedForPrivateTorrents) continue;
@@ -284,6 +286,7 @@ public sealed class ClientEngine : ITorrentHost, IAsyncDisposable
         {
             _torrents.Remove(torrent.InfoHash);
             _torrentsByMseKey.Remove(new InfoHash(Peers.Encryption.MseHandshake.TorrentKey(torrent.InfoHash)));
+            OnRemoved(torrent);
         }
         if (deleteData)
         {
@@ -336,9 +339,14 @@ public sealed class ClientEngine : ITorrentHost, IAsyncDisposable
         _connectBudget = Config.ConnectsPerSecond;
         foreach (var t in Torrents)
         {
-            try { t.Tick(now); }
+            try
+            {
+                t.Tick(now);
+                t.ManagementTick(now);
+            }
             catch (Exception e) { _logger.LogError(e, "tick of {Torrent} failed", t); }
         }
+        _saveQueue.Pump();
     }
 
     // ---------------------------------------------------------------- ITorrentHost
@@ -388,7 +396,11 @@ public sealed class ClientEngine : ITorrentHost, IAsyncDisposable
     RateLimiting.RateLimiter ITorrentHost.CreateLimiter(bool download, long bytesPerSecond) =>
         (download ? GlobalDownload : GlobalUpload).CreateChild(bytesPerSecond);
 
-    void ITorrentHost.OnTorrentChanged(Torrent torrent) => TorrentChanged?.Invoke(torrent);
+    void ITorrentHost.OnTorrentChanged(Torrent torrent)
+    {
+        torrent.ObserveState();
+        TorrentChanged?.Invoke(torrent);
+    }
 
     Task ITorrentHost.SaveResumeAsync(Torrent torrent) => _options.SaveResume?.Invoke(torrent) ?? Task.CompletedTask;
 
@@ -400,6 +412,7 @@ public sealed class ClientEngine : ITorrentHost, IAsyncDisposable
         {
             _timer?.Dispose();
             await Task.WhenAll(Torrents.Select(t => t.StopOnLoopAsync(TorrentState.Stopped, null)));
+            await _saveQueue.DrainAsync();
             foreach (var t in Torrents)
             {
                 try { if (t.Storage is { } st) await st.DisposeAsync(); } catch (Exception e) { _logger.LogDebug("storage dispose: {Error}", e.Message); }

@@ -68,6 +68,12 @@ public sealed record EngineConfig
     /// <summary>Where torrents go when no folder is given.</summary>
     public string DefaultSavePath { get; init; } = Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), "Downloads");
 
+    /// <summary>
+    /// The session's seed ratio limit: a seeding torrent in <see cref="SeedRatioMode.Global"/> mode stops once it
+    /// uploaded this many times the size of its wanted data; null seeds without a limit.
+    /// </summary>
+    public double? SeedRatioLimit { get; init; }
+
     /// <summary>The client name sent in the extended handshake ('v').</summary>
     public string ClientName { get; init; } = "RTorrent 0.1.0";
 }

@@ -99,6 +99,54 @@ public sealed record TorrentSnapshot
     /// null for a single session.
     /// </summary>
     public string? Host { get; init; }
+
+    // The list-typed fields below are the torrent's own immutable lists, replaced only when they change, so that record
+    // equality (which compares lists by reference) tells a changed torrent from an idle one.
+
+    /// <summary>Labels (the same list instance while they do not change).</summary>
+    public IReadOnlyList<string> Labels { get; init; } = [];
+    /// <summary>Announce URLs by tier (BEP 12), as edited or from the metainfo (the same instance while unchanged).</summary>
+    public IReadOnlyList<IReadOnlyList<string>> Trackers { get; init; } = [];
+    /// <summary>Web seeds (BEP 19 'url-list' of the metainfo, or the magnet's 'ws').</summary>
+    public IReadOnlyList<string> WebSeeds { get; init; } = [];
+    /// <summary>Place in the session's queue, 0 at the front (shown and saved; nothing acts on it yet).</summary>
+    public int QueuePosition { get; init; }
+    /// <summary>When the torrent last started running; null while it is not running.</summary>
+    public DateTimeOffset? StartedAt { get; init; }
+    /// <summary>When payload last moved either way (to the second), over the torrent's life; null if never.</summary>
+    public DateTimeOffset? ActivityAt { get; init; }
+    /// <summary>Time spent downloading before the current downloading period; see <see cref="DownloadingTime"/>.</summary>
+    public TimeSpan DownloadingTimeBefore { get; init; }
+    /// <summary>When the current downloading period (metadata fetching included) began, or null.</summary>
+    public DateTimeOffset? DownloadingSince { get; init; }
+    /// <summary>Time spent seeding before the current seeding period; see <see cref="SeedingTime"/>.</summary>
+    public TimeSpan SeedingTimeBefore { get; init; }
+    /// <summary>When the current seeding period began, or null.</summary>
+    public DateTimeOffset? SeedingSince { get; init; }
+    /// <summary>Connected peers we download from (we are interested, they do not choke us).</summary>
+    public int PeersSendingToUs { get; init; }
+    /// <summary>Connected peers we upload to (they are interested, we do not choke them).</summary>
+    public int PeersGettingFromUs { get; init; }
+    /// <summary>'created by' from the .torrent.</summary>
+    public string? CreatedBy { get; init; }
+    /// <summary>0..1 of the metadata while a magnet link fetches it; 1 once it is known.</summary>
+    public double MetadataProgress { get; init; }
+    /// <summary>The peer limit in force for this torrent (its own, or the session's per-torrent limit).</summary>
+    public int MaxConnections { get; init; }
+    /// <summary>Which seed ratio limit applies (Transmission's seedRatioMode 0/1/2).</summary>
+    public SeedRatioMode SeedRatioMode { get; init; }
+    /// <summary>The torrent's own seed ratio limit (used in <see cref="SeedRatioMode.Custom"/>), or null.</summary>
+    public double? SeedRatioLimit { get; init; }
+    /// <summary>Stopped, complete and at its seed ratio limit (Transmission's isFinished).</summary>
+    public bool IsFinished { get; init; }
+
+    /// <summary>Total time spent downloading, as of <paramref name="now"/>.</summary>
+    public TimeSpan DownloadingTime(DateTimeOffset now) =>
+        DownloadingSince is { } s && now > s ? DownloadingTimeBefore + (now - s) : DownloadingTimeBefore;
+
+    /// <summary>Total time spent seeding, as of <paramref name="now"/>.</summary>
+    public TimeSpan SeedingTime(DateTimeOffset now) =>
+        SeedingSince is { } s && now > s ? SeedingTimeBefore + (now - s) : SeedingTimeBefore;
 }
 
 /// <summary>One connected peer, for the Peers view.</summary>

@@ -44,7 +44,7 @@ public sealed partial class Torrent : IPeerConnectionHandler
     private void ConnectMore(DateTimeOffset now)
     {
         if (!IsRunning) return;
-        int room = _host.Config.MaxConnectionsPerTorrent - _peers.Count - _halfOpen;
+        int room = MaxConnectionsLimit - _peers.Count - _halfOpen;
         if (room <= 0) return;
         foreach (var known in _pool.Candidates(now, room))
         {
@@ -97,7 +97,7 @@ public sealed partial class Torrent : IPeerConnectionHandler
     internal async Task AcceptIncomingAsync(HandshakeResult handshake)
     {
         bool ok = IsRunning
-                  && _peers.Count < _host.Config.MaxConnectionsPerTorrent
+                  && _peers.Count < MaxConnectionsLimit
                   && _host.HasConnectionRoom;
         var known = _pool.Get(handshake.RemoteEndPoint);
         if (known is { Banned: true }) ok = false;

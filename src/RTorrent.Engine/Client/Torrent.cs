@@ -65,6 +65,9 @@ internal interface ITorrentHost
 
     /// <summary>A magnet's metadata arrived and checked out (on the loop): persist the .torrent.</summary>
     Task OnMetadataReceivedAsync(Torrent torrent);
+
+    /// <summary>The torrent's settings changed (on the loop): save its resume data soon, even while it is stopped.</summary>
+    void RequestResumeSave(Torrent torrent);
 }
 
 /// <summary>How a torrent is set up when it is added.</summary>
@@ -93,6 +96,16 @@ public sealed record TorrentOptions
     public bool Sequential { get; init; }
     /// <summary>Peer sources disabled for this torrent (by name).</summary>
     public IReadOnlyList<string> DisabledPeerSources { get; init; } = [];
+    /// <summary>Labels (see <see cref="TorrentLabels.Normalize"/>); the torrent's current ones are <see cref="Torrent.Labels"/>.</summary>
+    public IReadOnlyList<string> Labels { get; init; } = [];
+    /// <summary>The torrent's own peer limit (at least 1), or null to follow the session's per-torrent limit.</summary>
+    public int? MaxConnections { get; init; }
+    /// <summary>The tracker list by tier when it was edited (see <see cref="TrackerList.Normalize"/>); null: the metainfo's or magnet's.</summary>
+    public IReadOnlyList<IReadOnlyList<string>>? Trackers { get; init; }
+    /// <summary>Which seed ratio limit the torrent follows.</summary>
+    public SeedRatioMode SeedRatioMode { get; init; } = SeedRatioMode.Global;
+    /// <summary>The torrent's own seed ratio limit (needed for <see cref="SeedRatioMode.Custom"/>).</summary>
+    public double? SeedRatioLimit { get; init; }
 }
 
 /// <summary>
@@ -126,6 +139,7 @@ public sealed partial class Torrent
     {
         _host = host;
         Options = options;
+        InitManagement(options, metainfo, magnet);
         InfoHash = infoHash;
         Magnet = magnet;
         _pieces = new PieceManager(0, 1, 0);
@@ -372,6 +386,7 @@ public sealed partial class Torrent
     /// <summary>Starts (or resumes) the torrent: checks data if needed, then connects to peers.</summary>
     public Task StartAsync() => _host.Loop.RunAsync(() =>
     {
+        OnStartByHand();
         UserPaused = false;
         return StartOnLoopAsync();
     });
@@ -758,6 +773,8 @@ public sealed partial class Torrent
     /// <summary>Snapshot for the UI (call on the loop).</summary>
     internal TorrentSnapshot BuildSnapshot()
     {
+        ObserveState();
+        var transferring = TransferringPeers();
         long size = 0, done = 0;
         var have = _pieces.HaveField;
         var meta = _metainfo;
@@ -814,6 +831,24 @@ public sealed partial class Torrent
             CreationDate = meta?.CreationDate,
             Wasted = Wasted,
             HashFailures = HashFailures,
+            Labels = _labels,
+            Trackers = _trackers,
+            WebSeeds = meta?.WebSeeds ?? Magnet?.WebSeeds ?? [],
+            QueuePosition = QueuePosition,
+            StartedAt = Activity.StartedAt,
+            ActivityAt = Activity.ActivityAt,
+            DownloadingTimeBefore = Activity.DownloadingBefore,
+            DownloadingSince = Activity.DownloadingSince,
+            SeedingTimeBefore = Activity.SeedingBefore,
+            SeedingSince = Activity.SeedingSince,
+            PeersSendingToUs = transferring.SendingToUs,
+            PeersGettingFromUs = transferring.GettingFromUs,
+            CreatedBy = meta?.CreatedBy,
+            MetadataProgress = meta is not null ? 1 : MetadataExchange?.Progress ?? 0,
+            MaxConnections = MaxConnectionsLimit,
+            SeedRatioMode = _seedLimit.Mode,
+            SeedRatioLimit = _seedLimit.Limit,
+            IsFinished = IsFinishedWith(size),
         };
     }
 

@@ -29,8 +29,26 @@ public sealed record TorrentResumeSettings
     /// <summary>Stopped by the user: stays stopped after a restart.</summary>
     public bool Paused { get; init; }
 
-    /// <summary>Stop seeding at this upload/download ratio, or null for the settings' default.</summary>
+    /// <summary>
+    /// The torrent's own seed ratio limit (uploaded / wanted size), used when <see cref="SeedRatioMode"/> is Custom and
+    /// remembered otherwise; null when it never had one.
+    /// </summary>
     public double? SeedRatioLimit { get; init; }
+
+    /// <summary>
+    /// Which seed ratio limit applies. Files without the key read as Custom when they have a
+    /// <see cref="SeedRatioLimit"/> (what one meant before the mode existed) and Global otherwise.
+    /// </summary>
+    public Client.SeedRatioMode SeedRatioMode { get; init; }
+
+    /// <summary>The torrent's labels.</summary>
+    public IReadOnlyList<string> Labels { get; init; } = [];
+
+    /// <summary>The tracker list by tier when the user edited it; null: the .torrent's.</summary>
+    public IReadOnlyList<IReadOnlyList<string>>? Trackers { get; init; }
+
+    /// <summary>The torrent's place in the session's queue, or null (files written before queues existed).</summary>
+    public int? QueuePosition { get; init; }
 }
 
 /// <summary>
@@ -102,6 +120,15 @@ public sealed record ResumeData
     /// <summary>The torrent's own settings.</summary>
     public TorrentResumeSettings Settings { get; init; } = new();
 
+    /// <summary>Seconds spent downloading over the torrent's life.</summary>
+    public long SecondsDownloading { get; init; }
+
+    /// <summary>Seconds spent seeding over the torrent's life.</summary>
+    public long SecondsSeeding { get; init; }
+
+    /// <summary>When payload last moved, if ever.</summary>
+    public DateTimeOffset? ActivityAt { get; init; }
+
     /// <summary>Whether piece <paramref name="piece"/> is claimed verified.</summary>
     public bool IsPieceVerified(int piece)
     {
@@ -141,6 +168,9 @@ public sealed record ResumeData
         };
         if (CompletedAt is { } completed) d[Keys.Completed] = new BInteger(completed.ToUnixTimeSeconds());
         if (RenamedFiles.Count > 0) d[Keys.RenamedFiles] = EncodeRenamedFiles(RenamedFiles, Files.Count);
+        if (SecondsDownloading > 0) d[Keys.SecondsDownloading] = new BInteger(SecondsDownloading);
+        if (SecondsSeeding > 0) d[Keys.SecondsSeeding] = new BInteger(SecondsSeeding);
+        if (ActivityAt is { } activity) d[Keys.Activity] = new BInteger(activity.ToUnixTimeSeconds());
         var files = new BList();
         foreach (var f in Files)
         {
@@ -231,6 +261,9 @@ public sealed record ResumeData
             StorageName = d.GetText(Keys.Storage) ?? "",
             RenamedFiles = DecodeRenamedFiles(d, files.Length),
             Settings = d.Get<BDictionary>(Keys.Settings) is { } s ? DecodeSettings(s, files.Length) : new TorrentResumeSettings(),
+            SecondsDownloading = OptionalInteger(d, Keys.SecondsDownloading, 0, long.MaxValue) ?? 0,
+            SecondsSeeding = OptionalInteger(d, Keys.SecondsSeeding, 0, long.MaxValue) ?? 0,
+            ActivityAt = UnixSeconds(d, Keys.Activity),
         };
     }
 
@@ -286,6 +319,10 @@ public sealed record ResumeData
         if (s.MaxConnections is { } c) d[Keys.MaxConnections] = new BInteger(c);
         if (s.UploadSlots is { } u) d[Keys.UploadSlots] = new BInteger(u);
         if (s.SeedRatioLimit is { } r) d[Keys.SeedRatioMilli] = new BInteger((long)Math.Round(r * 1000));
+        d[Keys.SeedRatioMode] = new BInteger((int)s.SeedRatioMode);
+        if (s.Labels.Count > 0) d[Keys.Labels] = ResumeLists.EncodeStrings(s.Labels);
+        if (s.Trackers is { } trackers) d[Keys.Trackers] = ResumeLists.EncodeTiers(trackers);
+        if (s.QueuePosition is { } q) d[Keys.QueuePosition] = new BInteger(q);
         if (s.FilePriorities.Count > 0)
         {
             // One byte per file: compact for torrents with tens of thousands of files.
@@ -320,6 +357,11 @@ public sealed record ResumeData
             Paused = OptionalInteger(d, Keys.Paused, 0, 1) == 1,
             SeedRatioLimit = OptionalInteger(d, Keys.SeedRatioMilli, 0, long.MaxValue) is { } milli ? milli / 1000.0 : null,
             FilePriorities = priorities,
+            SeedRatioMode = OptionalInteger(d, Keys.SeedRatioMode, 0, 2) is { } mode ? (Client.SeedRatioMode)mode
+                : d.ContainsKey(Keys.SeedRatioMilli) ? Client.SeedRatioMode.Custom : Client.SeedRatioMode.Global,
+            Labels = d[Keys.Labels] is { } labels ? ResumeLists.DecodeStrings(labels, Keys.Labels) : [],
+            Trackers = d[Keys.Trackers] is { } trackers ? ResumeLists.DecodeTiers(trackers, Keys.Trackers) : null,
+            QueuePosition = (int?)OptionalInteger(d, Keys.QueuePosition, 0, int.MaxValue),
         };
     }
 
@@ -375,5 +417,12 @@ public sealed record ResumeData
         public const string Paused = "paused";
         public const string SeedRatioMilli = "seed-ratio-milli";
         public const string Priorities = "priorities";
+        public const string SeedRatioMode = "seed-ratio-mode";
+        public const string Labels = "labels";
+        public const string Trackers = "trackers";
+        public const string QueuePosition = "queue-position";
+        public const string SecondsDownloading = "seconds-downloading";
+        public const string SecondsSeeding = "seconds-seeding";
+        public const string Activity = "activity";
     }
 }

@@ -51,6 +51,7 @@ public sealed record SessionOptions
         Preallocate = s.Preallocate,
         Encryption = s.Encryption,
         DefaultSavePath = s.DownloadDirectory,
+        SeedRatioLimit = s.SeedRatioLimit,
     };
 
     /// <summary>
@@ -136,7 +137,12 @@ public sealed class ClientSession : IAsyncDisposable
             DhtNodeHint = ep => Dht?.AddNode(ep),
         });
         _relocator = new TorrentRelocator(Engine, WhileNoResumeSaveAsync, t => SaveResumeCoreAsync(t, rethrow: true), SaveResumeAsync);
+        Statistics = new SessionStatistics(options.SessionDirectory, () => Engine.TransferredThisRun, options.Time,
+            options.LoggerFactory.CreateLogger("rtorrent.stats"), m => AddLog(PluginLogLevel.Warning, m));
     }
+
+    /// <summary>What this session did in this run and in all runs (Transmission's session-stats), kept in stats.json.</summary>
+    public SessionStatistics Statistics { get; }
 
     /// <summary>The engine.</summary>
     public ClientEngine Engine { get; }
@@ -203,6 +209,7 @@ public sealed class ClientSession : IAsyncDisposable
                 throw new IOException($"Another rtorrent is using the session folder {dir}; use --session to choose another.");
             }
         }
+        await Statistics.StartAsync();
         Components.RegisterBuiltIns(new BuiltInComponents(this));
         Components.Changed += (_, e) =>
         {
@@ -258,13 +265,16 @@ public sealed class ClientSession : IAsyncDisposable
     /// </summary>
     public async Task<Torrent> AddAsync(TorrentMetainfo metainfo, TorrentOptions options, bool start = true)
     {
+        bool inSessionFolder = _resume is not null && File.Exists(_resume.GetTorrentPath(metainfo.WireHash));
         if (_resume is not null) await _resume.SaveTorrentAsync(metainfo.WireHash, FullTorrentBytes(metainfo));
         var (trusted, recheck) = await LoadTrustedPiecesAsync(metainfo, options);
         var torrent = await Engine.AddAsync(metainfo, options, start: false, trustedHave: recheck ? null : trusted, check: false);
         await ApplySavedStateAsync(torrent);
         if (recheck) await Engine.Loop.RunAsync(() => torrent.CheckOnLoopAsync(full: trusted is null, trusted));
         if (start) await torrent.StartAsync();
+        else await Engine.Loop.InvokeAsync(() => torrent.UserPaused = true); // added or restored paused: stays paused
         await SaveResumeAsync(torrent);
+        if (!inSessionFolder) Statistics.TorrentAdded(); // a restore, or adding a torrent the session has, is not an addition
         return torrent;
     }
 
@@ -277,7 +287,9 @@ public sealed class ClientSession : IAsyncDisposable
             var known = TorrentMetainfo.Load(_resume.GetTorrentPath(magnet.WireHash));
             return await AddAsync(known, options, start);
         }
-        return await Engine.AddAsync(magnet, options, start);
+        var added = await Engine.AddAsync(magnet, options, start);
+        Statistics.TorrentAdded();
+        return added;
     }
 
     /// <summary>Restores every torrent saved in the session folder, in its saved state (started or paused).</summary>
@@ -285,6 +297,7 @@ public sealed class ClientSession : IAsyncDisposable
     {
         var restored = new List<Torrent>();
         if (_resume is null) return restored;
+        var queue = new List<(Torrent, int?)>();
         foreach (var hash in _resume.ListTorrents())
         {
             try
@@ -304,7 +317,13 @@ public sealed class ClientSession : IAsyncDisposable
                     DownloadLimit = data?.Settings.DownloadRateLimit ?? 0,
                     UploadLimit = data?.Settings.UploadRateLimit ?? 0,
                     Sequential = data?.Settings.Sequential ?? false,
+                    Labels = data?.Settings.Labels ?? [],
+                    Trackers = data?.Settings.Trackers,
+                    MaxConnections = data?.Settings.MaxConnections,
+                    SeedRatioMode = data?.Settings.SeedRatioMode ?? SeedRatioMode.Global,
+                    SeedRatioLimit = data?.Settings.SeedRatioLimit,
                 };
+                if (data?.Settings.QueuePosition is { } position) _restoringPositions[hash] = position;
                 string? missing = Components.GetStorage(options.Storage) is null ? $"storage plugin '{options.Storage}' is not available"
                     : Components.GetPicker(options.Picker) is null ? $"piece picker plugin '{options.Picker}' is not available"
                     : null;
@@ -314,16 +333,22 @@ public sealed class ClientSession : IAsyncDisposable
                     var paused = await Engine.AddUnavailableAsync(meta, options, $"paused: {missing}");
                     AddLog(PluginLogLevel.Warning, $"{meta.Name}: {missing}; the torrent is paused");
                     restored.Add(paused);
+                    queue.Add((paused, data?.Settings.QueuePosition));
                     continue;
                 }
                 var t = await AddAsync(meta, options, start: !(data?.Settings.Paused ?? false));
                 restored.Add(t);
+                queue.Add((t, data?.Settings.QueuePosition));
             }
-            catch (Exception e) when (e is TorrentFormatException or IOException or InvalidOperationException or UnauthorizedAccessException)
+            catch (Exception e) when (e is TorrentFormatException or IOException or InvalidOperationException or UnauthorizedAccessException or ArgumentException)
             {
                 AddLog(PluginLogLevel.Error, $"could not restore {hash.ToHex()}: {e.Message}");
             }
         }
+        // Restored one by one in info-hash order, each at the back: put them back in their saved order. Until then
+        // their resume data keeps the saved position, so a crash during the restore loses no order.
+        await Engine.RestoreQueueOrderAsync(queue);
+        _restoringPositions.Clear();
         return restored;
     }
 
@@ -446,6 +471,7 @@ public sealed class ClientSession : IAsyncDisposable
             torrent.CompletedAt = data.CompletedAt;
             torrent.DownloadedBefore = data.Downloaded;
             torrent.UploadedBefore = data.Uploaded;
+            torrent.Activity.Restore(TimeSpan.FromSeconds(data.SecondsDownloading), TimeSpan.FromSeconds(data.SecondsSeeding), data.ActivityAt);
         });
     }
 
@@ -476,6 +502,9 @@ public sealed class ClientSession : IAsyncDisposable
         finally { gate.Release(); }
     }
 
+    /// <summary>Saved queue positions of torrents being restored, written back unchanged until the order is restored.</summary>
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<InfoHash, int> _restoringPositions = new();
+
     private async Task SaveResumeCoreAsync(Torrent torrent, bool rethrow = false)
     {
         if (_resume is null || torrent.Metainfo is not { } meta || torrent.Storage is not { } storage) return;
@@ -498,6 +527,9 @@ public sealed class ClientSession : IAsyncDisposable
                 PickerName = torrent.Options.Picker,
                 StorageName = torrent.Options.Storage,
                 RenamedFiles = torrent.Options.RenamedFiles ?? System.Collections.ObjectModel.ReadOnlyDictionary<int, string>.Empty,
+                SecondsDownloading = (long)torrent.Activity.DownloadingTotal(_options.Time.GetUtcNow()).TotalSeconds,
+                SecondsSeeding = (long)torrent.Activity.SeedingTotal(_options.Time.GetUtcNow()).TotalSeconds,
+                ActivityAt = torrent.Activity.ActivityAt,
                 Settings = new TorrentResumeSettings
                 {
                     DownloadRateLimit = torrent.DownloadLimit,
@@ -505,6 +537,12 @@ public sealed class ClientSession : IAsyncDisposable
                     FilePriorities = torrent.FilePriorities.ToArray(),
                     Sequential = torrent.Sequential,
                     Paused = torrent.State is TorrentState.Stopped or TorrentState.Error && torrent.UserPaused,
+                    Labels = torrent.Labels,
+                    Trackers = torrent.TrackersEdited ? torrent.Trackers : null,
+                    MaxConnections = torrent.MaxConnections,
+                    SeedRatioMode = torrent.SeedRatioMode,
+                    SeedRatioLimit = torrent.SeedRatioLimit,
+                    QueuePosition = _restoringPositions.TryGetValue(torrent.InfoHash, out int saved) ? saved : torrent.QueuePosition,
                 },
             });
             await storage.FlushAsync(CancellationToken.None);
@@ -527,6 +565,7 @@ public sealed class ClientSession : IAsyncDisposable
     {
         await _relocator.DisposeAsync();
         await Engine.DisposeAsync();
+        await Statistics.DisposeAsync();
         if (Dht is not null)
         {
             try { await Dht.SaveStateAsync(); } catch (Exception e) { _logger.LogDebug("saving DHT state: {Error}", e.Message); }

@@ -93,7 +93,11 @@ public sealed record EngineSettings
     /// <summary>Storage backend for newly added torrents.</summary>
     public string DefaultStorage { get; init; } = "file";
 
-    /// <summary>Stop seeding a torrent once it uploaded this many times its size; null = seed until stopped.</summary>
+    /// <summary>
+    /// Stop seeding a torrent once it uploaded this many times the size of its wanted data; null = seed until stopped.
+    /// Torrents follow it unless they have their own limit or none (<see cref="Client.SeedRatioMode"/>); a torrent
+    /// stopped by it shows "seed ratio limit reached". Changed live with <see cref="Client.ClientEngine.SetSeedRatioLimitAsync"/>.
+    /// </summary>
     public double? SeedRatioLimit { get; init; }
 
     /// <summary>Allocate files fully when a torrent starts (a full disk shows at once) instead of sparse files.</summary>

@@ -13,10 +13,10 @@ internal sealed class TrackerEndpoint(string url, int tier, int index, ITrackerC
     public string Url { get; } = url;
 
     /// <summary>Tier in the torrent's list (0 = first), for display.</summary>
-    public int Tier { get; } = tier;
+    public int Tier { get; set; } = tier;
 
     /// <summary>Position in the torrent's list, for a stable display order.</summary>
-    public int Index { get; } = index;
+    public int Index { get; set; } = index;
 
     /// <summary>Null when the URL cannot be used (<see cref="UnusableReason"/> says why).</summary>
     public ITrackerClient? Client { get; } = client;

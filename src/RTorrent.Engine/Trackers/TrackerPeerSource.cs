@@ -37,6 +37,9 @@ public sealed class TrackerPeerSource : IPeerSource
     private readonly List<TrackerEndpoint> _endpoints = [];
     private readonly List<AnnounceLane> _lanes = [];
     private readonly WakeSignal _scrapeWake = new();
+
+    /// <summary>Serializes start, stop and tracker replacement (each swaps the loops).</summary>
+    private readonly SemaphoreSlim _lifecycle = new(1, 1);
     private DateTimeOffset _scrapeDue = DateTimeOffset.MaxValue;
     private bool _scrapeForced;
     private CancellationTokenSource? _running;
@@ -70,16 +73,24 @@ public sealed class TrackerPeerSource : IPeerSource
         _logger = logger ?? NullLogger.Instance;
         _random = random ?? new Random();
         _key = (uint)_random.NextInt64(0, uint.MaxValue + 1L);
-        BuildTrackers();
+        BuildTrackers(context.TrackerTiers, reuse: null);
     }
 
     /// <inheritdoc/>
-    public ValueTask StartAsync(CancellationToken cancellationToken)
+    public async ValueTask StartAsync(CancellationToken cancellationToken)
+    {
+        await _lifecycle.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try { StartCore(); }
+        finally { _lifecycle.Release(); }
+        if (_lanes.Count == 0) _logger.LogInformation("Torrent {InfoHash} has no usable trackers", _infoHash);
+    }
+
+    private void StartCore()
     {
         lock (_lock)
         {
             ObjectDisposedException.ThrowIf(_disposed, this);
-            if (_running is not null) return ValueTask.CompletedTask;
+            if (_running is not null) return;
             _running = new CancellationTokenSource();
             var now = _time.GetUtcNow();
             var first = now + _scheduler.NextStartDelay();
@@ -99,13 +110,17 @@ public sealed class TrackerPeerSource : IPeerSource
                 ep.Message = null;
             }
             _scrapeDue = first + _options.FirstScrapeDelay;
-            var token = _running.Token;
-            var loops = _lanes.Select(lane => Task.Run(() => RunLaneAsync(lane, token), CancellationToken.None)).ToList();
-            loops.Add(Task.Run(() => RunScrapeLoopAsync(token), CancellationToken.None));
-            _loops = [.. loops];
+            LaunchLoops();
         }
-        if (_lanes.Count == 0) _logger.LogInformation("Torrent {InfoHash} has no usable trackers", _infoHash);
-        return ValueTask.CompletedTask;
+    }
+
+    /// <summary>Starts a loop per lane and the scrape loop on <see cref="_running"/>'s token. Called under the lock.</summary>
+    private void LaunchLoops()
+    {
+        var token = _running!.Token;
+        var loops = _lanes.Select(lane => Task.Run(() => RunLaneAsync(lane, token), CancellationToken.None)).ToList();
+        loops.Add(Task.Run(() => RunScrapeLoopAsync(token), CancellationToken.None));
+        _loops = [.. loops];
     }
 
     /// <summary>
@@ -114,6 +129,15 @@ public sealed class TrackerPeerSource : IPeerSource
     /// for tracker trouble.
     /// </summary>
     public async ValueTask StopAsync(CancellationToken cancellationToken)
+    {
+        // Not cancellable: a replacement in progress holds the gate only while its loops end (bounded by StopTimeout),
+        // and giving up here would leave the loops it starts running.
+        await _lifecycle.WaitAsync(CancellationToken.None).ConfigureAwait(false);
+        try { await StopCoreAsync(cancellationToken).ConfigureAwait(false); }
+        finally { _lifecycle.Release(); }
+    }
+
+    private async Task StopCoreAsync(CancellationToken cancellationToken)
     {
         CancellationTokenSource running;
         Task[] loops;
@@ -215,6 +239,98 @@ public sealed class TrackerPeerSource : IPeerSource
         }
     }
 
+    /// <summary>
+    /// Replaces the torrent's trackers (the user edited the list), running or not. Trackers still listed keep what we
+    /// know of them (whether they list us, their tracker id, counts, backoff); a lane whose tracker in use is kept and
+    /// still first in its order keeps its schedule. Trackers no longer listed that may list us get <c>stopped</c>
+    /// (bounded by <see cref="TrackerPeerSourceOptions.StopTimeout"/> or <paramref name="cancellationToken"/>); new
+    /// ones are announced to (<c>started</c>) when their lane uses them: a lane whose first tracker changed announces
+    /// at once, while a backup in a lane whose current tracker works waits its turn, as BEP 12 has it. Completes when
+    /// the removed trackers have been told.
+    /// </summary>
+    /// <param name="tiers">The new announce URLs by tier.</param>
+    /// <param name="cancellationToken">Cuts the <c>stopped</c> announces short.</param>
+    /// <exception cref="ObjectDisposedException">The source was disposed.</exception>
+    public async Task ReplaceTrackersAsync(IReadOnlyList<IReadOnlyList<string>> tiers, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(tiers);
+        List<TrackerEndpoint> removed;
+        await _lifecycle.WaitAsync(CancellationToken.None).ConfigureAwait(false);
+        try
+        {
+            CancellationTokenSource? running;
+            Task[] loops;
+            lock (_lock)
+            {
+                ObjectDisposedException.ThrowIf(_disposed, this);
+                running = _running;
+                loops = _loops;
+            }
+            if (running is not null)
+            {
+                // The loops hold lanes that are about to change: end them (promptly, every wait takes the token).
+                await running.CancelAsync().ConfigureAwait(false);
+                using var deadline = new CancellationTokenSource(_options.StopTimeout, _time);
+                try { await Task.WhenAll(loops).WaitAsync(deadline.Token).ConfigureAwait(false); }
+                catch (OperationCanceledException) { _logger.LogWarning("Tracker loops of {InfoHash} did not end in time", _infoHash); }
+            }
+            lock (_lock)
+            {
+                removed = RebuildTrackers(tiers, running is not null);
+                if (running is not null)
+                {
+                    _running = new CancellationTokenSource();
+                    LaunchLoops();
+                }
+            }
+            running?.Dispose();
+        }
+        finally { _lifecycle.Release(); }
+
+        var listed = removed.Where(ep => ep.Client is not null && ep.MayListUs).ToList();
+        if (listed.Count == 0) return;
+        using var stopDeadline = new CancellationTokenSource(_options.StopTimeout, _time);
+        using var bounded = CancellationTokenSource.CreateLinkedTokenSource(stopDeadline.Token, cancellationToken);
+        await Task.WhenAll(listed.Select(ep => SendStoppedAsync(ep, bounded.Token))).ConfigureAwait(false);
+    }
+
+    /// <summary>Builds endpoints and lanes for new tiers, keeping what is known. Returns the endpoints dropped. Under the lock.</summary>
+    private List<TrackerEndpoint> RebuildTrackers(IReadOnlyList<IReadOnlyList<string>> tiers, bool running)
+    {
+        var now = _time.GetUtcNow();
+        var before = _endpoints.ToDictionary(e => e.Url, StringComparer.Ordinal);
+        var oldLanes = _lanes.ToList();
+        _endpoints.Clear();
+        _lanes.Clear();
+        BuildTrackers(tiers, before);
+        foreach (var lane in _lanes)
+        {
+            var members = lane.Trackers.InOrder().Select(x => x.Tracker).ToHashSet();
+            var previous = oldLanes.FirstOrDefault(l => l.Current is { } c && members.Contains(c));
+            if (previous is not null)
+            {
+                // The tracker that answered last stays first in its tier (BEP 12), as it was.
+                lane.Trackers.Promote(previous.Current!);
+                lane.Current = previous.Current;
+                lane.LastAnnounce = previous.LastAnnounce;
+                lane.MinInterval = previous.MinInterval;
+                lane.CompletedAsked = previous.CompletedAsked;
+                lane.CompletedDelivered = previous.CompletedDelivered;
+                lane.MorePeersAsked = previous.MorePeersAsked;
+                lane.ForceAsked = previous.ForceAsked;
+                bool stillFirst = ReferenceEquals(lane.Trackers.InOrder()[0].Tracker, previous.Current);
+                lane.DueAt = stillFirst ? previous.DueAt : now;
+            }
+            else
+            {
+                lane.MinInterval = _options.DefaultMinInterval;
+                lane.DueAt = running ? now : DateTimeOffset.MaxValue;
+            }
+        }
+        var kept = _endpoints.ToHashSet();
+        return [.. before.Values.Where(e => !kept.Contains(e))];
+    }
+
     /// <summary>Scrapes now (the user asked for fresh counts).</summary>
     public void ScrapeNow()
     {
@@ -261,18 +377,25 @@ public sealed class TrackerPeerSource : IPeerSource
         if (_ownsClients) _clients.Dispose();
     }
 
-    private void BuildTrackers()
+    private void BuildTrackers(IReadOnlyList<IReadOnlyList<string>> tierList, IReadOnlyDictionary<string, TrackerEndpoint>? reuse)
     {
         var seen = new HashSet<string>(StringComparer.Ordinal);
         var tiers = new List<List<TrackerEndpoint>>();
         int index = 0;
-        foreach (var tierUrls in _context.TrackerTiers)
+        foreach (var tierUrls in tierList)
         {
             var tier = new List<TrackerEndpoint>();
             foreach (var raw in tierUrls)
             {
                 string url = raw?.Trim() ?? "";
                 if (url.Length == 0 || !seen.Add(url)) continue;
+                if (reuse is not null && reuse.TryGetValue(url, out var kept))
+                {
+                    kept.Tier = tiers.Count;
+                    kept.Index = index++;
+                    tier.Add(kept);
+                    continue;
+                }
                 ITrackerClient? client = null;
                 string? reason = null;
                 try

@@ -47,6 +47,19 @@ internal sealed class MetadataExchange
 
     private bool Fetching => !_done && _torrent.Metainfo is null;
 
+    /// <summary>0..1 of the metadata pieces received; 1 once the metadata is known.</summary>
+    public double Progress
+    {
+        get
+        {
+            if (!Fetching) return 1;
+            if (_have.Length == 0) return 0;
+            int have = 0;
+            foreach (bool h in _have) if (h) have++;
+            return (double)have / _have.Length;
+        }
+    }
+
     private void OnHandshake(Peer peer)
     {
         if (!Fetching || !peer.TheirExtensions.ContainsKey(Name) || peer.MetadataSize is not { } size) return;

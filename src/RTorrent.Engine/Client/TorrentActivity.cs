@@ -1,0 +1,89 @@
+namespace RTorrent.Engine.Client;
+
+/// <summary>
+/// When a torrent was started, when payload last moved, and how long it has downloaded and seeded. Times in a state
+/// are kept as a total before the current period plus when the current period began, so a snapshot stays equal to
+/// the previous one while nothing happens; readers add <c>now - since</c> themselves.
+/// </summary>
+/// <remarks>
+/// Used on the engine loop only. Fetching a magnet's metadata counts as downloading (Transmission shows it as
+/// downloading too). Periods are observed when the torrent reports a change, at each tick and at each snapshot, so
+/// they are exact to the tick at worst.
+/// </remarks>
+internal sealed class TorrentActivity
+{
+    private TorrentState _observed = TorrentState.Stopped;
+    private long _lastDownloaded;
+    private long _lastUploaded;
+
+    /// <summary>When the torrent last started running (downloading, seeding or fetching metadata); null while it is not.</summary>
+    public DateTimeOffset? StartedAt { get; private set; }
+
+    /// <summary>When payload last moved either way (to the tick), including earlier runs; null if never.</summary>
+    public DateTimeOffset? ActivityAt { get; private set; }
+
+    /// <summary>Time spent downloading before the current downloading period.</summary>
+    public TimeSpan DownloadingBefore { get; private set; }
+
+    /// <summary>When the current downloading period began, or null.</summary>
+    public DateTimeOffset? DownloadingSince { get; private set; }
+
+    /// <summary>Time spent seeding before the current seeding period.</summary>
+    public TimeSpan SeedingBefore { get; private set; }
+
+    /// <summary>When the current seeding period began, or null.</summary>
+    public DateTimeOffset? SeedingSince { get; private set; }
+
+    /// <summary>Total downloading time at <paramref name="now"/>.</summary>
+    public TimeSpan DownloadingTotal(DateTimeOffset now) => Total(DownloadingBefore, DownloadingSince, now);
+
+    /// <summary>Total seeding time at <paramref name="now"/>.</summary>
+    public TimeSpan SeedingTotal(DateTimeOffset now) => Total(SeedingBefore, SeedingSince, now);
+
+    /// <summary>Takes what earlier runs saved (call before the torrent starts).</summary>
+    public void Restore(TimeSpan downloading, TimeSpan seeding, DateTimeOffset? activity)
+    {
+        DownloadingBefore = downloading < TimeSpan.Zero ? TimeSpan.Zero : downloading;
+        SeedingBefore = seeding < TimeSpan.Zero ? TimeSpan.Zero : seeding;
+        if (activity is not null && (ActivityAt is null || activity > ActivityAt)) ActivityAt = activity;
+    }
+
+    /// <summary>Opens or closes periods for the torrent's state. Returns whether the state differs from the last one seen.</summary>
+    public bool Observe(TorrentState state, DateTimeOffset now)
+    {
+        if (state == _observed) return false;
+        _observed = state;
+        bool running = state is TorrentState.Downloading or TorrentState.Seeding or TorrentState.FetchingMetadata;
+        bool downloading = state is TorrentState.Downloading or TorrentState.FetchingMetadata;
+        bool seeding = state == TorrentState.Seeding;
+        if (!running) StartedAt = null;
+        else StartedAt ??= now;
+        if (downloading) DownloadingSince ??= now;
+        else if (DownloadingSince is { } d)
+        {
+            DownloadingBefore += Elapsed(d, now);
+            DownloadingSince = null;
+        }
+        if (seeding) SeedingSince ??= now;
+        else if (SeedingSince is { } s)
+        {
+            SeedingBefore += Elapsed(s, now);
+            SeedingSince = null;
+        }
+        return true;
+    }
+
+    /// <summary>Once a tick: payload moved since the last one (the totals of this run grew) makes now the last activity.</summary>
+    public void OnTransfer(DateTimeOffset now, long downloadedThisRun, long uploadedThisRun)
+    {
+        if (downloadedThisRun == _lastDownloaded && uploadedThisRun == _lastUploaded) return;
+        _lastDownloaded = downloadedThisRun;
+        _lastUploaded = uploadedThisRun;
+        ActivityAt = now;
+    }
+
+    private static TimeSpan Total(TimeSpan before, DateTimeOffset? since, DateTimeOffset now) =>
+        since is { } s ? before + Elapsed(s, now) : before;
+
+    private static TimeSpan Elapsed(DateTimeOffset since, DateTimeOffset now) => now > since ? now - since : TimeSpan.Zero;
+}
