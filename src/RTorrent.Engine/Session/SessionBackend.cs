@@ -180,7 +180,7 @@ public sealed class SessionBackend : ITorrentBackend
     };
 
     /// <inheritdoc/>
-    /// <remarks>Limits apply at once; the port, connection limits, peer sources and encryption apply at the next start.</remarks>
+    /// <remarks>Rate and connection limits apply at once; the port, peer sources and encryption apply at the next start.</remarks>
     public async Task SaveSettingsAsync(EditableSettings settings, CancellationToken cancellationToken = default)
     {
         try

@@ -53,8 +53,9 @@ public sealed record RunOverrides
 /// <c>session-set</c> all change settings through it, so two of them can never overwrite each other's change.
 /// </summary>
 /// <remarks>
-/// What cannot change live (the listen port, connection limits, DHT/PEX/LSD, encryption) is saved and applies at the
-/// next start, as the settings dialog says.
+/// Rate limits, connection limits and the seed ratio limit apply at once; what cannot change while the engine runs
+/// (the listen port, DHT/PEX/LSD, encryption, the read cache) is saved and applies at the next start, as the settings
+/// dialog says.
 /// </remarks>
 public sealed class SessionSettings
 {
@@ -122,5 +123,9 @@ public sealed class SessionSettings
         var engine = _session!.Engine;
         if (before.DownloadRateLimit != after.DownloadRateLimit || before.UploadRateLimit != after.UploadRateLimit)
             await engine.SetGlobalLimitsAsync(after.DownloadRateLimit, after.UploadRateLimit).ConfigureAwait(false);
+        if (before.MaxConnections != after.MaxConnections || before.MaxConnectionsPerTorrent != after.MaxConnectionsPerTorrent)
+            await engine.SetConnectionLimitsAsync(after.MaxConnections, after.MaxConnectionsPerTorrent).ConfigureAwait(false);
+        if (!Nullable.Equals(before.SeedRatioLimit, after.SeedRatioLimit))
+            await engine.SetSeedRatioLimitAsync(after.SeedRatioLimit).ConfigureAwait(false);
     }
 }
