@@ -278,6 +278,9 @@ public sealed partial class Torrent
     /// <summary>The verified pieces (a copy, safe to keep).</summary>
     internal Bitfield HaveSnapshot() => new(_pieces.HaveField);
 
+    /// <summary>The swarm's piece state (on the loop), for readers such as <see cref="PieceAvailability"/>.</summary>
+    internal PieceManager PieceManager => _pieces;
+
     internal IReadOnlyList<IPeerSource> PeerSources => _sources;
 
     internal TorrentData Data => _data ??= new TorrentData(Meta, Storage!);
@@ -849,6 +852,7 @@ public sealed partial class Torrent
             SeedRatioMode = _seedLimit.Mode,
             SeedRatioLimit = _seedLimit.Limit,
             IsFinished = IsFinishedWith(size),
+            TrackerProblem = RTorrent.Engine.Trackers.TrackerPeerSource.ProblemOf(_sources),
         };
     }
 
@@ -901,6 +905,10 @@ public sealed partial class Torrent
             RequestsOut = p.Outstanding.Count,
             RequestsIn = p.Incoming.Count,
             Source = p.Source,
+            AmChoking = p.AmChoking,
+            AmInterested = p.AmInterested,
+            PeerChoking = p.PeerChoking,
+            PeerInterested = p.PeerInterested,
         }).ToList();
         var sources = new List<PeerSourceStatus>();
         foreach (var s in _sources)
