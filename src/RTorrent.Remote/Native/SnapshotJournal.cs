@@ -50,6 +50,12 @@ public sealed class SnapshotJournal
     /// <summary>A snapshot this recent is reused instead of asking the engine again.</summary>
     public TimeSpan MaxAge { get; }
 
+    /// <summary>
+    /// Makes the next <see cref="GetAsync"/> take a new snapshot: a client that just changed something (added, stopped,
+    /// moved a torrent) and asks again at once must see its change, not a snapshot from before it.
+    /// </summary>
+    public void Invalidate() => Volatile.Write(ref _view, null);
+
     /// <summary>The session now (or at most <see cref="MaxAge"/> ago), with what changed.</summary>
     public async Task<View> GetAsync(CancellationToken cancellationToken = default)
     {
@@ -58,7 +64,7 @@ public sealed class SnapshotJournal
         try
         {
             // Another caller may have refreshed while this one waited.
-            if (_view is { } shared && _time.GetUtcNow() - shared.TakenAt < MaxAge) return shared;
+            if (Volatile.Read(ref _view) is { } shared && _time.GetUtcNow() - shared.TakenAt < MaxAge) return shared;
             SessionSnapshot session = await _backend.GetSessionAsync(cancellationToken).ConfigureAwait(false);
             DateTimeOffset now = _time.GetUtcNow();
             long version = ++_version;
