@@ -20,7 +20,12 @@ internal sealed class Relocations(TransmissionContext context)
         Task operation = move
             ? context.Session.MoveDataAsync(torrent, location)
             : context.Session.SetLocationAsync(torrent, location);
-        var finished = await Task.WhenAny(operation, Task.Delay(context.RelocationAnswerWait, context.Time)).ConfigureAwait(false);
+        Task finished;
+        using (var wait = new CancellationTokenSource())
+        {
+            finished = await Task.WhenAny(operation, Task.Delay(context.RelocationAnswerWait, context.Time, wait.Token)).ConfigureAwait(false);
+            await wait.CancelAsync().ConfigureAwait(false);
+        }
         if (finished == operation)
         {
             try

@@ -35,7 +35,8 @@ internal sealed class TorrentActions(TransmissionContext context, TorrentIds ids
     /// </summary>
     public Task<string> VerifyAsync(Arguments args) => ForEachAsync(args, torrents =>
     {
-        foreach (var t in torrents)
+        // A magnet link without its metadata has nothing to check yet (Transmission does nothing either).
+        foreach (var t in torrents.Where(t => t.Metainfo is not null && t.State != TorrentState.Checking))
             _ = t.RecheckAsync().ContinueWith(r => _logger.LogWarning("checking {Torrent} failed: {Error}", t.Name, r.Exception?.InnerException?.Message),
                 CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted, TaskScheduler.Default);
         return Task.FromResult<IReadOnlyList<string>>([]);
