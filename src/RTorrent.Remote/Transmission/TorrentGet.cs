@@ -35,7 +35,7 @@ internal sealed class TorrentGet(TransmissionContext context, TorrentIds ids)
             SessionSeedRatioShown = settings.SeedRatioLimit ?? settings.SeedRatioLimitWhenOn,
             SessionDirectory = context.Session.SessionDirectory,
         };
-        TorrentRow[]? full = null;
+        TorrentRow?[]? full = null;
         if (needs != FieldNeeds.Snapshot && rows.Count > 0) full = await ReadMoreAsync(rows, needs).ConfigureAwait(false);
 
         w.WriteStartObject();
@@ -53,8 +53,8 @@ internal sealed class TorrentGet(TransmissionContext context, TorrentIds ids)
             TorrentRow r;
             if (full is not null)
             {
-                if (full[i] is null) continue; // removed while we read it
-                r = full[i];
+                if (full[i] is not { } read) continue; // removed while we read it
+                r = read;
             }
             else
             {
@@ -156,10 +156,10 @@ internal sealed class TorrentGet(TransmissionContext context, TorrentIds ids)
     }
 
     /// <summary>Details, availability and the engine's torrent for the rows, in one loop call each; null for a torrent gone meanwhile.</summary>
-    private async Task<TorrentRow[]> ReadMoreAsync(List<Selected> rows, FieldNeeds needs)
+    private async Task<TorrentRow?[]> ReadMoreAsync(List<Selected> rows, FieldNeeds needs)
     {
         var engine = context.Session.Engine;
-        var result = new TorrentRow[rows.Count];
+        var result = new TorrentRow?[rows.Count];
         var torrents = new List<Torrent>(rows.Count);
         var at = new List<int>(rows.Count);
         for (int i = 0; i < rows.Count; i++)
@@ -174,14 +174,14 @@ internal sealed class TorrentGet(TransmissionContext context, TorrentIds ids)
             var details = await engine.GetDetailsAsync(torrents).ConfigureAwait(false);
             for (int k = 0; k < details.Count; k++)
             {
-                result[at[k]].Details = details[k];
-                result[at[k]].Snapshot = details[k].Summary;
+                result[at[k]]!.Details = details[k];
+                result[at[k]]!.Snapshot = details[k].Summary;
             }
         }
         if (needs.HasFlag(FieldNeeds.Availability))
         {
             var availability = await engine.GetPieceAvailabilityAsync(torrents).ConfigureAwait(false);
-            for (int k = 0; k < availability.Count; k++) result[at[k]].Availability = availability[k];
+            for (int k = 0; k < availability.Count; k++) result[at[k]]!.Availability = availability[k];
         }
         return result;
     }
