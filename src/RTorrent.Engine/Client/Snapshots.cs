@@ -139,6 +139,8 @@ public sealed record TorrentSnapshot
     public double? SeedRatioLimit { get; init; }
     /// <summary>Stopped, complete and at its seed ratio limit (Transmission's isFinished).</summary>
     public bool IsFinished { get; init; }
+    /// <summary>What its trackers say against it (a refusal by its only tracker, or a warning), or null.</summary>
+    public TrackerProblem? TrackerProblem { get; init; }
 
     /// <summary>Total time spent downloading, as of <paramref name="now"/>.</summary>
     public TimeSpan DownloadingTime(DateTimeOffset now) =>
@@ -148,6 +150,14 @@ public sealed record TorrentSnapshot
     public TimeSpan SeedingTime(DateTimeOffset now) =>
         SeedingSince is { } s && now > s ? SeedingTimeBefore + (now - s) : SeedingTimeBefore;
 }
+
+/// <summary>
+/// A tracker's complaint about a torrent: Transmission's tracker error (its only tracker refused the announce, with
+/// the tracker's reason) or tracker warning (a tracker answered with a warning message).
+/// </summary>
+/// <param name="IsError">A refusal (error) rather than a warning.</param>
+/// <param name="Message">What the tracker said.</param>
+public sealed record TrackerProblem(bool IsError, string Message);
 
 /// <summary>One connected peer, for the Peers view.</summary>
 public sealed record PeerSnapshot
@@ -178,6 +188,14 @@ public sealed record PeerSnapshot
     public int RequestsIn { get; init; }
     /// <summary>Where we learned of it.</summary>
     public string Source { get; init; } = "";
+    /// <summary>We choke the peer (it may not download from us).</summary>
+    public bool AmChoking { get; init; } = true;
+    /// <summary>We want pieces the peer has.</summary>
+    public bool AmInterested { get; init; }
+    /// <summary>The peer chokes us (we may not download from it).</summary>
+    public bool PeerChoking { get; init; } = true;
+    /// <summary>The peer wants pieces we have.</summary>
+    public bool PeerInterested { get; init; }
 }
 
 /// <summary>One file, for the Files view.</summary>

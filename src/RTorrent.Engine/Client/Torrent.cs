@@ -279,6 +279,9 @@ public sealed partial class Torrent
     /// <summary>The verified pieces (a copy, safe to keep).</summary>
     internal Bitfield HaveSnapshot() => new(_pieces.HaveField);
 
+    /// <summary>The swarm's piece state (on the loop), for readers such as <see cref="PieceAvailability"/>.</summary>
+    internal PieceManager PieceManager => _pieces;
+
     internal IReadOnlyList<IPeerSource> PeerSources => _sources;
 
     internal TorrentData Data => _data ??= new TorrentData(Meta, Storage!);
@@ -626,18 +629,35 @@ public sealed partial class Torrent
     // ------------------------------------------------------------------ priorities
 
     /// <summary>Sets a file's priority (skip stops downloading it).</summary>
-    public Task SetFilePriorityAsync(int fileIndex, Priority priority) => _host.Loop.InvokeAsync(() =>
+    public Task SetFilePriorityAsync(int fileIndex, Priority priority) => SetFilePrioritiesAsync([(fileIndex, priority)]);
+
+    /// <summary>
+    /// Sets several files' priorities in one change (the pieces' priorities are worked out once, not once per file):
+    /// a remote client sets the priorities of thousands of files in one request. All indices are checked first;
+    /// nothing changes when one is out of range.
+    /// </summary>
+    /// <exception cref="InvalidOperationException">The metadata is not known yet.</exception>
+    /// <exception cref="ArgumentOutOfRangeException">A file index is out of range.</exception>
+    public Task SetFilePrioritiesAsync(IReadOnlyList<(int FileIndex, Priority Priority)> priorities)
+    {
+        ArgumentNullException.ThrowIfNull(priorities);
+        var copy = priorities.ToArray();
+        return _host.Loop.InvokeAsync(() => SetFilePrioritiesOnLoop(copy));
+    }
+
+    private void SetFilePrioritiesOnLoop((int FileIndex, Priority Priority)[] priorities)
     {
         if (_metainfo is null) throw new InvalidOperationException("The file list is not known until the metadata has arrived.");
-        if ((uint)fileIndex >= (uint)FilePriorities.Length) throw new ArgumentOutOfRangeException(nameof(fileIndex));
-        FilePriorities[fileIndex] = priority;
+        foreach (var (fileIndex, _) in priorities)
+            if ((uint)fileIndex >= (uint)FilePriorities.Length) throw new ArgumentOutOfRangeException(nameof(priorities), fileIndex, "No such file.");
+        foreach (var (fileIndex, priority) in priorities) FilePriorities[fileIndex] = priority;
         ApplyFilePriorities();
         foreach (var p in _peers) UpdateInterest(p);
         if (State == TorrentState.Seeding && !IsComplete) State = TorrentState.Downloading;
         else if (State == TorrentState.Downloading && IsComplete) OnDownloadComplete();
         _host.OnTorrentChanged(this);
         _host.RequestResumeSave(this); // idle torrents are not saved periodically (Tick): a change must ask
-    });
+    }
 
     /// <summary>
     /// Turns sequential (streaming) download on or off: on switches to the "sequential" picker (a window of pieces in
@@ -864,6 +884,7 @@ public sealed partial class Torrent
             SeedRatioMode = _seedLimit.Mode,
             SeedRatioLimit = _seedLimit.Limit,
             IsFinished = IsFinishedWith(size),
+            TrackerProblem = RTorrent.Engine.Trackers.TrackerPeerSource.ProblemOf(_sources),
         };
     }
 
@@ -916,6 +937,10 @@ public sealed partial class Torrent
             RequestsOut = p.Outstanding.Count,
             RequestsIn = p.Incoming.Count,
             Source = p.Source,
+            AmChoking = p.AmChoking,
+            AmInterested = p.AmInterested,
+            PeerChoking = p.PeerChoking,
+            PeerInterested = p.PeerInterested,
         }).ToList();
         var sources = new List<PeerSourceStatus>();
         foreach (var s in _sources)

@@ -54,6 +54,19 @@ public sealed record EngineSettings
     /// <summary>Global upload limit in bytes per second; 0 = unlimited.</summary>
     public long UploadRateLimit { get; init; }
 
+    /// <summary>
+    /// The global download limit kept while the limit is switched off (Transmission's <c>speed-limit-down</c> while
+    /// <c>speed-limit-down-enabled</c> is false), in bytes per second: never applied while off; it becomes
+    /// <see cref="DownloadRateLimit"/> when the limit is switched on again. 0 when none is kept.
+    /// </summary>
+    public long DownloadRateLimitWhenOn { get; init; } = DefaultRateLimitWhenOn;
+
+    /// <summary>The global upload limit kept while the limit is switched off; see <see cref="DownloadRateLimitWhenOn"/>.</summary>
+    public long UploadRateLimitWhenOn { get; init; } = DefaultRateLimitWhenOn;
+
+    /// <summary>Transmission's default speed limit, 100 kB/s: what switching a limit on uses until one is set.</summary>
+    public const long DefaultRateLimitWhenOn = 100_000;
+
     /// <summary>Download limit given to newly added torrents; 0 = none (only the global limit applies).</summary>
     public long DefaultTorrentDownloadRateLimit { get; init; }
 
@@ -99,6 +112,13 @@ public sealed record EngineSettings
     /// stopped by it shows "seed ratio limit reached". Changed live with <see cref="Client.ClientEngine.SetSeedRatioLimitAsync"/>.
     /// </summary>
     public double? SeedRatioLimit { get; init; }
+
+    /// <summary>
+    /// The seed ratio limit kept while the limit is switched off (Transmission's <c>seedRatioLimit</c> while
+    /// <c>seedRatioLimited</c> is false): never applied while off; it becomes <see cref="SeedRatioLimit"/> when the
+    /// limit is switched on again. Transmission's default, 2.
+    /// </summary>
+    public double SeedRatioLimitWhenOn { get; init; } = 2.0;
 
     /// <summary>Allocate files fully when a torrent starts (a full disk shows at once) instead of sparse files.</summary>
     public bool Preallocate { get; init; }
@@ -190,6 +210,8 @@ public sealed record EngineSettings
         Check(UploadSlots >= 1, "uploadSlots", $"must be at least 1, not {UploadSlots}");
         Check(DownloadRateLimit >= 0, "downloadRateLimit", $"must be 0 (unlimited) or more, not {DownloadRateLimit}");
         Check(UploadRateLimit >= 0, "uploadRateLimit", $"must be 0 (unlimited) or more, not {UploadRateLimit}");
+        Check(DownloadRateLimitWhenOn >= 0, "downloadRateLimitWhenOn", $"must be 0 (none kept) or more, not {DownloadRateLimitWhenOn}");
+        Check(UploadRateLimitWhenOn >= 0, "uploadRateLimitWhenOn", $"must be 0 (none kept) or more, not {UploadRateLimitWhenOn}");
         Check(DefaultTorrentDownloadRateLimit >= 0, "defaultTorrentDownloadRateLimit", $"must be 0 (none) or more, not {DefaultTorrentDownloadRateLimit}");
         Check(DefaultTorrentUploadRateLimit >= 0, "defaultTorrentUploadRateLimit", $"must be 0 (none) or more, not {DefaultTorrentUploadRateLimit}");
         Check(IsAbsolute(DownloadDirectory), "downloadDirectory", $"must be an absolute path, not '{DownloadDirectory}'");
@@ -206,6 +228,8 @@ public sealed record EngineSettings
         Check(!string.IsNullOrWhiteSpace(DefaultStorage), "defaultStorage", "must name a storage backend");
         Check(SeedRatioLimit is null || (double.IsFinite(SeedRatioLimit.Value) && SeedRatioLimit >= 0), "seedRatioLimit",
             $"must be null (no limit) or a number of 0 or more, not {SeedRatioLimit?.ToString(CultureInfo.InvariantCulture)}");
+        Check(double.IsFinite(SeedRatioLimitWhenOn) && SeedRatioLimitWhenOn >= 0, "seedRatioLimitWhenOn",
+            $"must be a number of 0 or more, not {SeedRatioLimitWhenOn.ToString(CultureInfo.InvariantCulture)}");
         Check(MaxOpenFiles is >= 1 and <= 65536, "maxOpenFiles", $"must be 1-65536, not {MaxOpenFiles}");
         Check(Enum.IsDefined(Encryption), "encryption", $"must be disabled, enabled, preferred or required, not {Encryption}");
         Check(DiskReadCacheSize >= 0, "diskReadCacheSize", $"must be 0 (no cache) or more, not {DiskReadCacheSize}");
@@ -282,7 +306,9 @@ public sealed record EngineSettings
         MaxConnections == other.MaxConnections && MaxConnectionsPerTorrent == other.MaxConnectionsPerTorrent &&
         MaxHalfOpenConnections == other.MaxHalfOpenConnections && ConnectionsPerSecond == other.ConnectionsPerSecond &&
         UploadSlots == other.UploadSlots && DownloadRateLimit == other.DownloadRateLimit &&
-        UploadRateLimit == other.UploadRateLimit && DefaultTorrentDownloadRateLimit == other.DefaultTorrentDownloadRateLimit &&
+        UploadRateLimit == other.UploadRateLimit && DownloadRateLimitWhenOn == other.DownloadRateLimitWhenOn &&
+        UploadRateLimitWhenOn == other.UploadRateLimitWhenOn && SeedRatioLimitWhenOn.Equals(other.SeedRatioLimitWhenOn) &&
+        DefaultTorrentDownloadRateLimit == other.DefaultTorrentDownloadRateLimit &&
         DefaultTorrentUploadRateLimit == other.DefaultTorrentUploadRateLimit && DownloadDirectory == other.DownloadDirectory &&
         SessionDirectory == other.SessionDirectory && WatchDirectory == other.WatchDirectory && DhtEnabled == other.DhtEnabled &&
         SameList(DhtBootstrapNodes, other.DhtBootstrapNodes) && PexEnabled == other.PexEnabled && LsdEnabled == other.LsdEnabled &&

@@ -22,6 +22,8 @@ internal sealed class SettingsDocument
         UploadSlots = s.UploadSlots;
         DownloadRateLimit = s.DownloadRateLimit;
         UploadRateLimit = s.UploadRateLimit;
+        DownloadRateLimitWhenOn = s.DownloadRateLimitWhenOn;
+        UploadRateLimitWhenOn = s.UploadRateLimitWhenOn;
         DefaultTorrentDownloadRateLimit = s.DefaultTorrentDownloadRateLimit;
         DefaultTorrentUploadRateLimit = s.DefaultTorrentUploadRateLimit;
         DownloadDirectory = s.DownloadDirectory;
@@ -34,6 +36,7 @@ internal sealed class SettingsDocument
         DefaultPicker = s.DefaultPicker;
         DefaultStorage = s.DefaultStorage;
         SeedRatioLimit = s.SeedRatioLimit;
+        SeedRatioLimitWhenOn = s.SeedRatioLimitWhenOn;
         Preallocate = s.Preallocate;
         Encryption = s.Encryption;
         MaxOpenFiles = s.MaxOpenFiles;
@@ -72,6 +75,10 @@ internal sealed class SettingsDocument
 
     public long UploadRateLimit { get; set; }
 
+    public long DownloadRateLimitWhenOn { get; set; }
+
+    public long UploadRateLimitWhenOn { get; set; }
+
     public long DefaultTorrentDownloadRateLimit { get; set; }
 
     public long DefaultTorrentUploadRateLimit { get; set; }
@@ -95,6 +102,8 @@ internal sealed class SettingsDocument
     public string DefaultStorage { get; set; }
 
     public double? SeedRatioLimit { get; set; }
+
+    public double SeedRatioLimitWhenOn { get; set; }
 
     public bool Preallocate { get; set; }
 
@@ -141,6 +150,8 @@ internal sealed class SettingsDocument
         UploadSlots = UploadSlots,
         DownloadRateLimit = DownloadRateLimit,
         UploadRateLimit = UploadRateLimit,
+        DownloadRateLimitWhenOn = DownloadRateLimitWhenOn,
+        UploadRateLimitWhenOn = UploadRateLimitWhenOn,
         DefaultTorrentDownloadRateLimit = DefaultTorrentDownloadRateLimit,
         DefaultTorrentUploadRateLimit = DefaultTorrentUploadRateLimit,
         DownloadDirectory = DownloadDirectory,
@@ -153,6 +164,7 @@ internal sealed class SettingsDocument
         DefaultPicker = DefaultPicker,
         DefaultStorage = DefaultStorage,
         SeedRatioLimit = SeedRatioLimit,
+        SeedRatioLimitWhenOn = SeedRatioLimitWhenOn,
         Preallocate = Preallocate,
         Encryption = Encryption,
         MaxOpenFiles = MaxOpenFiles,

@@ -8,7 +8,15 @@ public static class DiskSpace
     /// parent, for a download folder not created yet); null when it cannot be told. May block on a dead network
     /// share, so callers run it off the interface thread.
     /// </summary>
-    public static long? FreeBytes(string? folder)
+    public static long? FreeBytes(string? folder) => Ask(folder, d => d.AvailableFreeSpace);
+
+    /// <summary>
+    /// The size of the file system holding <paramref name="folder"/> (or its nearest existing parent), in bytes; null
+    /// when it cannot be told. Transmission's <c>free-space</c> answers it as <c>total_size</c>.
+    /// </summary>
+    public static long? TotalBytes(string? folder) => Ask(folder, d => d.TotalSize);
+
+    private static long? Ask(string? folder, Func<DriveInfo, long> what)
     {
         if (string.IsNullOrWhiteSpace(folder)) return null;
         try
@@ -17,7 +25,7 @@ public static class DiskSpace
             while (dir is not null && !Directory.Exists(dir)) dir = Path.GetDirectoryName(dir);
             if (dir is null) return null;
             // On Unix, DriveInfo asks statvfs about the path itself, so any folder of the file system will do.
-            return new DriveInfo(dir).AvailableFreeSpace;
+            return what(new DriveInfo(dir));
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException or ArgumentException)
         {

@@ -32,6 +32,9 @@ internal sealed class TrackerEndpoint(string url, int tier, int index, ITrackerC
     public DateTimeOffset? RetryAt;
     public int Failures;
 
+    /// <summary>The last announce was refused by the tracker itself (a 'failure reason'), not lost on the way.</summary>
+    public bool Refused;
+
     /// <summary>A <c>started</c> announce succeeded this session: later announces are regular ones.</summary>
     public bool StartedSent;
 

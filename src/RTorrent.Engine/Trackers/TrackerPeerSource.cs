@@ -108,6 +108,7 @@ public sealed class TrackerPeerSource : IPeerSource
                 ep.Failures = 0;
                 ep.State = TrackerEndpoint.NotContacted;
                 ep.Message = null;
+                ep.Refused = false;
             }
             _scrapeDue = first + _options.FirstScrapeDelay;
             LaunchLoops();
@@ -365,6 +366,33 @@ public sealed class TrackerPeerSource : IPeerSource
         }
     }
 
+    /// <summary>
+    /// What the torrent's trackers say against it, as Transmission reports it in a torrent's <c>error</c>: an error when
+    /// the torrent's only tracker refused the last announce (with many trackers, one dead tracker is too common to
+    /// report), else a warning when a tracker that answered added a warning message; null when there is none. Cheap
+    /// (no allocation unless there is a problem): a snapshot asks it every time.
+    /// </summary>
+    internal Client.TrackerProblem? Problem()
+    {
+        lock (_lock)
+        {
+            if (_running is null) return null;
+            if (_endpoints.Count == 1 && _endpoints[0] is { State: TrackerEndpoint.Error, Refused: true, Message: { } refusal })
+                return new Client.TrackerProblem(true, refusal);
+            foreach (var ep in _endpoints)
+                if (ep is { State: TrackerEndpoint.Working, Message: { } warning }) return new Client.TrackerProblem(false, warning);
+            return null;
+        }
+    }
+
+    /// <summary>The problem reported by the first tracker source among <paramref name="sources"/> that has one.</summary>
+    internal static Client.TrackerProblem? ProblemOf(IReadOnlyList<IPeerSource> sources)
+    {
+        for (int i = 0; i < sources.Count; i++)
+            if (sources[i] is TrackerPeerSource trackers && trackers.Problem() is { } problem) return problem;
+        return null;
+    }
+
     /// <summary>Stops (sending <c>stopped</c>, bounded) if still running, then releases what this source owns.</summary>
     public async ValueTask DisposeAsync()
     {
@@ -614,6 +642,7 @@ public sealed class TrackerPeerSource : IPeerSource
             var now = _time.GetUtcNow();
             ep.State = TrackerEndpoint.Working;
             ep.Message = response.WarningMessage;
+            ep.Refused = false;
             ep.LastSuccess = now;
             ep.Failures = 0;
             ep.RetryAt = null;
@@ -649,6 +678,7 @@ public sealed class TrackerPeerSource : IPeerSource
             ep.RetryAt = now + delay;
             ep.State = TrackerEndpoint.Error;
             ep.Message = message;
+            ep.Refused = trackerError?.Kind == TrackerErrorKind.TrackerFailure;
             // A refusal or an unreachable tracker has not listed us; after a timeout or garbage it may have.
             if (ev == AnnounceEvent.Started && trackerError?.Kind is TrackerErrorKind.TrackerFailure or TrackerErrorKind.Network)
                 ep.MayListUs = false;

@@ -10,7 +10,11 @@ namespace RTorrent.Remote.Hosting;
 /// <param name="Method">The method name, or null when the request has none.</param>
 /// <param name="Arguments">The arguments object (an empty object when absent).</param>
 /// <param name="IsLocalSocket">It came through the owner-only Unix socket.</param>
-public readonly record struct RpcCall(string? Method, JsonElement Arguments, bool IsLocalSocket);
+public readonly record struct RpcCall(string? Method, JsonElement Arguments, bool IsLocalSocket)
+{
+    /// <summary>The CSRF session id the request carried (it passed the check, so it is the daemon's), or null.</summary>
+    public string? SessionId { get; init; }
+}
 
 /// <summary>
 /// A refusal with a message for the caller: becomes the response's <c>result</c> string (Transmission's convention
@@ -102,8 +106,11 @@ internal static class RpcMessages
                 await using var args = new Utf8JsonWriter(buffer);
                 try
                 {
-                    result = await handler.HandleAsync(new RpcCall(method, arguments, Security.RpcGate.IsLocalSocket(context)), args,
-                        context.RequestAborted).ConfigureAwait(false);
+                    var call = new RpcCall(method, arguments, Security.RpcGate.IsLocalSocket(context))
+                    {
+                        SessionId = context.Request.Headers[Security.RpcGate.SessionIdHeader].FirstOrDefault(),
+                    };
+                    result = await handler.HandleAsync(call, args, context.RequestAborted).ConfigureAwait(false);
                     await args.FlushAsync(context.RequestAborted).ConfigureAwait(false);
                 }
                 catch (RpcException e)

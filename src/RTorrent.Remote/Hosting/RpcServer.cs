@@ -125,6 +125,8 @@ public sealed class RpcServer : IAsyncDisposable
         app.Run(async context =>
         {
             string path = context.Request.Path.Value ?? "/";
+            // transmission-remote posts to /transmission/rpc/ (Transmission matches the path by its start).
+            if (path == TransmissionPath + "/") path = TransmissionPath;
             bool rpc = path == TransmissionPath || path == NativePath;
             if (!await gate.AdmitAsync(context, needsSessionId: rpc).ConfigureAwait(false)) return;
             if (path == TransmissionPath) await RpcMessages.HandleAsync(context, transmission, logger).ConfigureAwait(false);

@@ -50,6 +50,18 @@ public sealed class SnapshotJournal
     /// <summary>A snapshot this recent is reused instead of asking the engine again.</summary>
     public TimeSpan MaxAge { get; }
 
+    /// <summary>
+    /// Makes the next <see cref="GetAsync"/> take a new snapshot: a client that just changed something (added, stopped,
+    /// moved a torrent) and asks again at once must see its change, not a snapshot from before it.
+    /// </summary>
+    public void Invalidate()
+    {
+        Interlocked.Increment(ref _invalidations);
+        Volatile.Write(ref _view, null);
+    }
+
+    private long _invalidations;
+
     /// <summary>The session now (or at most <see cref="MaxAge"/> ago), with what changed.</summary>
     public async Task<View> GetAsync(CancellationToken cancellationToken = default)
     {
@@ -58,7 +70,8 @@ public sealed class SnapshotJournal
         try
         {
             // Another caller may have refreshed while this one waited.
-            if (_view is { } shared && _time.GetUtcNow() - shared.TakenAt < MaxAge) return shared;
+            if (Volatile.Read(ref _view) is { } shared && _time.GetUtcNow() - shared.TakenAt < MaxAge) return shared;
+            long invalidations = Volatile.Read(ref _invalidations);
             SessionSnapshot session = await _backend.GetSessionAsync(cancellationToken).ConfigureAwait(false);
             DateTimeOffset now = _time.GetUtcNow();
             long version = ++_version;
@@ -95,7 +108,8 @@ public sealed class SnapshotJournal
             }
             var view = new View(this, session, version, _horizon, now,
                 _entries.Values.Select(e => (e.Snapshot.Id, e.Version, e.ChangedAt)).ToArray(), _removals.ToArray());
-            Volatile.Write(ref _view, view);
+            // A change made while this snapshot was taken may be missing from it: then it is not shared.
+            if (invalidations == Volatile.Read(ref _invalidations)) Volatile.Write(ref _view, view);
             return view;
         }
         finally

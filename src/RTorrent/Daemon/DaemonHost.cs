@@ -175,7 +175,7 @@ public sealed class DaemonHost
                 Plugins = backend.Plugins,
                 CanStopDaemon = true,
             });
-            var transmission = new TransmissionRpcHandler(new TransmissionContext
+            using var transmission = new TransmissionRpcHandler(new TransmissionContext
             {
                 Session = session,
                 Settings = sessionSettings,

@@ -185,4 +185,27 @@ public class SettingsDocumentTests
         record.Remove((nameof(EngineSettings.SessionDirectory), typeof(string)));
         Assert.Equal(record.OrderBy(p => p.Name), document.OrderBy(p => p.Name));
     }
+
+    [Fact]
+    public async Task Limits_kept_while_switched_off_default_to_transmissions_and_round_trip()
+    {
+        using var _tmp = new TempDir("rt-settings");
+        var defaults = new EngineSettings();
+        Assert.Equal((100_000L, 100_000L, 2.0), (defaults.DownloadRateLimitWhenOn, defaults.UploadRateLimitWhenOn, defaults.SeedRatioLimitWhenOn));
+        var s = defaults with
+        {
+            SessionDirectory = _tmp.Sub("kept"),
+            DownloadRateLimitWhenOn = 250_000,
+            UploadRateLimitWhenOn = 0,
+            SeedRatioLimitWhenOn = 1.5,
+        };
+        Assert.NotEqual(defaults with { SessionDirectory = s.SessionDirectory }, s);
+        await SettingsStore.SaveAsync(s);
+        var text = await File.ReadAllTextAsync(_tmp.Sub("kept", "settings.json"));
+        Assert.Contains("\"downloadRateLimitWhenOn\": 250000", text);
+        Assert.Equal(s with { SessionDirectory = Path.GetFullPath(s.SessionDirectory) }, await SettingsStore.LoadAsync(_tmp.Sub("kept")));
+        Assert.Equal(
+            ["downloadRateLimitWhenOn: must be 0 (none kept) or more, not -1", "seedRatioLimitWhenOn: must be a number of 0 or more, not NaN"],
+            (defaults with { DownloadRateLimitWhenOn = -1, SeedRatioLimitWhenOn = double.NaN }).Validate());
+    }
 }

@@ -180,9 +180,19 @@ public class RpcEnvelopeHttpTests : IAsyncLifetime
         Assert.Equal(0, _server.Transmission.Calls);
     }
 
+    [Fact]
+    public async Task The_transmission_rpc_path_with_a_trailing_slash_is_the_rpc_as_transmission_remote_posts_to_it()
+    {
+        var answer = await RawHttp.SendAsync(_server.Tcp, "POST", "/transmission/rpc/",
+            [("Host", _server.HostHeader), (RpcGate.SessionIdHeader, _server.SessionId)], Encoding.UTF8.GetBytes("""{"method":"echo"}"""));
+        Assert.Equal(200, answer.Status);
+        Assert.Equal("success", answer.Result);
+        Assert.Equal(1, _server.Transmission.Calls);
+    }
+
     [Theory]
     [InlineData("/")]
-    [InlineData("/transmission/rpc/")]
+    [InlineData("/transmission/rpc/more")]
     [InlineData("/transmission/RPC")]
     [InlineData("/rtorrent")]
     [InlineData("/transmission/web/")]

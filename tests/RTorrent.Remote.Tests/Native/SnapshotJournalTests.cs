@@ -222,4 +222,30 @@ public class SnapshotJournalTests
         Assert.Equal(1, view.Version);
         Assert.Equal(["a"], view.ChangedSince(0));
     }
+
+    [Fact]
+    public async Task Invalidate_makes_the_next_request_take_a_new_snapshot_and_one_taken_across_it_is_not_shared()
+    {
+        var (backend, clock, journal) = Make();
+        backend.Set(FakeBackend.Torrent("a"));
+        var v1 = await journal.GetAsync();
+        Assert.Same(v1, await journal.GetAsync()); // fresh: shared
+        journal.Invalidate();
+        var v2 = await journal.GetAsync();
+        Assert.Equal(2, v2.Version);
+
+        // A snapshot under way when a change is made may miss it: its caller gets it, the next caller a new one.
+        clock.Advance(MaxAge);
+        backend.Gate = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var asked = backend.SnapshotAsked;
+        var during = journal.GetAsync();
+        await asked.Task.WaitAsync(TimeSpan.FromSeconds(10));
+        journal.Invalidate();
+        backend.Gate.SetResult();
+        var v3 = await during.WaitAsync(TimeSpan.FromSeconds(10));
+        backend.Gate = null;
+        var v4 = await journal.GetAsync();
+        Assert.Equal((3L, 4L), (v3.Version, v4.Version));
+        Assert.Same(v4, await journal.GetAsync());
+    }
 }

@@ -1,0 +1,162 @@
+using System.Collections.Frozen;
+using System.Text.Json;
+using RTorrent.Engine.Peers.Encryption;
+using RTorrent.Engine.Settings;
+using RTorrent.Engine.Storage;
+
+namespace RTorrent.Remote.Transmission;
+
+/// <summary>What session-get writes and session-set reads, for one request.</summary>
+internal sealed class SessionScope
+{
+    public required TransmissionContext Context { get; init; }
+    public required EngineSettings Settings { get; init; }
+    public string? SessionId { get; init; }
+}
+
+/// <summary>
+/// The session's fields (Transmission 4.0's session-get, all of them): how each is read from <see cref="EngineSettings"/>
+/// and the engine, and which are fixed because RTorrent has no such feature. A fixed field answers the value that is
+/// true (alt-speed-enabled false, utp-enabled false, blocklist-size 0, ...); session-set of a fixed field to that value
+/// is accepted and to another refused with the reason (<see cref="SessionSet"/>). docs/RPC.md has the table.
+/// </summary>
+internal static class SessionFields
+{
+    /// <summary>A field's value.</summary>
+    public delegate void Writer(Utf8JsonWriter w, SessionScope scope);
+
+    /// <summary>One field: its writer, and for a fixed field the value and why it cannot change.</summary>
+    public sealed record Field(string Name, Writer Write, FixedValue? Fixed = null, bool ReadOnly = false);
+
+    /// <summary>A value RTorrent cannot change, with the reason a session-set of another value gets.</summary>
+    public sealed record FixedValue(object Value, string Reason);
+
+    public const int AltSpeed = 0, AltSpeedTimeBegin = 0, AltSpeedTimeEnd = 0, AltSpeedTimeDay = 0;
+    public const int DownloadQueueSize = 5, SeedQueueSize = 10, QueueStalledMinutes = 30, IdleSeedingLimit = 30;
+
+    private const string NoAltSpeed = "RTorrent has no alternative (turtle) speed limits";
+    private const string NoBlocklist = "RTorrent has no blocklist yet";
+    private const string NoQueue = "RTorrent has no download or seed queue limits yet: every started torrent runs";
+    private const string NoIdleLimit = "RTorrent has no idle seeding limit";
+    private const string NoIncompleteDir = "RTorrent keeps a download in its download folder while it is incomplete";
+    private const string NoScripts = "RTorrent runs no scripts";
+
+    /// <summary>By name.</summary>
+    public static FrozenDictionary<string, Field> All { get; } = Build().ToFrozenDictionary(f => f.Name, StringComparer.Ordinal);
+
+    private static IEnumerable<Field> Build()
+    {
+        static Field Live(string name, Writer write) => new(name, write);
+        static Field ReadOnly(string name, Writer write) => new(name, write, ReadOnly: true);
+        static Field FixedBool(string name, bool value, string reason) => new(name, (w, _) => w.WriteBooleanValue(value), new FixedValue(value, reason));
+        static Field FixedInt(string name, long value, string reason) => new(name, (w, _) => w.WriteNumberValue(value), new FixedValue(value, reason));
+        static Field FixedString(string name, string value, string reason) => new(name, (w, _) => w.WriteStringValue(value), new FixedValue(value, reason));
+
+        yield return FixedInt("alt-speed-down", AltSpeed, NoAltSpeed);
+        yield return FixedBool("alt-speed-enabled", false, NoAltSpeed);
+        yield return FixedInt("alt-speed-time-begin", AltSpeedTimeBegin, NoAltSpeed);
+        yield return FixedInt("alt-speed-time-day", AltSpeedTimeDay, NoAltSpeed);
+        yield return FixedBool("alt-speed-time-enabled", false, NoAltSpeed);
+        yield return FixedInt("alt-speed-time-end", AltSpeedTimeEnd, NoAltSpeed);
+        yield return FixedInt("alt-speed-up", AltSpeed, NoAltSpeed);
+        yield return FixedBool("anti-brute-force-enabled", true,
+            "RTorrent always delays wrong passwords (0.5 s doubling to 16 s) and blocks an address after 100 failures");
+        yield return FixedInt("anti-brute-force-threshold", 100,
+            "RTorrent always delays wrong passwords (0.5 s doubling to 16 s) and blocks an address after 100 failures");
+        yield return FixedBool("blocklist-enabled", false, NoBlocklist);
+        yield return ReadOnly("blocklist-size", (w, _) => w.WriteNumberValue(0));
+        yield return FixedString("blocklist-url", "", NoBlocklist);
+        yield return Live("cache-size-mb", (w, s) => w.WriteNumberValue(s.Settings.DiskReadCacheSize / Units.MemoryMB));
+        yield return ReadOnly("config-dir", (w, s) => w.WriteStringValue(s.Settings.SessionDirectory));
+        yield return FixedString("default-trackers", "", "RTorrent adds no default trackers to torrents");
+        yield return Live("dht-enabled", (w, s) => w.WriteBooleanValue(s.Settings.DhtEnabled));
+        yield return Live("download-dir", (w, s) => w.WriteStringValue(s.Settings.DownloadDirectory));
+        yield return ReadOnly("download-dir-free-space", (w, s) => w.WriteNumberValue(DiskSpace.FreeBytes(s.Settings.DownloadDirectory) ?? -1));
+        yield return FixedBool("download-queue-enabled", false, NoQueue);
+        yield return FixedInt("download-queue-size", DownloadQueueSize, NoQueue);
+        yield return Live("encryption", (w, s) => w.WriteStringValue(EncryptionName(s.Settings.Encryption)));
+        yield return FixedInt("idle-seeding-limit", IdleSeedingLimit, NoIdleLimit);
+        yield return FixedBool("idle-seeding-limit-enabled", false, NoIdleLimit);
+        yield return FixedString("incomplete-dir", "", NoIncompleteDir);
+        yield return FixedBool("incomplete-dir-enabled", false, NoIncompleteDir);
+        yield return Live("lpd-enabled", (w, s) => w.WriteBooleanValue(s.Settings.LsdEnabled));
+        yield return Live("peer-limit-global", (w, s) => w.WriteNumberValue(s.Settings.MaxConnections));
+        yield return Live("peer-limit-per-torrent", (w, s) => w.WriteNumberValue(s.Settings.MaxConnectionsPerTorrent));
+        yield return Live("peer-port", (w, s) => w.WriteNumberValue(s.Settings.ListenPort != 0 ? s.Settings.ListenPort : s.Context.Session.Engine.ListenPort));
+        yield return Live("peer-port-random-on-start", (w, s) => w.WriteBooleanValue(s.Settings.ListenPort == 0));
+        yield return Live("pex-enabled", (w, s) => w.WriteBooleanValue(s.Settings.PexEnabled));
+        yield return FixedBool("port-forwarding-enabled", false, "RTorrent does not ask routers to forward its port (no UPnP or NAT-PMP)");
+        yield return FixedBool("queue-stalled-enabled", false, NoQueue);
+        yield return FixedInt("queue-stalled-minutes", QueueStalledMinutes, NoQueue);
+        yield return FixedBool("rename-partial-files", false, "RTorrent writes incomplete files under their final names");
+        yield return ReadOnly("rpc-version", (w, _) => w.WriteNumberValue(TransmissionRpcHandler.RpcVersion));
+        yield return ReadOnly("rpc-version-minimum", (w, _) => w.WriteNumberValue(TransmissionRpcHandler.RpcVersionMinimum));
+        yield return ReadOnly("rpc-version-semver", (w, _) => w.WriteStringValue(TransmissionRpcHandler.RpcVersionSemver));
+        yield return FixedBool("script-torrent-added-enabled", false, NoScripts);
+        yield return FixedString("script-torrent-added-filename", "", NoScripts);
+        yield return FixedBool("script-torrent-done-enabled", false, NoScripts);
+        yield return FixedString("script-torrent-done-filename", "", NoScripts);
+        yield return FixedBool("script-torrent-done-seeding-enabled", false, NoScripts);
+        yield return FixedString("script-torrent-done-seeding-filename", "", NoScripts);
+        yield return FixedBool("seed-queue-enabled", false, NoQueue);
+        yield return FixedInt("seed-queue-size", SeedQueueSize, NoQueue);
+        yield return Live("seedRatioLimit", (w, s) => w.WriteNumberValue(s.Settings.SeedRatioLimit ?? s.Settings.SeedRatioLimitWhenOn));
+        yield return Live("seedRatioLimited", (w, s) => w.WriteBooleanValue(s.Settings.SeedRatioLimit is not null));
+        yield return ReadOnly("session-id", (w, s) => w.WriteStringValue(s.SessionId ?? ""));
+        yield return Live("speed-limit-down", (w, s) => w.WriteNumberValue(Units.ToKBps(Shown(s.Settings.DownloadRateLimit, s.Settings.DownloadRateLimitWhenOn))));
+        yield return Live("speed-limit-down-enabled", (w, s) => w.WriteBooleanValue(s.Settings.DownloadRateLimit > 0));
+        yield return Live("speed-limit-up", (w, s) => w.WriteNumberValue(Units.ToKBps(Shown(s.Settings.UploadRateLimit, s.Settings.UploadRateLimitWhenOn))));
+        yield return Live("speed-limit-up-enabled", (w, s) => w.WriteBooleanValue(s.Settings.UploadRateLimit > 0));
+        yield return Live("start-added-torrents", (w, s) => w.WriteBooleanValue(s.Settings.StartAddedTorrents));
+        yield return FixedBool("tcp-enabled", true, "RTorrent speaks BitTorrent over TCP only");
+        yield return FixedBool("trash-original-torrent-files", false, "RTorrent leaves the .torrent files it is given where they are");
+        yield return ReadOnly("units", (w, _) => WriteUnits(w));
+        yield return FixedBool("utp-enabled", false, "RTorrent speaks BitTorrent over TCP only (no uTP)");
+        yield return ReadOnly("version", (w, s) => w.WriteStringValue(TransmissionRpcHandler.VersionString(s.Context.ProgramVersion)));
+    }
+
+    /// <summary>The limit shown: the one in force, or the one kept while it is off.</summary>
+    private static long Shown(long limit, long whenOn) => limit > 0 ? limit : whenOn;
+
+    /// <summary>
+    /// Transmission's names for encryption: required (RC4 only), preferred (dial encrypted first), tolerated (dial plain,
+    /// accept encrypted: RTorrent's "enabled"). RTorrent's "disabled" (plain only, encrypted peers refused) has no
+    /// Transmission name and is answered as "disabled".
+    /// </summary>
+    public static string EncryptionName(EncryptionMode mode) => mode switch
+    {
+        EncryptionMode.Required => "required",
+        EncryptionMode.Preferred => "preferred",
+        EncryptionMode.Enabled => "tolerated",
+        _ => "disabled",
+    };
+
+    public static EncryptionMode? ParseEncryption(string name) => name switch
+    {
+        "required" => EncryptionMode.Required,
+        "preferred" => EncryptionMode.Preferred,
+        "tolerated" => EncryptionMode.Enabled,
+        "disabled" => EncryptionMode.Disabled,
+        _ => null,
+    };
+
+    private static void WriteUnits(Utf8JsonWriter w)
+    {
+        // What the RPC's numbers mean: speeds and sizes in kB of 1000 bytes, memory (cache-size-mb) in MiB.
+        w.WriteStartObject();
+        WriteList(w, "speed-units", ["kB/s", "MB/s", "GB/s", "TB/s"]);
+        w.WriteNumber("speed-bytes", Units.SpeedK);
+        WriteList(w, "size-units", ["kB", "MB", "GB", "TB"]);
+        w.WriteNumber("size-bytes", 1000);
+        WriteList(w, "memory-units", ["KiB", "MiB", "GiB", "TiB"]);
+        w.WriteNumber("memory-bytes", 1024);
+        w.WriteEndObject();
+    }
+
+    private static void WriteList(Utf8JsonWriter w, string name, string[] values)
+    {
+        w.WriteStartArray(name);
+        foreach (var v in values) w.WriteStringValue(v);
+        w.WriteEndArray();
+    }
+}

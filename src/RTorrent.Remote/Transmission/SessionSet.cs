@@ -1,0 +1,184 @@
+using RTorrent.Engine.Settings;
+using RTorrent.Remote.Hosting;
+
+namespace RTorrent.Remote.Transmission;
+
+/// <summary>
+/// <c>session-set</c> onto <see cref="EngineSettings"/> through <see cref="Engine.Session.SessionSettings.UpdateAsync"/>
+/// (validated, saved to settings.json without the command line's overrides, limits applied at once). Every argument
+/// is read first: a wrong type refuses the call before anything changes. Then all that can be applied is, in one
+/// change, and the error result names every key that could not be (a fixed field set to another value, a value out
+/// of range) with the reason. Read-only fields (version, units, ...) and keys Transmission does not know are ignored,
+/// as Transmission ignores them.
+/// </summary>
+internal sealed class SessionSet(TransmissionContext context)
+{
+    private static readonly HashSet<string> BoolKeys =
+    [
+        "dht-enabled", "lpd-enabled", "pex-enabled", "peer-port-random-on-start", "seedRatioLimited", "speed-limit-down-enabled",
+        "speed-limit-up-enabled", "start-added-torrents",
+    ];
+
+    private static readonly HashSet<string> IntKeys =
+        ["cache-size-mb", "peer-limit-global", "peer-limit-per-torrent", "peer-port", "speed-limit-down", "speed-limit-up"];
+
+    private static readonly HashSet<string> StringKeys = ["download-dir", "encryption"];
+
+    public async Task<string> RunAsync(Arguments args)
+    {
+        if (args.TryGetString("download-dir", out var downloadDir) && !Path.IsPathFullyQualified(downloadDir))
+            throw new RpcException("download directory path is not absolute");
+        if (args.TryGetString("incomplete-dir", out var incomplete) && incomplete.Length > 0 && !Path.IsPathFullyQualified(incomplete))
+            throw new RpcException("incomplete torrents directory path is not absolute");
+
+        // Read everything first.
+        var values = new Dictionary<string, object>(StringComparer.Ordinal);
+        var problems = new List<string>();
+        foreach (var key in args.Keys)
+        {
+            if (!SessionFields.All.TryGetValue(key, out var field) || field.ReadOnly) continue;
+            if (field.Fixed is { } fixedValue)
+            {
+                object given = fixedValue.Value switch
+                {
+                    bool => args.TryGetBool(key, out bool b) && b,
+                    long => args.TryGetLong(key, out long n) ? n : 0L,
+                    _ => args.TryGetString(key, out var s) ? s : "",
+                };
+                if (!given.Equals(fixedValue.Value)) problems.Add($"{key}: {fixedValue.Reason}");
+            }
+            else if (BoolKeys.Contains(key)) values[key] = args.TryGetBool(key, out bool b) && b;
+            else if (IntKeys.Contains(key)) values[key] = args.TryGetLong(key, out long n) ? n : 0L;
+            else if (StringKeys.Contains(key)) values[key] = args.TryGetString(key, out var s) ? s : "";
+            else if (key == "seedRatioLimit") values[key] = args.TryGetDouble(key, out double d) ? d : 0.0;
+        }
+
+        var engineListenPort = context.Session.Engine.ListenPort;
+        if (values.Count > 0)
+        {
+            try
+            {
+                await context.Settings.UpdateAsync(s => Apply(s, values, problems, engineListenPort)).ConfigureAwait(false);
+            }
+            catch (SettingsException e)
+            {
+                problems.Add(string.Join("; ", e.Errors));
+            }
+        }
+        return problems.Count == 0 ? "success" : string.Join("; ", problems);
+    }
+
+    private static T? Get<T>(Dictionary<string, object> values, string key) where T : struct =>
+        values.TryGetValue(key, out var v) ? (T)v : null;
+
+    private static EngineSettings Apply(EngineSettings s, Dictionary<string, object> values, List<string> problems, int engineListenPort)
+    {
+        if (values.TryGetValue("download-dir", out var dir)) s = s with { DownloadDirectory = (string)dir };
+        if (Get<bool>(values, "start-added-torrents") is { } start) s = s with { StartAddedTorrents = start };
+        if (Get<bool>(values, "dht-enabled") is { } dht) s = s with { DhtEnabled = dht };
+        if (Get<bool>(values, "pex-enabled") is { } pex) s = s with { PexEnabled = pex };
+        if (Get<bool>(values, "lpd-enabled") is { } lpd) s = s with { LsdEnabled = lpd };
+        if (values.TryGetValue("encryption", out var encryption))
+        {
+            if (SessionFields.ParseEncryption((string)encryption) is { } mode) s = s with { Encryption = mode };
+            else problems.Add($"encryption: must be required, preferred or tolerated (or disabled), not '{encryption}'");
+        }
+        if (Get<long>(values, "cache-size-mb") is { } cache)
+        {
+            if (cache is < 0 or > 1024 * 1024) problems.Add($"cache-size-mb: must be 0 (no cache) to 1048576, not {cache}");
+            else s = s with { DiskReadCacheSize = cache * Units.MemoryMB };
+        }
+        if (Get<long>(values, "peer-limit-global") is { } global)
+        {
+            if (global is < 1 or > int.MaxValue) problems.Add($"peer-limit-global: must be 1 or more, not {global}");
+            else s = s with { MaxConnections = (int)global };
+        }
+        if (Get<long>(values, "peer-limit-per-torrent") is { } perTorrent)
+        {
+            if (perTorrent is < 1 or > int.MaxValue) problems.Add($"peer-limit-per-torrent: must be 1 or more, not {perTorrent}");
+            else s = s with { MaxConnectionsPerTorrent = (int)perTorrent };
+        }
+        s = Port(s, Get<long>(values, "peer-port"), Get<bool>(values, "peer-port-random-on-start"), engineListenPort, problems);
+        var (down, downWhenOn) = Speed(s.DownloadRateLimit, s.DownloadRateLimitWhenOn, Get<long>(values, "speed-limit-down"),
+            Get<bool>(values, "speed-limit-down-enabled"), "down", problems);
+        var (up, upWhenOn) = Speed(s.UploadRateLimit, s.UploadRateLimitWhenOn, Get<long>(values, "speed-limit-up"),
+            Get<bool>(values, "speed-limit-up-enabled"), "up", problems);
+        s = s with { DownloadRateLimit = down, DownloadRateLimitWhenOn = downWhenOn, UploadRateLimit = up, UploadRateLimitWhenOn = upWhenOn };
+        return SeedRatio(s, Get<double>(values, "seedRatioLimit"), Get<bool>(values, "seedRatioLimited"), problems);
+    }
+
+    /// <summary>
+    /// speed-limit-X (kB/s) and speed-limit-X-enabled onto the limit in force (0 = none) and the limit kept while it
+    /// is off (settings.json: downloadRateLimitWhenOn): switching off keeps the value, switching on brings it back, a
+    /// value set while off is kept for later. 0 kB/s switched on is refused: Transmission would stop that direction
+    /// entirely, which RTorrent cannot do.
+    /// </summary>
+    private static (long Limit, long WhenOn) Speed(long current, long whenOn, long? kbps, bool? enabled, string direction, List<string> problems)
+    {
+        string key = $"speed-limit-{direction}";
+        if (kbps is < 0)
+        {
+            problems.Add($"{key}: must be 0 or more kB/s, not {kbps}");
+            return (current, whenOn);
+        }
+        long? bytes = kbps * Units.SpeedK;
+        const string zero = "a limit of 0 kB/s would stop all transfer that way, which RTorrent cannot do; switch the limit off instead";
+        switch (enabled)
+        {
+            case true:
+                long value = bytes ?? (current > 0 ? current : whenOn);
+                if (value > 0) return (value, value);
+                problems.Add(bytes is null ? $"{key}-enabled: there is no limit to switch on; give {key} (kB/s) with it" : $"{key}: {zero}");
+                return (current, whenOn);
+            case false:
+                return (0, bytes ?? (current > 0 ? current : whenOn));
+            default:
+                if (bytes is null) return (current, whenOn);
+                if (current == 0) return (0, bytes.Value); // off: kept for when it is switched on
+                if (bytes > 0) return (bytes.Value, bytes.Value);
+                problems.Add($"{key}: {zero}");
+                return (current, whenOn);
+        }
+    }
+
+    /// <summary>seedRatioLimit and seedRatioLimited onto the limit in force (null = none) and the one kept while off.</summary>
+    private static EngineSettings SeedRatio(EngineSettings s, double? ratio, bool? limited, List<string> problems)
+    {
+        if (ratio is < 0)
+        {
+            problems.Add($"seedRatioLimit: must be 0 or more, not {TorrentFields.Format(ratio.Value)}");
+            return s;
+        }
+        return limited switch
+        {
+            true => s with { SeedRatioLimit = ratio ?? s.SeedRatioLimit ?? s.SeedRatioLimitWhenOn, SeedRatioLimitWhenOn = ratio ?? s.SeedRatioLimit ?? s.SeedRatioLimitWhenOn },
+            false => s with { SeedRatioLimit = null, SeedRatioLimitWhenOn = ratio ?? s.SeedRatioLimit ?? s.SeedRatioLimitWhenOn },
+            _ when ratio is { } r => s.SeedRatioLimit is null ? s with { SeedRatioLimitWhenOn = r } : s with { SeedRatioLimit = r, SeedRatioLimitWhenOn = r },
+            _ => s,
+        };
+    }
+
+    /// <summary>
+    /// peer-port and peer-port-random-on-start onto listenPort, where 0 already means "any free port at each start":
+    /// random on is 0; random off keeps the port in use (or the one given). Both apply at the next start.
+    /// </summary>
+    private static EngineSettings Port(EngineSettings s, long? port, bool? random, int engineListenPort, List<string> problems)
+    {
+        if (port is { } p && p is < 1 or > 65535)
+        {
+            problems.Add($"peer-port: must be 1-65535, not {p}");
+            port = null;
+        }
+        switch (random)
+        {
+            case true:
+                if (port is not null) problems.Add("peer-port: with peer-port-random-on-start true the port is chosen at each start; set one or the other");
+                return s with { ListenPort = 0 };
+            case false:
+                int keep = (int)(port ?? (s.ListenPort != 0 ? s.ListenPort : engineListenPort));
+                return keep is >= 1 and <= 65535 ? s with { ListenPort = keep } : s;
+            default:
+                return port is { } given ? s with { ListenPort = (int)given } : s;
+        }
+    }
+}
