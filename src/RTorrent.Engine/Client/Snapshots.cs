@@ -100,15 +100,15 @@ public sealed record TorrentSnapshot
     /// </summary>
     public string? Host { get; init; }
 
-    // The list-typed fields below are the torrent's own immutable lists, replaced only when they change, so that record
-    // equality (which compares lists by reference) tells a changed torrent from an idle one.
+    // Lists compare by their items (EquatableList), so a snapshot equals its copy through JSON and an idle torrent's
+    // snapshots compare equal: record equality is how changed torrents are told from idle ones.
 
-    /// <summary>Labels (the same list instance while they do not change).</summary>
-    public IReadOnlyList<string> Labels { get; init; } = [];
-    /// <summary>Announce URLs by tier (BEP 12), as edited or from the metainfo (the same instance while unchanged).</summary>
-    public IReadOnlyList<IReadOnlyList<string>> Trackers { get; init; } = [];
+    /// <summary>Labels.</summary>
+    public EquatableList<string> Labels { get; init; } = EquatableList<string>.Empty;
+    /// <summary>Announce URLs by tier (BEP 12), as edited or from the metainfo.</summary>
+    public EquatableList<EquatableList<string>> Trackers { get; init; } = EquatableList<EquatableList<string>>.Empty;
     /// <summary>Web seeds (BEP 19 'url-list' of the metainfo, or the magnet's 'ws').</summary>
-    public IReadOnlyList<string> WebSeeds { get; init; } = [];
+    public EquatableList<string> WebSeeds { get; init; } = EquatableList<string>.Empty;
     /// <summary>Place in the session's queue, 0 at the front (shown and saved; nothing acts on it yet).</summary>
     public int QueuePosition { get; init; }
     /// <summary>When the torrent last started running; null while it is not running.</summary>

@@ -133,6 +133,9 @@ public sealed partial class Torrent
     private DateTimeOffset _lastRechoke;
     private DateTimeOffset _lastResumeSave;
     private (long Downloaded, long Uploaded) _savedTransfer = (-1, -1);
+
+    /// <summary>The snapshot's lists, wrapped once per change of the torrent's own lists (not once per snapshot).</summary>
+    private SnapshotListCache SnapshotLists { get; } = new();
     private int _checkedPieces;
     private bool _completedEventSent;
 
@@ -866,9 +869,9 @@ public sealed partial class Torrent
             CreationDate = meta?.CreationDate,
             Wasted = Wasted,
             HashFailures = HashFailures,
-            Labels = _labels,
-            Trackers = _trackers,
-            WebSeeds = meta?.WebSeeds ?? Magnet?.WebSeeds ?? [],
+            Labels = SnapshotLists.Labels(_labels),
+            Trackers = SnapshotLists.Trackers(_trackers),
+            WebSeeds = SnapshotLists.WebSeeds(meta?.WebSeeds ?? Magnet?.WebSeeds ?? []),
             QueuePosition = QueuePosition,
             StartedAt = Activity.StartedAt,
             ActivityAt = Activity.ActivityAt,

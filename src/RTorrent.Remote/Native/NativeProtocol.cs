@@ -226,13 +226,60 @@ internal sealed class PieceStatesConverter : JsonConverter<PieceDisplayState[]>
     }
 }
 
+/// <summary>
+/// A snapshot's string lists (labels, web seeds) as JSON arrays, read back as <see cref="EquatableList{T}"/> so that a
+/// received snapshot equals the one sent.
+/// </summary>
+internal sealed class StringListConverter : JsonConverter<EquatableList<string>>
+{
+    public override EquatableList<string> Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options) =>
+        ReadStrings(ref reader);
+
+    public override void Write(Utf8JsonWriter writer, EquatableList<string> value, JsonSerializerOptions options) => WriteStrings(writer, value);
+
+    internal static EquatableList<string> ReadStrings(ref Utf8JsonReader reader)
+    {
+        if (reader.TokenType != JsonTokenType.StartArray) throw new JsonException("expected a list of strings");
+        var items = new List<string>();
+        while (reader.Read() && reader.TokenType != JsonTokenType.EndArray)
+            items.Add(reader.TokenType == JsonTokenType.String ? reader.GetString()! : throw new JsonException("expected a string"));
+        return EquatableList.Of(items);
+    }
+
+    internal static void WriteStrings(Utf8JsonWriter writer, EquatableList<string> value)
+    {
+        writer.WriteStartArray();
+        foreach (string item in value) writer.WriteStringValue(item);
+        writer.WriteEndArray();
+    }
+}
+
+/// <summary>Tracker tiers (a list of lists of URLs), read back as equatable lists.</summary>
+internal sealed class TiersConverter : JsonConverter<EquatableList<EquatableList<string>>>
+{
+    public override EquatableList<EquatableList<string>> Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options)
+    {
+        if (reader.TokenType != JsonTokenType.StartArray) throw new JsonException("expected a list of tracker tiers");
+        var tiers = new List<EquatableList<string>>();
+        while (reader.Read() && reader.TokenType != JsonTokenType.EndArray) tiers.Add(StringListConverter.ReadStrings(ref reader));
+        return tiers.Count == 0 ? EquatableList<EquatableList<string>>.Empty : new EquatableList<EquatableList<string>>(tiers);
+    }
+
+    public override void Write(Utf8JsonWriter writer, EquatableList<EquatableList<string>> value, JsonSerializerOptions options)
+    {
+        writer.WriteStartArray();
+        foreach (var tier in value) StringListConverter.WriteStrings(writer, tier);
+        writer.WriteEndArray();
+    }
+}
+
 /// <summary>Source-generated JSON for the native protocol (no reflection).</summary>
 [JsonSourceGenerationOptions(
     PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase,
     UseStringEnumConverter = true,
     DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
     RespectNullableAnnotations = true,
-    Converters = [typeof(PieceStatesConverter)])]
+    Converters = [typeof(PieceStatesConverter), typeof(StringListConverter), typeof(TiersConverter)])]
 [JsonSerializable(typeof(HelloResult))]
 [JsonSerializable(typeof(SessionRequest))]
 [JsonSerializable(typeof(SessionDelta))]
