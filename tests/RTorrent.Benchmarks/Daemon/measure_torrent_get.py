@@ -4,7 +4,8 @@ torrents and data (issue 12, item 7). Usage (after `dotnet build -c Release`, un
   flock /tmp/rt-cpu.lock python3 tests/RTorrent.Benchmarks/Daemon/measure_torrent_get.py [N] [--only rtorrent|transmission]
 Each daemon gets a throw-away session and its own RPC port on 127.0.0.1, loads the N torrents (RTorrent through its watch
 folder, Transmission from its config folder's torrents/), and once all N are listed, the calls the web client makes are
-timed from this script (HTTP round trip on loopback, response read and parsed), 5 warm-up calls then 21 measured:
+timed from this script (HTTP round trip on loopback, response read and parsed) after SETTLE seconds (default 70, past
+Transmission's 60 s recently-active window), 5 warm-up calls then 21 measured:
   - full:   torrent-get of every torrent with the web client's fields (its first poll),
   - active: torrent-get ids=recently-active with its stats fields (its poll every few seconds),
   - one:    torrent-get of one torrent with the inspector's fields (files, peers, trackerStats).
@@ -18,6 +19,8 @@ repo = os.path.abspath(os.path.join(here, "..", "..", ".."))
 dll = os.environ.get("RTORRENT_DLL", os.path.join(repo, "src", "RTorrent", "bin", "Release", "net10.0", "rtorrent.dll"))
 n = int(sys.argv[1]) if len(sys.argv) > 1 and sys.argv[1].isdigit() else 10000
 only = sys.argv[sys.argv.index("--only") + 1] if "--only" in sys.argv else None
+# Seconds to let the torrents settle before measuring: past Transmission's 60 s recently-active window by default.
+settle = float(os.environ.get("SETTLE", "70"))
 
 # The fields Transmission's web client (3.00, Debian's) asks for: Torrent.Fields.Metadata + Stats, and the inspector's.
 METADATA = ["addedDate", "name", "totalSize"]
@@ -80,7 +83,7 @@ try:
         wait_listed(client, 0, 60)
         for f in os.listdir(base + "/set/torrents"): shutil.copy(f"{base}/set/torrents/{f}", f"{base}/rt-watch/{f}")
         loaded = wait_listed(client, n)
-        time.sleep(10)
+        time.sleep(settle)
         result = measure("rtorrent", client); result["load_s"] = round(loaded, 1)
         print(json.dumps(result), flush=True)
         p.terminate(); p.wait(timeout=120)
@@ -96,7 +99,7 @@ try:
         procs.append(p)
         client = rpc.transmission(port)
         loaded = wait_listed(client, n)
-        time.sleep(10)
+        time.sleep(settle)
         result = measure("transmission-daemon " + subprocess.check_output(["transmission-daemon", "-V"], stderr=subprocess.STDOUT).decode().split()[1], client)
         result["load_s"] = round(loaded, 1)
         print(json.dumps(result), flush=True)
