@@ -40,12 +40,15 @@ try:
     if use_tracker:
         import socket
         s = socket.socket(); s.bind(("127.0.0.1", 0)); tport = s.getsockname()[1]; s.close()
-        os.makedirs(base + "/tracker")
-        procs.append(subprocess.Popen(["opentracker", "-i", "127.0.0.1", "-p", str(tport), "-P", str(tport)], cwd=base + "/tracker",
-                                      stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
         tracker_url = f"http://127.0.0.1:{tport}/announce"
     make_torrents.main.__globals__["sys"].argv = ["make_torrents.py", str(n), base + "/set"] + ([tracker_url] if tracker_url else [])
     make_torrents.main()
+    if use_tracker:
+        # Debian's opentracker tracks only the info-hashes of its whitelist (-w, read from its folder -d).
+        os.makedirs(base + "/tracker"); os.chmod(base, 0o755); os.chmod(base + "/tracker", 0o755)
+        shutil.copy(base + "/set/infohashes.txt", base + "/tracker/whitelist"); os.chmod(base + "/tracker/whitelist", 0o644)
+        procs.append(subprocess.Popen(["opentracker", "-i", "127.0.0.1", "-p", str(tport), "-P", str(tport), "-d", base + "/tracker",
+                                       "-w", "whitelist"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
     session = base + "/session"; os.makedirs(session); os.makedirs(base + "/watch")
     json.dump({"listenPort": 0, "dhtEnabled": False, "lsdEnabled": False, "downloadDirectory": base + "/set/data",
                "watchDirectory": base + "/watch", "rpcBind": []}, open(session + "/settings.json", "w"))
@@ -65,6 +68,12 @@ try:
         if seeding == n: break
         time.sleep(1)
     t_seeding = time.time() - t_added
+    if use_tracker:
+        # Every torrent announced (each seeding torrent appears in a scrape as one seeder).
+        import urllib.request
+        for line in open(base + "/set/infohashes.txt").read().split()[:3]:
+            body = urllib.request.urlopen(f"http://127.0.0.1:{tport}/scrape?info_hash=" + "".join("%" + line[i:i + 2] for i in range(0, 40, 2))).read()
+            if b"8:completei1e" not in body and b"completei1e" not in body: print("warning: tracker does not list us", body[:120], file=sys.stderr)
     time.sleep(float(os.environ.get("SETTLE", "30")))
     alone = cpu_percent([daemon.pid], window)[0]
     subprocess.run(tmux + ["new-session", "-d", "-s", "rt", "-x", "80", "-y", "24",
