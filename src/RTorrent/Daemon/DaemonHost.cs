@@ -134,6 +134,9 @@ public sealed class DaemonHost
         });
         using var loggerFactory = new LoggerFactory([logs]);
         ILogger log = loggerFactory.CreateLogger("rtorrent.daemon");
+        // Before anything that takes time: a SIGHUP (or SIGTERM) during start-up must meet our handlers, not the
+        // runtime's default, which ends the process (a SIGTERM then stops the daemon right after it started).
+        using var signals = RegisterSignals(log);
 
         ClientSession session;
         try
@@ -214,7 +217,6 @@ public sealed class DaemonHost
                     ProgramVersion, sessionDir, session.Engine.ListenPort, where);
                 systemd.Ready($"RPC on {where}");
 
-                using var signals = RegisterSignals(log);
                 var watch = new DaemonWatchFolder(backend, sessionSettings, loggerFactory.CreateLogger("rtorrent.watch"));
                 watch.Start();
                 Task restore = RestoreAsync(session, log);
