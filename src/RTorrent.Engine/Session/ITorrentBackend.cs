@@ -153,6 +153,9 @@ public sealed record EditableSettings
     /// <summary>Find peers on the local network (BEP 14).</summary>
     public bool Lsd { get; init; } = true;
 
+    /// <summary>Start torrents the watch folder adds (settings.json <c>startAddedTorrents</c>; the RPC's default too).</summary>
+    public bool StartAddedTorrents { get; init; } = true;
+
     /// <summary>Protocol encryption (MSE): which handshakes are accepted and which are dialled.</summary>
     public RTorrent.Engine.Peers.Encryption.EncryptionMode Encryption { get; init; } = RTorrent.Engine.Peers.Encryption.EncryptionMode.Enabled;
 }

@@ -177,6 +177,7 @@ public sealed class SessionBackend : ITorrentBackend
         Pex = s.PexEnabled,
         Lsd = s.LsdEnabled,
         Encryption = s.Encryption,
+        StartAddedTorrents = s.StartAddedTorrents,
     };
 
     /// <inheritdoc/>
@@ -198,6 +199,7 @@ public sealed class SessionBackend : ITorrentBackend
                 PexEnabled = settings.Pex,
                 LsdEnabled = settings.Lsd,
                 Encryption = settings.Encryption,
+                StartAddedTorrents = settings.StartAddedTorrents,
             }, cancellationToken);
         }
         catch (SettingsException e)

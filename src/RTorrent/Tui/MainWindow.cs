@@ -745,7 +745,7 @@ internal sealed partial class MainWindow : Window
     private Task AddFromWatchFolderAsync(string source, CancellationToken cancellationToken)
     {
         string saveTo = _settings?.DownloadFolder is { Length: > 0 } f ? PathCompletion.Expand(f) : Environment.CurrentDirectory;
-        return _backend.AddTorrentAsync(source, saveTo, start: true, picker: null, storage: null, cancellationToken);
+        return _backend.AddTorrentAsync(source, saveTo, start: _settings?.StartAddedTorrents ?? true, picker: null, storage: null, cancellationToken);
     }
 
     protected override void Dispose(bool disposing)

@@ -249,13 +249,15 @@ public sealed class DialogTests : IDisposable
         Assert.Equal(["SettingsDialog", "SettingsDialog"], h.DialogsSeen);
     }
 
-    [Fact]
-    public void A_watch_folder_from_the_settings_adds_what_appears_in_it()
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public void A_watch_folder_from_the_settings_adds_what_appears_in_it(bool startAdded)
     {
         string watch = Path.Combine(_folder, "watch");
         Directory.CreateDirectory(watch);
         var backend = MainListTests.SampleBackend();
-        backend.SaveSettingsAsync(backend.Settings with { WatchFolder = watch });
+        backend.SaveSettingsAsync(backend.Settings with { WatchFolder = watch, StartAddedTorrents = startAdded });
         backend.Calls.Clear();
         using var h = new TuiHarness(backend, options: new TuiOptions { WatchFolderPollInterval = TimeSpan.FromMilliseconds(100) },
             runWatchFolder: true);
@@ -263,7 +265,8 @@ public sealed class DialogTests : IDisposable
 
         h.PumpUntil(() => backend.Added.Count == 1 && h.Rows[23].Contains("from the watch folder", StringComparison.Ordinal), 20_000);
         Assert.Equal(Path.Combine(watch, "dropped.torrent"), backend.Added[0].Source);
-        Assert.True(backend.Added[0].Start);
+        // settings.json's startAddedTorrents decides, as it does for the daemon's watch folder and the RPC.
+        Assert.Equal(startAdded, backend.Added[0].Start);
         Assert.Equal(backend.Settings.DownloadFolder, backend.Added[0].SaveDirectory);
         Assert.Contains("dropped", h.Screen);
     }
