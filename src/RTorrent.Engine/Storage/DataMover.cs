@@ -53,8 +53,7 @@ internal sealed class DataMover
     /// <summary>Prefix of the temporary names copies are written under.</summary>
     internal const string TemporaryPrefix = ".rtorrent-move-";
 
-    private static readonly StringComparer PathComparer =
-        OperatingSystem.IsWindows() || OperatingSystem.IsMacOS() ? StringComparer.OrdinalIgnoreCase : StringComparer.Ordinal;
+    private static StringComparer PathComparer => PathGuard.PathComparer;
 
     private readonly StorageFile[] _files;
     private readonly string _tag;
@@ -361,31 +360,8 @@ internal sealed class DataMover
                 problems.Add($"the old copy {item.Source} could not be removed: {e.Message}");
             }
         }
-        var folders = new HashSet<string>(PathComparer);
-        foreach (var f in _files)
-        {
-            if (f.IsPadding) continue;
-            for (var dir = Path.GetDirectoryName(PathGuard.Combine(From, f.Path)); dir is not null && PathGuard.IsStrictlyInside(From, dir);
-                 dir = Path.GetDirectoryName(dir))
-            {
-                if (!folders.Add(dir)) break;
-            }
-        }
-        foreach (var dir in folders.OrderByDescending(d => d.Length))
-        {
-            try
-            {
-                var info = new DirectoryInfo(dir);
-                if (!info.Exists || info.LinkTarget is not null) continue;
-                PathGuard.EnsurePhysicallyInside(From, dir);
-                if (info.EnumerateFileSystemInfos().Any()) continue;
-                info.Delete(recursive: false);
-            }
-            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-            {
-                problems.Add($"the old folder {dir} could not be removed: {e.Message}");
-            }
-        }
+        PathGuard.RemoveEmptyFolders(From, _files.Where(f => !f.IsPadding).Select(f => PathGuard.Combine(From, f.Path)),
+            (dir, e) => problems.Add($"the old folder {dir} could not be removed: {e.Message}"));
         return problems;
     }
 

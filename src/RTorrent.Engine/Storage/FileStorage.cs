@@ -28,8 +28,7 @@ public sealed class FileStorage : ITorrentStorage
 {
     private const FileShare Share = FileShare.ReadWrite | FileShare.Delete;
 
-    private static readonly StringComparer PathComparer =
-        OperatingSystem.IsWindows() || OperatingSystem.IsMacOS() ? StringComparer.OrdinalIgnoreCase : StringComparer.Ordinal;
+    private static StringComparer PathComparer => PathGuard.PathComparer;
 
     private readonly FileHandleCache _cache;
     private volatile StorageFile[] _files;
@@ -559,34 +558,9 @@ public sealed class FileStorage : ITorrentStorage
     }
 
     /// <summary>Removes the folders of the torrent's paths that are empty, deepest first; errors are ignored.</summary>
-    private void RemoveEmptyFolders(Location location)
-    {
-        var folders = new HashSet<string>(PathComparer);
-        for (int i = 0; i < _files.Length; i++)
-        {
-            if (location.Paths[i] is not { } path) continue;
-            for (var dir = Path.GetDirectoryName(path); dir is not null && PathGuard.IsStrictlyInside(location.Root, dir);
-                 dir = Path.GetDirectoryName(dir))
-            {
-                if (!folders.Add(dir)) break;
-            }
-        }
-        foreach (var dir in folders.OrderByDescending(d => d.Length))
-        {
-            try
-            {
-                var info = new DirectoryInfo(dir);
-                if (!info.Exists || info.LinkTarget is not null) continue;
-                PathGuard.EnsurePhysicallyInside(location.Root, dir);
-                if (info.EnumerateFileSystemInfos().Any()) continue;
-                info.Delete(recursive: false);
-            }
-            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-            {
-                // Not empty after all, in use, or not ours to judge: leave it.
-            }
-        }
-    }
+    // Not empty after all, in use, or not ours to judge: such a folder is left.
+    private void RemoveEmptyFolders(Location location) =>
+        PathGuard.RemoveEmptyFolders(location.Root, location.Paths.OfType<string>());
 
     // ------------------------------------------------------------------ switching location while running
 

@@ -121,4 +121,40 @@ internal static class PathGuard
     private static StorageIOException Outside(string root, string relativePath, string why) =>
         new(StorageErrorKind.OutsideDownloadFolder, relativePath,
             $"Refusing to store '{relativePath}' in {root}: {why}");
+
+    /// <summary>How paths compare on this platform (case-insensitive where the usual file systems are).</summary>
+    public static readonly StringComparer PathComparer =
+        OperatingSystem.IsWindows() || OperatingSystem.IsMacOS() ? StringComparer.OrdinalIgnoreCase : StringComparer.Ordinal;
+
+    /// <summary>
+    /// Removes the folders that held <paramref name="files"/> (full paths) and are empty now, deepest first, but only
+    /// strictly inside <paramref name="root"/>: never the root itself, its parents, a symbolic link, or anything that
+    /// resolves outside the root. A folder that cannot be removed is left, and reported through <paramref name="problem"/>.
+    /// </summary>
+    public static void RemoveEmptyFolders(string root, IEnumerable<string> files, Action<string, Exception>? problem = null)
+    {
+        var folders = new HashSet<string>(PathComparer);
+        foreach (string file in files)
+        {
+            for (var dir = Path.GetDirectoryName(file); dir is not null && IsStrictlyInside(root, dir); dir = Path.GetDirectoryName(dir))
+            {
+                if (!folders.Add(dir)) break;
+            }
+        }
+        foreach (var dir in folders.OrderByDescending(d => d.Length))
+        {
+            try
+            {
+                var info = new DirectoryInfo(dir);
+                if (!info.Exists || info.LinkTarget is not null) continue;
+                EnsurePhysicallyInside(root, dir);
+                if (info.EnumerateFileSystemInfos().Any()) continue;
+                info.Delete(recursive: false);
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                problem?.Invoke(dir, e);
+            }
+        }
+    }
 }
