@@ -17,6 +17,9 @@ public static class AtomicFile
     /// <summary>Suffix of temporary files.</summary>
     public const string TemporarySuffix = ".tmp";
 
+    /// <summary>Characters of the random tag between the target's name and <see cref="TemporarySuffix"/>.</summary>
+    public const int TemporaryTagLength = 8;
+
     /// <summary>Atomically replaces (or creates) <paramref name="path"/> with <paramref name="content"/>.</summary>
     /// <exception cref="IOException">The file or its folder cannot be written; the old content is intact.</exception>
     public static async Task WriteAllBytesAsync(string path, ReadOnlyMemory<byte> content, CancellationToken cancellationToken = default)
@@ -24,7 +27,7 @@ public static class AtomicFile
         var full = Path.GetFullPath(path);
         var folder = Path.GetDirectoryName(full) ?? throw new ArgumentException($"{path} has no folder.", nameof(path));
         Directory.CreateDirectory(folder);
-        var temp = $"{full}.{Guid.NewGuid().ToString("N")[..8]}{TemporarySuffix}";
+        var temp = $"{full}.{Guid.NewGuid().ToString("N")[..TemporaryTagLength]}{TemporarySuffix}";
         try
         {
             using (var handle = File.OpenHandle(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None, FileOptions.Asynchronous))
@@ -53,7 +56,7 @@ public static class AtomicFile
         if (!Directory.Exists(folder)) return [];
         var prefix = Path.GetFileName(full) + ".";
         return Directory.EnumerateFiles(folder, prefix + "*" + TemporarySuffix)
-            .Where(f => Path.GetFileName(f).Length == prefix.Length + 8 + TemporarySuffix.Length);
+            .Where(f => Path.GetFileName(f).Length == prefix.Length + TemporaryTagLength + TemporarySuffix.Length);
     }
 
     /// <summary>

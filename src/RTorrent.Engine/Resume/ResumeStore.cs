@@ -70,7 +70,9 @@ public sealed class ResumeStore
     /// <summary>
     /// Loads a torrent's resume data and checks it belongs to the torrent. Never throws for bad content: a corrupt,
     /// truncated, foreign or unreadable file comes back as <see cref="ResumeLoadStatus.Failed"/> with the reason,
-    /// and the caller rechecks. Temporary files left by a crashed save are removed.
+    /// and the caller rechecks. Temporary files left by a crashed save are not looked for here: the session removes
+    /// them once when it opens (<see cref="DeleteStaleTemporaryFiles"/>); listing the folder on every load made
+    /// restoring N torrents cost N listings of a folder of 2N files.
     /// </summary>
     /// <param name="infoHash">The torrent's info-hash.</param>
     /// <param name="pieceCount">The torrent's piece count.</param>
@@ -79,7 +81,6 @@ public sealed class ResumeStore
     public async Task<ResumeLoadResult> LoadAsync(InfoHash infoHash, int pieceCount, int fileCount, CancellationToken cancellationToken = default)
     {
         var path = GetResumePath(infoHash);
-        AtomicFile.DeleteStaleTemporaryFiles(path);
         byte[] bytes;
         try
         {
@@ -136,6 +137,40 @@ public sealed class ResumeStore
         }
         list.Sort();
         return list;
+    }
+
+    /// <summary>
+    /// Removes the temporary files crashed saves left in the session folder (<c>&lt;infohash&gt;.resume.XXXXXXXX.tmp</c>
+    /// and <c>&lt;infohash&gt;.torrent.XXXXXXXX.tmp</c>) in one listing of the folder, and returns how many. Call it once,
+    /// when the session opens, before anything saves: a save in progress has such a file too.
+    /// </summary>
+    public int DeleteStaleTemporaryFiles()
+    {
+        if (!Directory.Exists(SessionDirectory)) return 0;
+        int removed = 0;
+        foreach (var file in Directory.EnumerateFiles(SessionDirectory, "*" + AtomicFile.TemporarySuffix))
+        {
+            if (!IsOwnTemporaryFile(Path.GetFileName(file))) continue;
+            try
+            {
+                File.Delete(file);
+                removed++;
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException) { /* tried again at the next start */ }
+        }
+        return removed;
+    }
+
+    /// <summary>Whether <paramref name="name"/> is a temporary file of a resume or metainfo save: <c>HASH.EXT.XXXXXXXX.tmp</c>.</summary>
+    internal static bool IsOwnTemporaryFile(string name)
+    {
+        if (!name.EndsWith(AtomicFile.TemporarySuffix, StringComparison.Ordinal)) return false;
+        var target = name[..^AtomicFile.TemporarySuffix.Length];
+        int dot = target.LastIndexOf('.');
+        if (dot < 0 || target.Length - dot - 1 != AtomicFile.TemporaryTagLength) return false;
+        target = target[..dot];
+        var extension = Path.GetExtension(target);
+        return extension is ResumeExtension or TorrentExtension && InfoHash.TryParseHex(Path.GetFileNameWithoutExtension(target), out _);
     }
 
     /// <summary>Removes a torrent's resume data, metainfo and stray temporary files from the session folder.</summary>

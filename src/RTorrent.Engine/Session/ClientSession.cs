@@ -208,6 +208,9 @@ public sealed class ClientSession : IAsyncDisposable
             {
                 throw new IOException($"Another rtorrent is using the session folder {dir}; use --session to choose another.");
             }
+            // Once per session, before anything saves: what crashed saves left (one listing of the folder).
+            int stale = _resume!.DeleteStaleTemporaryFiles();
+            if (stale > 0) _logger.LogInformation("removed {Count} temporary files left by an interrupted save", stale);
         }
         await Statistics.StartAsync();
         Components.RegisterBuiltIns(new BuiltInComponents(this));

@@ -111,7 +111,9 @@ public class ResumeStoreTests : IDisposable
         var result = await Load();
         Assert.Equal(ResumeLoadStatus.Loaded, result.Status);
         Assert.Equal(1, result.Data!.Downloaded);
-        Assert.False(File.Exists(path + ".deadbeef.tmp"), "stray temporary files are cleaned up on load");
+        Assert.True(File.Exists(path + ".deadbeef.tmp"), "a load leaves temporary files alone (a save may be writing one)");
+        Assert.Equal(1, _store.DeleteStaleTemporaryFiles()); // what the session does once when it opens
+        Assert.False(File.Exists(path + ".deadbeef.tmp"), "stray temporary files are cleaned up by the sweep");
     }
 
     [Fact]
@@ -120,7 +122,24 @@ public class ResumeStoreTests : IDisposable
         Directory.CreateDirectory(_tmp.Sub("session"));
         File.WriteAllBytes(_store.GetResumePath(Hash) + ".0badf00d.tmp", ResumeDataTests.Sample().Encode());
         Assert.Equal(ResumeLoadStatus.Missing, (await Load()).Status); // a temp file is never trusted, even if complete
+        _store.DeleteStaleTemporaryFiles();
         Assert.Empty(Directory.GetFiles(_tmp.Sub("session")));
+    }
+
+    [Fact]
+    public async Task The_sweep_removes_the_temporaries_of_resume_and_metainfo_saves_and_nothing_else()
+    {
+        await _store.SaveAsync(ResumeDataTests.Sample());
+        await _store.SaveTorrentAsync(Hash, "d4:infod4:name1:xee"u8.ToArray());
+        var dir = _tmp.Sub("session");
+        string hex = Hash.ToHex();
+        string[] stale = [$"{hex}.resume.deadbeef.tmp", $"{hex}.torrent.0badf00d.tmp", $"{new string('f', 40)}.torrent.12345678.tmp"];
+        string[] kept = [$"{hex}.resume", $"{hex}.torrent", "settings.json.12345678.tmp", $"{hex}.resume.toolongtag.tmp", "notes.tmp",
+            "nothex.resume.12345678.tmp"];
+        foreach (var f in stale.Concat(kept.Skip(2))) File.WriteAllText(Path.Combine(dir, f), "x");
+
+        Assert.Equal(stale.Length, _store.DeleteStaleTemporaryFiles());
+        Assert.Equal(kept.Order(StringComparer.Ordinal), Directory.GetFiles(dir).Select(Path.GetFileName).Order(StringComparer.Ordinal));
     }
 
     [Fact]
