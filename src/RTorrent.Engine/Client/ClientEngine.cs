@@ -94,7 +94,11 @@ public sealed partial class ClientEngine : ITorrentHost, IAsyncDisposable
         GlobalDownload = new RateLimiting.RateLimiter(config.DownloadLimit, 0, null, _options.Time);
         GlobalUpload = new RateLimiting.RateLimiter(config.UploadLimit, 0, null, _options.Time);
         _saveQueue = new ResumeSaveQueue(t => IsInSession(t) ? _options.SaveResume?.Invoke(t) ?? Task.CompletedTask : Task.CompletedTask, _logger);
+        Checks = new CheckQueue(Math.Max(1, config.MaxActiveChecks));
     }
+
+    /// <summary>Hash checks waiting for and taking their turn.</summary>
+    internal CheckQueue Checks { get; }
 
     /// <summary>The engine loop.</summary>
     public EngineLoop Loop { get; }
@@ -408,6 +412,8 @@ public sealed partial class ClientEngine : ITorrentHost, IAsyncDisposable
     }
 
     Task ITorrentHost.SaveResumeAsync(Torrent torrent) => _options.SaveResume?.Invoke(torrent) ?? Task.CompletedTask;
+
+    Task<CheckQueue.Slot> ITorrentHost.EnterCheckAsync(CancellationToken cancellationToken) => Checks.EnterAsync(cancellationToken);
 
     /// <summary>Stops every torrent (trackers hear "stopped", resume data is saved) and closes the port.</summary>
     public async ValueTask DisposeAsync()

@@ -59,6 +59,12 @@ public sealed record EngineConfig
     /// <summary>Seconds between resume-data saves of a running torrent.</summary>
     public TimeSpan ResumeSaveInterval { get; init; } = TimeSpan.FromMinutes(1);
 
+    /// <summary>
+    /// Torrents whose data is hashed at once; more wait their turn in order (Checking, 0%). Each one's pieces are hashed
+    /// on all cores, so a few at a time keep the cores busy between small torrents without reading many at once.
+    /// </summary>
+    public int MaxActiveChecks { get; init; } = 2;
+
     /// <summary>Preallocate files fully instead of sparse.</summary>
     public bool Preallocate { get; init; }
 

@@ -68,6 +68,9 @@ internal interface ITorrentHost
 
     /// <summary>The torrent's settings changed (on the loop): save its resume data soon, even while it is stopped.</summary>
     void RequestResumeSave(Torrent torrent);
+
+    /// <summary>Waits for a turn to hash data (checks run a few at a time, in the order asked); dispose the slot when done.</summary>
+    Task<CheckQueue.Slot> EnterCheckAsync(CancellationToken cancellationToken);
 }
 
 /// <summary>How a torrent is set up when it is added.</summary>
@@ -548,18 +551,22 @@ public sealed partial class Torrent
 
     /// <summary>
     /// Hashes the data on disk: every piece (full) or only the pieces not already trusted. Pieces whose files are
-    /// missing or short are failed without reading. Runs on all cores; the loop only sees the result.
+    /// missing or short are failed without reading. The torrent waits in <see cref="TorrentState.Checking"/> for its
+    /// turn in the engine's check queue (a few torrents at a time, so ten thousand added at once are not all read at
+    /// once); its pieces are then hashed on all cores; the loop only sees the result.
     /// </summary>
     internal async Task CheckOnLoopAsync(bool full, Bitfield? trusted = null)
     {
         _host.Loop.AssertOnLoop();
         State = TorrentState.Checking;
+        CheckPending = true;
         _checkedPieces = 0;
         _host.OnTorrentChanged(this);
         var ct = _runCts.IsCancellationRequested ? (_runCts = new CancellationTokenSource()).Token : _runCts.Token;
         var result = new Bitfield(Meta.PieceCount);
         try
         {
+            using var turn = await _host.EnterCheckAsync(ct);
             var lengths = new long[Meta.Files.Count];
             for (int i = 0; i < lengths.Length; i++)
             {
@@ -602,11 +609,18 @@ public sealed partial class Torrent
             return;
         }
         for (int p = 0; p < Meta.PieceCount; p++) _pieces.SetHave(p, result[p]);
+        CheckPending = false;
         _readCache.Clear();
         Log(PluginLogLevel.Information, $"checked: {result.TrueCount} of {result.Length} pieces present");
         State = TorrentState.Stopped;
         _host.OnTorrentChanged(this);
     }
+
+    /// <summary>
+    /// A check was asked for and has not finished (it waits for its turn, runs, or was cancelled): the verified pieces
+    /// are not known, so resume data saved meanwhile must claim none and make the next start check (on the loop).
+    /// </summary>
+    internal bool CheckPending { get; private set; }
 
     /// <summary>Whether every file a piece touches exists and is long enough to hold it.</summary>
     private bool PieceOnDisk(int piece, long[] lengths)

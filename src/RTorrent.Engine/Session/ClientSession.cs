@@ -521,8 +521,10 @@ public sealed class ClientSession : IAsyncDisposable
                 InfoHash = torrent.InfoHash,
                 SavePath = Path.GetFullPath(torrent.SavePath),
                 PieceCount = meta.PieceCount,
-                VerifiedPieces = torrent.HaveSnapshot().ToBytes(),
-                Files = states,
+                // While a check is pending the verified pieces are not known: claim none and record the files as unknown
+                // (not there), so the next start finds them "written since the save" and checks them (ResumeValidator).
+                VerifiedPieces = torrent.CheckPending ? new Bitfield(meta.PieceCount).ToBytes() : torrent.HaveSnapshot().ToBytes(),
+                Files = torrent.CheckPending ? new StorageFileState[states.Length] : states,
                 Uploaded = torrent.UploadedTotal,
                 Downloaded = torrent.DownloadedTotal,
                 AddedAt = torrent.AddedAt,
