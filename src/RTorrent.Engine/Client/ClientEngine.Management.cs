@@ -49,10 +49,19 @@ public sealed partial class ClientEngine
 
     /// <summary>
     /// Puts restored torrents back in the order they had (their saved positions); they take the places they hold now.
-    /// Torrents whose place changed are saved again.
+    /// Torrents whose place differs from the one their resume data holds are saved again (not those that were only
+    /// restored in another order and are back at their saved place: a restart rewrites nothing unchanged).
     /// </summary>
     internal Task RestoreQueueOrderAsync(IReadOnlyList<(Torrent Torrent, int? SavedPosition)> restored) =>
-        Loop.InvokeAsync(() => SavePositions(_queue.Restore(restored)));
+        Loop.InvokeAsync(() =>
+        {
+            var saved = new Dictionary<Torrent, int?>(ReferenceEqualityComparer.Instance);
+            foreach (var (torrent, position) in restored) saved[torrent] = position;
+            SavePositions(_queue.Restore(restored).Where(t => !saved.TryGetValue(t, out var p) || p != t.QueuePosition).ToList());
+        });
+
+    /// <summary>Torrents whose resume data waits to be saved at the next tick (on the loop).</summary>
+    internal int ResumeSavesPending => _saveQueue.PendingCount;
 
     private void SavePositions(IReadOnlyList<Torrent> changed)
     {

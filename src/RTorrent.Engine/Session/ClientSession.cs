@@ -101,7 +101,7 @@ public sealed record SessionOptions
 /// A running client: the engine with its components (built-ins and plugins), the DHT node, and persistence of torrents
 /// and resume data in the session folder. The command line, the terminal interface and the demo all drive one.
 /// </summary>
-public sealed class ClientSession : IAsyncDisposable
+public sealed partial class ClientSession : IAsyncDisposable
 {
     private readonly SessionOptions _options;
     private readonly ILogger _logger;
@@ -260,101 +260,6 @@ public sealed class ClientSession : IAsyncDisposable
         }
     }
 
-    // ------------------------------------------------------------------ adding
-
-    /// <summary>
-    /// Adds a torrent. Resume data in the session is used when it matches the files on disk; otherwise existing data
-    /// is checked. The .torrent is copied into the session so a restart finds it.
-    /// </summary>
-    public async Task<Torrent> AddAsync(TorrentMetainfo metainfo, TorrentOptions options, bool start = true)
-    {
-        bool inSessionFolder = _resume is not null && File.Exists(_resume.GetTorrentPath(metainfo.WireHash));
-        if (_resume is not null) await _resume.SaveTorrentAsync(metainfo.WireHash, FullTorrentBytes(metainfo));
-        var (trusted, recheck) = await LoadTrustedPiecesAsync(metainfo, options);
-        var torrent = await Engine.AddAsync(metainfo, options, start: false, trustedHave: recheck ? null : trusted, check: false);
-        await ApplySavedStateAsync(torrent);
-        if (recheck) await Engine.Loop.RunAsync(() => torrent.CheckOnLoopAsync(full: trusted is null, trusted));
-        if (start) await torrent.StartAsync();
-        else await Engine.Loop.InvokeAsync(() => torrent.UserPaused = true); // added or restored paused: stays paused
-        await SaveResumeAsync(torrent);
-        if (!inSessionFolder) Statistics.TorrentAdded(); // a restore, or adding a torrent the session has, is not an addition
-        return torrent;
-    }
-
-    /// <summary>Adds a magnet link.</summary>
-    public async Task<Torrent> AddAsync(MagnetLink magnet, TorrentOptions options, bool start = true)
-    {
-        if (_resume is not null && File.Exists(_resume.GetTorrentPath(magnet.WireHash)))
-        {
-            // Fetched before: no need to ask peers again.
-            var known = TorrentMetainfo.Load(_resume.GetTorrentPath(magnet.WireHash));
-            return await AddAsync(known, options, start);
-        }
-        var added = await Engine.AddAsync(magnet, options, start);
-        Statistics.TorrentAdded();
-        return added;
-    }
-
-    /// <summary>Restores every torrent saved in the session folder, in its saved state (started or paused).</summary>
-    public async Task<IReadOnlyList<Torrent>> RestoreAsync()
-    {
-        var restored = new List<Torrent>();
-        if (_resume is null) return restored;
-        var queue = new List<(Torrent, int?)>();
-        foreach (var hash in _resume.ListTorrents())
-        {
-            try
-            {
-                var path = _resume.GetTorrentPath(hash);
-                if (!File.Exists(path)) continue;
-                var meta = TorrentMetainfo.Load(path);
-                var saved = await _resume.LoadAsync(hash, meta.PieceCount, meta.Files.Count);
-                var data = saved.Data;
-                var options = new TorrentOptions
-                {
-                    SavePath = data?.SavePath ?? _options.Engine.DefaultSavePath,
-                    Picker = string.IsNullOrEmpty(data?.PickerName) ? RarestFirstPickerFactory.PickerName : data.PickerName,
-                    Storage = string.IsNullOrEmpty(data?.StorageName) ? FileStorageFactory.StorageName : data.StorageName,
-                    RenamedFiles = data?.RenamedFiles is { Count: > 0 } renamed ? renamed : null,
-                    FilePriorities = data?.Settings.FilePriorities is { Count: > 0 } fp ? fp : null,
-                    DownloadLimit = data?.Settings.DownloadRateLimit ?? 0,
-                    UploadLimit = data?.Settings.UploadRateLimit ?? 0,
-                    Sequential = data?.Settings.Sequential ?? false,
-                    Labels = data?.Settings.Labels ?? [],
-                    Trackers = data?.Settings.Trackers,
-                    MaxConnections = data?.Settings.MaxConnections,
-                    SeedRatioMode = data?.Settings.SeedRatioMode ?? SeedRatioMode.Global,
-                    SeedRatioLimit = data?.Settings.SeedRatioLimit,
-                };
-                if (data?.Settings.QueuePosition is { } position) _restoringPositions[hash] = position;
-                string? missing = Components.GetStorage(options.Storage) is null ? $"storage plugin '{options.Storage}' is not available"
-                    : Components.GetPicker(options.Picker) is null ? $"piece picker plugin '{options.Picker}' is not available"
-                    : null;
-                if (missing is not null)
-                {
-                    // Never moved silently to another storage: the data may live there and nowhere else.
-                    var paused = await Engine.AddUnavailableAsync(meta, options, $"paused: {missing}");
-                    AddLog(PluginLogLevel.Warning, $"{meta.Name}: {missing}; the torrent is paused");
-                    restored.Add(paused);
-                    queue.Add((paused, data?.Settings.QueuePosition));
-                    continue;
-                }
-                var t = await AddAsync(meta, options, start: !(data?.Settings.Paused ?? false));
-                restored.Add(t);
-                queue.Add((t, data?.Settings.QueuePosition));
-            }
-            catch (Exception e) when (e is TorrentFormatException or IOException or InvalidOperationException or UnauthorizedAccessException or ArgumentException)
-            {
-                AddLog(PluginLogLevel.Error, $"could not restore {hash.ToHex()}: {e.Message}");
-            }
-        }
-        // Restored one by one in info-hash order, each at the back: put them back in their saved order. Until then
-        // their resume data keeps the saved position, so a crash during the restore loses no order.
-        await Engine.RestoreQueueOrderAsync(queue);
-        _restoringPositions.Clear();
-        return restored;
-    }
-
     /// <summary>Removes a torrent and forgets it in the session; optionally deletes its data.</summary>
     public async Task RemoveAsync(Torrent torrent, bool deleteData)
     {
@@ -411,72 +316,6 @@ public sealed class ClientSession : IAsyncDisposable
     /// <exception cref="InvalidOperationException">The metadata is not known yet, or the storage keeps no files in a folder.</exception>
     public Task RenamePathAsync(Torrent torrent, string path, string newName, CancellationToken cancellationToken = default) =>
         _relocator.RenameAsync(torrent, path, newName, cancellationToken);
-
-    /// <summary>
-    /// What resume data says is verified, checked against the files: (trusted pieces, whether anything must be
-    /// hashed). No resume data: everything is hashed when files exist, nothing when none do.
-    /// </summary>
-    private async Task<(Bitfield? Trusted, bool Recheck)> LoadTrustedPiecesAsync(TorrentMetainfo meta, TorrentOptions options)
-    {
-        var probe = _fileStorage.OpenFileStorage(new StorageContext(Path.GetFullPath(options.SavePath),
-            FileRenames.StorageFiles(meta, options.RenamedFiles), meta.WireHash.ToHex()));
-        var states = new StorageFileState[meta.Files.Count];
-        bool anyFile = false;
-        await using (probe)
-        {
-            for (int i = 0; i < states.Length; i++)
-            {
-                if (meta.Files[i].IsPadding) { states[i] = new StorageFileState(true, meta.Files[i].Length, null); continue; }
-                states[i] = await probe.ProbeAsync(i, CancellationToken.None);
-                anyFile |= states[i].Exists && states[i].Length > 0;
-            }
-        }
-        if (_resume is null) return (null, anyFile);
-        var loaded = await _resume.LoadAsync(meta.WireHash, meta.PieceCount, meta.Files.Count);
-        if (loaded.Status == ResumeLoadStatus.Failed)
-            AddLog(PluginLogLevel.Warning, $"{meta.Name}: resume data unusable ({loaded.Error?.Message}); checking the data");
-        if (loaded.Data is not { } data || !PathsEqual(data.SavePath, options.SavePath)) return (null, anyFile);
-        var validation = ResumeValidator.Validate(data,
-            new FileLayout(FileRenames.StorageFiles(meta, options.RenamedFiles), meta.PieceLength, meta.PieceCount), states);
-        var trusted = Bitfield.FromBytes(validation.TrustedPieces, meta.PieceCount);
-        foreach (var reason in validation.Reasons) AddLog(PluginLogLevel.Information, $"{meta.Name}: {reason}; rechecking its pieces");
-        // Pieces never claimed may have been written after the last save (a kill -9 between saves): when a file
-        // changed since the save, hash the unclaimed pieces too, or they would be downloaded again.
-        bool written = WrittenSinceSave(data, states);
-        if (written && validation.IsIntact)
-            AddLog(PluginLogLevel.Information, $"{meta.Name}: files changed since the resume data was saved; checking the pieces it does not list");
-        return (trusted, !validation.IsIntact || written);
-    }
-
-    /// <summary>Whether any file differs in existence, size or modification time from what the resume data recorded.</summary>
-    private static bool WrittenSinceSave(ResumeData data, StorageFileState[] states)
-    {
-        for (int i = 0; i < states.Length; i++)
-        {
-            StorageFileState saved = data.Files[i], now = states[i];
-            if (now.Exists != saved.Exists || now.Length != saved.Length) return true;
-            if (saved.LastWriteUtc is { } t && now.LastWriteUtc is { } n && n != t) return true;
-        }
-        return false;
-    }
-
-    private static bool PathsEqual(string a, string b) =>
-        string.Equals(Path.GetFullPath(a).TrimEnd('/'), Path.GetFullPath(b).TrimEnd('/'), StringComparison.Ordinal);
-
-    private async Task ApplySavedStateAsync(Torrent torrent)
-    {
-        if (_resume is null) return;
-        var loaded = await _resume.LoadAsync(torrent.InfoHash, torrent.Meta.PieceCount, torrent.Meta.Files.Count);
-        if (loaded.Data is not { } data) return;
-        await Engine.Loop.InvokeAsync(() =>
-        {
-            torrent.AddedAt = data.AddedAt == default ? torrent.AddedAt : data.AddedAt;
-            torrent.CompletedAt = data.CompletedAt;
-            torrent.DownloadedBefore = data.Downloaded;
-            torrent.UploadedBefore = data.Uploaded;
-            torrent.Activity.Restore(TimeSpan.FromSeconds(data.SecondsDownloading), TimeSpan.FromSeconds(data.SecondsSeeding), data.ActivityAt);
-        });
-    }
 
     // ------------------------------------------------------------------ persistence
 
@@ -568,6 +407,17 @@ public sealed class ClientSession : IAsyncDisposable
     /// <summary>Stops every torrent (saving resume data), saves the DHT's node table, closes the port, releases the lock.</summary>
     public async ValueTask DisposeAsync()
     {
+        // A restore still running stops between batches; what it restored is stopped and saved with the rest.
+        Task[] restores;
+        lock (_restores)
+        {
+            _closing.Cancel();
+            restores = [.. _restores];
+        }
+        foreach (var restore in restores)
+        {
+            try { await restore; } catch (Exception e) { _logger.LogDebug("restore at close: {Error}", e.Message); }
+        }
         await _relocator.DisposeAsync();
         await Engine.DisposeAsync();
         await Statistics.DisposeAsync();

@@ -175,16 +175,19 @@ public static class InterfaceCommand
         await using (session)
         {
             var backend = new SessionBackend(session, new SessionSettings(settings, session, overrides, persist: options.SessionDirectory is not null));
-            // The interface draws at once; torrents come in behind it.
+            // The interface draws at once; torrents come in behind it. Quitting stops a restore still running (what it
+            // restored is saved as the session closes; the rest stays saved for the next start).
+            using var quit = new CancellationTokenSource();
             Task background = demo is not null
                 ? session.AddAsync(demo.Torrent, new TorrentOptions { SavePath = settings.DownloadDirectory })
-                : restore ? session.RestoreAsync() : Task.CompletedTask;
+                : restore ? session.RestoreAsync(quit.Token) : Task.CompletedTask;
             int code = await TuiApp.RunAsync(backend, new TuiOptions
             {
                 Title = demo is null ? "RTorrent" : "RTorrent demo",
                 // The terminal went away under us (SSH dropped): save resume data and the DHT table, then exit.
                 TerminalLost = async () => await session.DisposeAsync(),
             }, ct);
+            await quit.CancelAsync();
             try { await background; }
             catch (Exception e) { await error.WriteLineAsync($"rtorrent: {e.Message}"); }
             return code;

@@ -219,7 +219,7 @@ public sealed class DaemonHost
 
                 var watch = new DaemonWatchFolder(backend, sessionSettings, loggerFactory.CreateLogger("rtorrent.watch"));
                 watch.Start();
-                Task restore = RestoreAsync(session, log);
+                Task restore = RestoreAsync(session, log, _stop.Token);
                 try
                 {
                     await Task.Delay(Timeout.Infinite, _stop.Token);
@@ -239,12 +239,13 @@ public sealed class DaemonHost
         return ExitOk;
     }
 
-    private static async Task RestoreAsync(ClientSession session, ILogger log)
+    private static async Task RestoreAsync(ClientSession session, ILogger log, CancellationToken stopping)
     {
         await Task.Yield();
         try
         {
-            var restored = await session.RestoreAsync();
+            // A SIGTERM while torrents load stops the restore between batches; those loaded are saved at exit.
+            var restored = await session.RestoreAsync(stopping);
             log.LogInformation("{Count} torrents loaded", restored.Count);
         }
         catch (Exception e)
