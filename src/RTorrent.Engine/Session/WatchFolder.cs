@@ -23,6 +23,12 @@ public sealed record WatchFolderOptions
     /// <summary>Rename added files to <c>NAME.added</c> (as transmission-daemon does), so they are not added again after a restart.</summary>
     public bool RenameAdded { get; init; } = true;
 
+    /// <summary>
+    /// Files added at once. Adding a torrent mostly waits (its .torrent and resume data are written and synced, its
+    /// data probed, its check waits for its turn), so a folder of thousands is taken in many at a time, not one by one.
+    /// </summary>
+    public int MaxConcurrentAdds { get; init; } = 32;
+
     /// <summary>The clock.</summary>
     public TimeProvider Time { get; init; } = TimeProvider.System;
 }
@@ -42,7 +48,8 @@ public sealed record WatchFolderOptions
 /// being copied in is not mistaken for a broken one. A .torrent file, or a text file holding a magnet link, is added;
 /// anything else is reported once and left alone (it is remembered by path, size and modification time, so replacing
 /// the file makes it count again). Hidden files and the usual partial-download names (.part, .crdownload, .tmp, ~)
-/// are ignored. Only the folder itself is watched, not subfolders.
+/// are ignored. Only the folder itself is watched, not subfolders. The files found ready by one scan are added up to
+/// <see cref="WatchFolderOptions.MaxConcurrentAdds"/> at a time, so the add function must allow concurrent calls.
 /// </para>
 /// </remarks>
 public sealed class WatchFolder : IAsyncDisposable
@@ -249,13 +256,27 @@ public sealed class WatchFolder : IAsyncDisposable
         foreach (string gone in _pending.Keys.Where(p => !seen.Contains(p)).ToList()) _pending.Remove(gone);
         foreach (string gone in _done.Keys.Where(p => !seen.Contains(p)).ToList()) _done.Remove(gone);
 
+        var handle = new List<(string Path, Stamp Stamp)>(ready.Count);
         foreach (string path in ready)
         {
             Stamp stamp = _pending[path].Stamp;
             _pending.Remove(path);
             _done[path] = stamp;
-            await HandleAsync(path, stamp, cancellationToken).ConfigureAwait(false);
+            handle.Add((path, stamp));
         }
+        if (handle.Count == 1) await HandleAsync(handle[0].Path, handle[0].Stamp, cancellationToken).ConfigureAwait(false);
+        else if (handle.Count > 1)
+        {
+            await Parallel.ForEachAsync(handle,
+                new ParallelOptions { MaxDegreeOfParallelism = Math.Max(1, _options.MaxConcurrentAdds), CancellationToken = cancellationToken },
+                (file, ct) => new ValueTask(HandleAsync(file.Path, file.Stamp, ct))).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>Forgets that a file was handled, so the next scan looks at it again (from concurrent handlers).</summary>
+    private void Forget(string path)
+    {
+        lock (_done) _done.Remove(path);
     }
 
     private async Task HandleAsync(string path, Stamp stamp, CancellationToken cancellationToken)
@@ -275,7 +296,7 @@ public sealed class WatchFolder : IAsyncDisposable
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
             // Perhaps locked or half-deleted: try again at the next scan.
-            _done.Remove(path);
+            Forget(path);
             return;
         }
 
@@ -305,7 +326,7 @@ public sealed class WatchFolder : IAsyncDisposable
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {
-            _done.Remove(path);
+            Forget(path);
             throw;
         }
         catch (Exception e)
@@ -321,7 +342,7 @@ public sealed class WatchFolder : IAsyncDisposable
             {
                 string target = path + AddedSuffix;
                 File.Move(path, target, overwrite: true);
-                _done.Remove(path);
+                Forget(path);
                 note = $" (renamed to {Path.GetFileName(target)})";
             }
             catch (Exception e) when (e is IOException or UnauthorizedAccessException)

@@ -182,6 +182,44 @@ public sealed class WatchFolderTests : IDisposable
     }
 
     [Fact]
+    public async Task Files_ready_together_are_added_several_at_a_time_up_to_the_limit()
+    {
+        // Adding a torrent mostly waits on the disk: a folder of thousands must not be taken in one by one.
+        var gate = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        int inFlight = 0, most = 0;
+        var added = new System.Collections.Concurrent.ConcurrentBag<string>();
+        await using var watch = new WatchFolder(_folder, async (source, ct) =>
+        {
+            int now = Interlocked.Increment(ref inFlight);
+            lock (added) most = Math.Max(most, now);
+            await gate.Task.WaitAsync(ct);
+            added.Add(source);
+            Interlocked.Decrement(ref inFlight);
+        }, new WatchFolderOptions { Time = _time, StableTime = TimeSpan.FromSeconds(1.5), MaxConcurrentAdds = 3 });
+        watch.Reported += r =>
+        {
+            lock (_reports) _reports.Add(r);
+        };
+        var paths = Enumerable.Range(0, 7).Select(i => Path.Combine(_folder, $"t{i}.torrent")).ToArray();
+        foreach (var p in paths) File.Copy(ValidTorrent, p);
+        await watch.ScanAsync();
+        _time.Advance(TimeSpan.FromSeconds(2));
+
+        var scan = watch.ScanAsync();
+        using (var deadline = new CancellationTokenSource(TimeSpan.FromSeconds(30)))
+            while (Volatile.Read(ref inFlight) < 3 && !deadline.IsCancellationRequested) await Task.Delay(10);
+        Assert.Equal(3, Volatile.Read(ref inFlight)); // three at once, the others waiting for one to finish
+        Assert.False(scan.IsCompleted);
+        gate.SetResult();
+        await scan;
+
+        Assert.Equal(paths.Order(), added.Order());
+        Assert.Equal(3, most);
+        Assert.All(paths, p => Assert.True(File.Exists(p + WatchFolder.AddedSuffix)));
+        Assert.Equal(7, _reports.Count(r => !r.IsError));
+    }
+
+    [Fact]
     public async Task The_running_watcher_picks_up_a_new_torrent_by_itself()
     {
         var options = new WatchFolderOptions { PollInterval = TimeSpan.FromMilliseconds(200), StableTime = TimeSpan.FromMilliseconds(300) };
