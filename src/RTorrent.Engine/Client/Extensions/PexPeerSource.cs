@@ -87,7 +87,7 @@ internal sealed class PexPeerSource : IPeerSource, ITorrentAttachedSource
 
     private void Tick(DateTimeOffset now)
     {
-        if (!_running || _torrent is null) return;
+        if (!_running || _torrent is null || _state.Count == 0) return;
         var current = new Dictionary<IPEndPoint, Peer>();
         foreach (var p in _torrent.ConnectedPeers)
             if (Connectable(p) is { } ep) current.TryAdd(ep, p);
