@@ -14,7 +14,7 @@ public sealed partial class Torrent : IPeerConnectionHandler
     internal readonly Dictionary<string, int> LocalExtensions = new(StringComparer.Ordinal);
 
     /// <summary>Who sent the blocks of pieces that failed with several senders, until they verify.</summary>
-    private readonly SmartBan _smartBan = new();
+    private SmartBan? _smartBan; // made at the first piece that fails with several senders
 
     /// <summary>Handlers for extension messages by our local id.</summary>
     internal readonly Dictionary<int, Action<Peer, ReadOnlyMemory<byte>>> ExtensionHandlers = [];
@@ -598,8 +598,8 @@ public sealed partial class Torrent : IPeerConnectionHandler
         IReadOnlyList<Peer> liars = [];
         if (error is null && State is TorrentState.Downloading or TorrentState.Seeding)
         {
-            if (!hashOk && contributors.Length > 1) _smartBan.RecordFailure(piece);
-            else if (hashOk && _smartBan.Count > 0) liars = _smartBan.FindLiars(piece);
+            if (!hashOk && contributors.Length > 1) (_smartBan ??= new()).RecordFailure(piece);
+            else if (hashOk && _smartBan is { Count: > 0 } smartBan) liars = smartBan.FindLiars(piece);
         }
         piece.ReleaseData();
         if (State is not (TorrentState.Downloading or TorrentState.Seeding))

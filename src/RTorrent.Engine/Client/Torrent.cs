@@ -209,18 +209,17 @@ public sealed partial class Torrent
     /// <summary>Why the torrent cannot run (its saved storage or picker plugin is missing), or null.</summary>
     internal string? Unavailable { get; private set; }
 
-    private readonly HashSet<object> _watched = [];
+    private HashSet<object>? _watched; // plugin components watched (only plugins need it)
 
     /// <summary>Plugin components report when they are disabled for this torrent; the user sees it in its log.</summary>
     private void WatchGuards()
     {
-        if (_picker is Plugins.GuardedPiecePicker gp && !_watched.Contains(gp))
+        if (_picker is Plugins.GuardedPiecePicker gp && (_watched ??= []).Add(gp))
         {
-            _watched.Add(gp);
             if (gp.IsDisabled && gp.Fault is { } f0) Log(PluginLogLevel.Error, $"picker disabled: {f0.Reason}; using rarest-first");
             gp.Disabled += (_, f) => _host.Loop.Post(() => Log(PluginLogLevel.Error, $"picker disabled: {f.Reason}; using rarest-first"));
         }
-        if (Storage is Plugins.GuardedStorage gs && _watched.Add(gs))
+        if (Storage is Plugins.GuardedStorage gs && (_watched ??= []).Add(gs))
             gs.Faulted += (_, f) => _host.Loop.Post(() => Fail($"storage '{f.ComponentName}' failed: {f.Reason}"));
     }
 
