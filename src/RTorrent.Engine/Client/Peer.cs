@@ -11,8 +11,11 @@ namespace RTorrent.Engine.Client;
 /// </summary>
 internal sealed class Peer : IBlockRequester, IPeerView
 {
-    public Peer(PeerConnection connection, byte[] peerId, PeerFeatures features, int pieceCount, string source, DateTimeOffset now)
+    public Peer(PeerConnection connection, byte[] peerId, PeerFeatures features, int pieceCount, string source, DateTimeOffset now,
+        TimeProvider time)
     {
+        Download = new RateMeter(time);
+        Upload = new RateMeter(time);
         Connection = connection;
         PeerId = peerId;
         Features = features;
@@ -69,8 +72,8 @@ internal sealed class Peer : IBlockRequester, IPeerView
     public DateTimeOffset LastUnchoked;
     public DateTimeOffset? OptimisticSince;
 
-    public readonly RateMeter Download = new();
-    public readonly RateMeter Upload = new();
+    public readonly RateMeter Download;
+    public readonly RateMeter Upload;
 
     /// <summary>Pieces this peer alone sent with bad data (one is enough for a ban).</summary>
     public int Strikes;

@@ -49,13 +49,23 @@ internal sealed class PeerPool
 
     public KnownPeer? Get(IPEndPoint endPoint) => _peers.GetValueOrDefault(Normalize(endPoint));
 
-    /// <summary>Peers worth a connection attempt now, best first (fewest failures).</summary>
-    public List<KnownPeer> Candidates(DateTimeOffset now, int max)
+    /// <summary>
+    /// Peers worth a connection attempt now, best first (fewest failures), at most <paramref name="max"/>;
+    /// <paramref name="nextAttempt"/> is when the first of the others that are backing off may be tried (null when
+    /// none is).
+    /// </summary>
+    public List<KnownPeer> Candidates(DateTimeOffset now, int max, bool skipSeeds, out DateTimeOffset? nextAttempt)
     {
         var list = new List<KnownPeer>();
+        nextAttempt = null;
         foreach (var p in _peers.Values)
         {
-            if (p.Connected || p.Connecting || p.Banned || p.IsSelf || p.NextAttempt > now) continue;
+            if (p.Connected || p.Connecting || p.Banned || p.IsSelf || (skipSeeds && p.IsSeed)) continue;
+            if (p.NextAttempt > now)
+            {
+                if (nextAttempt is null || p.NextAttempt < nextAttempt) nextAttempt = p.NextAttempt;
+                continue;
+            }
             list.Add(p);
         }
         if (list.Count > max)

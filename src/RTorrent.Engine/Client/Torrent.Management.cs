@@ -172,7 +172,18 @@ public sealed partial class Torrent
     }
 
     /// <summary>The session's limit changed: look at this torrent's ratio again at the next tick.</summary>
-    internal void InvalidateSeedLimit() => _seedLimit.Invalidate();
+    internal void InvalidateSeedLimit()
+    {
+        Changed(); // IsFinished may change with it
+        RecheckSeedLimit();
+    }
+
+    /// <summary>Something may have moved the ratio or the limit: the next tick looks at it (the torrent is ticked once).</summary>
+    private void RecheckSeedLimit()
+    {
+        _seedLimit.Invalidate();
+        _host.Activate(this);
+    }
 
     /// <summary>Bytes of the wanted files (what the ratio is measured against).</summary>
     internal long WantedSize()
@@ -201,6 +212,7 @@ public sealed partial class Torrent
     {
         if (!IsFinishedWith(WantedSize())) return;
         _seedLimit.Set(SeedRatioMode.Unlimited, null);
+        Changed();
         Log(PluginLogLevel.Information, "started by hand after reaching its seed ratio limit: seeding without a limit now");
         _host.RequestResumeSave(this);
     }
@@ -221,7 +233,13 @@ public sealed partial class Torrent
     /// The torrent's place in the session's queue, 0 at the front (see <see cref="ClientEngine.MoveInQueueAsync"/>).
     /// Shown and saved; nothing starts or stops torrents by it yet.
     /// </summary>
-    public int QueuePosition { get; internal set; }
+    public int QueuePosition
+    {
+        get => _queuePosition;
+        internal set { _queuePosition = value; Changed(); }
+    }
+
+    private int _queuePosition;
 
     // ------------------------------------------------------------------ glue
 
@@ -231,26 +249,16 @@ public sealed partial class Torrent
     /// <summary>Payload uploaded in this run.</summary>
     internal long UploadedThisRun => _upload.Total;
 
-    /// <summary>Once a tick, after <see cref="Tick"/> (on the loop): periods, activity, the seed ratio limit.</summary>
-    internal void ManagementTick(DateTimeOffset now)
+    /// <summary>The torrent reported a change (on the loop): periods follow the state (the State setter does it too).</summary>
+    internal void ObserveState()
     {
-        ObserveState(now);
-        Activity.OnTransfer(now, _download.Total, _upload.Total);
-        CheckSeedRatio();
-    }
-
-    /// <summary>The torrent reported a change (on the loop).</summary>
-    internal void ObserveState() => ObserveState(_host.Time.GetUtcNow());
-
-    private void ObserveState(DateTimeOffset now)
-    {
-        if (Activity.Observe(State, now)) _seedLimit.Invalidate();
+        if (Activity.Observe(State, _host.Time.GetUtcNow())) RecheckSeedLimit();
     }
 
     /// <summary>A setting changed: tell listeners and save it.</summary>
     private void SettingsChanged()
     {
-        _seedLimit.Invalidate();
+        RecheckSeedLimit();
         _host.OnTorrentChanged(this);
         _host.RequestResumeSave(this);
     }

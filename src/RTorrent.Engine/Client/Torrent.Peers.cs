@@ -14,7 +14,7 @@ public sealed partial class Torrent : IPeerConnectionHandler
     internal readonly Dictionary<string, int> LocalExtensions = new(StringComparer.Ordinal);
 
     /// <summary>Who sent the blocks of pieces that failed with several senders, until they verify.</summary>
-    private readonly SmartBan _smartBan = new();
+    private SmartBan? _smartBan; // made at the first piece that fails with several senders
 
     /// <summary>Handlers for extension messages by our local id.</summary>
     internal readonly Dictionary<int, Action<Peer, ReadOnlyMemory<byte>>> ExtensionHandlers = [];
@@ -41,22 +41,30 @@ public sealed partial class Torrent : IPeerConnectionHandler
 
     // ------------------------------------------------------------------ connecting
 
-    private void ConnectMore(DateTimeOffset now)
+    /// <summary>
+    /// Starts connection attempts to known peers while the torrent has room. Returns whether candidates are waiting
+    /// for the session's connection budget (then the next tick tries again); peers that are backing off are woken
+    /// for on the engine's schedule, so a torrent whose peers all failed costs nothing until one may be tried.
+    /// </summary>
+    private bool ConnectMore(DateTimeOffset now)
     {
-        if (!IsRunning) return;
+        if (!IsRunning || _pool.Count == 0) return false;
         int room = MaxConnectionsLimit - _peers.Count - _halfOpen;
-        if (room <= 0) return;
-        foreach (var known in _pool.Candidates(now, room))
+        if (room <= 0) return false; // a connection closing ticks the torrent again
+        // A seed needs no seeds.
+        var candidates = _pool.Candidates(now, room, skipSeeds: IsComplete, out var nextAttempt);
+        if (nextAttempt is { } at) _host.WakeAt(this, at);
+        foreach (var known in candidates)
         {
-            // A seed needs no seeds.
-            if (IsComplete && known.IsSeed) continue;
-            if (!_host.HasConnectionRoom || !_host.TryBeginConnect()) break;
+            if (!_host.HasConnectionRoom || !_host.TryBeginConnect()) return true;
             known.Connecting = true;
             _halfOpen++;
+            _host.Activate(this);
             _ = ConnectAsync(known, _runCts.Token).ContinueWith(
                 t => _host.Logger.LogError(t.Exception, "connecting to {Peer} failed", known.EndPoint),
                 CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted, TaskScheduler.Default);
         }
+        return false;
     }
 
     private async Task ConnectAsync(KnownPeer known, CancellationToken ct)
@@ -158,7 +166,7 @@ public sealed partial class Torrent : IPeerConnectionHandler
             _host.DownloadThrottle(this), _host.UploadThrottle(this), hs.Ciphers);
         var upload = UploadLimiter;
         connection.CanSendInline = () => upload.IsUnlimited && (upload.Parent?.IsUnlimited ?? true);
-        var peer = new Peer(connection, hs.PeerId, hs.Features, pieceCount, known?.Source ?? "incoming", now);
+        var peer = new Peer(connection, hs.PeerId, hs.Features, pieceCount, known?.Source ?? "incoming", now, _host.Time);
         if (known is not null)
         {
             known.Connected = true;
@@ -166,6 +174,7 @@ public sealed partial class Torrent : IPeerConnectionHandler
         }
         _peers.Add(peer);
         _host.ConnectionOpened();
+        _host.Activate(this); // ticked every second while it has peers
         connection.Start(hs.Leftover);
 
         // What we have first (BEP 3: bitfield only as the first message, and not at all when empty), then the
@@ -444,8 +453,9 @@ public sealed partial class Torrent : IPeerConnectionHandler
             return;
         }
         bool requested = peer.Outstanding.Remove(piece, begin);
-        _cancelScratch.Clear();
-        var outcome = _pieces.BlockReceived(peer, piece, begin, length, data, _cancelScratch, out var completed);
+        var cancelScratch = _cancelScratch ??= new List<IBlockRequester>(4);
+        cancelScratch.Clear();
+        var outcome = _pieces.BlockReceived(peer, piece, begin, length, data, cancelScratch, out var completed);
         switch (outcome)
         {
             case BlockOutcome.Stored:
@@ -466,7 +476,7 @@ public sealed partial class Torrent : IPeerConnectionHandler
                 break;
         }
         Span<byte> c = stackalloc byte[MessageWriter.RequestLength];
-        foreach (var other in _cancelScratch)
+        foreach (var other in cancelScratch)
         {
             var op = (Peer)other;
             if (op.Outstanding.Remove(piece, begin))
@@ -487,25 +497,25 @@ public sealed partial class Torrent : IPeerConnectionHandler
         int room = depth - peer.Outstanding.Count;
         // Top up in batches: fewer, larger writes, and fewer picker calls.
         if (room <= 0 || (peer.Outstanding.Count > 0 && room < Math.Min(8, depth / 4))) return;
-        _requestScratch.Clear();
+        var list = _requestScratch ??= new List<BlockRequest>(256);
+        list.Clear();
         _pieces.StreamPosition = Sequential ? _pieces.StreamPosition ?? 0 : null;
         try
         {
-            _pieces.PickBlocks(peer, peer, _picker, room, _requestScratch);
+            _pieces.PickBlocks(peer, peer, _picker, room, list);
         }
         catch (Exception e) when (_picker is not RarestFirstPicker)
         {
             Log(PluginLogLevel.Error, $"picker '{Options.Picker}' failed ({e.Message}); using rarest-first");
             _picker = new RarestFirstPicker();
-            _pieces.PickBlocks(peer, peer, _picker, room, _requestScratch);
+            _pieces.PickBlocks(peer, peer, _picker, room, list);
         }
-        if (_requestScratch.Count == 0)
+        if (list.Count == 0)
         {
             if (!peer.PeerPieces.Intersects(_pieces.NeededField)) SetInterested(peer, false);
             return;
         }
-        int n = _requestScratch.Count;
-        var list = _requestScratch;
+        int n = list.Count;
         peer.Connection.EnqueueWith(n * MessageWriter.RequestLength, m =>
         {
             var span = m.Span;
@@ -588,8 +598,8 @@ public sealed partial class Torrent : IPeerConnectionHandler
         IReadOnlyList<Peer> liars = [];
         if (error is null && State is TorrentState.Downloading or TorrentState.Seeding)
         {
-            if (!hashOk && contributors.Length > 1) _smartBan.RecordFailure(piece);
-            else if (hashOk && _smartBan.Count > 0) liars = _smartBan.FindLiars(piece);
+            if (!hashOk && contributors.Length > 1) (_smartBan ??= new()).RecordFailure(piece);
+            else if (hashOk && _smartBan is { Count: > 0 } smartBan) liars = smartBan.FindLiars(piece);
         }
         piece.ReleaseData();
         if (State is not (TorrentState.Downloading or TorrentState.Seeding))
@@ -735,7 +745,7 @@ public sealed partial class Torrent : IPeerConnectionHandler
                && peer.Connection.QueuedBytes < PeerConnection.SendHighWater)
         {
             var r = peer.Incoming.Peek();
-            if (_readCache.TryGet(r.Piece, out var data))
+            if (ReadCache.TryGet(r.Piece, out var data))
             {
                 peer.Incoming.Dequeue();
                 peer.Connection.EnqueuePiece(r.Piece, r.Begin, data.Span.Slice(r.Begin, r.Length));
@@ -766,15 +776,15 @@ public sealed partial class Torrent : IPeerConnectionHandler
     private void ReadAhead(Peer peer)
     {
         // Never read ahead more than half the cache holds, or big pieces would evict each other before being sent.
-        long byCapacity = Math.Max(1, _readCache.Capacity / Math.Max(1, Meta.PieceLength) / 2);
-        int budget = (int)Math.Min(ServeReadsInFlight, byCapacity) - _readCache.LoadingCount;
+        long byCapacity = Math.Max(1, ReadCache.Capacity / Math.Max(1, Meta.PieceLength) / 2);
+        int budget = (int)Math.Min(ServeReadsInFlight, byCapacity) - ReadCache.LoadingCount;
         int last = -1, scanned = 0;
         foreach (var r in peer.Incoming)
         {
             if (budget <= 0 || ++scanned > 256) break;
             if (r.Piece == last) continue;
             last = r.Piece;
-            if (_readCache.Contains(r.Piece) || _readCache.IsLoading(r.Piece)) continue;
+            if (ReadCache.Contains(r.Piece) || ReadCache.IsLoading(r.Piece)) continue;
             LoadForServing(peer, r.Piece);
             budget--;
         }
@@ -783,7 +793,7 @@ public sealed partial class Torrent : IPeerConnectionHandler
     private void LoadForServing(Peer peer, int piece)
     {
         var dataIo = Data;
-        _readCache.Load(piece, (p, ct) => dataIo.ReadPieceAsync(p, ct), Meta.GetPieceSize(piece), _host.Loop,
+        ReadCache.Load(piece, (p, ct) => dataIo.ReadPieceAsync(p, ct), Meta.GetPieceSize(piece), _host.Loop,
             loaded => { if (loaded) ServeRequests(peer); },
             e => Fail($"reading piece {piece} failed: {e.Message}"), _runCts.Token);
     }
@@ -806,8 +816,12 @@ public sealed partial class Torrent : IPeerConnectionHandler
         peer.Connection.Enqueue(b);
     }
 
+    /// <summary>Rechokes so far (tests: a torrent with peers is still rechoked every 10 seconds).</summary>
+    internal int Rechokes { get; private set; }
+
     private void Rechoke(DateTimeOffset now)
     {
+        Rechokes++;
         var unchoke = new List<Peer>();
         var choke = new List<Peer>();
         ChokeScheduler.Rechoke(_peers, _host.Config.UploadSlots, State == TorrentState.Seeding, now, unchoke, choke);
@@ -837,6 +851,7 @@ public sealed partial class Torrent : IPeerConnectionHandler
             else known.NextAttempt = _host.Time.GetUtcNow() + TimeSpan.FromSeconds(10);
         }
         PeerDisconnected?.Invoke(peer);
+        _host.Activate(this); // the next tick connects another peer, or takes the torrent off the tick list
         Log(PluginLogLevel.Debug, $"disconnected {peer.EndPoint}: {reason}");
         if (!peer.AmChoking && peer.PeerInterested) Rechoke(_host.Time.GetUtcNow());
     }

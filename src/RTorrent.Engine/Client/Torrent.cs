@@ -71,6 +71,15 @@ internal interface ITorrentHost
 
     /// <summary>Waits for a turn to hash data (checks run a few at a time, in the order asked); dispose the slot when done.</summary>
     Task<CheckQueue.Slot> EnterCheckAsync(CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Puts the torrent on the tick list (on the loop): it is ticked from the next engine tick until its
+    /// <see cref="Torrent.Tick"/> says it has nothing to do every second.
+    /// </summary>
+    void Activate(Torrent torrent);
+
+    /// <summary>Ticks the torrent at the first engine tick at or after <paramref name="at"/> (on the loop); the earliest wins.</summary>
+    void WakeAt(Torrent torrent, DateTimeOffset at);
 }
 
 /// <summary>How a torrent is set up when it is added.</summary>
@@ -121,14 +130,15 @@ public sealed partial class Torrent
     private readonly List<Peer> _peers = [];
     private readonly PeerPool _pool;
     private readonly List<LogEntry> _log = [];
-    private readonly RateMeter _download = new();
-    private readonly RateMeter _upload = new();
+    private readonly RateMeter _download;
+    private readonly RateMeter _upload;
     private readonly List<IPeerSource> _sources = [];
-    private readonly List<BlockRequest> _requestScratch = new(256);
-    private readonly List<IBlockRequester> _cancelScratch = new(4);
+    // Scratch lists and the read cache only a torrent with peers needs: allocated at first use.
+    private List<BlockRequest>? _requestScratch;
+    private List<IBlockRequester>? _cancelScratch;
     private PieceManager _pieces;
     private IPiecePicker _picker;
-    private PieceReadCache _readCache;
+    private PieceReadCache? _readCache;
     private TorrentData? _data;
     private CancellationTokenSource _runCts = new();
     private long _pendingDiskBytes;
@@ -145,20 +155,19 @@ public sealed partial class Torrent
     internal Torrent(ITorrentHost host, InfoHash infoHash, TorrentMetainfo? metainfo, MagnetLink? magnet, TorrentOptions options)
     {
         _host = host;
-        Options = options;
+        _options = options;
         InitManagement(options, metainfo, magnet);
         InfoHash = infoHash;
         Magnet = magnet;
         _pieces = new PieceManager(0, 1, 0);
         _picker = new RarestFirstPicker();
-        _readCache = new PieceReadCache(host.Config.ReadCacheBytes);
+        _download = new RateMeter(host.Time);
+        _upload = new RateMeter(host.Time);
         _pool = new PeerPool(host.IsSelf);
         FilePriorities = [];
         AddedAt = host.Time.GetUtcNow();
         DownloadLimit = options.DownloadLimit;
         UploadLimit = options.UploadLimit;
-        DownloadLimiter = host.CreateLimiter(true, DownloadLimit);
-        UploadLimiter = host.CreateLimiter(false, UploadLimit);
         Sequential = options.Sequential;
         foreach (var ep in options.Peers) _pool.Add(ep, "manual");
         if (magnet is not null) foreach (var ep in magnet.Peers) _pool.Add(ep, "magnet");
@@ -174,6 +183,7 @@ public sealed partial class Torrent
     {
         _metainfo = metainfo;
         Unavailable = unavailable;
+        Changed();
         if (unavailable is null)
         {
             Storage = _host.CreateStorage(this, metainfo);
@@ -202,18 +212,17 @@ public sealed partial class Torrent
     /// <summary>Why the torrent cannot run (its saved storage or picker plugin is missing), or null.</summary>
     internal string? Unavailable { get; private set; }
 
-    private readonly HashSet<object> _watched = [];
+    private HashSet<object>? _watched; // plugin components watched (only plugins need it)
 
     /// <summary>Plugin components report when they are disabled for this torrent; the user sees it in its log.</summary>
     private void WatchGuards()
     {
-        if (_picker is Plugins.GuardedPiecePicker gp && !_watched.Contains(gp))
+        if (_picker is Plugins.GuardedPiecePicker gp && (_watched ??= []).Add(gp))
         {
-            _watched.Add(gp);
             if (gp.IsDisabled && gp.Fault is { } f0) Log(PluginLogLevel.Error, $"picker disabled: {f0.Reason}; using rarest-first");
             gp.Disabled += (_, f) => _host.Loop.Post(() => Log(PluginLogLevel.Error, $"picker disabled: {f.Reason}; using rarest-first"));
         }
-        if (Storage is Plugins.GuardedStorage gs && _watched.Add(gs))
+        if (Storage is Plugins.GuardedStorage gs && (_watched ??= []).Add(gs))
             gs.Faulted += (_, f) => _host.Loop.Post(() => Fail($"storage '{f.ComponentName}' failed: {f.Reason}"));
     }
 
@@ -228,8 +237,14 @@ public sealed partial class Torrent
 
     private TorrentMetainfo? _metainfo;
 
-    /// <summary>How it was added.</summary>
-    public TorrentOptions Options { get; private set; }
+    /// <summary>How it was added (with the user's later changes: folder, renamed files, picker).</summary>
+    public TorrentOptions Options
+    {
+        get => _options;
+        private set { _options = value; Changed(); }
+    }
+
+    private TorrentOptions _options;
 
     /// <summary>The download folder.</summary>
     public string SavePath => Options.SavePath;
@@ -238,46 +253,126 @@ public sealed partial class Torrent
     public ITorrentStorage? Storage { get; private set; }
 
     /// <summary>Current state.</summary>
-    public TorrentState State { get; private set; } = TorrentState.Stopped;
+    public TorrentState State
+    {
+        get => _state;
+        private set
+        {
+            if (_state == value) return;
+            _state = value;
+            Changed();
+            // Periods open and close exactly when the state changes; the seed limit is looked at the next tick.
+            if (Activity.Observe(value, _host.Time.GetUtcNow())) RecheckSeedLimit();
+        }
+    }
+
+    private TorrentState _state = TorrentState.Stopped;
 
     /// <summary>The error that stopped the torrent, if any.</summary>
-    public string? Error { get; private set; }
+    public string? Error
+    {
+        get => _error;
+        private set
+        {
+            _error = value;
+            Changed();
+        }
+    }
+
+    private string? _error;
 
     /// <summary>Priority of each file.</summary>
     internal Priority[] FilePriorities { get; private set; }
 
     /// <summary>When the torrent was added.</summary>
-    public DateTimeOffset AddedAt { get; internal set; }
+    public DateTimeOffset AddedAt
+    {
+        get => _addedAt;
+        internal set { _addedAt = value; Changed(); }
+    }
+
+    private DateTimeOffset _addedAt;
 
     /// <summary>When the download completed.</summary>
-    public DateTimeOffset? CompletedAt { get; internal set; }
+    public DateTimeOffset? CompletedAt
+    {
+        get => _completedAt;
+        internal set { _completedAt = value; Changed(); }
+    }
+
+    private DateTimeOffset? _completedAt;
 
     /// <summary>Payload downloaded in earlier sessions (from resume data).</summary>
-    internal long DownloadedBefore { get; set; }
+    internal long DownloadedBefore
+    {
+        get => _downloadedBefore;
+        set { _downloadedBefore = value; TotalsChanged(); }
+    }
+
+    private long _downloadedBefore;
 
     /// <summary>Payload uploaded in earlier sessions (from resume data).</summary>
-    internal long UploadedBefore { get; set; }
+    internal long UploadedBefore
+    {
+        get => _uploadedBefore;
+        set { _uploadedBefore = value; TotalsChanged(); }
+    }
+
+    private long _uploadedBefore;
 
     /// <summary>Per-torrent download limit, bytes/s.</summary>
-    public long DownloadLimit { get; internal set; }
+    public long DownloadLimit
+    {
+        get => _downloadLimit;
+        internal set { _downloadLimit = value; Changed(); }
+    }
+
+    private long _downloadLimit;
 
     /// <summary>Per-torrent upload limit, bytes/s.</summary>
-    public long UploadLimit { get; internal set; }
+    public long UploadLimit
+    {
+        get => _uploadLimit;
+        internal set { _uploadLimit = value; Changed(); }
+    }
 
-    /// <summary>This torrent's download limiter (child of the session's).</summary>
-    internal RateLimiting.RateLimiter DownloadLimiter { get; }
+    private long _uploadLimit;
 
-    /// <summary>This torrent's upload limiter (child of the session's).</summary>
-    internal RateLimiting.RateLimiter UploadLimiter { get; }
+    /// <summary>This torrent's download limiter (child of the session's); made when a peer or a limit first needs it.</summary>
+    internal RateLimiting.RateLimiter DownloadLimiter => _downloadLimiter ??= _host.CreateLimiter(true, DownloadLimit);
+
+    /// <summary>This torrent's upload limiter (child of the session's); made when a peer or a limit first needs it.</summary>
+    internal RateLimiting.RateLimiter UploadLimiter => _uploadLimiter ??= _host.CreateLimiter(false, UploadLimit);
+
+    private RateLimiting.RateLimiter? _downloadLimiter;
+    private RateLimiting.RateLimiter? _uploadLimiter;
 
     /// <summary>Sequential download.</summary>
-    public bool Sequential { get; internal set; }
+    public bool Sequential
+    {
+        get => _sequential;
+        internal set { _sequential = value; Changed(); }
+    }
+
+    private bool _sequential;
 
     /// <summary>Bytes thrown away.</summary>
-    public long Wasted { get; private set; }
+    public long Wasted
+    {
+        get => _wasted;
+        private set { _wasted = value; Changed(); }
+    }
+
+    private long _wasted;
 
     /// <summary>Pieces that failed the hash check.</summary>
-    public int HashFailures { get; private set; }
+    public int HashFailures
+    {
+        get => _hashFailures;
+        private set { _hashFailures = value; Changed(); }
+    }
+
+    private int _hashFailures;
 
     /// <summary>Whether every wanted piece is verified.</summary>
     public bool IsComplete => _metainfo is not null && _pieces.IsComplete;
@@ -409,7 +504,13 @@ public sealed partial class Torrent
     });
 
     /// <summary>Stopped by the user (kept in resume data, so a restart leaves it stopped).</summary>
-    internal bool UserPaused { get; set; }
+    internal bool UserPaused
+    {
+        get => _userPaused;
+        set { _userPaused = value; Changed(); }
+    }
+
+    private bool _userPaused;
 
     /// <summary>Hashes all data again, then carries on in the state it was in.</summary>
     public Task RecheckAsync() => _host.Loop.RunAsync(async () =>
@@ -502,7 +603,7 @@ public sealed partial class Torrent
         _runCts.Cancel();
         foreach (var p in _peers.ToArray()) p.Connection.Close(error is null ? "torrent stopped" : "torrent error");
         _pieces.Reset();
-        _readCache.Clear();
+        DropReadCache();
         if (previous is TorrentState.Downloading or TorrentState.Seeding or TorrentState.FetchingMetadata)
         {
             var stops = _sources.Select(async s =>
@@ -610,7 +711,7 @@ public sealed partial class Torrent
         }
         for (int p = 0; p < Meta.PieceCount; p++) _pieces.SetHave(p, result[p]);
         CheckPending = false;
-        _readCache.Clear();
+        DropReadCache();
         Log(PluginLogLevel.Information, $"checked: {result.TrueCount} of {result.Length} pieces present");
         State = TorrentState.Stopped;
         _host.OnTorrentChanged(this);
@@ -721,8 +822,8 @@ public sealed partial class Torrent
     {
         DownloadLimit = Math.Max(0, download);
         UploadLimit = Math.Max(0, upload);
-        DownloadLimiter.SetRate(DownloadLimit);
-        UploadLimiter.SetRate(UploadLimit);
+        _downloadLimiter?.SetRate(DownloadLimit); // one made later takes the limit then
+        _uploadLimiter?.SetRate(UploadLimit);
         _host.OnTorrentChanged(this);
         _host.RequestResumeSave(this); // idle torrents are not saved periodically (Tick): a change must ask
     });
@@ -765,6 +866,7 @@ public sealed partial class Torrent
         }
         if (added > 0)
         {
+            Changed();
             Log(PluginLogLevel.Debug, $"{added} new peers from {source}");
             if (IsRunning) ConnectMore(_host.Time.GetUtcNow());
         }
@@ -775,40 +877,56 @@ public sealed partial class Torrent
 
     // ------------------------------------------------------------------ periodic work
 
-    /// <summary>Once a second on the loop: rates, timeouts, keep-alives, connections, choking, resume saves.</summary>
-    internal void Tick(DateTimeOffset now)
+    /// <summary>
+    /// At an engine tick, while the torrent is on the engine's tick list (<see cref="ITorrentHost.Activate"/>): peer
+    /// timeouts and keep-alives, choking, connection attempts, requests, extensions' timers, last activity, the seed
+    /// ratio limit and resume saves. Returns whether it still has work every second (peers, connections being made,
+    /// payload moving); when it has not, the engine stops ticking it, and what is due later (the next connection
+    /// attempt, a resume save) is put on the engine's schedule (<see cref="ITorrentHost.WakeAt"/>). An idle torrent
+    /// costs nothing per tick.
+    /// </summary>
+    internal bool Tick(DateTimeOffset now)
     {
-        _download.Tick();
-        _upload.Tick();
-        if (State is not (TorrentState.Downloading or TorrentState.Seeding or TorrentState.FetchingMetadata)) return;
-        Ticked?.Invoke(now);
-        foreach (var p in _peers.ToArray())
+        if (!IsRunning) return false;
+        if (_peers.Count > 0)
         {
-            p.Download.Tick();
-            p.Upload.Tick();
-            CheckPeerTimeouts(p, now);
-        }
-        if (now - _lastRechoke >= ChokeScheduler.RechokeInterval)
-        {
-            _lastRechoke = now;
-            Rechoke(now);
-        }
-        ConnectMore(now);
-        if (_metainfo is not null && now - _lastResumeSave >= _host.Config.ResumeSaveInterval)
-        {
-            _lastResumeSave = now;
-            // Only when payload moved since the last save: pieces and files change only through downloads, the totals
-            // only through transfers, and settings changes ask for a save themselves. Saving every idle torrent every
-            // minute cost 1,000 fsyncs a minute with 1,000 seeding torrents (most of an idle daemon's CPU). What an
-            // idle torrent's file misses is the seeding time since its last save, written at the next stop.
-            var stamp = (DownloadedTotal, UploadedTotal);
-            if (stamp != _savedTransfer)
+            Ticked?.Invoke(now);
+            foreach (var p in _peers.ToArray()) CheckPeerTimeouts(p, now);
+            if (now - _lastRechoke >= ChokeScheduler.RechokeInterval)
             {
-                _savedTransfer = stamp;
-                _ = SaveResumeAfterFlushAsync();
+                _lastRechoke = now;
+                Rechoke(now);
             }
         }
+        bool waitingToConnect = ConnectMore(now);
+        Activity.OnTransfer(now, _download.Total, _upload.Total);
+        CheckResumeSave(now);
         foreach (var p in _peers) RequestMore(p);
+        CheckSeedRatio();
+        return IsRunning && (_peers.Count > 0 || _halfOpen > 0 || waitingToConnect || _download.Rate > 0 || _upload.Rate > 0);
+    }
+
+    /// <summary>
+    /// Saves the resume data when payload moved since the last save, at most once per
+    /// <see cref="EngineConfig.ResumeSaveInterval"/>; pieces and files change only through downloads, the totals only
+    /// through transfers, and settings changes ask for a save themselves. Saving every idle torrent every minute cost
+    /// 1,000 fsyncs a minute with 1,000 seeding torrents (most of an idle daemon's CPU). What an idle torrent's file
+    /// misses is the seeding time since its last save, written at the next stop.
+    /// </summary>
+    private void CheckResumeSave(DateTimeOffset now)
+    {
+        if (_metainfo is null) return;
+        var stamp = (DownloadedTotal, UploadedTotal);
+        if (stamp == _savedTransfer) return;
+        var due = _lastResumeSave + _host.Config.ResumeSaveInterval;
+        if (now < due)
+        {
+            _host.WakeAt(this, due); // saved then, even if the torrent is idle by then
+            return;
+        }
+        _lastResumeSave = now;
+        _savedTransfer = stamp;
+        _ = SaveResumeAfterFlushAsync();
     }
 
     private async Task SaveResumeAfterFlushAsync()
@@ -822,10 +940,11 @@ public sealed partial class Torrent
         catch (Exception e) { Log(PluginLogLevel.Warning, $"saving resume data failed: {e.Message}"); }
     }
 
-    /// <summary>Snapshot for the UI (call on the loop).</summary>
-    internal TorrentSnapshot BuildSnapshot()
+    /// <summary>A new snapshot for the UI (call on the loop); <see cref="BuildSnapshot"/> reuses the last one when it can.</summary>
+    internal TorrentSnapshot BuildSnapshotFresh() => BuildSnapshotFresh(RTorrent.Engine.Trackers.TrackerPeerSource.ProblemOf(_sources));
+
+    private TorrentSnapshot BuildSnapshotFresh(TrackerProblem? trackerProblem)
     {
-        ObserveState();
         var transferring = TransferringPeers();
         long size = 0, done = 0;
         var have = _pieces.HaveField;
@@ -901,7 +1020,7 @@ public sealed partial class Torrent
             SeedRatioMode = _seedLimit.Mode,
             SeedRatioLimit = _seedLimit.Limit,
             IsFinished = IsFinishedWith(size),
-            TrackerProblem = RTorrent.Engine.Trackers.TrackerPeerSource.ProblemOf(_sources),
+            TrackerProblem = trackerProblem,
         };
     }
 

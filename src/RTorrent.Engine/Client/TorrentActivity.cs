@@ -7,11 +7,14 @@ namespace RTorrent.Engine.Client;
 /// </summary>
 /// <remarks>
 /// Used on the engine loop only. Fetching a magnet's metadata counts as downloading (Transmission shows it as
-/// downloading too). Periods are observed when the torrent reports a change, at each tick and at each snapshot, so
-/// they are exact to the tick at worst.
+/// downloading too). Periods are observed when the torrent's state changes, so they are exact; the last activity is
+/// taken at the ticks of a torrent with peers, so it is exact to the tick.
 /// </remarks>
 internal sealed class TorrentActivity
 {
+    /// <summary>Grows with every change of what this holds (a torrent's cached snapshot is rebuilt when it moved).</summary>
+    public int Version { get; private set; }
+
     private TorrentState _observed = TorrentState.Stopped;
     private long _lastDownloaded;
     private long _lastUploaded;
@@ -46,6 +49,7 @@ internal sealed class TorrentActivity
         DownloadingBefore = downloading < TimeSpan.Zero ? TimeSpan.Zero : downloading;
         SeedingBefore = seeding < TimeSpan.Zero ? TimeSpan.Zero : seeding;
         if (activity is not null && (ActivityAt is null || activity > ActivityAt)) ActivityAt = activity;
+        Version++;
     }
 
     /// <summary>Opens or closes periods for the torrent's state. Returns whether the state differs from the last one seen.</summary>
@@ -53,6 +57,7 @@ internal sealed class TorrentActivity
     {
         if (state == _observed) return false;
         _observed = state;
+        Version++;
         bool running = state is TorrentState.Downloading or TorrentState.Seeding or TorrentState.FetchingMetadata;
         bool downloading = state is TorrentState.Downloading or TorrentState.FetchingMetadata;
         bool seeding = state == TorrentState.Seeding;
@@ -73,13 +78,14 @@ internal sealed class TorrentActivity
         return true;
     }
 
-    /// <summary>Once a tick: payload moved since the last one (the totals of this run grew) makes now the last activity.</summary>
+    /// <summary>At a tick: payload moved since the last one (the totals of this run grew) makes now the last activity.</summary>
     public void OnTransfer(DateTimeOffset now, long downloadedThisRun, long uploadedThisRun)
     {
         if (downloadedThisRun == _lastDownloaded && uploadedThisRun == _lastUploaded) return;
         _lastDownloaded = downloadedThisRun;
         _lastUploaded = uploadedThisRun;
         ActivityAt = now;
+        Version++;
     }
 
     private static TimeSpan Total(TimeSpan before, DateTimeOffset? since, DateTimeOffset now) =>

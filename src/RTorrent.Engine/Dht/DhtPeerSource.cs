@@ -292,14 +292,16 @@ public sealed class DhtPeerSource : IPeerSource
                 return;
             }
             using var wait = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-            var delay = Task.Delay(due - now, _time, wait.Token);
+            // The deadline is one entry in the clock's shared deadlines, not a timer per torrent (a cancelled wait
+            // leaves its entry to complete unobserved at its time).
+            var delay = Client.SharedDeadlines.For(_time).Delay(due - now);
             var woken = _wake.WaitAsync(wait.Token);
             await Task.WhenAny(delay, woken).ConfigureAwait(false);
             await wait.CancelAsync().ConfigureAwait(false);
             cancellationToken.ThrowIfCancellationRequested();
             // A pending wake that lost the race must not leave the semaphore signalled for nothing: that is fine,
             // the next round simply re-reads _wantMore.
-            await Task.WhenAll(delay, woken).ContinueWith(static _ => { }, CancellationToken.None,
+            await woken.ContinueWith(static _ => { }, CancellationToken.None,
                 TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default).ConfigureAwait(false);
         }
     }

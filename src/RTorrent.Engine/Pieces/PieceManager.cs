@@ -98,7 +98,11 @@ internal sealed class PieceManager : ISwarmView
     private readonly Bitfield _inProgress;
     private readonly Bitfield _verifying;
     private readonly Bitfield _needed;      // not had and not skipped
-    private readonly PieceOrder _order;
+    // The availability order exists while a piece is needed or a peer's pieces are counted: a complete torrent without
+    // peers holds none (13 bytes a piece and a 4 KiB bucket table). Null means every piece is had or skipped and no
+    // peer's pieces are counted.
+    private PieceOrder? _order;
+    private readonly Random _random;
     private readonly Dictionary<int, PartialPiece> _partials = [];
     private int _seeds;
 
@@ -114,10 +118,12 @@ internal sealed class PieceManager : ISwarmView
         _inProgress = new Bitfield(pieceCount);
         _verifying = new Bitfield(pieceCount);
         _needed = new Bitfield(pieceCount);
-        _order = new PieceOrder(pieceCount, random ?? Random.Shared);
+        _random = random ?? Random.Shared;
+        if (_have.AllSet) return; // nothing needed: no order (an empty manager, a complete torrent)
+        var order = _order = new PieceOrder(pieceCount, _random);
         for (int i = 0; i < pieceCount; i++)
         {
-            if (_have[i]) _order.SetClass(i, Priority.Normal, needed: false);
+            if (_have[i]) order.SetClass(i, Priority.Normal, needed: false);
             else
             {
                 _wanted.Set(i);
@@ -134,7 +140,21 @@ internal sealed class PieceManager : ISwarmView
 
     /// <summary>Pieces not had and not skipped: what makes us interested in a peer.</summary>
     public Bitfield NeededField => _needed;
-    public ReadOnlySpan<int> PiecesByAvailability => _order.Needed;
+    public ReadOnlySpan<int> PiecesByAvailability => Needed;
+
+    private ReadOnlySpan<int> Needed => _order is { } order ? order.Needed : [];
+
+    /// <summary>The availability order, made again (every piece not needed, nobody counted) when it was let go.</summary>
+    private PieceOrder Order => _order ??= new PieceOrder(PieceCount, _random, needed: false);
+
+    /// <summary>Lets the availability order go when nothing is needed and no peer's pieces are counted.</summary>
+    private void ReleaseOrderIfIdle()
+    {
+        if (_order is { CountedAvailability: 0 } order && order.Needed.Length == 0) _order = null;
+    }
+
+    /// <summary>Whether the availability order is held (tests).</summary>
+    internal bool HoldsOrder => _order is not null;
     public long? StreamPosition { get; set; }
     public bool IsEndgame { get; private set; }
     public int SeedCount => _seeds;
@@ -142,9 +162,9 @@ internal sealed class PieceManager : ISwarmView
     public IEnumerable<PartialPiece> Partials => _partials.Values;
 
     /// <summary>Pieces needed that are not had (priority above skip).</summary>
-    public int NeededCount => _order.Needed.Length;
+    public int NeededCount => Needed.Length;
 
-    public int GetAvailability(int piece) => _order.GetAvailability(piece) + _seeds;
+    public int GetAvailability(int piece) => (_order?.GetAvailability(piece) ?? 0) + _seeds;
 
     public Priority GetPriority(int piece) => _priority[piece];
 
@@ -162,18 +182,23 @@ internal sealed class PieceManager : ISwarmView
         {
             _priority[i] = priorities[i];
             bool needed = !_have[i] && priorities[i] != Priority.Skip;
-            _order.SetClass(i, priorities[i], needed);
+            if (needed || _order is not null) Order.SetClass(i, priorities[i], needed);
             _needed[i] = needed;
             RefreshWanted(i);
         }
         if (IsEndgame && _wanted.TrueCount == 0) IsEndgame = false;
+        ReleaseOrderIfIdle();
     }
 
     // ---- availability ----
 
-    public void PeerHas(int piece) => _order.Increment(piece);
+    public void PeerHas(int piece) => Order.Increment(piece);
 
-    public void PeerLost(int piece) => _order.Decrement(piece);
+    public void PeerLost(int piece)
+    {
+        Order.Decrement(piece);
+        ReleaseOrderIfIdle();
+    }
 
     public void PeerBitfield(Bitfield pieces, bool add)
     {
@@ -182,18 +207,22 @@ internal sealed class PieceManager : ISwarmView
             _seeds += add ? 1 : -1;
             return;
         }
+        if (pieces.NoneSet) return;
+        var order = Order;
         for (int i = pieces.NextSet(0); i >= 0; i = pieces.NextSet(i + 1))
         {
-            if (add) _order.Increment(i);
-            else _order.Decrement(i);
+            if (add) order.Increment(i);
+            else order.Decrement(i);
         }
+        if (!add) ReleaseOrderIfIdle();
     }
 
     /// <summary>A peer that was counted piece by piece became a seed: move its count to the seed counter.</summary>
     public void PeerBecameSeed(Bitfield piecesBeforeLastHave)
     {
-        for (int i = piecesBeforeLastHave.NextSet(0); i >= 0; i = piecesBeforeLastHave.NextSet(i + 1)) _order.Decrement(i);
+        for (int i = piecesBeforeLastHave.NextSet(0); i >= 0; i = piecesBeforeLastHave.NextSet(i + 1)) Order.Decrement(i);
         _seeds++;
+        ReleaseOrderIfIdle();
     }
 
     // ---- requests ----
@@ -261,7 +290,7 @@ internal sealed class PieceManager : ISwarmView
     private void EnterEndgame()
     {
         IsEndgame = true;
-        foreach (int piece in _order.Needed) RefreshWanted(piece);
+        foreach (int piece in Needed) RefreshWanted(piece);
     }
 
     /// <summary>A request is no longer outstanding (choke, cancel, timeout, disconnect) and its block is free again.</summary>
@@ -329,10 +358,11 @@ internal sealed class PieceManager : ISwarmView
     public void PieceVerified(int piece)
     {
         _verifying.Clear(piece);
-        if (_have.Set(piece)) _order.SetClass(piece, _priority[piece], needed: false);
+        if (_have.Set(piece)) _order?.SetClass(piece, _priority[piece], needed: false);
         _needed.Clear(piece);
         RefreshWanted(piece);
         if (NeededCount == 0) IsEndgame = false;
+        ReleaseOrderIfIdle();
     }
 
     /// <summary>
@@ -379,7 +409,8 @@ internal sealed class PieceManager : ISwarmView
         if (have) PieceVerified(piece);
         else if (_have.Clear(piece))
         {
-            _order.SetClass(piece, _priority[piece], needed: _priority[piece] != Priority.Skip);
+            bool needed = _priority[piece] != Priority.Skip;
+            if (needed || _order is not null) Order.SetClass(piece, _priority[piece], needed);
             _needed[piece] = _priority[piece] != Priority.Skip;
             RefreshWanted(piece);
         }
@@ -400,7 +431,7 @@ internal sealed class PieceManager : ISwarmView
     public long BytesLeft()
     {
         long left = 0;
-        foreach (int piece in _order.Needed)
+        foreach (int piece in Needed)
         {
             left += GetPieceSize(piece);
         }
@@ -417,5 +448,5 @@ internal sealed class PieceManager : ISwarmView
         for (int i = 0; i < PieceCount; i++) RefreshWanted(i);
     }
 
-    internal void Validate() => _order.Validate();
+    internal void Validate() => _order?.Validate();
 }

@@ -27,26 +27,31 @@ internal sealed class PieceOrder
     private readonly byte[] _class;         // 0 high, 1 normal, 2 low, 3 not needed
     private readonly int[] _bucketStart;    // key -> first index in _order; _bucketStart[keyCount] = length
 
-    public PieceOrder(int pieceCount, Random random)
+    /// <summary>Every piece at availability 0, in the normal class, or in the class of pieces not needed when <paramref name="needed"/> is false.</summary>
+    public PieceOrder(int pieceCount, Random random, bool needed = true)
     {
         _order = new int[pieceCount];
         _position = new int[pieceCount];
         _availability = new int[pieceCount];
         _class = new byte[pieceCount];
         _bucketStart = new int[Stride * ClassCount + 1];
+        byte cls = needed ? (byte)1 : (byte)ClassNotNeeded;
         for (int i = 0; i < pieceCount; i++)
         {
             _order[i] = i;
-            _class[i] = 1;
+            _class[i] = cls;
         }
         random.Shuffle(_order);
         for (int i = 0; i < pieceCount; i++) _position[_order[i]] = i;
-        // Everything starts in bucket (normal, 0).
-        int normalZero = Stride * 1;
-        for (int k = 0; k < _bucketStart.Length; k++) _bucketStart[k] = k <= normalZero ? 0 : pieceCount;
+        // Everything starts in bucket (normal, 0), or (not needed, 0).
+        int start = Stride * cls;
+        for (int k = 0; k < _bucketStart.Length; k++) _bucketStart[k] = k <= start ? 0 : pieceCount;
     }
 
     public int PieceCount => _order.Length;
+
+    /// <summary>The sum of every piece's availability (0 when no peer's pieces are counted).</summary>
+    public long CountedAvailability { get; private set; }
 
     /// <summary>Pieces still needed, best first.</summary>
     public ReadOnlySpan<int> Needed => _order.AsSpan(0, _bucketStart[Stride * ClassNotNeeded]);
@@ -61,6 +66,7 @@ internal sealed class PieceOrder
     public void Increment(int piece)
     {
         int a = _availability[piece]++;
+        CountedAvailability++;
         if (a < AvailabilityCap) MoveUp(piece, Key(_class[piece], a));
     }
 
@@ -69,6 +75,7 @@ internal sealed class PieceOrder
         int a = _availability[piece];
         if (a == 0) throw new InvalidOperationException($"Availability of piece {piece} would go below zero.");
         _availability[piece] = a - 1;
+        CountedAvailability--;
         if (a <= AvailabilityCap) MoveDown(piece, Key(_class[piece], a));
     }
 

@@ -120,7 +120,8 @@ public sealed class TrackerPeerSource : IPeerSource
     {
         var token = _running!.Token;
         var loops = _lanes.Select(lane => Task.Run(() => RunLaneAsync(lane, token), CancellationToken.None)).ToList();
-        loops.Add(Task.Run(() => RunScrapeLoopAsync(token), CancellationToken.None));
+        // A torrent without a usable tracker has nothing to scrape: no loop asleep for it.
+        if (_lanes.Count > 0) loops.Add(Task.Run(() => RunScrapeLoopAsync(token), CancellationToken.None));
         _loops = [.. loops];
     }
 

@@ -19,16 +19,18 @@ internal sealed class WakeSignal
     }
 
     /// <summary>Waits until set, the timeout passes (no exception) or the token is cancelled (exception).</summary>
+    /// <remarks>
+    /// The timeout is a deadline in the clock's <see cref="Client.SharedDeadlines"/>, which sets the signal when it
+    /// passes: no timer per wait and no exception, so thousands of torrents' loops asleep cost nothing (a timed-out
+    /// wait reads as a wake-up; the loops read their state again after either).
+    /// </remarks>
     public async Task WaitAsync(TimeSpan timeout, TimeProvider time, CancellationToken cancellationToken)
     {
         if (timeout < TimeSpan.Zero) timeout = TimeSpan.Zero;
         if (timeout > LongestWait) timeout = LongestWait;
-        try
-        {
-            await Volatile.Read(ref _signal).Task.WaitAsync(timeout, time, cancellationToken).ConfigureAwait(false);
-        }
-        catch (TimeoutException)
-        {
-        }
+        var signal = Volatile.Read(ref _signal);
+        if (signal.Task.IsCompleted) return;
+        Client.SharedDeadlines.For(time).Complete(signal, timeout);
+        await signal.Task.WaitAsync(cancellationToken).ConfigureAwait(false);
     }
 }

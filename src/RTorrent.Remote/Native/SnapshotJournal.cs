@@ -75,29 +75,42 @@ public sealed class SnapshotJournal
             SessionSnapshot session = await _backend.GetSessionAsync(cancellationToken).ConfigureAwait(false);
             DateTimeOffset now = _time.GetUtcNow();
             long version = ++_version;
-            var seen = new HashSet<string>(session.Torrents.Count, StringComparer.Ordinal);
+            // An idle session costs a lookup and a reference comparison per torrent: the engine hands out the same
+            // snapshot instance while a torrent does not change, and nothing O(N) is allocated unless something moved
+            // (ten thousand torrents polled twice a second by an attached interface).
+            bool moved = _changes is null;
+            int known = 0, before = _entries.Count;
             foreach (TorrentSnapshot t in session.Torrents)
             {
-                seen.Add(t.Id);
                 if (_entries.TryGetValue(t.Id, out Entry? e))
                 {
+                    known++;
+                    if (ReferenceEquals(e.Snapshot, t)) continue;
                     if (!e.Snapshot.Equals(t))
                     {
-                        e.Snapshot = t;
                         e.Version = version;
                         e.ChangedAt = now;
+                        moved = true;
                     }
-                    else e.Snapshot = t; // equal: keep the newest instance, nothing to report
+                    e.Snapshot = t; // equal: keep the newest instance, nothing to report
                 }
-                else _entries[t.Id] = new Entry { Snapshot = t, Version = version, ChangedAt = now };
+                else
+                {
+                    _entries[t.Id] = new Entry { Snapshot = t, Version = version, ChangedAt = now };
+                    moved = true;
+                }
             }
-            if (seen.Count != _entries.Count)
+            if (known != before)
             {
+                // Ids are unique: fewer found than were known means some left.
+                var seen = new HashSet<string>(session.Torrents.Count, StringComparer.Ordinal);
+                foreach (TorrentSnapshot t in session.Torrents) seen.Add(t.Id);
                 foreach (string id in _entries.Keys.Where(id => !seen.Contains(id)).ToArray())
                 {
                     _entries.Remove(id);
                     _removals.Add(new Removal(id, version, now));
                 }
+                moved = true;
             }
             int forget = 0;
             while (forget < _removals.Count && (now - _removals[forget].At > RemovalMemory || _removals.Count - forget > MaxRemovalsKept)) forget++;
@@ -105,9 +118,14 @@ public sealed class SnapshotJournal
             {
                 _horizon = _removals[forget - 1].Version;
                 _removals.RemoveRange(0, forget);
+                moved = true;
             }
-            var view = new View(this, session, version, _horizon, now,
-                _entries.Values.Select(e => (e.Snapshot.Id, e.Version, e.ChangedAt)).ToArray(), _removals.ToArray());
+            if (moved)
+            {
+                _changes = _entries.Values.Select(e => (e.Snapshot.Id, e.Version, e.ChangedAt)).ToArray();
+                _removalList = _removals.ToArray();
+            }
+            var view = new View(this, session, version, _horizon, now, _changes!, _removalList);
             // A change made while this snapshot was taken may be missing from it: then it is not shared.
             if (invalidations == Volatile.Read(ref _invalidations)) Volatile.Write(ref _view, view);
             return view;
@@ -117,6 +135,12 @@ public sealed class SnapshotJournal
             _gate.Release();
         }
     }
+
+    /// <summary>Each torrent's id, version and change time as of the last snapshot that moved anything (shared by views).</summary>
+    private (string Id, long Version, DateTimeOffset ChangedAt)[]? _changes;
+
+    /// <summary>The removals remembered, as of the last snapshot that moved anything (shared by views).</summary>
+    private Removal[] _removalList = [];
 
     private sealed class Entry
     {
@@ -168,6 +192,9 @@ public sealed class SnapshotJournal
 
         /// <summary>Ids of torrents whose snapshot changed after <paramref name="version"/> (new ones included).</summary>
         public IEnumerable<string> ChangedSince(long version) => _changes.Where(c => c.Version > version).Select(c => c.Id);
+
+        /// <summary>Whether two views share one list of changes (tests: an unchanged session builds none).</summary>
+        internal bool SharesChangesWith(View other) => ReferenceEquals(_changes, other._changes);
 
         /// <summary>Ids removed after <paramref name="version"/>.</summary>
         public IEnumerable<string> RemovedSince(long version) => _removals.Where(r => r.Version > version).Select(r => r.Id);

@@ -44,6 +44,29 @@ public class SnapshotJournalTests
     }
 
     [Fact]
+    public async Task An_unchanged_session_builds_no_new_change_list_and_a_change_does()
+    {
+        var (backend, clock, journal) = Make();
+        backend.Set(FakeBackend.Torrent("a"), FakeBackend.Torrent("b"));
+        var v1 = await journal.GetAsync();
+        var v2 = await NextAsync(journal, clock); // the same instances: the engine's cached snapshots of idle torrents
+        Assert.True(v2.SharesChangesWith(v1));
+        Assert.Empty(v2.ChangedSince(1));
+        backend.Set(FakeBackend.Torrent("a"), FakeBackend.Torrent("b")); // equal, new instances: still no change
+        var v3 = await NextAsync(journal, clock);
+        Assert.True(v3.SharesChangesWith(v1));
+        backend.Replace(FakeBackend.Torrent("b", downloaded: 7));
+        var v4 = await NextAsync(journal, clock);
+        Assert.False(v4.SharesChangesWith(v3));
+        Assert.Equal(["b"], v4.ChangedSince(3));
+        backend.Remove("a");
+        var v5 = await NextAsync(journal, clock);
+        Assert.False(v5.SharesChangesWith(v4));
+        Assert.Equal(["a"], v5.RemovedSince(4));
+        Assert.Equal(["b"], v5.ChangedSince(0));
+    }
+
+    [Fact]
     public async Task Only_torrents_whose_snapshot_differs_count_as_changed()
     {
         var (backend, clock, journal) = Make();

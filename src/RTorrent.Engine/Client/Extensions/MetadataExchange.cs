@@ -20,8 +20,9 @@ internal sealed class MetadataExchange
     private static readonly TimeSpan RequestTimeout = TimeSpan.FromSeconds(10);
 
     private readonly Torrent _torrent;
-    private readonly Dictionary<Peer, int> _outstanding = [];
-    private readonly Dictionary<Peer, DateTimeOffset> _rejectedUntil = [];
+    // Only a magnet fetching its metadata uses these: made at first use.
+    private Dictionary<Peer, int>? _outstandingByPeer;
+    private Dictionary<Peer, DateTimeOffset>? _rejectedByPeer;
     private long _size;
     private byte[]? _buffer;
     private bool[] _have = [];
@@ -35,10 +36,16 @@ internal sealed class MetadataExchange
         _torrent = torrent;
         torrent.LocalExtensions[Name] = LocalId;
         torrent.ExtensionHandlers[LocalId] = OnMessage;
+        // A torrent whose metadata is known only serves it: no handlers (ten thousand seeds held three delegates each).
+        if (!Fetching) return;
         torrent.PeerExtensionHandshake += OnHandshake;
         torrent.PeerDisconnected += OnDisconnected;
         torrent.Ticked += Tick;
     }
+
+    private Dictionary<Peer, int> Outstanding => _outstandingByPeer ??= [];
+
+    private Dictionary<Peer, DateTimeOffset> RejectedUntil => _rejectedByPeer ??= [];
 
     /// <summary>What the UI shows while fetching.</summary>
     public string Status => _done || _torrent.Metainfo is not null ? "complete"
@@ -92,7 +99,7 @@ internal sealed class MetadataExchange
             if (!_have[i] && _requestedFrom[i] is { } p && now - _requestedAt[i] > RequestTimeout)
             {
                 _requestedFrom[i] = null;
-                if (_outstanding.TryGetValue(p, out int n)) _outstanding[p] = Math.Max(0, n - 1);
+                if (Outstanding.TryGetValue(p, out int n)) Outstanding[p] = Math.Max(0, n - 1);
             }
         }
         foreach (var peer in _torrent.ConnectedPeers.ToArray())
@@ -101,8 +108,8 @@ internal sealed class MetadataExchange
 
     private void RequestFrom(Peer peer, DateTimeOffset now)
     {
-        if (_rejectedUntil.TryGetValue(peer, out var until) && until > now) return;
-        int outstanding = _outstanding.GetValueOrDefault(peer);
+        if (RejectedUntil.TryGetValue(peer, out var until) && until > now) return;
+        int outstanding = Outstanding.GetValueOrDefault(peer);
         // Missing pieces nobody is asked for first; then, with several peers, pieces still unanswered.
         for (int i = 0; i < _have.Length && outstanding < MaxOutstandingPerPeer; i++)
         {
@@ -112,7 +119,7 @@ internal sealed class MetadataExchange
             outstanding++;
             Send(peer, new BDictionary { ["msg_type"] = new BInteger(0), ["piece"] = new BInteger(i) });
         }
-        _outstanding[peer] = outstanding;
+        Outstanding[peer] = outstanding;
     }
 
     private void Send(Peer peer, BDictionary message, ReadOnlySpan<byte> trailer = default)
@@ -178,8 +185,8 @@ internal sealed class MetadataExchange
     {
         if (!Fetching || piece < 0 || piece >= _have.Length) return;
         if (ReferenceEquals(_requestedFrom[piece], peer)) _requestedFrom[piece] = null;
-        _outstanding[peer] = Math.Max(0, _outstanding.GetValueOrDefault(peer) - 1);
-        _rejectedUntil[peer] = _torrent.HostTime() + TimeSpan.FromSeconds(30);
+        Outstanding[peer] = Math.Max(0, Outstanding.GetValueOrDefault(peer) - 1);
+        RejectedUntil[peer] = _torrent.HostTime() + TimeSpan.FromSeconds(30);
     }
 
     private void OnData(Peer peer, long piece, long? totalSize, ReadOnlyMemory<byte> data)
@@ -193,7 +200,7 @@ internal sealed class MetadataExchange
         if (data.Length != expected)
             throw new PeerProtocolException($"ut_metadata piece {piece} of {data.Length} bytes, expected {expected}");
         if (ReferenceEquals(_requestedFrom[piece], peer))
-            _outstanding[peer] = Math.Max(0, _outstanding.GetValueOrDefault(peer) - 1);
+            Outstanding[peer] = Math.Max(0, Outstanding.GetValueOrDefault(peer) - 1);
         if (_have[piece]) return;
         data.Span.CopyTo(_buffer.AsSpan((int)piece * PieceSize));
         _have[piece] = true;
@@ -215,7 +222,7 @@ internal sealed class MetadataExchange
             foreach (var c in culprits) _torrent.Disconnect(c!, "sent metadata that does not match the info-hash");
             Begin(_size);
             _size = 0; // the size itself may be the lie: take it from the next peer
-            _outstanding.Clear();
+            Outstanding.Clear();
             return;
         }
         _done = true;
@@ -224,8 +231,8 @@ internal sealed class MetadataExchange
 
     private void OnDisconnected(Peer peer)
     {
-        _outstanding.Remove(peer);
-        _rejectedUntil.Remove(peer);
+        _outstandingByPeer?.Remove(peer);
+        _rejectedByPeer?.Remove(peer);
         for (int i = 0; i < _requestedFrom.Length; i++)
             if (ReferenceEquals(_requestedFrom[i], peer)) _requestedFrom[i] = null;
         for (int i = 0; i < _from.Length; i++)

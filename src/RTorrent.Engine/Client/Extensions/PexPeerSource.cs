@@ -26,7 +26,7 @@ internal sealed class PexPeerSource : IPeerSource, ITorrentAttachedSource
 
     public static readonly TimeSpan Interval = TimeSpan.FromSeconds(60);
 
-    private readonly Dictionary<Peer, PeerState> _state = [];
+    private Dictionary<Peer, PeerState>? _state; // made when the first peer that speaks PEX comes
     private Torrent? _torrent;
     private bool _running;
     private int _reported;
@@ -47,9 +47,9 @@ internal sealed class PexPeerSource : IPeerSource, ITorrentAttachedSource
         torrent.PeerExtensionHandshake += p =>
         {
             if (p.TheirExtensions.ContainsKey(ExtensionName))
-                _state[p] = new PeerState { NextSend = torrent.HostTime() + TimeSpan.FromSeconds(5) };
+                (_state ??= [])[p] = new PeerState { NextSend = torrent.HostTime() + TimeSpan.FromSeconds(5) };
         };
-        torrent.PeerDisconnected += p => _state.Remove(p);
+        torrent.PeerDisconnected += p => _state?.Remove(p);
         torrent.Ticked += Tick;
     }
 
@@ -87,11 +87,11 @@ internal sealed class PexPeerSource : IPeerSource, ITorrentAttachedSource
 
     private void Tick(DateTimeOffset now)
     {
-        if (!_running || _torrent is null) return;
+        if (!_running || _torrent is null || _state is not { Count: > 0 } state) return;
         var current = new Dictionary<IPEndPoint, Peer>();
         foreach (var p in _torrent.ConnectedPeers)
             if (Connectable(p) is { } ep) current.TryAdd(ep, p);
-        foreach (var (peer, st) in _state)
+        foreach (var (peer, st) in state)
         {
             if (now < st.NextSend || peer.Connection.IsClosed) continue;
             st.NextSend = now + Interval;
@@ -172,7 +172,7 @@ internal sealed class PexPeerSource : IPeerSource, ITorrentAttachedSource
     {
         if (_torrent is null || !_running) return;
         var now = _torrent.HostTime();
-        var st = _state.GetValueOrDefault(peer);
+        var st = _state?.GetValueOrDefault(peer);
         // BEP 11 allows one message a minute; anything much faster is a flood and is ignored.
         if (st is not null)
         {
