@@ -564,6 +564,8 @@ public sealed class ClientSession : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         await _relocator.DisposeAsync();
+        // The torrents' stopped announces share one budget of a few seconds from here (given up beyond it), paced per tracker.
+        _trackers.BeginQuit();
         await Engine.DisposeAsync();
         await Statistics.DisposeAsync();
         if (Dht is not null)

@@ -39,6 +39,9 @@ public sealed class HttpTrackerClient : ITrackerClient
     /// <summary>Most redirects followed for one request.</summary>
     public const int MaxRedirects = 5;
 
+    /// <summary>Most connections the shared HttpClient opens to one tracker (host and port) at once.</summary>
+    public const int MaxConnectionsPerTracker = 8;
+
     private static readonly Lazy<HttpClient> Shared = new(() => CreateHttpClient());
 
     private readonly HttpClient _http;
@@ -75,7 +78,10 @@ public sealed class HttpTrackerClient : ITrackerClient
     /// <inheritdoc/>
     public bool CanScrape => ScrapeUri is not null;
 
-    /// <summary>Creates an HttpClient set up for trackers: pooled connections, no automatic redirects, no cookies, gzip.</summary>
+    /// <summary>
+    /// Creates an HttpClient set up for trackers: pooled keep-alive connections (at most
+    /// <see cref="MaxConnectionsPerTracker"/> per tracker), no automatic redirects, no cookies, gzip.
+    /// </summary>
     public static HttpClient CreateHttpClient(HttpMessageHandler? handler = null) =>
         new(handler ?? new SocketsHttpHandler
         {
@@ -87,6 +93,9 @@ public sealed class HttpTrackerClient : ITrackerClient
             // DNS changes are picked up when pooled connections are recycled.
             PooledConnectionLifetime = TimeSpan.FromMinutes(5),
             PooledConnectionIdleTimeout = TimeSpan.FromMinutes(1),
+            // Keep-alive connections to one tracker are shared by all its torrents, a few at most: the session's
+            // AnnounceScheduler lets 8 requests to a tracker be in flight, and this bounds the pool if it is not used.
+            MaxConnectionsPerServer = MaxConnectionsPerTracker,
         })
         {
             Timeout = Timeout.InfiniteTimeSpan,
@@ -135,7 +144,10 @@ public sealed class HttpTrackerClient : ITrackerClient
                 {
                     // Some trackers refuse with a 4xx status and a bencoded failure reason; that reason is the useful part.
                     throw HttpTrackerResponseParser.TryReadFailure(body) ?? new TrackerException(TrackerErrorKind.HttpStatus,
-                        $"The tracker answered HTTP {(int)response.StatusCode} {response.ReasonPhrase}".TrimEnd() + ".");
+                        $"The tracker answered HTTP {(int)response.StatusCode} {response.ReasonPhrase}".TrimEnd() + ".")
+                    {
+                        StatusCode = (int)response.StatusCode,
+                    };
                 }
                 return parse(body);
             }
