@@ -47,6 +47,9 @@ public sealed class HttpTrackerClient : ITrackerClient
     private readonly HttpClient _http;
     private readonly HttpTrackerClientOptions _options;
 
+    /// <summary>The tracker closed a kept-alive connection under a request: ask it to close each one (see <see cref="SendAsync"/>).</summary>
+    private volatile bool _closesConnections;
+
     /// <summary>Creates a client for an announce URL.</summary>
     /// <param name="announceUri">An absolute http or https URL.</param>
     /// <param name="options">Timeouts and limits; <see cref="HttpTrackerClientOptions.Default"/> when null.</param>
@@ -236,20 +239,33 @@ public sealed class HttpTrackerClient : ITrackerClient
         new(TrackerErrorKind.InvalidResponse, $"The tracker's answer is larger than {_options.MaxResponseBytes / 1024} KiB.");
 
     /// <summary>
-    /// Sends one GET, once more if the tracker reset the connection before answering: opentracker does so to a few
-    /// requests in a hundred (measured against the Debian build with .NET's HttpClient, fresh or pooled connection
+    /// Sends one GET, once more if the tracker reset or closed the connection before answering: opentracker resets a
+    /// few requests in a hundred (measured against the Debian build with .NET's HttpClient, fresh or pooled connection
     /// alike), which lost announces - a lost "stopped" leaves us listed. Announces and scrapes may be repeated; a
-    /// second reset is reported as a network error like any other.
+    /// second failure is reported as a network error like any other.
     /// </summary>
+    /// <remarks>
+    /// Connections are kept alive and shared by the torrents of a tracker, but some trackers (opentracker) close each
+    /// connection after answering without saying so (no <c>Connection: close</c>): a request sent on such a connection
+    /// as it closes finds the answer ended before it began (nothing reached the tracker). The first time that happens
+    /// this tracker's requests ask for <c>Connection: close</c> from then on, so no more such connections are pooled,
+    /// and the request is sent again, as often as the pool may still hold closed ones.
+    /// </remarks>
     private async Task<HttpResponseMessage> SendAsync(Uri uri, CancellationToken cancellationToken)
     {
         for (int attempt = 0; ; attempt++)
         {
             var request = new HttpRequestMessage(HttpMethod.Get, uri);
             request.Headers.TryAddWithoutValidation("User-Agent", _options.UserAgent);
+            if (_closesConnections) request.Headers.ConnectionClose = true;
             try
             {
                 return await _http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, cancellationToken).ConfigureAwait(false);
+            }
+            catch (HttpRequestException e) when (e.HttpRequestError == HttpRequestError.ResponseEnded && attempt < MaxConnectionsPerTracker)
+            {
+                _closesConnections = true;
+                request.Dispose();
             }
             catch (HttpRequestException e) when (attempt == 0
                 && e.GetBaseException() is SocketException { SocketErrorCode: SocketError.ConnectionReset })

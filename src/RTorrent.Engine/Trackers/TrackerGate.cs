@@ -48,12 +48,13 @@ internal sealed class TrackerDeferredException(DateTimeOffset retryAt, string me
 /// limit, and the tracker's health with one backoff for all its torrents. See <see cref="AnnounceScheduler"/>.
 /// </summary>
 /// <remarks>
-/// Health: a tracker not heard from yet, or whose backoff has just ended, is <em>probed</em>: one request at a time
-/// until one is answered (an answer refusing a torrent counts: the tracker is up). A failure that is the tracker's
-/// (<see cref="TrackerOutcome.TrackerFailed"/>) of the probe, or of a request sent while the tracker was up, starts a
-/// backoff (the source's exponential delay by the tracker's failure count); requests waiting or arriving before it ends
-/// fail at once with <see cref="TrackerDeferredException"/> without sending anything, unless the user forced them.
-/// Failures of requests already in flight when the backoff started do not lengthen it.
+/// Health: a tracker not heard from yet, whose backoff has just ended, or whose last request failed, is
+/// <em>probed</em>: one request at a time until one is answered (an answer refusing a torrent counts: the tracker is
+/// up). A failure that is the tracker's (<see cref="TrackerOutcome.TrackerFailed"/>) of a probe starts a backoff (the
+/// source's exponential delay by the tracker's failure count); requests waiting or arriving before it ends fail at
+/// once with <see cref="TrackerDeferredException"/> without sending anything, unless the user forced them. So a
+/// tracker that was answering and fails once costs only the failed torrent its own backoff, and a dead one costs
+/// every torrent one backoff and one request. Failures of requests already in flight do not count again.
 /// <para>Pacing: a token bucket of <see cref="AnnounceSchedulerOptions.BurstSize"/> refilled at one per
 /// <see cref="AnnounceSchedulerOptions.Spacing"/>, or faster when the longest queue since the tracker was last idle
 /// could not otherwise be sent within <see cref="AnnounceSchedulerOptions.MaxSpread"/>. One timer per tracker, armed
@@ -276,9 +277,19 @@ internal sealed class TrackerGate
                     _downMessage = null;
                     _failures = 0;
                     break;
+                case TrackerOutcome.TrackerFailed when !permit.Probe && _answered && _downUntil is null:
+                    // Up until now: one failure may be a hiccup (opentracker resets a few connections in a hundred), so
+                    // the next request probes before anyone backs off; this torrent backs off on its own. Requests in
+                    // flight from before fail alike and do not count again.
+                    if (permit.Epoch == _epoch)
+                    {
+                        _answered = false;
+                        _epoch++;
+                    }
+                    break;
                 case TrackerOutcome.TrackerFailed:
-                    // In-flight requests of the same moment fail alike: only the probe, or the first failure while up, counts.
-                    if (permit.Probe || (_downUntil is null && permit.Epoch == _epoch))
+                    // The probe failed: the tracker fails for everyone and they all wait out one backoff.
+                    if (permit.Probe)
                     {
                         _failures++;
                         delay = backoff?.Invoke(_failures) ?? TimeSpan.FromSeconds(15);

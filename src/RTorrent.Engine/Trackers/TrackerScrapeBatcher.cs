@@ -16,8 +16,16 @@ internal sealed class TrackerScrapeBatcher(ITrackerClient client, TrackerGate ga
     private readonly Lock _lock = new();
     private readonly List<Ask> _pending = [];
     private bool _pumping;
+    private int _requests;
+    private int _found;
 
     public int MaxBatch { get; } = client is UdpTrackerClient ? UdpTrackerProtocol.MaxScrapeHashes : MaxHttpBatch;
+
+    /// <summary>Scrape requests sent so far (for tests and diagnostics).</summary>
+    public int RequestsSent => Volatile.Read(ref _requests);
+
+    /// <summary>Info-hashes the tracker's answers included so far (for tests and diagnostics).</summary>
+    public int HashesFound => Volatile.Read(ref _found);
 
     /// <summary>
     /// The tracker's counts for one torrent, or null when its answer leaves the torrent out (trackers leave out
@@ -133,6 +141,7 @@ internal sealed class TrackerScrapeBatcher(ITrackerClient client, TrackerGate ga
             var timeout = batch.Max(a => a.Timeout);
             using var global = await scheduler.EnterAsync(CancellationToken.None).ConfigureAwait(false);
             using var cts = new CancellationTokenSource(timeout, scheduler.Time);
+            Interlocked.Increment(ref _requests);
             try
             {
                 TrackerScrapeResponse response;
@@ -146,6 +155,7 @@ internal sealed class TrackerScrapeBatcher(ITrackerClient client, TrackerGate ga
                         $"The tracker did not answer the scrape within {timeout.TotalSeconds:0.#} s.", e);
                 }
                 permit.Complete(TrackerOutcome.Answered);
+                Interlocked.Add(ref _found, hashes.Count(response.Files.ContainsKey));
                 foreach (var a in batch)
                     a.Done.TrySetResult(response.Files.TryGetValue(a.InfoHash, out var counts) ? counts : null);
             }

@@ -93,7 +93,7 @@ public class TrackerGateTests
     }
 
     [Fact]
-    public async Task Requests_in_flight_together_that_fail_together_count_as_one_failure()
+    public async Task A_tracker_that_was_answering_and_fails_is_probed_before_anyone_backs_off_and_failures_in_flight_count_once()
     {
         var time = new ManualTimeProvider();
         var (scheduler, gate) = Create(time);
@@ -103,13 +103,42 @@ public class TrackerGateTests
         probe.Dispose();
         var inFlight = await Task.WhenAll(Enumerable.Range(0, 8).Select(_ => Enter(gate)));
         Assert.Equal(8, gate.InFlight);
-        var retry = time.GetUtcNow().AddSeconds(15);
         foreach (var p in inFlight)
         {
-            Assert.Equal(retry, p.Complete(TrackerOutcome.TrackerFailed, Unreachable(), Backoff));
+            // A hiccup or the start of an outage: each of these torrents backs off on its own, nobody else yet.
+            Assert.Null(p.Complete(TrackerOutcome.TrackerFailed, Unreachable(), Backoff));
             p.Dispose();
         }
-        Assert.Equal(retry, gate.DownUntil); // 15 s, not 15 × 2^7
+        Assert.Null(gate.DownUntil);
+
+        var next = await Enter(gate);
+        Assert.True(next.Probe);
+        var behind = Enumerable.Range(0, 20).Select(_ => Enter(gate)).ToList();
+        Assert.Equal(20, gate.Waiting);
+        var retry = time.GetUtcNow().AddSeconds(15);
+        Assert.Equal(retry, next.Complete(TrackerOutcome.TrackerFailed, Unreachable(), Backoff));
+        next.Dispose();
+        Assert.Equal(retry, gate.DownUntil); // one failure's backoff (15 s), not nine
+        foreach (var b in behind) await Assert.ThrowsAsync<TrackerDeferredException>(() => b);
+    }
+
+    [Fact]
+    public async Task A_tracker_that_fails_once_among_answers_is_not_backed_off()
+    {
+        var (scheduler, gate) = Create(new ManualTimeProvider());
+        using var _ = scheduler;
+        var probe = await Enter(gate);
+        probe.Complete(TrackerOutcome.Answered);
+        probe.Dispose();
+        var failed = await Enter(gate);
+        Assert.Null(failed.Complete(TrackerOutcome.TrackerFailed, Unreachable(), Backoff));
+        failed.Dispose();
+        var next = await Enter(gate);
+        var others = Enumerable.Range(0, 20).Select(_ => Enter(gate)).ToList();
+        next.Complete(TrackerOutcome.Answered);
+        next.Dispose();
+        foreach (var o in others) (await o).Dispose();
+        Assert.Null(gate.DownUntil);
     }
 
     [Fact]

@@ -88,6 +88,12 @@ internal sealed class FakeHttpTracker : IAsyncDisposable
     /// <summary>Keep connections open for further requests (HTTP/1.1 keep-alive) instead of closing after each answer.</summary>
     public bool KeepAlive { get; set; }
 
+    /// <summary>
+    /// Close each connection after answering without a <c>Connection: close</c> header, as opentracker does: a client
+    /// that keeps the connection for its next request finds it closed.
+    /// </summary>
+    public bool ClosesSilently { get; set; }
+
     /// <summary>Stamps each request's <see cref="FakeHttpRequest.At"/>.</summary>
     public TimeProvider Clock { get; set; } = TimeProvider.System;
 
@@ -111,6 +117,7 @@ internal sealed class FakeHttpTracker : IAsyncDisposable
                 return;
             }
             Interlocked.Increment(ref _connections);
+            client.NoDelay = true;
             _ = Task.Run(() => ServeAsync(client));
         }
     }
@@ -171,9 +178,9 @@ internal sealed class FakeHttpTracker : IAsyncDisposable
             sb.Append($"Content-Type: {response.ContentType}\r\n");
             if (!response.OmitContentLength) sb.Append($"Content-Length: {response.ContentLength ?? response.Body.Length}\r\n");
             if (response.Location is not null) sb.Append($"Location: {response.Location}\r\n");
-            sb.Append(keep ? "Connection: keep-alive\r\n\r\n" : "Connection: close\r\n\r\n");
-            await stream.WriteAsync(Encoding.ASCII.GetBytes(sb.ToString()), _stop.Token);
-            await stream.WriteAsync(response.Body, _stop.Token);
+            sb.Append(keep ? "Connection: keep-alive\r\n\r\n" : ClosesSilently ? "\r\n" : "Connection: close\r\n\r\n");
+            // One write: a head and a body written apart meet Nagle and delayed ACKs on a kept-alive connection (40 ms each).
+            await stream.WriteAsync(Encoding.ASCII.GetBytes(sb.ToString()).Concat(response.Body).ToArray(), _stop.Token);
             await stream.FlushAsync(_stop.Token);
             if (keep) return true;
             client.Client.Shutdown(SocketShutdown.Send);
