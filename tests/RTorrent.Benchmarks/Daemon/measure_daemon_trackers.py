@@ -7,7 +7,7 @@ Makes N torrents of 64 KiB with their data (make_torrents.py) announcing to one 
 or UDP with --udp), started with its whitelist and with 127.0.0.1 blessed (-A) so its /stats counters can be read.
 Starts the daemon on a throw-away session (DHT and LSD off), drops the torrents into its watch folder, waits until the
 tracker lists all N as seeds, then SIGTERM: the time to exit and how many torrents the tracker still lists (stopped
-events lost). Then starts the daemon again on the same session (every torrent restored and announcing `started` at
+events lost; a lost one stays listed until opentracker's peer timeout). Then starts the daemon again on the same session (every torrent restored and announcing `started` at
 once: the storm this measures), waits until all N are listed again, and quits again.
 The tracker's counters (TCP connections accepted, HTTP announces answered; UDP connects and announces) are read every
 0.1 s; the script's own /stats requests are taken off the TCP count. Everything started is killed by PID. Prints JSON.
@@ -111,15 +111,19 @@ try:
         wait(lambda: os.path.exists(session + "/rpc.sock"), "rpc socket", 0.05)
         return d
 
-    def quit(d, phase):
+    def quit(d, phase, stale):
+        """SIGTERM; returns how many entries the tracker still lists (the daemon listens on a new port each run, so a
+        stopped event lost stays listed beside the next run's entry)."""
         seeds_before = tracker.seeds()
         t0 = time.time(); d.send_signal(signal.SIGTERM)
         code = d.wait(timeout=limit)
         took = time.time() - t0
         time.sleep(1.0)  # the sampler's next reads
         w = tracker.window(t0 - 0.2, time.time())
+        after = tracker.seeds()
         result[phase] = {"sigterm_to_exit_s": round(took, 2), "exit_code": code, "listed_before": seeds_before,
-                         "still_listed_after": tracker.seeds(), **w}
+                         "stopped_lost": after - stale, **w}
+        return after
 
     # Phase 1: the torrents dropped into the watch folder of a running daemon.
     d = start()
@@ -129,17 +133,17 @@ try:
     t_listed = time.time()
     result["add"] = {"start_to_all_listed_s": round(t_listed - t_start, 1), **tracker.window(t_start, t_listed)}
     time.sleep(5)
-    quit(d, "quit_after_add")
+    stale = quit(d, "quit_after_add", 0)
 
     if restart:
         # Phase 2: restart on the same session: every torrent restored and announcing started.
         t_start = time.time()
         d = start()
-        wait(lambda: tracker.seeds() == n, "all listed after restart")
+        wait(lambda: tracker.seeds() >= n + stale, "all listed after restart")
         t_listed = time.time()
         result["restart"] = {"start_to_all_listed_s": round(t_listed - t_start, 1), **tracker.window(t_start, t_listed)}
         time.sleep(5)
-        quit(d, "quit_after_restart")
+        quit(d, "quit_after_restart", stale)
     print(json.dumps(result))
 finally:
     for p in reversed(procs):
