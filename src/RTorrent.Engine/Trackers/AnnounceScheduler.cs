@@ -70,6 +70,7 @@ public sealed class AnnounceScheduler : IDisposable
     private readonly Lock _lock = new();
     private ITimer? _quitTimer;
     private DateTimeOffset? _quitStarted;
+    private TimeSpan _quitBudget;
     private bool _summaryLogged;
 
     /// <summary>Creates a scheduler.</summary>
@@ -128,7 +129,7 @@ public sealed class AnnounceScheduler : IDisposable
         {
             if (_quitStarted is not null) return;
             _quitStarted = _time.GetUtcNow();
-            var after = budget ?? _options.QuitBudget;
+            var after = _quitBudget = budget ?? _options.QuitBudget;
             if (after <= TimeSpan.Zero) _quit.Cancel();
             else _quitTimer = _time.CreateTimer(static s => ((AnnounceScheduler)s!).QuitBudgetSpent(), this, after, Timeout.InfiniteTimeSpan);
         }
@@ -141,8 +142,8 @@ public sealed class AnnounceScheduler : IDisposable
     }
 
     /// <summary>
-    /// Logs how the stopped announces at quit went: how many were sent and, per tracker, how many were given up when
-    /// the budget ran out. Once; nothing when not quitting.
+    /// Logs how the stopped announces at quit went: how many were answered, failed and given up when the budget ran
+    /// out, and which trackers had some given up. Once; nothing when not quitting.
     /// </summary>
     public void LogQuitSummary()
     {
@@ -153,19 +154,20 @@ public sealed class AnnounceScheduler : IDisposable
             _summaryLogged = true;
             started = s;
         }
-        int sent = 0, givenUp = 0;
+        int answered = 0, failed = 0, givenUp = 0;
         foreach (var gate in _gates.Values)
         {
-            var (s, g) = gate.QuitCounts;
-            sent += s;
+            var (a, f, g) = gate.QuitCounts;
+            answered += a;
+            failed += f;
             givenUp += g;
             if (g > 0)
-                _logger.LogWarning("Quit: {GivenUp} stopped announces to {Tracker} given up when the {Budget:0.#} s for them ran out ({Sent} sent)",
-                    g, gate.Key, _options.QuitBudget.TotalSeconds, s);
+                _logger.LogWarning("Quit: {GivenUp} stopped announces to {Tracker} given up when the {Budget:0.#} s for them ran out ({Answered} answered, {Failed} failed)",
+                    g, gate.Key, _quitBudget.TotalSeconds, a, f);
         }
-        if (sent + givenUp > 0)
-            _logger.LogInformation("Quit: {Sent} stopped announces sent to {Trackers} trackers, {GivenUp} given up, in {Seconds:0.00} s",
-                sent, _gates.Count, givenUp, (_time.GetUtcNow() - started).TotalSeconds);
+        if (answered + failed + givenUp > 0)
+            _logger.LogInformation("Quit: {Answered} stopped announces answered, {Failed} failed, {GivenUp} given up, to {Trackers} trackers in {Seconds:0.00} s",
+                answered, failed, givenUp, _gates.Count, (_time.GetUtcNow() - started).TotalSeconds);
     }
 
     /// <summary>The gate of the tracker an announce URL points at (one per scheme, host and port).</summary>

@@ -83,7 +83,8 @@ internal sealed class TrackerGate
     private bool _probeOut;
     private long _epoch;
 
-    private int _stoppedSentAtQuit;
+    private int _stoppedAnsweredAtQuit;
+    private int _stoppedFailedAtQuit;
     private int _stoppedGivenUpAtQuit;
 
     public TrackerGate(AnnounceScheduler owner, string key)
@@ -99,10 +100,10 @@ internal sealed class TrackerGate
     /// <summary>scheme://host:port.</summary>
     public string Key { get; }
 
-    /// <summary>Stopped announces answered (or failed) and given up since the quit began.</summary>
-    public (int Sent, int GivenUp) QuitCounts
+    /// <summary>Stopped announces since the quit began: answered, failed (the tracker or the connection), given up (the budget ran out).</summary>
+    public (int Answered, int Failed, int GivenUp) QuitCounts
     {
-        get { lock (_lock) return (_stoppedSentAtQuit, _stoppedGivenUpAtQuit); }
+        get { lock (_lock) return (_stoppedAnsweredAtQuit, _stoppedFailedAtQuit, _stoppedGivenUpAtQuit); }
     }
 
     /// <summary>Requests in flight now (for tests).</summary>
@@ -306,7 +307,8 @@ internal sealed class TrackerGate
             if (permit.Kind == TrackerRequestKind.Stopped && _owner.Quitting)
             {
                 if (outcome == TrackerOutcome.Abandoned) _stoppedGivenUpAtQuit++;
-                else _stoppedSentAtQuit++;
+                else if (outcome == TrackerOutcome.Answered) _stoppedAnsweredAtQuit++;
+                else _stoppedFailedAtQuit++;
             }
             DispatchLocked(now);
         }

@@ -24,6 +24,12 @@ internal sealed class TrackerScrapeBatcher(ITrackerClient client, TrackerGate ga
     /// <summary>Scrape requests sent so far (for tests and diagnostics).</summary>
     public int RequestsSent => Volatile.Read(ref _requests);
 
+    /// <summary>Asks waiting for the next request (for tests and diagnostics).</summary>
+    public int Pending
+    {
+        get { lock (_lock) return _pending.Count; }
+    }
+
     /// <summary>Info-hashes the tracker's answers included so far (for tests and diagnostics).</summary>
     public int HashesFound => Volatile.Read(ref _found);
 

@@ -159,7 +159,9 @@ public class OpentrackerTests(OpentrackerFixture fixture) : IClassFixture<Opentr
 
             scheduler.BeginQuit(TimeSpan.FromSeconds(30));
             await Task.WhenAll(sources.Select(s => s.StopAsync(_bounded).AsTask()));
-            Assert.Equal((150, 0), scheduler.GateFor(client.AnnounceUri).QuitCounts);
+            var problems = string.Join("\n", sources.Select(s => s.GetStatus()[0].Message).Where(m => m is not null));
+            if (problems.Length > 0) Assert.Fail(problems); // each stopped acknowledged
+            Assert.Equal((150, 0, 0), scheduler.GateFor(client.AnnounceUri).QuitCounts);
         }
         finally
         {

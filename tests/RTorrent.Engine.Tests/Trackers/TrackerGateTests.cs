@@ -205,7 +205,7 @@ public class TrackerGateTests
         Assert.True(scheduler.QuitToken.IsCancellationRequested);
         foreach (var s in stopped.Skip(3)) await Assert.ThrowsAnyAsync<OperationCanceledException>(() => s);
         foreach (var s in stopped.Skip(1).Take(2)) (await s).Dispose(); // cut short in flight
-        Assert.Equal((1, 9), gate.QuitCounts);
+        Assert.Equal((1, 0, 9), gate.QuitCounts);
         Assert.Equal(0, gate.InFlight);
     }
 }

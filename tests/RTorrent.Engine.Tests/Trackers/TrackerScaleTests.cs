@@ -108,7 +108,7 @@ public class TrackerScaleTests
         Assert.Equal(1000, Announces(tracker, "stopped"));
         Assert.InRange(tracker.MaxConcurrentRequests, 1, 8);
         Assert.InRange(tracker.ConnectionCount, 1, 8);
-        Assert.Equal((1000, 0), swarm.Gate(tracker.AnnounceUrl).QuitCounts);
+        Assert.Equal((1000, 0, 0), swarm.Gate(tracker.AnnounceUrl).QuitCounts);
     }
 
     [Fact]
@@ -128,7 +128,7 @@ public class TrackerScaleTests
         await stops.WaitAsync(TestWait.Limit);
 
         Assert.Equal(8, Announces(tracker, "stopped")); // never more than the limit at once, and nothing after the budget
-        Assert.Equal((0, 100), gate.QuitCounts);
+        Assert.Equal((0, 0, 100), gate.QuitCounts);
         Assert.Equal(0, gate.InFlight);
         Assert.All(swarm.Sources, s => Assert.Contains("stopped announce", s.GetStatus()[0].Message));
     }
@@ -189,18 +189,31 @@ public class TrackerScaleTests
     public async Task Udp_scrapes_of_many_torrents_share_packets_of_up_to_74_hashes_and_one_connection_id()
     {
         using var tracker = new FakeUdpTracker();
+        using var firstScrapeHeld = new ManualResetEventSlim();
+        tracker.Handler = p =>
+        {
+            if (p.IsScrape) firstScrapeHeld.Wait(TestWait.Limit); // until every torrent has asked
+            return tracker.Standard(p);
+        };
         await using var swarm = Create(200, tracker.AnnounceUrl, scheduling: new AnnounceSchedulerOptions { BurstSize = 1000 });
         foreach (var s in swarm.Sources) await s.StartAsync(CancellationToken.None);
         await TestWait.UntilAsync(() => swarm.Count("working") == 200, "all announced");
 
         tracker.Seeders = 9;
+        var client = swarm.Factory.Clients.GetClient(tracker.AnnounceUrl);
+        var batcher = swarm.Scheduler.BatcherFor(client, swarm.Gate(tracker.AnnounceUrl));
         foreach (var s in swarm.Sources) s.ScrapeNow();
+        int HashesIn(UdpPacket p) => (p.Bytes.Length - 16) / 20;
+        await TestWait.UntilAsync(() => tracker.Received.FirstOrDefault(p => p.IsScrape) is { } first && HashesIn(first) + batcher.Pending == 200,
+            "the first scrape sent and the other torrents waiting for the next");
+        firstScrapeHeld.Set();
         await TestWait.UntilAsync(() => swarm.Sources.All(s => s.GetStatus()[0].Seeders == 9), "every torrent's counts scraped");
 
-        var scrapes = tracker.Received.Where(p => p.IsScrape).Select(p => (p.Bytes.Length - 16) / 20).ToList();
+        var scrapes = tracker.Received.Where(p => p.IsScrape).Select(HashesIn).ToList();
         Assert.Equal(200, scrapes.Sum());
-        Assert.Equal(74, scrapes.Max());
-        Assert.InRange(scrapes.Count, 3, 10); // 200 torrents: a handful of packets, not 200
+        Assert.Equal(UdpTrackerProtocol.MaxScrapeHashes, scrapes.Skip(1).First()); // a full packet: 74 (BEP 15)
+        Assert.All(scrapes, n => Assert.InRange(n, 1, 74));
+        Assert.InRange(scrapes.Count, 3, 5); // 200 torrents: a handful of packets, not 200
         Assert.Equal(1, tracker.Count(p => p.IsConnect)); // the announces and scrapes of all 200 shared one connection id
         Assert.Equal(200, tracker.Count(p => p.IsAnnounce)); // BEP 15 announces cannot be batched: one each
     }
@@ -208,16 +221,29 @@ public class TrackerScaleTests
     [Fact]
     public async Task Http_scrapes_of_many_torrents_go_as_one_request_with_many_info_hashes()
     {
-        await using var tracker = new FakeHttpTracker(r => r.Path == "/scrape" ? FakeHttpResponse.Raw("d5:filesdee") : Answer());
+        using var firstScrapeHeld = new ManualResetEventSlim();
+        await using var tracker = new FakeHttpTracker(r =>
+        {
+            if (r.Path != "/scrape") return Answer();
+            firstScrapeHeld.Wait(TestWait.Limit);
+            return FakeHttpResponse.Raw("d5:filesdee");
+        });
         await using var swarm = Create(100, tracker.AnnounceUrl, scheduling: new AnnounceSchedulerOptions { BurstSize = 1000 });
         foreach (var s in swarm.Sources) await s.StartAsync(CancellationToken.None);
         await TestWait.UntilAsync(() => swarm.Count("working") == 100, "all announced");
+        var client = swarm.Factory.Clients.GetClient(tracker.AnnounceUrl);
+        var batcher = swarm.Scheduler.BatcherFor(client, swarm.Gate(tracker.AnnounceUrl));
         foreach (var s in swarm.Sources) s.ScrapeNow();
+        int HashesIn(FakeHttpRequest r) => r.All("info_hash").Count();
+        await TestWait.UntilAsync(() => tracker.Requests.FirstOrDefault(r => r.Path == "/scrape") is { } first && HashesIn(first) + batcher.Pending == 100,
+            "the first scrape sent and the other torrents waiting for the next");
+        firstScrapeHeld.Set();
         await TestWait.UntilAsync(() => swarm.Sources.All(s => s.GetStatus()[0].Seeders == 0), "every torrent scraped");
 
-        var scrapes = tracker.Requests.Where(r => r.Path == "/scrape").Select(r => r.All("info_hash").Count()).ToList();
+        var scrapes = tracker.Requests.Where(r => r.Path == "/scrape").Select(HashesIn).ToList();
         Assert.Equal(100, scrapes.Sum());
-        Assert.Equal(TrackerScrapeBatcher.MaxHttpBatch, scrapes.Max());
-        Assert.InRange(scrapes.Count, 2, 6);
+        Assert.All(scrapes, n => Assert.InRange(n, 1, TrackerScrapeBatcher.MaxHttpBatch));
+        Assert.Equal(Math.Min(TrackerScrapeBatcher.MaxHttpBatch, 100 - scrapes[0]), scrapes[1]);
+        Assert.InRange(scrapes.Count, 2, 3);
     }
 }
