@@ -419,6 +419,8 @@ public sealed partial class ClientSession : IAsyncDisposable
             try { await restore; } catch (Exception e) { _logger.LogDebug("restore at close: {Error}", e.Message); }
         }
         await _relocator.DisposeAsync();
+        // The torrents' stopped announces share one budget of a few seconds from here (given up beyond it), paced per tracker.
+        _trackers.BeginQuit();
         await Engine.DisposeAsync();
         await Statistics.DisposeAsync();
         if (Dht is not null)

@@ -39,10 +39,19 @@ public sealed class HttpTrackerClient : ITrackerClient
     /// <summary>Most redirects followed for one request.</summary>
     public const int MaxRedirects = 5;
 
-    private static readonly Lazy<HttpClient> Shared = new(() => CreateHttpClient());
+    /// <summary>Most connections the shared HttpClient opens to one tracker (host and port) at once.</summary>
+    public const int MaxConnectionsPerTracker = 8;
+
+    private static readonly Lazy<HttpClient> Shared = new(() => CreateHttpClient(null, reuseConnections: true));
+
+    /// <summary>For trackers that close connections after each answer: every request on a connection of its own.</summary>
+    private static readonly Lazy<HttpClient> NotPooled = new(() => CreateHttpClient(null, reuseConnections: false));
 
     private readonly HttpClient _http;
     private readonly HttpTrackerClientOptions _options;
+
+    /// <summary>The tracker closed a kept-alive connection under a request: ask it to close each one (see <see cref="SendAsync"/>).</summary>
+    private volatile bool _closesConnections;
 
     /// <summary>Creates a client for an announce URL.</summary>
     /// <param name="announceUri">An absolute http or https URL.</param>
@@ -75,8 +84,13 @@ public sealed class HttpTrackerClient : ITrackerClient
     /// <inheritdoc/>
     public bool CanScrape => ScrapeUri is not null;
 
-    /// <summary>Creates an HttpClient set up for trackers: pooled connections, no automatic redirects, no cookies, gzip.</summary>
-    public static HttpClient CreateHttpClient(HttpMessageHandler? handler = null) =>
+    /// <summary>
+    /// Creates an HttpClient set up for trackers: pooled keep-alive connections (at most
+    /// <see cref="MaxConnectionsPerTracker"/> per tracker), no automatic redirects, no cookies, gzip.
+    /// </summary>
+    public static HttpClient CreateHttpClient(HttpMessageHandler? handler = null) => CreateHttpClient(handler, reuseConnections: true);
+
+    private static HttpClient CreateHttpClient(HttpMessageHandler? handler, bool reuseConnections) =>
         new(handler ?? new SocketsHttpHandler
         {
             // Redirects are followed by GetAsync, under our rules.
@@ -84,9 +98,12 @@ public sealed class HttpTrackerClient : ITrackerClient
             AutomaticDecompression = DecompressionMethods.All,
             UseCookies = false,
             ConnectTimeout = TimeSpan.FromSeconds(15),
-            // DNS changes are picked up when pooled connections are recycled.
-            PooledConnectionLifetime = TimeSpan.FromMinutes(5),
+            // DNS changes are picked up when pooled connections are recycled. Zero: never reused.
+            PooledConnectionLifetime = reuseConnections ? TimeSpan.FromMinutes(5) : TimeSpan.Zero,
             PooledConnectionIdleTimeout = TimeSpan.FromMinutes(1),
+            // Keep-alive connections to one tracker are shared by all its torrents, a few at most: the session's
+            // AnnounceScheduler lets 8 requests to a tracker be in flight, and this bounds the pool if it is not used.
+            MaxConnectionsPerServer = MaxConnectionsPerTracker,
         })
         {
             Timeout = Timeout.InfiniteTimeSpan,
@@ -135,7 +152,10 @@ public sealed class HttpTrackerClient : ITrackerClient
                 {
                     // Some trackers refuse with a 4xx status and a bencoded failure reason; that reason is the useful part.
                     throw HttpTrackerResponseParser.TryReadFailure(body) ?? new TrackerException(TrackerErrorKind.HttpStatus,
-                        $"The tracker answered HTTP {(int)response.StatusCode} {response.ReasonPhrase}".TrimEnd() + ".");
+                        $"The tracker answered HTTP {(int)response.StatusCode} {response.ReasonPhrase}".TrimEnd() + ".")
+                    {
+                        StatusCode = (int)response.StatusCode,
+                    };
                 }
                 return parse(body);
             }
@@ -224,28 +244,43 @@ public sealed class HttpTrackerClient : ITrackerClient
         new(TrackerErrorKind.InvalidResponse, $"The tracker's answer is larger than {_options.MaxResponseBytes / 1024} KiB.");
 
     /// <summary>
-    /// Sends one GET, once more if the tracker reset the connection before answering: opentracker does so to a few
-    /// requests in a hundred (measured against the Debian build with .NET's HttpClient, fresh or pooled connection
-    /// alike), which lost announces - a lost "stopped" leaves us listed. Announces and scrapes may be repeated; a
-    /// second reset is reported as a network error like any other.
+    /// Sends one GET, again if the connection was closed or reset before the answer began.
     /// </summary>
+    /// <remarks>
+    /// Connections are kept alive and shared by the torrents of a tracker, but some trackers (opentracker) close each
+    /// connection after answering without saying so (no <c>Connection: close</c>): a request sent on a pooled
+    /// connection as the tracker closes it finds the answer ended before it began, or the connection reset. That lost
+    /// a few announces in a hundred against the Debian build (a lost "stopped" leaves us listed), more as torrents
+    /// share connections. The first time it happens the request is sent again (announces and scrapes may be repeated),
+    /// and from then on this tracker's requests each go on a connection of their own that is never pooled, asking for
+    /// <c>Connection: close</c>; a second failure is a network error like any other. A tracker that keeps connections
+    /// alive and resets one loses keep-alive for the session: a connection per request, as before sharing.
+    /// </remarks>
     private async Task<HttpResponseMessage> SendAsync(Uri uri, CancellationToken cancellationToken)
     {
         for (int attempt = 0; ; attempt++)
         {
             var request = new HttpRequestMessage(HttpMethod.Get, uri);
             request.Headers.TryAddWithoutValidation("User-Agent", _options.UserAgent);
+            bool closes = _closesConnections;
+            if (closes) request.Headers.ConnectionClose = true;
             try
             {
-                return await _http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, cancellationToken).ConfigureAwait(false);
+                return await (closes ? NotPooled.Value : _http).SendAsync(request, HttpCompletionOption.ResponseHeadersRead, cancellationToken)
+                    .ConfigureAwait(false);
             }
-            catch (HttpRequestException e) when (attempt == 0
-                && e.GetBaseException() is SocketException { SocketErrorCode: SocketError.ConnectionReset })
+            catch (HttpRequestException e) when (attempt == 0 && IsDroppedConnection(e))
             {
+                _closesConnections = true;
                 request.Dispose();
             }
         }
     }
+
+    /// <summary>The connection closed or reset before an answer began: a pooled connection the tracker had closed.</summary>
+    private static bool IsDroppedConnection(HttpRequestException e) =>
+        e.HttpRequestError == HttpRequestError.ResponseEnded
+        || e.GetBaseException() is SocketException { SocketErrorCode: SocketError.ConnectionReset };
 
     private static string DescribeNetworkError(HttpRequestException e)
     {

@@ -1,7 +1,8 @@
 namespace RTorrent.Engine.Trackers;
 
 /// <summary>One tracker URL of one torrent and what we know about it. Mutable fields are guarded by the source's lock.</summary>
-internal sealed class TrackerEndpoint(string url, int tier, int index, ITrackerClient? client, string? unusableReason)
+internal sealed class TrackerEndpoint(string url, int tier, int index, ITrackerClient? client, string? unusableReason,
+    TrackerGate? gate = null)
 {
     public const string NotContacted = "not contacted";
     public const string Updating = "updating";
@@ -22,6 +23,9 @@ internal sealed class TrackerEndpoint(string url, int tier, int index, ITrackerC
     public ITrackerClient? Client { get; } = client;
 
     public string? UnusableReason { get; } = unusableReason;
+
+    /// <summary>The tracker's queue, pacing and health, shared by every torrent on it; null when the URL cannot be used.</summary>
+    public TrackerGate? Gate { get; } = gate;
 
     public AnnounceLane Lane { get; set; } = null!;
 

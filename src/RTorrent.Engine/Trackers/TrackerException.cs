@@ -34,4 +34,7 @@ public sealed class TrackerException : Exception
     /// How long the tracker asked us to wait before trying again (BEP 31 <c>retry in</c>), if it said.
     /// </summary>
     public TimeSpan? RetryIn { get; init; }
+
+    /// <summary>The HTTP status of an <see cref="TrackerErrorKind.HttpStatus"/> failure.</summary>
+    public int? StatusCode { get; init; }
 }

@@ -15,8 +15,9 @@ namespace RTorrent.Engine.Trackers;
 /// <remarks>
 /// Background work: one loop per announce lane (the whole tier list, or each tier when
 /// <see cref="TrackerPeerSourceOptions.AnnounceToAllTiers"/>) and one scrape loop. Each waits on a timer from the
-/// <see cref="TimeProvider"/> or a wake-up. Announces and scrapes take a slot of the shared
-/// <see cref="AnnounceScheduler"/>, and the first announce is staggered by it when many torrents start together.
+/// <see cref="TimeProvider"/> or a wake-up. Every request waits for its turn at the tracker's gate in the shared
+/// <see cref="AnnounceScheduler"/>, which paces the torrents of one tracker, limits what is in flight to it, backs off
+/// once for all of them when the tracker fails, batches their scrapes, and bounds the stopped announces at quit.
 /// </remarks>
 public sealed class TrackerPeerSource : IPeerSource
 {
@@ -92,8 +93,8 @@ public sealed class TrackerPeerSource : IPeerSource
             ObjectDisposedException.ThrowIf(_disposed, this);
             if (_running is not null) return;
             _running = new CancellationTokenSource();
-            var now = _time.GetUtcNow();
-            var first = now + _scheduler.NextStartDelay();
+            // Announce at once: the tracker's gate paces torrents that start together.
+            var first = _time.GetUtcNow();
             foreach (var lane in _lanes)
             {
                 lane.DueAt = first;
@@ -436,7 +437,8 @@ public sealed class TrackerPeerSource : IPeerSource
                     TrackerClientPool.TryParseUrl(url, out _, out reason);
                     reason ??= "Unusable tracker URL.";
                 }
-                tier.Add(new TrackerEndpoint(url, tiers.Count, index++, client, reason));
+                tier.Add(new TrackerEndpoint(url, tiers.Count, index++, client, reason,
+                    client is null ? null : _scheduler.GateFor(client.AnnounceUri)));
             }
             if (tier.Count > 0) tiers.Add(tier);
         }
@@ -506,10 +508,12 @@ public sealed class TrackerPeerSource : IPeerSource
     {
         bool attempted = false;
         int completedAtStart;
+        bool forced;
         lock (_lock)
         {
             // This round answers whatever was asked so far; what is asked from now on is kept for after it.
             lane.MorePeersAsked = false;
+            forced = lane.ForceAsked;
             lane.ForceAsked = false;
             completedAtStart = lane.CompletedAsked;
         }
@@ -526,7 +530,8 @@ public sealed class TrackerPeerSource : IPeerSource
                     : AnnounceEvent.None;
             }
             attempted = true;
-            var response = await AnnounceToAsync(ep, ev, cancellationToken).ConfigureAwait(false);
+            var kind = forced || ev == AnnounceEvent.Completed ? TrackerRequestKind.Urgent : TrackerRequestKind.Announce;
+            var response = await AnnounceToAsync(ep, ev, kind, forced, cancellationToken).ConfigureAwait(false);
             if (response is null) continue;
 
             lane.Trackers.Promote(ep);
@@ -573,8 +578,12 @@ public sealed class TrackerPeerSource : IPeerSource
         if (due < lane.DueAt) lane.DueAt = due < now ? now : due;
     }
 
-    /// <summary>Announces to one tracker and records the outcome. Returns null when it failed (never throws but for cancellation).</summary>
-    private async Task<TrackerAnnounceResponse?> AnnounceToAsync(TrackerEndpoint ep, AnnounceEvent ev, CancellationToken cancellationToken)
+    /// <summary>
+    /// Announces to one tracker when the tracker's gate gives the turn, and records the outcome. Returns null when it
+    /// failed or the tracker is backing off (never throws but for cancellation).
+    /// </summary>
+    private async Task<TrackerAnnounceResponse?> AnnounceToAsync(TrackerEndpoint ep, AnnounceEvent ev, TrackerRequestKind kind,
+        bool forced, CancellationToken cancellationToken)
     {
         string previousState;
         lock (_lock)
@@ -582,15 +591,23 @@ public sealed class TrackerPeerSource : IPeerSource
             previousState = ep.State;
             ep.State = TrackerEndpoint.Updating;
         }
+        TrackerPermit? permit = null;
         try
         {
+            permit = await ep.Gate!.EnterAsync(kind, forced, cancellationToken).ConfigureAwait(false);
             using var slot = await _scheduler.EnterAsync(cancellationToken).ConfigureAwait(false);
             if (ev == AnnounceEvent.Started)
                 lock (_lock) ep.MayListUs = true;
             var response = await AnnounceWithTimeoutAsync(ep, ev, _options.NumWant, cancellationToken).ConfigureAwait(false);
+            permit.Complete(TrackerOutcome.Answered);
             RecordSuccess(ep, ev, response);
             DeliverPeers(ep, response.Peers);
             return response;
+        }
+        catch (TrackerDeferredException deferred)
+        {
+            RecordDeferred(ep, deferred);
+            return null;
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {
@@ -599,8 +616,13 @@ public sealed class TrackerPeerSource : IPeerSource
         }
         catch (Exception e)
         {
-            RecordFailure(ep, ev, e);
+            var trackerRetry = permit?.Complete(TrackerPermit.OutcomeOf(e), e, RetryDelay);
+            RecordFailure(ep, ev, e, trackerRetry);
             return null;
+        }
+        finally
+        {
+            permit?.Dispose();
         }
     }
 
@@ -665,7 +687,11 @@ public sealed class TrackerPeerSource : IPeerSource
             _logger.LogInformation("Tracker {Url} warns: {Warning}", ep.Url, response.WarningMessage);
     }
 
-    private void RecordFailure(TrackerEndpoint ep, AnnounceEvent ev, Exception e)
+    /// <param name="ep">The tracker.</param>
+    /// <param name="ev">The event announced.</param>
+    /// <param name="e">What went wrong.</param>
+    /// <param name="trackerRetry">When the tracker's own backoff ends, if the failure was the tracker's: this torrent waits with the others.</param>
+    private void RecordFailure(TrackerEndpoint ep, AnnounceEvent ev, Exception e, DateTimeOffset? trackerRetry)
     {
         var trackerError = e as TrackerException;
         string message = trackerError?.Message ?? $"Unexpected error: {e.Message}";
@@ -674,8 +700,15 @@ public sealed class TrackerPeerSource : IPeerSource
         {
             var now = _time.GetUtcNow();
             ep.Failures++;
-            delay = RetryDelay(ep.Failures);
-            if (trackerError?.RetryIn is { } retryIn && retryIn > delay) delay = retryIn;
+            if (trackerRetry is { } shared && shared > now)
+            {
+                delay = shared - now;
+            }
+            else
+            {
+                delay = RetryDelay(ep.Failures);
+                if (trackerError?.RetryIn is { } retryIn && retryIn > delay) delay = retryIn;
+            }
             ep.RetryAt = now + delay;
             ep.State = TrackerEndpoint.Error;
             ep.Message = message;
@@ -686,6 +719,22 @@ public sealed class TrackerPeerSource : IPeerSource
         }
         if (trackerError is null) _logger.LogWarning(e, "Announce to {Url} failed unexpectedly", ep.Url);
         else _logger.LogInformation("Announce to {Url} failed: {Message}; retry in {Delay}", ep.Url, message, delay);
+    }
+
+    /// <summary>
+    /// Nothing was sent: the tracker is failing for all its torrents. This torrent shows the tracker's error and waits
+    /// for the tracker's backoff to end; its own failure count is not raised (the tracker's is).
+    /// </summary>
+    private void RecordDeferred(TrackerEndpoint ep, TrackerDeferredException deferred)
+    {
+        lock (_lock)
+        {
+            ep.State = TrackerEndpoint.Error;
+            ep.Message = deferred.Message;
+            ep.Refused = false;
+            ep.RetryAt = deferred.RetryAt;
+        }
+        _logger.LogDebug("Announce to {Url} for {InfoHash} waits for the tracker's backoff until {RetryAt}", ep.Url, _infoHash, deferred.RetryAt);
     }
 
     private void DeliverPeers(TrackerEndpoint ep, IReadOnlyList<IPEndPoint> peers)
@@ -704,19 +753,33 @@ public sealed class TrackerPeerSource : IPeerSource
     private async Task SendStoppedAsync(TrackerEndpoint ep, CancellationToken cancellationToken)
     {
         string? message = null;
+        TrackerPermit? permit = null;
         try
         {
-            // No scheduler slot: stopped announces go out at once, under the stop deadline.
-            await AnnounceWithTimeoutAsync(ep, AnnounceEvent.Stopped, 0, cancellationToken).ConfigureAwait(false);
+            // Ahead of every other request to the tracker and not paced, but within its in-flight limit, and at quit
+            // within the session's budget for them all.
+            using var bounded = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, _scheduler.QuitToken);
+            permit = await ep.Gate!.EnterAsync(TrackerRequestKind.Stopped, force: false, bounded.Token).ConfigureAwait(false);
+            await AnnounceWithTimeoutAsync(ep, AnnounceEvent.Stopped, 0, bounded.Token).ConfigureAwait(false);
+            permit.Complete(TrackerOutcome.Answered);
             _logger.LogDebug("Tracker {Url} acknowledged stopped for {InfoHash}", ep.Url, _infoHash);
+        }
+        catch (TrackerDeferredException deferred)
+        {
+            message = "The stopped announce was not sent: " + deferred.Message;
         }
         catch (OperationCanceledException)
         {
-            message = "The stopped announce was not answered in time.";
+            message = permit is null ? "The stopped announce was not sent in time." : "The stopped announce was not answered in time.";
         }
         catch (Exception e)
         {
+            permit?.Complete(TrackerPermit.OutcomeOf(e), e, RetryDelay);
             message = "The stopped announce failed: " + (e is TrackerException ? e.Message : "unexpected error: " + e.Message);
+        }
+        finally
+        {
+            permit?.Dispose();
         }
         lock (_lock)
         {
@@ -724,7 +787,9 @@ public sealed class TrackerPeerSource : IPeerSource
             ep.StartedSent = false;
             ep.Message = message;
         }
-        if (message is not null) _logger.LogInformation("Tracker {Url}: {Message}", ep.Url, message);
+        // At quit the scheduler logs one summary instead of a line per torrent.
+        if (message is not null)
+            _logger.Log(_scheduler.Quitting ? LogLevel.Debug : LogLevel.Information, "Tracker {Url}: {Message}", ep.Url, message);
     }
 
     private async Task RunScrapeLoopAsync(CancellationToken cancellationToken)
@@ -792,22 +857,12 @@ public sealed class TrackerPeerSource : IPeerSource
     {
         try
         {
-            using var slot = await _scheduler.EnterAsync(cancellationToken).ConfigureAwait(false);
-            using var timeout = new CancellationTokenSource(_options.AnnounceTimeout, _time);
-            using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, timeout.Token);
-            TrackerScrapeResponse response;
-            try
-            {
-                response = await ep.Client!.ScrapeAsync([_infoHash], linked.Token).ConfigureAwait(false);
-            }
-            catch (OperationCanceledException e) when (timeout.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
-            {
-                throw new TrackerException(TrackerErrorKind.Timeout,
-                    $"The tracker did not answer the scrape within {_options.AnnounceTimeout.TotalSeconds:0.#} s.", e);
-            }
+            // With the other torrents of the tracker that scrape now: many info-hashes to a request.
+            var found = await _scheduler.BatcherFor(ep.Client!, ep.Gate!)
+                .ScrapeAsync(_infoHash, _options.AnnounceTimeout, RetryDelay, cancellationToken).ConfigureAwait(false);
             lock (_lock)
             {
-                if (response.Files.TryGetValue(_infoHash, out var counts))
+                if (found is { } counts)
                 {
                     ep.Seeders = counts.Seeders;
                     ep.Leechers = counts.Leechers;
@@ -829,9 +884,11 @@ public sealed class TrackerPeerSource : IPeerSource
         }
         catch (Exception e)
         {
-            string message = "Scrape failed: " + (e is TrackerException ? e.Message : "unexpected error: " + e.Message);
+            bool known = e is TrackerException or TrackerDeferredException;
+            string message = "Scrape failed: " + (known ? e.Message : "unexpected error: " + e.Message);
             lock (_lock) ep.ScrapeMessage = message;
-            _logger.LogInformation("Tracker {Url}: {Message}", ep.Url, message);
+            // A tracker failing for everyone is logged once by the scheduler, not for each torrent.
+            _logger.Log(e is TrackerDeferredException ? LogLevel.Debug : LogLevel.Information, "Tracker {Url}: {Message}", ep.Url, message);
         }
     }
 

@@ -7,7 +7,8 @@ namespace RTorrent.Engine.Trackers;
 /// <summary>
 /// The built-in <c>tracker</c> peer source: creates a <see cref="TrackerPeerSource"/> per torrent, all sharing one
 /// <see cref="TrackerClientPool"/> (HTTP connections, UDP sockets and connection ids) and one
-/// <see cref="AnnounceScheduler"/>. Allowed for private torrents: it only talks to the torrent's own trackers.
+/// <see cref="AnnounceScheduler"/> (per-tracker pacing, backoff, scrape batches and the quit budget). Allowed for
+/// private torrents: it only talks to the torrent's own trackers.
 /// </summary>
 public sealed class TrackerPeerSourceFactory : IPeerSourceFactory, IDisposable
 {
@@ -15,6 +16,7 @@ public sealed class TrackerPeerSourceFactory : IPeerSourceFactory, IDisposable
     private readonly TrackerClientPool _clients;
     private readonly bool _ownsClients;
     private readonly AnnounceScheduler _scheduler;
+    private readonly bool _ownsScheduler;
     private readonly TimeProvider _time;
     private readonly ILoggerFactory _loggers;
 
@@ -31,8 +33,9 @@ public sealed class TrackerPeerSourceFactory : IPeerSourceFactory, IDisposable
         _time = timeProvider ?? TimeProvider.System;
         _ownsClients = clients is null;
         _clients = clients ?? new TrackerClientPool(timeProvider: _time);
-        _scheduler = scheduler ?? new AnnounceScheduler(timeProvider: _time);
         _loggers = loggerFactory ?? NullLoggerFactory.Instance;
+        _ownsScheduler = scheduler is null;
+        _scheduler = scheduler ?? new AnnounceScheduler(timeProvider: _time, logger: _loggers.CreateLogger<AnnounceScheduler>());
     }
 
     /// <inheritdoc/>
@@ -54,9 +57,23 @@ public sealed class TrackerPeerSourceFactory : IPeerSourceFactory, IDisposable
     public IPeerSource Create(PeerSourceContext context) =>
         new TrackerPeerSource(context, _options, _clients, _scheduler, _time, _loggers.CreateLogger<TrackerPeerSource>());
 
-    /// <summary>Closes the shared UDP sockets if this factory created the pool. Dispose the sources first.</summary>
+    /// <summary>The coordinator of every source's tracker traffic.</summary>
+    public AnnounceScheduler Scheduler => _scheduler;
+
+    /// <summary>
+    /// The session is quitting: the stopped announces of the sources stopped from now on share the scheduler's quit
+    /// budget (see <see cref="AnnounceScheduler.BeginQuit"/>). Call it before stopping the torrents.
+    /// </summary>
+    public void BeginQuit() => _scheduler.BeginQuit();
+
+    /// <summary>
+    /// Logs how the stopped announces went if quitting, and closes the shared UDP sockets if this factory created the
+    /// pool. Dispose the sources first.
+    /// </summary>
     public void Dispose()
     {
+        _scheduler.LogQuitSummary();
+        if (_ownsScheduler) _scheduler.Dispose();
         if (_ownsClients) _clients.Dispose();
     }
 }

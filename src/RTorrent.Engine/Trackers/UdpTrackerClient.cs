@@ -51,6 +51,7 @@ public sealed class UdpTrackerClient : ITrackerClient, IDisposable
     private IPEndPoint? _connectedTo;
     private long _connectionId;
     private DateTimeOffset _connectionExpires;
+    private SharedConnect? _connecting;
 
     /// <summary>Creates a client with its own sockets (closed by <see cref="Dispose"/>).</summary>
     /// <exception cref="ArgumentException">Not a <c>udp://host:port</c> URL.</exception>
@@ -126,9 +127,9 @@ public sealed class UdpTrackerClient : ITrackerClient, IDisposable
     }
 
     /// <summary>
-    /// One request: connect first unless a live connection id is cached, then the request itself. Both steps share one
-    /// retransmission counter, so the whole request follows the 15 × 2^n schedule; a connection id that expires while
-    /// the request is being retransmitted sends us back to connect.
+    /// One request: connect first unless a live connection id is cached, then the request itself, which follows the
+    /// 15 × 2^n schedule; a connection id that expires while the request is being retransmitted sends us back to
+    /// connect. Requests that need a connection id at the same time share one connect (see <see cref="ConnectAsync"/>).
     /// </summary>
     private async Task<byte[]> TransactAsync(IPEndPoint remote, Func<long, uint, byte[]> build,
         Func<ReadOnlyMemory<byte>, bool> accept, CancellationToken cancellationToken)
@@ -137,24 +138,74 @@ public sealed class UdpTrackerClient : ITrackerClient, IDisposable
         while (true)
         {
             if (!TryGetConnectionId(remote, out long connectionId, out var expires))
-            {
-                var connectAnswer = await ExchangeAsync(remote, UdpTrackerProtocol.Connect,
-                    packet => UdpTrackerProtocol.IsConnectAnswer(packet.Span), attempts, null, cancellationToken).ConfigureAwait(false);
-                ThrowIfError(connectAnswer!);
-                connectionId = UdpTrackerProtocol.ConnectionIdOf(connectAnswer!);
-                expires = _time.GetUtcNow() + _options.ConnectionIdLifetime;
-                lock (_lock)
-                {
-                    _connectedTo = remote;
-                    _connectionId = connectionId;
-                    _connectionExpires = expires;
-                }
-            }
+                (connectionId, expires) = await ConnectAsync(remote, cancellationToken).ConfigureAwait(false);
             var answer = await ExchangeAsync(remote, tx => build(connectionId, tx), accept, attempts, expires, cancellationToken)
                 .ConfigureAwait(false);
             if (answer is null) continue; // the connection id expired during retransmissions
             ThrowIfError(answer);
             return answer;
+        }
+    }
+
+    /// <summary>
+    /// A new connection id, from one connect shared by every request that needs one meanwhile: when the id expires
+    /// with many torrents announcing, the tracker sees one connect, not one per torrent. The connect follows the
+    /// 15 × 2^n schedule on its own and is abandoned when every request waiting for it has given up.
+    /// </summary>
+    private async Task<(long Id, DateTimeOffset Expires)> ConnectAsync(IPEndPoint remote, CancellationToken cancellationToken)
+    {
+        SharedConnect shared;
+        lock (_lock)
+        {
+            if (_connecting is null || !_connecting.Remote.Equals(remote))
+            {
+                _connecting = new SharedConnect(remote);
+                _connecting.Task = RunConnectAsync(_connecting);
+            }
+            shared = _connecting;
+            shared.Waiters++;
+        }
+        try
+        {
+            return await shared.Task.WaitAsync(cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            lock (_lock)
+            {
+                if (--shared.Waiters == 0 && !shared.Task.IsCompleted)
+                {
+                    shared.Stop.Cancel();
+                    if (_connecting == shared) _connecting = null;
+                }
+            }
+        }
+    }
+
+    private async Task<(long Id, DateTimeOffset Expires)> RunConnectAsync(SharedConnect shared)
+    {
+        await Task.Yield(); // off the caller's lock before anything is sent
+        try
+        {
+            var connectAnswer = await ExchangeAsync(shared.Remote, UdpTrackerProtocol.Connect,
+                packet => UdpTrackerProtocol.IsConnectAnswer(packet.Span), new Attempts(), null, shared.Stop.Token).ConfigureAwait(false);
+            ThrowIfError(connectAnswer!);
+            long connectionId = UdpTrackerProtocol.ConnectionIdOf(connectAnswer!);
+            var expires = _time.GetUtcNow() + _options.ConnectionIdLifetime;
+            lock (_lock)
+            {
+                _connectedTo = shared.Remote;
+                _connectionId = connectionId;
+                _connectionExpires = expires;
+            }
+            return (connectionId, expires);
+        }
+        finally
+        {
+            lock (_lock)
+            {
+                if (_connecting == shared) _connecting = null;
+            }
         }
     }
 
@@ -253,5 +304,15 @@ public sealed class UdpTrackerClient : ITrackerClient, IDisposable
     private sealed class Attempts
     {
         public int N;
+    }
+
+    /// <summary>A connect in progress and the requests waiting for it.</summary>
+    private sealed class SharedConnect(IPEndPoint remote)
+    {
+        public IPEndPoint Remote { get; } = remote;
+        /// <summary>Cancelled when nobody waits any more (no timer: needs no disposing).</summary>
+        public CancellationTokenSource Stop { get; } = new();
+        public Task<(long Id, DateTimeOffset Expires)> Task { get; set; } = null!;
+        public int Waiters;
     }
 }

@@ -6,25 +6,40 @@ namespace RTorrent.Engine.Tests.Trackers;
 public class AnnounceSchedulerTests
 {
     [Fact]
-    public void The_first_torrents_start_at_once_and_later_ones_are_spread_ever_wider()
+    public async Task The_first_requests_to_a_tracker_go_at_once_and_a_backlog_is_spread_over_the_max_spread()
     {
+        // Replaces the start stagger (a random delay per torrent): the tracker's gate paces whoever waits for it.
         var time = new ManualTimeProvider();
-        var scheduler = new AnnounceScheduler(new AnnounceSchedulerOptions
+        using var scheduler = new AnnounceScheduler(new AnnounceSchedulerOptions
         {
-            BurstSize = 3, StartSpacing = TimeSpan.FromSeconds(1), MaxStartDelay = TimeSpan.FromSeconds(60), StartWindow = TimeSpan.FromSeconds(30),
-        }, time, new Random(5));
-        var delays = Enumerable.Range(0, 500).Select(_ => scheduler.NextStartDelay()).ToList();
-        Assert.All(delays.Take(3), d => Assert.Equal(TimeSpan.Zero, d));
-        for (int k = 1; k < delays.Count - 3; k++)
-            Assert.InRange(delays[3 + k - 1], TimeSpan.Zero, TimeSpan.FromSeconds(Math.Min(k, 60)));
-        // Spread out, not fired at once: the last 400 cover most of the window.
-        var late = delays.Skip(100).ToList();
-        Assert.True(late.Max() - late.Min() > TimeSpan.FromSeconds(45));
-        Assert.True(late.Count(d => d < TimeSpan.FromSeconds(5)) < 60);
+            BurstSize = 3, Spacing = TimeSpan.FromSeconds(1), MaxSpread = TimeSpan.FromSeconds(60), MaxInFlightPerTracker = 1000,
+        }, time);
+        var gate = scheduler.GateFor(new Uri("http://tracker.example/announce"));
+        // The tracker answers the first request (the probe: one at a time until it has answered).
+        (await gate.EnterAsync(TrackerRequestKind.Announce, false, CancellationToken.None)).Complete(TrackerOutcome.Answered);
 
-        // After the window passes, a torrent added by hand starts at once again.
-        time.Advance(TimeSpan.FromSeconds(31));
-        Assert.Equal(TimeSpan.Zero, scheduler.NextStartDelay());
+        var waits = Enumerable.Range(0, 500).Select(_ => gate.EnterAsync(TrackerRequestKind.Announce, false, CancellationToken.None).AsTask()).ToList();
+        Assert.Equal(498, gate.Waiting); // the burst's two other tokens went at once
+
+        // Granting happens in the gate's timer, synchronously as the clock moves: no waiting needed to count.
+        var waitingAt = new Dictionary<int, int>();
+        for (int step = 1; step <= 70 * 20; step++)
+        {
+            time.Advance(TimeSpan.FromMilliseconds(50));
+            if (step % 20 == 0) waitingAt[step / 20] = gate.Waiting;
+        }
+        Assert.InRange(waitingAt[1], 485, 497);   // not a storm: about 8 in the first second (498 over 60 s)
+        Assert.InRange(waitingAt[30], 230, 270);  // a steady pace
+        Assert.InRange(waitingAt[59], 0, 15);
+        Assert.Equal(0, waitingAt[61]);           // all of them within the max spread
+        Assert.All(waits, w => Assert.True(w.IsCompletedSuccessfully));
+        foreach (var w in waits) (await w).Dispose();
+        Assert.Equal(0, gate.InFlight);
+
+        // Idle again: a request goes at once (the bucket refilled).
+        var next = gate.EnterAsync(TrackerRequestKind.Announce, false, CancellationToken.None);
+        Assert.True(next.IsCompletedSuccessfully);
+        (await next).Dispose();
     }
 
     [Fact]

@@ -12,9 +12,13 @@ public sealed class OpentrackerFixture : IAsyncLifetime
     public static readonly InfoHash[] Hashes =
         [.. Enumerable.Range(1, 8).Select(i => InfoHash.FromHex(new string((char)('0' + i), 40)))];
 
+    /// <summary>Torrents of a session-size test: 150 for HTTP, 150 for UDP.</summary>
+    public static readonly InfoHash[] Many =
+        [.. Enumerable.Range(0, 300).Select(i => InfoHash.FromHex($"{i:x8}" + new string('e', 32)))];
+
     internal OpentrackerProcess Tracker { get; private set; } = null!;
 
-    public async Task InitializeAsync() => Tracker = await OpentrackerProcess.StartAsync(Hashes);
+    public async Task InitializeAsync() => Tracker = await OpentrackerProcess.StartAsync([.. Hashes, .. Many]);
 
     public async Task DisposeAsync()
     {
@@ -127,5 +131,49 @@ public class OpentrackerTests(OpentrackerFixture fixture) : IClassFixture<Opentr
         var scrape = await client.ScrapeAsync([hash], _bounded);
         Assert.Equal(0, scrape.Files.TryGetValue(hash, out var counts) ? counts.Seeders + counts.Leechers : 0);
         (client as IDisposable)?.Dispose();
+    }
+
+    [Theory]
+    [InlineData(false, 0)]
+    [InlineData(true, 150)]
+    public async Task A_session_of_150_torrents_scrapes_them_in_batches_and_tells_the_tracker_it_left_at_quit(bool udp, int first)
+    {
+        var hashes = OpentrackerFixture.Many.AsSpan(first, 150).ToArray();
+        string url = udp ? fixture.Tracker.UdpAnnounceUrl : fixture.Tracker.HttpAnnounceUrl;
+        using var scheduler = new AnnounceScheduler(new AnnounceSchedulerOptions { BurstSize = 1000 });
+        using var factory = new TrackerPeerSourceFactory(new TrackerPeerSourceOptions { AnnounceTimeout = TimeSpan.FromSeconds(10) },
+            scheduler: scheduler);
+        var sources = hashes.Select((h, i) => (TrackerPeerSource)factory.Create(new PeerSourceContext(h.ToArray(), PeerIdFor(100 + i), false,
+            [[url]], 42000 + i, new RecordingPeerSink(), () => new TransferTotals(0, 0, 0)))).ToList();
+        try
+        {
+            foreach (var s in sources) await s.StartAsync(_bounded);
+            await TestWait.UntilAsync(() => sources.All(s => s.GetStatus()[0].State == "working"), "all announced");
+            var client = factory.Clients.GetClient(url);
+            var batcher = scheduler.BatcherFor(client, scheduler.GateFor(client.AnnounceUri));
+            foreach (var s in sources) s.ScrapeNow();
+            // Each torrent has one seed (itself), and opentracker answers for every info-hash of a batch.
+            await TestWait.UntilAsync(() => batcher.HashesFound == 150, "every torrent in a scrape answer");
+            await TestWait.UntilAsync(() => sources.All(s => s.GetStatus()[0] is { Seeders: 1, Message: null }), "counts shown");
+            Assert.InRange(batcher.RequestsSent, (150 + batcher.MaxBatch - 1) / batcher.MaxBatch, 8);
+
+            scheduler.BeginQuit(TimeSpan.FromSeconds(30));
+            await Task.WhenAll(sources.Select(s => s.StopAsync(_bounded).AsTask()));
+            var problems = string.Join("\n", sources.Select(s => s.GetStatus()[0].Message).Where(m => m is not null));
+            if (problems.Length > 0) Assert.Fail(problems); // each stopped acknowledged
+            Assert.Equal((150, 0, 0), scheduler.GateFor(client.AnnounceUri).QuitCounts);
+        }
+        finally
+        {
+            foreach (var s in sources) await s.DisposeAsync();
+        }
+        // Every stopped was heard: the tracker lists none of them.
+        var check = udp ? (ITrackerClient)new UdpTrackerClient(new Uri(url)) : new HttpTrackerClient(new Uri(url));
+        for (int i = 0; i < hashes.Length; i += 50)
+        {
+            var scrape = await check.ScrapeAsync(hashes[i..Math.Min(i + 50, hashes.Length)], _bounded);
+            Assert.All(scrape.Files.Values, c => Assert.Equal(0, c.Seeders + c.Leechers));
+        }
+        (check as IDisposable)?.Dispose();
     }
 }

@@ -249,6 +249,37 @@ public class UdpTrackerClientTests
         Assert.Equal(20, tracker.Count(p => p.IsAnnounce));
     }
 
+    [Fact]
+    public async Task Concurrent_announces_needing_a_connection_id_share_one_connect()
+    {
+        using var tracker = new FakeUdpTracker();
+        var time = new ManualTimeProvider();
+        using var client = Client(tracker, time: time);
+        await Task.WhenAll(Enumerable.Range(0, 20).Select(_ => client.AnnounceAsync(Request(), CancellationToken.None)));
+        Assert.Equal(1, tracker.Count(p => p.IsConnect));
+        time.Advance(TimeSpan.FromMinutes(2)); // the connection id expired: all of them need a new one at once
+        await Task.WhenAll(Enumerable.Range(0, 20).Select(_ => client.AnnounceAsync(Request(), CancellationToken.None)));
+        Assert.Equal(2, tracker.Count(p => p.IsConnect));
+        Assert.Equal(40, tracker.Count(p => p.IsAnnounce));
+    }
+
+    [Fact]
+    public async Task A_shared_connect_everyone_gave_up_on_is_abandoned_and_the_next_request_connects_anew()
+    {
+        int connects = 0;
+        using var tracker = new FakeUdpTracker();
+        tracker.Handler = p => p.IsConnect && ++connects == 1 ? [] : tracker.Standard(p);
+        using var client = Client(tracker, baseMs: 60_000);
+        using var cts = new CancellationTokenSource();
+        var first = client.AnnounceAsync(Request(), cts.Token);
+        await TestWait.UntilAsync(() => tracker.Count(p => p.IsConnect) == 1, "the first connect");
+        await cts.CancelAsync();
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => first);
+        var r = await client.AnnounceAsync(Request(), CancellationToken.None);
+        Assert.NotNull(r.Interval);
+        Assert.Equal(2, tracker.Count(p => p.IsConnect));
+    }
+
     [Theory]
     [InlineData("udp://tracker.example/announce")]
     [InlineData("http://tracker.example:80/announce")]

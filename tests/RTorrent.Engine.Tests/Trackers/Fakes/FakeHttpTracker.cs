@@ -13,6 +13,9 @@ internal sealed class FakeHttpRequest
     public required string Path { get; init; }
     public required IReadOnlyList<KeyValuePair<string, byte[]>> Query { get; init; }
 
+    /// <summary>When it arrived, by the tracker's <see cref="FakeHttpTracker.Clock"/>.</summary>
+    public DateTimeOffset At { get; init; }
+
     public byte[]? Bytes(string name) => Query.FirstOrDefault(q => q.Key == name).Value;
 
     public string? Text(string name) => Bytes(name) is { } b ? Encoding.UTF8.GetString(b) : null;
@@ -57,6 +60,9 @@ internal sealed class FakeHttpTracker : IAsyncDisposable
     private readonly CancellationTokenSource _stop = new();
     private readonly Task _accepting;
     private readonly ConcurrentQueue<FakeHttpRequest> _requests = new();
+    private int _connections;
+    private int _serving;
+    private int _maxServing;
 
     public FakeHttpTracker(Func<FakeHttpRequest, FakeHttpResponse>? handler = null)
     {
@@ -79,6 +85,24 @@ internal sealed class FakeHttpTracker : IAsyncDisposable
 
     public int RequestCount => _requests.Count;
 
+    /// <summary>Keep connections open for further requests (HTTP/1.1 keep-alive) instead of closing after each answer.</summary>
+    public bool KeepAlive { get; set; }
+
+    /// <summary>
+    /// Close each connection after answering without a <c>Connection: close</c> header, as opentracker does: a client
+    /// that keeps the connection for its next request finds it closed.
+    /// </summary>
+    public bool ClosesSilently { get; set; }
+
+    /// <summary>Stamps each request's <see cref="FakeHttpRequest.At"/>.</summary>
+    public TimeProvider Clock { get; set; } = TimeProvider.System;
+
+    /// <summary>TCP connections accepted so far.</summary>
+    public int ConnectionCount => Volatile.Read(ref _connections);
+
+    /// <summary>The most requests that were being answered at once (a request counts from its head until its answer is written).</summary>
+    public int MaxConcurrentRequests => Volatile.Read(ref _maxServing);
+
     private async Task AcceptLoopAsync()
     {
         while (!_stop.IsCancellationRequested)
@@ -92,6 +116,8 @@ internal sealed class FakeHttpTracker : IAsyncDisposable
             {
                 return;
             }
+            Interlocked.Increment(ref _connections);
+            client.NoDelay = true;
             _ = Task.Run(() => ServeAsync(client));
         }
     }
@@ -102,40 +128,11 @@ internal sealed class FakeHttpTracker : IAsyncDisposable
         try
         {
             var stream = client.GetStream();
-            var head = new List<byte>();
-            var one = new byte[1];
-            while (!EndsWithBlankLine(head))
+            do
             {
-                if (await stream.ReadAsync(one, _stop.Token) == 0) return;
-                head.Add(one[0]);
-                if (head.Count > 64 * 1024) return;
+                if (!await ServeOneAsync(client, stream)) return;
             }
-            string requestLine = Encoding.ASCII.GetString([.. head]).Split("\r\n")[0];
-            string target = requestLine.Split(' ')[1];
-            var request = Parse(target);
-            _requests.Enqueue(request);
-            var response = Handler(request);
-            if (response.Reset)
-            {
-                client.Client.LingerState = new LingerOption(true, 0); // close with RST
-                client.Client.Close();
-                return;
-            }
-            if (response.Hang)
-            {
-                await Task.Delay(Timeout.Infinite, _stop.Token);
-                return;
-            }
-            var sb = new StringBuilder();
-            sb.Append($"HTTP/1.1 {response.Status} {response.Reason}\r\n");
-            sb.Append($"Content-Type: {response.ContentType}\r\n");
-            if (!response.OmitContentLength) sb.Append($"Content-Length: {response.ContentLength ?? response.Body.Length}\r\n");
-            if (response.Location is not null) sb.Append($"Location: {response.Location}\r\n");
-            sb.Append("Connection: close\r\n\r\n");
-            await stream.WriteAsync(Encoding.ASCII.GetBytes(sb.ToString()), _stop.Token);
-            await stream.WriteAsync(response.Body, _stop.Token);
-            await stream.FlushAsync(_stop.Token);
-            client.Client.Shutdown(SocketShutdown.Send);
+            while (KeepAlive);
         }
         catch (Exception)
         {
@@ -143,10 +140,62 @@ internal sealed class FakeHttpTracker : IAsyncDisposable
         }
     }
 
+    /// <summary>Reads one request and answers it; false when the connection is done.</summary>
+    private async Task<bool> ServeOneAsync(TcpClient client, NetworkStream stream)
+    {
+        var head = new List<byte>();
+        var one = new byte[1];
+        while (!EndsWithBlankLine(head))
+        {
+            if (await stream.ReadAsync(one, _stop.Token) == 0) return false;
+            head.Add(one[0]);
+            if (head.Count > 64 * 1024) return false;
+        }
+        int serving = Interlocked.Increment(ref _serving);
+        for (int max = Volatile.Read(ref _maxServing); serving > max; max = Volatile.Read(ref _maxServing))
+            if (Interlocked.CompareExchange(ref _maxServing, serving, max) == max) break;
+        try
+        {
+            string requestLine = Encoding.ASCII.GetString([.. head]).Split("\r\n")[0];
+            string target = requestLine.Split(' ')[1];
+            var request = Parse(target, Clock.GetUtcNow());
+            _requests.Enqueue(request);
+            var response = Handler(request);
+            if (response.Reset)
+            {
+                client.Client.LingerState = new LingerOption(true, 0); // close with RST
+                client.Client.Close();
+                return false;
+            }
+            if (response.Hang)
+            {
+                await Task.Delay(Timeout.Infinite, _stop.Token);
+                return false;
+            }
+            bool keep = KeepAlive && !response.OmitContentLength && response.ContentLength is null;
+            var sb = new StringBuilder();
+            sb.Append($"HTTP/1.1 {response.Status} {response.Reason}\r\n");
+            sb.Append($"Content-Type: {response.ContentType}\r\n");
+            if (!response.OmitContentLength) sb.Append($"Content-Length: {response.ContentLength ?? response.Body.Length}\r\n");
+            if (response.Location is not null) sb.Append($"Location: {response.Location}\r\n");
+            sb.Append(keep ? "Connection: keep-alive\r\n\r\n" : ClosesSilently ? "\r\n" : "Connection: close\r\n\r\n");
+            // One write: a head and a body written apart meet Nagle and delayed ACKs on a kept-alive connection (40 ms each).
+            await stream.WriteAsync(Encoding.ASCII.GetBytes(sb.ToString()).Concat(response.Body).ToArray(), _stop.Token);
+            await stream.FlushAsync(_stop.Token);
+            if (keep) return true;
+            client.Client.Shutdown(SocketShutdown.Send);
+            return false;
+        }
+        finally
+        {
+            Interlocked.Decrement(ref _serving);
+        }
+    }
+
     private static bool EndsWithBlankLine(List<byte> b) =>
         b.Count >= 4 && b[^4] == '\r' && b[^3] == '\n' && b[^2] == '\r' && b[^1] == '\n';
 
-    private static FakeHttpRequest Parse(string target)
+    private static FakeHttpRequest Parse(string target, DateTimeOffset at)
     {
         int q = target.IndexOf('?');
         string path = q >= 0 ? target[..q] : target;
@@ -161,7 +210,7 @@ internal sealed class FakeHttpTracker : IAsyncDisposable
                 query.Add(new(name, PercentDecode(value)));
             }
         }
-        return new FakeHttpRequest { Target = target, Path = path, Query = query };
+        return new FakeHttpRequest { Target = target, Path = path, Query = query, At = at };
     }
 
     private static byte[] PercentDecode(string value)
