@@ -559,7 +559,7 @@ def measure(kind, n, dataset, tracker_port, args):
                 c.ready(); res["diag_restart"]["seeding_loaded_after_window"] = c.seeding()
             except (OSError, RuntimeError) as e:
                 res["diag_restart"]["seeding_loaded_after_window"] = str(e)
-            res["diag_restart"]["window_started_s_after_start"] = round(time.perf_counter() - t0, 1)
+            res["diag_restart"]["window_ended_s_after_start"] = round(time.perf_counter() - t0, 1)
             res["diag_restart"]["quit_mid_restore_s"], res["diag_restart"]["quit_mid_restore_exit"], _ = end(c.proc, args.timeout)
         return res
     except Exception as e:  # a failed run still reports what it reached
