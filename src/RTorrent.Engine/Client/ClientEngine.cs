@@ -510,7 +510,7 @@ public sealed partial class ClientEngine : ITorrentHost, IAsyncDisposable
         await Loop.RunAsync(async () =>
         {
             _timer?.Dispose();
-            await Task.WhenAll(Torrents.Select(t => t.StopOnLoopAsync(TorrentState.Stopped, null)));
+            await Task.WhenAll(Torrents.Select(t => t.StopOnLoopAsync(TorrentState.Stopped, null, closing: true)));
             await _saveQueue.DrainAsync();
             foreach (var t in Torrents)
             {

@@ -594,9 +594,13 @@ public sealed partial class Torrent
         }
     }
 
-    internal async Task StopOnLoopAsync(TorrentState newState, string? error)
+    /// <param name="newState">Stopped or Error.</param>
+    /// <param name="error">Why, for an error.</param>
+    /// <param name="closing">The session is closing: the stop is not the torrent's (its seeding time goes on at the next start).</param>
+    internal async Task StopOnLoopAsync(TorrentState newState, string? error, bool closing = false)
     {
         _host.Loop.AssertOnLoop();
+        if (closing) Activity.Freeze();
         var previous = State;
         State = newState;
         Error = error;

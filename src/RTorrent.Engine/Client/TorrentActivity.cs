@@ -43,24 +43,62 @@ internal sealed class TorrentActivity
     /// <summary>Total seeding time at <paramref name="now"/>.</summary>
     public TimeSpan SeedingTotal(DateTimeOffset now) => Total(SeedingBefore, SeedingSince, now);
 
-    /// <summary>Takes what earlier runs saved (call before the torrent starts).</summary>
-    public void Restore(TimeSpan downloading, TimeSpan seeding, DateTimeOffset? activity)
+    /// <summary>
+    /// Takes what earlier runs saved (call before the torrent starts). A period that was going on when they saved
+    /// (<paramref name="downloadingSince"/>, <paramref name="seedingSince"/>: its start on this run's clock) goes on
+    /// if the torrent's first state is that state again, and is closed at <paramref name="endedBy"/> (when the earlier
+    /// run ended, on this run's clock) if it is anything else.
+    /// </summary>
+    public void Restore(TimeSpan downloading, TimeSpan seeding, DateTimeOffset? activity,
+        DateTimeOffset? downloadingSince = null, DateTimeOffset? seedingSince = null, DateTimeOffset endedBy = default)
     {
         DownloadingBefore = downloading < TimeSpan.Zero ? TimeSpan.Zero : downloading;
         SeedingBefore = seeding < TimeSpan.Zero ? TimeSpan.Zero : seeding;
         if (activity is not null && (ActivityAt is null || activity > ActivityAt)) ActivityAt = activity;
+        _resumedDownloadingSince = downloadingSince;
+        _resumedSeedingSince = seedingSince;
+        _resumedEnd = endedBy;
         Version++;
+    }
+
+    private bool _frozen;
+
+    /// <summary>
+    /// The session is closing: the torrent stops only because the session does, so its periods stay open as they
+    /// were and its resume data says it was still seeding (or downloading) since then, which the next run continues.
+    /// </summary>
+    public void Freeze() => _frozen = true;
+
+    private DateTimeOffset? _resumedDownloadingSince;
+    private DateTimeOffset? _resumedSeedingSince;
+    private DateTimeOffset _resumedEnd;
+
+    /// <summary>Continues or closes the periods earlier runs left open, at the first state seen after a restore.</summary>
+    private void TakeResumedPeriods(bool downloading, bool seeding)
+    {
+        if (_resumedDownloadingSince is { } d)
+        {
+            if (downloading) DownloadingSince ??= d;
+            else DownloadingBefore += Elapsed(d, _resumedEnd);
+        }
+        if (_resumedSeedingSince is { } s)
+        {
+            if (seeding) SeedingSince ??= s;
+            else SeedingBefore += Elapsed(s, _resumedEnd);
+        }
+        _resumedDownloadingSince = _resumedSeedingSince = null;
     }
 
     /// <summary>Opens or closes periods for the torrent's state. Returns whether the state differs from the last one seen.</summary>
     public bool Observe(TorrentState state, DateTimeOffset now)
     {
-        if (state == _observed) return false;
+        if (state == _observed || _frozen) return false;
         _observed = state;
         Version++;
         bool running = state is TorrentState.Downloading or TorrentState.Seeding or TorrentState.FetchingMetadata;
         bool downloading = state is TorrentState.Downloading or TorrentState.FetchingMetadata;
         bool seeding = state == TorrentState.Seeding;
+        if (_resumedDownloadingSince is not null || _resumedSeedingSince is not null) TakeResumedPeriods(downloading, seeding);
         if (!running) StartedAt = null;
         else StartedAt ??= now;
         if (downloading) DownloadingSince ??= now;

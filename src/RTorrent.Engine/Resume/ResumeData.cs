@@ -120,11 +120,25 @@ public sealed record ResumeData
     /// <summary>The torrent's own settings.</summary>
     public TorrentResumeSettings Settings { get; init; } = new();
 
-    /// <summary>Seconds spent downloading over the torrent's life.</summary>
+    /// <summary>
+    /// Seconds spent downloading over the torrent's life; with <see cref="DownloadingSince"/>, before the period that
+    /// was going on when the data was saved.
+    /// </summary>
     public long SecondsDownloading { get; init; }
 
-    /// <summary>Seconds spent seeding over the torrent's life.</summary>
+    /// <summary>Seconds spent seeding over the torrent's life; with <see cref="SeedingSince"/>, before the current period.</summary>
     public long SecondsSeeding { get; init; }
+
+    /// <summary>
+    /// When the downloading period going on at the save began, in session seconds (the session's open time over all
+    /// its runs, stats.json's seconds-active: <see cref="Session.SessionClock"/>); null when the torrent was not
+    /// downloading. A period kept in session seconds goes on across a clean restart without the file changing, so an
+    /// idle torrent's resume data stays the same and is not rewritten at every quit.
+    /// </summary>
+    public long? DownloadingSince { get; init; }
+
+    /// <summary>When the seeding period going on at the save began, in session seconds (see <see cref="DownloadingSince"/>).</summary>
+    public long? SeedingSince { get; init; }
 
     /// <summary>When payload last moved, if ever.</summary>
     public DateTimeOffset? ActivityAt { get; init; }
@@ -170,6 +184,8 @@ public sealed record ResumeData
         if (RenamedFiles.Count > 0) d[Keys.RenamedFiles] = EncodeRenamedFiles(RenamedFiles, Files.Count);
         if (SecondsDownloading > 0) d[Keys.SecondsDownloading] = new BInteger(SecondsDownloading);
         if (SecondsSeeding > 0) d[Keys.SecondsSeeding] = new BInteger(SecondsSeeding);
+        if (DownloadingSince is { } ds) d[Keys.DownloadingSince] = new BInteger(ds);
+        if (SeedingSince is { } ss) d[Keys.SeedingSince] = new BInteger(ss);
         if (ActivityAt is { } activity) d[Keys.Activity] = new BInteger(activity.ToUnixTimeSeconds());
         var files = new BList();
         foreach (var f in Files)
@@ -263,6 +279,8 @@ public sealed record ResumeData
             Settings = d.Get<BDictionary>(Keys.Settings) is { } s ? DecodeSettings(s, files.Length) : new TorrentResumeSettings(),
             SecondsDownloading = OptionalInteger(d, Keys.SecondsDownloading, 0, long.MaxValue) ?? 0,
             SecondsSeeding = OptionalInteger(d, Keys.SecondsSeeding, 0, long.MaxValue) ?? 0,
+            DownloadingSince = OptionalInteger(d, Keys.DownloadingSince, 0, long.MaxValue),
+            SeedingSince = OptionalInteger(d, Keys.SeedingSince, 0, long.MaxValue),
             ActivityAt = UnixSeconds(d, Keys.Activity),
         };
     }
@@ -423,6 +441,8 @@ public sealed record ResumeData
         public const string QueuePosition = "queue-position";
         public const string SecondsDownloading = "seconds-downloading";
         public const string SecondsSeeding = "seconds-seeding";
+        public const string DownloadingSince = "downloading-since";
+        public const string SeedingSince = "seeding-since";
         public const string Activity = "activity";
     }
 }

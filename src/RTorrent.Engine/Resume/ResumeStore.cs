@@ -57,10 +57,33 @@ public sealed class ResumeStore
     /// Saves resume data atomically. Follow the order in <see cref="ResumeData"/>'s remarks (flush the storage
     /// before saving a bitfield that claims its pieces).
     /// </summary>
-    public Task SaveAsync(ResumeData data, CancellationToken cancellationToken = default)
+    /// <remarks>
+    /// Data equal to what this store last read from or wrote to the torrent's file is not written again (returns
+    /// false): a session of 10,000 idle torrents saved each at quit, 20,000 fsyncs for files that did not change. The
+    /// store trusts that nothing else writes its files while the session owns the folder (it holds the session lock).
+    /// </remarks>
+    /// <returns>Whether the file was written.</returns>
+    public async Task<bool> SaveAsync(ResumeData data, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(data);
-        return AtomicFile.WriteAllBytesAsync(GetResumePath(data.InfoHash), data.Encode(), cancellationToken);
+        var bytes = data.Encode();
+        var print = Fingerprint(bytes);
+        if (_onDisk.TryGetValue(data.InfoHash, out var known) && known == print) return false;
+        // Unknown while it is being written: a failed write may leave either content.
+        _onDisk.TryRemove(data.InfoHash, out _);
+        await AtomicFile.WriteAllBytesAsync(GetResumePath(data.InfoHash), bytes, cancellationToken).ConfigureAwait(false);
+        _onDisk[data.InfoHash] = print;
+        return true;
+    }
+
+    /// <summary>What each torrent's resume file holds as this store last read or wrote it (16 bytes of its SHA-256).</summary>
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<InfoHash, UInt128> _onDisk = new();
+
+    private static UInt128 Fingerprint(ReadOnlySpan<byte> bytes)
+    {
+        Span<byte> hash = stackalloc byte[32];
+        System.Security.Cryptography.SHA256.HashData(bytes, hash);
+        return System.Runtime.InteropServices.MemoryMarshal.Read<UInt128>(hash);
     }
 
     /// <summary>Saves a torrent's metainfo (the .torrent file's bytes, or the info dictionary wrapped for a magnet).</summary>
@@ -123,6 +146,7 @@ public sealed class ResumeStore
             return Failed(ResumeProblem.Mismatch, $"{path} lists {data.Files.Count} files; the torrent has {fileCount}");
         if (data.Settings.FilePriorities.Count is not 0 && data.Settings.FilePriorities.Count != fileCount)
             return Failed(ResumeProblem.Mismatch, $"{path} has priorities for {data.Settings.FilePriorities.Count} files; the torrent has {fileCount}");
+        _onDisk[infoHash] = Fingerprint(bytes);
         return new ResumeLoadResult(ResumeLoadStatus.Loaded, data, null);
     }
 
@@ -176,6 +200,7 @@ public sealed class ResumeStore
     /// <summary>Removes a torrent's resume data, metainfo and stray temporary files from the session folder.</summary>
     public void Delete(InfoHash infoHash)
     {
+        _onDisk.TryRemove(infoHash, out _);
         foreach (var path in new[] { GetResumePath(infoHash), GetTorrentPath(infoHash) })
         {
             AtomicFile.DeleteStaleTemporaryFiles(path);

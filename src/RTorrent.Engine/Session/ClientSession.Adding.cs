@@ -316,12 +316,24 @@ public sealed partial class ClientSession
         string.Equals(Path.GetFullPath(a).TrimEnd('/'), Path.GetFullPath(b).TrimEnd('/'), StringComparison.Ordinal);
 
     /// <summary>The dates, totals and times the resume data kept (on the loop, as the torrent is added).</summary>
-    private static void ApplySavedState(Torrent torrent, ResumeData data)
+    private void ApplySavedState(Torrent torrent, ResumeData data)
     {
         torrent.AddedAt = data.AddedAt == default ? torrent.AddedAt : data.AddedAt;
         torrent.CompletedAt = data.CompletedAt;
         torrent.DownloadedBefore = data.Downloaded;
         torrent.UploadedBefore = data.Uploaded;
-        torrent.Activity.Restore(TimeSpan.FromSeconds(data.SecondsDownloading), TimeSpan.FromSeconds(data.SecondsSeeding), data.ActivityAt);
+        var clock = Statistics.Clock;
+        DateTimeOffset? downloadingSince = data.DownloadingSince is { } d ? clock.ToWallClock(d) : null;
+        DateTimeOffset? seedingSince = data.SeedingSince is { } s ? clock.ToWallClock(s) : null;
+        var downloading = TimeSpan.FromSeconds(data.SecondsDownloading);
+        var seeding = TimeSpan.FromSeconds(data.SecondsSeeding);
+        if (data.Settings.Paused)
+        {
+            // Not starting: a period left open ended with the earlier run.
+            if (downloadingSince is { } ds && clock.OpenedAt > ds) downloading += clock.OpenedAt - ds;
+            if (seedingSince is { } ss && clock.OpenedAt > ss) seeding += clock.OpenedAt - ss;
+            downloadingSince = seedingSince = null;
+        }
+        torrent.Activity.Restore(downloading, seeding, data.ActivityAt, downloadingSince, seedingSince, clock.OpenedAt);
     }
 }

@@ -371,8 +371,12 @@ public sealed partial class ClientSession : IAsyncDisposable
                 PickerName = torrent.Options.Picker,
                 StorageName = torrent.Options.Storage,
                 RenamedFiles = torrent.Options.RenamedFiles ?? System.Collections.ObjectModel.ReadOnlyDictionary<int, string>.Empty,
-                SecondsDownloading = (long)torrent.Activity.DownloadingTotal(_options.Time.GetUtcNow()).TotalSeconds,
-                SecondsSeeding = (long)torrent.Activity.SeedingTotal(_options.Time.GetUtcNow()).TotalSeconds,
+                // The totals before the current periods and when those began, in session seconds (SessionClock): the
+                // same values while a torrent keeps seeding, so an idle torrent's save writes nothing.
+                SecondsDownloading = (long)torrent.Activity.DownloadingBefore.TotalSeconds,
+                SecondsSeeding = (long)torrent.Activity.SeedingBefore.TotalSeconds,
+                DownloadingSince = torrent.Activity.DownloadingSince is { } ds ? Statistics.Clock.ToSessionSeconds(ds) : null,
+                SeedingSince = torrent.Activity.SeedingSince is { } ss ? Statistics.Clock.ToSessionSeconds(ss) : null,
                 ActivityAt = torrent.Activity.ActivityAt,
                 Settings = new TorrentResumeSettings
                 {

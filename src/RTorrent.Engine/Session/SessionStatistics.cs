@@ -67,7 +67,11 @@ public sealed class SessionStatistics : IAsyncDisposable
         _logger = logger;
         _report = report;
         _openedAt = time.GetUtcNow();
+        Clock = new SessionClock(0, _openedAt);
     }
+
+    /// <summary>Session seconds (the earlier runs' open time is known once <see cref="StartAsync"/> has read it).</summary>
+    public SessionClock Clock { get; private set; }
 
     /// <summary>The file, or null for a session without a folder.</summary>
     public string? FilePath => _path;
@@ -79,6 +83,7 @@ public sealed class SessionStatistics : IAsyncDisposable
     internal async Task StartAsync()
     {
         _earlier = await LoadAsync().ConfigureAwait(false);
+        Clock = new SessionClock(_earlier.SecondsActive, _openedAt);
         _started = true;
         _timer = _time.CreateTimer(_ => _ = SaveQuietlyAsync(), null, SaveInterval, SaveInterval);
     }
