@@ -135,6 +135,7 @@ public sealed partial class ClientEngine : ITorrentHost, IAsyncDisposable
         _localAddresses = LocalAddresses();
         _connectBudget = Config.ConnectsPerSecond;
         _timer = Time.CreateTimer(_ => Loop.Post(Tick), null, TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(1));
+        _trimmer = new HeapTrimmer(Time, _logger);
         _logger.LogInformation("listening on port {Port}", ListenPort);
     });
 
@@ -368,6 +369,9 @@ public sealed partial class ClientEngine : ITorrentHost, IAsyncDisposable
 
     private Torrent[] _tickScratch = [];
 
+    /// <summary>Gives memory back when the GC holds far more than is in use (after bursts of thousands of torrents).</summary>
+    private HeapTrimmer? _trimmer;
+
     /// <summary>Calls of <see cref="Torrent.Tick"/> so far (for tests: an idle torrent is not ticked).</summary>
     internal long TorrentTicks { get; private set; }
 
@@ -523,6 +527,7 @@ public sealed partial class ClientEngine : ITorrentHost, IAsyncDisposable
             if (_listener is not null) await _listener.DisposeAsync();
         });
         _disposed = true;
+        _trimmer?.Dispose();
         Loop.Dispose();
     }
 }
