@@ -26,6 +26,13 @@ internal static class MetainfoParser
     /// <summary>Most file entries (pad files included) in one torrent.</summary>
     public const int MaxFiles = 1_000_000;
 
+    /// <summary>
+    /// Most elements in one file's path (folders and the file's name), and in a symlink's target. A path deeper than
+    /// 2048 elements cannot even be opened on Linux (PATH_MAX is 4096 bytes, and each element takes a byte and a
+    /// '/'), and real torrents nest a few dozen folders at most; 1000 leaves room for the download folder.
+    /// </summary>
+    public const int MaxPathDepth = 1000;
+
     private static readonly BencodeReaderOptions ReaderOptions = BencodeReaderOptions.Default with { MaxInputLength = MaxTorrentFileSize };
 
     public static TorrentMetainfo Parse(ReadOnlyMemory<byte> data, PathSanitizerOptions? pathOptions = null)
@@ -287,6 +294,9 @@ internal static class MetainfoParser
                     case null:
                         throw new TorrentFormatException($"File entry {i} has no 'path'.");
                     case BList elements:
+                        if (elements.Count > MaxPathDepth)
+                            throw new TorrentFormatException(
+                                $"File entry {i} has a path of {elements.Count} elements; the limit is {MaxPathDepth} (MaxPathDepth).");
                         path = new List<ReadOnlyMemory<byte>>(elements.Count);
                         foreach (var e in elements)
                         {
@@ -302,6 +312,9 @@ internal static class MetainfoParser
                 IReadOnlyList<ReadOnlyMemory<byte>>? target = null;
                 if (attr.Contains('l') && !pad)
                 {
+                    if (f["symlink path"] is BList { Count: > MaxPathDepth } deep)
+                        throw new TorrentFormatException(
+                            $"File entry {i} has a symlink target of {deep.Count} elements; the limit is {MaxPathDepth} (MaxPathDepth).");
                     if (f["symlink path"] is BList t && t.All(e => e is BString))
                     {
                         target = [.. t.Cast<BString>().Select(s => s.Bytes)];

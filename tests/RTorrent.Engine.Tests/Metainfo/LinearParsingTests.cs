@@ -64,4 +64,83 @@ public class LinearParsingTests
         Assert.Equal(MagnetError.TooLong, e.Error);
         Assert.Contains($"limit is {MagnetLink.MaxLength}", e.Message);
     }
+
+    // ------------------------------------------------------------------ torrents
+
+    /// <summary>A multi-file torrent whose one real file is <paramref name="depth"/> folders deep.</summary>
+    internal static byte[] DeepTorrent(int depth, bool withSymlink = false, int symlinkDepth = 0)
+    {
+        var path = new BList();
+        for (int i = 0; i < depth - 1; i++) path.Add(new BString("d"));
+        path.Add(new BString("f"));
+        var files = new BList { new BDictionary { ["length"] = new BInteger(1000), ["path"] = path } };
+        if (withSymlink)
+        {
+            // A link at the top pointing at the deep file: resolving it looks at every folder above that file.
+            var target = new BList();
+            int targetDepth = symlinkDepth > 0 ? symlinkDepth : depth;
+            for (int i = 0; i < targetDepth - 1; i++) target.Add(new BString("d"));
+            target.Add(new BString("f"));
+            files.Add(new BDictionary
+            {
+                ["length"] = new BInteger(0),
+                ["attr"] = new BString("l"),
+                ["path"] = new BList { new BString("link") },
+                ["symlink path"] = target,
+            });
+        }
+        var info = new BDictionary
+        {
+            ["name"] = new BString("deep"),
+            ["files"] = files,
+            ["piece length"] = new BInteger(16384),
+            ["pieces"] = new BString(new byte[20]),
+        };
+        return BencodeWriter.Encode(new BDictionary { ["info"] = info });
+    }
+
+    [Fact]
+    public void A_deep_file_path_costs_work_in_proportion_to_its_depth()
+    {
+        var small = DeepTorrent(400);
+        var large = DeepTorrent(800);
+        TorrentMetainfo? t = null;
+        long smallWork = Work(() => TorrentMetainfo.Parse(small));
+        long largeWork = Work(() => t = TorrentMetainfo.Parse(large));
+        Assert.Equal("deep/" + string.Concat(Enumerable.Repeat("d/", 799)) + "f", t!.Files[0].Path);
+        AssertLinear(smallWork, largeWork, "a file 400 vs 800 folders deep");
+    }
+
+    [Fact]
+    public void A_deep_file_path_costs_work_in_proportion_to_its_depth_from_peers_too()
+    {
+        // The metadata fetched for a magnet link is checked against the info-hash, not trusted: anyone can publish one.
+        static byte[] Info(int depth) => ((BDictionary)BencodeReader.Decode(DeepTorrent(depth)))["info"]!.RawBytes.ToArray();
+        var small = Info(400);
+        var large = Info(800);
+        long smallWork = Work(() => TorrentMetainfo.FromInfoDictionary(small, []));
+        long largeWork = Work(() => TorrentMetainfo.FromInfoDictionary(large, []));
+        AssertLinear(smallWork, largeWork, "metadata with a file 400 vs 800 folders deep");
+    }
+
+    [Fact]
+    public void A_path_deeper_than_the_limit_is_refused_with_an_error_naming_the_limit()
+    {
+        var t = TorrentMetainfo.Parse(DeepTorrent(TorrentMetainfo.MaxPathDepth));
+        Assert.Equal(TorrentMetainfo.MaxPathDepth + 1, t.Files[0].Path.Split('/').Length); // the torrent's folder, then the path
+
+        var e = Assert.Throws<TorrentFormatException>(() => TorrentMetainfo.Parse(DeepTorrent(TorrentMetainfo.MaxPathDepth + 1)));
+        Assert.Contains($"path of {TorrentMetainfo.MaxPathDepth + 1} elements; the limit is {TorrentMetainfo.MaxPathDepth}", e.Message);
+        // The fuzzer's 60 KB torrent: one file 20,000 elements deep.
+        e = Assert.Throws<TorrentFormatException>(() => TorrentMetainfo.Parse(DeepTorrent(20_000)));
+        Assert.Contains($"the limit is {TorrentMetainfo.MaxPathDepth}", e.Message);
+    }
+
+    [Fact]
+    public void A_symlink_target_deeper_than_the_limit_is_refused_with_an_error_naming_the_limit()
+    {
+        var e = Assert.Throws<TorrentFormatException>(() =>
+            TorrentMetainfo.Parse(DeepTorrent(2, withSymlink: true, symlinkDepth: TorrentMetainfo.MaxPathDepth + 1)));
+        Assert.Contains($"symlink target of {TorrentMetainfo.MaxPathDepth + 1} elements; the limit is {TorrentMetainfo.MaxPathDepth}", e.Message);
+    }
 }
