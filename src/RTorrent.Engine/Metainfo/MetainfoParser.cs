@@ -405,13 +405,8 @@ internal static class MetainfoParser
     private static void ResolveSymlinks(List<TorrentFileEntry> files, string? root, List<string> warnings)
     {
         if (!files.Any(f => f.SymlinkTarget is not null)) return;
-        var known = new HashSet<string>(StringComparer.Ordinal);
-        foreach (var f in files.Where(f => !f.IsPadding))
-        {
-            var p = f.Path;
-            known.Add(p);
-            for (int slash = p.LastIndexOf('/'); slash > 0; slash = p.LastIndexOf('/', slash - 1)) known.Add(p[..slash]);
-        }
+        var known = new PathTree();
+        foreach (var f in files.Where(f => !f.IsPadding)) known.Add(f.Path);
         for (int i = 0; i < files.Count; i++)
         {
             var f = files[i];
@@ -431,6 +426,39 @@ internal static class MetainfoParser
                 IsExecutable = f.IsExecutable, IsHidden = f.IsHidden, OriginalPath = f.OriginalPath, PiecesRoot = f.PiecesRoot,
                 SymlinkTarget = resolved,
             };
+        }
+    }
+
+    /// <summary>
+    /// Every path added and every folder above it, as a tree of (parent, name) nodes. Adding or finding a path walks it
+    /// once, in work proportional to its length; a set of prefix strings cost the sum of a path's prefixes instead,
+    /// quadratic in its depth.
+    /// </summary>
+    private sealed class PathTree
+    {
+        private readonly Dictionary<(int Parent, string Name), int> _nodes = [];
+
+        public void Add(string path)
+        {
+            int node = 0;
+            foreach (var name in path.Split('/'))
+            {
+                ParseWork.Add(name.Length + 1);
+                if (!_nodes.TryGetValue((node, name), out int child)) _nodes[(node, name)] = child = _nodes.Count + 1;
+                node = child;
+            }
+        }
+
+        /// <summary>Whether <paramref name="path"/> is a path added or a folder above one.</summary>
+        public bool Contains(string path)
+        {
+            int node = 0;
+            foreach (var name in path.Split('/'))
+            {
+                ParseWork.Add(name.Length + 1);
+                if (!_nodes.TryGetValue((node, name), out node)) return false;
+            }
+            return true;
         }
     }
 

@@ -143,4 +143,17 @@ public class LinearParsingTests
             TorrentMetainfo.Parse(DeepTorrent(2, withSymlink: true, symlinkDepth: TorrentMetainfo.MaxPathDepth + 1)));
         Assert.Contains($"symlink target of {TorrentMetainfo.MaxPathDepth + 1} elements; the limit is {TorrentMetainfo.MaxPathDepth}", e.Message);
     }
+
+    [Fact]
+    public void Resolving_a_symlink_next_to_a_deep_file_costs_work_in_proportion_to_the_depth()
+    {
+        var small = DeepTorrent(400, withSymlink: true);
+        var large = DeepTorrent(800, withSymlink: true);
+        TorrentMetainfo? t = null;
+        long smallWork = Work(() => TorrentMetainfo.Parse(small));
+        long largeWork = Work(() => t = TorrentMetainfo.Parse(large));
+        var link = Assert.Single(t!.Files, f => f.SymlinkTarget is not null);
+        Assert.Equal(t.Files[0].Path, link.SymlinkTarget);
+        AssertLinear(smallWork, largeWork, "a symlink beside a file 400 vs 800 folders deep");
+    }
 }
