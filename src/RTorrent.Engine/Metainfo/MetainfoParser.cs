@@ -543,6 +543,7 @@ internal static class MetainfoParser
             _ => [],
         };
         var seeds = new List<string>();
+        var seen = new HashSet<string>(StringComparer.Ordinal); // a list scan per URL was quadratic in the url-list
         foreach (var v in values)
         {
             if (v is not BString s) continue;
@@ -555,7 +556,8 @@ internal static class MetainfoParser
             }
             // BEP 19: for a multi-file torrent the URL names the folder the torrent's folder is in.
             if (multiFile && !url.EndsWith('/')) url += "/";
-            if (!seeds.Contains(url)) seeds.Add(url);
+            ParseWork.Add(1);
+            if (seen.Add(url)) seeds.Add(url);
         }
         return seeds;
     }

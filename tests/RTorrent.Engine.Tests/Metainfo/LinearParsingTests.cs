@@ -156,4 +156,31 @@ public class LinearParsingTests
         Assert.Equal(t.Files[0].Path, link.SymlinkTarget);
         AssertLinear(smallWork, largeWork, "a symlink beside a file 400 vs 800 folders deep");
     }
+
+    /// <summary>A torrent with <paramref name="count"/> distinct web seeds.</summary>
+    private static byte[] ManySeeds(int count)
+    {
+        var info = new BDictionary
+        {
+            ["name"] = new BString("seeded"),
+            ["length"] = new BInteger(1000),
+            ["piece length"] = new BInteger(16384),
+            ["pieces"] = new BString(new byte[20]),
+        };
+        var seeds = new BList();
+        for (int i = 0; i < count; i++) seeds.Add(new BString($"http://seed{i}.example/f"));
+        return BencodeWriter.Encode(new BDictionary { ["info"] = info, ["url-list"] = seeds });
+    }
+
+    [Fact]
+    public void Web_seeds_cost_work_in_proportion_to_their_number()
+    {
+        var small = ManySeeds(2000);
+        var large = ManySeeds(4000);
+        TorrentMetainfo? t = null;
+        long smallWork = Work(() => TorrentMetainfo.Parse(small));
+        long largeWork = Work(() => t = TorrentMetainfo.Parse(large));
+        Assert.Equal(4000, t!.WebSeeds.Count);
+        AssertLinear(smallWork, largeWork, "2000 vs 4000 web seeds");
+    }
 }
