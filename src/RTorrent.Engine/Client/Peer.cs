@@ -78,6 +78,12 @@ internal sealed class Peer : IBlockRequester, IPeerView
     /// <summary>Pieces this peer alone sent with bad data (one is enough for a ban).</summary>
     public int Strikes;
 
+    /// <summary>
+    /// Messages from the peer that broke the protocol but were dropped rather than ending the connection, such as a
+    /// REQUEST for a block larger than 16 KiB (issue 14).
+    /// </summary>
+    public int ProtocolViolations;
+
     // extension protocol (BEP 10)
     public bool ExtendedHandshakeReceived;
     public Dictionary<string, int> TheirExtensions { get; } = new(StringComparer.Ordinal);

@@ -713,9 +713,15 @@ public sealed partial class Torrent : IPeerConnectionHandler
     private void OnRequest(Peer peer, int piece, int begin, int length)
     {
         if (_metainfo is null) return;
-        if ((uint)piece >= (uint)Meta.PieceCount || begin < 0 || length <= 0 || length > 128 * 1024
+        if ((uint)piece >= (uint)Meta.PieceCount || begin < 0 || length <= 0
             || (long)begin + length > Meta.GetPieceSize(piece))
             throw new PeerProtocolException($"bad REQUEST piece {piece} begin {begin} length {length}");
+        // Blocks are at most 16 KiB (libtorrent refuses larger too): a larger one is dropped and counted, not served.
+        if (length > PeerConnection.MaxBlockLength)
+        {
+            peer.ProtocolViolations++;
+            return;
+        }
         if (peer.AmChoking || !_pieces.HaveField[piece]) return; // BEP 3: ignore, the peer may not know yet
         if (peer.Incoming.Count >= _host.Config.MaxIncomingRequests) return;
         peer.Incoming.Enqueue(new BlockRequest(piece, begin, length));

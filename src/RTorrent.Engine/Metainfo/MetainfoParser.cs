@@ -26,6 +26,13 @@ internal static class MetainfoParser
     /// <summary>Most file entries (pad files included) in one torrent.</summary>
     public const int MaxFiles = 1_000_000;
 
+    /// <summary>
+    /// Most elements in one file's path (folders and the file's name), and in a symlink's target. A path deeper than
+    /// 2048 elements cannot even be opened on Linux (PATH_MAX is 4096 bytes, and each element takes a byte and a
+    /// '/'), and real torrents nest a few dozen folders at most; 1000 leaves room for the download folder.
+    /// </summary>
+    public const int MaxPathDepth = 1000;
+
     private static readonly BencodeReaderOptions ReaderOptions = BencodeReaderOptions.Default with { MaxInputLength = MaxTorrentFileSize };
 
     public static TorrentMetainfo Parse(ReadOnlyMemory<byte> data, PathSanitizerOptions? pathOptions = null)
@@ -290,6 +297,9 @@ internal static class MetainfoParser
                     case null:
                         throw new TorrentFormatException($"File entry {i} has no 'path'.");
                     case BList elements:
+                        if (elements.Count > MaxPathDepth)
+                            throw new TorrentFormatException(
+                                $"File entry {i} has a path of {elements.Count} elements; the limit is {MaxPathDepth} (MaxPathDepth).");
                         path = new List<ReadOnlyMemory<byte>>(elements.Count);
                         foreach (var e in elements)
                         {
@@ -305,6 +315,9 @@ internal static class MetainfoParser
                 IReadOnlyList<ReadOnlyMemory<byte>>? target = null;
                 if (attr.Contains('l') && !pad)
                 {
+                    if (f["symlink path"] is BList { Count: > MaxPathDepth } deep)
+                        throw new TorrentFormatException(
+                            $"File entry {i} has a symlink target of {deep.Count} elements; the limit is {MaxPathDepth} (MaxPathDepth).");
                     if (f["symlink path"] is BList t && t.All(e => e is BString))
                     {
                         target = [.. t.Cast<BString>().Select(s => s.Bytes)];
@@ -395,13 +408,8 @@ internal static class MetainfoParser
     private static void ResolveSymlinks(List<TorrentFileEntry> files, string? root, List<string> warnings)
     {
         if (!files.Any(f => f.SymlinkTarget is not null)) return;
-        var known = new HashSet<string>(StringComparer.Ordinal);
-        foreach (var f in files.Where(f => !f.IsPadding))
-        {
-            var p = f.Path;
-            known.Add(p);
-            for (int slash = p.LastIndexOf('/'); slash > 0; slash = p.LastIndexOf('/', slash - 1)) known.Add(p[..slash]);
-        }
+        var known = new PathTree();
+        foreach (var f in files.Where(f => !f.IsPadding)) known.Add(f.Path);
         for (int i = 0; i < files.Count; i++)
         {
             var f = files[i];
@@ -421,6 +429,39 @@ internal static class MetainfoParser
                 IsExecutable = f.IsExecutable, IsHidden = f.IsHidden, OriginalPath = f.OriginalPath, PiecesRoot = f.PiecesRoot,
                 SymlinkTarget = resolved,
             };
+        }
+    }
+
+    /// <summary>
+    /// Every path added and every folder above it, as a tree of (parent, name) nodes. Adding or finding a path walks it
+    /// once, in work proportional to its length; a set of prefix strings cost the sum of a path's prefixes instead,
+    /// quadratic in its depth.
+    /// </summary>
+    private sealed class PathTree
+    {
+        private readonly Dictionary<(int Parent, string Name), int> _nodes = [];
+
+        public void Add(string path)
+        {
+            int node = 0;
+            foreach (var name in path.Split('/'))
+            {
+                ParseWork.Add(name.Length + 1);
+                if (!_nodes.TryGetValue((node, name), out int child)) _nodes[(node, name)] = child = _nodes.Count + 1;
+                node = child;
+            }
+        }
+
+        /// <summary>Whether <paramref name="path"/> is a path added or a folder above one.</summary>
+        public bool Contains(string path)
+        {
+            int node = 0;
+            foreach (var name in path.Split('/'))
+            {
+                ParseWork.Add(name.Length + 1);
+                if (!_nodes.TryGetValue((node, name), out node)) return false;
+            }
+            return true;
         }
     }
 
@@ -505,6 +546,7 @@ internal static class MetainfoParser
             _ => [],
         };
         var seeds = new List<string>();
+        var seen = new HashSet<string>(StringComparer.Ordinal); // a list scan per URL was quadratic in the url-list
         foreach (var v in values)
         {
             if (v is not BString s) continue;
@@ -517,7 +559,8 @@ internal static class MetainfoParser
             }
             // BEP 19: for a multi-file torrent the URL names the folder the torrent's folder is in.
             if (multiFile && !url.EndsWith('/')) url += "/";
-            if (!seeds.Contains(url)) seeds.Add(url);
+            ParseWork.Add(1);
+            if (seen.Add(url)) seeds.Add(url);
         }
         return seeds;
     }

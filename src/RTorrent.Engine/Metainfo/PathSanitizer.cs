@@ -55,11 +55,31 @@ public sealed class PathSanitizer
     ];
 
     private readonly PathSanitizerOptions _options;
-    private readonly HashSet<string> _files = new(StringComparer.OrdinalIgnoreCase);
-    // Directory as spelled (case-folded key) -> directory actually used (renamed when a file already has its name).
-    private readonly Dictionary<string, string> _directories = new(StringComparer.OrdinalIgnoreCase);
+
+    // The folders handed out form a tree of nodes: a name is looked up under its parent's node, never as a whole path
+    // string. A file 20,000 folders deep used to cost the sum of its 20,000 prefixes (quadratic in the depth); now
+    // each element costs its own length. Names compare case-insensitively, so the result also holds on Windows and
+    // macOS file systems. Node 0 is the top when there is no root.
+    private readonly List<int> _parents = [-1];
+    private readonly List<string?> _names = [null];
+    private readonly Dictionary<string, int> _roots = new(StringComparer.OrdinalIgnoreCase);
+    // (folder, name as spelled) -> the folder's node; a renamed folder is also found under its new name.
+    private readonly Dictionary<(int Parent, string Name), int> _directories = new(NameComparer.Instance);
+    // (folder, name) of every file handed out.
+    private readonly HashSet<(int Parent, string Name)> _files = new(NameComparer.Instance);
     private readonly List<string> _changes = [];
     private int _probes;
+
+    private sealed class NameComparer : IEqualityComparer<(int Parent, string Name)>
+    {
+        public static readonly NameComparer Instance = new();
+
+        public bool Equals((int Parent, string Name) x, (int Parent, string Name) y) =>
+            x.Parent == y.Parent && string.Equals(x.Name, y.Name, StringComparison.OrdinalIgnoreCase);
+
+        public int GetHashCode((int Parent, string Name) key) =>
+            HashCode.Combine(key.Parent, StringComparer.OrdinalIgnoreCase.GetHashCode(key.Name));
+    }
 
     /// <summary>Creates a sanitizer for one torrent's file list.</summary>
     public PathSanitizer(PathSanitizerOptions? options = null) => _options = options ?? PathSanitizerOptions.Default;
@@ -76,7 +96,7 @@ public sealed class PathSanitizer
     /// <exception cref="TorrentFormatException">Too many colliding names (see <see cref="PathSanitizerOptions.MaxDuplicateProbes"/>).</exception>
     public string AddFile(string? root, IReadOnlyList<ReadOnlyMemory<byte>> elements)
     {
-        var dir = root;
+        int dir = RootNode(root);
         var parts = new string[elements.Count == 0 ? 1 : elements.Count];
         bool changed = elements.Count == 0;
         if (elements.Count == 0) parts[0] = "_";
@@ -88,20 +108,26 @@ public sealed class PathSanitizer
 
         for (int i = 0; i < parts.Length - 1; i++)
         {
-            var spelled = Join(dir, parts[i]);
-            if (!_directories.TryGetValue(spelled, out var actual))
+            ParseWork.Add(parts[i].Length + 1);
+            var spelled = (dir, parts[i]);
+            if (!_directories.TryGetValue(spelled, out int node))
             {
-                actual = spelled;
-                if (_files.Contains(spelled)) actual = Unique(dir, parts[i]);
-                _directories[spelled] = actual;
-                if (!string.Equals(actual, spelled, StringComparison.OrdinalIgnoreCase)) _directories[actual] = actual;
+                // A file already has the name: the folder gets another one (libtorrent does the same).
+                var actual = _files.Contains(spelled) ? Unique(dir, parts[i]) : parts[i];
+                node = _parents.Count;
+                _parents.Add(dir);
+                _names.Add(actual);
+                _directories[spelled] = node;
+                if (!string.Equals(actual, parts[i], StringComparison.OrdinalIgnoreCase)) _directories[(dir, actual)] = node;
             }
-            dir = actual;
+            dir = node;
         }
 
-        var path = Join(dir, parts[^1]);
-        if (_files.Contains(path) || _directories.ContainsKey(path)) path = Unique(dir, parts[^1]);
-        _files.Add(path);
+        var name = parts[^1];
+        ParseWork.Add(name.Length + 1);
+        if (_files.Contains((dir, name)) || _directories.ContainsKey((dir, name))) name = Unique(dir, name);
+        _files.Add((dir, name));
+        var path = PathOf(dir, name);
 
         if (changed || !string.Equals(path, Join(root, string.Join('/', parts)), StringComparison.Ordinal))
         {
@@ -123,7 +149,8 @@ public sealed class PathSanitizer
         return sb.Length == 0 ? "_" : sb.ToString();
     }
 
-    private string Unique(string? dir, string name)
+    /// <summary>A name for <paramref name="name"/> that no file or folder in <paramref name="dir"/> has.</summary>
+    private string Unique(int dir, string name)
     {
         SplitExtension(name, out var stem, out var ext);
         for (int n = 1; ; n++)
@@ -132,9 +159,45 @@ public sealed class PathSanitizer
                 throw new TorrentFormatException(
                     $"Too many files with the same name (gave up after {_options.MaxDuplicateProbes} renames, like libtorrent).");
             var suffix = "." + n.ToString(System.Globalization.CultureInfo.InvariantCulture);
-            var candidate = Join(dir, FitName(stem, suffix + ext));
-            if (!_files.Contains(candidate) && !_directories.ContainsKey(candidate)) return candidate;
+            var candidate = FitName(stem, suffix + ext);
+            if (!_files.Contains((dir, candidate)) && !_directories.ContainsKey((dir, candidate))) return candidate;
         }
+    }
+
+    private int RootNode(string? root)
+    {
+        if (root is null) return 0;
+        if (_roots.TryGetValue(root, out int node)) return node;
+        node = _parents.Count;
+        _parents.Add(-1);
+        _names.Add(root);
+        _roots[root] = node;
+        return node;
+    }
+
+    /// <summary>The '/'-separated path of <paramref name="name"/> in folder node <paramref name="dir"/>: one walk up the tree.</summary>
+    private string PathOf(int dir, string name)
+    {
+        int length = name.Length, depth = 0;
+        for (int n = dir; n >= 0 && _names[n] is { } folder; n = _parents[n])
+        {
+            length += folder.Length + 1;
+            depth++;
+        }
+        ParseWork.Add(length);
+        if (depth == 0) return name;
+        return string.Create(length, (this, dir, name), static (span, state) =>
+        {
+            var (self, node, file) = state;
+            int end = span.Length - file.Length;
+            file.CopyTo(span[end..]);
+            for (int n = node; n >= 0 && self._names[n] is { } folder; n = self._parents[n])
+            {
+                span[--end] = '/';
+                end -= folder.Length;
+                folder.CopyTo(span[end..]);
+            }
+        });
     }
 
     private static string Join(string? dir, string name) => dir is null ? name : dir + "/" + name;

@@ -145,6 +145,12 @@ public sealed class TorrentMetainfo
     /// <summary>Most pieces a torrent may have (2^21, as libtorrent).</summary>
     public const int MaxPieces = MetainfoParser.MaxPieces;
 
+    /// <summary>Most file entries a torrent may have, pad files included.</summary>
+    public const int MaxFiles = MetainfoParser.MaxFiles;
+
+    /// <summary>Most elements (folders and name) in one file's path or symlink target (see the parser for why).</summary>
+    public const int MaxPathDepth = MetainfoParser.MaxPathDepth;
+
     /// <summary>Reads, parses and validates a .torrent file.</summary>
     /// <exception cref="TorrentFormatException">The file is not a usable torrent; the message says why.</exception>
     /// <exception cref="IOException">The file cannot be read.</exception>

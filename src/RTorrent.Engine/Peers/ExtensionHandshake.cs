@@ -22,6 +22,12 @@ internal sealed record ExtensionHandshake
     /// <summary>Largest metadata we accept (libtorrent uses 4 MiB by default; real torrents fit easily).</summary>
     public const long MaxMetadataSize = 16 * 1024 * 1024;
 
+    /// <summary>
+    /// Most extensions a handshake may name in 'm'. Real clients name a handful (libtorrent about ten); every name is
+    /// kept for the life of the connection, so a peer naming thousands is refused.
+    /// </summary>
+    public const int MaxExtensions = 128;
+
     public byte[] Encode()
     {
         var m = new BDictionary();
@@ -51,6 +57,8 @@ internal sealed record ExtensionHandshake
         var ext = new Dictionary<string, int>(StringComparer.Ordinal);
         if (d.Get<BDictionary>("m") is { } m)
         {
+            if (m.Count > MaxExtensions)
+                throw new PeerProtocolException($"extended handshake names {m.Count} extensions; the limit is {MaxExtensions}");
             foreach (var (k, v) in m)
                 if (v is BInteger i && i.Value is >= 0 and <= 255) ext[k.Text] = (int)i.Value;
         }

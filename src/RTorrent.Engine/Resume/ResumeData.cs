@@ -1,4 +1,5 @@
 using System.Security.Cryptography;
+using System.Text;
 using RTorrent.Abstractions;
 using RTorrent.Engine.Bencode;
 using RTorrent.Engine.Metainfo;
@@ -228,9 +229,10 @@ public sealed record ResumeData
 
         // The checksum covers the canonical encoding of every other entry (we always write canonically).
         var checksum = d.Get<BString>(Keys.Checksum) ?? throw Missing(Keys.Checksum);
-        var rest = new BDictionary();
-        foreach (var (k, v) in d)
-            if (k.Text != Keys.Checksum) rest.Add(k.Text, v);
+        // The entries as read, less the checksum: no re-keying through text, no lookups (the keys are unique once the
+        // order is checked canonical below).
+        var checksumKey = Encoding.UTF8.GetBytes(Keys.Checksum);
+        var rest = new BDictionary([.. d.Entries.Where(e => !e.Key.Bytes.Span.SequenceEqual(checksumKey))], d.KeysCanonical);
         if (!d.KeysCanonical || !SHA1.HashData(BencodeWriter.Encode(rest)).AsSpan().SequenceEqual(checksum.Bytes.Span))
             throw new ResumeException(ResumeProblem.Corrupt, "its checksum does not match its content");
 

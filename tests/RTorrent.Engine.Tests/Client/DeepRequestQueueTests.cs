@@ -82,7 +82,7 @@ public class DeepRequestQueueTests(Xunit.Abstractions.ITestOutputHelper output)
     }
 
     /// <summary>Just enough of the peer wire for the test: whole messages in and out of a socket.</summary>
-    private sealed class Wire(Socket socket)
+    internal sealed class Wire(Socket socket)
     {
         public async Task SendAsync(ReadOnlyMemory<byte> bytes, CancellationToken ct)
         {
