@@ -54,10 +54,14 @@ public sealed class SessionBackend : ITorrentBackend
     }
 
     /// <inheritdoc/>
+    /// <remarks>The log holds the torrent's own lines and the warnings and errors logged about it (<see cref="ClientSession.EngineLinesOf"/>).</remarks>
     public async Task<TorrentDetails?> GetDetailsAsync(string id, CancellationToken cancellationToken = default)
     {
         cancellationToken.ThrowIfCancellationRequested();
-        return _session.Engine.Find(id) is { } t ? await _session.Engine.GetDetailsAsync(t).WaitAsync(cancellationToken).ConfigureAwait(false) : null;
+        if (_session.Engine.Find(id) is not { } t) return null;
+        var details = await _session.Engine.GetDetailsAsync(t).WaitAsync(cancellationToken).ConfigureAwait(false);
+        var logged = _session.EngineLinesOf(t.InfoHash);
+        return logged.Count == 0 ? details : details with { Log = [.. details.Log.Concat(logged).OrderBy(e => e.Time)] };
     }
 
     /// <inheritdoc/>
