@@ -39,6 +39,20 @@ internal sealed class SharedDeadlines
         get { lock (_lock) return _due.Count; }
     }
 
+    /// <summary>
+    /// Whether a wait ending at <paramref name="due"/> is registered (tests: a loop is seen asleep until then, so on a
+    /// manual clock nothing can wake it by time before <paramref name="due"/>).
+    /// </summary>
+    internal bool HasDeadline(DateTimeOffset due)
+    {
+        lock (_lock)
+        {
+            foreach (var (_, at) in _due.UnorderedItems)
+                if (at == due) return true;
+            return false;
+        }
+    }
+
     /// <summary>Sets <paramref name="completion"/>'s result once <paramref name="delay"/> has passed on the clock.</summary>
     public void Complete(TaskCompletionSource completion, TimeSpan delay)
     {

@@ -4,6 +4,7 @@ using McMaster.NETCore.Plugins;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using RTorrent.Abstractions;
+using RTorrent.Engine.Session;
 
 namespace RTorrent.Engine.Plugins;
 
@@ -78,7 +79,8 @@ public sealed class PluginCatalog : IDisposable
             {
                 results.Add(result);
                 if (result.IsLoaded) _logger.LogInformation("Loaded plugin {Plugin}", result);
-                else _logger.LogWarning("Plugin {Name} in {Folder} is not usable: {Reason}", result.Name, result.Folder, result.Error);
+                // The report returned lists it; a session keeps it in its log from there.
+                else _logger.LogWarning(EngineLogEvents.AlreadyKept, "Plugin {Name} in {Folder} is not usable: {Reason}", result.Name, result.Folder, result.Error);
             }
         }
         var report = new PluginLoadReport(directories, results);

@@ -112,13 +112,17 @@ public sealed partial class ClientSession : IAsyncDisposable
     private FileStream? _lock;
     private readonly List<LogEntry> _log = [];
     private readonly TorrentRelocator _relocator;
+    private readonly KeepingLoggerFactory _loggers;
 
     private ClientSession(SessionOptions options)
     {
         _options = options;
+        // What the session runs logs through _loggers, which also keeps its warnings and errors in the session log and
+        // the torrents' logs (ClientSession.Logging.cs). The session's own warnings are AddLog's, kept already.
+        _loggers = new KeepingLoggerFactory(options.LoggerFactory, this);
         _logger = options.LoggerFactory.CreateLogger("rtorrent.session");
         _fileStorage = new FileStorageFactory();
-        _trackers = new TrackerPeerSourceFactory(options.Trackers, null, null, options.Time, options.LoggerFactory);
+        _trackers = new TrackerPeerSourceFactory(options.Trackers, null, null, options.Time, _loggers);
         Components = new ComponentRegistry();
         if (options.SessionDirectory is { } dir)
         {
@@ -127,7 +131,7 @@ public sealed partial class ClientSession : IAsyncDisposable
         }
         Engine = new ClientEngine(options.Engine, new ClientEngineOptions
         {
-            LoggerFactory = options.LoggerFactory,
+            LoggerFactory = _loggers,
             Time = options.Time,
             Catalog = new SessionCatalog(this),
             SaveResume = SaveResumeAsync,
@@ -138,7 +142,7 @@ public sealed partial class ClientSession : IAsyncDisposable
         });
         _relocator = new TorrentRelocator(Engine, WhileNoResumeSaveAsync, t => SaveResumeCoreAsync(t, rethrow: true), SaveResumeAsync);
         Statistics = new SessionStatistics(options.SessionDirectory, () => Engine.TransferredThisRun, options.Time,
-            options.LoggerFactory.CreateLogger("rtorrent.stats"), m => AddLog(PluginLogLevel.Warning, m));
+            _loggers.CreateLogger("rtorrent.stats"), m => AddLog(PluginLogLevel.Warning, m));
     }
 
     /// <summary>What this session did in this run and in all runs (Transmission's session-stats), kept in stats.json.</summary>
@@ -159,7 +163,10 @@ public sealed partial class ClientSession : IAsyncDisposable
     /// <summary>The session folder, or null.</summary>
     public string? SessionDirectory => _options.SessionDirectory;
 
-    /// <summary>Session-level events (plugin failures, restore problems), oldest first.</summary>
+    /// <summary>
+    /// Session-level events (plugin failures, restore problems) and the warnings and errors of the engine, the trackers,
+    /// the DHT and plugins, oldest first.
+    /// </summary>
     public IReadOnlyList<LogEntry> Log
     {
         get { lock (_log) return _log.ToArray(); }
@@ -167,13 +174,18 @@ public sealed partial class ClientSession : IAsyncDisposable
 
     internal void AddLog(PluginLogLevel level, string message)
     {
-        lock (_log)
-        {
-            _log.Add(new LogEntry(_options.Time.GetUtcNow(), level, message));
-            if (_log.Count > 1000) _log.RemoveAt(0);
-        }
+        Keep(new LogEntry(_options.Time.GetUtcNow(), level, message));
         _logger.Log(level switch { PluginLogLevel.Error => LogLevel.Error, PluginLogLevel.Warning => LogLevel.Warning, PluginLogLevel.Debug => LogLevel.Debug, _ => LogLevel.Information },
             "{Message}", message);
+    }
+
+    private void Keep(LogEntry entry)
+    {
+        lock (_log)
+        {
+            _log.Add(entry);
+            if (_log.Count > 1000) _log.RemoveAt(0);
+        }
     }
 
     /// <summary>
@@ -229,7 +241,7 @@ public sealed partial class ClientSession : IAsyncDisposable
                 Directories = PluginCatalogOptions.DefaultDirectories(_options.PluginDirectories),
                 Settings = _options.PluginSettings,
                 EnableHotReload = _options.PluginHotReload,
-            }, _options.LoggerFactory);
+            }, _loggers);
             Plugins = _plugins.LoadAll();
             foreach (var failed in Plugins.Failed) AddLog(PluginLogLevel.Warning, $"plugin {failed}");
         }
@@ -246,7 +258,7 @@ public sealed partial class ClientSession : IAsyncDisposable
                 BindAddress = _options.Engine.ListenAddress ?? IPAddress.Any,
                 BootstrapNodes = bootstrap,
                 StateFilePath = state,
-            }, _options.LoggerFactory.CreateLogger("rtorrent.dht"), _options.Time);
+            }, _loggers.CreateLogger("rtorrent.dht"), _options.Time);
             try
             {
                 await Dht.StartAsync();
@@ -265,6 +277,7 @@ public sealed partial class ClientSession : IAsyncDisposable
     {
         await Engine.RemoveAsync(torrent, deleteData);
         _resume?.Delete(torrent.InfoHash);
+        ForgetEngineLines(torrent.InfoHash);
     }
 
     private static ReadOnlyMemory<byte> FullTorrentBytes(TorrentMetainfo meta) => meta.ToTorrentFile();

@@ -13,8 +13,10 @@ namespace RTorrent.Engine.Session;
 /// and a daemon serves it to attached interfaces (RTorrent.Remote).
 /// </summary>
 /// <remarks>
-/// A cancellation token cancels the caller's wait; an operation the engine already started carries on (the engine's
-/// loop does not abandon half a change).
+/// Every wait takes the caller's cancellation token: a cancelled token ends the wait with
+/// <see cref="OperationCanceledException"/>. A token cancelled before the call means nothing is handed to the engine;
+/// an operation the engine was already handed carries on (the engine's loop does not abandon half a change), and if
+/// it fails after its caller stopped waiting, the failure goes to the session log instead of being lost.
 /// </remarks>
 public sealed class SessionBackend : ITorrentBackend
 {
@@ -45,21 +47,71 @@ public sealed class SessionBackend : ITorrentBackend
     public ClientSession Session => _session;
 
     /// <inheritdoc/>
-    public Task<SessionSnapshot> GetSessionAsync(CancellationToken cancellationToken = default) =>
-        _session.Engine.GetSnapshotAsync().WaitAsync(cancellationToken);
+    public async Task<SessionSnapshot> GetSessionAsync(CancellationToken cancellationToken = default)
+    {
+        cancellationToken.ThrowIfCancellationRequested();
+        return await _session.Engine.GetSnapshotAsync().WaitAsync(cancellationToken).ConfigureAwait(false);
+    }
 
     /// <inheritdoc/>
-    public async Task<TorrentDetails?> GetDetailsAsync(string id, CancellationToken cancellationToken = default) =>
-        _session.Engine.Find(id) is { } t ? await _session.Engine.GetDetailsAsync(t).WaitAsync(cancellationToken) : null;
+    /// <remarks>The log holds the torrent's own lines and the warnings and errors logged about it (<see cref="ClientSession.EngineLinesOf"/>).</remarks>
+    public async Task<TorrentDetails?> GetDetailsAsync(string id, CancellationToken cancellationToken = default)
+    {
+        cancellationToken.ThrowIfCancellationRequested();
+        if (_session.Engine.Find(id) is not { } t) return null;
+        var details = await _session.Engine.GetDetailsAsync(t).WaitAsync(cancellationToken).ConfigureAwait(false);
+        var logged = _session.EngineLinesOf(t.InfoHash);
+        return logged.Count == 0 ? details : details with { Log = [.. details.Log.Concat(logged).OrderBy(e => e.Time)] };
+    }
 
     /// <inheritdoc/>
     public Task<IReadOnlyList<LogEntry>> GetSessionLogAsync(CancellationToken cancellationToken = default) =>
-        Task.FromResult(_session.Log);
+        cancellationToken.IsCancellationRequested ? Task.FromCanceled<IReadOnlyList<LogEntry>>(cancellationToken) : Task.FromResult(_session.Log);
+
+    /// <summary>
+    /// Waits for <paramref name="work"/>, which the engine (or the settings) was handed, until
+    /// <paramref name="cancellationToken"/> is cancelled: the wait then ends with <see cref="OperationCanceledException"/>
+    /// and the work carries on. Should it fail afterwards, nobody is waiting to be told: the session log says so.
+    /// </summary>
+    private async Task<T> WaitAsync<T>(Task<T> work, string what, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await work.WaitAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested && !work.IsCompletedSuccessfully)
+        {
+            LogIfItFailsLater(work, what);
+            throw;
+        }
+    }
+
+    private async Task WaitAsync(Task work, string what, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await work.WaitAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested && !work.IsCompletedSuccessfully)
+        {
+            LogIfItFailsLater(work, what);
+            throw;
+        }
+    }
+
+    private void LogIfItFailsLater(Task work, string what) =>
+        _ = work.ContinueWith(static (t, state) =>
+            {
+                var (session, what) = ((ClientSession, string))state!;
+                session.AddLog(PluginLogLevel.Warning, $"{what} failed after the wait for it was cancelled: {t.Exception!.GetBaseException().Message}");
+            }, (_session, what), CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted | TaskContinuationOptions.ExecuteSynchronously,
+            TaskScheduler.Default);
 
     /// <inheritdoc/>
     public async Task<string> AddTorrentAsync(string pathOrMagnet, string saveDirectory, bool start, string? picker, string? storage,
         CancellationToken cancellationToken = default)
     {
+        cancellationToken.ThrowIfCancellationRequested();
         var settings = _settings.Current;
         var options = new TorrentOptions
         {
@@ -72,11 +124,12 @@ public sealed class SessionBackend : ITorrentBackend
         try
         {
             Directory.CreateDirectory(options.SavePath);
-            Torrent t;
+            Task<Torrent> adding;
             if (MagnetLink.LooksLikeMagnet(pathOrMagnet.Trim()))
-                t = await _session.AddAsync(MagnetLink.Parse(pathOrMagnet.Trim()), options, start);
+                adding = _session.AddAsync(MagnetLink.Parse(pathOrMagnet.Trim()), options, start);
             else
-                t = await _session.AddAsync(TorrentMetainfo.Load(ExpandHome(pathOrMagnet.Trim())), options, start);
+                adding = _session.AddAsync(TorrentMetainfo.Load(ExpandHome(pathOrMagnet.Trim())), options, start);
+            var t = await WaitAsync(adding, $"adding {pathOrMagnet.Trim()}", cancellationToken).ConfigureAwait(false);
             return t.InfoHash.ToHex();
         }
         catch (FileNotFoundException)
@@ -100,42 +153,54 @@ public sealed class SessionBackend : ITorrentBackend
 
     private Torrent Get(string id) => _session.Engine.Find(id) ?? throw new InvalidOperationException("That torrent is no longer in the session.");
 
-    /// <inheritdoc/>
-    public Task StartAsync(string id, CancellationToken cancellationToken = default) => Get(id).StartAsync().WaitAsync(cancellationToken);
-
-    /// <inheritdoc/>
-    public Task StopAsync(string id, CancellationToken cancellationToken = default) => Get(id).StopAsync().WaitAsync(cancellationToken);
-
-    /// <inheritdoc/>
-    public Task RecheckAsync(string id, CancellationToken cancellationToken = default) => Get(id).RecheckAsync().WaitAsync(cancellationToken);
-
-    /// <inheritdoc/>
-    public Task RemoveAsync(string id, bool deleteData, CancellationToken cancellationToken = default) =>
-        _session.RemoveAsync(Get(id), deleteData).WaitAsync(cancellationToken);
-
-    /// <inheritdoc/>
-    public async Task SetFilePriorityAsync(string id, IReadOnlyList<int> fileIndexes, Priority priority, CancellationToken cancellationToken = default)
+    /// <summary>
+    /// Hands <paramref name="operation"/> on the torrent <paramref name="id"/> to the engine, unless the token is
+    /// already cancelled, and waits for it until the token is cancelled.
+    /// </summary>
+    private async Task OnTorrentAsync(string id, string what, Func<Torrent, Task> operation, CancellationToken cancellationToken)
     {
+        cancellationToken.ThrowIfCancellationRequested();
         var t = Get(id);
-        foreach (int i in fileIndexes)
-        {
-            cancellationToken.ThrowIfCancellationRequested();
-            await t.SetFilePriorityAsync(i, priority);
-        }
+        await WaitAsync(operation(t), $"{what} {t.Name}", cancellationToken).ConfigureAwait(false);
     }
 
     /// <inheritdoc/>
-    public Task SetTorrentLimitsAsync(string id, long downloadLimit, long uploadLimit, CancellationToken cancellationToken = default) =>
-        Get(id).SetRateLimitsAsync(downloadLimit, uploadLimit).WaitAsync(cancellationToken);
+    public Task StartAsync(string id, CancellationToken cancellationToken = default) =>
+        OnTorrentAsync(id, "starting", t => t.StartAsync(), cancellationToken);
 
     /// <inheritdoc/>
-    public Task SetGlobalLimitsAsync(long downloadLimit, long uploadLimit, CancellationToken cancellationToken = default) =>
-        _settings.UpdateAsync(s => s with { DownloadRateLimit = Math.Max(0, downloadLimit), UploadRateLimit = Math.Max(0, uploadLimit) },
-            cancellationToken);
+    public Task StopAsync(string id, CancellationToken cancellationToken = default) =>
+        OnTorrentAsync(id, "stopping", t => t.StopAsync(), cancellationToken);
+
+    /// <inheritdoc/>
+    public Task RecheckAsync(string id, CancellationToken cancellationToken = default) =>
+        OnTorrentAsync(id, "checking", t => t.RecheckAsync(), cancellationToken);
+
+    /// <inheritdoc/>
+    public Task RemoveAsync(string id, bool deleteData, CancellationToken cancellationToken = default) =>
+        OnTorrentAsync(id, "removing", t => _session.RemoveAsync(t, deleteData), cancellationToken);
+
+    /// <inheritdoc/>
+    /// <remarks>The files change together, in one turn of the engine's loop (none when an index is out of range).</remarks>
+    public Task SetFilePriorityAsync(string id, IReadOnlyList<int> fileIndexes, Priority priority, CancellationToken cancellationToken = default) =>
+        OnTorrentAsync(id, "setting file priorities of", t => t.SetFilePrioritiesAsync([.. fileIndexes.Select(i => (i, priority))]), cancellationToken);
+
+    /// <inheritdoc/>
+    public Task SetTorrentLimitsAsync(string id, long downloadLimit, long uploadLimit, CancellationToken cancellationToken = default) =>
+        OnTorrentAsync(id, "setting the rate limits of", t => t.SetRateLimitsAsync(downloadLimit, uploadLimit), cancellationToken);
+
+    /// <inheritdoc/>
+    public async Task SetGlobalLimitsAsync(long downloadLimit, long uploadLimit, CancellationToken cancellationToken = default)
+    {
+        cancellationToken.ThrowIfCancellationRequested();
+        // The settings wait for their turn with the token; once saved, the change is applied whether or not anyone waits.
+        await WaitAsync(_settings.UpdateAsync(s => s with { DownloadRateLimit = Math.Max(0, downloadLimit), UploadRateLimit = Math.Max(0, uploadLimit) },
+            cancellationToken), "setting the session's rate limits", cancellationToken).ConfigureAwait(false);
+    }
 
     /// <inheritdoc/>
     public Task SetSequentialAsync(string id, bool sequential, CancellationToken cancellationToken = default) =>
-        Get(id).SetSequentialAsync(sequential).WaitAsync(cancellationToken);
+        OnTorrentAsync(id, "setting sequential download of", t => t.SetSequentialAsync(sequential), cancellationToken);
 
     /// <inheritdoc/>
     public IReadOnlyList<string> PickerNames =>
@@ -161,7 +226,8 @@ public sealed class SessionBackend : ITorrentBackend
             p.IsLoaded ? "loaded" : "failed: " + p.Error)).ToArray();
 
     /// <inheritdoc/>
-    public Task<EditableSettings> GetSettingsAsync(CancellationToken cancellationToken = default) => Task.FromResult(ToEditable(_settings.Current));
+    public Task<EditableSettings> GetSettingsAsync(CancellationToken cancellationToken = default) =>
+        cancellationToken.IsCancellationRequested ? Task.FromCanceled<EditableSettings>(cancellationToken) : Task.FromResult(ToEditable(_settings.Current));
 
     /// <summary>The part of <paramref name="s"/> the interface edits.</summary>
     public static EditableSettings ToEditable(EngineSettings s) => new()
@@ -184,9 +250,10 @@ public sealed class SessionBackend : ITorrentBackend
     /// <remarks>Rate and connection limits apply at once; the port, peer sources and encryption apply at the next start.</remarks>
     public async Task SaveSettingsAsync(EditableSettings settings, CancellationToken cancellationToken = default)
     {
+        cancellationToken.ThrowIfCancellationRequested();
         try
         {
-            await _settings.UpdateAsync(s => s with
+            await WaitAsync(_settings.UpdateAsync(s => s with
             {
                 ListenPort = settings.ListenPort,
                 DownloadDirectory = settings.DownloadFolder,
@@ -200,7 +267,7 @@ public sealed class SessionBackend : ITorrentBackend
                 LsdEnabled = settings.Lsd,
                 Encryption = settings.Encryption,
                 StartAddedTorrents = settings.StartAddedTorrents,
-            }, cancellationToken);
+            }, cancellationToken), "saving the settings", cancellationToken).ConfigureAwait(false);
         }
         catch (SettingsException e)
         {
@@ -214,6 +281,10 @@ public sealed class SessionBackend : ITorrentBackend
         await Task.Run(() => DiskSpace.FreeBytes(folder), cancellationToken).WaitAsync(cancellationToken);
 
     /// <inheritdoc/>
-    public Task StopDaemonAsync(CancellationToken cancellationToken = default) =>
-        StopDaemon is { } stop ? stop() : throw new NotSupportedException("This interface runs the session itself; quit to stop it.");
+    public async Task StopDaemonAsync(CancellationToken cancellationToken = default)
+    {
+        if (StopDaemon is not { } stop) throw new NotSupportedException("This interface runs the session itself; quit to stop it.");
+        cancellationToken.ThrowIfCancellationRequested();
+        await WaitAsync(stop(), "stopping the daemon", cancellationToken).ConfigureAwait(false);
+    }
 }

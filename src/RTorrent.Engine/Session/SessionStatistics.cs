@@ -165,7 +165,8 @@ public sealed class SessionStatistics : IAsyncDisposable
 
     private void Problem(string message)
     {
-        _logger.LogWarning("{Message}", message);
+        // Reported (into the session log) and logged: the log line says it is kept already.
+        _logger.Log(LogLevel.Warning, _report is null ? default : EngineLogEvents.AlreadyKept, "{Message}", message);
         _report?.Invoke(message);
     }
 

@@ -3,6 +3,7 @@ using System.Globalization;
 using System.Net;
 using System.Runtime.InteropServices;
 using Microsoft.Extensions.Logging;
+using RTorrent.Daemon;
 using RTorrent.Engine.Client;
 using RTorrent.Engine.Metainfo;
 using RTorrent.Engine.Peers.Encryption;
@@ -21,7 +22,7 @@ namespace RTorrent.Cli;
 /// at once. Exit codes: 0 complete (or stopped by a signal while seeding), 1 failed while running (disk full, ...),
 /// 2 unusable input (bad torrent, missing data for <c>seed</c>, port in use).
 /// </remarks>
-public static class DownloadCommand
+public static partial class DownloadCommand
 {
     /// <summary>Builds <c>download</c>.</summary>
     public static Command CreateDownload() => Build("download", "Download a torrent (a .torrent file or a magnet link).", seedOnly: false);
@@ -99,9 +100,40 @@ public static class DownloadCommand
         return (long)(v * mult);
     }
 
+    /// <summary>What the command works on, once its input was found usable.</summary>
+    private sealed record Input(TorrentMetainfo? Meta, MagnetLink? Magnet, IReadOnlyList<IPEndPoint> Peers, IPAddress? Bind)
+    {
+        /// <summary>The torrent's id in the engine and its snapshots (the wire info-hash in hex).</summary>
+        public string Id => (Meta?.WireHash ?? Magnet!.WireHash).ToHex();
+    }
+
+    /// <summary>
+    /// Runs the command: reads the input, opens the session, adds the torrent (for <c>seed</c>, after checking the data is
+    /// all there), follows it until it completes, fails or a signal stops it, and closes the session (saving resume data).
+    /// </summary>
     private static async Task<int> RunAsync(Options o, TextWriter error, CancellationToken ct)
     {
-        // What are we downloading?
+        if (await ReadInputAsync(o, error) is not { } input) return ExitCodes.UnusableInput;
+        using var loggerFactory = o.Verbose ? new StderrLoggerFactory(error) : null;
+        if (await OpenSessionAsync(o, input, loggerFactory, error) is not { } session) return ExitCodes.UnusableInput;
+        await using (session)
+        {
+            using var stop = CancellationTokenSource.CreateLinkedTokenSource(ct);
+            using var signals = StopOn(stop, PosixSignal.SIGTERM, PosixSignal.SIGINT);
+            if (await AddAsync(session, o, input, error) is not { } torrent) return ExitCodes.UnusableInput;
+            if (o.SeedOnly && !await StartSeedingAsync(session, torrent, input.Id, o, error)) return ExitCodes.UnusableInput;
+            int exit = await FollowAsync(session, torrent, input.Id, o, error, stop.Token);
+            await WriteStatsAsync(error);
+            return exit;
+        }
+    }
+
+    /// <summary>
+    /// The torrent (a .torrent file or a magnet link), the peers and the address to listen on; null, with one line on
+    /// stderr, when one is unusable.
+    /// </summary>
+    private static async Task<Input?> ReadInputAsync(Options o, TextWriter error)
+    {
         TorrentMetainfo? meta = null;
         MagnetLink? magnet = null;
         try
@@ -119,7 +151,7 @@ public static class DownloadCommand
                 FileNotFoundException or DirectoryNotFoundException => $"Cannot read '{o.Input}': no such file.",
                 _ => $"Cannot read '{o.Input}': {e.Message}",
             });
-            return ExitCodes.UnusableInput;
+            return null;
         }
         var peers = new List<IPEndPoint>();
         foreach (var p in o.Peers)
@@ -127,7 +159,7 @@ public static class DownloadCommand
             if (!TryParseEndPoint(p, out var ep))
             {
                 await error.WriteLineAsync($"'{p}' is not HOST:PORT.");
-                return ExitCodes.UnusableInput;
+                return null;
             }
             peers.Add(ep!);
         }
@@ -135,125 +167,94 @@ public static class DownloadCommand
         if (o.Bind is not null && !IPAddress.TryParse(o.Bind, out bind))
         {
             await error.WriteLineAsync($"'{o.Bind}' is not an IP address.");
-            return ExitCodes.UnusableInput;
+            return null;
         }
+        return new Input(meta, magnet, peers, bind);
+    }
 
-        var hash = meta?.WireHash ?? magnet!.WireHash;
-        var sessionDir = o.Session ?? Path.Combine(Paths.DataHome(), "rtorrent", "cli", hash.ToHex());
+    /// <summary>
+    /// Opens the session folder (by default one of its own per torrent); null, with one line on stderr, when it cannot.
+    /// </summary>
+    private static async Task<ClientSession?> OpenSessionAsync(Options o, Input input, ILoggerFactory? loggerFactory, TextWriter error)
+    {
         var disabled = new List<string>();
         if (o.NoDht) disabled.Add("dht");
         if (o.NoPex) disabled.Add("pex");
         if (o.NoLsd) disabled.Add("lsd");
-        using var loggerFactory = o.Verbose ? new StderrLoggerFactory(error) : null;
-        ClientSession session;
         try
         {
-            session = await ClientSession.OpenAsync(new SessionOptions
+            return await ClientSession.OpenAsync(new SessionOptions
             {
-                SessionDirectory = sessionDir,
-                Engine = new EngineConfig { ListenPort = o.Port, ListenAddress = bind, DownloadLimit = o.DownloadLimit, UploadLimit = o.UploadLimit,
+                SessionDirectory = o.Session ?? Path.Combine(Paths.DataHome(), "rtorrent", "cli", input.Id),
+                Engine = new EngineConfig { ListenPort = o.Port, ListenAddress = input.Bind, DownloadLimit = o.DownloadLimit, UploadLimit = o.UploadLimit,
                     Encryption = o.Encryption },
                 PluginDirectories = o.PluginDirs,
                 EnableDht = !o.NoDht,
                 DhtBootstrap = o.DhtBootstrap,
                 DisabledPeerSources = disabled,
-                LoggerFactory = (ILoggerFactory?)loggerFactory ?? Microsoft.Extensions.Logging.Abstractions.NullLoggerFactory.Instance,
+                LoggerFactory = loggerFactory ?? Microsoft.Extensions.Logging.Abstractions.NullLoggerFactory.Instance,
             });
         }
         catch (Exception e) when (e is IOException or System.Net.Sockets.SocketException or UnauthorizedAccessException)
         {
             await error.WriteLineAsync($"Cannot start: {e.Message}");
-            return ExitCodes.UnusableInput;
+            return null;
         }
+    }
 
-        await using (session)
+    /// <summary>Stops <paramref name="stop"/> on the signals instead of ending the process (the session saves first).</summary>
+    private static SignalRegistrations StopOn(CancellationTokenSource stop, params PosixSignal[] signals) =>
+        new([.. signals.Select(s => PosixSignalRegistration.Create(s, c =>
         {
-            using var stop = CancellationTokenSource.CreateLinkedTokenSource(ct);
-            using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, c => { c.Cancel = true; stop.Cancel(); });
-            using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, c => { c.Cancel = true; stop.Cancel(); });
+            c.Cancel = true;
+            stop.Cancel();
+        }))]);
 
-            Torrent torrent;
-            var options = new TorrentOptions
-            {
-                SavePath = o.Save,
-                Picker = o.Picker,
-                Storage = o.Storage,
-                Peers = peers,
-            };
-            try
-            {
-                Directory.CreateDirectory(o.Save);
-                torrent = meta is not null ? await session.AddAsync(meta, options, start: !o.SeedOnly) : await session.AddAsync(magnet!, options);
-            }
-            catch (Exception e) when (e is InvalidOperationException or IOException or UnauthorizedAccessException)
-            {
-                await error.WriteLineAsync($"Cannot add the torrent: {e.Message}");
-                return ExitCodes.UnusableInput;
-            }
-            if (o.SeedOnly)
-            {
-                var snap = (await session.Engine.GetSnapshotAsync()).Torrents.First(t => t.Id == torrent.InfoHash.ToHex());
-                if (!torrent.IsComplete)
-                {
-                    await error.WriteLineAsync($"Only {snap.PiecesHave} of {snap.PieceCount} pieces of '{snap.Name}' are in {o.Save}; use 'rtorrent download' to complete it.");
-                    return ExitCodes.UnusableInput;
-                }
-                await torrent.StartAsync();
-            }
-
-            var finished = new TaskCompletionSource<TorrentState>(TaskCreationOptions.RunContinuationsAsynchronously);
-            session.Engine.TorrentChanged += t =>
-            {
-                if (!ReferenceEquals(t, torrent)) return;
-                if (t.State == TorrentState.Seeding) finished.TrySetResult(TorrentState.Seeding);
-                else if (t.State == TorrentState.Error) finished.TrySetResult(TorrentState.Error);
-            };
-            if (torrent.State is TorrentState.Seeding or TorrentState.Error) finished.TrySetResult(torrent.State);
-
-            var progress = new ProgressReporter(error, CliApp.IsTerminal(error));
-            using var timer = new PeriodicTimer(TimeSpan.FromMilliseconds(CliApp.IsTerminal(error) ? 500 : 5000));
-            int exit = ExitCodes.Ok;
-            bool reportedComplete = false;
-            try
-            {
-                while (true)
-                {
-                    var tick = timer.WaitForNextTickAsync(stop.Token).AsTask();
-                    var done = await Task.WhenAny(tick, finished.Task);
-                    var snapshot = (await session.Engine.GetSnapshotAsync()).Torrents.FirstOrDefault(s => s.Id == torrent.InfoHash.ToHex());
-                    if (snapshot is not null) progress.Report(snapshot);
-                    if (done == finished.Task && !reportedComplete)
-                    {
-                        if (finished.Task.Result == TorrentState.Error)
-                        {
-                            progress.Finish();
-                            await error.WriteLineAsync($"Failed: {snapshot?.Error}");
-                            exit = ExitCodes.Failure;
-                            break;
-                        }
-                        reportedComplete = true;
-                        progress.Finish();
-                        await error.WriteLineAsync(o.SeedOnly ? $"Seeding '{torrent.Name}' on port {session.Engine.ListenPort}." : $"Complete: '{torrent.Name}' verified.");
-                        if (!o.Seed) break;
-                        finished = new TaskCompletionSource<TorrentState>();
-                    }
-                    await tick;
-                }
-            }
-            catch (OperationCanceledException) when (stop.IsCancellationRequested)
-            {
-                progress.Finish();
-                await error.WriteLineAsync(torrent.IsComplete ? "Stopped." : "Stopped; run the same command again to resume.");
-                if (!torrent.IsComplete && !o.Seed) exit = ExitCodes.Failure;
-            }
-            if (Environment.GetEnvironmentVariable("RTORRENT_STATS") == "1")
-            {
-                var p = System.Diagnostics.Process.GetCurrentProcess();
-                await error.WriteLineAsync(string.Create(CultureInfo.InvariantCulture,
-                    $"stats: cpu {p.TotalProcessorTime.TotalSeconds:0.00} s (user {p.UserProcessorTime.TotalSeconds:0.00}), allocated {GC.GetTotalAllocatedBytes() / 1048576.0:0.0} MiB, gc0 {GC.CollectionCount(0)} gc1 {GC.CollectionCount(1)} gc2 {GC.CollectionCount(2)}, jit {System.Runtime.JitInfo.GetCompiledMethodCount()} methods {System.Runtime.JitInfo.GetCompilationTime().TotalSeconds:0.00} s, threads {p.Threads.Count}"));
-            }
-            return exit;
+    /// <summary>
+    /// Adds the torrent: a download starts at once (its data checked first); <c>seed</c>'s is checked and left stopped.
+    /// Null, with one line on stderr, when the session refuses it.
+    /// </summary>
+    private static async Task<Torrent?> AddAsync(ClientSession session, Options o, Input input, TextWriter error)
+    {
+        var options = new TorrentOptions
+        {
+            SavePath = o.Save,
+            Picker = o.Picker,
+            Storage = o.Storage,
+            Peers = input.Peers,
+        };
+        try
+        {
+            Directory.CreateDirectory(o.Save);
+            return input.Meta is { } meta ? await session.AddAsync(meta, options, start: !o.SeedOnly) : await session.AddAsync(input.Magnet!, options);
         }
+        catch (Exception e) when (e is InvalidOperationException or IOException or UnauthorizedAccessException)
+        {
+            await error.WriteLineAsync($"Cannot add the torrent: {e.Message}");
+            return null;
+        }
+    }
+
+    /// <summary><c>seed</c>: starts the torrent if its data is all there; otherwise says how much is (false).</summary>
+    private static async Task<bool> StartSeedingAsync(ClientSession session, Torrent torrent, string id, Options o, TextWriter error)
+    {
+        var (snapshot, _) = await SnapshotAsync(session, id);
+        if (!IsComplete(snapshot!))
+        {
+            await error.WriteLineAsync($"Only {snapshot!.PiecesHave} of {snapshot.PieceCount} pieces of '{snapshot.Name}' are in {o.Save}; use 'rtorrent download' to complete it.");
+            return false;
+        }
+        await torrent.StartAsync();
+        return true;
+    }
+
+    /// <summary>With RTORRENT_STATS=1, one line of what the run cost (the benchmarks read it).</summary>
+    private static async Task WriteStatsAsync(TextWriter error)
+    {
+        if (Environment.GetEnvironmentVariable("RTORRENT_STATS") != "1") return;
+        var p = System.Diagnostics.Process.GetCurrentProcess();
+        await error.WriteLineAsync(string.Create(CultureInfo.InvariantCulture,
+            $"stats: cpu {p.TotalProcessorTime.TotalSeconds:0.00} s (user {p.UserProcessorTime.TotalSeconds:0.00}), allocated {GC.GetTotalAllocatedBytes() / 1048576.0:0.0} MiB, gc0 {GC.CollectionCount(0)} gc1 {GC.CollectionCount(1)} gc2 {GC.CollectionCount(2)}, jit {System.Runtime.JitInfo.GetCompiledMethodCount()} methods {System.Runtime.JitInfo.GetCompilationTime().TotalSeconds:0.00} s, threads {p.Threads.Count}"));
     }
 
     private static bool TryParseEndPoint(string text, out IPEndPoint? endPoint)
@@ -276,49 +277,6 @@ public static class DownloadCommand
         catch (System.Net.Sockets.SocketException)
         {
             return false;
-        }
-    }
-
-    /// <summary>Draws progress: an updating line on a terminal, plain lines otherwise.</summary>
-    private sealed class ProgressReporter(TextWriter output, bool terminal)
-    {
-        private int _lastLength;
-
-        public void Report(TorrentSnapshot s)
-        {
-            string state = s.State switch
-            {
-                TorrentState.Checking => $"checking {s.Progress * 100:0.0}%",
-                TorrentState.FetchingMetadata => "fetching metadata",
-                TorrentState.Seeding => "seeding",
-                TorrentState.Error => "error",
-                TorrentState.Stopped => "stopped",
-                _ => "downloading",
-            };
-            var bar = Bar(s.State == TorrentState.Checking ? 0 : s.Progress, 20);
-            var eta = s.Eta is { } e ? $" ETA {(int)e.TotalHours}:{e.Minutes:00}:{e.Seconds:00}" : "";
-            var line = string.Create(CultureInfo.InvariantCulture,
-                $"{bar} {s.Progress * 100,5:0.0}%  {Format.Size(s.Done)}/{Format.Size(s.Size)}  down {Format.Size(s.DownloadRate)}/s  up {Format.Size(s.UploadRate)}/s  peers {s.PeersConnected}/{s.PeersKnown}  {state}{eta}");
-            if (terminal)
-            {
-                var pad = _lastLength > line.Length ? new string(' ', _lastLength - line.Length) : "";
-                output.Write("\r" + line + pad);
-                _lastLength = line.Length;
-            }
-            else output.WriteLine(line);
-            output.Flush();
-        }
-
-        public void Finish()
-        {
-            if (terminal && _lastLength > 0) output.WriteLine();
-            _lastLength = 0;
-        }
-
-        private static string Bar(double fraction, int width)
-        {
-            int filled = (int)Math.Round(Math.Clamp(fraction, 0, 1) * width);
-            return "[" + new string('#', filled) + new string('.', width - filled) + "]";
         }
     }
 

@@ -162,30 +162,31 @@ public static class InterfaceCommand
     private static async Task<int> RunAsync(SessionOptions options, EngineSettings settings, RunOverrides overrides, bool restore, DemoSwarm? demo,
         TextWriter error, CancellationToken ct)
     {
-        ClientSession session;
+        LocalSession local;
         try
         {
-            session = await ClientSession.OpenAsync(options);
+            local = await LocalSession.OpenAsync(options, settings, overrides);
         }
         catch (Exception e) when (e is IOException or System.Net.Sockets.SocketException or UnauthorizedAccessException)
         {
             await error.WriteLineAsync($"rtorrent: {e.Message}");
             return ExitCodes.UnusableInput;
         }
-        await using (session)
+        await using (local)
         {
-            var backend = new SessionBackend(session, new SessionSettings(settings, session, overrides, persist: options.SessionDirectory is not null));
+            var session = local.Session;
             // The interface draws at once; torrents come in behind it. Quitting stops a restore still running (what it
             // restored is saved as the session closes; the rest stays saved for the next start).
             using var quit = new CancellationTokenSource();
             Task background = demo is not null
                 ? session.AddAsync(demo.Torrent, new TorrentOptions { SavePath = settings.DownloadDirectory })
                 : restore ? session.RestoreAsync(quit.Token) : Task.CompletedTask;
-            int code = await TuiApp.RunAsync(backend, new TuiOptions
+            int code = await TuiApp.RunAsync(local.Backend, new TuiOptions
             {
                 Title = demo is null ? "RTorrent" : "RTorrent demo",
-                // The terminal went away under us (SSH dropped): save resume data and the DHT table, then exit.
-                TerminalLost = async () => await session.DisposeAsync(),
+                // The terminal went away under us (SSH dropped): save resume data and the DHT table, and write the log
+                // out, then exit.
+                TerminalLost = async () => await local.DisposeAsync(),
             }, ct);
             await quit.CancelAsync();
             try { await background; }

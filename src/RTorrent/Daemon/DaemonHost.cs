@@ -44,7 +44,7 @@ public sealed record DaemonOptions
 public sealed class DaemonHost
 {
     /// <summary>The log file's name in the session folder.</summary>
-    public const string LogFileName = "rtorrent.log";
+    public const string LogFileName = Logging.SessionLogFile.FileName;
 
     /// <summary>Exit code: the daemon ran and stopped cleanly.</summary>
     public const int ExitOk = 0;
@@ -125,13 +125,8 @@ public sealed class DaemonHost
 
         Directory.CreateDirectory(sessionDir);
         var systemd = new SystemdNotifier();
-        await using var logs = new Logging.LineLoggerProvider(new Logging.LineLoggerOptions
-        {
-            MinimumLevel = _options.Verbose ? LogLevel.Debug : LogLevel.Information,
-            Console = console,
-            JournalFormat = !string.IsNullOrEmpty(Environment.GetEnvironmentVariable("JOURNAL_STREAM")),
-            FilePath = Path.Combine(sessionDir, LogFileName),
-        });
+        await using var logs = Logging.SessionLogFile.Open(sessionDir, _options.Verbose ? LogLevel.Debug : LogLevel.Information, console,
+            journalFormat: !string.IsNullOrEmpty(Environment.GetEnvironmentVariable("JOURNAL_STREAM")));
         using var loggerFactory = new LoggerFactory([logs]);
         ILogger log = loggerFactory.CreateLogger("rtorrent.daemon");
         // Before anything that takes time: a SIGHUP (or SIGTERM) during start-up must meet our handlers, not the

@@ -94,18 +94,29 @@ public class TrackerPeerSourceTests
     public async Task Completed_is_announced_when_the_torrent_completes()
     {
         long left = 300;
+        var time = new ManualTimeProvider();
         await using var tracker = new FakeHttpTracker(_ => Answer());
-        await using var h = Create([[tracker.AnnounceUrl]], totals: () => new TransferTotals(0, 300 - left, left));
+        await using var h = Create([[tracker.AnnounceUrl]], Fast, time, totals: () => new TransferTotals(0, 300 - left, left));
         await h.Source.StartAsync(CancellationToken.None);
         await TestWait.UntilAsync(() => h.Status(tracker.AnnounceUrl).State == "working", "started");
+        time.Advance(TimeSpan.FromSeconds(1)); // the next regular announce after "completed" is then due at a time of its own
         left = 0;
         await h.Source.OnEventAsync(TorrentEvent.Completed, CancellationToken.None);
         await TestWait.UntilAsync(() => Announces(tracker, "completed") == 1, "completed announce");
         var completed = tracker.Requests.Single(r => r.Text("event") == "completed");
         Assert.Equal("0", completed.Text("left"));
-        await TestWait.SettleAsync();
-        Assert.Equal(2, Announces(tracker)); // no further announce before the interval
+        // No further announce before the interval: the lane goes to sleep until the completed announce's interval has
+        // passed, having announced nothing else (an extra round would be made before it sleeps).
+        await UntilAsleepAsync(time, time.GetUtcNow().AddSeconds(1800));
+        Assert.Equal(2, Announces(tracker));
     }
+
+    /// <summary>
+    /// Waits until a loop of the source sleeps until <paramref name="due"/> on <paramref name="time"/> (its deadline is
+    /// registered); from then nothing but that deadline, or a request, wakes it.
+    /// </summary>
+    private static Task UntilAsleepAsync(ManualTimeProvider time, DateTimeOffset due) =>
+        TestWait.UntilAsync(() => RTorrent.Engine.Client.SharedDeadlines.For(time).HasDeadline(due), $"a loop asleep until {due:HH:mm:ss}");
 
     [Fact]
     public async Task Stop_sends_stopped_to_the_tracker()
@@ -164,19 +175,21 @@ public class TrackerPeerSourceTests
     public async Task Requests_made_while_an_announce_is_in_flight_are_not_lost()
     {
         using var gate = new ManualResetEventSlim();
+        var time = new ManualTimeProvider();
         await using var tracker = new FakeHttpTracker(_ =>
         {
             gate.Wait(TestWait.Limit);
             return Answer(interval: 1800);
         });
-        await using var h = Create([[tracker.AnnounceUrl]]);
+        await using var h = Create([[tracker.AnnounceUrl]], Fast, time);
         await h.Source.StartAsync(CancellationToken.None);
         await TestWait.UntilAsync(() => tracker.RequestCount == 1, "started in flight");
         h.Source.ForceReannounce();
         gate.Set();
         await TestWait.UntilAsync(() => Announces(tracker) == 2, "the forced announce after the one in flight");
         Assert.Null(tracker.Requests[1].Text("event"));
-        await TestWait.SettleAsync();
+        // Then the lane sleeps until the interval, with no third announce made before it (the clock never moved).
+        await UntilAsleepAsync(time, time.GetUtcNow().AddSeconds(1800));
         Assert.Equal(2, Announces(tracker));
     }
 
@@ -232,7 +245,8 @@ public class TrackerPeerSourceTests
 
         h.Source.ForceReannounce(); // clears backoff too: only the order keeps the garbage tracker out now
         await TestWait.UntilAsync(() => Announces(good) == 2, "second announce");
-        await TestWait.SettleAsync();
+        // A round asks its tier's trackers in order: had the garbage tracker stayed first, it would have been asked
+        // before the good tracker's second announce was made.
         Assert.Equal(1, Announces(garbage));
     }
 
@@ -255,8 +269,11 @@ public class TrackerPeerSourceTests
             Assert.Equal("The tracker answered HTTP 500 Internal Server Error.", status.Message);
             Assert.Equal("started", tracker.Requests[^1].Text("event"));
 
+            // Asleep until the retry; a clock moved to a second before the shortest retry makes nothing due.
+            await UntilAsleepAsync(time, status.NextContact.Value);
+            int fired = time.Fired;
             time.Advance(expected - TimeSpan.FromSeconds(1));
-            await TestWait.SettleAsync();
+            Assert.Equal(fired, time.Fired);
             Assert.Equal(failure, Announces(tracker)); // not yet
             time.Advance(wait - expected + TimeSpan.FromSeconds(1));
             expected *= 2;
@@ -295,8 +312,10 @@ public class TrackerPeerSourceTests
         time.Advance(TimeSpan.FromSeconds(100));
         h.Source.RequestMorePeers();
         await TestWait.UntilAsync(() => h.Status(tracker.AnnounceUrl).NextContact == started.AddSeconds(300), "early announce scheduled");
+        await UntilAsleepAsync(time, started.AddSeconds(300));
+        int fired = time.Fired;
         time.Advance(TimeSpan.FromSeconds(199));
-        await TestWait.SettleAsync();
+        Assert.Equal(fired, time.Fired); // nothing came due: the lane sleeps on
         Assert.Equal(1, Announces(tracker));
         time.Advance(TimeSpan.FromSeconds(1));
         await TestWait.UntilAsync(() => Announces(tracker) == 2, "early announce");
@@ -312,8 +331,10 @@ public class TrackerPeerSourceTests
         await using var h = Create([[tracker.AnnounceUrl]], Fast, time);
         await h.Source.StartAsync(CancellationToken.None);
         await TestWait.UntilAsync(() => h.Status(tracker.AnnounceUrl).State == "working", "started");
+        await UntilAsleepAsync(time, time.GetUtcNow().AddSeconds(600));
+        int fired = time.Fired;
         time.Advance(TimeSpan.FromSeconds(599));
-        await TestWait.SettleAsync();
+        Assert.Equal(fired, time.Fired); // nothing came due: the lane sleeps on
         Assert.Equal(1, Announces(tracker));
         time.Advance(TimeSpan.FromSeconds(1));
         await TestWait.UntilAsync(() => Announces(tracker) == 2, "regular announce");

@@ -25,6 +25,17 @@ internal sealed class ManualTimeProvider : TimeProvider
         get { lock (_lock) return _timers.Count(t => t.Due != DateTimeOffset.MaxValue); }
     }
 
+    /// <summary>
+    /// Timer firings so far, counted synchronously: by <see cref="Advance"/> for the timers it found due, and by a
+    /// change that makes a timer fire at once. Unchanged across an <see cref="Advance"/> means nothing came due.
+    /// </summary>
+    public int Fired
+    {
+        get { lock (_lock) return _fired; }
+    }
+
+    private int _fired;
+
     public override ITimer CreateTimer(TimerCallback callback, object? state, TimeSpan dueTime, TimeSpan period)
     {
         var timer = new ManualTimer(this, callback, state);
@@ -48,6 +59,7 @@ internal sealed class ManualTimeProvider : TimeProvider
                     _timers.Remove(t);
                 }
             }
+            _fired += due.Count;
         }
         foreach (var t in due) t.Fire();
     }
@@ -73,6 +85,7 @@ internal sealed class ManualTimeProvider : TimeProvider
                 else if (dueTime <= TimeSpan.Zero)
                 {
                     fireNow = true;
+                    owner._fired++;
                     Due = period > TimeSpan.Zero ? owner._now + period : DateTimeOffset.MaxValue;
                     if (Due != DateTimeOffset.MaxValue) owner._timers.Add(this);
                 }

@@ -14,7 +14,4 @@ internal static class TestWait
             await Task.Delay(10);
         }
     }
-
-    /// <summary>Gives background loops a moment to act on something they should NOT act on.</summary>
-    public static Task SettleAsync() => Task.Delay(200);
 }
