@@ -19,6 +19,13 @@ public sealed record AnnounceSchedulerOptions
     /// </summary>
     public int MaxInFlightPerTracker { get; init; } = 8;
 
+    /// <summary>
+    /// Stopped announces in flight at once to one tracker while the session quits (default 32): they are all that is
+    /// left to send and have a budget of seconds; at 8, a tracker that closes every connection (opentracker) took
+    /// 10,000 of them past the budget, each waiting for a new connection in turn.
+    /// </summary>
+    public int QuitInFlightPerTracker { get; init; } = 32;
+
     /// <summary>Requests to one tracker that go at once before pacing starts (default 20): a torrent added by hand is never delayed.</summary>
     public int BurstSize { get; init; } = 20;
 

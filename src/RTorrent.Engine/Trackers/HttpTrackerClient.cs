@@ -39,8 +39,11 @@ public sealed class HttpTrackerClient : ITrackerClient
     /// <summary>Most redirects followed for one request.</summary>
     public const int MaxRedirects = 5;
 
-    /// <summary>Most connections the shared HttpClient opens to one tracker (host and port) at once.</summary>
-    public const int MaxConnectionsPerTracker = 8;
+    /// <summary>
+    /// Most connections the shared HttpClient opens to one tracker (host and port) at once: the session's gate lets 8
+    /// requests be in flight, and the stopped announces of a quit 32 (AnnounceSchedulerOptions).
+    /// </summary>
+    public const int MaxConnectionsPerTracker = 32;
 
     private static readonly Lazy<HttpClient> Shared = new(() => CreateHttpClient(null, reuseConnections: true));
 
@@ -102,7 +105,8 @@ public sealed class HttpTrackerClient : ITrackerClient
             PooledConnectionLifetime = reuseConnections ? TimeSpan.FromMinutes(5) : TimeSpan.Zero,
             PooledConnectionIdleTimeout = TimeSpan.FromMinutes(1),
             // Keep-alive connections to one tracker are shared by all its torrents, a few at most: the session's
-            // AnnounceScheduler lets 8 requests to a tracker be in flight, and this bounds the pool if it is not used.
+            // AnnounceScheduler lets 8 requests to a tracker be in flight (32 stopped ones at quit), and this bounds
+            // the pool if it is not used.
             MaxConnectionsPerServer = MaxConnectionsPerTracker,
         })
         {

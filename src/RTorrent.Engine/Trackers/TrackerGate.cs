@@ -191,7 +191,8 @@ internal sealed class TrackerGate
     private void DispatchLocked(DateTimeOffset now)
     {
         Refill(now);
-        while (_inFlight < _options.MaxInFlightPerTracker)
+        int limit = _owner.Quitting ? Math.Max(_options.MaxInFlightPerTracker, _options.QuitInFlightPerTracker) : _options.MaxInFlightPerTracker;
+        while (_inFlight < limit)
         {
             var node = _stopped.First ?? _urgent.First ?? _normal.First;
             if (node is null) break;

@@ -189,7 +189,7 @@ public class TrackerGateTests
     public async Task At_quit_stopped_announces_still_waiting_when_the_budget_runs_out_are_given_up_and_counted()
     {
         var time = new ManualTimeProvider();
-        var (scheduler, gate) = Create(time, new AnnounceSchedulerOptions { MaxInFlightPerTracker = 2 });
+        var (scheduler, gate) = Create(time, new AnnounceSchedulerOptions { MaxInFlightPerTracker = 2, QuitInFlightPerTracker = 2 });
         using var _ = scheduler;
         var probe = await Enter(gate);
         probe.Complete(TrackerOutcome.Answered);

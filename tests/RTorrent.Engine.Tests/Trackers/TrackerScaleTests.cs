@@ -93,7 +93,7 @@ public class TrackerScaleTests
     }
 
     [Fact]
-    public async Task At_quit_every_stopped_announce_is_sent_never_more_than_eight_at_once()
+    public async Task At_quit_every_stopped_announce_is_sent_never_more_than_the_quit_limit_at_once()
     {
         await using var tracker = new FakeHttpTracker(_ => Answer()) { KeepAlive = true };
         // A budget and a stop timeout no test machine runs out of: this checks the limit and the count, not the time.
@@ -106,8 +106,8 @@ public class TrackerScaleTests
         await Task.WhenAll(swarm.Sources.Select(s => s.StopAsync(CancellationToken.None).AsTask())).WaitAsync(TestWait.Limit);
 
         Assert.Equal(1000, Announces(tracker, "stopped"));
-        Assert.InRange(tracker.MaxConcurrentRequests, 1, 8);
-        Assert.InRange(tracker.ConnectionCount, 1, 8);
+        Assert.InRange(tracker.MaxConcurrentRequests, 1, AnnounceSchedulerOptions.Default.QuitInFlightPerTracker);
+        Assert.InRange(tracker.ConnectionCount, 1, AnnounceSchedulerOptions.Default.QuitInFlightPerTracker);
         Assert.Equal((1000, 0, 0), swarm.Gate(tracker.AnnounceUrl).QuitCounts);
     }
 
@@ -123,11 +123,11 @@ public class TrackerScaleTests
 
         swarm.Scheduler.BeginQuit(TimeSpan.FromSeconds(2));
         var stops = Task.WhenAll(swarm.Sources.Select(s => s.StopAsync(CancellationToken.None).AsTask()));
-        await TestWait.UntilAsync(() => Announces(tracker, "stopped") == 8 && gate.Waiting == 92, "eight in flight, the rest waiting");
+        await TestWait.UntilAsync(() => Announces(tracker, "stopped") == 32 && gate.Waiting == 68, "32 in flight (the quit's limit), the rest waiting");
         time.Advance(TimeSpan.FromSeconds(2));
         await stops.WaitAsync(TestWait.Limit);
 
-        Assert.Equal(8, Announces(tracker, "stopped")); // never more than the limit at once, and nothing after the budget
+        Assert.Equal(32, Announces(tracker, "stopped")); // never more than the quit's limit at once, and nothing after the budget
         Assert.Equal((0, 0, 100), gate.QuitCounts);
         Assert.Equal(0, gate.InFlight);
         Assert.All(swarm.Sources, s => Assert.Contains("stopped announce", s.GetStatus()[0].Message));
