@@ -43,7 +43,7 @@ internal sealed partial class MainWindow : Window
     private readonly TimeProvider _time;
     private readonly TorrentList _list = new();
     private readonly TorrentRows _rows;
-    private readonly PagedTableView _table;
+    private readonly TorrentListView _table;
     private readonly Label _titleLine;
     private readonly Label _statusLine;
     private readonly Label _hintLine;
@@ -54,7 +54,6 @@ internal sealed partial class MainWindow : Window
     private readonly RateHistory _sessionHistory = new(TimeSpan.FromSeconds(2), 360);
     private readonly Dictionary<string, RateHistory> _torrentHistory = new(StringComparer.Ordinal);
     private readonly List<LogEntry> _interfaceLog = [];
-    private readonly Dictionary<TorrentState, Scheme> _stateSchemes = [];
 
     private SessionSnapshot? _session;
     private string? _lastError;
@@ -93,18 +92,15 @@ internal sealed partial class MainWindow : Window
 
         _titleLine = new Label { X = 0, Y = 0, Width = Dim.Fill(), Height = 1, Text = options.Title };
         _rows = new TorrentRows(_list, profile);
-        _table = new PagedTableView(_rows.Headers(), _rows.Cell)
+        _table = new TorrentListView(_list, _rows, profile)
         {
             X = 0,
             Y = 1,
             Width = Dim.Fill(),
             Height = Dim.Fill(2),
         };
-        _table.RowValue = row => row >= 0 && row < _list.Rows.Count ? _list.Rows[row] : null;
-        ConfigureColumns();
-        _table.CursorChanged += _ => OnCursorMoved();
         _table.FrameChanged += (_, _) => Reflow();
-        _table.MouseEvent += OnTableMouse;
+        _table.HeaderClicked += OnHeaderClicked;
         _table.Accepting += (_, e) =>
         {
             // Enter is handled before the table sees it; this is the mouse's double click.
@@ -149,7 +145,7 @@ internal sealed partial class MainWindow : Window
     /// <summary>The list on screen is the last one seen from a daemon that cannot be reached now.</summary>
     internal bool IsStale => _unavailable is not null;
 
-    internal PagedTableView Table => _table;
+    internal TorrentListView Table => _table;
     internal TorrentList List => _list;
     internal DetailsView Details => _details;
     internal bool IsDetailsOpen => _details.Visible;
@@ -416,10 +412,8 @@ internal sealed partial class MainWindow : Window
     {
         int row = _list.IndexOf(keepId);
         if (row < 0) row = Math.Clamp(_table.CursorRow, 0, Math.Max(0, _list.Rows.Count - 1));
-        _rows.CursorRow = _list.Rows.Count > 0 ? row : -1;
         if (onlyIfShownChanged) _table.SetRowsIfChanged(_list.Rows.Count, row);
         else _table.SetRows(_list.Rows.Count, row);
-        UpdateHeaders();
         UpdateEmptyNote();
     }
 
@@ -432,24 +426,11 @@ internal sealed partial class MainWindow : Window
         _emptyNote.Visible = _list.Rows.Count == 0 && !IsDetailsOpen;
     }
 
-    private void OnCursorMoved()
-    {
-        if (_rows.CursorRow == _table.CursorRow) return;
-        _rows.CursorRow = _table.CursorRow;
-        _table.SetNeedsDraw();
-    }
-
-    private void UpdateHeaders()
-    {
-        string[] headers = _rows.Headers();
-        for (int i = 0; i < headers.Length; i++) _table.SetHeader(i, headers[i]);
-    }
-
     private void Reflow()
     {
         int width = _table.Viewport.Width > 0 ? _table.Viewport.Width : _app.Screen.Width;
         if (width <= 0) return;
-        if (_rows.Reflow(width, HostColumnWidth())) ConfigureColumns();
+        if (_rows.Reflow(width, HostColumnWidth())) _table.SetNeedsDraw();
         UpdateStatus();
         UpdateTitle();
         UpdateHints();
@@ -468,60 +449,16 @@ internal sealed partial class MainWindow : Window
     private void ReflowColumns()
     {
         int hostWidth = HostColumnWidth();
-        if (_rows.HostWidth != hostWidth && _rows.Reflow(_rows.TableWidth, hostWidth)) ConfigureColumns();
+        if (_rows.HostWidth != hostWidth && _rows.Reflow(_rows.TableWidth, hostWidth)) _table.SetNeedsDraw();
     }
 
-    private void ConfigureColumns()
-    {
-        IReadOnlyList<int> widths = _rows.Widths;
-        foreach (TorrentColumn column in Enum.GetValues<TorrentColumn>())
-        {
-            int i = (int)column;
-            ColumnStyle style = _table.Style.GetOrCreateColumnStyle(i);
-            style.MinWidth = style.MaxWidth = Math.Max(1, widths[i]);
-            style.Visible = widths[i] > 0;
-            style.Alignment = column is TorrentColumn.Size or TorrentColumn.Down or TorrentColumn.Up or TorrentColumn.Ratio
-                or TorrentColumn.Eta or TorrentColumn.Peers ? Alignment.End : Alignment.Start;
-            if (column == TorrentColumn.State && _profile.Color) style.ColorGetter = StateColor;
-        }
-        UpdateHeaders();
-        _table.Update();
-    }
-
-    private Scheme? StateColor(CellColorGetterArgs args)
-    {
-        // The table holds one page: its row numbers start at the first row shown.
-        int row = _table.Top + args.RowIndex;
-        if (row < 0 || row >= _list.Rows.Count) return null;
-        TorrentState state = _list.Rows[row].State;
-        ColorName16? color = state switch
-        {
-            TorrentState.Seeding => ColorName16.BrightGreen,
-            TorrentState.Downloading => ColorName16.BrightCyan,
-            TorrentState.Error => ColorName16.BrightRed,
-            TorrentState.Checking or TorrentState.FetchingMetadata => ColorName16.Yellow,
-            TorrentState.Stopped or TorrentState.Queued => ColorName16.DarkGray,
-            _ => null,
-        };
-        if (color is null) return null;
-        if (_stateSchemes.TryGetValue(state, out Scheme? scheme) && scheme is not null) return scheme;
-        Scheme baseScheme = args.RowScheme;
-        scheme = new Scheme(baseScheme) { Normal = new Attribute(new Color(color.Value), baseScheme.Normal.Background) };
-        _stateSchemes[state] = scheme;
-        return scheme;
-    }
-
-    private void OnTableMouse(object? sender, Terminal.Gui.Input.Mouse mouse)
+    private void OnHeaderClicked(TorrentColumn column)
     {
         // A click on a column header sorts by that column (again: reverses), as in most torrent clients.
-        if (!mouse.IsSingleClicked || mouse.Position is not { } p) return;
-        _table.ScreenToCell(p.X, p.Y, out int? headerColumn);
-        if (headerColumn is not { } column) return;
         string? keep = CurrentTorrentIdFromList();
-        _list.SortBy((TorrentColumn)column);
+        _list.SortBy(column);
         ShowRows(keep);
         UpdateTitle();
-        mouse.Handled = true;
     }
 
     private void UpdateTitle()
