@@ -52,7 +52,8 @@ internal sealed partial class MainWindow : Window
     private readonly Label _emptyNote;
     private readonly DetailsView _details;
     private readonly RateHistory _sessionHistory = new(TimeSpan.FromSeconds(2), 360);
-    private readonly Dictionary<string, RateHistory> _torrentHistory = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, TorrentHistory> _torrentHistory = new(StringComparer.Ordinal);
+    private long _historyRound;
     private readonly List<LogEntry> _interfaceLog = [];
 
     private SessionSnapshot? _session;
@@ -165,7 +166,7 @@ internal sealed partial class MainWindow : Window
     {
         get
         {
-            if (IsDetailsOpen && _details.TorrentId is { } id) return _session?.Torrents.FirstOrDefault(t => t.Id == id);
+            if (IsDetailsOpen && _details.TorrentId is { } id) return _list.Find(id);
             int row = _table.CursorRow;
             return row >= 0 && row < _list.Rows.Count ? _list.Rows[row] : null;
         }
@@ -302,20 +303,20 @@ internal sealed partial class MainWindow : Window
         }
         ReportHostChanges(_session?.Hosts, session.Hosts);
         _sessionHistory.Add(now, session.DownloadRate, session.UploadRate);
-        RecordTorrentHistory(session, now);
         if (adoptLimits)
         {
             _downloadLimit = session.DownloadLimit;
             _uploadLimit = session.UploadLimit;
         }
 
-        bool torrentsChanged = _session is null || !SameTorrents(_session.Torrents, session.Torrents);
         bool first = _session is null;
         _session = session;
+        string? keep = CurrentTorrentIdFromList();
+        // Unchanged torrents keep their snapshots, so telling what changed costs a reference comparison each.
+        bool torrentsChanged = _list.Update(session.Torrents) || first;
+        RecordTorrentHistory(session, now);
         if (torrentsChanged)
         {
-            string? keep = CurrentTorrentIdFromList();
-            _list.Update(session.Torrents);
             ReflowColumns();
             // A torrent just added gets the cursor once it shows up.
             if (_selectAfterRefresh is { } added && _list.IndexOf(added) >= 0)
@@ -331,7 +332,7 @@ internal sealed partial class MainWindow : Window
 
         if (detailsId is not null && IsDetailsOpen && _details.TorrentId == detailsId)
         {
-            bool listed = session.Torrents.Any(t => t.Id == detailsId);
+            bool listed = _list.Find(detailsId) is not null;
             if (details.Error is { } error && listed)
             {
                 // Still in the list: the details stay as they were and the reason shows.
@@ -345,7 +346,7 @@ internal sealed partial class MainWindow : Window
             }
             else
             {
-                _details.Update(new DetailsContext(details.Details, _torrentHistory.GetValueOrDefault(detailsId), _sessionHistory));
+                _details.Update(new DetailsContext(details.Details, _torrentHistory.GetValueOrDefault(detailsId)?.Rates, _sessionHistory));
             }
         }
     }
@@ -367,35 +368,38 @@ internal sealed partial class MainWindow : Window
         }
     }
 
-    private static bool SameTorrents(IReadOnlyList<TorrentSnapshot> a, IReadOnlyList<TorrentSnapshot> b)
-    {
-        if (ReferenceEquals(a, b)) return true;
-        if (a.Count != b.Count) return false;
-        for (int i = 0; i < a.Count; i++)
-        {
-            if (!a[i].Equals(b[i])) return false;
-        }
-        return true;
-    }
-
     private void RecordTorrentHistory(SessionSnapshot session, DateTimeOffset now)
     {
+        // Only torrents that moved data get a history: a thousand idle seeds cost a look at their rates, nothing more.
+        // Histories of torrents that went quiet get their zero samples; those of torrents gone from the session go.
+        _historyRound++;
         foreach (TorrentSnapshot t in session.Torrents)
         {
-            // Only torrents that moved data get a history: a thousand idle seeds cost nothing.
-            if (!_torrentHistory.TryGetValue(t.Id, out RateHistory? history))
+            if (t.DownloadRate == 0 && t.UploadRate == 0) continue;
+            if (!_torrentHistory.TryGetValue(t.Id, out TorrentHistory? history))
             {
-                if (t.DownloadRate == 0 && t.UploadRate == 0) continue;
-                history = new RateHistory(TimeSpan.FromSeconds(2), 180);
+                history = new TorrentHistory(new RateHistory(TimeSpan.FromSeconds(2), 180));
                 _torrentHistory[t.Id] = history;
             }
-            history.Add(now, t.DownloadRate, t.UploadRate);
+            history.Rates.Add(now, t.DownloadRate, t.UploadRate);
+            history.Round = _historyRound;
         }
-        if (_torrentHistory.Count > session.Torrents.Count)
+        if (_torrentHistory.Count == 0) return;
+        List<string>? gone = null;
+        foreach ((string id, TorrentHistory history) in _torrentHistory)
         {
-            var ids = session.Torrents.Select(t => t.Id).ToHashSet(StringComparer.Ordinal);
-            foreach (string gone in _torrentHistory.Keys.Where(id => !ids.Contains(id)).ToList()) _torrentHistory.Remove(gone);
+            if (history.Round == _historyRound) continue;
+            if (_list.Find(id) is null) (gone ??= []).Add(id);
+            else history.Rates.Add(now, 0, 0);
         }
+        if (gone is not null) foreach (string id in gone) _torrentHistory.Remove(id);
+    }
+
+    /// <summary>A torrent's rate history and the last refresh that gave it a sample with data moving.</summary>
+    private sealed class TorrentHistory(RateHistory rates)
+    {
+        public RateHistory Rates { get; } = rates;
+        public long Round { get; set; }
     }
 
     private string? CurrentTorrentIdFromList()
