@@ -108,9 +108,6 @@ internal sealed class TorrentRows(TorrentList list, TerminalProfile profile)
         return line.ToString();
     }
 
-    /// <summary>Every column's header, the sorted one marked where it has room.</summary>
-    public string[] Headers() => [.. AllColumns.Select(Header)];
-
     /// <summary>The column shown at cell <paramref name="x"/> of a line (its gap counts as its own), or null.</summary>
     public TorrentColumn? ColumnAt(int x)
     {

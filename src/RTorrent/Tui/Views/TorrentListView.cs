@@ -203,7 +203,8 @@ internal sealed class TorrentListView : View
         if (height > 1)
         {
             attributes.Fill(normal);
-            Paint(contents, 1, new string(Glyphs.HLine.ToString()[0], _rows.ContentWidth), attributes, null);
+            Rune rule = Glyphs.HLine;
+            Paint(contents, 1, new string(rule.IsBmp ? (char)rule.Value : '-', _rows.ContentWidth), attributes, null);
         }
 
         // The rows on screen, then blank lines.
