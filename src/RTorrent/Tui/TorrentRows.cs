@@ -166,8 +166,9 @@ internal sealed class TorrentRows(TorrentList list, TerminalProfile profile)
     internal static int Columns(string text) => IsNarrow(text) ? text.Length : Math.Max(0, text.GetColumns());
 
     /// <summary>
-    /// True when every character of <paramref name="text"/> is one cell wide on its own: printable Latin, Greek,
-    /// Cyrillic and the box, block and arrow signs the interface draws with. Such text is one cell per character.
+    /// True when every character of <paramref name="text"/> is one cell wide on its own: printable Latin (not the soft
+    /// hyphen, which some count as no cell), Greek, Cyrillic and the box, block and arrow signs the interface draws
+    /// with. Such text is one cell per character.
     /// </summary>
     internal static bool IsNarrow(string text)
     {
@@ -180,8 +181,8 @@ internal sealed class TorrentRows(TorrentList list, TerminalProfile profile)
 
     /// <summary>One character that always takes one cell and is a grapheme by itself.</summary>
     internal static bool IsNarrow(char c) =>
-        (c >= 0x20 && c < 0x7F) || (c >= 0xA0 && c < 0x300) || (c >= 0x370 && c < 0x483) || (c >= 0x2190 && c < 0x2200)
-        || (c >= 0x2500 && c < 0x2600);
+        (c >= 0x20 && c < 0x7F) || (c >= 0xA0 && c < 0x300 && c != 0xAD) || (c >= 0x370 && c < 0x483)
+        || (c >= 0x2190 && c < 0x2200) || (c >= 0x2500 && c < 0x2600);
 
     private static int[] StartsOf(int[] widths)
     {

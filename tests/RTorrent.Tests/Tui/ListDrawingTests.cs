@@ -115,6 +115,25 @@ public class ListDrawingTests
     }
 
     [Fact]
+    public void A_line_fills_its_columns_exactly_with_numbers_to_the_right_and_wide_names_cut_by_cells()
+    {
+        var rows = new TorrentRows(new TorrentList(), TerminalProfile.Monochrome);
+        rows.Reflow(100);
+        TorrentSnapshot t = FakeBackend.Snapshot("ubuntu.iso", 6L << 30, 0.5, TorrentState.Downloading, down: 1536 * 1024, peers: 3, known: 40);
+        int size = rows.Starts[(int)TorrentColumn.Size], peers = rows.Starts[(int)TorrentColumn.Peers];
+
+        string line = rows.Line(t);
+        Assert.Equal(rows.ContentWidth, line.Length);
+        Assert.StartsWith(" ubuntu.iso ", line);
+        Assert.Equal("6.0G", line.Substring(size, 4));
+        Assert.Equal("   3/40", line.Substring(peers, rows.Widths[(int)TorrentColumn.Peers]));
+
+        string wide = rows.Line(t with { Name = new string('\u65e5', 60) }); // far wider than the name column
+        Assert.Equal(rows.ContentWidth, TorrentRows.Columns(wide));
+        Assert.EndsWith(line[size..], wide);
+    }
+
+    [Fact]
     public void A_click_on_a_row_moves_the_cursor_there_and_a_double_click_opens_it()
     {
         using var h = new TuiHarness(MainListTests.SampleBackend());
