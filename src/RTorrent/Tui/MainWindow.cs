@@ -43,7 +43,7 @@ internal sealed partial class MainWindow : Window
     private readonly TimeProvider _time;
     private readonly TorrentList _list = new();
     private readonly TorrentRows _rows;
-    private readonly PagedTableView _table;
+    private readonly TorrentListView _table;
     private readonly Label _titleLine;
     private readonly Label _statusLine;
     private readonly Label _hintLine;
@@ -52,9 +52,9 @@ internal sealed partial class MainWindow : Window
     private readonly Label _emptyNote;
     private readonly DetailsView _details;
     private readonly RateHistory _sessionHistory = new(TimeSpan.FromSeconds(2), 360);
-    private readonly Dictionary<string, RateHistory> _torrentHistory = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, TorrentHistory> _torrentHistory = new(StringComparer.Ordinal);
+    private long _historyRound;
     private readonly List<LogEntry> _interfaceLog = [];
-    private readonly Dictionary<TorrentState, Scheme> _stateSchemes = [];
 
     private SessionSnapshot? _session;
     private string? _lastError;
@@ -93,18 +93,15 @@ internal sealed partial class MainWindow : Window
 
         _titleLine = new Label { X = 0, Y = 0, Width = Dim.Fill(), Height = 1, Text = options.Title };
         _rows = new TorrentRows(_list, profile);
-        _table = new PagedTableView(_rows.Headers(), _rows.Cell)
+        _table = new TorrentListView(_list, _rows, profile)
         {
             X = 0,
             Y = 1,
             Width = Dim.Fill(),
             Height = Dim.Fill(2),
         };
-        _table.RowValue = row => row >= 0 && row < _list.Rows.Count ? _list.Rows[row] : null;
-        ConfigureColumns();
-        _table.CursorChanged += _ => OnCursorMoved();
         _table.FrameChanged += (_, _) => Reflow();
-        _table.MouseEvent += OnTableMouse;
+        _table.HeaderClicked += OnHeaderClicked;
         _table.Accepting += (_, e) =>
         {
             // Enter is handled before the table sees it; this is the mouse's double click.
@@ -149,7 +146,7 @@ internal sealed partial class MainWindow : Window
     /// <summary>The list on screen is the last one seen from a daemon that cannot be reached now.</summary>
     internal bool IsStale => _unavailable is not null;
 
-    internal PagedTableView Table => _table;
+    internal TorrentListView Table => _table;
     internal TorrentList List => _list;
     internal DetailsView Details => _details;
     internal bool IsDetailsOpen => _details.Visible;
@@ -169,7 +166,7 @@ internal sealed partial class MainWindow : Window
     {
         get
         {
-            if (IsDetailsOpen && _details.TorrentId is { } id) return _session?.Torrents.FirstOrDefault(t => t.Id == id);
+            if (IsDetailsOpen && _details.TorrentId is { } id) return _list.Find(id);
             int row = _table.CursorRow;
             return row >= 0 && row < _list.Rows.Count ? _list.Rows[row] : null;
         }
@@ -306,20 +303,20 @@ internal sealed partial class MainWindow : Window
         }
         ReportHostChanges(_session?.Hosts, session.Hosts);
         _sessionHistory.Add(now, session.DownloadRate, session.UploadRate);
-        RecordTorrentHistory(session, now);
         if (adoptLimits)
         {
             _downloadLimit = session.DownloadLimit;
             _uploadLimit = session.UploadLimit;
         }
 
-        bool torrentsChanged = _session is null || !SameTorrents(_session.Torrents, session.Torrents);
         bool first = _session is null;
         _session = session;
+        string? keep = CurrentTorrentIdFromList();
+        // Unchanged torrents keep their snapshots, so telling what changed costs a reference comparison each.
+        bool torrentsChanged = _list.Update(session.Torrents) || first;
+        RecordTorrentHistory(session, now);
         if (torrentsChanged)
         {
-            string? keep = CurrentTorrentIdFromList();
-            _list.Update(session.Torrents);
             ReflowColumns();
             // A torrent just added gets the cursor once it shows up.
             if (_selectAfterRefresh is { } added && _list.IndexOf(added) >= 0)
@@ -335,7 +332,7 @@ internal sealed partial class MainWindow : Window
 
         if (detailsId is not null && IsDetailsOpen && _details.TorrentId == detailsId)
         {
-            bool listed = session.Torrents.Any(t => t.Id == detailsId);
+            bool listed = _list.Find(detailsId) is not null;
             if (details.Error is { } error && listed)
             {
                 // Still in the list: the details stay as they were and the reason shows.
@@ -349,7 +346,7 @@ internal sealed partial class MainWindow : Window
             }
             else
             {
-                _details.Update(new DetailsContext(details.Details, _torrentHistory.GetValueOrDefault(detailsId), _sessionHistory));
+                _details.Update(new DetailsContext(details.Details, _torrentHistory.GetValueOrDefault(detailsId)?.Rates, _sessionHistory));
             }
         }
     }
@@ -371,35 +368,38 @@ internal sealed partial class MainWindow : Window
         }
     }
 
-    private static bool SameTorrents(IReadOnlyList<TorrentSnapshot> a, IReadOnlyList<TorrentSnapshot> b)
-    {
-        if (ReferenceEquals(a, b)) return true;
-        if (a.Count != b.Count) return false;
-        for (int i = 0; i < a.Count; i++)
-        {
-            if (!a[i].Equals(b[i])) return false;
-        }
-        return true;
-    }
-
     private void RecordTorrentHistory(SessionSnapshot session, DateTimeOffset now)
     {
+        // Only torrents that moved data get a history: a thousand idle seeds cost a look at their rates, nothing more.
+        // Histories of torrents that went quiet get their zero samples; those of torrents gone from the session go.
+        _historyRound++;
         foreach (TorrentSnapshot t in session.Torrents)
         {
-            // Only torrents that moved data get a history: a thousand idle seeds cost nothing.
-            if (!_torrentHistory.TryGetValue(t.Id, out RateHistory? history))
+            if (t.DownloadRate == 0 && t.UploadRate == 0) continue;
+            if (!_torrentHistory.TryGetValue(t.Id, out TorrentHistory? history))
             {
-                if (t.DownloadRate == 0 && t.UploadRate == 0) continue;
-                history = new RateHistory(TimeSpan.FromSeconds(2), 180);
+                history = new TorrentHistory(new RateHistory(TimeSpan.FromSeconds(2), 180));
                 _torrentHistory[t.Id] = history;
             }
-            history.Add(now, t.DownloadRate, t.UploadRate);
+            history.Rates.Add(now, t.DownloadRate, t.UploadRate);
+            history.Round = _historyRound;
         }
-        if (_torrentHistory.Count > session.Torrents.Count)
+        if (_torrentHistory.Count == 0) return;
+        List<string>? gone = null;
+        foreach ((string id, TorrentHistory history) in _torrentHistory)
         {
-            var ids = session.Torrents.Select(t => t.Id).ToHashSet(StringComparer.Ordinal);
-            foreach (string gone in _torrentHistory.Keys.Where(id => !ids.Contains(id)).ToList()) _torrentHistory.Remove(gone);
+            if (history.Round == _historyRound) continue;
+            if (_list.Find(id) is null) (gone ??= []).Add(id);
+            else history.Rates.Add(now, 0, 0);
         }
+        if (gone is not null) foreach (string id in gone) _torrentHistory.Remove(id);
+    }
+
+    /// <summary>A torrent's rate history and the last refresh that gave it a sample with data moving.</summary>
+    private sealed class TorrentHistory(RateHistory rates)
+    {
+        public RateHistory Rates { get; } = rates;
+        public long Round { get; set; }
     }
 
     private string? CurrentTorrentIdFromList()
@@ -416,10 +416,8 @@ internal sealed partial class MainWindow : Window
     {
         int row = _list.IndexOf(keepId);
         if (row < 0) row = Math.Clamp(_table.CursorRow, 0, Math.Max(0, _list.Rows.Count - 1));
-        _rows.CursorRow = _list.Rows.Count > 0 ? row : -1;
         if (onlyIfShownChanged) _table.SetRowsIfChanged(_list.Rows.Count, row);
         else _table.SetRows(_list.Rows.Count, row);
-        UpdateHeaders();
         UpdateEmptyNote();
     }
 
@@ -432,24 +430,11 @@ internal sealed partial class MainWindow : Window
         _emptyNote.Visible = _list.Rows.Count == 0 && !IsDetailsOpen;
     }
 
-    private void OnCursorMoved()
-    {
-        if (_rows.CursorRow == _table.CursorRow) return;
-        _rows.CursorRow = _table.CursorRow;
-        _table.SetNeedsDraw();
-    }
-
-    private void UpdateHeaders()
-    {
-        string[] headers = _rows.Headers();
-        for (int i = 0; i < headers.Length; i++) _table.SetHeader(i, headers[i]);
-    }
-
     private void Reflow()
     {
         int width = _table.Viewport.Width > 0 ? _table.Viewport.Width : _app.Screen.Width;
         if (width <= 0) return;
-        if (_rows.Reflow(width, HostColumnWidth())) ConfigureColumns();
+        if (_rows.Reflow(width, HostColumnWidth())) _table.SetNeedsDraw();
         UpdateStatus();
         UpdateTitle();
         UpdateHints();
@@ -468,60 +453,16 @@ internal sealed partial class MainWindow : Window
     private void ReflowColumns()
     {
         int hostWidth = HostColumnWidth();
-        if (_rows.HostWidth != hostWidth && _rows.Reflow(_rows.TableWidth, hostWidth)) ConfigureColumns();
+        if (_rows.HostWidth != hostWidth && _rows.Reflow(_rows.TableWidth, hostWidth)) _table.SetNeedsDraw();
     }
 
-    private void ConfigureColumns()
-    {
-        IReadOnlyList<int> widths = _rows.Widths;
-        foreach (TorrentColumn column in Enum.GetValues<TorrentColumn>())
-        {
-            int i = (int)column;
-            ColumnStyle style = _table.Style.GetOrCreateColumnStyle(i);
-            style.MinWidth = style.MaxWidth = Math.Max(1, widths[i]);
-            style.Visible = widths[i] > 0;
-            style.Alignment = column is TorrentColumn.Size or TorrentColumn.Down or TorrentColumn.Up or TorrentColumn.Ratio
-                or TorrentColumn.Eta or TorrentColumn.Peers ? Alignment.End : Alignment.Start;
-            if (column == TorrentColumn.State && _profile.Color) style.ColorGetter = StateColor;
-        }
-        UpdateHeaders();
-        _table.Update();
-    }
-
-    private Scheme? StateColor(CellColorGetterArgs args)
-    {
-        // The table holds one page: its row numbers start at the first row shown.
-        int row = _table.Top + args.RowIndex;
-        if (row < 0 || row >= _list.Rows.Count) return null;
-        TorrentState state = _list.Rows[row].State;
-        ColorName16? color = state switch
-        {
-            TorrentState.Seeding => ColorName16.BrightGreen,
-            TorrentState.Downloading => ColorName16.BrightCyan,
-            TorrentState.Error => ColorName16.BrightRed,
-            TorrentState.Checking or TorrentState.FetchingMetadata => ColorName16.Yellow,
-            TorrentState.Stopped or TorrentState.Queued => ColorName16.DarkGray,
-            _ => null,
-        };
-        if (color is null) return null;
-        if (_stateSchemes.TryGetValue(state, out Scheme? scheme) && scheme is not null) return scheme;
-        Scheme baseScheme = args.RowScheme;
-        scheme = new Scheme(baseScheme) { Normal = new Attribute(new Color(color.Value), baseScheme.Normal.Background) };
-        _stateSchemes[state] = scheme;
-        return scheme;
-    }
-
-    private void OnTableMouse(object? sender, Terminal.Gui.Input.Mouse mouse)
+    private void OnHeaderClicked(TorrentColumn column)
     {
         // A click on a column header sorts by that column (again: reverses), as in most torrent clients.
-        if (!mouse.IsSingleClicked || mouse.Position is not { } p) return;
-        _table.ScreenToCell(p.X, p.Y, out int? headerColumn);
-        if (headerColumn is not { } column) return;
         string? keep = CurrentTorrentIdFromList();
-        _list.SortBy((TorrentColumn)column);
+        _list.SortBy(column);
         ShowRows(keep);
         UpdateTitle();
-        mouse.Handled = true;
     }
 
     private void UpdateTitle()

@@ -52,10 +52,25 @@ public enum StateFilter
 /// The main list's model: the last session snapshot, sorted and filtered. Pure data, no views, so the rules can be
 /// tested on their own and the view only reads <see cref="Rows"/>.
 /// </summary>
+/// <remarks>
+/// A refresh that brings the same torrents in the same order with a few of them changed (the usual refresh: a
+/// backend hands back the unchanged snapshots themselves) moves only those few: each is found by binary search and
+/// replaced where it is, or taken out and put back where its new values sort. Only a new or removed torrent, a
+/// reordered session, or many changes at once sort the whole list again. So a refresh of 10,000 torrents costs a
+/// reference comparison per torrent, not a sort.
+/// </remarks>
 public sealed class TorrentList
 {
+    /// <summary>More changed torrents than this in one refresh (or than an eighth of them) sort the whole list again.</summary>
+    private const int MaxMovedInPlace = 256;
+
     private IReadOnlyList<TorrentSnapshot> _all = [];
-    private TorrentSnapshot[] _rows = [];
+    private readonly List<TorrentSnapshot> _rows = [];
+    private Dictionary<string, TorrentSnapshot> _byId = new(StringComparer.Ordinal);
+    private string[] _words = [];
+    private Comparison<TorrentSnapshot> _order = (_, _) => 0;
+    private IComparer<TorrentSnapshot> _comparer = System.Collections.Generic.Comparer<TorrentSnapshot>.Create((_, _) => 0);
+    private readonly List<int> _changed = [];
 
     /// <summary>The column the list is sorted by.</summary>
     public TorrentColumn SortColumn { get; private set; } = TorrentColumn.Name;
@@ -69,7 +84,7 @@ public sealed class TorrentList
     /// <summary>Words every shown name contains (case-insensitive); empty shows all.</summary>
     public string NameFilter { get; private set; } = "";
 
-    /// <summary>The torrents shown, in order.</summary>
+    /// <summary>The torrents shown, in order (the list itself: it changes with the next update).</summary>
     public IReadOnlyList<TorrentSnapshot> Rows => _rows;
 
     /// <summary>Every torrent in the session, unfiltered.</summary>
@@ -78,19 +93,32 @@ public sealed class TorrentList
     /// <summary>Some torrent says which host it is on (several daemons are shown): the Host column is shown and sorts.</summary>
     public bool HasHosts { get; private set; }
 
-    /// <summary>Takes a new snapshot of the torrents.</summary>
-    public void Update(IReadOnlyList<TorrentSnapshot> torrents)
+    /// <summary>How many times the whole list was filtered and sorted (tests count it).</summary>
+    public int FullRebuilds { get; private set; }
+
+    /// <summary>
+    /// Takes a new snapshot of the torrents; returns false when it shows nothing new (every torrent equal to the one
+    /// before, in the same order).
+    /// </summary>
+    public bool Update(IReadOnlyList<TorrentSnapshot> torrents)
     {
+        IReadOnlyList<TorrentSnapshot> old = _all;
         _all = torrents;
+        if (ReferenceEquals(old, torrents)) return false;
+        if (TryUpdateInPlace(old, torrents, out bool changed)) return changed;
+        _byId = new Dictionary<string, TorrentSnapshot>(torrents.Count, StringComparer.Ordinal);
         HasHosts = false;
         foreach (TorrentSnapshot t in torrents)
         {
-            if (t.Host is null) continue;
-            HasHosts = true;
-            break;
+            _byId[t.Id] = t;
+            if (t.Host is not null) HasHosts = true;
         }
         Rebuild();
+        return true;
     }
+
+    /// <summary>The torrent with <paramref name="id"/> in the session (shown or not), or null.</summary>
+    public TorrentSnapshot? Find(string? id) => id is not null && _byId.TryGetValue(id, out TorrentSnapshot? t) ? t : null;
 
     /// <summary>Sorts by <paramref name="column"/>; sorting by the current column again reverses the order.</summary>
     public void SortBy(TorrentColumn column)
@@ -152,14 +180,70 @@ public sealed class TorrentList
     }
 
     /// <summary>The row showing the torrent with <paramref name="id"/>, or -1.</summary>
-    public int IndexOf(string? id)
+    public int IndexOf(string? id) => Find(id) is { } t ? RowOf(t) : -1;
+
+    /// <summary>The row of <paramref name="t"/> (the very snapshot), found by binary search; -1 when not shown.</summary>
+    private int RowOf(TorrentSnapshot t)
     {
-        if (id is null) return -1;
-        for (int i = 0; i < _rows.Length; i++)
+        int i = _rows.BinarySearch(t, _comparer);
+        return i >= 0 && ReferenceEquals(_rows[i], t) ? i : -1;
+    }
+
+    /// <summary>Whether <paramref name="t"/> passes the state and name filters.</summary>
+    private bool Shows(TorrentSnapshot t)
+    {
+        if (!Matches(Filter, t)) return false;
+        foreach (string w in _words)
         {
-            if (_rows[i].Id == id) return i;
+            if (!t.Name.Contains(w, StringComparison.OrdinalIgnoreCase)) return false;
         }
-        return -1;
+        return true;
+    }
+
+    /// <summary>
+    /// The update when the same torrents come in the same order: only the snapshots that changed are moved (see the
+    /// remarks). False when the whole list has to be rebuilt.
+    /// </summary>
+    private bool TryUpdateInPlace(IReadOnlyList<TorrentSnapshot> old, IReadOnlyList<TorrentSnapshot> now, out bool changed)
+    {
+        changed = false;
+        if (old.Count != now.Count || old.Count == 0) return false;
+        int limit = Math.Min(MaxMovedInPlace, Math.Max(8, now.Count / 8));
+        _changed.Clear();
+        for (int i = 0; i < now.Count; i++)
+        {
+            TorrentSnapshot a = old[i], b = now[i];
+            if (ReferenceEquals(a, b)) continue;
+            if (a.Id != b.Id || (a.Host is null) != (b.Host is null) || _changed.Count == limit) return false;
+            _changed.Add(i);
+        }
+        IComparer<TorrentSnapshot> comparer = _comparer;
+        foreach (int i in _changed)
+        {
+            TorrentSnapshot a = old[i], b = now[i];
+            _byId[b.Id] = b;
+            if (!a.Equals(b)) changed = true;
+            bool wasShown = Shows(a), shown = Shows(b);
+            int row = -1;
+            if (wasShown)
+            {
+                row = _rows.BinarySearch(a, comparer);
+                // Not found where it sorts: the list is not what this update assumes; sort it all again.
+                if (row < 0 || !ReferenceEquals(_rows[row], a)) return false;
+            }
+            if (wasShown && shown && _order(a, b) == 0)
+            {
+                _rows[row] = b; // sorts where it was
+                continue;
+            }
+            if (wasShown) _rows.RemoveAt(row);
+            if (shown)
+            {
+                int at = _rows.BinarySearch(b, comparer);
+                _rows.Insert(at < 0 ? ~at : at, b);
+            }
+        }
+        return true;
     }
 
     /// <summary>Whether <paramref name="t"/> passes the state filter.</summary>
@@ -193,26 +277,26 @@ public sealed class TorrentList
 
     private void Rebuild()
     {
-        string[] words = NameFilter.Length == 0 ? [] : NameFilter.Split(' ', StringSplitOptions.RemoveEmptyEntries);
-        var rows = new List<TorrentSnapshot>(_all.Count);
+        FullRebuilds++;
+        _words = NameFilter.Length == 0 ? [] : NameFilter.Split(' ', StringSplitOptions.RemoveEmptyEntries);
+        _rows.Clear();
         foreach (TorrentSnapshot t in _all)
         {
-            if (!Matches(Filter, t)) continue;
-            if (words.Length > 0 && !words.All(w => t.Name.Contains(w, StringComparison.OrdinalIgnoreCase))) continue;
-            rows.Add(t);
+            if (Shows(t)) _rows.Add(t);
         }
         Comparison<TorrentSnapshot> compare = Comparer(SortColumn);
         int sign = Descending ? -1 : 1;
         // Ties fall back to the name and then the id (always ascending) so that equal rows never swap places
-        // between refreshes.
-        rows.Sort((a, b) =>
+        // between refreshes, and every torrent has one place (which the binary searches rely on).
+        _order = (a, b) =>
         {
             int c = sign * compare(a, b);
             if (c != 0) return c;
             c = string.Compare(a.Name, b.Name, StringComparison.OrdinalIgnoreCase);
             return c != 0 ? c : string.CompareOrdinal(a.Id, b.Id);
-        });
-        _rows = [.. rows];
+        };
+        _comparer = System.Collections.Generic.Comparer<TorrentSnapshot>.Create(_order);
+        _rows.Sort(_comparer);
     }
 
     private static Comparison<TorrentSnapshot> Comparer(TorrentColumn column) => column switch

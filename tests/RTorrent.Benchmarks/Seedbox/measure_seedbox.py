@@ -36,6 +36,10 @@ over 30 s of idle, `dotnet-counters collect` over the idle window, a `dotnet-gcd
 traced the same way (syscall counts, counters, threads and descriptors as it restores) and which is then quit
 mid-restore (timed). Every wait is bounded (--timeout for the long ones); everything started is ended by its PID, the
 tmux server by its own socket; the throw-away folders are removed (--keep keeps them).
+With --keys-only (RTorrent only) the idle readings of step 3 (settling at most 10 s) and step 6 are left out: all
+seeding, the key timing, quit. With --local-keys the interface is also timed on a session of its own
+(`rtorrent --session DIR` with no daemon, so it restores the N torrents itself) once the daemon has quit, the same way
+(reported as "keys_local").
 Prints one JSON line per client and N, then a Markdown table of this run's results.
 """
 import argparse, datetime, fcntl, glob, json, os, platform, shutil, signal, socket, statistics, subprocess, sys, tempfile, time
@@ -484,6 +488,7 @@ def measure(kind, n, dataset, tracker_port, args):
         res.update(watch_to_all_seeding_s=took, watch_reached=reached, watch_loaded=loaded, watch_timeline=timeline)
         log(f"{kind.name} {n}: watch folder to all seeding {took} s (reached {reached})")
         # 2. settled
+        if args.keys_only: args.settle = min(args.settle, 10)
         time.sleep(args.settle)
         pid = c.pid()
         res["rss_settled_mib"] = rss_mib(pid)
@@ -491,10 +496,11 @@ def measure(kind, n, dataset, tracker_port, args):
         res["fds"] = fd_kinds(pid, c.session, c.data)
         res["tracker_peers_seeds_settled"] = tracker.peers()
         res["loadavg_before_idle"] = loadavg()
-        cpu, by_thread = idle_cpu(pid, args.window, per_thread=True)
-        res["idle_cpu_pct"] = cpu; res["idle_window_s"] = args.window; res["idle_cpu_by_thread"] = by_thread
-        res["rss_after_idle_mib"] = rss_mib(pid)
-        log(f"{kind.name} {n}: RSS {res['rss_settled_mib']} MiB, idle {cpu}% of a core")
+        if not args.keys_only:
+            cpu, by_thread = idle_cpu(pid, args.window, per_thread=True)
+            res["idle_cpu_pct"] = cpu; res["idle_window_s"] = args.window; res["idle_cpu_by_thread"] = by_thread
+            res["rss_after_idle_mib"] = rss_mib(pid)
+            log(f"{kind.name} {n}: RSS {res['rss_settled_mib']} MiB, idle {cpu}% of a core")
         if args.diagnose and kind is RTorrent:
             d = args.diagnose + f"/{n}"
             res["diag_idle"] = diagnose_window(pid, d, "idle", 30, c.session, c.data)
@@ -521,6 +527,12 @@ def measure(kind, n, dataset, tracker_port, args):
         time.sleep(1)
         res["tracker_peers_seeds_after_quit"] = tracker.peers()
         log(f"{kind.name} {n}: quit {res['quit_s']} s (exit {res['quit_exit']})")
+        # 4b. the interface on a session of its own (RTorrent, --local-keys)
+        if kind is RTorrent and args.local_keys and args.sizes:
+            time.sleep(2)
+            if os.path.exists(c.session + "/rpc.sock"): os.unlink(c.session + "/rpc.sock")
+            res["keys_local"] = time_local_keys(c, args)
+        if args.keys_only: return res
         # 5. restart
         time.sleep(2)
         t0 = time.perf_counter(); c.start()
@@ -577,6 +589,23 @@ def measure(kind, n, dataset, tracker_port, args):
         else: shutil.rmtree(base, ignore_errors=True)
 
 
+def time_local_keys(c, args):
+    """Down key timing of `rtorrent --session DIR` with no daemon: it restores the N torrents itself."""
+    tmux = Tmux("l"); ui = c.interface(tmux, args.sizes[0])
+    try:
+        if not wait_for(lambda: c.interface_ready(tmux.cap().decode(errors="replace")), args.timeout, 0.5):
+            open(c.base + "/screen-local.txt", "wb").write(tmux.cap())
+            return "the interface showed no full list within the timeout"
+        time.sleep(5)
+        keys = time_keys(tmux, args.sizes, args.presses)
+        keys["interface_rss_mib"] = rss_mib(ui)
+        return keys
+    finally:
+        tmux.kill()
+        wait_for(lambda: not os.path.exists(f"/proc/{ui}"), 60)  # SIGHUP: it saves and exits by itself
+        if os.path.exists(f"/proc/{ui}"): os.kill(ui, signal.SIGKILL)
+
+
 class _Pid:
     """The interactive rTorrent (started by tmux, so no Popen) seen as a client for until_all_seeding."""
     def __init__(self, c, pid):
@@ -624,6 +653,8 @@ def main():
     ap.add_argument("--lock", help="flock this file around each client's measurement (e.g. /tmp/rt-cpu.lock)")
     ap.add_argument("--jsonl", help="append each result line to this file too")
     ap.add_argument("--keep", action="store_true", help="keep the throw-away folders")
+    ap.add_argument("--keys-only", action="store_true", help="RTorrent: only all seeding, the key timing and quit (no idle window, no restart)")
+    ap.add_argument("--local-keys", action="store_true", help="RTorrent: also time the keys of the interface on a session of its own")
     ap.add_argument("--table", metavar="JSONL", help="only print the Markdown table of saved results")
     args = ap.parse_args()
     if args.table:

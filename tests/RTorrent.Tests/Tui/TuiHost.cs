@@ -10,7 +10,8 @@ namespace RTorrent.Tests.Tui;
 /// <remarks>
 /// <c>dotnet tests/RTorrent.Tests/bin/Debug/net10.0/RTorrent.Tests.dll tui-fake [TORRENTS] [ACTIVE]</c> opens the
 /// interface over that many fake torrents (ACTIVE of them change on every refresh);
-/// <c>... tui-measure [TORRENTS]</c> runs the latency and idle-CPU measurement (see docs/PERFORMANCE.md).
+/// <c>... tui-measure [TORRENTS]</c> runs the latency and idle-CPU measurement (see docs/PERFORMANCE.md);
+/// <c>... tui-bench [TORRENTS] [WxH] [PRESSES]</c> times the interface's own work headless (<see cref="TuiBench"/>).
 /// </remarks>
 internal static class TuiHost
 {
@@ -34,6 +35,11 @@ internal static class TuiHost
             app.Run(w);
             w.Dispose();
             return 0;
+        }
+        if (args.Length > 0 && args[0] == "tui-bench")
+        {
+            Environment.SetEnvironmentVariable("DisableRealDriverIO", "1");
+            return TuiBench.Run([.. args.Skip(1)]);
         }
         if (args.Length > 0 && args[0] == "tui-measure")
         {
