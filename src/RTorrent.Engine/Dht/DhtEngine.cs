@@ -829,6 +829,11 @@ public sealed class DhtEngine : IAsyncDisposable, ILookupNetwork
         }
     }
 
+    private int _maintenanceRuns;
+
+    /// <summary>Upkeep rounds done (tests wait on it before asserting that a round sent nothing).</summary>
+    internal int MaintenanceRuns => Volatile.Read(ref _maintenanceRuns);
+
     private async Task MaintenanceLoopAsync(CancellationToken cancellationToken)
     {
         using var timer = new PeriodicTimer(_options.MaintenanceInterval, _time);
@@ -844,6 +849,7 @@ public sealed class DhtEngine : IAsyncDisposable, ILookupNetwork
                 {
                     _log.LogError(ex, "DHT upkeep failed");
                 }
+                Interlocked.Increment(ref _maintenanceRuns);
             }
         }
         catch (OperationCanceledException)

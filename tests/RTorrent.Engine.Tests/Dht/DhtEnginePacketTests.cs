@@ -347,7 +347,13 @@ public sealed class DhtEnginePacketTests : IAsyncLifetime
         await DhtNetworkTests.WaitUntilAsync(() => !_engine.BootstrapRunning, "the start-up bootstrap to end");
         var nodes = Enumerable.Range(0, 12).Select(i => (Id: NodeId.Random(), Ep: new IPEndPoint(IPAddress.Loopback, 21000 + i))).ToList();
         foreach (var (id, ep) in nodes) _engine.Table.Add(id, ep, true);
-        await Task.Delay(200);
+        // Upkeep runs on the test's clock: three rounds, a few milliseconds of it, with every node fresh.
+        for (int round = 1; round <= 3; round++)
+        {
+            int before = _engine.MaintenanceRuns;
+            _time.Advance(TimeSpan.FromMilliseconds(20));
+            await DhtNetworkTests.WaitUntilAsync(() => _engine.MaintenanceRuns > before, $"upkeep round {round}");
+        }
         Assert.DoesNotContain(SentQueries(), q => q.Query.Method == KrpcMethod.FindNode); // all fresh: nothing to do
 
         _time.Advance(TimeSpan.FromMinutes(16)); // 15 minutes without a word from anyone
