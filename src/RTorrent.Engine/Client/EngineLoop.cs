@@ -1,5 +1,4 @@
 using System.Collections.Concurrent;
-using System.Runtime.CompilerServices;
 
 namespace RTorrent.Engine.Client;
 
@@ -84,9 +83,6 @@ public sealed class EngineLoop : SynchronizationContext, IDisposable
     /// <summary>Runs an async function on the loop.</summary>
     public Task RunAsync(Func<Task> func) => InvokeAsync<Task>(func).Unwrap();
 
-    /// <summary>Awaiting this continues on the loop thread.</summary>
-    public LoopAwaitable SwitchTo() => new(this);
-
     private void Run()
     {
         SetSynchronizationContext(this);
@@ -113,21 +109,5 @@ public sealed class EngineLoop : SynchronizationContext, IDisposable
         _stopping = true;
         _signal.Set();
         if (!IsOnLoop) _thread.Join(TimeSpan.FromSeconds(5));
-    }
-
-    /// <summary>Awaitable that resumes on the loop.</summary>
-    public readonly struct LoopAwaitable(EngineLoop loop) : INotifyCompletion
-    {
-        /// <summary>Gets the awaiter.</summary>
-        public LoopAwaitable GetAwaiter() => this;
-
-        /// <summary>Completed synchronously when already on the loop.</summary>
-        public bool IsCompleted => loop.IsOnLoop;
-
-        /// <summary>Schedules the continuation on the loop.</summary>
-        public void OnCompleted(Action continuation) => loop.Post(continuation);
-
-        /// <summary>Nothing to return.</summary>
-        public void GetResult() { }
     }
 }

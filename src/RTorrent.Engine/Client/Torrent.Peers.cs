@@ -410,7 +410,8 @@ public sealed partial class Torrent : IPeerConnectionHandler
             {
                 peer.ListenPort = port;
                 // An incoming peer's listen port lets PEX and reconnects reach it.
-                if (!peer.Connection.IsOutgoing) _pool.Add(new IPEndPoint(peer.EndPoint.Address, port), peer.Source)?.Let(k => k.Connected = true);
+                if (!peer.Connection.IsOutgoing && _pool.Add(new IPEndPoint(peer.EndPoint.Address, port), peer.Source) is { } known)
+                    known.Connected = true;
             }
             if (hs.MetadataSize is { } ms) peer.MetadataSize = ms;
             PeerExtensionHandshake?.Invoke(peer);
@@ -857,12 +858,3 @@ public sealed partial class Torrent : IPeerConnectionHandler
     }
 }
 
-internal static class ObjectExtensions
-{
-    /// <summary>Runs an action on a value (Kotlin's let) and returns it.</summary>
-    public static T Let<T>(this T value, Action<T> action)
-    {
-        action(value);
-        return value;
-    }
-}

@@ -390,9 +390,6 @@ public sealed partial class Torrent
     internal long DownloadedTotal => DownloadedBefore + _download.Total;
     internal long UploadedTotal => UploadedBefore + _upload.Total;
 
-    /// <summary>Set when the torrent should use another picker (switched while running).</summary>
-    internal void SetPicker(IPiecePicker picker) => _picker = picker;
-
     internal void AddSource(IPeerSource source) => _sources.Add(source);
 
     /// <summary>Bytes still needed of the wanted files.</summary>

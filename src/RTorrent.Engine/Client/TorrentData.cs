@@ -130,15 +130,6 @@ internal sealed class TorrentData
         }
     }
 
-    /// <summary>Files (indexes) that hold bytes of a piece.</summary>
-    public IEnumerable<int> FilesOfPiece(int piece)
-    {
-        long start = piece * _torrent.PieceLength;
-        long end = start + _torrent.GetPieceSize(piece);
-        for (int fi = FindFile(start); fi < _torrent.Files.Count && _torrent.Files[fi].Offset < end; fi++)
-            if (_torrent.Files[fi].Length > 0 || _torrent.Files[fi].Offset >= start) yield return fi;
-    }
-
     private int FindFile(long offset)
     {
         int i = Array.BinarySearch(_fileStarts, offset);

@@ -108,10 +108,6 @@ internal sealed class PeerConnection
     /// <summary>Awaited before each socket write with the bytes about to be written (upload rate limit).</summary>
     public Func<int, CancellationToken, ValueTask>? SendThrottle { get; set; }
 
-    public long BytesReceived => Interlocked.Read(ref _bytesReceived);
-    public long BytesSent => Interlocked.Read(ref _bytesSent);
-    private long _bytesReceived, _bytesSent;
-
     /// <summary>Bytes queued and not yet handed to the socket.</summary>
     public int QueuedBytes
     {
@@ -252,7 +248,6 @@ internal sealed class PeerConnection
         {
             return;
         }
-        Interlocked.Add(ref _bytesSent, sent);
         bool notify, rest;
         lock (_sendLock)
         {
@@ -335,7 +330,6 @@ internal sealed class PeerConnection
                         int sent = await _socket.SendAsync(toSend.AsMemory(start + offset, chunk), SocketFlags.None, ct).ConfigureAwait(false);
                         if (sent <= 0) throw new SocketException((int)SocketError.ConnectionReset);
                         offset += sent;
-                        Interlocked.Add(ref _bytesSent, sent);
                     }
                     if (toSend.Length > 256 * 1024)
                     {
@@ -380,7 +374,6 @@ internal sealed class PeerConnection
                         Close("closed by peer");
                         return;
                     }
-                    Interlocked.Add(ref _bytesReceived, n);
                     Encryption.Decryptor?.Apply(buffer.AsSpan(filled, n));
                     filled += n;
                     if (ReceiveThrottle is { } throttle) await throttle(n, ct).ConfigureAwait(false);

@@ -44,10 +44,6 @@ public sealed class PieceIO
         return WriteSegmentsAsync(Layout.GetPieceSegments(piece), data, cancellationToken);
     }
 
-    /// <summary>Writes a block (part of a piece) at <paramref name="begin"/> of piece <paramref name="piece"/>.</summary>
-    public ValueTask WriteBlockAsync(int piece, int begin, ReadOnlyMemory<byte> data, CancellationToken cancellationToken = default) =>
-        WriteSegmentsAsync(Layout.GetBlockSegments(piece, begin, data.Length), data, cancellationToken);
-
     /// <summary>Writes bytes at an offset of the torrent's byte stream.</summary>
     public ValueTask WriteAsync(long torrentOffset, ReadOnlyMemory<byte> data, CancellationToken cancellationToken = default) =>
         WriteSegmentsAsync(Layout.GetSegments(torrentOffset, data.Length), data, cancellationToken);
