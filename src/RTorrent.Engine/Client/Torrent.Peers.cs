@@ -163,7 +163,7 @@ public sealed partial class Torrent : IPeerConnectionHandler
         }
         int pieceCount = _metainfo?.PieceCount ?? 0;
         var connection = new PeerConnection(hs.Socket, hs.RemoteEndPoint, hs.Outgoing, pieceCount, this, _host.Loop,
-            _host.DownloadThrottle(this), _host.UploadThrottle(this), hs.Ciphers);
+            _host.DownloadThrottle(this), _host.UploadThrottle(this), hs.Ciphers, _host.Logger);
         var upload = UploadLimiter;
         connection.CanSendInline = () => upload.IsUnlimited && (upload.Parent?.IsUnlimited ?? true);
         var peer = new Peer(connection, hs.PeerId, hs.Features, pieceCount, known?.Source ?? "incoming", now, _host.Time);
@@ -236,37 +236,29 @@ public sealed partial class Torrent : IPeerConnectionHandler
     void IPeerConnectionHandler.OnMessages(PeerConnection connection, List<PeerMessage> batch)
     {
         var peer = FindPeer(connection);
-        try
+        if (peer is null || connection.IsClosed)
         {
-            if (peer is null || connection.IsClosed)
+            PeerMessageReader.ReturnBlocks(batch);
+            return;
+        }
+        var now = _host.Time.GetUtcNow();
+        peer.LastReceived = now;
+        for (int i = 0; i < batch.Count; i++)
+        {
+            var m = batch[i];
+            try
             {
-                foreach (var m in batch) if (m.Id == MessageId.Piece && m.Payload is { } b) ArrayPool<byte>.Shared.Return(b);
+                Handle(peer, ref m, now);
+            }
+            catch (PeerProtocolException e)
+            {
+                PeerMessageReader.ReturnBlocks(batch, i + 1);
+                Disconnect(peer, e.Message);
                 return;
             }
-            var now = _host.Time.GetUtcNow();
-            peer.LastReceived = now;
-            for (int i = 0; i < batch.Count; i++)
-            {
-                var m = batch[i];
-                try
-                {
-                    Handle(peer, ref m, now);
-                }
-                catch (PeerProtocolException e)
-                {
-                    for (int j = i + 1; j < batch.Count; j++)
-                        if (batch[j].Id == MessageId.Piece && batch[j].Payload is { } b) ArrayPool<byte>.Shared.Return(b);
-                    Disconnect(peer, e.Message);
-                    return;
-                }
-            }
-            RequestMore(peer);
-            ServeRequests(peer);
         }
-        finally
-        {
-            connection.ReturnBatch(batch);
-        }
+        RequestMore(peer);
+        ServeRequests(peer);
     }
 
     private Peer? FindPeer(PeerConnection connection)
@@ -741,6 +733,7 @@ public sealed partial class Torrent : IPeerConnectionHandler
     /// <summary>Sends queued blocks while the peer's send buffer has room; reads pieces into the cache as needed.</summary>
     private void ServeRequests(Peer peer)
     {
+        if (_metainfo is null) return; // a magnet fetching its metadata has nothing to serve (requests are ignored)
         var now = _host.Time.GetUtcNow();
         while (peer.Incoming.Count > 0 && !peer.AmChoking && !peer.Connection.IsClosed
                && peer.Connection.QueuedBytes < PeerConnection.SendHighWater)
