@@ -11,7 +11,7 @@ namespace RTorrent.Engine.Client;
 /// </summary>
 internal sealed class Peer : IBlockRequester, IPeerView
 {
-    public Peer(PeerConnection connection, byte[] peerId, PeerFeatures features, int pieceCount, string source, DateTimeOffset now,
+    public Peer(IPeerWire connection, byte[] peerId, PeerFeatures features, int pieceCount, string source, DateTimeOffset now,
         TimeProvider time)
     {
         Download = new RateMeter(time);
@@ -28,7 +28,7 @@ internal sealed class Peer : IBlockRequester, IPeerView
         Client = PeerIds.DescribeClient(peerId);
     }
 
-    public PeerConnection Connection { get; }
+    public IPeerWire Connection { get; }
     public IPEndPoint EndPoint => Connection.RemoteEndPoint;
     public byte[] PeerId { get; }
     public PeerFeatures Features { get; }

@@ -36,7 +36,7 @@ internal interface IPeerConnectionHandler
 /// handler) closes the connection and is logged: an unexpected failure as an error with its exception, the rest at
 /// debug level.
 /// </remarks>
-internal sealed class PeerConnection
+internal sealed class PeerConnection : IPeerWire
 {
     /// <summary>Queued bytes above which the loop stops serving more blocks to this peer until it drains.</summary>
     public const int SendHighWater = 512 * 1024;
