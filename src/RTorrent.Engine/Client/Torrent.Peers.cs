@@ -3,27 +3,19 @@ using System.Net;
 using System.Net.Sockets;
 using Microsoft.Extensions.Logging;
 using RTorrent.Abstractions;
+using RTorrent.Engine.Client.Extensions;
 using RTorrent.Engine.Peers;
 using RTorrent.Engine.Pieces;
 
 namespace RTorrent.Engine.Client;
 
-public sealed partial class Torrent : IPeerConnectionHandler
+public sealed partial class Torrent : IPeerConnectionHandler, IMetadataHost, IExtensionProtocolHost
 {
-    /// <summary>Our extension message ids (BEP 10); names added here are advertised in the extended handshake.</summary>
-    internal readonly Dictionary<string, int> LocalExtensions = new(StringComparer.Ordinal);
-
     /// <summary>Who sent the blocks of pieces that failed with several senders, until they verify.</summary>
     private SmartBan? _smartBan; // made at the first piece that fails with several senders
 
-    /// <summary>Handlers for extension messages by our local id.</summary>
-    internal readonly Dictionary<int, Action<Peer, ReadOnlyMemory<byte>>> ExtensionHandlers = [];
-
-    /// <summary>Raised on the loop after a peer's extended handshake arrived.</summary>
-    internal event Action<Peer>? PeerExtensionHandshake;
-
-    /// <summary>Raised on the loop when a peer connected (after its handshake).</summary>
-    internal event Action<Peer>? PeerConnected;
+    /// <summary>The extension protocol (BEP 10): the extensions this torrent speaks and the peers' handshakes.</summary>
+    internal ExtensionProtocol Extensions { get; }
 
     /// <summary>Raised on the loop when a peer left.</summary>
     internal event Action<Peer>? PeerDisconnected;
@@ -190,42 +182,15 @@ public sealed partial class Torrent : IPeerConnectionHandler
             });
         }
         peer.SentBitfieldOrHave = true;
-        if (hs.Features.HasFlag(PeerFeatures.Extensions)) SendExtendedHandshake(peer);
+        if (hs.Features.HasFlag(PeerFeatures.Extensions)) Extensions.SendHandshake(peer);
         if (hs.Features.HasFlag(PeerFeatures.Dht) && OurFeatures.HasFlag(PeerFeatures.Dht) && _host.DhtPort is { } dhtPort)
         {
             Span<byte> port = stackalloc byte[7];
             MessageWriter.WritePort(port, dhtPort);
             connection.Enqueue(port);
         }
-        PeerConnected?.Invoke(peer);
         Log(PluginLogLevel.Debug, $"connected to {peer.EndPoint} ({peer.Client}, {(hs.Outgoing ? "out" : "in")}" +
             $"{(hs.Ciphers.IsEncrypted ? ", RC4" : hs.Ciphers.ViaMse ? ", MSE handshake, plaintext" : "")})");
-    }
-
-    private void SendExtendedHandshake(Peer peer)
-    {
-        var hs = new ExtensionHandshake
-        {
-            Extensions = new Dictionary<string, int>(LocalExtensions),
-            Client = _host.Config.ClientName,
-            ListenPort = _host.ListenPort,
-            RequestQueue = _host.Config.MaxIncomingRequests,
-            YourIp = peer.EndPoint.Address,
-            MetadataSize = _metainfo is { } meta && meta.InfoBytes.Length > 0 ? meta.InfoBytes.Length : null,
-        }.Encode();
-        SendExtended(peer, 0, hs);
-    }
-
-    /// <summary>Sends an extension message (BEP 10) with the peer's id for it.</summary>
-    internal void SendExtended(Peer peer, int theirId, ReadOnlySpan<byte> payload)
-    {
-        var copy = payload.ToArray();
-        peer.Connection.EnqueueWith(6 + copy.Length, m =>
-        {
-            MessageWriter.WriteHeader(m.Span, MessageId.Extended, 1 + copy.Length);
-            m.Span[5] = (byte)theirId;
-            copy.CopyTo(m.Span[6..]);
-        });
     }
 
     /// <summary>Drops a peer for misbehaving.</summary>
@@ -321,7 +286,7 @@ public sealed partial class Torrent : IPeerConnectionHandler
                     _host.OnDhtNodeHint(new IPEndPoint(peer.EndPoint.Address, m.Index));
                 break;
             case MessageId.Extended:
-                OnExtended(peer, m.Index, m.Payload!);
+                Extensions.OnMessage(peer, m.Index, m.Payload!);
                 break;
         }
     }
@@ -383,34 +348,6 @@ public sealed partial class Torrent : IPeerConnectionHandler
         Span<byte> b = stackalloc byte[5];
         MessageWriter.WriteSimple(b, interested ? MessageId.Interested : MessageId.NotInterested);
         peer.Connection.Enqueue(b);
-    }
-
-    private void OnExtended(Peer peer, int id, byte[] payload)
-    {
-        if (id == 0)
-        {
-            var hs = ExtensionHandshake.Decode(payload);
-            peer.ExtendedHandshakeReceived = true;
-            foreach (var (name, theirId) in hs.Extensions)
-            {
-                if (theirId == 0) peer.TheirExtensions.Remove(name);
-                else peer.TheirExtensions[name] = theirId;
-            }
-            if (hs.RequestQueue is { } q) peer.PeerReqq = Math.Clamp(q, 1, _host.Config.MaxRequestsPerPeer);
-            if (hs.Client is { Length: > 0 } c) peer.Client = c;
-            if (hs.ListenPort is { } port)
-            {
-                peer.ListenPort = port;
-                // An incoming peer's listen port lets PEX and reconnects reach it.
-                if (!peer.Connection.IsOutgoing && _pool.Add(new IPEndPoint(peer.EndPoint.Address, port), peer.Source) is { } known)
-                    known.Connected = true;
-            }
-            if (hs.MetadataSize is { } ms) peer.MetadataSize = ms;
-            PeerExtensionHandshake?.Invoke(peer);
-            return;
-        }
-        if (ExtensionHandlers.TryGetValue(id, out var handler)) handler(peer, payload);
-        // Unknown extension ids are ignored (BEP 10).
     }
 
     /// <summary>

@@ -1,6 +1,7 @@
 using System.Net;
 using Microsoft.Extensions.Logging;
 using RTorrent.Abstractions;
+using RTorrent.Engine.Client.Extensions;
 using RTorrent.Engine.Metainfo;
 using RTorrent.Engine.Peers;
 using RTorrent.Engine.Pieces;
@@ -172,7 +173,8 @@ public sealed partial class Torrent
         foreach (var ep in options.Peers) _pool.Add(ep, "manual");
         if (magnet is not null) foreach (var ep in magnet.Peers) _pool.Add(ep, "magnet");
         if (metainfo is not null) SetMetainfo(metainfo);
-        MetadataExchange = new Extensions.MetadataExchange(this);
+        Extensions = new ExtensionProtocol(this, _pool);
+        MetadataExchange = new MetadataExchange(this);
     }
 
     /// <summary>
@@ -397,10 +399,32 @@ public sealed partial class Torrent
 
     internal PeerSink CreateSink() => new(this);
 
-    internal DateTimeOffset HostTime() => _host.Time.GetUtcNow();
+    /// <summary>The engine's clock now.</summary>
+    internal DateTimeOffset Now => _host.Time.GetUtcNow();
+
+    EngineConfig IExtensionProtocolHost.Config => _host.Config;
+    int IExtensionProtocolHost.ListenPort => _host.ListenPort;
+    IReadOnlyList<Peer> IMetadataHost.ConnectedPeers => _peers;
+    ExtensionProtocol IMetadataHost.Extensions => Extensions;
+    DateTimeOffset IMetadataHost.Now => Now;
+    void IMetadataHost.Log(PluginLogLevel level, string message) => Log(level, message);
+    void IMetadataHost.Disconnect(Peer peer, string reason) => Disconnect(peer, reason);
+    void IMetadataHost.MetadataFetched(byte[] infoBytes) => _ = OnMetadataFetchedAsync(infoBytes);
+
+    event Action<Peer>? IMetadataHost.PeerDisconnected
+    {
+        add => PeerDisconnected += value;
+        remove => PeerDisconnected -= value;
+    }
+
+    event Action<DateTimeOffset>? IMetadataHost.Ticked
+    {
+        add => Ticked += value;
+        remove => Ticked -= value;
+    }
 
     /// <summary>The BEP 9 metadata exchange (serving, and fetching for magnet links).</summary>
-    internal Extensions.MetadataExchange? MetadataExchange { get; set; }
+    internal MetadataExchange MetadataExchange { get; }
 
     /// <summary>
     /// The info dictionary arrived and matched the info-hash: become a normal torrent without dropping peers, persist
@@ -1012,7 +1036,7 @@ public sealed partial class Torrent
             PeersSendingToUs = transferring.SendingToUs,
             PeersGettingFromUs = transferring.GettingFromUs,
             CreatedBy = meta?.CreatedBy,
-            MetadataProgress = meta is not null ? 1 : MetadataExchange?.Progress ?? 0,
+            MetadataProgress = meta is not null ? 1 : MetadataExchange.Progress,
             MaxConnections = MaxConnectionsLimit,
             SeedRatioMode = _seedLimit.Mode,
             SeedRatioLimit = _seedLimit.Limit,
@@ -1024,7 +1048,7 @@ public sealed partial class Torrent
     /// <summary>What a magnet link is waiting for, so it never sits silently.</summary>
     private string MetadataStatus()
     {
-        var fetch = MetadataExchange?.Status ?? "";
+        var fetch = MetadataExchange.Status;
         var sources = new List<string>();
         foreach (var s in _sources)
         {
