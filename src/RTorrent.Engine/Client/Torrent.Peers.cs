@@ -9,7 +9,7 @@ using RTorrent.Engine.Pieces;
 
 namespace RTorrent.Engine.Client;
 
-public sealed partial class Torrent : IPeerConnectionHandler, IMetadataHost, IExtensionProtocolHost
+public sealed partial class Torrent : IPeerConnectionHandler
 {
     /// <summary>Who sent the blocks of pieces that failed with several senders, until they verify.</summary>
     private SmartBan? _smartBan; // made at the first piece that fails with several senders
@@ -223,7 +223,7 @@ public sealed partial class Torrent : IPeerConnectionHandler, IMetadataHost, IEx
             }
         }
         RequestMore(peer);
-        ServeRequests(peer);
+        Uploads.Serve(peer);
     }
 
     private Peer? FindPeer(PeerConnection connection)
@@ -259,7 +259,7 @@ public sealed partial class Torrent : IPeerConnectionHandler, IMetadataHost, IEx
                 if (!peer.PeerInterested)
                 {
                     peer.PeerInterested = true;
-                    UnchokeIfRoom(peer, now);
+                    Uploads.OnInterested(peer);
                 }
                 break;
             case MessageId.NotInterested:
@@ -273,10 +273,10 @@ public sealed partial class Torrent : IPeerConnectionHandler, IMetadataHost, IEx
                 OnBitfield(peer, m.Payload!);
                 break;
             case MessageId.Request:
-                OnRequest(peer, m.Index, m.Begin, m.Length);
+                Uploads.OnRequest(peer, m.Index, m.Begin, m.Length);
                 break;
             case MessageId.Cancel:
-                OnCancel(peer, m.Index, m.Begin, m.Length);
+                Uploads.OnCancel(peer, m.Index, m.Begin, m.Length);
                 break;
             case MessageId.Piece:
                 OnBlock(peer, m.Index, m.Begin, m.Length, m.Payload!, now);
@@ -640,125 +640,11 @@ public sealed partial class Torrent : IPeerConnectionHandler, IMetadataHost, IEx
 
     // ------------------------------------------------------------------ uploading
 
-    private void OnRequest(Peer peer, int piece, int begin, int length)
-    {
-        if (_metainfo is null) return;
-        if ((uint)piece >= (uint)Meta.PieceCount || begin < 0 || length <= 0 || length > 128 * 1024
-            || (long)begin + length > Meta.GetPieceSize(piece))
-            throw new PeerProtocolException($"bad REQUEST piece {piece} begin {begin} length {length}");
-        if (peer.AmChoking || !_pieces.HaveField[piece]) return; // BEP 3: ignore, the peer may not know yet
-        if (peer.Incoming.Count >= _host.Config.MaxIncomingRequests) return;
-        peer.Incoming.Enqueue(new BlockRequest(piece, begin, length));
-    }
-
-    private void OnCancel(Peer peer, int piece, int begin, int length)
-    {
-        if (peer.Incoming.Count == 0) return;
-        int n = peer.Incoming.Count;
-        for (int i = 0; i < n; i++)
-        {
-            var r = peer.Incoming.Dequeue();
-            if (r.Piece != piece || r.Begin != begin || r.Length != length) peer.Incoming.Enqueue(r);
-        }
-    }
-
     void IPeerConnectionHandler.OnSendBufferLow(PeerConnection connection)
     {
-        if (FindPeer(connection) is { } peer) ServeRequests(peer);
+        if (FindPeer(connection) is { } peer) Uploads.Serve(peer);
     }
 
-    /// <summary>Sends queued blocks while the peer's send buffer has room; reads pieces into the cache as needed.</summary>
-    private void ServeRequests(Peer peer)
-    {
-        if (_metainfo is null) return; // a magnet fetching its metadata has nothing to serve (requests are ignored)
-        var now = _host.Time.GetUtcNow();
-        while (peer.Incoming.Count > 0 && !peer.AmChoking && !peer.Connection.IsClosed
-               && peer.Connection.QueuedBytes < PeerConnection.SendHighWater)
-        {
-            var r = peer.Incoming.Peek();
-            if (ReadCache.TryGet(r.Piece, out var data))
-            {
-                peer.Incoming.Dequeue();
-                peer.Connection.EnqueuePiece(r.Piece, r.Begin, data.Span.Slice(r.Begin, r.Length));
-                peer.Upload.Add(r.Length);
-                _upload.Add(r.Length);
-                peer.LastSent = now;
-                continue;
-            }
-            LoadForServing(peer, r.Piece);
-            break;
-        }
-        ReadAhead(peer);
-    }
-
-    /// <summary>
-    /// Pieces read from disk at once for serving, across all peers of this torrent. Measured seeding 1 GiB to one
-    /// libtorrent peer: 4 left the peer's 500 requests waiting on reads most of the time, 24 was no better than 12.
-    /// The scan below looks at the next 256 requests, so with 1 MiB pieces (64 blocks) it reads about 4 pieces ahead
-    /// of the one being sent; walking further (up to 12 distinct pieces of a 2,000-request queue) measured no faster
-    /// (3.53 s vs 3.48 s for 1 GiB, interleaved) and held more memory, so the cheaper scan stays.
-    /// </summary>
-    private const int ServeReadsInFlight = 12;
-
-    /// <summary>
-    /// Starts reading the next pieces this peer has asked for, so the disk read of one piece overlaps the sending of
-    /// the one before: without it, every new piece stalls the peer's pipe for a read (measured: ~10% of seeding speed).
-    /// </summary>
-    private void ReadAhead(Peer peer)
-    {
-        // Never read ahead more than half the cache holds, or big pieces would evict each other before being sent.
-        long byCapacity = Math.Max(1, ReadCache.Capacity / Math.Max(1, Meta.PieceLength) / 2);
-        int budget = (int)Math.Min(ServeReadsInFlight, byCapacity) - ReadCache.LoadingCount;
-        int last = -1, scanned = 0;
-        foreach (var r in peer.Incoming)
-        {
-            if (budget <= 0 || ++scanned > 256) break;
-            if (r.Piece == last) continue;
-            last = r.Piece;
-            if (ReadCache.Contains(r.Piece) || ReadCache.IsLoading(r.Piece)) continue;
-            LoadForServing(peer, r.Piece);
-            budget--;
-        }
-    }
-
-    private void LoadForServing(Peer peer, int piece)
-    {
-        var dataIo = Data;
-        ReadCache.Load(piece, (p, ct) => dataIo.ReadPieceAsync(p, ct), Meta.GetPieceSize(piece), _host.Loop,
-            loaded => { if (loaded) ServeRequests(peer); },
-            e => Fail($"reading piece {piece} failed: {e.Message}"), _runCts.Token);
-    }
-
-    private void UnchokeIfRoom(Peer peer, DateTimeOffset now)
-    {
-        if (!peer.AmChoking) return;
-        int unchoked = _peers.Count(p => !p.AmChoking);
-        if (unchoked < Math.Max(1, _host.Config.UploadSlots)) SetChoke(peer, false, now);
-    }
-
-    private void SetChoke(Peer peer, bool choke, DateTimeOffset now)
-    {
-        if (peer.AmChoking == choke) return;
-        peer.AmChoking = choke;
-        if (choke) peer.Incoming.Clear();
-        else peer.LastUnchoked = now;
-        Span<byte> b = stackalloc byte[5];
-        MessageWriter.WriteSimple(b, choke ? MessageId.Choke : MessageId.Unchoke);
-        peer.Connection.Enqueue(b);
-    }
-
-    /// <summary>Rechokes so far (tests: a torrent with peers is still rechoked every 10 seconds).</summary>
-    internal int Rechokes { get; private set; }
-
-    private void Rechoke(DateTimeOffset now)
-    {
-        Rechokes++;
-        var unchoke = new List<Peer>();
-        var choke = new List<Peer>();
-        ChokeScheduler.Rechoke(_peers, _host.Config.UploadSlots, State == TorrentState.Seeding, now, unchoke, choke);
-        foreach (var p in choke) SetChoke(p, true, now);
-        foreach (var p in unchoke) SetChoke(p, false, now);
-    }
 
     // ------------------------------------------------------------------ closing
 
@@ -784,7 +670,7 @@ public sealed partial class Torrent : IPeerConnectionHandler, IMetadataHost, IEx
         PeerDisconnected?.Invoke(peer);
         _host.Activate(this); // the next tick connects another peer, or takes the torrent off the tick list
         Log(PluginLogLevel.Debug, $"disconnected {peer.EndPoint}: {reason}");
-        if (!peer.AmChoking && peer.PeerInterested) Rechoke(_host.Time.GetUtcNow());
+        _uploads?.OnPeerLeft(peer);
     }
 }
 

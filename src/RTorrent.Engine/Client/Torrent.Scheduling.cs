@@ -36,19 +36,9 @@ public sealed partial class Torrent
     internal void LeftTickList()
     {
         Changed();
-        DropReadCache();
+        _uploads?.DropCache();
         _requestScratch = null;
         _cancelScratch = null;
-    }
-
-    /// <summary>Whole pieces read from disk to serve peers; made when a peer first asks.</summary>
-    private PieceReadCache ReadCache => _readCache ??= new PieceReadCache(_host.Config.ReadCacheBytes);
-
-    /// <summary>Returns the cached pieces to the pool and forgets the cache (reads in flight land in the old one).</summary>
-    private void DropReadCache()
-    {
-        _readCache?.Clear();
-        _readCache = null;
     }
 
     /// <summary>

@@ -139,12 +139,10 @@ public sealed partial class Torrent
     private List<IBlockRequester>? _cancelScratch;
     private PieceManager _pieces;
     private IPiecePicker _picker;
-    private PieceReadCache? _readCache;
     private TorrentData? _data;
     private CancellationTokenSource _runCts = new();
     private long _pendingDiskBytes;
     private int _halfOpen;
-    private DateTimeOffset _lastRechoke;
     private DateTimeOffset _lastResumeSave;
     private (long Downloaded, long Uploaded) _savedTransfer = (-1, -1);
 
@@ -402,27 +400,6 @@ public sealed partial class Torrent
     /// <summary>The engine's clock now.</summary>
     internal DateTimeOffset Now => _host.Time.GetUtcNow();
 
-    EngineConfig IExtensionProtocolHost.Config => _host.Config;
-    int IExtensionProtocolHost.ListenPort => _host.ListenPort;
-    IReadOnlyList<Peer> IMetadataHost.ConnectedPeers => _peers;
-    ExtensionProtocol IMetadataHost.Extensions => Extensions;
-    DateTimeOffset IMetadataHost.Now => Now;
-    void IMetadataHost.Log(PluginLogLevel level, string message) => Log(level, message);
-    void IMetadataHost.Disconnect(Peer peer, string reason) => Disconnect(peer, reason);
-    void IMetadataHost.MetadataFetched(byte[] infoBytes) => _ = OnMetadataFetchedAsync(infoBytes);
-
-    event Action<Peer>? IMetadataHost.PeerDisconnected
-    {
-        add => PeerDisconnected += value;
-        remove => PeerDisconnected -= value;
-    }
-
-    event Action<DateTimeOffset>? IMetadataHost.Ticked
-    {
-        add => Ticked += value;
-        remove => Ticked -= value;
-    }
-
     /// <summary>The BEP 9 metadata exchange (serving, and fetching for magnet links).</summary>
     internal MetadataExchange MetadataExchange { get; }
 
@@ -483,7 +460,7 @@ public sealed partial class Torrent
         foreach (var p in _peers)
         {
             UpdateInterest(p);
-            if (!p.AmChoking || p.PeerInterested) ServeRequests(p);
+            if (!p.AmChoking || p.PeerInterested) Uploads.Serve(p);
         }
         ConnectMore(_host.Time.GetUtcNow());
     }
@@ -624,7 +601,7 @@ public sealed partial class Torrent
         _runCts.Cancel();
         foreach (var p in _peers.ToArray()) p.Connection.Close(error is null ? "torrent stopped" : "torrent error");
         _pieces.Reset();
-        DropReadCache();
+        _uploads?.DropCache();
         if (previous is TorrentState.Downloading or TorrentState.Seeding or TorrentState.FetchingMetadata)
         {
             var stops = _sources.Select(async s =>
@@ -732,7 +709,7 @@ public sealed partial class Torrent
         }
         for (int p = 0; p < Meta.PieceCount; p++) _pieces.SetHave(p, result[p]);
         CheckPending = false;
-        DropReadCache();
+        _uploads?.DropCache();
         Log(PluginLogLevel.Information, $"checked: {result.TrueCount} of {result.Length} pieces present");
         State = TorrentState.Stopped;
         _host.OnTorrentChanged(this);
@@ -913,11 +890,7 @@ public sealed partial class Torrent
         {
             Ticked?.Invoke(now);
             foreach (var p in _peers.ToArray()) CheckPeerTimeouts(p, now);
-            if (now - _lastRechoke >= ChokeScheduler.RechokeInterval)
-            {
-                _lastRechoke = now;
-                Rechoke(now);
-            }
+            Uploads.RechokeIfDue(now);
         }
         bool waitingToConnect = ConnectMore(now);
         Activity.OnTransfer(now, _download.Total, _upload.Total);

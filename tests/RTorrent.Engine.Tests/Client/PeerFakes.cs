@@ -9,6 +9,8 @@ namespace RTorrent.Engine.Tests.Client;
 /// <summary>A connection that keeps what the loop queued, decoded, instead of sending it.</summary>
 internal sealed class FakeWire(IPEndPoint remote, bool outgoing = true) : IPeerWire
 {
+    private readonly Lock _lock = new();
+    private readonly List<(MessageId Id, int Count, TaskCompletionSource Seen)> _waiters = [];
     private byte[] _bytes = [];
 
     public IPEndPoint RemoteEndPoint { get; } = remote;
@@ -24,7 +26,30 @@ internal sealed class FakeWire(IPEndPoint remote, bool outgoing = true) : IPeerW
 
     public void Enqueue(ReadOnlySpan<byte> bytes)
     {
-        if (!IsClosed) _bytes = [.. _bytes, .. bytes];
+        if (IsClosed) return;
+        lock (_lock)
+        {
+            _bytes = [.. _bytes, .. bytes];
+            var sent = SentIds;
+            foreach (var w in _waiters.ToArray())
+            {
+                if (sent.Count(id => id == w.Id) < w.Count) continue;
+                _waiters.Remove(w);
+                w.Seen.TrySetResult();
+            }
+        }
+    }
+
+    /// <summary>Completes once <paramref name="count"/> messages with <paramref name="id"/> were queued (before or after the call).</summary>
+    public Task WhenSentAsync(MessageId id, int count = 1)
+    {
+        var seen = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        lock (_lock)
+        {
+            if (SentIds.Count(x => x == id) >= count) seen.SetResult();
+            else _waiters.Add((id, count, seen));
+        }
+        return seen.Task;
     }
 
     public void EnqueuePiece(int piece, int begin, ReadOnlySpan<byte> block)
@@ -49,7 +74,7 @@ internal sealed class FakeWire(IPEndPoint remote, bool outgoing = true) : IPeerW
         get
         {
             var list = new List<PeerMessage>();
-            PeerMessageReader.Read(_bytes, int.MaxValue, list);
+            lock (_lock) PeerMessageReader.Read(_bytes, int.MaxValue, list);
             PeerMessageReader.ReturnBlocks(list);
             return list;
         }
@@ -59,7 +84,10 @@ internal sealed class FakeWire(IPEndPoint remote, bool outgoing = true) : IPeerW
     public List<MessageId> SentIds => Sent.Select(m => m.Id).ToList();
 
     /// <summary>Forgets what was sent.</summary>
-    public void Clear() => _bytes = [];
+    public void Clear()
+    {
+        lock (_lock) _bytes = [];
+    }
 }
 
 /// <summary>Peers on fake connections.</summary>
