@@ -11,9 +11,6 @@ namespace RTorrent.Engine.Client;
 
 public sealed partial class Torrent : IPeerConnectionHandler
 {
-    /// <summary>Who sent the blocks of pieces that failed with several senders, until they verify.</summary>
-    private SmartBan? _smartBan; // made at the first piece that fails with several senders
-
     /// <summary>The extension protocol (BEP 10): the extensions this torrent speaks and the peers' handshakes.</summary>
     internal ExtensionProtocol Extensions { get; }
 
@@ -415,14 +412,14 @@ public sealed partial class Torrent : IPeerConnectionHandler
                 op.Connection.Enqueue(c);
             }
         }
-        if (completed is not null) VerifyAndWrite(completed);
+        if (completed is not null) Completion.Complete(completed);
     }
 
     /// <summary>Asks a peer for more blocks if its pipeline has room.</summary>
     private void RequestMore(Peer peer)
     {
         if (peer.PeerChoking || !peer.AmInterested || State != TorrentState.Downloading || peer.Connection.IsClosed) return;
-        if (Interlocked.Read(ref _pendingDiskBytes) > _host.Config.MaxPendingDiskBytes) return;
+        if ((_completion?.PendingDiskBytes ?? 0) > _host.Config.MaxPendingDiskBytes) return;
         int depth = PipelineDepth(peer);
         int room = depth - peer.Outstanding.Count;
         // Top up in batches: fewer, larger writes, and fewer picker calls.
@@ -496,84 +493,6 @@ public sealed partial class Torrent : IPeerConnectionHandler
         }
     }
 
-    // ------------------------------------------------------------------ hashing and writing
-
-    private void VerifyAndWrite(PartialPiece piece)
-    {
-        var data = Data;
-        int size = piece.Size;
-        Interlocked.Add(ref _pendingDiskBytes, size);
-        var ct = _runCts.Token;
-        var loop = _host.Loop;
-        _ = Task.Run(async () =>
-        {
-            bool ok = false;
-            Exception? error = null;
-            try
-            {
-                ok = data.Verify(piece.Index, piece.Data, size);
-                if (ok) await data.WritePieceAsync(piece.Index, piece.Data, size, ct).ConfigureAwait(false);
-            }
-            catch (Exception e) { error = e; }
-            finally { Interlocked.Add(ref _pendingDiskBytes, -size); }
-            loop.Post(() => PieceDone(piece, ok, error));
-        }, CancellationToken.None);
-    }
-
-    private void PieceDone(PartialPiece piece, bool hashOk, Exception? error)
-    {
-        var contributors = piece.From.Where(f => f is not null).Distinct().Cast<Peer>().ToArray();
-        // While the blocks are still here: remember who sent what in a piece that failed with several senders, or,
-        // when such a piece now verifies, find who had sent blocks that differ from the good ones.
-        IReadOnlyList<Peer> liars = [];
-        if (error is null && State is TorrentState.Downloading or TorrentState.Seeding)
-        {
-            if (!hashOk && contributors.Length > 1) (_smartBan ??= new()).RecordFailure(piece);
-            else if (hashOk && _smartBan is { Count: > 0 } smartBan) liars = smartBan.FindLiars(piece);
-        }
-        piece.ReleaseData();
-        if (State is not (TorrentState.Downloading or TorrentState.Seeding))
-        {
-            _pieces.PieceFailed(piece.Index, parole: false);
-            return;
-        }
-        if (error is not null and not OperationCanceledException)
-        {
-            _pieces.PieceFailed(piece.Index, parole: false);
-            Fail($"writing piece {piece.Index} failed: {error.Message}");
-            return;
-        }
-        if (!hashOk)
-        {
-            HashFailures++;
-            Wasted += piece.Size;
-            bool sole = contributors.Length == 1;
-            Log(PluginLogLevel.Warning, $"piece {piece.Index} failed its hash check (from {string.Join(", ", contributors.Select(c => c.EndPoint))})");
-            // A piece from one peer names it. A mixed piece names nobody: it goes on parole (one peer next time) and
-            // the smart ban finds the liar once the piece verifies.
-            if (sole)
-            {
-                contributors[0].Strikes += 2;
-                if (!IsBanned(contributors[0])) Ban(contributors[0], $"sent piece {piece.Index} with bad data");
-            }
-            _pieces.PieceFailed(piece.Index, parole: !sole);
-            return;
-        }
-        foreach (var liar in liars)
-            if (!IsBanned(liar)) Ban(liar, $"sent wrong blocks of piece {piece.Index}");
-        _pieces.PieceVerified(piece.Index);
-        foreach (var c in contributors) if (c.Strikes > 0 && piece.Parole is not null) c.Strikes--;
-        // Tell everyone; interest may end for peers that have nothing else we need.
-        Span<byte> have = stackalloc byte[MessageWriter.HaveLength];
-        MessageWriter.WriteHave(have, piece.Index);
-        foreach (var p in _peers)
-        {
-            p.Connection.Enqueue(have);
-            if (p.AmInterested && !p.PeerPieces.Intersects(_pieces.NeededField)) SetInterested(p, false);
-        }
-        if (IsComplete) OnDownloadComplete();
-    }
-
     private void OnDownloadComplete()
     {
         if (State != TorrentState.Downloading) return;
@@ -604,38 +523,6 @@ public sealed partial class Torrent : IPeerConnectionHandler
         }
         _ = SaveResumeAfterFlushAsync();
         _host.OnTorrentChanged(this);
-    }
-
-    private bool IsBanned(Peer peer) => _pool.Get(peer.EndPoint) is { Banned: true };
-
-    private void Ban(Peer peer, string reason)
-    {
-        var key = peer.Connection.IsOutgoing || peer.ListenPort is null
-            ? peer.EndPoint
-            : new IPEndPoint(peer.EndPoint.Address, peer.ListenPort.Value);
-        foreach (var ep in new[] { peer.EndPoint, key })
-        {
-            var known = _pool.Add(ep, peer.Source) ?? _pool.Get(ep);
-            if (known is not null) known.Banned = true;
-        }
-        // On the internet a cheater's whole address is banned; on loopback and private networks many honest peers
-        // share one address, so only its endpoints are.
-        if (!IsLocalAddress(peer.EndPoint.Address))
-            foreach (var k in _pool.All) if (k.EndPoint.Address.Equals(peer.EndPoint.Address)) k.Banned = true;
-        Log(PluginLogLevel.Warning, $"banned {peer.EndPoint}: {reason}");
-        Disconnect(peer, "banned: " + reason);
-    }
-
-    internal static bool IsLocalAddress(IPAddress a)
-    {
-        if (IPAddress.IsLoopback(a)) return true;
-        if (a.IsIPv4MappedToIPv6) a = a.MapToIPv4();
-        if (a.AddressFamily == AddressFamily.InterNetwork)
-        {
-            var b = a.GetAddressBytes();
-            return b[0] == 10 || (b[0] == 172 && (b[1] & 0xF0) == 16) || (b[0] == 192 && b[1] == 168) || (b[0] == 169 && b[1] == 254);
-        }
-        return a.IsIPv6LinkLocal || a.IsIPv6SiteLocal || a.IsIPv6UniqueLocal;
     }
 
     // ------------------------------------------------------------------ uploading

@@ -1,6 +1,8 @@
+using System.Net;
 using RTorrent.Abstractions;
 using RTorrent.Engine.Client.Extensions;
 using RTorrent.Engine.Metainfo;
+using RTorrent.Engine.Peers;
 using RTorrent.Engine.Pieces;
 
 namespace RTorrent.Engine.Client;
@@ -10,9 +12,13 @@ namespace RTorrent.Engine.Client;
 /// be tested with a fake; parts only a torrent with peers needs are made when first used, so an idle torrent holds a
 /// null reference for each.
 /// </summary>
-public sealed partial class Torrent : IUploadHost, IMetadataHost, IExtensionProtocolHost
+public sealed partial class Torrent : IUploadHost, IPieceCompletionHost, IMetadataHost, IExtensionProtocolHost
 {
     private UploadServer? _uploads;
+    private PieceCompletion? _completion;
+
+    /// <summary>Hashing, writing and judging completed pieces (made when the first piece completes).</summary>
+    private PieceCompletion Completion => _completion ??= new PieceCompletion(this);
 
     /// <summary>Serving peers' requests and choking (made when a peer first talks to us).</summary>
     private UploadServer Uploads => _uploads ??= new UploadServer(this, _upload);
@@ -31,6 +37,44 @@ public sealed partial class Torrent : IUploadHost, IMetadataHost, IExtensionProt
     CancellationToken IUploadHost.RunToken => _runCts.Token;
     Func<int, CancellationToken, ValueTask<byte[]>> IUploadHost.PieceReader => Data.ReadPieceAsync;
     void IUploadHost.Fail(string reason) => Fail(reason);
+
+    // ---------------------------------------------------------------- piece completion
+
+    IPieceStore IPieceCompletionHost.Store => Data;
+    SynchronizationContext IPieceCompletionHost.Loop => _host.Loop;
+    CancellationToken IPieceCompletionHost.RunToken => _runCts.Token;
+    bool IPieceCompletionHost.Active => State is TorrentState.Downloading or TorrentState.Seeding;
+    PieceManager IPieceCompletionHost.Pieces => _pieces;
+    void IPieceCompletionHost.Log(PluginLogLevel level, string message) => Log(level, message);
+    void IPieceCompletionHost.Fail(string reason) => Fail(reason);
+
+    void IPieceCompletionHost.Ban(Peer peer, string reason)
+    {
+        if (_pool.IsBanned(peer.EndPoint)) return;
+        var listensOn = peer.Connection.IsOutgoing || peer.ListenPort is not { } port ? peer.EndPoint : new IPEndPoint(peer.EndPoint.Address, port);
+        _pool.Ban(peer.EndPoint, listensOn, peer.Source);
+        Log(PluginLogLevel.Warning, $"banned {peer.EndPoint}: {reason}");
+        Disconnect(peer, "banned: " + reason);
+    }
+
+    void IPieceCompletionHost.HashFailed(int bytes)
+    {
+        HashFailures++;
+        Wasted += bytes;
+    }
+
+    void IPieceCompletionHost.PieceVerified(int piece)
+    {
+        // Tell everyone; interest may end for peers that have nothing else we need.
+        Span<byte> have = stackalloc byte[MessageWriter.HaveLength];
+        MessageWriter.WriteHave(have, piece);
+        foreach (var p in _peers)
+        {
+            p.Connection.Enqueue(have);
+            if (p.AmInterested && !p.PeerPieces.Intersects(_pieces.NeededField)) SetInterested(p, false);
+        }
+        if (IsComplete) OnDownloadComplete();
+    }
 
     // ---------------------------------------------------------------- extensions (BEP 10)
 

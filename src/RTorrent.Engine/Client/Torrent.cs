@@ -141,7 +141,6 @@ public sealed partial class Torrent
     private IPiecePicker _picker;
     private TorrentData? _data;
     private CancellationTokenSource _runCts = new();
-    private long _pendingDiskBytes;
     private int _halfOpen;
     private DateTimeOffset _lastResumeSave;
     private (long Downloaded, long Uploaded) _savedTransfer = (-1, -1);

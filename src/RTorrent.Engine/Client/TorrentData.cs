@@ -10,7 +10,7 @@ namespace RTorrent.Engine.Client;
 /// file offsets), leaves pad files out (they read as zeros and are never written), hashes from memory.
 /// Thread-safe; used from the disk tasks, never from the loop directly.
 /// </summary>
-internal sealed class TorrentData
+internal sealed class TorrentData : IPieceStore
 {
     private readonly TorrentMetainfo _torrent;
     private readonly long[] _fileStarts;

@@ -91,3 +91,42 @@ public class PeerPoolTests
         Assert.All(picked, k => Assert.Equal(0, k.Failures));
     }
 }
+
+/// <summary>Banning in the pool: which endpoints a cheater loses, by where it connects from.</summary>
+public class PeerPoolBanTests
+{
+    private static IPEndPoint Ep(string address, int port) => new(IPAddress.Parse(address), port);
+
+    [Fact]
+    public void On_the_internet_every_endpoint_of_the_cheaters_address_is_banned()
+    {
+        var pool = new PeerPool(_ => false);
+        var sibling = pool.Add(Ep("198.51.100.4", 7000), "tracker")!;
+        var neighbour = pool.Add(Ep("198.51.100.5", 7000), "tracker")!;
+
+        pool.Ban(Ep("198.51.100.4", 50123), Ep("198.51.100.4", 6881), "incoming");
+
+        Assert.True(pool.IsBanned(Ep("198.51.100.4", 50123)));
+        Assert.True(pool.IsBanned(Ep("198.51.100.4", 6881))); // where it listens: no redial
+        Assert.True(sibling.Banned);
+        Assert.False(neighbour.Banned);
+        Assert.DoesNotContain(pool.Candidates(DateTimeOffset.UtcNow, 10, skipSeeds: false, out _), k => k.EndPoint.Address.Equals(sibling.EndPoint.Address));
+    }
+
+    [Theory]
+    [InlineData("127.0.0.1")]
+    [InlineData("10.1.2.3")]
+    [InlineData("172.16.0.9")]
+    [InlineData("192.168.1.20")]
+    [InlineData("169.254.3.3")]
+    [InlineData("fd00::5")]
+    public void On_a_local_network_only_the_cheaters_own_endpoints_are_banned(string address)
+    {
+        var pool = new PeerPool(_ => false);
+        var honest = pool.Add(Ep(address, 7000), "lsd")!;
+        pool.Ban(Ep(address, 50123), Ep(address, 50123), "lsd");
+        Assert.True(pool.IsBanned(Ep(address, 50123)));
+        Assert.False(honest.Banned);
+        Assert.False(pool.IsBanned(Ep(address, 7000)));
+    }
+}
