@@ -113,17 +113,12 @@ internal sealed class PieceCompletion(IPieceCompletionHost host)
             host.HashFailed(piece.Size);
             bool sole = contributors.Length == 1;
             host.Log(PluginLogLevel.Warning, $"piece {piece.Index} failed its hash check (from {string.Join(", ", contributors.Select(c => c.EndPoint))})");
-            if (sole)
-            {
-                contributors[0].Strikes += 2;
-                host.Ban(contributors[0], $"sent piece {piece.Index} with bad data");
-            }
+            if (sole) host.Ban(contributors[0], $"sent piece {piece.Index} with bad data");
             pieces.PieceFailed(piece.Index, parole: !sole);
             return;
         }
         foreach (var liar in liars) host.Ban(liar, $"sent wrong blocks of piece {piece.Index}");
         pieces.PieceVerified(piece.Index);
-        foreach (var c in contributors) if (c.Strikes > 0 && piece.Parole is not null) c.Strikes--;
         host.PieceVerified(piece.Index);
     }
 }

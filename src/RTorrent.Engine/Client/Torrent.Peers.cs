@@ -166,19 +166,8 @@ public sealed partial class Torrent : IPeerConnectionHandler
         _host.Activate(this); // ticked every second while it has peers
         connection.Start(hs.Leftover);
 
-        // What we have first (BEP 3: bitfield only as the first message, and not at all when empty), then the
-        // extended handshake.
-        var have = _pieces.HaveField;
-        if (!have.NoneSet)
-        {
-            int n = have.ByteLength;
-            connection.EnqueueWith(5 + n, m =>
-            {
-                MessageWriter.WriteHeader(m.Span, MessageId.Bitfield, n);
-                have.WriteTo(m.Span[5..]);
-            });
-        }
-        peer.SentBitfieldOrHave = true;
+        // What we have first, then the extended handshake.
+        Availability.SendBitfield(peer);
         if (hs.Features.HasFlag(PeerFeatures.Extensions)) Extensions.SendHandshake(peer);
         if (hs.Features.HasFlag(PeerFeatures.Dht) && OurFeatures.HasFlag(PeerFeatures.Dht) && _host.DhtPort is { } dhtPort)
         {
@@ -219,7 +208,7 @@ public sealed partial class Torrent : IPeerConnectionHandler
                 return;
             }
         }
-        RequestMore(peer);
+        Requests.RequestMore(peer);
         Uploads.Serve(peer);
     }
 
@@ -242,10 +231,7 @@ public sealed partial class Torrent : IPeerConnectionHandler
                 if (!peer.PeerChoking)
                 {
                     peer.PeerChoking = true;
-                    // Without the fast extension a choke discards every pending request.
-                    foreach (var r in peer.Outstanding.TakeAll()) _pieces.ReleaseRequest(peer, r.Piece, r.Begin);
-                    // A piece on parole waits for its one peer; one that chokes us cannot finish it, so another takes it.
-                    foreach (int piece in _pieces.ParoledBy(peer)) _pieces.EndParole(piece);
+                    Requests.OnChoked(peer);
                 }
                 break;
             case MessageId.Unchoke:
@@ -263,11 +249,11 @@ public sealed partial class Torrent : IPeerConnectionHandler
                 peer.PeerInterested = false;
                 break;
             case MessageId.Have:
-                OnHave(peer, m.Index);
+                Availability.OnHave(peer, m.Index);
                 break;
             case MessageId.Bitfield:
                 if (!first) throw new PeerProtocolException("BITFIELD after other messages");
-                OnBitfield(peer, m.Payload!);
+                Availability.OnBitfield(peer, m.Payload!);
                 break;
             case MessageId.Request:
                 Uploads.OnRequest(peer, m.Index, m.Begin, m.Length);
@@ -276,7 +262,8 @@ public sealed partial class Torrent : IPeerConnectionHandler
                 Uploads.OnCancel(peer, m.Index, m.Begin, m.Length);
                 break;
             case MessageId.Piece:
-                OnBlock(peer, m.Index, m.Begin, m.Length, m.Payload!, now);
+                if (_metainfo is null) ArrayPool<byte>.Shared.Return(m.Payload!);
+                else Requests.OnBlock(peer, m.Index, m.Begin, m.Length, m.Payload!, now);
                 break;
             case MessageId.Port:
                 if (m.Index is > 0 and <= 65535 && !(_metainfo?.IsPrivate ?? false))
@@ -288,199 +275,9 @@ public sealed partial class Torrent : IPeerConnectionHandler
         }
     }
 
-    private void OnHave(Peer peer, int piece)
-    {
-        if (_metainfo is null)
-        {
-            if ((peer.PendingHaves ??= []).Count < 1_000_000) peer.PendingHaves.Add(piece);
-            return;
-        }
-        if ((uint)piece >= (uint)Meta.PieceCount) throw new PeerProtocolException($"HAVE for piece {piece} of {Meta.PieceCount}");
-        if (!peer.PeerPieces.Set(piece)) return;
-        if (!peer.CountedAsSeed)
-        {
-            if (peer.PeerPieces.AllSet)
-            {
-                peer.PeerPieces.Clear(piece);
-                _pieces.PeerBecameSeed(peer.PeerPieces);
-                peer.PeerPieces.Set(piece);
-                peer.CountedAsSeed = true;
-                MarkSeed(peer);
-            }
-            else _pieces.PeerHas(piece);
-        }
-        if (!peer.AmInterested && _pieces.NeededField[piece]) SetInterested(peer, true);
-    }
-
-    private void OnBitfield(Peer peer, byte[] payload)
-    {
-        if (_metainfo is null)
-        {
-            peer.PendingBitfield = payload;
-            return;
-        }
-        if (!peer.PeerPieces.TryReadFrom(payload))
-            throw new PeerProtocolException($"BITFIELD of {payload.Length} bytes for {Meta.PieceCount} pieces");
-        peer.CountedAsSeed = peer.PeerPieces.AllSet;
-        _pieces.PeerBitfield(peer.PeerPieces, add: true);
-        if (peer.CountedAsSeed) MarkSeed(peer);
-        UpdateInterest(peer);
-    }
-
-    private void MarkSeed(Peer peer)
-    {
-        if (_pool.Get(peer.EndPoint) is { } k) k.IsSeed = true;
-        if (IsComplete) Disconnect(peer, "both seeds");
-    }
-
-    private void UpdateInterest(Peer peer)
-    {
-        bool want = peer.PeerPieces.Intersects(_pieces.NeededField);
-        if (want != peer.AmInterested) SetInterested(peer, want);
-    }
-
-    private void SetInterested(Peer peer, bool interested)
-    {
-        peer.AmInterested = interested;
-        Span<byte> b = stackalloc byte[5];
-        MessageWriter.WriteSimple(b, interested ? MessageId.Interested : MessageId.NotInterested);
-        peer.Connection.Enqueue(b);
-    }
-
-    /// <summary>
-    /// The metadata arrived while peers were connected: give each its real bitfield from what it sent before, so no
-    /// connection is lost.
-    /// </summary>
-    internal void RebindPeersAfterMetadata()
-    {
-        foreach (var peer in _peers.ToArray())
-        {
-            peer.PeerPieces = new Bitfield(Meta.PieceCount);
-            try
-            {
-                if (peer.PendingBitfield is { } bf) OnBitfield(peer, bf);
-                foreach (int h in peer.PendingHaves ?? []) OnHave(peer, h);
-            }
-            catch (PeerProtocolException e)
-            {
-                Disconnect(peer, e.Message);
-            }
-            peer.PendingBitfield = null;
-            peer.PendingHaves = null;
-        }
-    }
-
-    // ------------------------------------------------------------------ downloading
-
-    private void OnBlock(Peer peer, int piece, int begin, int length, byte[] data, DateTimeOffset now)
-    {
-        if (_metainfo is null)
-        {
-            ArrayPool<byte>.Shared.Return(data);
-            return;
-        }
-        bool requested = peer.Outstanding.Remove(piece, begin);
-        var cancelScratch = _cancelScratch ??= new List<IBlockRequester>(4);
-        cancelScratch.Clear();
-        var outcome = _pieces.BlockReceived(peer, piece, begin, length, data, cancelScratch, out var completed);
-        switch (outcome)
-        {
-            case BlockOutcome.Stored:
-            case BlockOutcome.PieceComplete:
-                peer.Download.Add(length);
-                _download.Add(length);
-                peer.LastBlockAt = now;
-                if (peer.Snubbed)
-                {
-                    peer.Snubbed = false;
-                    peer.PipelineDepth = 16;
-                }
-                break;
-            default:
-                ArrayPool<byte>.Shared.Return(data);
-                Wasted += length;
-                if (requested) peer.LastBlockAt = now;
-                break;
-        }
-        Span<byte> c = stackalloc byte[MessageWriter.RequestLength];
-        foreach (var other in cancelScratch)
-        {
-            var op = (Peer)other;
-            if (op.Outstanding.Remove(piece, begin))
-            {
-                MessageWriter.WriteRequest(c, MessageId.Cancel, piece, begin, length);
-                op.Connection.Enqueue(c);
-            }
-        }
-        if (completed is not null) Completion.Complete(completed);
-    }
-
-    /// <summary>Asks a peer for more blocks if its pipeline has room.</summary>
-    private void RequestMore(Peer peer)
-    {
-        if (peer.PeerChoking || !peer.AmInterested || State != TorrentState.Downloading || peer.Connection.IsClosed) return;
-        if ((_completion?.PendingDiskBytes ?? 0) > _host.Config.MaxPendingDiskBytes) return;
-        int depth = PipelineDepth(peer);
-        int room = depth - peer.Outstanding.Count;
-        // Top up in batches: fewer, larger writes, and fewer picker calls.
-        if (room <= 0 || (peer.Outstanding.Count > 0 && room < Math.Min(8, depth / 4))) return;
-        var list = _requestScratch ??= new List<BlockRequest>(256);
-        list.Clear();
-        _pieces.StreamPosition = Sequential ? _pieces.StreamPosition ?? 0 : null;
-        try
-        {
-            _pieces.PickBlocks(peer, peer, _picker, room, list);
-        }
-        catch (Exception e) when (_picker is not RarestFirstPicker)
-        {
-            Log(PluginLogLevel.Error, $"picker '{Options.Picker}' failed ({e.Message}); using rarest-first");
-            _picker = new RarestFirstPicker();
-            _pieces.PickBlocks(peer, peer, _picker, room, list);
-        }
-        if (list.Count == 0)
-        {
-            if (!peer.PeerPieces.Intersects(_pieces.NeededField)) SetInterested(peer, false);
-            return;
-        }
-        int n = list.Count;
-        peer.Connection.EnqueueWith(n * MessageWriter.RequestLength, m =>
-        {
-            var span = m.Span;
-            for (int i = 0; i < n; i++)
-            {
-                var r = list[i];
-                MessageWriter.WriteRequest(span[(i * MessageWriter.RequestLength)..], MessageId.Request, r.Piece, r.Begin, r.Length);
-            }
-        });
-        foreach (var r in list) peer.Outstanding.Add(r);
-    }
-
-    private int PipelineDepth(Peer peer)
-    {
-        if (peer.Snubbed) return 1;
-        int cap = Math.Min(peer.PeerReqq, _host.Config.MaxRequestsPerPeer);
-        long rate = peer.Download.Rate;
-        if (rate == 0) return Math.Min(cap, 64);
-        int byRate = (int)Math.Min(int.MaxValue, rate * _host.Config.RequestQueueSeconds / PieceManager.BlockSize);
-        return Math.Clamp(byRate, 16, cap);
-    }
-
     private void CheckPeerTimeouts(Peer peer, DateTimeOffset now)
     {
-        if (peer.Outstanding.Count > 0 && !peer.PeerChoking && now - peer.LastBlockAt > _host.Config.SnubTimeout && !peer.Snubbed)
-        {
-            // Snubbed: its blocks go to others; it keeps one request to prove itself.
-            peer.Snubbed = true;
-            Span<byte> c = stackalloc byte[MessageWriter.RequestLength];
-            foreach (var r in peer.Outstanding.TakeAll())
-            {
-                _pieces.ReleaseRequest(peer, r.Piece, r.Begin);
-                MessageWriter.WriteRequest(c, MessageId.Cancel, r.Piece, r.Begin, r.Length);
-                peer.Connection.Enqueue(c);
-            }
-            foreach (int piece in _pieces.ParoledBy(peer)) _pieces.EndParole(piece);
-            Log(PluginLogLevel.Debug, $"{peer.EndPoint} snubbed us");
-        }
+        Requests.CheckSnub(peer, now);
         if (now - peer.LastReceived > TimeSpan.FromMinutes(3))
         {
             Disconnect(peer, "idle for 3 minutes");
@@ -499,11 +296,7 @@ public sealed partial class Torrent : IPeerConnectionHandler
         State = TorrentState.Seeding;
         CompletedAt ??= _host.Time.GetUtcNow();
         Log(PluginLogLevel.Information, "download complete; seeding");
-        foreach (var p in _peers.ToArray())
-        {
-            if (p.IsSeed) Disconnect(p, "both seeds");
-            else if (p.AmInterested) SetInterested(p, false);
-        }
+        _availability?.OnComplete();
         _pieces.Reset();
         if (!_completedEventSent)
         {
@@ -541,10 +334,8 @@ public sealed partial class Torrent : IPeerConnectionHandler
         if (peer is null) return;
         _peers.Remove(peer);
         _host.ConnectionClosed();
-        foreach (var r in peer.Outstanding.TakeAll()) _pieces.ReleaseRequest(peer, r.Piece, r.Begin);
-        foreach (int piece in _pieces.ParoledBy(peer)) _pieces.EndParole(piece);
-        if (peer.CountedAsSeed) _pieces.PeerBitfield(peer.PeerPieces, add: false);
-        else if (!peer.PeerPieces.NoneSet) _pieces.PeerBitfield(peer.PeerPieces, add: false);
+        _requests?.OnPeerLeft(peer);
+        _availability?.OnPeerLeft(peer);
         var known = _pool.Get(peer.EndPoint);
         if (known is not null)
         {

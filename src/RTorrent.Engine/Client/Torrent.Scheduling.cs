@@ -37,8 +37,7 @@ public sealed partial class Torrent
     {
         Changed();
         _uploads?.DropCache();
-        _requestScratch = null;
-        _cancelScratch = null;
+        _requests?.DropScratch();
     }
 
     /// <summary>

@@ -12,10 +12,19 @@ namespace RTorrent.Engine.Client;
 /// be tested with a fake; parts only a torrent with peers needs are made when first used, so an idle torrent holds a
 /// null reference for each.
 /// </summary>
-public sealed partial class Torrent : IUploadHost, IPieceCompletionHost, IMetadataHost, IExtensionProtocolHost
+public sealed partial class Torrent : IAvailabilityHost, IRequestHost, IUploadHost, IPieceCompletionHost, IMetadataHost,
+    IExtensionProtocolHost
 {
+    private AvailabilityTracker? _availability;
+    private RequestScheduler? _requests;
     private UploadServer? _uploads;
     private PieceCompletion? _completion;
+
+    /// <summary>What the peers have, what we tell them we have, and our interest in each (made at the first peer).</summary>
+    private AvailabilityTracker Availability => _availability ??= new AvailabilityTracker(this, _pool);
+
+    /// <summary>Requesting blocks (made when a torrent first talks to a peer).</summary>
+    private RequestScheduler Requests => _requests ??= new RequestScheduler(this, _download);
 
     /// <summary>Hashing, writing and judging completed pieces (made when the first piece completes).</summary>
     private PieceCompletion Completion => _completion ??= new PieceCompletion(this);
@@ -25,6 +34,30 @@ public sealed partial class Torrent : IUploadHost, IPieceCompletionHost, IMetada
 
     /// <summary>Rechokes so far (tests: a torrent with peers is still rechoked every 10 seconds).</summary>
     internal int Rechokes => _uploads?.Rechokes ?? 0;
+
+    // ---------------------------------------------------------------- availability
+
+    PieceManager IAvailabilityHost.Pieces => _pieces;
+    IReadOnlyList<Peer> IAvailabilityHost.Peers => _peers;
+    void IAvailabilityHost.Disconnect(Peer peer, string reason) => Disconnect(peer, reason);
+
+    // ---------------------------------------------------------------- requesting
+
+    PieceManager IRequestHost.Pieces => _pieces;
+    bool IRequestHost.Downloading => State == TorrentState.Downloading;
+    EngineConfig IRequestHost.Config => _host.Config;
+    long IRequestHost.PendingDiskBytes => _completion?.PendingDiskBytes ?? 0;
+
+    IPiecePicker IRequestHost.Picker
+    {
+        get => _picker;
+        set => _picker = value;
+    }
+
+    string IRequestHost.PickerName => Options.Picker;
+    void IRequestHost.Log(PluginLogLevel level, string message) => Log(level, message);
+    void IRequestHost.Wasted(int bytes) => Wasted += bytes;
+    void IRequestHost.PieceComplete(PartialPiece piece) => Completion.Complete(piece);
 
     // ---------------------------------------------------------------- upload serving
 
@@ -65,14 +98,7 @@ public sealed partial class Torrent : IUploadHost, IPieceCompletionHost, IMetada
 
     void IPieceCompletionHost.PieceVerified(int piece)
     {
-        // Tell everyone; interest may end for peers that have nothing else we need.
-        Span<byte> have = stackalloc byte[MessageWriter.HaveLength];
-        MessageWriter.WriteHave(have, piece);
-        foreach (var p in _peers)
-        {
-            p.Connection.Enqueue(have);
-            if (p.AmInterested && !p.PeerPieces.Intersects(_pieces.NeededField)) SetInterested(p, false);
-        }
+        Availability.AnnounceHave(piece);
         if (IsComplete) OnDownloadComplete();
     }
 

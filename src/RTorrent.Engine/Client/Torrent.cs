@@ -134,9 +134,6 @@ public sealed partial class Torrent
     private readonly RateMeter _download;
     private readonly RateMeter _upload;
     private readonly List<IPeerSource> _sources = [];
-    // Scratch lists and the read cache only a torrent with peers needs: allocated at first use.
-    private List<BlockRequest>? _requestScratch;
-    private List<IBlockRequester>? _cancelScratch;
     private PieceManager _pieces;
     private IPiecePicker _picker;
     private TorrentData? _data;
@@ -436,7 +433,7 @@ public sealed partial class Torrent
             Fail("this torrent has no v1 part; v2-only torrents cannot be downloaded yet");
             return;
         }
-        RebindPeersAfterMetadata();
+        _availability?.RebindAfterMetadata();
         // Data may already be there (the same files downloaded before): check quietly without dropping peers.
         var lengths = new List<long>();
         bool anyData = false;
@@ -458,7 +455,7 @@ public sealed partial class Torrent
         _host.OnTorrentChanged(this);
         foreach (var p in _peers)
         {
-            UpdateInterest(p);
+            Availability.UpdateInterest(p);
             if (!p.AmChoking || p.PeerInterested) Uploads.Serve(p);
         }
         ConnectMore(_host.Time.GetUtcNow());
@@ -767,7 +764,7 @@ public sealed partial class Torrent
             if ((uint)fileIndex >= (uint)FilePriorities.Length) throw new ArgumentOutOfRangeException(nameof(priorities), fileIndex, "No such file.");
         foreach (var (fileIndex, priority) in priorities) FilePriorities[fileIndex] = priority;
         ApplyFilePriorities();
-        foreach (var p in _peers) UpdateInterest(p);
+        foreach (var p in _peers) Availability.UpdateInterest(p);
         if (State == TorrentState.Seeding && !IsComplete) State = TorrentState.Downloading;
         else if (State == TorrentState.Downloading && IsComplete) OnDownloadComplete();
         _host.OnTorrentChanged(this);
@@ -894,7 +891,7 @@ public sealed partial class Torrent
         bool waitingToConnect = ConnectMore(now);
         Activity.OnTransfer(now, _download.Total, _upload.Total);
         CheckResumeSave(now);
-        foreach (var p in _peers) RequestMore(p);
+        foreach (var p in _peers) Requests.RequestMore(p);
         CheckSeedRatio();
         return IsRunning && (_peers.Count > 0 || _halfOpen > 0 || waitingToConnect || _download.Rate > 0 || _upload.Rate > 0);
     }

@@ -92,7 +92,6 @@ internal sealed class ExtensionProtocol(IExtensionProtocolHost host, PeerPool po
 
     private void OnHandshake(Peer peer, ExtensionHandshake hs)
     {
-        peer.ExtendedHandshakeReceived = true;
         foreach (var (name, theirId) in hs.Extensions)
         {
             if (theirId == 0) peer.TheirExtensions.Remove(name);

@@ -47,7 +47,6 @@ public class ExtensionProtocolTests
         }.Encode());
 
         Assert.Equal([peer], announced);
-        Assert.True(peer.ExtendedHandshakeReceived);
         Assert.Equal(new Dictionary<string, int> { ["ut_pex"] = 9 }, peer.TheirExtensions); // 0 switches one off
         Assert.Equal("qBittorrent/5.0", peer.Client);
         Assert.Equal(300, peer.PeerReqq); // capped by what we ever keep outstanding
