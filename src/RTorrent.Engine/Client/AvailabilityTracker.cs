@@ -27,7 +27,7 @@ internal interface IAvailabilityHost
 /// HAVE every peer gets when a piece verifies), and whether we are interested in each peer, which follows both.
 /// Seeds are remembered in the pool; two seeds part. Made when a torrent first connects to a peer.
 /// </summary>
-internal sealed class AvailabilityTracker(IAvailabilityHost host, PeerPool pool)
+internal sealed class AvailabilityTracker(IAvailabilityHost host, PeerPool pool) : IAvailabilityMessages
 {
     /// <summary>HAVEs kept per peer while the metadata is unknown: enough for any real torrent, bounded against floods.</summary>
     private const int MaxPendingHaves = 1_000_000;

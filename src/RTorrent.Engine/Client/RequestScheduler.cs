@@ -44,7 +44,7 @@ internal interface IRequestHost
 /// a snub or a departure gives back. Made when a torrent first talks to a peer; its scratch lists are given back when
 /// the torrent goes idle.
 /// </summary>
-internal sealed class RequestScheduler(IRequestHost host, RateMeter downloaded)
+internal sealed class RequestScheduler(IRequestHost host, RateMeter downloaded) : IDownloadMessages
 {
     private List<BlockRequest>? _requestScratch;
     private List<IBlockRequester>? _cancelScratch;

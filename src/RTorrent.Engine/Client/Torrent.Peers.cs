@@ -9,7 +9,7 @@ using RTorrent.Engine.Pieces;
 
 namespace RTorrent.Engine.Client;
 
-public sealed partial class Torrent : IPeerConnectionHandler
+public sealed partial class Torrent
 {
     /// <summary>The extension protocol (BEP 10): the extensions this torrent speaks and the peers' handshakes.</summary>
     internal ExtensionProtocol Extensions { get; }
@@ -151,7 +151,7 @@ public sealed partial class Torrent : IPeerConnectionHandler
             return;
         }
         int pieceCount = _metainfo?.PieceCount ?? 0;
-        var connection = new PeerConnection(hs.Socket, hs.RemoteEndPoint, hs.Outgoing, pieceCount, this, _host.Loop,
+        var connection = new PeerConnection(hs.Socket, hs.RemoteEndPoint, hs.Outgoing, pieceCount, Dispatcher, _host.Loop,
             _host.DownloadThrottle(this), _host.UploadThrottle(this), hs.Ciphers, _host.Logger);
         var upload = UploadLimiter;
         connection.CanSendInline = () => upload.IsUnlimited && (upload.Parent?.IsUnlimited ?? true);
@@ -181,99 +181,6 @@ public sealed partial class Torrent : IPeerConnectionHandler
 
     /// <summary>Drops a peer for misbehaving.</summary>
     internal void Disconnect(Peer peer, string reason) => peer.Connection.Close(reason);
-
-    // ------------------------------------------------------------------ incoming messages (loop)
-
-    void IPeerConnectionHandler.OnMessages(PeerConnection connection, List<PeerMessage> batch)
-    {
-        var peer = FindPeer(connection);
-        if (peer is null || connection.IsClosed)
-        {
-            PeerMessageReader.ReturnBlocks(batch);
-            return;
-        }
-        var now = _host.Time.GetUtcNow();
-        peer.LastReceived = now;
-        for (int i = 0; i < batch.Count; i++)
-        {
-            var m = batch[i];
-            try
-            {
-                Handle(peer, ref m, now);
-            }
-            catch (PeerProtocolException e)
-            {
-                PeerMessageReader.ReturnBlocks(batch, i + 1);
-                Disconnect(peer, e.Message);
-                return;
-            }
-        }
-        Requests.RequestMore(peer);
-        Uploads.Serve(peer);
-    }
-
-    private Peer? FindPeer(PeerConnection connection)
-    {
-        foreach (var p in _peers) if (ReferenceEquals(p.Connection, connection)) return p;
-        return null;
-    }
-
-    private void Handle(Peer peer, ref PeerMessage m, DateTimeOffset now)
-    {
-        // The bitfield must come before other core messages; extension and DHT-port messages may precede it.
-        bool first = !peer.GotFirstMessage;
-        if (m.Id is not ((MessageId)255 or MessageId.Extended or MessageId.Port)) peer.GotFirstMessage = true;
-        switch (m.Id)
-        {
-            case (MessageId)255: // keep-alive
-                break;
-            case MessageId.Choke:
-                if (!peer.PeerChoking)
-                {
-                    peer.PeerChoking = true;
-                    Requests.OnChoked(peer);
-                }
-                break;
-            case MessageId.Unchoke:
-                peer.PeerChoking = false;
-                peer.LastBlockAt = now;
-                break;
-            case MessageId.Interested:
-                if (!peer.PeerInterested)
-                {
-                    peer.PeerInterested = true;
-                    Uploads.OnInterested(peer);
-                }
-                break;
-            case MessageId.NotInterested:
-                peer.PeerInterested = false;
-                break;
-            case MessageId.Have:
-                Availability.OnHave(peer, m.Index);
-                break;
-            case MessageId.Bitfield:
-                if (!first) throw new PeerProtocolException("BITFIELD after other messages");
-                Availability.OnBitfield(peer, m.Payload!);
-                break;
-            case MessageId.Request:
-                Uploads.OnRequest(peer, m.Index, m.Begin, m.Length);
-                break;
-            case MessageId.Cancel:
-                Uploads.OnCancel(peer, m.Index, m.Begin, m.Length);
-                break;
-            case MessageId.Piece:
-                if (_metainfo is null) ArrayPool<byte>.Shared.Return(m.Payload!);
-                else Requests.OnBlock(peer, m.Index, m.Begin, m.Length, m.Payload!, now);
-                break;
-            case MessageId.Port:
-                if (m.Index is > 0 and <= 65535 && !(_metainfo?.IsPrivate ?? false))
-                    _host.OnDhtNodeHint(new IPEndPoint(peer.EndPoint.Address, m.Index));
-                break;
-            case MessageId.Extended:
-                Extensions.OnMessage(peer, m.Index, m.Payload!);
-                break;
-        }
-    }
 
     private void CheckPeerTimeouts(Peer peer, DateTimeOffset now)
     {
@@ -318,20 +225,11 @@ public sealed partial class Torrent : IPeerConnectionHandler
         _host.OnTorrentChanged(this);
     }
 
-    // ------------------------------------------------------------------ uploading
-
-    void IPeerConnectionHandler.OnSendBufferLow(PeerConnection connection)
-    {
-        if (FindPeer(connection) is { } peer) Uploads.Serve(peer);
-    }
-
-
     // ------------------------------------------------------------------ closing
 
-    void IPeerConnectionHandler.OnClosed(PeerConnection connection, string reason)
+    /// <summary>A peer's connection closed (on the loop): it leaves the torrent and everything it held is given back.</summary>
+    private void OnPeerClosed(Peer peer, string reason)
     {
-        var peer = FindPeer(connection);
-        if (peer is null) return;
         _peers.Remove(peer);
         _host.ConnectionClosed();
         _requests?.OnPeerLeft(peer);

@@ -12,13 +12,17 @@ namespace RTorrent.Engine.Client;
 /// be tested with a fake; parts only a torrent with peers needs are made when first used, so an idle torrent holds a
 /// null reference for each.
 /// </summary>
-public sealed partial class Torrent : IAvailabilityHost, IRequestHost, IUploadHost, IPieceCompletionHost, IMetadataHost,
-    IExtensionProtocolHost
+public sealed partial class Torrent : IPeerMessageHost, IAvailabilityHost, IRequestHost, IUploadHost, IPieceCompletionHost,
+    IMetadataHost, IExtensionProtocolHost
 {
+    private PeerMessageDispatcher? _dispatcher;
     private AvailabilityTracker? _availability;
     private RequestScheduler? _requests;
     private UploadServer? _uploads;
     private PieceCompletion? _completion;
+
+    /// <summary>The wire messages of every connection go through it to the parts below (made at the first peer).</summary>
+    private PeerMessageDispatcher Dispatcher => _dispatcher ??= new PeerMessageDispatcher(this, Availability, Requests, Uploads, Extensions);
 
     /// <summary>What the peers have, what we tell them we have, and our interest in each (made at the first peer).</summary>
     private AvailabilityTracker Availability => _availability ??= new AvailabilityTracker(this, _pool);
@@ -34,6 +38,18 @@ public sealed partial class Torrent : IAvailabilityHost, IRequestHost, IUploadHo
 
     /// <summary>Rechokes so far (tests: a torrent with peers is still rechoked every 10 seconds).</summary>
     internal int Rechokes => _uploads?.Rechokes ?? 0;
+
+    // ---------------------------------------------------------------- wire-message dispatch
+
+    IReadOnlyList<Peer> IPeerMessageHost.Peers => _peers;
+    DateTimeOffset IPeerMessageHost.Now => Now;
+    bool IPeerMessageHost.MetadataKnown => _metainfo is not null;
+    void IPeerMessageHost.OnPeerClosed(Peer peer, string reason) => OnPeerClosed(peer, reason);
+
+    void IPeerMessageHost.OnDhtPort(Peer peer, int port)
+    {
+        if (!(_metainfo?.IsPrivate ?? false)) _host.OnDhtNodeHint(new IPEndPoint(peer.EndPoint.Address, port));
+    }
 
     // ---------------------------------------------------------------- availability
 

@@ -40,7 +40,7 @@ internal interface IUploadHost
 /// ahead into a <see cref="PieceReadCache"/> while the peer's send buffer has room. Made when a torrent first talks to
 /// a peer; the cache is given back whenever the torrent goes idle.
 /// </summary>
-internal sealed class UploadServer(IUploadHost host, RateMeter uploaded)
+internal sealed class UploadServer(IUploadHost host, RateMeter uploaded) : IUploadMessages
 {
     /// <summary>
     /// Pieces read from disk at once for serving, across all peers of this torrent. Measured seeding 1 GiB to one

@@ -17,13 +17,13 @@ internal interface IPeerConnectionHandler
     /// A batch of messages arrived. The handler owns the PIECE buffers; the list itself goes back to the connection
     /// when this returns.
     /// </summary>
-    void OnMessages(PeerConnection connection, List<PeerMessage> batch);
+    void OnMessages(IPeerWire connection, List<PeerMessage> batch);
 
     /// <summary>The send buffer drained below its low-water mark: more blocks may be queued.</summary>
-    void OnSendBufferLow(PeerConnection connection);
+    void OnSendBufferLow(IPeerWire connection);
 
     /// <summary>The connection closed (error, protocol violation, remote close, or <see cref="PeerConnection.Close"/>).</summary>
-    void OnClosed(PeerConnection connection, string reason);
+    void OnClosed(IPeerWire connection, string reason);
 }
 
 /// <summary>

@@ -143,16 +143,16 @@ public sealed class PeerConnectionFailureTests : IAsyncLifetime
         public readonly TaskCompletionSource<string> Closed = new(TaskCreationOptions.RunContinuationsAsynchronously);
         public int ClosedCount;
 
-        public void OnMessages(PeerConnection connection, List<PeerMessage> batch)
+        public void OnMessages(IPeerWire connection, List<PeerMessage> batch)
         {
             Received.AddRange(batch.Select(m => m.Id));
             FirstBatch.TrySetResult();
             if (OnMessagesThrows is { } e) throw e;
         }
 
-        public void OnSendBufferLow(PeerConnection connection) { }
+        public void OnSendBufferLow(IPeerWire connection) { }
 
-        public void OnClosed(PeerConnection connection, string reason)
+        public void OnClosed(IPeerWire connection, string reason)
         {
             ClosedCount++;
             Closed.TrySetResult(reason);

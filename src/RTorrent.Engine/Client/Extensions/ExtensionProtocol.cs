@@ -21,7 +21,7 @@ internal interface IExtensionProtocolHost
 /// our extended handshake, what a peer's handshake tells us (its ids, client, request queue, listen port), and the
 /// routing of extension messages to the extension that registered the id.
 /// </summary>
-internal sealed class ExtensionProtocol(IExtensionProtocolHost host, PeerPool pool)
+internal sealed class ExtensionProtocol(IExtensionProtocolHost host, PeerPool pool) : IExtensionMessages
 {
     // Two or three entries for the life of the torrent: an array is smaller than the two dictionaries it replaced, and
     // every torrent of a large session holds one.
