@@ -11,20 +11,29 @@ public sealed class PieceReadCacheTests : IDisposable
 {
     private static readonly TimeSpan Bound = TimeSpan.FromSeconds(30);
     private readonly EngineLoop _loop = new("read-cache-test");
-    private readonly Dictionary<int, TaskCompletionSource<byte[]>> _reads = [];
+    private readonly Dictionary<int, TaskCompletionSource<TaskCompletionSource<byte[]>>> _reads = [];
     private readonly List<int> _readOrder = [];
+
+    /// <summary>Completes with the read of <paramref name="piece"/> once the cache has started it (reads run on the pool).</summary>
+    private Task<TaskCompletionSource<byte[]>> ReadStarted(int piece)
+    {
+        lock (_reads)
+        {
+            if (!_reads.TryGetValue(piece, out var started))
+                _reads[piece] = started = new(TaskCreationOptions.RunContinuationsAsynchronously);
+            return started.Task;
+        }
+    }
 
     public void Dispose() => _loop.Dispose();
 
     private ValueTask<byte[]> Read(int piece, CancellationToken ct)
     {
-        TaskCompletionSource<byte[]> tcs;
-        lock (_reads)
-        {
-            _readOrder.Add(piece);
-            _reads[piece] = tcs = new TaskCompletionSource<byte[]>(TaskCreationOptions.RunContinuationsAsynchronously);
-        }
+        var tcs = new TaskCompletionSource<byte[]>(TaskCreationOptions.RunContinuationsAsynchronously);
         ct.Register(() => tcs.TrySetCanceled(ct));
+        lock (_reads) _readOrder.Add(piece);
+        _ = ReadStarted(piece);
+        lock (_reads) _reads[piece].TrySetResult(tcs);
         return new ValueTask<byte[]>(tcs.Task);
     }
 
@@ -43,17 +52,7 @@ public sealed class PieceReadCacheTests : IDisposable
         return loaded.Task;
     }
 
-    private async Task CompleteReadAsync(int piece, byte[] data)
-    {
-        TaskCompletionSource<byte[]>? tcs = null;
-        while (tcs is null)
-        {
-            await _loop.InvokeAsync(() => { }); // the Load posted above has run
-            lock (_reads) _reads.TryGetValue(piece, out tcs);
-            if (tcs is null) await Task.Yield();
-        }
-        tcs.SetResult(data);
-    }
+    private async Task CompleteReadAsync(int piece, byte[] data) => (await ReadStarted(piece).WaitAsync(Bound)).SetResult(data);
 
     [Fact]
     public async Task A_piece_asked_for_twice_while_loading_is_read_once_and_both_hear_it()
@@ -114,14 +113,13 @@ public sealed class PieceReadCacheTests : IDisposable
         var cache = new PieceReadCache(1 << 20);
         var errors = new List<Exception>();
         var failing = LoadAsync(cache, 5, 100, errors);
-        await _loop.InvokeAsync(() => { });
-        lock (_reads) _reads[5].SetException(new IOException("disk gone"));
+        (await ReadStarted(5).WaitAsync(Bound)).SetException(new IOException("disk gone"));
         Assert.False(await failing.WaitAsync(Bound));
         Assert.Equal("disk gone", Assert.Single(errors).Message);
 
         using var cts = new CancellationTokenSource();
         var cancelled = LoadAsync(cache, 6, 100, errors, cts.Token);
-        await _loop.InvokeAsync(() => { });
+        await ReadStarted(6).WaitAsync(Bound);
         cts.Cancel();
         Assert.False(await cancelled.WaitAsync(Bound));
         Assert.Single(errors);
