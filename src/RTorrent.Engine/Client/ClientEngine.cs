@@ -63,7 +63,7 @@ public sealed record ClientEngineOptions
 /// The BitTorrent engine: one listen port, one loop, any number of torrents. Thread-safe: public methods may be
 /// called from any thread.
 /// </summary>
-public sealed partial class ClientEngine : ITorrentHost, IAsyncDisposable
+public sealed partial class ClientEngine : ITorrentHost, IConnectionBudget, IAsyncDisposable
 {
     private readonly Dictionary<InfoHash, Torrent> _torrents = [];
     private readonly ClientEngineOptions _options;
@@ -447,9 +447,11 @@ public sealed partial class ClientEngine : ITorrentHost, IAsyncDisposable
 
     // ---------------------------------------------------------------- ITorrentHost
 
-    bool ITorrentHost.HasConnectionRoom => _connections + _halfOpen < Config.MaxConnections;
+    IConnectionBudget ITorrentHost.Connections => this;
 
-    bool ITorrentHost.TryBeginConnect()
+    bool IConnectionBudget.HasRoom => _connections + _halfOpen < Config.MaxConnections;
+
+    bool IConnectionBudget.TryBeginConnect()
     {
         if (_halfOpen >= Config.MaxHalfOpen || _connectBudget <= 0) return false;
         _halfOpen++;
@@ -457,9 +459,11 @@ public sealed partial class ClientEngine : ITorrentHost, IAsyncDisposable
         return true;
     }
 
-    void ITorrentHost.EndConnect() => _halfOpen--;
+    void IConnectionBudget.EndConnect() => _halfOpen--;
 
-    void ITorrentHost.ConnectionOpened() => _connections++;
+    void IConnectionBudget.Opened() => _connections++;
+
+    void IConnectionBudget.Closed() => _connections--;
 
     int? ITorrentHost.DhtPort => _options.DhtPort?.Invoke();
 
@@ -468,8 +472,6 @@ public sealed partial class ClientEngine : ITorrentHost, IAsyncDisposable
         try { _options.DhtNodeHint?.Invoke(endPoint); }
         catch (Exception e) { _logger.LogDebug("DHT node hint failed: {Error}", e.Message); }
     }
-
-    void ITorrentHost.ConnectionClosed() => _connections--;
 
     bool ITorrentHost.IsSelf(IPEndPoint endPoint)
     {

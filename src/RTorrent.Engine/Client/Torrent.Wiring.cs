@@ -1,4 +1,5 @@
 using System.Net;
+using Microsoft.Extensions.Logging;
 using RTorrent.Abstractions;
 using RTorrent.Engine.Client.Extensions;
 using RTorrent.Engine.Metainfo;
@@ -12,14 +13,18 @@ namespace RTorrent.Engine.Client;
 /// be tested with a fake; parts only a torrent with peers needs are made when first used, so an idle torrent holds a
 /// null reference for each.
 /// </summary>
-public sealed partial class Torrent : IPeerMessageHost, IAvailabilityHost, IRequestHost, IUploadHost, IPieceCompletionHost,
+public sealed partial class Torrent : IConnectorHost, IPeerMessageHost, IAvailabilityHost, IRequestHost, IUploadHost, IPieceCompletionHost,
     IMetadataHost, IExtensionProtocolHost
 {
+    private PeerConnector? _connector;
     private PeerMessageDispatcher? _dispatcher;
     private AvailabilityTracker? _availability;
     private RequestScheduler? _requests;
     private UploadServer? _uploads;
     private PieceCompletion? _completion;
+
+    /// <summary>Dialling, admitting and keeping connections (made when there is a first peer to dial or admit).</summary>
+    private PeerConnector Connector => _connector ??= new PeerConnector(this, _pool, _host.Connections);
 
     /// <summary>The wire messages of every connection go through it to the parts below (made at the first peer).</summary>
     private PeerMessageDispatcher Dispatcher => _dispatcher ??= new PeerMessageDispatcher(this, Availability, Requests, Uploads, Extensions);
@@ -38,6 +43,30 @@ public sealed partial class Torrent : IPeerMessageHost, IAvailabilityHost, IRequ
 
     /// <summary>Rechokes so far (tests: a torrent with peers is still rechoked every 10 seconds).</summary>
     internal int Rechokes => _uploads?.Rechokes ?? 0;
+
+    // ---------------------------------------------------------------- connecting
+
+    bool IConnectorHost.IsRunning => IsRunning;
+    int IConnectorHost.MaxConnections => MaxConnectionsLimit;
+    IReadOnlyList<Peer> IConnectorHost.Peers => _peers;
+    DateTimeOffset IConnectorHost.Now => Now;
+    byte[] IConnectorHost.PeerId => _host.PeerId;
+    CancellationToken IConnectorHost.RunToken => _runCts.Token;
+    ILogger IConnectorHost.Logger => _host.Logger;
+    void IConnectorHost.Activate() => _host.Activate(this);
+    void IConnectorHost.WakeAt(DateTimeOffset at) => _host.WakeAt(this, at);
+    void IConnectorHost.Open(HandshakeResult handshake, KnownPeer? known) => Open(handshake, known);
+
+    Task<HandshakeResult> IConnectorHost.DialAsync(IPEndPoint endPoint, CancellationToken ct)
+    {
+        var features = OurFeatures;
+        var config = _host.Config;
+        var peerId = _host.PeerId;
+        return Task.Run(() => PeerHandshaker.ConnectAsync(endPoint, InfoHash, peerId, features, TimeSpan.FromSeconds(10), config.Encryption, ct), ct);
+    }
+
+    Task IConnectorHost.AnswerAsync(HandshakeResult handshake, CancellationToken ct) =>
+        PeerHandshaker.AnswerAsync(handshake, _host.PeerId, OurFeatures, ct);
 
     // ---------------------------------------------------------------- wire-message dispatch
 

@@ -18,18 +18,8 @@ internal interface ITorrentHost
     TimeProvider Time { get; }
     ILogger Logger { get; }
 
-    /// <summary>Whether a new connection (either direction) fits under the global limit.</summary>
-    bool HasConnectionRoom { get; }
-
-    /// <summary>Takes one outgoing connection attempt from the global half-open and rate budget.</summary>
-    bool TryBeginConnect();
-
-    /// <summary>Returns the half-open slot.</summary>
-    void EndConnect();
-
-    /// <summary>Counts connections across torrents.</summary>
-    void ConnectionOpened();
-    void ConnectionClosed();
+    /// <summary>The session's connection limits, shared by every torrent.</summary>
+    IConnectionBudget Connections { get; }
 
     /// <summary>Whether an endpoint is this client itself.</summary>
     bool IsSelf(IPEndPoint endPoint);
@@ -138,7 +128,6 @@ public sealed partial class Torrent
     private IPiecePicker _picker;
     private TorrentData? _data;
     private CancellationTokenSource _runCts = new();
-    private int _halfOpen;
     private DateTimeOffset _lastResumeSave;
     private (long Downloaded, long Uploaded) _savedTransfer = (-1, -1);
 
@@ -885,7 +874,11 @@ public sealed partial class Torrent
         if (_peers.Count > 0)
         {
             Ticked?.Invoke(now);
-            foreach (var p in _peers.ToArray()) CheckPeerTimeouts(p, now);
+            foreach (var p in _peers.ToArray())
+            {
+                Requests.CheckSnub(p, now);
+                PeerConnector.Upkeep(p, now);
+            }
             Uploads.RechokeIfDue(now);
         }
         bool waitingToConnect = ConnectMore(now);
@@ -893,7 +886,7 @@ public sealed partial class Torrent
         CheckResumeSave(now);
         foreach (var p in _peers) Requests.RequestMore(p);
         CheckSeedRatio();
-        return IsRunning && (_peers.Count > 0 || _halfOpen > 0 || waitingToConnect || _download.Rate > 0 || _upload.Rate > 0);
+        return IsRunning && (_peers.Count > 0 || (_connector?.HalfOpen ?? 0) > 0 || waitingToConnect || _download.Rate > 0 || _upload.Rate > 0);
     }
 
     /// <summary>
