@@ -198,7 +198,7 @@ public sealed partial class Torrent
     /// <summary>
     /// Stopped (by hand or by its limit), complete, and at its seed ratio limit: Transmission's <c>isFinished</c>.
     /// </summary>
-    private bool IsFinishedWith(long wantedSize) =>
+    internal bool IsFinishedWith(long wantedSize) =>
         State == TorrentState.Stopped && UserPaused && IsComplete
         && SeedingLimit.Reached(UploadedTotal, wantedSize, _seedLimit.Effective(_host.Config.SeedRatioLimit));
 
@@ -261,17 +261,5 @@ public sealed partial class Torrent
         RecheckSeedLimit();
         _host.OnTorrentChanged(this);
         _host.RequestResumeSave(this);
-    }
-
-    /// <summary>The snapshot's counts of peers sending to us and getting from us (Transmission's definition: unchoked and interested).</summary>
-    private (int SendingToUs, int GettingFromUs) TransferringPeers()
-    {
-        int sending = 0, getting = 0;
-        foreach (var p in _peers)
-        {
-            if (p.AmInterested && !p.PeerChoking) sending++;
-            if (p.PeerInterested && !p.AmChoking) getting++;
-        }
-        return (sending, getting);
     }
 }

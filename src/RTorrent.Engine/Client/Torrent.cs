@@ -132,7 +132,7 @@ public sealed partial class Torrent
     private (long Downloaded, long Uploaded) _savedTransfer = (-1, -1);
 
     /// <summary>The snapshot's lists, wrapped once per change of the torrent's own lists (not once per snapshot).</summary>
-    private SnapshotListCache SnapshotLists { get; } = new();
+    internal SnapshotListCache SnapshotLists { get; } = new();
     private int _checkedPieces;
     private bool _completedEventSent;
 
@@ -367,6 +367,20 @@ public sealed partial class Torrent
 
     /// <summary>The swarm's piece state (on the loop), for readers such as <see cref="PieceAvailability"/>.</summary>
     internal PieceManager PieceManager => _pieces;
+
+    /// <summary>Peers known (connected or not).</summary>
+    internal int KnownPeerCount => _pool.Count;
+
+    /// <summary>Payload rates now, bytes/s.</summary>
+    internal long DownloadRate => _download.Rate;
+
+    internal long UploadRate => _upload.Rate;
+
+    /// <summary>Pieces hashed so far by the check running now.</summary>
+    internal int CheckedPieces => _checkedPieces;
+
+    /// <summary>The torrent's log, oldest first (a copy).</summary>
+    internal LogEntry[] LogEntries => [.. _log];
 
     internal IReadOnlyList<IPeerSource> PeerSources => _sources;
 
@@ -926,193 +940,10 @@ public sealed partial class Torrent
     /// <summary>A new snapshot for the UI (call on the loop); <see cref="BuildSnapshot"/> reuses the last one when it can.</summary>
     internal TorrentSnapshot BuildSnapshotFresh() => BuildSnapshotFresh(RTorrent.Engine.Trackers.TrackerPeerSource.ProblemOf(_sources));
 
-    private TorrentSnapshot BuildSnapshotFresh(TrackerProblem? trackerProblem)
-    {
-        var transferring = TransferringPeers();
-        long size = 0, done = 0;
-        var have = _pieces.HaveField;
-        var meta = _metainfo;
-        if (meta is not null)
-        {
-            for (int i = 0; i < meta.Files.Count; i++)
-            {
-                var f = meta.Files[i];
-                if (f.IsPadding || FilePriorities[i] == Priority.Skip) continue;
-                size += f.Length;
-            }
-            done = size - Math.Min(size, _pieces.BytesLeft());
-        }
-        else size = Magnet?.ExactLength ?? 0;
-        double progress = State == TorrentState.Checking
-            ? (double)_checkedPieces / Math.Max(1, meta?.PieceCount ?? 1)
-            : meta is null ? 0 : size == 0 ? 1 : (double)done / size;
-        long rate = _download.Rate;
-        TimeSpan? eta = State == TorrentState.Downloading && rate > 0 ? TimeSpan.FromSeconds((size - done) / (double)rate) : null;
-        return new TorrentSnapshot
-        {
-            Id = InfoHash.ToHex(),
-            Name = Name,
-            State = State,
-            Error = State == TorrentState.FetchingMetadata ? MetadataStatus() : Error,
-            InfoHashV1 = meta is null ? Magnet?.InfoHashV1?.ToHex() : meta.InfoHashV1?.ToHex(),
-            InfoHashV2 = (meta?.InfoHashV2 ?? Magnet?.InfoHashV2) is { } v2 ? Convert.ToHexStringLower(v2) : null,
-            SavePath = SavePath,
-            Size = size,
-            TotalSize = meta?.TotalSize ?? size,
-            Done = done,
-            Progress = progress,
-            DownloadRate = rate,
-            UploadRate = _upload.Rate,
-            Downloaded = DownloadedTotal,
-            Uploaded = UploadedTotal,
-            Ratio = size == 0 ? 0 : (double)UploadedTotal / size,
-            PeersConnected = _peers.Count,
-            SeedsConnected = _peers.Count(p => p.IsSeed),
-            PeersKnown = _pool.Count,
-            Eta = eta,
-            PieceCount = meta?.PieceCount ?? 0,
-            PieceLength = meta?.PieceLength ?? 0,
-            PiecesHave = have.TrueCount,
-            AddedAt = AddedAt,
-            CompletedAt = CompletedAt,
-            DownloadLimit = DownloadLimit,
-            UploadLimit = UploadLimit,
-            IsPrivate = meta?.IsPrivate ?? false,
-            Sequential = Sequential,
-            Picker = Options.Picker,
-            Storage = Options.Storage,
-            Comment = meta?.Comment,
-            CreationDate = meta?.CreationDate,
-            Wasted = Wasted,
-            HashFailures = HashFailures,
-            Labels = SnapshotLists.Labels(_labels),
-            Trackers = SnapshotLists.Trackers(_trackers),
-            WebSeeds = SnapshotLists.WebSeeds(meta?.WebSeeds ?? Magnet?.WebSeeds ?? []),
-            QueuePosition = QueuePosition,
-            StartedAt = Activity.StartedAt,
-            ActivityAt = Activity.ActivityAt,
-            DownloadingTimeBefore = Activity.DownloadingBefore,
-            DownloadingSince = Activity.DownloadingSince,
-            SeedingTimeBefore = Activity.SeedingBefore,
-            SeedingSince = Activity.SeedingSince,
-            PeersSendingToUs = transferring.SendingToUs,
-            PeersGettingFromUs = transferring.GettingFromUs,
-            CreatedBy = meta?.CreatedBy,
-            MetadataProgress = meta is not null ? 1 : MetadataExchange.Progress,
-            MaxConnections = MaxConnectionsLimit,
-            SeedRatioMode = _seedLimit.Mode,
-            SeedRatioLimit = _seedLimit.Limit,
-            IsFinished = IsFinishedWith(size),
-            TrackerProblem = trackerProblem,
-        };
-    }
-
-    /// <summary>What a magnet link is waiting for, so it never sits silently.</summary>
-    private string MetadataStatus()
-    {
-        var fetch = MetadataExchange.Status;
-        var sources = new List<string>();
-        foreach (var s in _sources)
-        {
-            try
-            {
-                foreach (var st in s.GetStatus())
-                    sources.Add($"{st.Source} {st.State}{(st.PeersReported > 0 ? $" ({st.PeersReported} peers)" : "")}");
-            }
-            catch (Exception) { /* a broken source shows nothing here; its own row says why */ }
-        }
-        return $"metadata: {fetch}; {_peers.Count} connected, {_pool.Count} known" +
-               (sources.Count > 0 ? "; " + string.Join(", ", sources.Distinct()) : "; no peer sources");
-    }
+    private TorrentSnapshot BuildSnapshotFresh(TrackerProblem? trackerProblem) => TorrentSnapshotBuilder.Summary(this, trackerProblem);
 
     /// <summary>Everything about the torrent (call on the loop).</summary>
-    internal TorrentDetails BuildDetails()
-    {
-        var have = _pieces.HaveField;
-        var pieces = new PieceDisplayState[_metainfo?.PieceCount ?? 0];
-        for (int i = 0; i < pieces.Length; i++)
-            pieces[i] = have[i] ? PieceDisplayState.Have
-                : _pieces.InProgress[i] || _pieces.IsVerifying(i) ? PieceDisplayState.Downloading
-                : _pieces.GetPriority(i) == Priority.Skip ? PieceDisplayState.Skipped
-                : PieceDisplayState.Missing;
-        var files = (_metainfo?.Files ?? []).Where(f => !f.IsPadding).Select(f => new FileSnapshot
-        {
-            Index = f.Index,
-            Path = FileRenames.PathOf(_metainfo!, Options.RenamedFiles, f.Index),
-            Length = f.Length,
-            Done = FileDone(f, have),
-            Priority = FilePriorities[f.Index],
-        }).ToList();
-        var peers = _peers.Select(p => new PeerSnapshot
-        {
-            Address = p.EndPoint.ToString(),
-            Client = p.Client,
-            Flags = PeerFlags(p),
-            DownloadRate = p.Download.Rate,
-            UploadRate = p.Upload.Rate,
-            Downloaded = p.Download.Total,
-            Uploaded = p.Upload.Total,
-            Progress = p.Progress,
-            RequestsOut = p.Outstanding.Count,
-            RequestsIn = p.Incoming.Count,
-            Source = p.Source,
-            AmChoking = p.AmChoking,
-            AmInterested = p.AmInterested,
-            PeerChoking = p.PeerChoking,
-            PeerInterested = p.PeerInterested,
-        }).ToList();
-        var sources = new List<PeerSourceStatus>();
-        foreach (var s in _sources)
-        {
-            try { sources.AddRange(s.GetStatus()); }
-            catch (Exception e) { sources.Add(new PeerSourceStatus { Source = s.GetType().Name, Endpoint = "?", State = "error", Message = e.Message }); }
-        }
-        return new TorrentDetails
-        {
-            Summary = BuildSnapshot(),
-            Files = files,
-            Peers = peers,
-            Sources = sources,
-            Pieces = pieces,
-            Log = _log.ToArray(),
-        };
-    }
-
-    private long FileDone(TorrentFileEntry f, Bitfield have)
-    {
-        if (f.Length == 0) return 0;
-        long done = 0;
-        int first = (int)(f.Offset / Meta.PieceLength);
-        int last = (int)((f.Offset + f.Length - 1) / Meta.PieceLength);
-        for (int p = first; p <= last; p++)
-        {
-            if (!have[p]) continue;
-            long ps = p * Meta.PieceLength, pe = ps + Meta.GetPieceSize(p);
-            done += Math.Min(pe, f.Offset + f.Length) - Math.Max(ps, f.Offset);
-        }
-        return done;
-    }
-
-    private static string PeerFlags(Peer p)
-    {
-        var s = new System.Text.StringBuilder();
-        if (p.AmInterested) s.Append(p.PeerChoking ? 'd' : 'D');
-        if (p.PeerInterested) s.Append(p.AmChoking ? 'u' : 'U');
-        if (!p.Connection.IsOutgoing) s.Append('I');
-        if (p.Connection.Encryption.IsEncrypted) s.Append('E');
-        else if (p.Connection.Encryption.ViaMse) s.Append('e');
-        if (p.Snubbed) s.Append('S');
-        if (p.OptimisticSince is not null) s.Append('O');
-        s.Append(p.Source switch
-        {
-            "pex" => 'X',
-            "dht" => 'H',
-            "tracker" => 'T',
-            "lsd" => 'L',
-            _ => ' ',
-        });
-        return s.ToString().TrimEnd();
-    }
+    internal TorrentDetails BuildDetails() => TorrentSnapshotBuilder.Details(this, BuildSnapshot());
 
     /// <inheritdoc/>
     public override string ToString() => Name;

@@ -7,7 +7,7 @@ using RTorrent.Engine.Pieces;
 namespace RTorrent.Engine.Tests.Client;
 
 /// <summary>A connection that keeps what the loop queued, decoded, instead of sending it.</summary>
-internal sealed class FakeWire(IPEndPoint remote, bool outgoing = true) : IPeerWire
+internal sealed class FakeWire(IPEndPoint remote, bool outgoing = true, StreamCiphers? ciphers = null) : IPeerWire
 {
     private readonly Lock _lock = new();
     private readonly List<(MessageId Id, int Count, TaskCompletionSource Seen)> _waiters = [];
@@ -17,7 +17,7 @@ internal sealed class FakeWire(IPEndPoint remote, bool outgoing = true) : IPeerW
     public bool IsOutgoing { get; } = outgoing;
     public bool IsClosed => CloseReason is not null;
     public string? CloseReason { get; private set; }
-    public StreamCiphers Encryption => StreamCiphers.Plain;
+    public StreamCiphers Encryption { get; } = ciphers ?? StreamCiphers.Plain;
 
     /// <summary>What <see cref="QueuedBytes"/> reports (a full send buffer holds back uploads).</summary>
     public int Queued { get; set; }
@@ -96,13 +96,13 @@ internal static class TestPeers
     private static int _port = 20000;
 
     public static Peer Create(TimeProvider time, int pieceCount = 8, IPEndPoint? endPoint = null, bool outgoing = true,
-        string source = "tracker")
+        string source = "tracker", StreamCiphers? ciphers = null)
     {
         endPoint ??= new IPEndPoint(IPAddress.Parse("203.0.113.7"), Interlocked.Increment(ref _port));
         var id = new byte[20];
         "-RT0100-"u8.CopyTo(id);
         Random.Shared.NextBytes(id.AsSpan(8));
-        return new Peer(new FakeWire(endPoint, outgoing), id, PeerFeatures.Extensions, pieceCount, source, time.GetUtcNow(), time);
+        return new Peer(new FakeWire(endPoint, outgoing, ciphers), id, PeerFeatures.Extensions, pieceCount, source, time.GetUtcNow(), time);
     }
 
     public static FakeWire Wire(this Peer peer) => (FakeWire)peer.Connection;
