@@ -5,6 +5,7 @@ using RTorrent.Engine.Client.Extensions;
 using RTorrent.Engine.Metainfo;
 using RTorrent.Engine.Peers;
 using RTorrent.Engine.Pieces;
+using RTorrent.Engine.Storage;
 
 namespace RTorrent.Engine.Client;
 
@@ -661,38 +662,18 @@ public sealed partial class Torrent
         _checkedPieces = 0;
         _host.OnTorrentChanged(this);
         var ct = _runCts.IsCancellationRequested ? (_runCts = new CancellationTokenSource()).Token : _runCts.Token;
-        var result = new Bitfield(Meta.PieceCount);
+        var meta = Meta;
+        var result = new Bitfield(meta.PieceCount);
+        if (!full && trusted is not null)
+            for (int p = trusted.NextSet(0); p >= 0; p = trusted.NextSet(p + 1)) result.Set(p);
         try
         {
             using var turn = await _host.EnterCheckAsync(ct);
-            var lengths = new long[Meta.Files.Count];
-            for (int i = 0; i < lengths.Length; i++)
-            {
-                if (Meta.Files[i].IsPadding) { lengths[i] = Meta.Files[i].Length; continue; }
-                var st = await Storage!.ProbeAsync(i, ct);
-                lengths[i] = st.Exists ? st.Length : -1;
-            }
-            var data = Data;
-            var torrent = Meta;
-            int done = 0;
-            var toCheck = Enumerable.Range(0, torrent.PieceCount)
-                .Where(p => full || trusted is null || !trusted[p]).ToArray();
-            if (!full && trusted is not null)
-                for (int p = trusted.NextSet(0); p >= 0; p = trusted.NextSet(p + 1)) result.Set(p);
-            var found = new bool[torrent.PieceCount];
-            await Task.Run(() => Parallel.ForEachAsync(toCheck,
-                new ParallelOptions { MaxDegreeOfParallelism = Environment.ProcessorCount, CancellationToken = ct },
-                async (piece, token) =>
-                {
-                    if (PieceOnDisk(piece, lengths))
-                    {
-                        var buffer = await data.ReadPieceAsync(piece, token);
-                        try { found[piece] = data.Verify(piece, buffer.AsSpan(0, torrent.GetPieceSize(piece))); }
-                        finally { System.Buffers.ArrayPool<byte>.Shared.Return(buffer); }
-                    }
-                    _checkedPieces = Interlocked.Increment(ref done);
-                }), ct);
-            for (int p = 0; p < found.Length; p++) if (found[p]) result.Set(p);
+            var io = new PieceIO(Storage!, new FileLayout(FileRenames.StorageFiles(meta, Options.RenamedFiles), meta.PieceLength, meta.PieceCount));
+            var options = new RecheckOptions { Pieces = full || trusted is null ? null : [.. Enumerable.Range(0, meta.PieceCount).Where(p => !trusted[p])] };
+            // Off the loop from the start: probing thousands of files must not hold it.
+            var found = await Task.Run(() => PieceRecheck.RunAsync(io, meta.PieceHashes, options, new CheckProgress(this), ct), ct);
+            for (int p = 0; p < meta.PieceCount; p++) if (found.IsVerified(p)) result.Set(p);
         }
         catch (OperationCanceledException) when (ct.IsCancellationRequested)
         {
@@ -720,19 +701,10 @@ public sealed partial class Torrent
     /// </summary>
     internal bool CheckPending { get; private set; }
 
-    /// <summary>Whether every file a piece touches exists and is long enough to hold it.</summary>
-    private bool PieceOnDisk(int piece, long[] lengths)
+    /// <summary>Shows a check's progress (reported from its workers; the last report is the total).</summary>
+    private sealed class CheckProgress(Torrent torrent) : IProgress<RecheckProgress>
     {
-        long start = piece * Meta.PieceLength;
-        long end = start + Meta.GetPieceSize(piece);
-        foreach (var f in Meta.Files)
-        {
-            if (f.Offset >= end) break;
-            if (f.Offset + f.Length <= start || f.IsPadding || f.Length == 0) continue;
-            long needEnd = Math.Min(end, f.Offset + f.Length) - f.Offset;
-            if (lengths[f.Index] < needEnd) return false;
-        }
-        return true;
+        public void Report(RecheckProgress value) => torrent._checkedPieces = value.PiecesChecked;
     }
 
     /// <summary>Marks pieces as verified without hashing (trusted resume data).</summary>

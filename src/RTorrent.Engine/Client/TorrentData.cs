@@ -40,14 +40,6 @@ internal sealed class TorrentData : IPieceStore
         return digest.SequenceEqual(_torrent.GetPieceHash(piece));
     }
 
-    /// <summary>SHA-1 of a contiguous piece buffer, compared with the torrent's hash.</summary>
-    public bool Verify(int piece, ReadOnlySpan<byte> data)
-    {
-        Span<byte> digest = stackalloc byte[20];
-        SHA1.HashData(data, digest);
-        return digest.SequenceEqual(_torrent.GetPieceHash(piece));
-    }
-
     /// <summary>Writes a verified piece given as 16 KiB blocks, one gather write per file it touches.</summary>
     public async ValueTask WritePieceAsync(int piece, byte[]?[] blocks, int pieceSize, CancellationToken ct)
     {
