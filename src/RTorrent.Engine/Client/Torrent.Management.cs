@@ -82,12 +82,7 @@ public sealed partial class Torrent
             _trackers = normalized;
             TrackersEdited = true;
             Log(PluginLogLevel.Information, $"tracker list edited: {normalized.Sum(t => t.Count)} trackers in {normalized.Count} tiers");
-            foreach (var source in _sources.OfType<TrackerPeerSource>())
-            {
-                _ = source.ReplaceTrackersAsync(normalized).ContinueWith(
-                    t => _host.Loop.Post(() => Log(PluginLogLevel.Warning, $"switching trackers failed: {t.Exception?.InnerException?.Message}")),
-                    CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted, TaskScheduler.Default);
-            }
+            Sources.ReplaceTrackers(normalized);
             SettingsChanged();
         });
     }
@@ -101,11 +96,7 @@ public sealed partial class Torrent
     public Task ReannounceAsync() => _host.Loop.InvokeAsync(() =>
     {
         if (!IsRunning) return;
-        foreach (var s in _sources)
-        {
-            try { s.RequestMorePeers(); }
-            catch (Exception e) { Log(PluginLogLevel.Debug, $"peer source refused a reannounce: {e.Message}"); }
-        }
+        Sources.RequestMorePeers();
         Log(PluginLogLevel.Information, "reannounce asked");
     });
 

@@ -76,22 +76,7 @@ public sealed partial class Torrent
         Log(PluginLogLevel.Information, "download complete; seeding");
         _availability?.OnComplete();
         _pieces.Reset();
-        if (!_completedEventSent)
-        {
-            _completedEventSent = true;
-            foreach (var s in _sources)
-            {
-                _ = Task.Run(async () =>
-                {
-                    try
-                    {
-                        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(30));
-                        await s.OnEventAsync(TorrentEvent.Completed, cts.Token);
-                    }
-                    catch (Exception) { /* trackers report their own errors in their status */ }
-                });
-            }
-        }
+        Sources.Completed();
         _ = SaveResumeAfterFlushAsync();
         _host.OnTorrentChanged(this);
     }

@@ -53,7 +53,7 @@ public sealed partial class Torrent
             _cachedSnapshot = null;
             return BuildSnapshotFresh();
         }
-        var problem = RTorrent.Engine.Trackers.TrackerPeerSource.ProblemOf(_sources);
+        var problem = Sources.TrackerProblem;
         var key = new SnapshotKey(Interlocked.Read(ref _changeStamp), Activity.Version, _host.Config, _pieces,
             _pieces.HaveField.TrueCount, _pool.Count);
         if (_cachedSnapshot is { } cached && key.Same(_cachedKey) && Equals(cached.TrackerProblem, problem)) return cached;

@@ -13,7 +13,7 @@ namespace RTorrent.Engine.Client;
 /// be tested with a fake; parts only a torrent with peers needs are made when first used, so an idle torrent holds a
 /// null reference for each.
 /// </summary>
-public sealed partial class Torrent : IConnectorHost, IPeerMessageHost, IAvailabilityHost, IRequestHost, IUploadHost, IPieceCompletionHost,
+public sealed partial class Torrent : IPeerSourcesHost, IConnectorHost, IPeerMessageHost, IAvailabilityHost, IRequestHost, IUploadHost, IPieceCompletionHost,
     IMetadataHost, IExtensionProtocolHost
 {
     private PeerConnector? _connector;
@@ -43,6 +43,15 @@ public sealed partial class Torrent : IConnectorHost, IPeerMessageHost, IAvailab
 
     /// <summary>Rechokes so far (tests: a torrent with peers is still rechoked every 10 seconds).</summary>
     internal int Rechokes => _uploads?.Rechokes ?? 0;
+
+    /// <summary>The torrent's peer sources: trackers, DHT, PEX, LSD and plugins.</summary>
+    private TorrentPeerSources Sources { get; }
+
+    // ---------------------------------------------------------------- peer sources
+
+    CancellationToken IPeerSourcesHost.RunToken => _runCts.Token;
+    SynchronizationContext IPeerSourcesHost.Loop => _host.Loop;
+    void IPeerSourcesHost.Log(PluginLogLevel level, string message) => Log(level, message);
 
     // ---------------------------------------------------------------- connecting
 

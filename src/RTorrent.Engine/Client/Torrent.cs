@@ -124,7 +124,6 @@ public sealed partial class Torrent
     private readonly List<LogEntry> _log = [];
     private readonly RateMeter _download;
     private readonly RateMeter _upload;
-    private readonly List<IPeerSource> _sources = [];
     private PieceManager _pieces;
     private IPiecePicker _picker;
     private TorrentData? _data;
@@ -135,7 +134,6 @@ public sealed partial class Torrent
     /// <summary>The snapshot's lists, wrapped once per change of the torrent's own lists (not once per snapshot).</summary>
     internal SnapshotListCache SnapshotLists { get; } = new();
     private int _checkedPieces;
-    private bool _completedEventSent;
 
     internal Torrent(ITorrentHost host, InfoHash infoHash, TorrentMetainfo? metainfo, MagnetLink? magnet, TorrentOptions options)
     {
@@ -157,6 +155,7 @@ public sealed partial class Torrent
         foreach (var ep in options.Peers) _pool.Add(ep, "manual");
         if (magnet is not null) foreach (var ep in magnet.Peers) _pool.Add(ep, "magnet");
         if (metainfo is not null) SetMetainfo(metainfo);
+        Sources = new TorrentPeerSources(this);
         Extensions = new ExtensionProtocol(this, _pool);
         MetadataExchange = new MetadataExchange(this);
     }
@@ -383,14 +382,14 @@ public sealed partial class Torrent
     /// <summary>The torrent's log, oldest first (a copy).</summary>
     internal LogEntry[] LogEntries => [.. _log];
 
-    internal IReadOnlyList<IPeerSource> PeerSources => _sources;
+    internal IReadOnlyList<IPeerSource> PeerSources => Sources.All;
 
     internal TorrentData Data => _data ??= new TorrentData(Meta, Storage!);
 
     internal long DownloadedTotal => DownloadedBefore + _download.Total;
     internal long UploadedTotal => UploadedBefore + _upload.Total;
 
-    internal void AddSource(IPeerSource source) => _sources.Add(source);
+    internal void AddSource(IPeerSource source) => Sources.Add(source);
 
     /// <summary>Bytes still needed of the wanted files.</summary>
     internal long BytesLeft() => _metainfo is null ? (Magnet?.ExactLength ?? 0) : _pieces.BytesLeft();
@@ -531,7 +530,7 @@ public sealed partial class Torrent
             State = TorrentState.FetchingMetadata;
             Log(PluginLogLevel.Information, "fetching metadata from peers");
             _host.OnTorrentChanged(this);
-            foreach (var source in _sources) _ = StartSourceAsync(source);
+            Sources.StartAll();
             ConnectMore(_host.Time.GetUtcNow());
             return;
         }
@@ -555,29 +554,13 @@ public sealed partial class Torrent
             return;
         }
         State = IsComplete ? TorrentState.Seeding : TorrentState.Downloading;
-        if (IsComplete) _completedEventSent = true;
         Log(PluginLogLevel.Information, State == TorrentState.Seeding ? "seeding" : "downloading");
         _host.OnTorrentChanged(this);
-        foreach (var source in _sources) _ = StartSourceAsync(source);
+        Sources.StartAll();
         _lastResumeSave = _host.Time.GetUtcNow();
         // The resume data on disk matches the torrent as it starts (it was just loaded and checked, or saved on adding).
         _savedTransfer = (DownloadedTotal, UploadedTotal);
         ConnectMore(_host.Time.GetUtcNow());
-    }
-
-    private async Task StartSourceAsync(IPeerSource source)
-    {
-        try
-        {
-            using var cts = CancellationTokenSource.CreateLinkedTokenSource(_runCts.Token);
-            cts.CancelAfter(TimeSpan.FromSeconds(30));
-            await source.StartAsync(cts.Token);
-            if (IsComplete) await source.OnEventAsync(TorrentEvent.Completed, cts.Token);
-        }
-        catch (Exception e) when (e is not OperationCanceledException || !_runCts.IsCancellationRequested)
-        {
-            Log(PluginLogLevel.Warning, $"peer source failed to start: {e.Message}");
-        }
     }
 
     /// <summary>Creates empty files and, when asked, preallocates; never truncates existing data.</summary>
@@ -603,18 +586,7 @@ public sealed partial class Torrent
         _pieces.Reset();
         _uploads?.DropCache();
         if (previous is TorrentState.Downloading or TorrentState.Seeding or TorrentState.FetchingMetadata)
-        {
-            var stops = _sources.Select(async s =>
-            {
-                try
-                {
-                    using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(5));
-                    await s.StopAsync(cts.Token);
-                }
-                catch (Exception e) { Log(PluginLogLevel.Debug, $"peer source stop: {e.Message}"); }
-            }).ToArray();
-            await Task.WhenAll(stops);
-        }
+            await Sources.StopAllAsync();
         if (previous is TorrentState.Downloading or TorrentState.Seeding or TorrentState.Checking && Storage is not null)
         {
             try
@@ -910,7 +882,7 @@ public sealed partial class Torrent
     }
 
     /// <summary>A new snapshot for the UI (call on the loop); <see cref="BuildSnapshot"/> reuses the last one when it can.</summary>
-    internal TorrentSnapshot BuildSnapshotFresh() => BuildSnapshotFresh(RTorrent.Engine.Trackers.TrackerPeerSource.ProblemOf(_sources));
+    internal TorrentSnapshot BuildSnapshotFresh() => BuildSnapshotFresh(Sources.TrackerProblem);
 
     private TorrentSnapshot BuildSnapshotFresh(TrackerProblem? trackerProblem) => TorrentSnapshotBuilder.Summary(this, trackerProblem);
 
