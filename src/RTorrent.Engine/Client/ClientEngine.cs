@@ -285,10 +285,6 @@ public sealed partial class ClientEngine : ITorrentHost, IConnectionBudget, IAsy
             FileRenames.StorageFiles(metainfo, torrent.Options.RenamedFiles),
             metainfo.WireHash.ToHex()));
 
-    IPiecePicker ITorrentHost.CreatePicker(Torrent torrent, TorrentMetainfo metainfo) =>
-        ((ITorrentHost)this).CreatePickerByName(torrent, metainfo, torrent.Options.Picker)
-        ?? throw new InvalidOperationException($"No piece picker named '{torrent.Options.Picker}' is available.");
-
     IPiecePicker? ITorrentHost.CreatePickerByName(Torrent torrent, TorrentMetainfo metainfo, string name) =>
         Catalog.FindPicker(name)?.Create(new PiecePickerContext(metainfo.PieceCount, metainfo.PieceLength, metainfo.TotalLength,
             metainfo.Files.Select(f => new PickerFileSpan(f.Path, f.Offset, f.Length,
@@ -477,18 +473,6 @@ public sealed partial class ClientEngine : ITorrentHost, IConnectionBudget, IAsy
     {
         var a = endPoint.Address.IsIPv4MappedToIPv6 ? endPoint.Address.MapToIPv4() : endPoint.Address;
         return endPoint.Port == ListenPort && (IPAddress.IsLoopback(a) || _localAddresses.Contains(a));
-    }
-
-    Func<int, CancellationToken, ValueTask>? ITorrentHost.DownloadThrottle(Torrent torrent)
-    {
-        var limiter = torrent.DownloadLimiter;
-        return (bytes, ct) => limiter.IsUnlimited && GlobalDownload.IsUnlimited ? ValueTask.CompletedTask : limiter.WaitAsync(bytes, ct);
-    }
-
-    Func<int, CancellationToken, ValueTask>? ITorrentHost.UploadThrottle(Torrent torrent)
-    {
-        var limiter = torrent.UploadLimiter;
-        return (bytes, ct) => limiter.IsUnlimited && GlobalUpload.IsUnlimited ? ValueTask.CompletedTask : limiter.WaitAsync(bytes, ct);
     }
 
     RateLimiting.RateLimiter ITorrentHost.CreateLimiter(bool download, long bytesPerSecond) =>

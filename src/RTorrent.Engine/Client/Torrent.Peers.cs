@@ -43,7 +43,7 @@ public sealed partial class Torrent
         var now = Now;
         int pieceCount = _metainfo?.PieceCount ?? 0;
         var connection = new PeerConnection(hs.Socket, hs.RemoteEndPoint, hs.Outgoing, pieceCount, Dispatcher, _host.Loop,
-            _host.DownloadThrottle(this), _host.UploadThrottle(this), hs.Ciphers, _host.Logger);
+            Throttle(DownloadLimiter), Throttle(UploadLimiter), hs.Ciphers, _host.Logger);
         var upload = UploadLimiter;
         connection.CanSendInline = () => upload.IsUnlimited && (upload.Parent?.IsUnlimited ?? true);
         var peer = new Peer(connection, hs.PeerId, hs.Features, pieceCount, known?.Source ?? "incoming", now, _host.Time);

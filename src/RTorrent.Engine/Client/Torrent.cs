@@ -25,9 +25,6 @@ internal interface ITorrentHost
     /// <summary>Whether an endpoint is this client itself.</summary>
     bool IsSelf(IPEndPoint endPoint);
 
-    Func<int, CancellationToken, ValueTask>? DownloadThrottle(Torrent torrent);
-    Func<int, CancellationToken, ValueTask>? UploadThrottle(Torrent torrent);
-
     /// <summary>The torrent changed state, completed or failed (on the loop).</summary>
     void OnTorrentChanged(Torrent torrent);
 
@@ -48,9 +45,6 @@ internal interface ITorrentHost
 
     /// <summary>Opens the storage chosen for the torrent.</summary>
     ITorrentStorage CreateStorage(Torrent torrent, TorrentMetainfo metainfo);
-
-    /// <summary>Creates the picker chosen for the torrent.</summary>
-    IPiecePicker CreatePicker(Torrent torrent, TorrentMetainfo metainfo);
 
     /// <summary>Creates a picker by name, or null when there is none.</summary>
     IPiecePicker? CreatePickerByName(Torrent torrent, TorrentMetainfo metainfo, string name);
@@ -172,7 +166,8 @@ public sealed partial class Torrent
         if (unavailable is null)
         {
             Storage = _host.CreateStorage(this, metainfo);
-            _picker = _host.CreatePicker(this, metainfo);
+            _picker = _host.CreatePickerByName(this, metainfo, Options.Picker)
+                ?? throw new InvalidOperationException($"No piece picker named '{Options.Picker}' is available.");
             WatchGuards();
         }
         _data = null;
@@ -331,6 +326,13 @@ public sealed partial class Torrent
 
     private RateLimiting.RateLimiter? _downloadLimiter;
     private RateLimiting.RateLimiter? _uploadLimiter;
+
+    /// <summary>
+    /// What a connection awaits per read or write: nothing while this torrent's limiter and the session's are both
+    /// unlimited (the usual case costs no wait at all), else the limiter's turn.
+    /// </summary>
+    private static Func<int, CancellationToken, ValueTask> Throttle(RateLimiting.RateLimiter limiter) =>
+        (bytes, ct) => limiter.IsUnlimited && (limiter.Parent?.IsUnlimited ?? true) ? ValueTask.CompletedTask : limiter.WaitAsync(bytes, ct);
 
     /// <summary>Sequential download.</summary>
     public bool Sequential
