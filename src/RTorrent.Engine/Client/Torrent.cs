@@ -9,103 +9,6 @@ using RTorrent.Engine.Storage;
 
 namespace RTorrent.Engine.Client;
 
-/// <summary>What the engine gives a torrent: the loop, settings, identity, global limits.</summary>
-internal interface ITorrentHost
-{
-    EngineLoop Loop { get; }
-    EngineConfig Config { get; }
-    byte[] PeerId { get; }
-    int ListenPort { get; }
-    TimeProvider Time { get; }
-    ILogger Logger { get; }
-
-    /// <summary>The session's connection limits, shared by every torrent.</summary>
-    IConnectionBudget Connections { get; }
-
-    /// <summary>Whether an endpoint is this client itself.</summary>
-    bool IsSelf(IPEndPoint endPoint);
-
-    /// <summary>The torrent changed state, completed or failed (on the loop).</summary>
-    void OnTorrentChanged(Torrent torrent);
-
-    /// <summary>
-    /// Saves the torrent's resume data: probes the files, takes the verified pieces, flushes the storage, then writes,
-    /// in that order, so the file claims only durable pieces and any later write shows as a changed file.
-    /// </summary>
-    Task SaveResumeAsync(Torrent torrent);
-
-    /// <summary>Our DHT node's UDP port when the DHT runs (sent to peers in PORT messages), else null.</summary>
-    int? DhtPort { get; }
-
-    /// <summary>A peer told us its DHT port: a node worth pinging.</summary>
-    void OnDhtNodeHint(IPEndPoint endPoint);
-
-    /// <summary>A per-torrent limiter chained under the global one.</summary>
-    RateLimiting.RateLimiter CreateLimiter(bool download, long bytesPerSecond);
-
-    /// <summary>Opens the storage chosen for the torrent.</summary>
-    ITorrentStorage CreateStorage(Torrent torrent, TorrentMetainfo metainfo);
-
-    /// <summary>Creates a picker by name, or null when there is none.</summary>
-    IPiecePicker? CreatePickerByName(Torrent torrent, TorrentMetainfo metainfo, string name);
-
-    /// <summary>A magnet's metadata arrived and checked out (on the loop): persist the .torrent.</summary>
-    Task OnMetadataReceivedAsync(Torrent torrent);
-
-    /// <summary>The torrent's settings changed (on the loop): save its resume data soon, even while it is stopped.</summary>
-    void RequestResumeSave(Torrent torrent);
-
-    /// <summary>Waits for a turn to hash data (checks run a few at a time, in the order asked); dispose the slot when done.</summary>
-    Task<CheckQueue.Slot> EnterCheckAsync(CancellationToken cancellationToken);
-
-    /// <summary>
-    /// Puts the torrent on the tick list (on the loop): it is ticked from the next engine tick until its
-    /// <see cref="Torrent.Tick"/> says it has nothing to do every second.
-    /// </summary>
-    void Activate(Torrent torrent);
-
-    /// <summary>Ticks the torrent at the first engine tick at or after <paramref name="at"/> (on the loop); the earliest wins.</summary>
-    void WakeAt(Torrent torrent, DateTimeOffset at);
-}
-
-/// <summary>How a torrent is set up when it is added.</summary>
-public sealed record TorrentOptions
-{
-    /// <summary>The download folder.</summary>
-    public required string SavePath { get; init; }
-    /// <summary>Picker name ("rarest-first" by default).</summary>
-    public string Picker { get; init; } = RarestFirstPickerFactory.PickerName;
-    /// <summary>Storage name ("file" by default).</summary>
-    public string Storage { get; init; } = "file";
-    /// <summary>
-    /// Files the user renamed (<see cref="Session.ClientSession.RenamePathAsync"/>): file index to its relative path,
-    /// '/'-separated, for the files whose path differs from the metainfo's; null or empty when none is renamed.
-    /// </summary>
-    public IReadOnlyDictionary<int, string>? RenamedFiles { get; init; }
-    /// <summary>Per-file priorities (missing entries are Normal).</summary>
-    public IReadOnlyList<Priority>? FilePriorities { get; init; }
-    /// <summary>Peers to connect to directly.</summary>
-    public IReadOnlyList<IPEndPoint> Peers { get; init; } = [];
-    /// <summary>Per-torrent download limit, bytes/s (0 = none).</summary>
-    public long DownloadLimit { get; init; }
-    /// <summary>Per-torrent upload limit, bytes/s (0 = none).</summary>
-    public long UploadLimit { get; init; }
-    /// <summary>Download in order with a window ahead of the playback position.</summary>
-    public bool Sequential { get; init; }
-    /// <summary>Peer sources disabled for this torrent (by name).</summary>
-    public IReadOnlyList<string> DisabledPeerSources { get; init; } = [];
-    /// <summary>Labels (see <see cref="TorrentLabels.Normalize"/>); the torrent's current ones are <see cref="Torrent.Labels"/>.</summary>
-    public IReadOnlyList<string> Labels { get; init; } = [];
-    /// <summary>The torrent's own peer limit (at least 1), or null to follow the session's per-torrent limit.</summary>
-    public int? MaxConnections { get; init; }
-    /// <summary>The tracker list by tier when it was edited (see <see cref="TrackerList.Normalize"/>); null: the metainfo's or magnet's.</summary>
-    public IReadOnlyList<IReadOnlyList<string>>? Trackers { get; init; }
-    /// <summary>Which seed ratio limit the torrent follows.</summary>
-    public SeedRatioMode SeedRatioMode { get; init; } = SeedRatioMode.Global;
-    /// <summary>The torrent's own seed ratio limit (needed for <see cref="SeedRatioMode.Custom"/>).</summary>
-    public double? SeedRatioLimit { get; init; }
-}
-
 /// <summary>
 /// One torrent. Its state lives on the engine loop; the public methods may be called from any thread and complete
 /// once the loop has done the work.
@@ -122,8 +25,7 @@ public sealed partial class Torrent
     private IPiecePicker _picker;
     private TorrentData? _data;
     private CancellationTokenSource _runCts = new();
-    private DateTimeOffset _lastResumeSave;
-    private (long Downloaded, long Uploaded) _savedTransfer = (-1, -1);
+    private ResumeSaveSchedule _resumeSaves = new();
 
     /// <summary>The snapshot's lists, wrapped once per change of the torrent's own lists (not once per snapshot).</summary>
     internal SnapshotListCache SnapshotLists { get; } = new();
@@ -172,15 +74,8 @@ public sealed partial class Torrent
         }
         _data = null;
         _pieces = new PieceManager(metainfo.PieceCount, metainfo.PieceLength, metainfo.TotalLength);
-        FilePriorities = new Priority[metainfo.Files.Count];
-        var selected = Magnet?.SelectedFiles;
-        for (int i = 0; i < FilePriorities.Length; i++)
-        {
-            FilePriorities[i] = Options.FilePriorities is { } fp && i < fp.Count ? fp[i]
-                : selected is not null ? (selected.Contains(i) ? Priority.Normal : Priority.Skip)
-                : Priority.Normal;
-        }
-        ApplyFilePriorities();
+        FilePriorities = FilePriorityMap.Initial(metainfo, Options.FilePriorities, Magnet?.SelectedFiles);
+        _pieces.SetPriorities(FilePriorityMap.ForPieces(metainfo, FilePriorities));
     }
 
     /// <summary>The 20-byte hash used on the wire.</summary>
@@ -559,9 +454,7 @@ public sealed partial class Torrent
         Log(PluginLogLevel.Information, State == TorrentState.Seeding ? "seeding" : "downloading");
         _host.OnTorrentChanged(this);
         Sources.StartAll();
-        _lastResumeSave = _host.Time.GetUtcNow();
-        // The resume data on disk matches the torrent as it starts (it was just loaded and checked, or saved on adding).
-        _savedTransfer = (DownloadedTotal, UploadedTotal);
+        _resumeSaves.Saved(Now, (DownloadedTotal, UploadedTotal));
         ConnectMore(_host.Time.GetUtcNow());
     }
 
@@ -712,7 +605,7 @@ public sealed partial class Torrent
         foreach (var (fileIndex, _) in priorities)
             if ((uint)fileIndex >= (uint)FilePriorities.Length) throw new ArgumentOutOfRangeException(nameof(priorities), fileIndex, "No such file.");
         foreach (var (fileIndex, priority) in priorities) FilePriorities[fileIndex] = priority;
-        ApplyFilePriorities();
+        _pieces.SetPriorities(FilePriorityMap.ForPieces(Meta, FilePriorities));
         foreach (var p in _peers) Availability.UpdateInterest(p);
         if (State == TorrentState.Seeding && !IsComplete) State = TorrentState.Downloading;
         else if (State == TorrentState.Downloading && IsComplete) OnDownloadComplete();
@@ -770,21 +663,6 @@ public sealed partial class Torrent
         _host.OnTorrentChanged(this);
         _host.RequestResumeSave(this); // idle torrents are not saved periodically (Tick): a change must ask
     });
-
-    private void ApplyFilePriorities()
-    {
-        // A piece gets the highest priority of the files it touches; it is skipped only if all its files are.
-        var piecePrio = new Priority[Meta.PieceCount];
-        foreach (var f in Meta.Files)
-        {
-            if (f.IsPadding || f.Length == 0) continue;
-            int first = (int)(f.Offset / Meta.PieceLength);
-            int last = (int)((f.Offset + f.Length - 1) / Meta.PieceLength);
-            var prio = FilePriorities[f.Index];
-            for (int p = first; p <= last; p++) if (prio > piecePrio[p]) piecePrio[p] = prio;
-        }
-        _pieces.SetPriorities(piecePrio);
-    }
 
     // ------------------------------------------------------------------ peer sources
 
@@ -849,27 +727,13 @@ public sealed partial class Torrent
         return IsRunning && (_peers.Count > 0 || (_connector?.HalfOpen ?? 0) > 0 || waitingToConnect || _download.Rate > 0 || _upload.Rate > 0);
     }
 
-    /// <summary>
-    /// Saves the resume data when payload moved since the last save, at most once per
-    /// <see cref="EngineConfig.ResumeSaveInterval"/>; pieces and files change only through downloads, the totals only
-    /// through transfers, and settings changes ask for a save themselves. Saving every idle torrent every minute cost
-    /// 1,000 fsyncs a minute with 1,000 seeding torrents (most of an idle daemon's CPU). What an idle torrent's file
-    /// misses is the seeding time since its last save, written at the next stop.
-    /// </summary>
+    /// <summary>Saves the resume data when <see cref="ResumeSaveSchedule"/> says it is due, or wakes the torrent for then.</summary>
     private void CheckResumeSave(DateTimeOffset now)
     {
         if (_metainfo is null) return;
-        var stamp = (DownloadedTotal, UploadedTotal);
-        if (stamp == _savedTransfer) return;
-        var due = _lastResumeSave + _host.Config.ResumeSaveInterval;
-        if (now < due)
-        {
-            _host.WakeAt(this, due); // saved then, even if the torrent is idle by then
-            return;
-        }
-        _lastResumeSave = now;
-        _savedTransfer = stamp;
-        _ = SaveResumeAfterFlushAsync();
+        if (_resumeSaves.IsDue(now, (DownloadedTotal, UploadedTotal), _host.Config.ResumeSaveInterval, out var wakeAt))
+            _ = SaveResumeAfterFlushAsync();
+        else if (wakeAt is { } at) _host.WakeAt(this, at);
     }
 
     private async Task SaveResumeAfterFlushAsync()
