@@ -243,7 +243,7 @@ public sealed partial class Torrent
     /// <summary>The torrent reported a change (on the loop): periods follow the state (the State setter does it too).</summary>
     internal void ObserveState()
     {
-        if (Activity.Observe(State, _host.Time.GetUtcNow())) RecheckSeedLimit();
+        if (Activity.Observe(State, Now)) RecheckSeedLimit();
     }
 
     /// <summary>A setting changed: tell listeners and save it.</summary>

@@ -1,11 +1,9 @@
-using System.Buffers;
 using System.Net;
 using System.Net.Sockets;
 using Microsoft.Extensions.Logging;
 using RTorrent.Abstractions;
 using RTorrent.Engine.Client.Extensions;
 using RTorrent.Engine.Peers;
-using RTorrent.Engine.Pieces;
 
 namespace RTorrent.Engine.Client;
 
@@ -72,7 +70,7 @@ public sealed partial class Torrent
     {
         if (State != TorrentState.Downloading) return;
         State = TorrentState.Seeding;
-        CompletedAt ??= _host.Time.GetUtcNow();
+        CompletedAt ??= Now;
         Log(PluginLogLevel.Information, "download complete; seeding");
         _availability?.OnComplete();
         _pieces.Reset();

@@ -2,7 +2,6 @@ using System.Net;
 using Microsoft.Extensions.Logging;
 using RTorrent.Abstractions;
 using RTorrent.Engine.Client.Extensions;
-using RTorrent.Engine.Metainfo;
 using RTorrent.Engine.Peers;
 using RTorrent.Engine.Pieces;
 

@@ -3,7 +3,6 @@ using Microsoft.Extensions.Logging;
 using RTorrent.Abstractions;
 using RTorrent.Engine.Client.Extensions;
 using RTorrent.Engine.Metainfo;
-using RTorrent.Engine.Peers;
 using RTorrent.Engine.Pieces;
 using RTorrent.Engine.Storage;
 
@@ -137,7 +136,7 @@ public sealed partial class Torrent
             _state = value;
             Changed();
             // Periods open and close exactly when the state changes; the seed limit is looked at the next tick.
-            if (Activity.Observe(value, _host.Time.GetUtcNow())) RecheckSeedLimit();
+            if (Activity.Observe(value, Now)) RecheckSeedLimit();
         }
     }
 
@@ -335,7 +334,6 @@ public sealed partial class Torrent
         }
         _availability?.RebindAfterMetadata();
         // Data may already be there (the same files downloaded before): check quietly without dropping peers.
-        var lengths = new List<long>();
         bool anyData = false;
         for (int i = 0; i < meta.Files.Count; i++)
         {
@@ -358,7 +356,7 @@ public sealed partial class Torrent
             Availability.UpdateInterest(p);
             if (!p.AmChoking || p.PeerInterested) Uploads.Serve(p);
         }
-        ConnectMore(_host.Time.GetUtcNow());
+        ConnectMore(Now);
     }
 
     /// <summary>Once a second while running (extensions use it for their timers).</summary>
@@ -368,7 +366,7 @@ public sealed partial class Torrent
 
     internal void Log(PluginLogLevel level, string message)
     {
-        _log.Add(new LogEntry(_host.Time.GetUtcNow(), level, message));
+        _log.Add(new LogEntry(Now, level, message));
         if (_log.Count > 500) _log.RemoveRange(0, _log.Count - 500);
         var lvl = level switch
         {
@@ -428,7 +426,7 @@ public sealed partial class Torrent
             Log(PluginLogLevel.Information, "fetching metadata from peers");
             _host.OnTorrentChanged(this);
             Sources.StartAll();
-            ConnectMore(_host.Time.GetUtcNow());
+            ConnectMore(Now);
             return;
         }
         if (!_metainfo.IsUsable)
@@ -455,7 +453,7 @@ public sealed partial class Torrent
         _host.OnTorrentChanged(this);
         Sources.StartAll();
         _resumeSaves.Saved(Now, (DownloadedTotal, UploadedTotal));
-        ConnectMore(_host.Time.GetUtcNow());
+        ConnectMore(Now);
     }
 
     /// <summary>Creates empty files and, when asked, preallocates; never truncates existing data.</summary>
@@ -689,7 +687,7 @@ public sealed partial class Torrent
         {
             Changed();
             Log(PluginLogLevel.Debug, $"{added} new peers from {source}");
-            if (IsRunning) ConnectMore(_host.Time.GetUtcNow());
+            if (IsRunning) ConnectMore(Now);
         }
     }
 
