@@ -115,25 +115,6 @@ public sealed class Bitfield : IBitfieldView
         }
     }
 
-    /// <summary>Index of the first clear bit at or after <paramref name="start"/>, or -1.</summary>
-    public int NextClear(int start)
-    {
-        if (start < 0) start = 0;
-        if (start >= Length) return -1;
-        int wi = start >> 6;
-        ulong w = ~_words[wi] & (ulong.MaxValue << (start & 63));
-        while (true)
-        {
-            if (w != 0)
-            {
-                int idx = (wi << 6) + BitOperations.TrailingZeroCount(w);
-                return idx < Length ? idx : -1;
-            }
-            if (++wi >= _words.Length) return -1;
-            w = ~_words[wi];
-        }
-    }
-
     /// <summary>Whether this and <paramref name="other"/> share a set bit.</summary>
     public bool Intersects(Bitfield other)
     {

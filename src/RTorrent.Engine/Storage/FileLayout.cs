@@ -110,13 +110,6 @@ public sealed class FileLayout
         return (first, (int)((_starts[fileIndex] + f.Length - 1) / PieceLength));
     }
 
-    /// <summary>The files (first and last index, inclusive) that piece <paramref name="piece"/> touches, zero-length files excluded at the ends.</summary>
-    public (int First, int Last) GetFileRange(int piece)
-    {
-        long start = GetPieceOffset(piece);
-        return (FindFile(start), FindFile(start + GetPieceSize(piece) - 1));
-    }
-
     /// <summary>The segments of the whole piece <paramref name="piece"/>.</summary>
     public SegmentEnumerator GetPieceSegments(int piece) => GetSegments(GetPieceOffset(piece), GetPieceSize(piece));
 

@@ -67,8 +67,6 @@ public class FileLayoutTests
         Assert.Equal(empty.First - 1, empty.Last);
         Assert.Equal((2, 7), l.GetPieceRange(3));
         Assert.Equal((7, 7), l.GetPieceRange(4));
-        Assert.Equal((0, 2), l.GetFileRange(1));
-        Assert.Equal((3, 4), l.GetFileRange(7));
     }
 
     [Fact]
