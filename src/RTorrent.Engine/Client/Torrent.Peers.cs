@@ -1,4 +1,3 @@
-using System.Net;
 using System.Net.Sockets;
 using Microsoft.Extensions.Logging;
 using RTorrent.Abstractions;
@@ -65,19 +64,6 @@ public sealed partial class Torrent
 
     /// <summary>Drops a peer for misbehaving.</summary>
     internal void Disconnect(Peer peer, string reason) => peer.Connection.Close(reason);
-
-    private void OnDownloadComplete()
-    {
-        if (State != TorrentState.Downloading) return;
-        State = TorrentState.Seeding;
-        CompletedAt ??= Now;
-        Log(PluginLogLevel.Information, "download complete; seeding");
-        _availability?.OnComplete();
-        _pieces.Reset();
-        Sources.Completed();
-        _ = SaveResumeAfterFlushAsync();
-        _host.OnTorrentChanged(this);
-    }
 
     // ------------------------------------------------------------------ closing
 

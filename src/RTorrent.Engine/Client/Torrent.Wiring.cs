@@ -9,11 +9,11 @@ namespace RTorrent.Engine.Client;
 
 /// <summary>
 /// The torrent's parts and what each sees of it. A part gets a narrow interface, implemented here explicitly, so it can
-/// be tested with a fake; parts only a torrent with peers needs are made when first used, so an idle torrent holds a
-/// null reference for each.
+/// be tested with a fake and never reaches past its job; parts only a torrent with peers needs are made when first
+/// used, so an idle torrent (ten thousand of them in a large session) holds a null reference for each.
 /// </summary>
-public sealed partial class Torrent : IPeerSourcesHost, IConnectorHost, IPeerMessageHost, IAvailabilityHost, IRequestHost, IUploadHost, IPieceCompletionHost,
-    IMetadataHost, IExtensionProtocolHost
+public sealed partial class Torrent : IPeerSourcesHost, IConnectorHost, IPeerMessageHost, IAvailabilityHost, IRequestHost,
+    IUploadHost, IPieceCompletionHost, IMetadataHost, IExtensionProtocolHost
 {
     private PeerConnector? _connector;
     private PeerMessageDispatcher? _dispatcher;

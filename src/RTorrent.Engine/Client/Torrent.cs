@@ -494,6 +494,20 @@ public sealed partial class Torrent
         _host.OnTorrentChanged(this);
     }
 
+    /// <summary>The last wanted piece verified: seed, tell the sources once, and save at once.</summary>
+    private void OnDownloadComplete()
+    {
+        if (State != TorrentState.Downloading) return;
+        State = TorrentState.Seeding;
+        CompletedAt ??= Now;
+        Log(PluginLogLevel.Information, "download complete; seeding");
+        _availability?.OnComplete();
+        _pieces.Reset();
+        Sources.Completed();
+        _ = SaveResumeAfterFlushAsync();
+        _host.OnTorrentChanged(this);
+    }
+
     /// <summary>Leaves the torrent stopped with a note saying why (shown in place of an error).</summary>
     internal void SetStoppedWithReason(string reason)
     {
