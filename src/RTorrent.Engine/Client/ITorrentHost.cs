@@ -5,7 +5,11 @@ using RTorrent.Engine.Metainfo;
 
 namespace RTorrent.Engine.Client;
 
-/// <summary>What the engine gives a torrent: the loop, settings, identity, global limits.</summary>
+/// <summary>
+/// What the engine gives a torrent: the loop, clock, settings, identity, the session's connection budget, the tick list
+/// and schedule, components by name, persistence and change notifications. Only <see cref="Torrent"/> sees it; each of
+/// the torrent's parts gets a narrow interface of its own from the torrent (see Torrent.Wiring.cs).
+/// </summary>
 internal interface ITorrentHost
 {
     EngineLoop Loop { get; }
