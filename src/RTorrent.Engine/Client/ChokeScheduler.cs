@@ -11,8 +11,9 @@ internal static class ChokeScheduler
     public static readonly TimeSpan OptimisticInterval = TimeSpan.FromSeconds(30);
 
     /// <summary>Decides who is unchoked; returns the peers whose choke state must change.</summary>
+    /// <param name="random">Picks the optimistic peer (tests pass a seeded one).</param>
     public static void Rechoke(IReadOnlyList<Peer> peers, int slots, bool seeding, DateTimeOffset now,
-        List<Peer> toUnchoke, List<Peer> toChoke)
+        List<Peer> toUnchoke, List<Peer> toChoke, Random? random = null)
     {
         var interested = new List<Peer>(peers.Count);
         foreach (var p in peers)
@@ -41,7 +42,7 @@ internal static class ChokeScheduler
         {
             foreach (var p in interested) p.OptimisticSince = null;
             var pool = interested.Where(p => !keep.Contains(p)).ToList();
-            optimistic = pool.Count > 0 ? pool[Random.Shared.Next(pool.Count)] : null;
+            optimistic = pool.Count > 0 ? pool[(random ?? Random.Shared).Next(pool.Count)] : null;
             if (optimistic is not null) optimistic.OptimisticSince = now;
         }
         if (optimistic is not null) keep.Add(optimistic);

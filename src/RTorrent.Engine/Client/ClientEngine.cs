@@ -63,7 +63,7 @@ public sealed record ClientEngineOptions
 /// The BitTorrent engine: one listen port, one loop, any number of torrents. Thread-safe: public methods may be
 /// called from any thread.
 /// </summary>
-public sealed partial class ClientEngine : ITorrentHost, IAsyncDisposable
+public sealed partial class ClientEngine : ITorrentHost, IConnectionBudget, IAsyncDisposable
 {
     private readonly Dictionary<InfoHash, Torrent> _torrents = [];
     private readonly ClientEngineOptions _options;
@@ -286,10 +286,6 @@ public sealed partial class ClientEngine : ITorrentHost, IAsyncDisposable
             FileRenames.StorageFiles(metainfo, torrent.Options.RenamedFiles),
             metainfo.WireHash.ToHex()));
 
-    IPiecePicker ITorrentHost.CreatePicker(Torrent torrent, TorrentMetainfo metainfo) =>
-        ((ITorrentHost)this).CreatePickerByName(torrent, metainfo, torrent.Options.Picker)
-        ?? throw new InvalidOperationException($"No piece picker named '{torrent.Options.Picker}' is available.");
-
     IPiecePicker? ITorrentHost.CreatePickerByName(Torrent torrent, TorrentMetainfo metainfo, string name) =>
         Catalog.FindPicker(name)?.Create(new PiecePickerContext(metainfo.PieceCount, metainfo.PieceLength, metainfo.TotalLength,
             metainfo.Files.Select(f => new PickerFileSpan(f.Path, f.Offset, f.Length,
@@ -451,9 +447,11 @@ public sealed partial class ClientEngine : ITorrentHost, IAsyncDisposable
 
     // ---------------------------------------------------------------- ITorrentHost
 
-    bool ITorrentHost.HasConnectionRoom => _connections + _halfOpen < Config.MaxConnections;
+    IConnectionBudget ITorrentHost.Connections => this;
 
-    bool ITorrentHost.TryBeginConnect()
+    bool IConnectionBudget.HasRoom => _connections + _halfOpen < Config.MaxConnections;
+
+    bool IConnectionBudget.TryBeginConnect()
     {
         if (_halfOpen >= Config.MaxHalfOpen || _connectBudget <= 0) return false;
         _halfOpen++;
@@ -461,9 +459,11 @@ public sealed partial class ClientEngine : ITorrentHost, IAsyncDisposable
         return true;
     }
 
-    void ITorrentHost.EndConnect() => _halfOpen--;
+    void IConnectionBudget.EndConnect() => _halfOpen--;
 
-    void ITorrentHost.ConnectionOpened() => _connections++;
+    void IConnectionBudget.Opened() => _connections++;
+
+    void IConnectionBudget.Closed() => _connections--;
 
     int? ITorrentHost.DhtPort => _options.DhtPort?.Invoke();
 
@@ -473,24 +473,10 @@ public sealed partial class ClientEngine : ITorrentHost, IAsyncDisposable
         catch (Exception e) { _logger.LogDebug("DHT node hint failed: {Error}", e.Message); }
     }
 
-    void ITorrentHost.ConnectionClosed() => _connections--;
-
     bool ITorrentHost.IsSelf(IPEndPoint endPoint)
     {
         var a = endPoint.Address.IsIPv4MappedToIPv6 ? endPoint.Address.MapToIPv4() : endPoint.Address;
         return endPoint.Port == ListenPort && (IPAddress.IsLoopback(a) || _localAddresses.Contains(a));
-    }
-
-    Func<int, CancellationToken, ValueTask>? ITorrentHost.DownloadThrottle(Torrent torrent)
-    {
-        var limiter = torrent.DownloadLimiter;
-        return (bytes, ct) => limiter.IsUnlimited && GlobalDownload.IsUnlimited ? ValueTask.CompletedTask : limiter.WaitAsync(bytes, ct);
-    }
-
-    Func<int, CancellationToken, ValueTask>? ITorrentHost.UploadThrottle(Torrent torrent)
-    {
-        var limiter = torrent.UploadLimiter;
-        return (bytes, ct) => limiter.IsUnlimited && GlobalUpload.IsUnlimited ? ValueTask.CompletedTask : limiter.WaitAsync(bytes, ct);
     }
 
     RateLimiting.RateLimiter ITorrentHost.CreateLimiter(bool download, long bytesPerSecond) =>

@@ -68,9 +68,6 @@ public sealed record EngineConfig
     /// <summary>Preallocate files fully instead of sparse.</summary>
     public bool Preallocate { get; init; }
 
-    /// <summary>Connect to and accept peers on loopback and private addresses (always allowed; kept for clarity).</summary>
-    public bool AllowLocalPeers { get; init; } = true;
-
     /// <summary>Where torrents go when no folder is given.</summary>
     public string DefaultSavePath { get; init; } = Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), "Downloads");
 

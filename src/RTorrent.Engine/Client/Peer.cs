@@ -11,7 +11,7 @@ namespace RTorrent.Engine.Client;
 /// </summary>
 internal sealed class Peer : IBlockRequester, IPeerView
 {
-    public Peer(PeerConnection connection, byte[] peerId, PeerFeatures features, int pieceCount, string source, DateTimeOffset now,
+    public Peer(IPeerWire connection, byte[] peerId, PeerFeatures features, int pieceCount, string source, DateTimeOffset now,
         TimeProvider time)
     {
         Download = new RateMeter(time);
@@ -28,7 +28,7 @@ internal sealed class Peer : IBlockRequester, IPeerView
         Client = PeerIds.DescribeClient(peerId);
     }
 
-    public PeerConnection Connection { get; }
+    public IPeerWire Connection { get; }
     public IPEndPoint EndPoint => Connection.RemoteEndPoint;
     public byte[] PeerId { get; }
     public PeerFeatures Features { get; }
@@ -50,7 +50,6 @@ internal sealed class Peer : IBlockRequester, IPeerView
     /// <summary>HAVEs received before the metadata was known.</summary>
     public List<int>? PendingHaves;
     public bool CountedAsSeed;
-    public bool SentBitfieldOrHave;
     public bool GotFirstMessage;
 
     /// <summary>Our requests to the peer, oldest first.</summary>
@@ -58,9 +57,6 @@ internal sealed class Peer : IBlockRequester, IPeerView
 
     /// <summary>The peer's requests to us, in order.</summary>
     public readonly Queue<BlockRequest> Incoming = new();
-
-    /// <summary>How many requests we keep outstanding: follows the peer's rate (a few seconds' worth), capped by its reqq.</summary>
-    public int PipelineDepth = 16;
 
     /// <summary>The peer's request queue limit from its extended handshake (BEP 10 'reqq'); 250 if unknown.</summary>
     public int PeerReqq = 250;
@@ -75,9 +71,6 @@ internal sealed class Peer : IBlockRequester, IPeerView
     public readonly RateMeter Download;
     public readonly RateMeter Upload;
 
-    /// <summary>Pieces this peer alone sent with bad data (one is enough for a ban).</summary>
-    public int Strikes;
-
     /// <summary>
     /// Messages from the peer that broke the protocol but were dropped rather than ending the connection, such as a
     /// REQUEST for a block larger than 16 KiB (issue 14).
@@ -85,7 +78,6 @@ internal sealed class Peer : IBlockRequester, IPeerView
     public int ProtocolViolations;
 
     // extension protocol (BEP 10)
-    public bool ExtendedHandshakeReceived;
     public Dictionary<string, int> TheirExtensions { get; } = new(StringComparer.Ordinal);
     public int? ListenPort;
     public long? MetadataSize;

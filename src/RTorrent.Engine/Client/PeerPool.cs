@@ -1,4 +1,5 @@
 using System.Net;
+using System.Net.Sockets;
 
 namespace RTorrent.Engine.Client;
 
@@ -75,6 +76,38 @@ internal sealed class PeerPool
             list.RemoveRange(max, list.Count - max);
         }
         return list;
+    }
+
+    /// <summary>Whether the endpoint is banned.</summary>
+    public bool IsBanned(IPEndPoint endPoint) => Get(endPoint) is { Banned: true };
+
+    /// <summary>
+    /// Bans a peer that cheated: the endpoint it is connected from and the one it listens on (an incoming peer's
+    /// reconnects come from there), and on the internet every endpoint of its address. On loopback and private networks
+    /// many honest peers share one address, so only its own endpoints are banned there.
+    /// </summary>
+    public void Ban(IPEndPoint connectedFrom, IPEndPoint listensOn, string source)
+    {
+        foreach (var ep in new[] { connectedFrom, listensOn })
+        {
+            var known = Add(ep, source) ?? Get(ep);
+            if (known is not null) known.Banned = true;
+        }
+        if (IsLocalAddress(connectedFrom.Address)) return;
+        foreach (var k in _peers.Values) if (k.EndPoint.Address.Equals(connectedFrom.Address)) k.Banned = true;
+    }
+
+    /// <summary>Loopback, private (RFC 1918), link-local and IPv6 site- or unique-local addresses.</summary>
+    private static bool IsLocalAddress(IPAddress a)
+    {
+        if (IPAddress.IsLoopback(a)) return true;
+        if (a.IsIPv4MappedToIPv6) a = a.MapToIPv4();
+        if (a.AddressFamily == AddressFamily.InterNetwork)
+        {
+            var b = a.GetAddressBytes();
+            return b[0] == 10 || (b[0] == 172 && (b[1] & 0xF0) == 16) || (b[0] == 192 && b[1] == 168) || (b[0] == 169 && b[1] == 254);
+        }
+        return a.IsIPv6LinkLocal || a.IsIPv6SiteLocal || a.IsIPv6UniqueLocal;
     }
 
     /// <summary>A connection attempt failed or a connection ended badly: back off.</summary>

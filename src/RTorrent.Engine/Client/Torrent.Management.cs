@@ -82,12 +82,7 @@ public sealed partial class Torrent
             _trackers = normalized;
             TrackersEdited = true;
             Log(PluginLogLevel.Information, $"tracker list edited: {normalized.Sum(t => t.Count)} trackers in {normalized.Count} tiers");
-            foreach (var source in _sources.OfType<TrackerPeerSource>())
-            {
-                _ = source.ReplaceTrackersAsync(normalized).ContinueWith(
-                    t => _host.Loop.Post(() => Log(PluginLogLevel.Warning, $"switching trackers failed: {t.Exception?.InnerException?.Message}")),
-                    CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted, TaskScheduler.Default);
-            }
+            Sources.ReplaceTrackers(normalized);
             SettingsChanged();
         });
     }
@@ -101,11 +96,7 @@ public sealed partial class Torrent
     public Task ReannounceAsync() => _host.Loop.InvokeAsync(() =>
     {
         if (!IsRunning) return;
-        foreach (var s in _sources)
-        {
-            try { s.RequestMorePeers(); }
-            catch (Exception e) { Log(PluginLogLevel.Debug, $"peer source refused a reannounce: {e.Message}"); }
-        }
+        Sources.RequestMorePeers();
         Log(PluginLogLevel.Information, "reannounce asked");
     });
 
@@ -198,7 +189,7 @@ public sealed partial class Torrent
     /// <summary>
     /// Stopped (by hand or by its limit), complete, and at its seed ratio limit: Transmission's <c>isFinished</c>.
     /// </summary>
-    private bool IsFinishedWith(long wantedSize) =>
+    internal bool IsFinishedWith(long wantedSize) =>
         State == TorrentState.Stopped && UserPaused && IsComplete
         && SeedingLimit.Reached(UploadedTotal, wantedSize, _seedLimit.Effective(_host.Config.SeedRatioLimit));
 
@@ -252,7 +243,7 @@ public sealed partial class Torrent
     /// <summary>The torrent reported a change (on the loop): periods follow the state (the State setter does it too).</summary>
     internal void ObserveState()
     {
-        if (Activity.Observe(State, _host.Time.GetUtcNow())) RecheckSeedLimit();
+        if (Activity.Observe(State, Now)) RecheckSeedLimit();
     }
 
     /// <summary>A setting changed: tell listeners and save it.</summary>
@@ -261,17 +252,5 @@ public sealed partial class Torrent
         RecheckSeedLimit();
         _host.OnTorrentChanged(this);
         _host.RequestResumeSave(this);
-    }
-
-    /// <summary>The snapshot's counts of peers sending to us and getting from us (Transmission's definition: unchoked and interested).</summary>
-    private (int SendingToUs, int GettingFromUs) TransferringPeers()
-    {
-        int sending = 0, getting = 0;
-        foreach (var p in _peers)
-        {
-            if (p.AmInterested && !p.PeerChoking) sending++;
-            if (p.PeerInterested && !p.AmChoking) getting++;
-        }
-        return (sending, getting);
     }
 }

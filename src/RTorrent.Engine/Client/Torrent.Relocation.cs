@@ -20,7 +20,7 @@ public sealed partial class Torrent
     /// </summary>
     internal async Task WaitForPendingWritesAsync(CancellationToken cancellationToken)
     {
-        while (Interlocked.Read(ref _pendingDiskBytes) != 0) await Task.Delay(10, cancellationToken).ConfigureAwait(false);
+        while ((_completion?.PendingDiskBytes ?? 0) != 0) await Task.Delay(10, cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>The torrent's files now have these paths (its storage already uses them); empty when none is renamed.</summary>

@@ -36,19 +36,8 @@ public sealed partial class Torrent
     internal void LeftTickList()
     {
         Changed();
-        DropReadCache();
-        _requestScratch = null;
-        _cancelScratch = null;
-    }
-
-    /// <summary>Whole pieces read from disk to serve peers; made when a peer first asks.</summary>
-    private PieceReadCache ReadCache => _readCache ??= new PieceReadCache(_host.Config.ReadCacheBytes);
-
-    /// <summary>Returns the cached pieces to the pool and forgets the cache (reads in flight land in the old one).</summary>
-    private void DropReadCache()
-    {
-        _readCache?.Clear();
-        _readCache = null;
+        _uploads?.DropCache();
+        _requests?.DropScratch();
     }
 
     /// <summary>
@@ -64,7 +53,7 @@ public sealed partial class Torrent
             _cachedSnapshot = null;
             return BuildSnapshotFresh();
         }
-        var problem = RTorrent.Engine.Trackers.TrackerPeerSource.ProblemOf(_sources);
+        var problem = Sources.TrackerProblem;
         var key = new SnapshotKey(Interlocked.Read(ref _changeStamp), Activity.Version, _host.Config, _pieces,
             _pieces.HaveField.TrueCount, _pool.Count);
         if (_cachedSnapshot is { } cached && key.Same(_cachedKey) && Equals(cached.TrackerProblem, problem)) return cached;

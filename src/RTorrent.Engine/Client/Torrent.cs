@@ -1,124 +1,12 @@
 using System.Net;
 using Microsoft.Extensions.Logging;
 using RTorrent.Abstractions;
+using RTorrent.Engine.Client.Extensions;
 using RTorrent.Engine.Metainfo;
-using RTorrent.Engine.Peers;
 using RTorrent.Engine.Pieces;
+using RTorrent.Engine.Storage;
 
 namespace RTorrent.Engine.Client;
-
-/// <summary>What the engine gives a torrent: the loop, settings, identity, global limits.</summary>
-internal interface ITorrentHost
-{
-    EngineLoop Loop { get; }
-    EngineConfig Config { get; }
-    byte[] PeerId { get; }
-    int ListenPort { get; }
-    TimeProvider Time { get; }
-    ILogger Logger { get; }
-
-    /// <summary>Whether a new connection (either direction) fits under the global limit.</summary>
-    bool HasConnectionRoom { get; }
-
-    /// <summary>Takes one outgoing connection attempt from the global half-open and rate budget.</summary>
-    bool TryBeginConnect();
-
-    /// <summary>Returns the half-open slot.</summary>
-    void EndConnect();
-
-    /// <summary>Counts connections across torrents.</summary>
-    void ConnectionOpened();
-    void ConnectionClosed();
-
-    /// <summary>Whether an endpoint is this client itself.</summary>
-    bool IsSelf(IPEndPoint endPoint);
-
-    Func<int, CancellationToken, ValueTask>? DownloadThrottle(Torrent torrent);
-    Func<int, CancellationToken, ValueTask>? UploadThrottle(Torrent torrent);
-
-    /// <summary>The torrent changed state, completed or failed (on the loop).</summary>
-    void OnTorrentChanged(Torrent torrent);
-
-    /// <summary>
-    /// Saves the torrent's resume data: probes the files, takes the verified pieces, flushes the storage, then writes,
-    /// in that order, so the file claims only durable pieces and any later write shows as a changed file.
-    /// </summary>
-    Task SaveResumeAsync(Torrent torrent);
-
-    /// <summary>Our DHT node's UDP port when the DHT runs (sent to peers in PORT messages), else null.</summary>
-    int? DhtPort { get; }
-
-    /// <summary>A peer told us its DHT port: a node worth pinging.</summary>
-    void OnDhtNodeHint(IPEndPoint endPoint);
-
-    /// <summary>A per-torrent limiter chained under the global one.</summary>
-    RateLimiting.RateLimiter CreateLimiter(bool download, long bytesPerSecond);
-
-    /// <summary>Opens the storage chosen for the torrent.</summary>
-    ITorrentStorage CreateStorage(Torrent torrent, TorrentMetainfo metainfo);
-
-    /// <summary>Creates the picker chosen for the torrent.</summary>
-    IPiecePicker CreatePicker(Torrent torrent, TorrentMetainfo metainfo);
-
-    /// <summary>Creates a picker by name, or null when there is none.</summary>
-    IPiecePicker? CreatePickerByName(Torrent torrent, TorrentMetainfo metainfo, string name);
-
-    /// <summary>A magnet's metadata arrived and checked out (on the loop): persist the .torrent.</summary>
-    Task OnMetadataReceivedAsync(Torrent torrent);
-
-    /// <summary>The torrent's settings changed (on the loop): save its resume data soon, even while it is stopped.</summary>
-    void RequestResumeSave(Torrent torrent);
-
-    /// <summary>Waits for a turn to hash data (checks run a few at a time, in the order asked); dispose the slot when done.</summary>
-    Task<CheckQueue.Slot> EnterCheckAsync(CancellationToken cancellationToken);
-
-    /// <summary>
-    /// Puts the torrent on the tick list (on the loop): it is ticked from the next engine tick until its
-    /// <see cref="Torrent.Tick"/> says it has nothing to do every second.
-    /// </summary>
-    void Activate(Torrent torrent);
-
-    /// <summary>Ticks the torrent at the first engine tick at or after <paramref name="at"/> (on the loop); the earliest wins.</summary>
-    void WakeAt(Torrent torrent, DateTimeOffset at);
-}
-
-/// <summary>How a torrent is set up when it is added.</summary>
-public sealed record TorrentOptions
-{
-    /// <summary>The download folder.</summary>
-    public required string SavePath { get; init; }
-    /// <summary>Picker name ("rarest-first" by default).</summary>
-    public string Picker { get; init; } = RarestFirstPickerFactory.PickerName;
-    /// <summary>Storage name ("file" by default).</summary>
-    public string Storage { get; init; } = "file";
-    /// <summary>
-    /// Files the user renamed (<see cref="Session.ClientSession.RenamePathAsync"/>): file index to its relative path,
-    /// '/'-separated, for the files whose path differs from the metainfo's; null or empty when none is renamed.
-    /// </summary>
-    public IReadOnlyDictionary<int, string>? RenamedFiles { get; init; }
-    /// <summary>Per-file priorities (missing entries are Normal).</summary>
-    public IReadOnlyList<Priority>? FilePriorities { get; init; }
-    /// <summary>Peers to connect to directly.</summary>
-    public IReadOnlyList<IPEndPoint> Peers { get; init; } = [];
-    /// <summary>Per-torrent download limit, bytes/s (0 = none).</summary>
-    public long DownloadLimit { get; init; }
-    /// <summary>Per-torrent upload limit, bytes/s (0 = none).</summary>
-    public long UploadLimit { get; init; }
-    /// <summary>Download in order with a window ahead of the playback position.</summary>
-    public bool Sequential { get; init; }
-    /// <summary>Peer sources disabled for this torrent (by name).</summary>
-    public IReadOnlyList<string> DisabledPeerSources { get; init; } = [];
-    /// <summary>Labels (see <see cref="TorrentLabels.Normalize"/>); the torrent's current ones are <see cref="Torrent.Labels"/>.</summary>
-    public IReadOnlyList<string> Labels { get; init; } = [];
-    /// <summary>The torrent's own peer limit (at least 1), or null to follow the session's per-torrent limit.</summary>
-    public int? MaxConnections { get; init; }
-    /// <summary>The tracker list by tier when it was edited (see <see cref="TrackerList.Normalize"/>); null: the metainfo's or magnet's.</summary>
-    public IReadOnlyList<IReadOnlyList<string>>? Trackers { get; init; }
-    /// <summary>Which seed ratio limit the torrent follows.</summary>
-    public SeedRatioMode SeedRatioMode { get; init; } = SeedRatioMode.Global;
-    /// <summary>The torrent's own seed ratio limit (needed for <see cref="SeedRatioMode.Custom"/>).</summary>
-    public double? SeedRatioLimit { get; init; }
-}
 
 /// <summary>
 /// One torrent. Its state lives on the engine loop; the public methods may be called from any thread and complete
@@ -132,25 +20,15 @@ public sealed partial class Torrent
     private readonly List<LogEntry> _log = [];
     private readonly RateMeter _download;
     private readonly RateMeter _upload;
-    private readonly List<IPeerSource> _sources = [];
-    // Scratch lists and the read cache only a torrent with peers needs: allocated at first use.
-    private List<BlockRequest>? _requestScratch;
-    private List<IBlockRequester>? _cancelScratch;
     private PieceManager _pieces;
     private IPiecePicker _picker;
-    private PieceReadCache? _readCache;
     private TorrentData? _data;
     private CancellationTokenSource _runCts = new();
-    private long _pendingDiskBytes;
-    private int _halfOpen;
-    private DateTimeOffset _lastRechoke;
-    private DateTimeOffset _lastResumeSave;
-    private (long Downloaded, long Uploaded) _savedTransfer = (-1, -1);
+    private ResumeSaveSchedule _resumeSaves = new();
 
     /// <summary>The snapshot's lists, wrapped once per change of the torrent's own lists (not once per snapshot).</summary>
-    private SnapshotListCache SnapshotLists { get; } = new();
+    internal SnapshotListCache SnapshotLists { get; } = new();
     private int _checkedPieces;
-    private bool _completedEventSent;
 
     internal Torrent(ITorrentHost host, InfoHash infoHash, TorrentMetainfo? metainfo, MagnetLink? magnet, TorrentOptions options)
     {
@@ -172,7 +50,9 @@ public sealed partial class Torrent
         foreach (var ep in options.Peers) _pool.Add(ep, "manual");
         if (magnet is not null) foreach (var ep in magnet.Peers) _pool.Add(ep, "magnet");
         if (metainfo is not null) SetMetainfo(metainfo);
-        MetadataExchange = new Extensions.MetadataExchange(this);
+        Sources = new TorrentPeerSources(this);
+        Extensions = new ExtensionProtocol(this, _pool);
+        MetadataExchange = new MetadataExchange(this);
     }
 
     /// <summary>
@@ -187,20 +67,14 @@ public sealed partial class Torrent
         if (unavailable is null)
         {
             Storage = _host.CreateStorage(this, metainfo);
-            _picker = _host.CreatePicker(this, metainfo);
+            _picker = _host.CreatePickerByName(this, metainfo, Options.Picker)
+                ?? throw new InvalidOperationException($"No piece picker named '{Options.Picker}' is available.");
             WatchGuards();
         }
         _data = null;
         _pieces = new PieceManager(metainfo.PieceCount, metainfo.PieceLength, metainfo.TotalLength);
-        FilePriorities = new Priority[metainfo.Files.Count];
-        var selected = Magnet?.SelectedFiles;
-        for (int i = 0; i < FilePriorities.Length; i++)
-        {
-            FilePriorities[i] = Options.FilePriorities is { } fp && i < fp.Count ? fp[i]
-                : selected is not null ? (selected.Contains(i) ? Priority.Normal : Priority.Skip)
-                : Priority.Normal;
-        }
-        ApplyFilePriorities();
+        FilePriorities = FilePriorityMap.Initial(metainfo, Options.FilePriorities, Magnet?.SelectedFiles);
+        _pieces.SetPriorities(FilePriorityMap.ForPieces(metainfo, FilePriorities));
     }
 
     /// <summary>The 20-byte hash used on the wire.</summary>
@@ -262,7 +136,7 @@ public sealed partial class Torrent
             _state = value;
             Changed();
             // Periods open and close exactly when the state changes; the seed limit is looked at the next tick.
-            if (Activity.Observe(value, _host.Time.GetUtcNow())) RecheckSeedLimit();
+            if (Activity.Observe(value, Now)) RecheckSeedLimit();
         }
     }
 
@@ -347,6 +221,13 @@ public sealed partial class Torrent
     private RateLimiting.RateLimiter? _downloadLimiter;
     private RateLimiting.RateLimiter? _uploadLimiter;
 
+    /// <summary>
+    /// What a connection awaits per read or write: nothing while this torrent's limiter and the session's are both
+    /// unlimited (the usual case costs no wait at all), else the limiter's turn.
+    /// </summary>
+    private static Func<int, CancellationToken, ValueTask> Throttle(RateLimiting.RateLimiter limiter) =>
+        (bytes, ct) => limiter.IsUnlimited && (limiter.Parent?.IsUnlimited ?? true) ? ValueTask.CompletedTask : limiter.WaitAsync(bytes, ct);
+
     /// <summary>Sequential download.</summary>
     public bool Sequential
     {
@@ -383,27 +264,39 @@ public sealed partial class Torrent
     /// <summary>The swarm's piece state (on the loop), for readers such as <see cref="PieceAvailability"/>.</summary>
     internal PieceManager PieceManager => _pieces;
 
-    internal IReadOnlyList<IPeerSource> PeerSources => _sources;
+    /// <summary>Peers known (connected or not).</summary>
+    internal int KnownPeerCount => _pool.Count;
+
+    /// <summary>Payload rates now, bytes/s.</summary>
+    internal long DownloadRate => _download.Rate;
+
+    internal long UploadRate => _upload.Rate;
+
+    /// <summary>Pieces hashed so far by the check running now.</summary>
+    internal int CheckedPieces => _checkedPieces;
+
+    /// <summary>The torrent's log, oldest first (a copy).</summary>
+    internal LogEntry[] LogEntries => [.. _log];
+
+    internal IReadOnlyList<IPeerSource> PeerSources => Sources.All;
 
     internal TorrentData Data => _data ??= new TorrentData(Meta, Storage!);
 
     internal long DownloadedTotal => DownloadedBefore + _download.Total;
     internal long UploadedTotal => UploadedBefore + _upload.Total;
 
-    /// <summary>Set when the torrent should use another picker (switched while running).</summary>
-    internal void SetPicker(IPiecePicker picker) => _picker = picker;
-
-    internal void AddSource(IPeerSource source) => _sources.Add(source);
+    internal void AddSource(IPeerSource source) => Sources.Add(source);
 
     /// <summary>Bytes still needed of the wanted files.</summary>
     internal long BytesLeft() => _metainfo is null ? (Magnet?.ExactLength ?? 0) : _pieces.BytesLeft();
 
     internal PeerSink CreateSink() => new(this);
 
-    internal DateTimeOffset HostTime() => _host.Time.GetUtcNow();
+    /// <summary>The engine's clock now.</summary>
+    internal DateTimeOffset Now => _host.Time.GetUtcNow();
 
     /// <summary>The BEP 9 metadata exchange (serving, and fetching for magnet links).</summary>
-    internal Extensions.MetadataExchange? MetadataExchange { get; set; }
+    internal MetadataExchange MetadataExchange { get; }
 
     /// <summary>
     /// The info dictionary arrived and matched the info-hash: become a normal torrent without dropping peers, persist
@@ -439,9 +332,8 @@ public sealed partial class Torrent
             Fail("this torrent has no v1 part; v2-only torrents cannot be downloaded yet");
             return;
         }
-        RebindPeersAfterMetadata();
+        _availability?.RebindAfterMetadata();
         // Data may already be there (the same files downloaded before): check quietly without dropping peers.
-        var lengths = new List<long>();
         bool anyData = false;
         for (int i = 0; i < meta.Files.Count; i++)
         {
@@ -461,10 +353,10 @@ public sealed partial class Torrent
         _host.OnTorrentChanged(this);
         foreach (var p in _peers)
         {
-            UpdateInterest(p);
-            if (!p.AmChoking || p.PeerInterested) ServeRequests(p);
+            Availability.UpdateInterest(p);
+            if (!p.AmChoking || p.PeerInterested) Uploads.Serve(p);
         }
-        ConnectMore(_host.Time.GetUtcNow());
+        ConnectMore(Now);
     }
 
     /// <summary>Once a second while running (extensions use it for their timers).</summary>
@@ -474,7 +366,7 @@ public sealed partial class Torrent
 
     internal void Log(PluginLogLevel level, string message)
     {
-        _log.Add(new LogEntry(_host.Time.GetUtcNow(), level, message));
+        _log.Add(new LogEntry(Now, level, message));
         if (_log.Count > 500) _log.RemoveRange(0, _log.Count - 500);
         var lvl = level switch
         {
@@ -533,8 +425,8 @@ public sealed partial class Torrent
             State = TorrentState.FetchingMetadata;
             Log(PluginLogLevel.Information, "fetching metadata from peers");
             _host.OnTorrentChanged(this);
-            foreach (var source in _sources) _ = StartSourceAsync(source);
-            ConnectMore(_host.Time.GetUtcNow());
+            Sources.StartAll();
+            ConnectMore(Now);
             return;
         }
         if (!_metainfo.IsUsable)
@@ -557,29 +449,11 @@ public sealed partial class Torrent
             return;
         }
         State = IsComplete ? TorrentState.Seeding : TorrentState.Downloading;
-        if (IsComplete) _completedEventSent = true;
         Log(PluginLogLevel.Information, State == TorrentState.Seeding ? "seeding" : "downloading");
         _host.OnTorrentChanged(this);
-        foreach (var source in _sources) _ = StartSourceAsync(source);
-        _lastResumeSave = _host.Time.GetUtcNow();
-        // The resume data on disk matches the torrent as it starts (it was just loaded and checked, or saved on adding).
-        _savedTransfer = (DownloadedTotal, UploadedTotal);
-        ConnectMore(_host.Time.GetUtcNow());
-    }
-
-    private async Task StartSourceAsync(IPeerSource source)
-    {
-        try
-        {
-            using var cts = CancellationTokenSource.CreateLinkedTokenSource(_runCts.Token);
-            cts.CancelAfter(TimeSpan.FromSeconds(30));
-            await source.StartAsync(cts.Token);
-            if (IsComplete) await source.OnEventAsync(TorrentEvent.Completed, cts.Token);
-        }
-        catch (Exception e) when (e is not OperationCanceledException || !_runCts.IsCancellationRequested)
-        {
-            Log(PluginLogLevel.Warning, $"peer source failed to start: {e.Message}");
-        }
+        Sources.StartAll();
+        _resumeSaves.Saved(Now, (DownloadedTotal, UploadedTotal));
+        ConnectMore(Now);
     }
 
     /// <summary>Creates empty files and, when asked, preallocates; never truncates existing data.</summary>
@@ -607,20 +481,9 @@ public sealed partial class Torrent
         _runCts.Cancel();
         foreach (var p in _peers.ToArray()) p.Connection.Close(error is null ? "torrent stopped" : "torrent error");
         _pieces.Reset();
-        DropReadCache();
+        _uploads?.DropCache();
         if (previous is TorrentState.Downloading or TorrentState.Seeding or TorrentState.FetchingMetadata)
-        {
-            var stops = _sources.Select(async s =>
-            {
-                try
-                {
-                    using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(5));
-                    await s.StopAsync(cts.Token);
-                }
-                catch (Exception e) { Log(PluginLogLevel.Debug, $"peer source stop: {e.Message}"); }
-            }).ToArray();
-            await Task.WhenAll(stops);
-        }
+            await Sources.StopAllAsync();
         if (previous is TorrentState.Downloading or TorrentState.Seeding or TorrentState.Checking && Storage is not null)
         {
             try
@@ -632,6 +495,20 @@ public sealed partial class Torrent
                 Log(PluginLogLevel.Warning, $"saving resume data failed: {e.Message}");
             }
         }
+        _host.OnTorrentChanged(this);
+    }
+
+    /// <summary>The last wanted piece verified: seed, tell the sources once, and save at once.</summary>
+    private void OnDownloadComplete()
+    {
+        if (State != TorrentState.Downloading) return;
+        State = TorrentState.Seeding;
+        CompletedAt ??= Now;
+        Log(PluginLogLevel.Information, "download complete; seeding");
+        _availability?.OnComplete();
+        _pieces.Reset();
+        Sources.Completed();
+        _ = SaveResumeAfterFlushAsync();
         _host.OnTorrentChanged(this);
     }
 
@@ -668,38 +545,18 @@ public sealed partial class Torrent
         _checkedPieces = 0;
         _host.OnTorrentChanged(this);
         var ct = _runCts.IsCancellationRequested ? (_runCts = new CancellationTokenSource()).Token : _runCts.Token;
-        var result = new Bitfield(Meta.PieceCount);
+        var meta = Meta;
+        var result = new Bitfield(meta.PieceCount);
+        if (!full && trusted is not null)
+            for (int p = trusted.NextSet(0); p >= 0; p = trusted.NextSet(p + 1)) result.Set(p);
         try
         {
             using var turn = await _host.EnterCheckAsync(ct);
-            var lengths = new long[Meta.Files.Count];
-            for (int i = 0; i < lengths.Length; i++)
-            {
-                if (Meta.Files[i].IsPadding) { lengths[i] = Meta.Files[i].Length; continue; }
-                var st = await Storage!.ProbeAsync(i, ct);
-                lengths[i] = st.Exists ? st.Length : -1;
-            }
-            var data = Data;
-            var torrent = Meta;
-            int done = 0;
-            var toCheck = Enumerable.Range(0, torrent.PieceCount)
-                .Where(p => full || trusted is null || !trusted[p]).ToArray();
-            if (!full && trusted is not null)
-                for (int p = trusted.NextSet(0); p >= 0; p = trusted.NextSet(p + 1)) result.Set(p);
-            var found = new bool[torrent.PieceCount];
-            await Task.Run(() => Parallel.ForEachAsync(toCheck,
-                new ParallelOptions { MaxDegreeOfParallelism = Environment.ProcessorCount, CancellationToken = ct },
-                async (piece, token) =>
-                {
-                    if (PieceOnDisk(piece, lengths))
-                    {
-                        var buffer = await data.ReadPieceAsync(piece, token);
-                        try { found[piece] = data.Verify(piece, buffer.AsSpan(0, torrent.GetPieceSize(piece))); }
-                        finally { System.Buffers.ArrayPool<byte>.Shared.Return(buffer); }
-                    }
-                    _checkedPieces = Interlocked.Increment(ref done);
-                }), ct);
-            for (int p = 0; p < found.Length; p++) if (found[p]) result.Set(p);
+            var io = new PieceIO(Storage!, new FileLayout(FileRenames.StorageFiles(meta, Options.RenamedFiles), meta.PieceLength, meta.PieceCount));
+            var options = new RecheckOptions { Pieces = full || trusted is null ? null : [.. Enumerable.Range(0, meta.PieceCount).Where(p => !trusted[p])] };
+            // Off the loop from the start: probing thousands of files must not hold it.
+            var found = await Task.Run(() => PieceRecheck.RunAsync(io, meta.PieceHashes, options, new CheckProgress(this), ct), ct);
+            for (int p = 0; p < meta.PieceCount; p++) if (found.IsVerified(p)) result.Set(p);
         }
         catch (OperationCanceledException) when (ct.IsCancellationRequested)
         {
@@ -715,7 +572,7 @@ public sealed partial class Torrent
         }
         for (int p = 0; p < Meta.PieceCount; p++) _pieces.SetHave(p, result[p]);
         CheckPending = false;
-        DropReadCache();
+        _uploads?.DropCache();
         Log(PluginLogLevel.Information, $"checked: {result.TrueCount} of {result.Length} pieces present");
         State = TorrentState.Stopped;
         _host.OnTorrentChanged(this);
@@ -727,19 +584,10 @@ public sealed partial class Torrent
     /// </summary>
     internal bool CheckPending { get; private set; }
 
-    /// <summary>Whether every file a piece touches exists and is long enough to hold it.</summary>
-    private bool PieceOnDisk(int piece, long[] lengths)
+    /// <summary>Shows a check's progress (reported from its workers; the last report is the total).</summary>
+    private sealed class CheckProgress(Torrent torrent) : IProgress<RecheckProgress>
     {
-        long start = piece * Meta.PieceLength;
-        long end = start + Meta.GetPieceSize(piece);
-        foreach (var f in Meta.Files)
-        {
-            if (f.Offset >= end) break;
-            if (f.Offset + f.Length <= start || f.IsPadding || f.Length == 0) continue;
-            long needEnd = Math.Min(end, f.Offset + f.Length) - f.Offset;
-            if (lengths[f.Index] < needEnd) return false;
-        }
-        return true;
+        public void Report(RecheckProgress value) => torrent._checkedPieces = value.PiecesChecked;
     }
 
     /// <summary>Marks pieces as verified without hashing (trusted resume data).</summary>
@@ -773,8 +621,8 @@ public sealed partial class Torrent
         foreach (var (fileIndex, _) in priorities)
             if ((uint)fileIndex >= (uint)FilePriorities.Length) throw new ArgumentOutOfRangeException(nameof(priorities), fileIndex, "No such file.");
         foreach (var (fileIndex, priority) in priorities) FilePriorities[fileIndex] = priority;
-        ApplyFilePriorities();
-        foreach (var p in _peers) UpdateInterest(p);
+        _pieces.SetPriorities(FilePriorityMap.ForPieces(Meta, FilePriorities));
+        foreach (var p in _peers) Availability.UpdateInterest(p);
         if (State == TorrentState.Seeding && !IsComplete) State = TorrentState.Downloading;
         else if (State == TorrentState.Downloading && IsComplete) OnDownloadComplete();
         _host.OnTorrentChanged(this);
@@ -832,21 +680,6 @@ public sealed partial class Torrent
         _host.RequestResumeSave(this); // idle torrents are not saved periodically (Tick): a change must ask
     });
 
-    private void ApplyFilePriorities()
-    {
-        // A piece gets the highest priority of the files it touches; it is skipped only if all its files are.
-        var piecePrio = new Priority[Meta.PieceCount];
-        foreach (var f in Meta.Files)
-        {
-            if (f.IsPadding || f.Length == 0) continue;
-            int first = (int)(f.Offset / Meta.PieceLength);
-            int last = (int)((f.Offset + f.Length - 1) / Meta.PieceLength);
-            var prio = FilePriorities[f.Index];
-            for (int p = first; p <= last; p++) if (prio > piecePrio[p]) piecePrio[p] = prio;
-        }
-        _pieces.SetPriorities(piecePrio);
-    }
-
     // ------------------------------------------------------------------ peer sources
 
     /// <summary>Receives peers from sources on any thread and hands them to the loop.</summary>
@@ -872,7 +705,7 @@ public sealed partial class Torrent
         {
             Changed();
             Log(PluginLogLevel.Debug, $"{added} new peers from {source}");
-            if (IsRunning) ConnectMore(_host.Time.GetUtcNow());
+            if (IsRunning) ConnectMore(Now);
         }
     }
 
@@ -895,42 +728,28 @@ public sealed partial class Torrent
         if (_peers.Count > 0)
         {
             Ticked?.Invoke(now);
-            foreach (var p in _peers.ToArray()) CheckPeerTimeouts(p, now);
-            if (now - _lastRechoke >= ChokeScheduler.RechokeInterval)
+            foreach (var p in _peers.ToArray())
             {
-                _lastRechoke = now;
-                Rechoke(now);
+                Requests.CheckSnub(p, now);
+                PeerConnector.Upkeep(p, now);
             }
+            Uploads.RechokeIfDue(now);
         }
         bool waitingToConnect = ConnectMore(now);
         Activity.OnTransfer(now, _download.Total, _upload.Total);
         CheckResumeSave(now);
-        foreach (var p in _peers) RequestMore(p);
+        foreach (var p in _peers) Requests.RequestMore(p);
         CheckSeedRatio();
-        return IsRunning && (_peers.Count > 0 || _halfOpen > 0 || waitingToConnect || _download.Rate > 0 || _upload.Rate > 0);
+        return IsRunning && (_peers.Count > 0 || (_connector?.HalfOpen ?? 0) > 0 || waitingToConnect || _download.Rate > 0 || _upload.Rate > 0);
     }
 
-    /// <summary>
-    /// Saves the resume data when payload moved since the last save, at most once per
-    /// <see cref="EngineConfig.ResumeSaveInterval"/>; pieces and files change only through downloads, the totals only
-    /// through transfers, and settings changes ask for a save themselves. Saving every idle torrent every minute cost
-    /// 1,000 fsyncs a minute with 1,000 seeding torrents (most of an idle daemon's CPU). What an idle torrent's file
-    /// misses is the seeding time since its last save, written at the next stop.
-    /// </summary>
+    /// <summary>Saves the resume data when <see cref="ResumeSaveSchedule"/> says it is due, or wakes the torrent for then.</summary>
     private void CheckResumeSave(DateTimeOffset now)
     {
         if (_metainfo is null) return;
-        var stamp = (DownloadedTotal, UploadedTotal);
-        if (stamp == _savedTransfer) return;
-        var due = _lastResumeSave + _host.Config.ResumeSaveInterval;
-        if (now < due)
-        {
-            _host.WakeAt(this, due); // saved then, even if the torrent is idle by then
-            return;
-        }
-        _lastResumeSave = now;
-        _savedTransfer = stamp;
-        _ = SaveResumeAfterFlushAsync();
+        if (_resumeSaves.IsDue(now, (DownloadedTotal, UploadedTotal), _host.Config.ResumeSaveInterval, out var wakeAt))
+            _ = SaveResumeAfterFlushAsync();
+        else if (wakeAt is { } at) _host.WakeAt(this, at);
     }
 
     private async Task SaveResumeAfterFlushAsync()
@@ -945,195 +764,12 @@ public sealed partial class Torrent
     }
 
     /// <summary>A new snapshot for the UI (call on the loop); <see cref="BuildSnapshot"/> reuses the last one when it can.</summary>
-    internal TorrentSnapshot BuildSnapshotFresh() => BuildSnapshotFresh(RTorrent.Engine.Trackers.TrackerPeerSource.ProblemOf(_sources));
+    internal TorrentSnapshot BuildSnapshotFresh() => BuildSnapshotFresh(Sources.TrackerProblem);
 
-    private TorrentSnapshot BuildSnapshotFresh(TrackerProblem? trackerProblem)
-    {
-        var transferring = TransferringPeers();
-        long size = 0, done = 0;
-        var have = _pieces.HaveField;
-        var meta = _metainfo;
-        if (meta is not null)
-        {
-            for (int i = 0; i < meta.Files.Count; i++)
-            {
-                var f = meta.Files[i];
-                if (f.IsPadding || FilePriorities[i] == Priority.Skip) continue;
-                size += f.Length;
-            }
-            done = size - Math.Min(size, _pieces.BytesLeft());
-        }
-        else size = Magnet?.ExactLength ?? 0;
-        double progress = State == TorrentState.Checking
-            ? (double)_checkedPieces / Math.Max(1, meta?.PieceCount ?? 1)
-            : meta is null ? 0 : size == 0 ? 1 : (double)done / size;
-        long rate = _download.Rate;
-        TimeSpan? eta = State == TorrentState.Downloading && rate > 0 ? TimeSpan.FromSeconds((size - done) / (double)rate) : null;
-        return new TorrentSnapshot
-        {
-            Id = InfoHash.ToHex(),
-            Name = Name,
-            State = State,
-            Error = State == TorrentState.FetchingMetadata ? MetadataStatus() : Error,
-            InfoHashV1 = meta is null ? Magnet?.InfoHashV1?.ToHex() : meta.InfoHashV1?.ToHex(),
-            InfoHashV2 = (meta?.InfoHashV2 ?? Magnet?.InfoHashV2) is { } v2 ? Convert.ToHexStringLower(v2) : null,
-            SavePath = SavePath,
-            Size = size,
-            TotalSize = meta?.TotalSize ?? size,
-            Done = done,
-            Progress = progress,
-            DownloadRate = rate,
-            UploadRate = _upload.Rate,
-            Downloaded = DownloadedTotal,
-            Uploaded = UploadedTotal,
-            Ratio = size == 0 ? 0 : (double)UploadedTotal / size,
-            PeersConnected = _peers.Count,
-            SeedsConnected = _peers.Count(p => p.IsSeed),
-            PeersKnown = _pool.Count,
-            Eta = eta,
-            PieceCount = meta?.PieceCount ?? 0,
-            PieceLength = meta?.PieceLength ?? 0,
-            PiecesHave = have.TrueCount,
-            AddedAt = AddedAt,
-            CompletedAt = CompletedAt,
-            DownloadLimit = DownloadLimit,
-            UploadLimit = UploadLimit,
-            IsPrivate = meta?.IsPrivate ?? false,
-            Sequential = Sequential,
-            Picker = Options.Picker,
-            Storage = Options.Storage,
-            Comment = meta?.Comment,
-            CreationDate = meta?.CreationDate,
-            Wasted = Wasted,
-            HashFailures = HashFailures,
-            Labels = SnapshotLists.Labels(_labels),
-            Trackers = SnapshotLists.Trackers(_trackers),
-            WebSeeds = SnapshotLists.WebSeeds(meta?.WebSeeds ?? Magnet?.WebSeeds ?? []),
-            QueuePosition = QueuePosition,
-            StartedAt = Activity.StartedAt,
-            ActivityAt = Activity.ActivityAt,
-            DownloadingTimeBefore = Activity.DownloadingBefore,
-            DownloadingSince = Activity.DownloadingSince,
-            SeedingTimeBefore = Activity.SeedingBefore,
-            SeedingSince = Activity.SeedingSince,
-            PeersSendingToUs = transferring.SendingToUs,
-            PeersGettingFromUs = transferring.GettingFromUs,
-            CreatedBy = meta?.CreatedBy,
-            MetadataProgress = meta is not null ? 1 : MetadataExchange?.Progress ?? 0,
-            MaxConnections = MaxConnectionsLimit,
-            SeedRatioMode = _seedLimit.Mode,
-            SeedRatioLimit = _seedLimit.Limit,
-            IsFinished = IsFinishedWith(size),
-            TrackerProblem = trackerProblem,
-        };
-    }
-
-    /// <summary>What a magnet link is waiting for, so it never sits silently.</summary>
-    private string MetadataStatus()
-    {
-        var fetch = MetadataExchange?.Status ?? "";
-        var sources = new List<string>();
-        foreach (var s in _sources)
-        {
-            try
-            {
-                foreach (var st in s.GetStatus())
-                    sources.Add($"{st.Source} {st.State}{(st.PeersReported > 0 ? $" ({st.PeersReported} peers)" : "")}");
-            }
-            catch (Exception) { /* a broken source shows nothing here; its own row says why */ }
-        }
-        return $"metadata: {fetch}; {_peers.Count} connected, {_pool.Count} known" +
-               (sources.Count > 0 ? "; " + string.Join(", ", sources.Distinct()) : "; no peer sources");
-    }
+    private TorrentSnapshot BuildSnapshotFresh(TrackerProblem? trackerProblem) => TorrentSnapshotBuilder.Summary(this, trackerProblem);
 
     /// <summary>Everything about the torrent (call on the loop).</summary>
-    internal TorrentDetails BuildDetails()
-    {
-        var have = _pieces.HaveField;
-        var pieces = new PieceDisplayState[_metainfo?.PieceCount ?? 0];
-        for (int i = 0; i < pieces.Length; i++)
-            pieces[i] = have[i] ? PieceDisplayState.Have
-                : _pieces.InProgress[i] || _pieces.IsVerifying(i) ? PieceDisplayState.Downloading
-                : _pieces.GetPriority(i) == Priority.Skip ? PieceDisplayState.Skipped
-                : PieceDisplayState.Missing;
-        var files = (_metainfo?.Files ?? []).Where(f => !f.IsPadding).Select(f => new FileSnapshot
-        {
-            Index = f.Index,
-            Path = FileRenames.PathOf(_metainfo!, Options.RenamedFiles, f.Index),
-            Length = f.Length,
-            Done = FileDone(f, have),
-            Priority = FilePriorities[f.Index],
-        }).ToList();
-        var peers = _peers.Select(p => new PeerSnapshot
-        {
-            Address = p.EndPoint.ToString(),
-            Client = p.Client,
-            Flags = PeerFlags(p),
-            DownloadRate = p.Download.Rate,
-            UploadRate = p.Upload.Rate,
-            Downloaded = p.Download.Total,
-            Uploaded = p.Upload.Total,
-            Progress = p.Progress,
-            RequestsOut = p.Outstanding.Count,
-            RequestsIn = p.Incoming.Count,
-            Source = p.Source,
-            AmChoking = p.AmChoking,
-            AmInterested = p.AmInterested,
-            PeerChoking = p.PeerChoking,
-            PeerInterested = p.PeerInterested,
-        }).ToList();
-        var sources = new List<PeerSourceStatus>();
-        foreach (var s in _sources)
-        {
-            try { sources.AddRange(s.GetStatus()); }
-            catch (Exception e) { sources.Add(new PeerSourceStatus { Source = s.GetType().Name, Endpoint = "?", State = "error", Message = e.Message }); }
-        }
-        return new TorrentDetails
-        {
-            Summary = BuildSnapshot(),
-            Files = files,
-            Peers = peers,
-            Sources = sources,
-            Pieces = pieces,
-            Log = _log.ToArray(),
-        };
-    }
-
-    private long FileDone(TorrentFileEntry f, Bitfield have)
-    {
-        if (f.Length == 0) return 0;
-        long done = 0;
-        int first = (int)(f.Offset / Meta.PieceLength);
-        int last = (int)((f.Offset + f.Length - 1) / Meta.PieceLength);
-        for (int p = first; p <= last; p++)
-        {
-            if (!have[p]) continue;
-            long ps = p * Meta.PieceLength, pe = ps + Meta.GetPieceSize(p);
-            done += Math.Min(pe, f.Offset + f.Length) - Math.Max(ps, f.Offset);
-        }
-        return done;
-    }
-
-    private static string PeerFlags(Peer p)
-    {
-        var s = new System.Text.StringBuilder();
-        if (p.AmInterested) s.Append(p.PeerChoking ? 'd' : 'D');
-        if (p.PeerInterested) s.Append(p.AmChoking ? 'u' : 'U');
-        if (!p.Connection.IsOutgoing) s.Append('I');
-        if (p.Connection.Encryption.IsEncrypted) s.Append('E');
-        else if (p.Connection.Encryption.ViaMse) s.Append('e');
-        if (p.Snubbed) s.Append('S');
-        if (p.OptimisticSince is not null) s.Append('O');
-        s.Append(p.Source switch
-        {
-            "pex" => 'X',
-            "dht" => 'H',
-            "tracker" => 'T',
-            "lsd" => 'L',
-            _ => ' ',
-        });
-        return s.ToString().TrimEnd();
-    }
+    internal TorrentDetails BuildDetails() => TorrentSnapshotBuilder.Details(this, BuildSnapshot());
 
     /// <inheritdoc/>
     public override string ToString() => Name;

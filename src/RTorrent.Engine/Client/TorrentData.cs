@@ -10,7 +10,7 @@ namespace RTorrent.Engine.Client;
 /// file offsets), leaves pad files out (they read as zeros and are never written), hashes from memory.
 /// Thread-safe; used from the disk tasks, never from the loop directly.
 /// </summary>
-internal sealed class TorrentData
+internal sealed class TorrentData : IPieceStore
 {
     private readonly TorrentMetainfo _torrent;
     private readonly long[] _fileStarts;
@@ -37,14 +37,6 @@ internal sealed class TorrentData
         }
         Span<byte> digest = stackalloc byte[20];
         hash.GetHashAndReset(digest);
-        return digest.SequenceEqual(_torrent.GetPieceHash(piece));
-    }
-
-    /// <summary>SHA-1 of a contiguous piece buffer, compared with the torrent's hash.</summary>
-    public bool Verify(int piece, ReadOnlySpan<byte> data)
-    {
-        Span<byte> digest = stackalloc byte[20];
-        SHA1.HashData(data, digest);
         return digest.SequenceEqual(_torrent.GetPieceHash(piece));
     }
 
@@ -128,15 +120,6 @@ internal sealed class TorrentData
             ArrayPool<byte>.Shared.Return(buffer);
             throw;
         }
-    }
-
-    /// <summary>Files (indexes) that hold bytes of a piece.</summary>
-    public IEnumerable<int> FilesOfPiece(int piece)
-    {
-        long start = piece * _torrent.PieceLength;
-        long end = start + _torrent.GetPieceSize(piece);
-        for (int fi = FindFile(start); fi < _torrent.Files.Count && _torrent.Files[fi].Offset < end; fi++)
-            if (_torrent.Files[fi].Length > 0 || _torrent.Files[fi].Offset >= start) yield return fi;
     }
 
     private int FindFile(long offset)

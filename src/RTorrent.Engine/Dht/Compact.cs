@@ -21,12 +21,6 @@ public static class Compact
     /// <summary>Compact IPv6 endpoint length.</summary>
     public const int EndPointV6Length = 18;
 
-    /// <summary>Compact IPv4 node info length.</summary>
-    public const int NodeV4Length = NodeId.Length + EndPointV4Length;
-
-    /// <summary>Compact IPv6 node info length.</summary>
-    public const int NodeV6Length = NodeId.Length + EndPointV6Length;
-
     /// <summary>Length of a compact endpoint of the family.</summary>
     public static int EndPointLength(AddressFamily family) =>
         family == AddressFamily.InterNetworkV6 ? EndPointV6Length : EndPointV4Length;
@@ -53,14 +47,6 @@ public static class Compact
             throw new ArgumentException("Destination too small for a compact endpoint.", nameof(destination));
         BinaryPrimitives.WriteUInt16BigEndian(destination[written..], (ushort)endPoint.Port);
         return written + 2;
-    }
-
-    /// <summary>A compact endpoint as a new array.</summary>
-    public static byte[] EndPointToArray(IPEndPoint endPoint)
-    {
-        Span<byte> buffer = stackalloc byte[EndPointV6Length];
-        int n = WriteEndPoint(endPoint, buffer);
-        return buffer[..n].ToArray();
     }
 
     /// <summary>

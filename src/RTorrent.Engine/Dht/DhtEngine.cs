@@ -129,16 +129,6 @@ public sealed class DhtEngine : IAsyncDisposable, ILookupNetwork
         lock (_gate) return _counters.Snapshot();
     }
 
-    /// <summary>The routing table's nodes that are not bad, with their state.</summary>
-    public IReadOnlyList<(DhtNodeInfo Node, DhtNodeState State)> GetNodes()
-    {
-        lock (_gate)
-        {
-            var now = _time.GetUtcNow();
-            return _table.AllNodes.Select(n => (n.ToInfo(), n.GetState(now))).Where(x => x.Item2 != DhtNodeState.Bad).ToList();
-        }
-    }
-
     /// <summary>
     /// Binds the socket, loads the saved state, and starts answering, upkeep and bootstrap (in the background:
     /// this returns once the socket is bound).

@@ -1,37 +1,29 @@
 using System.Buffers;
-using System.Buffers.Binary;
 using System.Collections.Concurrent;
 using System.Net;
 using System.Net.Sockets;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
 
 namespace RTorrent.Engine.Peers;
 
-/// <summary>A decoded incoming message, handed to the engine loop in batches.</summary>
-internal struct PeerMessage
-{
-    public MessageId Id;
-    public int Index;
-    public int Begin;
-    public int Length;
-
-    /// <summary>
-    /// For PIECE: a pooled 16 KiB buffer holding <see cref="Length"/> bytes (the loop takes ownership).
-    /// For BITFIELD and EXTENDED: the payload (a plain array).
-    /// </summary>
-    public byte[]? Payload;
-}
-
 /// <summary>Receives what a connection reads, on the engine loop.</summary>
+/// <remarks>
+/// A handler that throws closes the connection (the failure is logged); it is never left open with nobody reading it.
+/// </remarks>
 internal interface IPeerConnectionHandler
 {
-    /// <summary>A batch of messages arrived. The batch is returned to the connection by <see cref="PeerConnection.ReturnBatch"/>.</summary>
-    void OnMessages(PeerConnection connection, List<PeerMessage> batch);
+    /// <summary>
+    /// A batch of messages arrived. The handler owns the PIECE buffers; the list itself goes back to the connection
+    /// when this returns.
+    /// </summary>
+    void OnMessages(IPeerWire connection, List<PeerMessage> batch);
 
     /// <summary>The send buffer drained below its low-water mark: more blocks may be queued.</summary>
-    void OnSendBufferLow(PeerConnection connection);
+    void OnSendBufferLow(IPeerWire connection);
 
     /// <summary>The connection closed (error, protocol violation, remote close, or <see cref="PeerConnection.Close"/>).</summary>
-    void OnClosed(PeerConnection connection, string reason);
+    void OnClosed(IPeerWire connection, string reason);
 }
 
 /// <summary>
@@ -39,11 +31,13 @@ internal interface IPeerConnectionHandler
 /// queued bytes into few large writes. Both run on the thread pool; decoded messages go to the engine loop in
 /// batches (one post per socket read), so the loop never waits on a socket.
 /// </summary>
-internal sealed class PeerConnection
+/// <remarks>
+/// Whatever ends the receive loop or the send pump (the peer, the network, a protocol error, or a bug here or in the
+/// handler) closes the connection and is logged: an unexpected failure as an error with its exception, the rest at
+/// debug level.
+/// </remarks>
+internal sealed class PeerConnection : IPeerWire
 {
-    /// <summary>Largest block we request, and so the largest PIECE payload we accept.</summary>
-    public const int MaxBlockLength = 16 * 1024;
-
     /// <summary>Queued bytes above which the loop stops serving more blocks to this peer until it drains.</summary>
     public const int SendHighWater = 512 * 1024;
 
@@ -53,6 +47,7 @@ internal sealed class PeerConnection
     private readonly Socket _socket;
     private readonly IPeerConnectionHandler _handler;
     private readonly System.Threading.SynchronizationContext _loop;
+    private readonly ILogger _logger;
     private readonly int _maxMessageLength;
     private readonly CancellationTokenSource _cts = new();
     private readonly SemaphoreSlim _batchSlots = new(MaxBatchesInFlight, MaxBatchesInFlight);
@@ -74,7 +69,7 @@ internal sealed class PeerConnection
         IPeerConnectionHandler handler, System.Threading.SynchronizationContext loop,
         Func<int, CancellationToken, ValueTask>? receiveThrottle = null,
         Func<int, CancellationToken, ValueTask>? sendThrottle = null,
-        Encryption.StreamCiphers? ciphers = null)
+        Encryption.StreamCiphers? ciphers = null, ILogger? logger = null)
     {
         _socket = socket;
         Encryption = ciphers ?? Peers.Encryption.StreamCiphers.Plain;
@@ -82,11 +77,10 @@ internal sealed class PeerConnection
         IsOutgoing = outgoing;
         _handler = handler;
         _loop = loop;
+        _logger = logger ?? NullLogger.Instance;
         ReceiveThrottle = receiveThrottle;
         SendThrottle = sendThrottle;
-        // The largest legal message: a bitfield, or a 16 KiB block, or an extension message (metadata pieces are
-        // 16 KiB plus a small header). Anything larger is a protocol error, never buffered.
-        _maxMessageLength = Math.Max(1 + (pieceCount + 7) / 8, 9 + MaxBlockLength + 4096);
+        _maxMessageLength = PeerMessageReader.MaxMessageLength(pieceCount);
         // Synchronous sends from the loop must never wait: they return WouldBlock and the pump takes the rest.
         _socket.Blocking = false;
     }
@@ -107,10 +101,6 @@ internal sealed class PeerConnection
 
     /// <summary>Awaited before each socket write with the bytes about to be written (upload rate limit).</summary>
     public Func<int, CancellationToken, ValueTask>? SendThrottle { get; set; }
-
-    public long BytesReceived => Interlocked.Read(ref _bytesReceived);
-    public long BytesSent => Interlocked.Read(ref _bytesSent);
-    private long _bytesReceived, _bytesSent;
 
     /// <summary>Bytes queued and not yet handed to the socket.</summary>
     public int QueuedBytes
@@ -252,7 +242,6 @@ internal sealed class PeerConnection
         {
             return;
         }
-        Interlocked.Add(ref _bytesSent, sent);
         bool notify, rest;
         lock (_sendLock)
         {
@@ -271,7 +260,7 @@ internal sealed class PeerConnection
             return;
         }
         if (rest) Signal();
-        if (notify) _handler.OnSendBufferLow(this);
+        if (notify) SendBufferLow(this);
     }
 
     /// <summary>Whether queued bytes may be written from the loop now (no upload limit in force).</summary>
@@ -323,7 +312,7 @@ internal sealed class PeerConnection
                         notify = !_lowNotified;
                         _lowNotified = true;
                     }
-                    if (notify) _loop.Post(static s => { var c = (PeerConnection)s!; c._handler.OnSendBufferLow(c); }, this);
+                    if (notify) _loop.Post(static s => SendBufferLow((PeerConnection)s!), this);
 
                     int offset = 0;
                     while (offset < length)
@@ -335,7 +324,6 @@ internal sealed class PeerConnection
                         int sent = await _socket.SendAsync(toSend.AsMemory(start + offset, chunk), SocketFlags.None, ct).ConfigureAwait(false);
                         if (sent <= 0) throw new SocketException((int)SocketError.ConnectionReset);
                         offset += sent;
-                        Interlocked.Add(ref _bytesSent, sent);
                     }
                     if (toSend.Length > 256 * 1024)
                     {
@@ -347,10 +335,9 @@ internal sealed class PeerConnection
                 }
             }
         }
-        catch (OperationCanceledException) { }
-        catch (Exception e) when (e is SocketException or ObjectDisposedException or IOException)
+        catch (Exception e)
         {
-            Close(e is SocketException se ? $"send failed: {se.SocketErrorCode}" : "send failed");
+            Ended("send pump", e);
         }
         finally
         {
@@ -365,6 +352,7 @@ internal sealed class PeerConnection
         var ct = _cts.Token;
         byte[] buffer = ArrayPool<byte>.Shared.Rent(Math.Max(ReceiveBufferSize, _maxMessageLength + 4));
         int filled = 0;
+        List<PeerMessage>? batch = null;
         try
         {
             initial.Span.CopyTo(buffer);
@@ -380,23 +368,23 @@ internal sealed class PeerConnection
                         Close("closed by peer");
                         return;
                     }
-                    Interlocked.Add(ref _bytesReceived, n);
                     Encryption.Decryptor?.Apply(buffer.AsSpan(filled, n));
                     filled += n;
                     if (ReceiveThrottle is { } throttle) await throttle(n, ct).ConfigureAwait(false);
                 }
                 first = false;
 
-                List<PeerMessage>? batch = null;
-                int consumed = Parse(buffer.AsSpan(0, filled), ref batch);
-                if (batch is not null)
+                batch ??= _spareBatches.TryDequeue(out var spare) ? spare : new List<PeerMessage>(64);
+                int consumed = PeerMessageReader.Read(buffer.AsSpan(0, filled), _maxMessageLength, batch);
+                if (batch.Count > 0)
                 {
                     await _batchSlots.WaitAsync(ct).ConfigureAwait(false);
                     _loop.Post(static s =>
                     {
                         var (c, b) = ((PeerConnection, List<PeerMessage>))s!;
-                        c._handler.OnMessages(c, b);
+                        c.Deliver(b);
                     }, (this, batch));
+                    batch = null;
                 }
                 if (consumed > 0)
                 {
@@ -405,107 +393,70 @@ internal sealed class PeerConnection
                 }
             }
         }
-        catch (OperationCanceledException) { }
-        catch (PeerProtocolException e)
+        catch (Exception e)
         {
-            Close(e.Message);
-        }
-        catch (Exception e) when (e is SocketException or ObjectDisposedException or IOException)
-        {
-            Close(e is SocketException se ? $"receive failed: {se.SocketErrorCode}" : "receive failed");
+            Ended("receive loop", e);
         }
         finally
         {
+            // Blocks decoded before a bad message in the same read are not delivered: back to the pool.
+            if (batch is not null) PeerMessageReader.ReturnBlocks(batch);
             ArrayPool<byte>.Shared.Return(buffer);
         }
     }
 
-    /// <summary>Called by the loop when it is done with a batch (block buffers it took are no longer referenced here).</summary>
-    public void ReturnBatch(List<PeerMessage> batch)
+    /// <summary>
+    /// Why the receive loop or the send pump stopped: a wait cut short by <see cref="Close"/> needs nothing more; the
+    /// peer's and the network's failures close it as usual; anything else is a bug and is logged as an error.
+    /// </summary>
+    private void Ended(string loop, Exception e)
+    {
+        switch (e)
+        {
+            case OperationCanceledException or SocketException or ObjectDisposedException or IOException when IsClosed:
+                break; // closed while it waited: nothing killed it
+            case PeerProtocolException:
+                _logger.LogDebug("{Peer}: {Loop} stopped: {Reason}", RemoteEndPoint, loop, e.Message);
+                Close(e.Message);
+                break;
+            case SocketException or ObjectDisposedException or IOException:
+                string what = loop == "send pump" ? "send failed" : "receive failed";
+                string reason = e is SocketException se ? $"{what}: {se.SocketErrorCode}" : what;
+                _logger.LogDebug("{Peer}: {Loop} stopped: {Reason}", RemoteEndPoint, loop, reason);
+                Close(reason);
+                break;
+            default:
+                _logger.LogError(e, "{Peer}: {Loop} failed; closing the connection", RemoteEndPoint, loop);
+                Close($"internal error in the {loop}: {e.GetType().Name}: {e.Message}");
+                break;
+        }
+    }
+
+    /// <summary>Hands a batch to the handler (on the loop); a handler that throws closes the connection.</summary>
+    private void Deliver(List<PeerMessage> batch)
+    {
+        try { _handler.OnMessages(this, batch); }
+        catch (Exception e) { HandlerFailed(nameof(IPeerConnectionHandler.OnMessages), e); }
+        finally { ReturnBatch(batch); }
+    }
+
+    private static void SendBufferLow(PeerConnection c)
+    {
+        try { c._handler.OnSendBufferLow(c); }
+        catch (Exception e) { c.HandlerFailed(nameof(IPeerConnectionHandler.OnSendBufferLow), e); }
+    }
+
+    private void HandlerFailed(string callback, Exception e)
+    {
+        _logger.LogError(e, "{Peer}: {Callback} failed; closing the connection", RemoteEndPoint, callback);
+        Close($"internal error handling the peer: {e.GetType().Name}: {e.Message}");
+    }
+
+    private void ReturnBatch(List<PeerMessage> batch)
     {
         batch.Clear();
         _spareBatches.Enqueue(batch);
         _batchSlots.Release();
-    }
-
-    /// <summary>Frames complete messages from <paramref name="data"/>; returns the bytes consumed.</summary>
-    private int Parse(ReadOnlySpan<byte> data, ref List<PeerMessage>? batch)
-    {
-        int offset = 0;
-        while (data.Length - offset >= 4)
-        {
-            int length = BinaryPrimitives.ReadInt32BigEndian(data[offset..]);
-            if (length < 0 || length > _maxMessageLength)
-                throw new PeerProtocolException($"message length {length} exceeds the largest legal message ({_maxMessageLength})");
-            if (data.Length - offset - 4 < length) break;
-            var body = data.Slice(offset + 4, length);
-            offset += 4 + length;
-            if (length == 0)
-            {
-                Add(ref batch, new PeerMessage { Id = (MessageId)255 }); // keep-alive: only refreshes the idle timer
-                continue;
-            }
-            var msg = Decode(body);
-            if (msg is { } m) Add(ref batch, m);
-        }
-        return offset;
-    }
-
-    private void Add(ref List<PeerMessage>? batch, PeerMessage message)
-    {
-        batch ??= _spareBatches.TryDequeue(out var b) ? b : new List<PeerMessage>(64);
-        batch.Add(message);
-    }
-
-    private static PeerMessage? Decode(ReadOnlySpan<byte> body)
-    {
-        var id = (MessageId)body[0];
-        var p = body[1..];
-        switch (id)
-        {
-            case MessageId.Choke or MessageId.Unchoke or MessageId.Interested or MessageId.NotInterested:
-                if (p.Length != 0) throw new PeerProtocolException($"{id} with a payload of {p.Length} bytes");
-                return new PeerMessage { Id = id };
-            case MessageId.Have:
-                if (p.Length != 4) throw new PeerProtocolException($"HAVE of {p.Length} bytes");
-                return new PeerMessage { Id = id, Index = BinaryPrimitives.ReadInt32BigEndian(p) };
-            case MessageId.Bitfield:
-                return new PeerMessage { Id = id, Payload = p.ToArray(), Length = p.Length };
-            case MessageId.Request or MessageId.Cancel:
-                if (p.Length != 12) throw new PeerProtocolException($"{id} of {p.Length} bytes");
-                return new PeerMessage
-                {
-                    Id = id,
-                    Index = BinaryPrimitives.ReadInt32BigEndian(p),
-                    Begin = BinaryPrimitives.ReadInt32BigEndian(p[4..]),
-                    Length = BinaryPrimitives.ReadInt32BigEndian(p[8..]),
-                };
-            case MessageId.Piece:
-            {
-                if (p.Length < 8) throw new PeerProtocolException($"PIECE of {p.Length} bytes");
-                int blockLength = p.Length - 8;
-                if (blockLength == 0 || blockLength > MaxBlockLength)
-                    throw new PeerProtocolException($"PIECE carrying {blockLength} bytes");
-                var block = ArrayPool<byte>.Shared.Rent(MaxBlockLength);
-                p[8..].CopyTo(block);
-                return new PeerMessage
-                {
-                    Id = id,
-                    Index = BinaryPrimitives.ReadInt32BigEndian(p),
-                    Begin = BinaryPrimitives.ReadInt32BigEndian(p[4..]),
-                    Length = blockLength,
-                    Payload = block,
-                };
-            }
-            case MessageId.Port:
-                if (p.Length != 2) throw new PeerProtocolException($"PORT of {p.Length} bytes");
-                return new PeerMessage { Id = id, Index = BinaryPrimitives.ReadUInt16BigEndian(p) };
-            case MessageId.Extended:
-                if (p.Length < 1) throw new PeerProtocolException("EXTENDED without an id");
-                return new PeerMessage { Id = id, Index = p[0], Payload = p[1..].ToArray(), Length = p.Length - 1 };
-            default:
-                return null; // unknown messages are ignored, as BEP 3 clients do
-        }
     }
 
     /// <summary>Closes the socket; the handler hears about it once, on the loop.</summary>
@@ -516,7 +467,12 @@ internal sealed class PeerConnection
         try { _cts.Cancel(); } catch (ObjectDisposedException) { }
         try { _socket.Shutdown(SocketShutdown.Both); } catch { /* already gone */ }
         _socket.Dispose();
-        _loop.Post(static s => { var c = (PeerConnection)s!; c._handler.OnClosed(c, c.CloseReason ?? "closed"); }, this);
+        _loop.Post(static s =>
+        {
+            var c = (PeerConnection)s!;
+            try { c._handler.OnClosed(c, c.CloseReason ?? "closed"); }
+            catch (Exception e) { c._logger.LogError(e, "{Peer}: OnClosed failed", c.RemoteEndPoint); }
+        }, this);
         lock (_sendLock)
         {
             _sendStart = 0;

@@ -8,10 +8,7 @@ namespace RTorrent.Engine.Peers;
 /// <summary>The outcome of a handshake: who the peer is, what it supports, and how the stream is encrypted.</summary>
 /// <param name="Leftover">Bytes the peer sent after its handshake, already decrypted, for the connection to parse first.</param>
 internal sealed record HandshakeResult(Socket Socket, IPEndPoint RemoteEndPoint, InfoHash InfoHash, byte[] PeerId,
-    PeerFeatures Features, bool Outgoing, StreamCiphers Ciphers, byte[] Leftover)
-{
-    public bool Encrypted => Ciphers.IsEncrypted;
-}
+    PeerFeatures Features, bool Outgoing, StreamCiphers Ciphers, byte[] Leftover);
 
 /// <summary>
 /// Opens outgoing connections and performs the handshake in both directions, with timeouts: the plain 68-byte

@@ -115,47 +115,12 @@ public sealed class Bitfield : IBitfieldView
         }
     }
 
-    /// <summary>Index of the first clear bit at or after <paramref name="start"/>, or -1.</summary>
-    public int NextClear(int start)
-    {
-        if (start < 0) start = 0;
-        if (start >= Length) return -1;
-        int wi = start >> 6;
-        ulong w = ~_words[wi] & (ulong.MaxValue << (start & 63));
-        while (true)
-        {
-            if (w != 0)
-            {
-                int idx = (wi << 6) + BitOperations.TrailingZeroCount(w);
-                return idx < Length ? idx : -1;
-            }
-            if (++wi >= _words.Length) return -1;
-            w = ~_words[wi];
-        }
-    }
-
-    /// <summary>Whether this has any bit that <paramref name="mask"/> also has and <paramref name="exclude"/> does not.</summary>
-    public bool IntersectsExcept(Bitfield mask, Bitfield exclude)
-    {
-        for (int i = 0; i < _words.Length; i++)
-            if ((_words[i] & mask._words[i] & ~exclude._words[i]) != 0) return true;
-        return false;
-    }
-
     /// <summary>Whether this and <paramref name="other"/> share a set bit.</summary>
     public bool Intersects(Bitfield other)
     {
         for (int i = 0; i < _words.Length; i++)
             if ((_words[i] & other._words[i]) != 0) return true;
         return false;
-    }
-
-    /// <summary>Copies the bits of another bitfield of the same length.</summary>
-    public void CopyFrom(Bitfield other)
-    {
-        if (other.Length != Length) throw new ArgumentException("Bitfields differ in length.", nameof(other));
-        Array.Copy(other._words, _words, _words.Length);
-        TrueCount = other.TrueCount;
     }
 
     /// <summary>Writes the wire form (BEP 3) into <paramref name="destination"/> (at least <see cref="ByteLength"/> bytes).</summary>

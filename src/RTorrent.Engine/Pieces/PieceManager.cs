@@ -157,8 +157,6 @@ internal sealed class PieceManager : ISwarmView
     internal bool HoldsOrder => _order is not null;
     public long? StreamPosition { get; set; }
     public bool IsEndgame { get; private set; }
-    public int SeedCount => _seeds;
-    public int PartialCount => _partials.Count;
     public IEnumerable<PartialPiece> Partials => _partials.Values;
 
     /// <summary>Pieces needed that are not had (priority above skip).</summary>
@@ -193,12 +191,6 @@ internal sealed class PieceManager : ISwarmView
     // ---- availability ----
 
     public void PeerHas(int piece) => Order.Increment(piece);
-
-    public void PeerLost(int piece)
-    {
-        Order.Decrement(piece);
-        ReleaseOrderIfIdle();
-    }
 
     public void PeerBitfield(Bitfield pieces, bool add)
     {

@@ -58,8 +58,6 @@ internal sealed class PieceOrder
 
     public int GetAvailability(int piece) => _availability[piece];
 
-    public bool IsNeeded(int piece) => _class[piece] != ClassNotNeeded;
-
     /// <summary>0 high, 1 normal, 2 low, 3 not needed.</summary>
     internal int GetClass(int piece) => _class[piece];
 

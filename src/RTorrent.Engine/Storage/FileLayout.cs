@@ -110,25 +110,8 @@ public sealed class FileLayout
         return (first, (int)((_starts[fileIndex] + f.Length - 1) / PieceLength));
     }
 
-    /// <summary>The files (first and last index, inclusive) that piece <paramref name="piece"/> touches, zero-length files excluded at the ends.</summary>
-    public (int First, int Last) GetFileRange(int piece)
-    {
-        long start = GetPieceOffset(piece);
-        return (FindFile(start), FindFile(start + GetPieceSize(piece) - 1));
-    }
-
     /// <summary>The segments of the whole piece <paramref name="piece"/>.</summary>
     public SegmentEnumerator GetPieceSegments(int piece) => GetSegments(GetPieceOffset(piece), GetPieceSize(piece));
-
-    /// <summary>The segments of <paramref name="length"/> bytes at <paramref name="begin"/> inside piece <paramref name="piece"/>.</summary>
-    /// <exception cref="ArgumentOutOfRangeException">The block does not lie within the piece.</exception>
-    public SegmentEnumerator GetBlockSegments(int piece, int begin, int length)
-    {
-        int size = GetPieceSize(piece);
-        if (begin < 0 || length < 0 || begin > size - length)
-            throw new ArgumentOutOfRangeException(nameof(begin), $"Block {begin}+{length} is not inside piece {piece} of {size} bytes.");
-        return GetSegments(piece * PieceLength + begin, length);
-    }
 
     /// <summary>The segments of <paramref name="length"/> bytes at <paramref name="torrentOffset"/> of the stream.</summary>
     /// <exception cref="ArgumentOutOfRangeException">The range does not lie within the stream.</exception>

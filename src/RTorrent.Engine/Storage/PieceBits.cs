@@ -64,14 +64,6 @@ internal sealed class PieceBits
         return bytes;
     }
 
-    /// <summary>One bool per piece.</summary>
-    public bool[] ToBoolArray()
-    {
-        var result = new bool[Length];
-        for (int i = 0; i < Length; i++) result[i] = this[i];
-        return result;
-    }
-
     /// <summary>Reads BEP 3 bitfield bytes for <paramref name="length"/> pieces.</summary>
     /// <exception cref="FormatException">The byte count is wrong or a spare bit past the last piece is set.</exception>
     public static PieceBits FromBytes(ReadOnlySpan<byte> bytes, int length)

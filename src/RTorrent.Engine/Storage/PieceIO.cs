@@ -44,10 +44,6 @@ public sealed class PieceIO
         return WriteSegmentsAsync(Layout.GetPieceSegments(piece), data, cancellationToken);
     }
 
-    /// <summary>Writes a block (part of a piece) at <paramref name="begin"/> of piece <paramref name="piece"/>.</summary>
-    public ValueTask WriteBlockAsync(int piece, int begin, ReadOnlyMemory<byte> data, CancellationToken cancellationToken = default) =>
-        WriteSegmentsAsync(Layout.GetBlockSegments(piece, begin, data.Length), data, cancellationToken);
-
     /// <summary>Writes bytes at an offset of the torrent's byte stream.</summary>
     public ValueTask WriteAsync(long torrentOffset, ReadOnlyMemory<byte> data, CancellationToken cancellationToken = default) =>
         WriteSegmentsAsync(Layout.GetSegments(torrentOffset, data.Length), data, cancellationToken);
@@ -91,19 +87,6 @@ public sealed class PieceIO
     }
 
     /// <summary>
-    /// Reads a block of piece <paramref name="piece"/> for a peer's request: <c>buffer.Length</c> bytes at
-    /// <paramref name="begin"/>. Returns the count read; less than asked means the data is not on disk.
-    /// </summary>
-    /// <exception cref="ArgumentOutOfRangeException">The block does not lie within the piece.</exception>
-    public ValueTask<int> ReadBlockAsync(int piece, int begin, Memory<byte> buffer, CancellationToken cancellationToken = default)
-    {
-        int size = Layout.GetPieceSize(piece);
-        if (begin < 0 || begin > size - buffer.Length)
-            throw new ArgumentOutOfRangeException(nameof(begin), $"Block {begin}+{buffer.Length} is not inside piece {piece} of {size} bytes.");
-        return ReadAsync(piece * Layout.PieceLength + begin, buffer, cancellationToken);
-    }
-
-    /// <summary>
     /// Reads piece <paramref name="piece"/> from disk and writes its SHA-1 into <paramref name="hash"/> (20 bytes).
     /// Returns false, without a hash, when the piece's data is not all on disk.
     /// </summary>
@@ -139,15 +122,6 @@ public sealed class PieceIO
         {
             ArrayPool<byte>.Shared.Return(buffer);
         }
-    }
-
-    /// <summary>Whether piece <paramref name="piece"/> on disk has the SHA-1 <paramref name="expectedHash"/>.</summary>
-    public async ValueTask<bool> VerifyPieceFromDiskAsync(int piece, ReadOnlyMemory<byte> expectedHash, CancellationToken cancellationToken = default)
-    {
-        if (expectedHash.Length != HashLength) throw new ArgumentException($"A SHA-1 has {HashLength} bytes.", nameof(expectedHash));
-        var actual = new byte[HashLength];
-        return await HashPieceFromDiskAsync(piece, actual, cancellationToken).ConfigureAwait(false) &&
-               actual.AsSpan().SequenceEqual(expectedHash.Span);
     }
 
     /// <summary>

@@ -48,12 +48,6 @@ public sealed class RecheckResult
 
     /// <summary>Whether piece <paramref name="piece"/> was found correct.</summary>
     public bool IsVerified(int piece) => _verified[piece];
-
-    /// <summary>The verified pieces as a BEP 3 bitfield (piece 0 in the high bit of byte 0).</summary>
-    public byte[] ToBitfieldBytes() => _verified.ToBytes();
-
-    /// <summary>The verified pieces, one bool per piece.</summary>
-    public bool[] ToBoolArray() => _verified.ToBoolArray();
 }
 
 /// <summary>

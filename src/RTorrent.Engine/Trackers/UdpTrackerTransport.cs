@@ -24,10 +24,6 @@ internal sealed class UdpTrackerTransport : IDisposable
     private Socket? _v6;
     private bool _disposed;
 
-    /// <summary>The local port of a socket, for tests; 0 if that socket does not exist yet.</summary>
-    internal int LocalPort(AddressFamily family) =>
-        (family == AddressFamily.InterNetwork ? _v4 : _v6)?.LocalEndPoint is IPEndPoint ep ? ep.Port : 0;
-
     /// <summary>Starts waiting for an answer from <paramref name="remote"/> under a fresh random transaction id.</summary>
     public Exchange Begin(IPEndPoint remote, Func<ReadOnlyMemory<byte>, bool> accept)
     {

@@ -53,9 +53,8 @@ public class FileLayoutTests
         Assert.Equal(
             [new FileSegment(3, 2560, 440, 0, false), new FileSegment(4, 0, 7, 440, false)],
             Collect(l.GetPieceSegments(7)));
-        // A block that starts exactly at a file boundary.
-        Assert.Equal([new FileSegment(3, 0, 10, 0, false)], Collect(l.GetBlockSegments(2, 0, 10)));
-        Assert.Throws<ArgumentOutOfRangeException>(() => l.GetBlockSegments(7, 440, 8));
+        // A range that starts exactly at a file boundary.
+        Assert.Equal([new FileSegment(3, 0, 10, 0, false)], Collect(l.GetSegments(1024, 10)));
         Assert.Empty(Collect(l.GetSegments(100, 0)));
     }
 
@@ -68,8 +67,6 @@ public class FileLayoutTests
         Assert.Equal(empty.First - 1, empty.Last);
         Assert.Equal((2, 7), l.GetPieceRange(3));
         Assert.Equal((7, 7), l.GetPieceRange(4));
-        Assert.Equal((0, 2), l.GetFileRange(1));
-        Assert.Equal((3, 4), l.GetFileRange(7));
     }
 
     [Fact]

@@ -1,10 +1,35 @@
-using System.Buffers;
 using System.Security.Cryptography;
 using RTorrent.Abstractions;
 using RTorrent.Engine.Bencode;
+using RTorrent.Engine.Metainfo;
 using RTorrent.Engine.Peers;
 
 namespace RTorrent.Engine.Client.Extensions;
+
+/// <summary>What the metadata exchange reads and does on its torrent (on the loop).</summary>
+internal interface IMetadataHost
+{
+    InfoHash InfoHash { get; }
+    MagnetLink? Magnet { get; }
+
+    /// <summary>Null while the metadata is being fetched.</summary>
+    TorrentMetainfo? Metainfo { get; }
+
+    ExtensionProtocol Extensions { get; }
+    IReadOnlyList<Peer> ConnectedPeers { get; }
+    DateTimeOffset Now { get; }
+
+    event Action<Peer>? PeerDisconnected;
+
+    /// <summary>Once a second while the torrent has peers.</summary>
+    event Action<DateTimeOffset>? Ticked;
+
+    void Log(PluginLogLevel level, string message);
+    void Disconnect(Peer peer, string reason);
+
+    /// <summary>The info dictionary arrived and matches the info-hash.</summary>
+    void MetadataFetched(byte[] infoBytes);
+}
 
 /// <summary>
 /// BEP 9 (ut_metadata): serves our info dictionary to peers in 16 KiB pieces, and for a magnet link fetches it from
@@ -19,7 +44,7 @@ internal sealed class MetadataExchange
     private const int MaxOutstandingPerPeer = 4;
     private static readonly TimeSpan RequestTimeout = TimeSpan.FromSeconds(10);
 
-    private readonly Torrent _torrent;
+    private readonly IMetadataHost _host;
     // Only a magnet fetching its metadata uses these: made at first use.
     private Dictionary<Peer, int>? _outstandingByPeer;
     private Dictionary<Peer, DateTimeOffset>? _rejectedByPeer;
@@ -31,14 +56,13 @@ internal sealed class MetadataExchange
     private Peer?[] _from = [];
     private bool _done;
 
-    public MetadataExchange(Torrent torrent)
+    public MetadataExchange(IMetadataHost torrent)
     {
-        _torrent = torrent;
-        torrent.LocalExtensions[Name] = LocalId;
-        torrent.ExtensionHandlers[LocalId] = OnMessage;
+        _host = torrent;
+        torrent.Extensions.Register(Name, LocalId, OnMessage);
         // A torrent whose metadata is known only serves it: no handlers (ten thousand seeds held three delegates each).
         if (!Fetching) return;
-        torrent.PeerExtensionHandshake += OnHandshake;
+        torrent.Extensions.HandshakeReceived += OnHandshake;
         torrent.PeerDisconnected += OnDisconnected;
         torrent.Ticked += Tick;
     }
@@ -48,11 +72,11 @@ internal sealed class MetadataExchange
     private Dictionary<Peer, DateTimeOffset> RejectedUntil => _rejectedByPeer ??= [];
 
     /// <summary>What the UI shows while fetching.</summary>
-    public string Status => _done || _torrent.Metainfo is not null ? "complete"
+    public string Status => _done || _host.Metainfo is not null ? "complete"
         : _size == 0 ? "waiting for a peer that has the metadata"
         : $"{_have.Count(h => h)} of {_have.Length} metadata pieces";
 
-    private bool Fetching => !_done && _torrent.Metainfo is null;
+    private bool Fetching => !_done && _host.Metainfo is null;
 
     /// <summary>0..1 of the metadata pieces received; 1 once the metadata is known.</summary>
     public double Progress
@@ -72,12 +96,12 @@ internal sealed class MetadataExchange
         if (!Fetching || !peer.TheirExtensions.ContainsKey(Name) || peer.MetadataSize is not { } size) return;
         if (size <= 0 || size > ExtensionHandshake.MaxMetadataSize)
         {
-            _torrent.Log(PluginLogLevel.Warning, $"{peer.EndPoint} claims metadata of {size} bytes; ignored");
+            _host.Log(PluginLogLevel.Warning, $"{peer.EndPoint} claims metadata of {size} bytes; ignored");
             return;
         }
         if (_size == 0) Begin(size);
         else if (size != _size) return; // a peer that disagrees on the size is not asked
-        RequestFrom(peer, _torrent.HostTime());
+        RequestFrom(peer, _host.Now);
     }
 
     private void Begin(long size)
@@ -102,7 +126,7 @@ internal sealed class MetadataExchange
                 if (Outstanding.TryGetValue(p, out int n)) Outstanding[p] = Math.Max(0, n - 1);
             }
         }
-        foreach (var peer in _torrent.ConnectedPeers.ToArray())
+        foreach (var peer in _host.ConnectedPeers.ToArray())
             if (peer.TheirExtensions.ContainsKey(Name) && peer.MetadataSize == _size) RequestFrom(peer, now);
     }
 
@@ -129,7 +153,7 @@ internal sealed class MetadataExchange
         var payload = new byte[head.Length + trailer.Length];
         head.CopyTo(payload, 0);
         trailer.CopyTo(payload.AsSpan(head.Length));
-        _torrent.SendExtended(peer, theirId, payload);
+        ExtensionProtocol.Send(peer, theirId, payload);
     }
 
     private void OnMessage(Peer peer, ReadOnlyMemory<byte> payload)
@@ -164,7 +188,7 @@ internal sealed class MetadataExchange
 
     private void Serve(Peer peer, long piece)
     {
-        var info = _torrent.Metainfo?.InfoBytes ?? default;
+        var info = _host.Metainfo?.InfoBytes ?? default;
         int count = (int)((info.Length + PieceSize - 1) / PieceSize);
         if (info.IsEmpty || piece < 0 || piece >= count)
         {
@@ -186,7 +210,7 @@ internal sealed class MetadataExchange
         if (!Fetching || piece < 0 || piece >= _have.Length) return;
         if (ReferenceEquals(_requestedFrom[piece], peer)) _requestedFrom[piece] = null;
         Outstanding[peer] = Math.Max(0, Outstanding.GetValueOrDefault(peer) - 1);
-        RejectedUntil[peer] = _torrent.HostTime() + TimeSpan.FromSeconds(30);
+        RejectedUntil[peer] = _host.Now + TimeSpan.FromSeconds(30);
     }
 
     private void OnData(Peer peer, long piece, long? totalSize, ReadOnlyMemory<byte> data)
@@ -206,27 +230,27 @@ internal sealed class MetadataExchange
         _have[piece] = true;
         _from[piece] = peer;
         if (_have.All(h => h)) Complete();
-        else RequestFrom(peer, _torrent.HostTime());
+        else RequestFrom(peer, _host.Now);
     }
 
     private void Complete()
     {
         var bytes = _buffer!;
-        bool ok = _torrent.Magnet?.InfoHashV1 is { } v1 ? v1.Matches(SHA1.HashData(bytes))
-            : _torrent.Magnet?.InfoHashV2 is { } v2 ? SHA256.HashData(bytes).AsSpan().SequenceEqual(v2)
-            : _torrent.InfoHash.Matches(SHA1.HashData(bytes));
+        bool ok = _host.Magnet?.InfoHashV1 is { } v1 ? v1.Matches(SHA1.HashData(bytes))
+            : _host.Magnet?.InfoHashV2 is { } v2 ? SHA256.HashData(bytes).AsSpan().SequenceEqual(v2)
+            : _host.InfoHash.Matches(SHA1.HashData(bytes));
         if (!ok)
         {
             var culprits = _from.Where(p => p is not null).Distinct().ToArray();
-            _torrent.Log(PluginLogLevel.Warning, $"metadata from {string.Join(", ", culprits.Select(c => c!.EndPoint))} does not match the info-hash; fetching again");
-            foreach (var c in culprits) _torrent.Disconnect(c!, "sent metadata that does not match the info-hash");
+            _host.Log(PluginLogLevel.Warning, $"metadata from {string.Join(", ", culprits.Select(c => c!.EndPoint))} does not match the info-hash; fetching again");
+            foreach (var c in culprits) _host.Disconnect(c!, "sent metadata that does not match the info-hash");
             Begin(_size);
             _size = 0; // the size itself may be the lie: take it from the next peer
             Outstanding.Clear();
             return;
         }
         _done = true;
-        _ = _torrent.OnMetadataFetchedAsync(bytes);
+        _host.MetadataFetched(bytes);
     }
 
     private void OnDisconnected(Peer peer)

@@ -42,12 +42,11 @@ internal sealed class PexPeerSource : IPeerSource, ITorrentAttachedSource
     public void Attach(Torrent torrent)
     {
         _torrent = torrent;
-        torrent.LocalExtensions[ExtensionName] = LocalId;
-        torrent.ExtensionHandlers[LocalId] = OnMessage;
-        torrent.PeerExtensionHandshake += p =>
+        torrent.Extensions.Register(ExtensionName, LocalId, OnMessage);
+        torrent.Extensions.HandshakeReceived += p =>
         {
             if (p.TheirExtensions.ContainsKey(ExtensionName))
-                (_state ??= [])[p] = new PeerState { NextSend = torrent.HostTime() + TimeSpan.FromSeconds(5) };
+                (_state ??= [])[p] = new PeerState { NextSend = torrent.Now + TimeSpan.FromSeconds(5) };
         };
         torrent.PeerDisconnected += p => _state?.Remove(p);
         torrent.Ticked += Tick;
@@ -102,7 +101,7 @@ internal sealed class PexPeerSource : IPeerSource, ITorrentAttachedSource
             foreach (var ep in added) st.Sent.Add(ep);
             foreach (var ep in dropped) st.Sent.Remove(ep);
             var msg = Encode(added, added.Select(ep => Flags(current[ep])).ToList(), dropped);
-            _torrent.SendExtended(peer, peer.TheirExtensions[ExtensionName], msg);
+            ExtensionProtocol.Send(peer, peer.TheirExtensions[ExtensionName], msg);
         }
     }
 
@@ -171,7 +170,7 @@ internal sealed class PexPeerSource : IPeerSource, ITorrentAttachedSource
     private void OnMessage(Peer peer, ReadOnlyMemory<byte> payload)
     {
         if (_torrent is null || !_running) return;
-        var now = _torrent.HostTime();
+        var now = _torrent.Now;
         var st = _state?.GetValueOrDefault(peer);
         // BEP 11 allows one message a minute; anything much faster is a flood and is ignored.
         if (st is not null)

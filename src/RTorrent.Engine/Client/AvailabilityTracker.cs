@@ -1,0 +1,172 @@
+using RTorrent.Engine.Metainfo;
+using RTorrent.Engine.Peers;
+using RTorrent.Engine.Pieces;
+
+namespace RTorrent.Engine.Client;
+
+/// <summary>What availability tracking reads and does on its torrent (on the loop).</summary>
+internal interface IAvailabilityHost
+{
+    /// <summary>Null while a magnet's metadata is fetched: what peers announce waits for it.</summary>
+    TorrentMetainfo? Metainfo { get; }
+
+    /// <summary>The swarm's piece state (replaced when the metadata arrives, so read each time).</summary>
+    PieceManager Pieces { get; }
+
+    /// <summary>Every wanted piece is ours: seeds have nothing for us.</summary>
+    bool IsComplete { get; }
+
+    IReadOnlyList<Peer> Peers { get; }
+
+    void Disconnect(Peer peer, string reason);
+}
+
+/// <summary>
+/// Pieces between us and the connected peers: theirs (BITFIELD and HAVE, counted in the torrent's availability, kept
+/// aside until a magnet's metadata says how many pieces there are), ours (the bitfield a new peer gets first and the
+/// HAVE every peer gets when a piece verifies), and whether we are interested in each peer, which follows both.
+/// Seeds are remembered in the pool; two seeds part. Made when a torrent first connects to a peer.
+/// </summary>
+internal sealed class AvailabilityTracker(IAvailabilityHost host, PeerPool pool) : IAvailabilityMessages
+{
+    /// <summary>HAVEs kept per peer while the metadata is unknown: enough for any real torrent, bounded against floods.</summary>
+    private const int MaxPendingHaves = 1_000_000;
+
+    /// <summary>A HAVE arrived.</summary>
+    /// <exception cref="PeerProtocolException">No such piece.</exception>
+    public void OnHave(Peer peer, int piece)
+    {
+        if (host.Metainfo is not { } meta)
+        {
+            if ((peer.PendingHaves ??= []).Count < MaxPendingHaves) peer.PendingHaves.Add(piece);
+            return;
+        }
+        if ((uint)piece >= (uint)meta.PieceCount) throw new PeerProtocolException($"HAVE for piece {piece} of {meta.PieceCount}");
+        if (!peer.PeerPieces.Set(piece)) return;
+        var pieces = host.Pieces;
+        if (!peer.CountedAsSeed)
+        {
+            if (peer.PeerPieces.AllSet)
+            {
+                // Counted piece by piece until now: its count moves to the seed counter.
+                peer.PeerPieces.Clear(piece);
+                pieces.PeerBecameSeed(peer.PeerPieces);
+                peer.PeerPieces.Set(piece);
+                peer.CountedAsSeed = true;
+                MarkSeed(peer);
+            }
+            else pieces.PeerHas(piece);
+        }
+        if (!peer.AmInterested && pieces.NeededField[piece]) SetInterested(peer, true);
+    }
+
+    /// <summary>A BITFIELD arrived (the dispatcher has checked it came first).</summary>
+    /// <exception cref="PeerProtocolException">Its length does not fit the torrent.</exception>
+    public void OnBitfield(Peer peer, byte[] payload)
+    {
+        if (host.Metainfo is not { } meta)
+        {
+            peer.PendingBitfield = payload;
+            return;
+        }
+        if (!peer.PeerPieces.TryReadFrom(payload))
+            throw new PeerProtocolException($"BITFIELD of {payload.Length} bytes for {meta.PieceCount} pieces");
+        peer.CountedAsSeed = peer.PeerPieces.AllSet;
+        host.Pieces.PeerBitfield(peer.PeerPieces, add: true);
+        if (peer.CountedAsSeed) MarkSeed(peer);
+        UpdateInterest(peer);
+    }
+
+    private void MarkSeed(Peer peer)
+    {
+        if (pool.Get(peer.EndPoint) is { } k) k.IsSeed = true;
+        if (host.IsComplete) host.Disconnect(peer, "both seeds");
+    }
+
+    /// <summary>Interested exactly when the peer has a piece we need (after our wants changed).</summary>
+    public void UpdateInterest(Peer peer)
+    {
+        bool want = peer.PeerPieces.Intersects(host.Pieces.NeededField);
+        if (want != peer.AmInterested) SetInterested(peer, want);
+    }
+
+    /// <summary>Sends INTERESTED or NOT INTERESTED.</summary>
+    public static void SetInterested(Peer peer, bool interested)
+    {
+        peer.AmInterested = interested;
+        Span<byte> b = stackalloc byte[MessageWriter.SimpleLength];
+        MessageWriter.WriteSimple(b, interested ? MessageId.Interested : MessageId.NotInterested);
+        peer.Connection.Enqueue(b);
+    }
+
+    /// <summary>
+    /// What we have, as a new connection's first message (BEP 3: the bitfield comes first, and not at all when it is
+    /// empty).
+    /// </summary>
+    public void SendBitfield(Peer peer)
+    {
+        var have = host.Pieces.HaveField;
+        if (!have.NoneSet)
+        {
+            int n = have.ByteLength;
+            peer.Connection.EnqueueWith(5 + n, m =>
+            {
+                MessageWriter.WriteHeader(m.Span, MessageId.Bitfield, n);
+                have.WriteTo(m.Span[5..]);
+            });
+        }
+    }
+
+    /// <summary>A piece verified: every peer hears it, and interest ends in peers that have nothing else we need.</summary>
+    public void AnnounceHave(int piece)
+    {
+        var needed = host.Pieces.NeededField;
+        Span<byte> have = stackalloc byte[MessageWriter.HaveLength];
+        MessageWriter.WriteHave(have, piece);
+        foreach (var p in host.Peers)
+        {
+            p.Connection.Enqueue(have);
+            if (p.AmInterested && !p.PeerPieces.Intersects(needed)) SetInterested(p, false);
+        }
+    }
+
+    /// <summary>The download completed: seeds are dropped (neither side wants anything), interest ends everywhere.</summary>
+    public void OnComplete()
+    {
+        foreach (var p in host.Peers.ToArray())
+        {
+            if (p.IsSeed) host.Disconnect(p, "both seeds");
+            else if (p.AmInterested) SetInterested(p, false);
+        }
+    }
+
+    /// <summary>
+    /// The metadata arrived while peers were connected: give each its real bitfield from what it sent before, so no
+    /// connection is lost.
+    /// </summary>
+    public void RebindAfterMetadata()
+    {
+        int pieceCount = host.Metainfo!.PieceCount;
+        foreach (var peer in host.Peers.ToArray())
+        {
+            peer.PeerPieces = new Bitfield(pieceCount);
+            try
+            {
+                if (peer.PendingBitfield is { } bf) OnBitfield(peer, bf);
+                foreach (int h in peer.PendingHaves ?? []) OnHave(peer, h);
+            }
+            catch (PeerProtocolException e)
+            {
+                host.Disconnect(peer, e.Message);
+            }
+            peer.PendingBitfield = null;
+            peer.PendingHaves = null;
+        }
+    }
+
+    /// <summary>A peer left: its pieces no longer count.</summary>
+    public void OnPeerLeft(Peer peer)
+    {
+        if (peer.CountedAsSeed || !peer.PeerPieces.NoneSet) host.Pieces.PeerBitfield(peer.PeerPieces, add: false);
+    }
+}

@@ -1,0 +1,69 @@
+using System.Net;
+using Microsoft.Extensions.Logging;
+using RTorrent.Abstractions;
+using RTorrent.Engine.Metainfo;
+
+namespace RTorrent.Engine.Client;
+
+/// <summary>
+/// What the engine gives a torrent: the loop, clock, settings, identity, the session's connection budget, the tick list
+/// and schedule, components by name, persistence and change notifications. Only <see cref="Torrent"/> sees it; each of
+/// the torrent's parts gets a narrow interface of its own from the torrent (see Torrent.Wiring.cs).
+/// </summary>
+internal interface ITorrentHost
+{
+    EngineLoop Loop { get; }
+    EngineConfig Config { get; }
+    byte[] PeerId { get; }
+    int ListenPort { get; }
+    TimeProvider Time { get; }
+    ILogger Logger { get; }
+
+    /// <summary>The session's connection limits, shared by every torrent.</summary>
+    IConnectionBudget Connections { get; }
+
+    /// <summary>Whether an endpoint is this client itself.</summary>
+    bool IsSelf(IPEndPoint endPoint);
+
+    /// <summary>The torrent changed state, completed or failed (on the loop).</summary>
+    void OnTorrentChanged(Torrent torrent);
+
+    /// <summary>
+    /// Saves the torrent's resume data: probes the files, takes the verified pieces, flushes the storage, then writes,
+    /// in that order, so the file claims only durable pieces and any later write shows as a changed file.
+    /// </summary>
+    Task SaveResumeAsync(Torrent torrent);
+
+    /// <summary>Our DHT node's UDP port when the DHT runs (sent to peers in PORT messages), else null.</summary>
+    int? DhtPort { get; }
+
+    /// <summary>A peer told us its DHT port: a node worth pinging.</summary>
+    void OnDhtNodeHint(IPEndPoint endPoint);
+
+    /// <summary>A per-torrent limiter chained under the global one.</summary>
+    RateLimiting.RateLimiter CreateLimiter(bool download, long bytesPerSecond);
+
+    /// <summary>Opens the storage chosen for the torrent.</summary>
+    ITorrentStorage CreateStorage(Torrent torrent, TorrentMetainfo metainfo);
+
+    /// <summary>Creates a picker by name, or null when there is none.</summary>
+    IPiecePicker? CreatePickerByName(Torrent torrent, TorrentMetainfo metainfo, string name);
+
+    /// <summary>A magnet's metadata arrived and checked out (on the loop): persist the .torrent.</summary>
+    Task OnMetadataReceivedAsync(Torrent torrent);
+
+    /// <summary>The torrent's settings changed (on the loop): save its resume data soon, even while it is stopped.</summary>
+    void RequestResumeSave(Torrent torrent);
+
+    /// <summary>Waits for a turn to hash data (checks run a few at a time, in the order asked); dispose the slot when done.</summary>
+    Task<CheckQueue.Slot> EnterCheckAsync(CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Puts the torrent on the tick list (on the loop): it is ticked from the next engine tick until its
+    /// <see cref="Torrent.Tick"/> says it has nothing to do every second.
+    /// </summary>
+    void Activate(Torrent torrent);
+
+    /// <summary>Ticks the torrent at the first engine tick at or after <paramref name="at"/> (on the loop); the earliest wins.</summary>
+    void WakeAt(Torrent torrent, DateTimeOffset at);
+}

@@ -1,0 +1,124 @@
+using RTorrent.Abstractions;
+using RTorrent.Engine.Pieces;
+
+namespace RTorrent.Engine.Client;
+
+/// <summary>Where a completed piece is checked and stored: <see cref="TorrentData"/>, or a fake in tests.</summary>
+internal interface IPieceStore
+{
+    /// <summary>SHA-1 of a piece given as its blocks, compared with the torrent's hash.</summary>
+    bool Verify(int piece, byte[]?[] blocks, int pieceSize);
+
+    /// <summary>Writes a verified piece given as its blocks.</summary>
+    ValueTask WritePieceAsync(int piece, byte[]?[] blocks, int pieceSize, CancellationToken ct);
+}
+
+/// <summary>What piece completion reads and does on its torrent (on the loop).</summary>
+internal interface IPieceCompletionHost
+{
+    /// <summary>The store to hash and write with (taken on the loop when a piece completes).</summary>
+    IPieceStore Store { get; }
+
+    /// <summary>Where the results come back.</summary>
+    SynchronizationContext Loop { get; }
+
+    /// <summary>Cancelled when the torrent stops: writes in flight end.</summary>
+    CancellationToken RunToken { get; }
+
+    /// <summary>Downloading or seeding: the results of a torrent that stopped meanwhile are thrown away.</summary>
+    bool Active { get; }
+
+    /// <summary>The swarm's piece state (replaced when the metadata arrives, so read each time).</summary>
+    PieceManager Pieces { get; }
+
+    void Log(PluginLogLevel level, string message);
+
+    /// <summary>Writing failed: the torrent stops with this reason.</summary>
+    void Fail(string reason);
+
+    /// <summary>Bans a peer (unless it is banned already) and drops its connection.</summary>
+    void Ban(Peer peer, string reason);
+
+    /// <summary>A piece of <paramref name="bytes"/> failed its hash check (counted as a failure and as waste).</summary>
+    void HashFailed(int bytes);
+
+    /// <summary>A piece is verified and written: tell the peers, and see whether the download is complete.</summary>
+    void PieceVerified(int piece);
+}
+
+/// <summary>
+/// What happens to a piece whose last block arrived: it is hashed from memory and written off the loop, then on the
+/// loop it either becomes ours (the peers are told) or is downloaded again. A piece from one peer that fails names that
+/// peer, who is banned; a piece that failed with several senders names nobody: it goes on parole (one peer next time)
+/// and the <see cref="SmartBan"/> finds the liar once it verifies. Made when a torrent first completes a piece.
+/// </summary>
+internal sealed class PieceCompletion(IPieceCompletionHost host)
+{
+    private long _pendingDiskBytes;
+    private SmartBan? _smartBan; // made at the first piece that fails with several senders
+
+    /// <summary>Bytes of pieces handed to the disk and not yet written (read from any thread).</summary>
+    public long PendingDiskBytes => Interlocked.Read(ref _pendingDiskBytes);
+
+    /// <summary>Hashes and writes a piece whose blocks have all arrived (on the loop; the work runs on the pool).</summary>
+    public void Complete(PartialPiece piece)
+    {
+        var store = host.Store;
+        int size = piece.Size;
+        Interlocked.Add(ref _pendingDiskBytes, size);
+        var ct = host.RunToken;
+        var loop = host.Loop;
+        _ = Task.Run(async () =>
+        {
+            bool ok = false;
+            Exception? error = null;
+            try
+            {
+                ok = store.Verify(piece.Index, piece.Data, size);
+                if (ok) await store.WritePieceAsync(piece.Index, piece.Data, size, ct).ConfigureAwait(false);
+            }
+            catch (Exception e) { error = e; }
+            finally { Interlocked.Add(ref _pendingDiskBytes, -size); }
+            loop.Post(_ => Done(piece, ok, error), null);
+        }, CancellationToken.None);
+    }
+
+    private void Done(PartialPiece piece, bool hashOk, Exception? error)
+    {
+        var contributors = piece.From.Where(f => f is not null).Distinct().Cast<Peer>().ToArray();
+        bool active = host.Active;
+        // While the blocks are still here: remember who sent what in a piece that failed with several senders, or,
+        // when such a piece now verifies, find who had sent blocks that differ from the good ones.
+        IReadOnlyList<Peer> liars = [];
+        if (error is null && active)
+        {
+            if (!hashOk && contributors.Length > 1) (_smartBan ??= new()).RecordFailure(piece);
+            else if (hashOk && _smartBan is { Count: > 0 } smartBan) liars = smartBan.FindLiars(piece);
+        }
+        piece.ReleaseData();
+        var pieces = host.Pieces;
+        if (!active)
+        {
+            pieces.PieceFailed(piece.Index, parole: false);
+            return;
+        }
+        if (error is not null and not OperationCanceledException)
+        {
+            pieces.PieceFailed(piece.Index, parole: false);
+            host.Fail($"writing piece {piece.Index} failed: {error.Message}");
+            return;
+        }
+        if (!hashOk)
+        {
+            host.HashFailed(piece.Size);
+            bool sole = contributors.Length == 1;
+            host.Log(PluginLogLevel.Warning, $"piece {piece.Index} failed its hash check (from {string.Join(", ", contributors.Select(c => c.EndPoint))})");
+            if (sole) host.Ban(contributors[0], $"sent piece {piece.Index} with bad data");
+            pieces.PieceFailed(piece.Index, parole: !sole);
+            return;
+        }
+        foreach (var liar in liars) host.Ban(liar, $"sent wrong blocks of piece {piece.Index}");
+        pieces.PieceVerified(piece.Index);
+        host.PieceVerified(piece.Index);
+    }
+}

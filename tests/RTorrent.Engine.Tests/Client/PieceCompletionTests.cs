@@ -1,0 +1,211 @@
+using System.Buffers;
+using RTorrent.Abstractions;
+using RTorrent.Engine.Client;
+using RTorrent.Engine.Pieces;
+using RTorrent.Engine.Tests.Trackers.Fakes;
+
+namespace RTorrent.Engine.Tests.Client;
+
+/// <summary>
+/// A completed piece on its own: hashed and written off the loop, then made ours and announced, or downloaded again
+/// with its sender banned, or on parole when several peers sent it and the smart ban names the liar later. The store
+/// is in memory (a block of 0xEE is bad data); the loop is real because results post to it.
+/// </summary>
+public sealed class PieceCompletionTests : IDisposable
+{
+    private static readonly TimeSpan Bound = TimeSpan.FromSeconds(30);
+    private const int Block = PieceManager.BlockSize;
+    private const byte Bad = 0xEE;
+    private readonly Host _host = new();
+    private readonly PieceCompletion _completion;
+
+    public PieceCompletionTests() => _completion = new PieceCompletion(_host);
+
+    public void Dispose() => _host.Loop.Dispose();
+
+    /// <summary>Downloads piece 0 (two blocks) into the manager: block b from senders[b], holding good data unless marked bad.</summary>
+    private async Task<PartialPiece> DownloadAsync(params (Peer Sender, bool Bad)[] blocks) => await _host.Loop.InvokeAsync(() =>
+    {
+        PartialPiece? completed = null;
+        var requests = new List<BlockRequest>();
+        for (int b = 0; b < blocks.Length; b++)
+        {
+            var (sender, bad) = blocks[b];
+            requests.Clear();
+            _host.Pieces.PickBlocks(sender, sender, new RarestFirstPicker(), 1, requests);
+            var r = Assert.Single(requests);
+            var data = ArrayPool<byte>.Shared.Rent(Block);
+            data.AsSpan(0, r.Length).Fill(bad ? Bad : (byte)(r.Begin / Block + 1));
+            var outcome = _host.Pieces.BlockReceived(sender, r.Piece, r.Begin, r.Length, data, [], out completed);
+            Assert.NotEqual(BlockOutcome.Unwanted, outcome);
+        }
+        return completed!;
+    });
+
+    private Peer Seeder() => TestPeers.Create(_host.Time, pieceCount: 1, outgoing: true).Also(p => p.PeerPieces.Set(0));
+
+    [Fact]
+    public async Task A_good_piece_is_written_made_ours_and_announced()
+    {
+        var a = Seeder();
+        var b = Seeder();
+        var piece = await DownloadAsync((a, false), (b, false));
+        await _host.Loop.InvokeAsync(() => _completion.Complete(piece));
+
+        Assert.Equal(0, await _host.Verified.Task.WaitAsync(Bound));
+        Assert.Equal([0], _host.Store.Written);
+        Assert.True(_host.Pieces.HaveField[0]);
+        Assert.All(piece.Data, Assert.Null); // the blocks went back to the pool
+        Assert.Empty(_host.Banned);
+        Assert.Equal(0, _completion.PendingDiskBytes);
+    }
+
+    [Fact]
+    public async Task A_bad_piece_from_one_peer_bans_it_and_the_piece_is_wanted_again()
+    {
+        var liar = Seeder();
+        var piece = await DownloadAsync((liar, false), (liar, true));
+        await _host.Loop.InvokeAsync(() => _completion.Complete(piece));
+
+        var (peer, reason) = await _host.FirstBan.Task.WaitAsync(Bound);
+        Assert.Same(liar, peer);
+        Assert.Equal("sent piece 0 with bad data", reason);
+        Assert.Equal(2 * Block, _host.Wasted);
+        Assert.Empty(_host.Store.Written);
+        await _host.Loop.InvokeAsync(() =>
+        {
+            Assert.False(_host.Pieces.HaveField[0]);
+            Assert.True(_host.Pieces.Wanted[0]);
+        });
+        Assert.Contains(_host.Logged, l => l.Level == PluginLogLevel.Warning && l.Message.Contains("failed its hash check"));
+    }
+
+    [Fact]
+    public async Task A_bad_piece_from_several_peers_names_nobody_until_it_verifies_and_the_smart_ban_finds_the_liar()
+    {
+        var honest = Seeder();
+        var liar = Seeder();
+        var first = await DownloadAsync((honest, false), (liar, true));
+        await _host.Loop.InvokeAsync(() => _completion.Complete(first));
+        await _host.HashFailure.Task.WaitAsync(Bound);
+        Assert.Empty(_host.Banned);
+
+        // On parole: the next attempt comes from one peer only, the first to pick it.
+        var second = await DownloadAsync((honest, false), (honest, false));
+        await _host.Loop.InvokeAsync(() => _completion.Complete(second));
+        Assert.Equal(0, await _host.Verified.Task.WaitAsync(Bound));
+
+        var (banned, reason) = Assert.Single(_host.Banned);
+        Assert.Same(liar, banned);
+        Assert.Equal("sent wrong blocks of piece 0", reason);
+    }
+
+    [Fact]
+    public async Task A_failed_write_stops_the_torrent_and_the_piece_is_wanted_again()
+    {
+        _host.Store.WriteError = new IOException("disk full");
+        var piece = await DownloadAsync((Seeder(), false), (Seeder(), false));
+        await _host.Loop.InvokeAsync(() => _completion.Complete(piece));
+
+        Assert.Equal("writing piece 0 failed: disk full", await _host.Failed.Task.WaitAsync(Bound));
+        await _host.Loop.InvokeAsync(() => Assert.False(_host.Pieces.HaveField[0]));
+        Assert.False(_host.Verified.Task.IsCompleted);
+    }
+
+    [Fact]
+    public async Task Bytes_on_their_way_to_disk_are_counted_and_a_result_after_a_stop_is_thrown_away()
+    {
+        var gate = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        _host.Store.WriteGate = gate.Task;
+        var piece = await DownloadAsync((Seeder(), false), (Seeder(), false));
+        await _host.Loop.InvokeAsync(() => _completion.Complete(piece));
+        await _host.Store.Writing.Task.WaitAsync(Bound);
+        Assert.Equal(2 * Block, _completion.PendingDiskBytes);
+
+        _host.IsActive = false; // the torrent stopped while the piece was being written
+        gate.SetResult();
+        await _host.AskedWhileStopped.Task.WaitAsync(Bound); // the result came back to the loop
+        Assert.Equal(0, _completion.PendingDiskBytes);
+        await _host.Loop.InvokeAsync(() => Assert.False(_host.Pieces.HaveField[0]));
+        Assert.False(_host.Verified.Task.IsCompleted);
+    }
+
+    private sealed class Store : IPieceStore
+    {
+        public List<int> Written { get; } = [];
+        public Exception? WriteError;
+        public Task WriteGate = Task.CompletedTask;
+        public TaskCompletionSource Writing { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        public bool Verify(int piece, byte[]?[] blocks, int pieceSize)
+        {
+            for (int b = 0; b < blocks.Length; b++)
+                if (blocks[b]![0] != (byte)(b + 1)) return false;
+            return true;
+        }
+
+        public async ValueTask WritePieceAsync(int piece, byte[]?[] blocks, int pieceSize, CancellationToken ct)
+        {
+            Writing.TrySetResult();
+            await WriteGate;
+            if (WriteError is { } e) throw e;
+            lock (Written) Written.Add(piece);
+        }
+    }
+
+    private sealed class Host : IPieceCompletionHost
+    {
+        public ManualTimeProvider Time { get; } = new();
+        public EngineLoop Loop { get; } = new("completion-test");
+        public Store Store { get; } = new();
+        public PieceManager Pieces { get; } = new(1, 2 * Block, 2 * Block);
+        public bool IsActive = true;
+        public long Wasted;
+        public List<(Peer Peer, string Reason)> Banned { get; } = [];
+        public List<(PluginLogLevel Level, string Message)> Logged { get; } = [];
+        public TaskCompletionSource<int> Verified { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        public TaskCompletionSource<(Peer, string)> FirstBan { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        public TaskCompletionSource HashFailure { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        public TaskCompletionSource<string> Failed { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        IPieceStore IPieceCompletionHost.Store => Store;
+        SynchronizationContext IPieceCompletionHost.Loop => Loop;
+        public CancellationToken RunToken => CancellationToken.None;
+        public TaskCompletionSource AskedWhileStopped { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        public bool Active
+        {
+            get
+            {
+                if (!IsActive) AskedWhileStopped.TrySetResult();
+                return IsActive;
+            }
+        }
+        public void Log(PluginLogLevel level, string message) => Logged.Add((level, message));
+        public void Fail(string reason) => Failed.TrySetResult(reason);
+
+        public void Ban(Peer peer, string reason)
+        {
+            Banned.Add((peer, reason));
+            FirstBan.TrySetResult((peer, reason));
+        }
+
+        public void HashFailed(int bytes)
+        {
+            Wasted += bytes;
+            HashFailure.TrySetResult();
+        }
+
+        public void PieceVerified(int piece) => Verified.TrySetResult(piece);
+    }
+}
+
+internal static class TestExtensions
+{
+    /// <summary>Runs <paramref name="action"/> on <paramref name="value"/> and returns it (for one-line setup).</summary>
+    public static T Also<T>(this T value, Action<T> action)
+    {
+        action(value);
+        return value;
+    }
+}
