@@ -632,6 +632,7 @@ public sealed partial class Torrent : IPeerConnectionHandler
         foreach (var liar in liars)
             if (!IsBanned(liar)) Ban(liar, $"sent wrong blocks of piece {piece.Index}");
         _pieces.PieceVerified(piece.Index);
+        _host.OnPieceVerified(this, piece.Index);
         foreach (var c in contributors) if (c.Strikes > 0 && piece.Parole is not null) c.Strikes--;
         // Tell everyone; interest may end for peers that have nothing else we need.
         Span<byte> have = stackalloc byte[MessageWriter.HaveLength];

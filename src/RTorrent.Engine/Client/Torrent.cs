@@ -45,6 +45,9 @@ internal interface ITorrentHost
     /// </summary>
     Task SaveResumeAsync(Torrent torrent);
 
+    /// <summary>A piece verified and its write completed (on the loop): the session journals it (<c>PieceJournal</c>).</summary>
+    void OnPieceVerified(Torrent torrent, int piece);
+
     /// <summary>Our DHT node's UDP port when the DHT runs (sent to peers in PORT messages), else null.</summary>
     int? DhtPort { get; }
 
@@ -660,7 +663,10 @@ public sealed partial class Torrent
     /// turn in the engine's check queue (a few torrents at a time, so ten thousand added at once are not all read at
     /// once); its pieces are then hashed on all cores; the loop only sees the result.
     /// </summary>
-    internal async Task CheckOnLoopAsync(bool full, Bitfield? trusted = null)
+    /// <param name="full">Hash every piece, trusting none.</param>
+    /// <param name="trusted">Pieces taken as verified without hashing (when not <paramref name="full"/>).</param>
+    /// <param name="absent">Pieces known not to be on disk (they lie in holes of sparse files): not read, not verified.</param>
+    internal async Task CheckOnLoopAsync(bool full, Bitfield? trusted = null, Bitfield? absent = null)
     {
         _host.Loop.AssertOnLoop();
         State = TorrentState.Checking;
@@ -683,7 +689,7 @@ public sealed partial class Torrent
             var torrent = Meta;
             int done = 0;
             var toCheck = Enumerable.Range(0, torrent.PieceCount)
-                .Where(p => full || trusted is null || !trusted[p]).ToArray();
+                .Where(p => (full || trusted is null || !trusted[p]) && (absent is null || !absent[p])).ToArray();
             if (!full && trusted is not null)
                 for (int p = trusted.NextSet(0); p >= 0; p = trusted.NextSet(p + 1)) result.Set(p);
             var found = new bool[torrent.PieceCount];
