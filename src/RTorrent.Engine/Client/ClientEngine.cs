@@ -46,6 +46,12 @@ public sealed record ClientEngineOptions
     /// <summary>Persists a torrent's resume data (it flushes the storage itself, in the right order).</summary>
     public Func<Torrent, Task>? SaveResume { get; init; }
 
+    /// <summary>
+    /// A piece was verified and its write completed (called on the loop; keep it cheap): the session journals it so a
+    /// kill -9 before the next resume save keeps it.
+    /// </summary>
+    public Action<Torrent, int>? PieceVerified { get; init; }
+
     /// <summary>The DHT node's UDP port, when one runs (advertised to peers with PORT messages).</summary>
     public Func<int?>? DhtPort { get; init; }
 
@@ -490,6 +496,8 @@ public sealed partial class ClientEngine : ITorrentHost, IConnectionBudget, IAsy
     }
 
     Task ITorrentHost.SaveResumeAsync(Torrent torrent) => _options.SaveResume?.Invoke(torrent) ?? Task.CompletedTask;
+
+    void ITorrentHost.OnPieceVerified(Torrent torrent, int piece) => _options.PieceVerified?.Invoke(torrent, piece);
 
     Task<CheckQueue.Slot> ITorrentHost.EnterCheckAsync(CancellationToken cancellationToken) => Checks.EnterAsync(cancellationToken);
 

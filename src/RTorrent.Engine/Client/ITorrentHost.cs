@@ -34,6 +34,9 @@ internal interface ITorrentHost
     /// </summary>
     Task SaveResumeAsync(Torrent torrent);
 
+    /// <summary>A piece verified and its write completed (on the loop): the session journals it (<c>PieceJournal</c>).</summary>
+    void OnPieceVerified(Torrent torrent, int piece);
+
     /// <summary>Our DHT node's UDP port when the DHT runs (sent to peers in PORT messages), else null.</summary>
     int? DhtPort { get; }
 

@@ -151,6 +151,7 @@ public sealed partial class Torrent : IPeerSourcesHost, IConnectorHost, IPeerMes
 
     void IPieceCompletionHost.PieceVerified(int piece)
     {
+        _host.OnPieceVerified(this, piece);
         Availability.AnnounceHave(piece);
         if (IsComplete) OnDownloadComplete();
     }

@@ -537,7 +537,10 @@ public sealed partial class Torrent
     /// turn in the engine's check queue (a few torrents at a time, so ten thousand added at once are not all read at
     /// once); its pieces are then hashed on all cores; the loop only sees the result.
     /// </summary>
-    internal async Task CheckOnLoopAsync(bool full, Bitfield? trusted = null)
+    /// <param name="full">Hash every piece, trusting none.</param>
+    /// <param name="trusted">Pieces taken as verified without hashing (when not <paramref name="full"/>).</param>
+    /// <param name="absent">Pieces known not to be on disk (they lie in holes of sparse files): not read, not verified.</param>
+    internal async Task CheckOnLoopAsync(bool full, Bitfield? trusted = null, Bitfield? absent = null)
     {
         _host.Loop.AssertOnLoop();
         State = TorrentState.Checking;
@@ -553,7 +556,11 @@ public sealed partial class Torrent
         {
             using var turn = await _host.EnterCheckAsync(ct);
             var io = new PieceIO(Storage!, new FileLayout(FileRenames.StorageFiles(meta, Options.RenamedFiles), meta.PieceLength, meta.PieceCount));
-            var options = new RecheckOptions { Pieces = full || trusted is null ? null : [.. Enumerable.Range(0, meta.PieceCount).Where(p => !trusted[p])] };
+            var options = new RecheckOptions
+            {
+                Pieces = (full || trusted is null) && absent is null ? null
+                    : [.. Enumerable.Range(0, meta.PieceCount).Where(p => (full || trusted is null || !trusted[p]) && (absent is null || !absent[p]))],
+            };
             // Off the loop from the start: probing thousands of files must not hold it.
             var found = await Task.Run(() => PieceRecheck.RunAsync(io, meta.PieceHashes, options, new CheckProgress(this), ct), ct);
             for (int p = 0; p < meta.PieceCount; p++) if (found.IsVerified(p)) result.Set(p);

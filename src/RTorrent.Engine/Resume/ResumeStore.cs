@@ -50,6 +50,9 @@ public sealed class ResumeStore
     /// <summary>Where a torrent's resume data lives.</summary>
     public string GetResumePath(InfoHash infoHash) => Path.Combine(SessionDirectory, infoHash.ToHex() + ResumeExtension);
 
+    /// <summary>Where a torrent's journal of pieces verified since its last save lives (<see cref="PieceJournal"/>).</summary>
+    public string GetJournalPath(InfoHash infoHash) => Path.Combine(SessionDirectory, infoHash.ToHex() + PieceJournal.Extension);
+
     /// <summary>Where a torrent's metainfo lives.</summary>
     public string GetTorrentPath(InfoHash infoHash) => Path.Combine(SessionDirectory, infoHash.ToHex() + TorrentExtension);
 
@@ -194,14 +197,14 @@ public sealed class ResumeStore
         if (dot < 0 || target.Length - dot - 1 != AtomicFile.TemporaryTagLength) return false;
         target = target[..dot];
         var extension = Path.GetExtension(target);
-        return extension is ResumeExtension or TorrentExtension && InfoHash.TryParseHex(Path.GetFileNameWithoutExtension(target), out _);
+        return extension is ResumeExtension or TorrentExtension or PieceJournal.Extension && InfoHash.TryParseHex(Path.GetFileNameWithoutExtension(target), out _);
     }
 
-    /// <summary>Removes a torrent's resume data, metainfo and stray temporary files from the session folder.</summary>
+    /// <summary>Removes a torrent's resume data, piece journal, metainfo and stray temporary files from the session folder.</summary>
     public void Delete(InfoHash infoHash)
     {
         _onDisk.TryRemove(infoHash, out _);
-        foreach (var path in new[] { GetResumePath(infoHash), GetTorrentPath(infoHash) })
+        foreach (var path in new[] { GetJournalPath(infoHash), GetResumePath(infoHash), GetTorrentPath(infoHash) })
         {
             AtomicFile.DeleteStaleTemporaryFiles(path);
             if (File.Exists(path)) File.Delete(path);

@@ -53,16 +53,28 @@ public static class ResumeValidator
 {
     /// <summary>Checks <paramref name="data"/> against the files' current <paramref name="states"/> (one per file, pad files included).</summary>
     /// <exception cref="ArgumentException">The data, layout and states do not describe the same torrent.</exception>
-    public static ResumeValidation Validate(ResumeData data, FileLayout layout, IReadOnlyList<StorageFileState> states)
+    public static ResumeValidation Validate(ResumeData data, FileLayout layout, IReadOnlyList<StorageFileState> states) =>
+        Validate(data, layout, states, []);
+
+    /// <summary>
+    /// As <see cref="Validate(ResumeData, FileLayout, IReadOnlyList{StorageFileState})"/>, with the pieces the torrent's
+    /// <see cref="PieceJournal"/> adds to the claimed ones. A journaled piece was written after the save, so a file is
+    /// judged by what the resume file claimed (a file the journal completed is still judged as one that was downloading:
+    /// it grew and got newer through our own writes); a journaled piece is trusted, or rechecked, like a claimed one.
+    /// </summary>
+    public static ResumeValidation Validate(ResumeData data, FileLayout layout, IReadOnlyList<StorageFileState> states, IReadOnlyList<int> journaled)
     {
+        ArgumentNullException.ThrowIfNull(journaled);
         ArgumentNullException.ThrowIfNull(data);
         ArgumentNullException.ThrowIfNull(layout);
         ArgumentNullException.ThrowIfNull(states);
         if (data.PieceCount != layout.PieceCount || data.Files.Count != layout.Files.Count || states.Count != layout.Files.Count)
             throw new ArgumentException("Resume data, layout and file states must describe the same torrent.");
 
+        var atSave = PieceBits.FromBytes(data.VerifiedPieces, data.PieceCount);
         var claimed = PieceBits.FromBytes(data.VerifiedPieces, data.PieceCount);
-        var trusted = PieceBits.FromBytes(data.VerifiedPieces, data.PieceCount);
+        foreach (int p in journaled) if ((uint)p < (uint)data.PieceCount) claimed.Set(p);
+        var trusted = PieceBits.FromBytes(claimed.ToBytes(), data.PieceCount);
         var recheck = new SortedSet<int>();
         var reasons = new List<string>();
 
@@ -70,12 +82,13 @@ public static class ResumeValidator
         {
             if (file.IsPadding || file.Length == 0) continue;
             var (first, last) = layout.GetPieceRange(file.Index);
-            bool complete = true;
+            bool complete = true, anyAtSave = false;
             int lastClaimed = -1;
             for (int p = first; p <= last; p++)
             {
                 if (claimed[p]) lastClaimed = p;
-                else complete = false;
+                if (!atSave[p]) complete = false;
+                else anyAtSave = true;
             }
             if (lastClaimed < 0) continue;
             // The file must hold every byte of its claimed pieces, whatever it looked like at the save.
@@ -85,6 +98,8 @@ public static class ResumeValidator
             var now = states[file.Index];
             var why = now.Exists && now.Length < needed
                 ? $"is {now.Length} bytes, too short for its verified pieces ({needed} needed)"
+                // Only journaled pieces in a file that was not there at the save: our own writes created it.
+                : !anyAtSave && !data.Files[file.Index].Exists && now.Exists ? null
                 : Judge(data.Files[file.Index], now, complete);
             if (why is null) continue;
             reasons.Add($"{file.Path}: {why}");

@@ -180,8 +180,9 @@ public sealed partial class ClientSession
     /// <param name="Recheck">Data on disk must be hashed (all of it, or the pieces not trusted).</param>
     /// <param name="Start">Start it (else it stays paused).</param>
     /// <param name="Unavailable">Why it cannot run (a missing plugin), or null.</param>
+    /// <param name="Absent">Pieces the check need not read: no byte of them is written (holes of sparse files), or null.</param>
     private sealed record PreparedTorrent(TorrentMetainfo Meta, TorrentOptions Options, ResumeData? Saved, Bitfield? Trusted, bool Recheck,
-        bool Start, string? Unavailable);
+        bool Start, string? Unavailable, Bitfield? Absent = null);
 
     /// <summary>Reads a saved torrent, its resume data (once) and its files' state; null when it cannot be restored (logged).</summary>
     private async Task<PreparedTorrent?> PrepareSavedAsync(InfoHash hash, CancellationToken cancellationToken)
@@ -229,8 +230,8 @@ public sealed partial class ClientSession
     private async Task<PreparedTorrent> PrepareAsync(TorrentMetainfo meta, TorrentOptions options, ResumeLoadResult? loaded, bool start, string? unavailable)
     {
         if (unavailable is not null) return new PreparedTorrent(meta, options, loaded?.Data, null, false, false, unavailable);
-        var (trusted, recheck) = await LoadTrustedPiecesAsync(meta, options, loaded);
-        return new PreparedTorrent(meta, options, loaded?.Data, trusted, recheck, start, null);
+        var (trusted, recheck, absent) = await LoadTrustedPiecesAsync(meta, options, loaded);
+        return new PreparedTorrent(meta, options, loaded?.Data, trusted, recheck, start, null, absent);
     }
 
     /// <summary>Puts a prepared torrent into the engine in the loop's current turn, with its saved totals and trusted pieces.</summary>
@@ -253,7 +254,7 @@ public sealed partial class ClientSession
         {
             if (p.Recheck)
             {
-                await torrent.CheckOnLoopAsync(full: p.Trusted is null, p.Trusted);
+                await torrent.CheckOnLoopAsync(full: p.Trusted is null, p.Trusted, p.Absent);
                 if (torrent.CheckPending) return; // stopped before its check ended: the session is closing or it was removed
             }
             if (p.Start && torrent.State != TorrentState.Error) await torrent.StartOnLoopAsync();
@@ -266,14 +267,17 @@ public sealed partial class ClientSession
     }
 
     /// <summary>
-    /// What resume data says is verified, checked against the files: (trusted pieces, whether anything must be
-    /// hashed). No resume data: everything is hashed when files exist, nothing when none do.
+    /// What resume data (and the piece journal beside it) says is verified, checked against the files: (trusted
+    /// pieces, whether anything must be hashed, the pieces a check need not read). No resume data: everything is hashed
+    /// when files exist, nothing when none do. Either way the pieces lying wholly in holes are not read
+    /// (<see cref="SparseRegions"/>), so a check after a crash reads what was written, not the torrent's size.
     /// </summary>
-    private async Task<(Bitfield? Trusted, bool Recheck)> LoadTrustedPiecesAsync(TorrentMetainfo meta, TorrentOptions options, ResumeLoadResult? loaded)
+    private async Task<(Bitfield? Trusted, bool Recheck, Bitfield? Absent)> LoadTrustedPiecesAsync(TorrentMetainfo meta, TorrentOptions options, ResumeLoadResult? loaded)
     {
-        var probe = _fileStorage.OpenFileStorage(new StorageContext(Path.GetFullPath(options.SavePath),
-            FileRenames.StorageFiles(meta, options.RenamedFiles), meta.WireHash.ToHex()));
+        var files = FileRenames.StorageFiles(meta, options.RenamedFiles);
+        var probe = _fileStorage.OpenFileStorage(new StorageContext(Path.GetFullPath(options.SavePath), files, meta.WireHash.ToHex()));
         var states = new StorageFileState[meta.Files.Count];
+        var paths = new string?[meta.Files.Count];
         bool anyFile = false;
         await using (probe)
         {
@@ -281,23 +285,36 @@ public sealed partial class ClientSession
             {
                 if (meta.Files[i].IsPadding) { states[i] = new StorageFileState(true, meta.Files[i].Length, null); continue; }
                 states[i] = await probe.ProbeAsync(i, CancellationToken.None);
+                paths[i] = probe.GetFullPath(i);
                 anyFile |= states[i].Exists && states[i].Length > 0;
             }
         }
-        if (loaded is null) return (null, anyFile);
+        var layout = new FileLayout(files, meta.PieceLength, meta.PieceCount);
+        Bitfield? Absent() => SparseRegions.FindAbsentPieces(layout, i => paths[i], meta.PieceHashes);
+        if (loaded is null) return (null, anyFile, anyFile ? Absent() : null);
         if (loaded.Status == ResumeLoadStatus.Failed)
             AddLog(PluginLogLevel.Warning, $"{meta.Name}: resume data unusable ({loaded.Error?.Message}); checking the data");
-        if (loaded.Data is not { } data || !PathsEqual(data.SavePath, options.SavePath)) return (null, anyFile);
-        var validation = ResumeValidator.Validate(data,
-            new FileLayout(FileRenames.StorageFiles(meta, options.RenamedFiles), meta.PieceLength, meta.PieceCount), states);
+        if (loaded.Data is not { } data || !PathsEqual(data.SavePath, options.SavePath)) return (null, anyFile, anyFile ? Absent() : null);
+        // Pieces verified after the last full save, journaled before a crash (PieceJournal): as trusted as claimed ones.
+        var journaled = _resume is null ? [] : await PieceJournal.ReadAsync(_resume.GetJournalPath(meta.WireHash), meta.PieceCount);
+        var validation = ResumeValidator.Validate(data, layout, states, journaled);
         var trusted = Bitfield.FromBytes(validation.TrustedPieces, meta.PieceCount);
         foreach (var reason in validation.Reasons) AddLog(PluginLogLevel.Information, $"{meta.Name}: {reason}; rechecking its pieces");
         // Pieces never claimed may have been written after the last save (a kill -9 between saves): when a file
         // changed since the save, hash the unclaimed pieces too, or they would be downloaded again.
         bool written = WrittenSinceSave(data, states);
         if (written && validation.IsIntact)
-            AddLog(PluginLogLevel.Information, $"{meta.Name}: files changed since the resume data was saved; checking the pieces it does not list");
-        return (trusted, !validation.IsIntact || written);
+            AddLog(PluginLogLevel.Information, journaled.Length > 0
+                ? $"{meta.Name}: files changed since the resume data was saved; {journaled.Length} pieces journaled since, checking the written pieces neither lists"
+                : $"{meta.Name}: files changed since the resume data was saved; checking the written pieces it does not list");
+        bool recheck = !validation.IsIntact || written;
+        var absent = recheck || journaled.Length > 0 ? Absent() : null;
+        // A journaled piece lying in a hole was never written: its data is not on disk (a power cut between the
+        // storage flush and the append cannot do this, but the journal is not believed over the disk).
+        if (absent is not null)
+            foreach (int p in journaled)
+                if (absent[p] && trusted.Clear(p)) recheck = true;
+        return (trusted, recheck, recheck ? absent : null);
     }
 
     /// <summary>Whether any file differs in existence, size or modification time from what the resume data recorded.</summary>

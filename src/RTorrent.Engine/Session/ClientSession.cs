@@ -95,6 +95,12 @@ public sealed record SessionOptions
 
     /// <summary>The clock.</summary>
     public TimeProvider Time { get; init; } = TimeProvider.System;
+
+    /// <summary>
+    /// How long a verified piece waits to be journaled (<see cref="PieceJournal"/>): at most what a kill -9 loses
+    /// between two full resume saves. Zero journals each piece at once (tests).
+    /// </summary>
+    public TimeSpan PieceJournalInterval { get; init; } = TimeSpan.FromSeconds(1);
 }
 
 /// <summary>
@@ -113,6 +119,7 @@ public sealed partial class ClientSession : IAsyncDisposable
     private readonly List<LogEntry> _log = [];
     private readonly TorrentRelocator _relocator;
     private readonly KeepingLoggerFactory _loggers;
+    private readonly PieceJournalBatcher? _journals;
 
     private ClientSession(SessionOptions options)
     {
@@ -128,6 +135,7 @@ public sealed partial class ClientSession : IAsyncDisposable
         {
             Directory.CreateDirectory(dir);
             _resume = new ResumeStore(dir);
+            _journals = new PieceJournalBatcher(_resume, options.PieceJournalInterval, options.Time, WhileNoResumeSaveAsync);
         }
         Engine = new ClientEngine(options.Engine, new ClientEngineOptions
         {
@@ -135,6 +143,7 @@ public sealed partial class ClientSession : IAsyncDisposable
             Time = options.Time,
             Catalog = new SessionCatalog(this),
             SaveResume = SaveResumeAsync,
+            PieceVerified = _journals is null ? null : _journals.Verified,
             MetadataReceived = SaveTorrentFileAsync,
             DhtPort = () => Dht is { IsRunning: true } d ? d.LocalEndPoint?.Port : null,
             DhtNodeCount = () => Dht?.NodeCount,
@@ -276,6 +285,7 @@ public sealed partial class ClientSession : IAsyncDisposable
     public async Task RemoveAsync(Torrent torrent, bool deleteData)
     {
         await Engine.RemoveAsync(torrent, deleteData);
+        _journals?.Forget(torrent);
         _resume?.Delete(torrent.InfoHash);
         ForgetEngineLines(torrent.InfoHash);
     }
@@ -408,6 +418,10 @@ public sealed partial class ClientSession : IAsyncDisposable
             });
             await storage.FlushAsync(CancellationToken.None);
             await _resume.SaveAsync(data);
+            // What the file now claims leaves the journal of pieces verified since the last save (PieceJournal).
+            if (_journals is not null)
+                await _journals.CompactAfterSaveAsync(torrent, Bitfield.FromBytes(data.VerifiedPieces, meta.PieceCount),
+                    () => Engine.Loop.InvokeAsync<Bitfield?>(() => torrent.CheckPending ? null : torrent.HaveSnapshot()));
         }
         catch (Exception e) when (!rethrow && e is IOException or UnauthorizedAccessException or InvalidOperationException or ObjectDisposedException)
         {
@@ -420,6 +434,12 @@ public sealed partial class ClientSession : IAsyncDisposable
         if (_resume is null || torrent.Metainfo is not { } meta) return;
         await _resume.SaveTorrentAsync(torrent.InfoHash, FullTorrentBytes(meta));
     }
+
+    /// <summary>Journals the pieces verified and not yet journaled now, instead of at the end of the interval (tests, measurements).</summary>
+    internal Task FlushPieceJournalsAsync() => _journals?.FlushAllAsync() ?? Task.CompletedTask;
+
+    /// <summary>Appends made to piece journals (tests, measurements).</summary>
+    internal int PieceJournalAppends => _journals is null ? 0 : Volatile.Read(ref _journals.Appends);
 
     /// <summary>Stops every torrent (saving resume data), saves the DHT's node table, closes the port, releases the lock.</summary>
     public async ValueTask DisposeAsync()
@@ -439,6 +459,7 @@ public sealed partial class ClientSession : IAsyncDisposable
         // The torrents' stopped announces share one budget of a few seconds from here (given up beyond it), paced per tracker.
         _trackers.BeginQuit();
         await Engine.DisposeAsync();
+        _journals?.Close();
         await Statistics.DisposeAsync();
         if (Dht is not null)
         {

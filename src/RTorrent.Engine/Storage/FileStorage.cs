@@ -79,6 +79,11 @@ public sealed class FileStorage : ITorrentStorage
     /// </summary>
     internal long WriteCount => Interlocked.Read(ref _writes);
 
+    /// <summary>Bytes read from disk (pad files excluded): what a check hashed (tests, measurements).</summary>
+    internal long BytesRead => Interlocked.Read(ref _bytesRead);
+
+    private long _bytesRead;
+
     /// <inheritdoc/>
     /// <remarks>
     /// Returns fewer bytes than asked only at the end of the file, and 0 for a file that does not exist (yet). Reads
@@ -131,6 +136,7 @@ public sealed class FileStorage : ITorrentStorage
                 {
                     throw StorageErrors.Map(e, path, "reading");
                 }
+                Interlocked.Add(ref _bytesRead, total);
                 return total;
             }
         }

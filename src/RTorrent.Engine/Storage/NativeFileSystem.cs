@@ -98,6 +98,50 @@ internal static partial class NativeFileSystem
         }
     }
 
+    private const int SEEK_DATA = 3, SEEK_HOLE = 4, ENXIO = 6;
+
+    /// <summary>
+    /// The regions of an open file that hold data (lseek SEEK_DATA/SEEK_HOLE), as (start, end) pairs, in order;
+    /// null where the platform cannot tell (not Linux). A file system without hole support reports one region covering
+    /// the whole file, so the answer is never smaller than the truth.
+    /// </summary>
+    public static List<(long Start, long End)>? DataRegions(SafeFileHandle handle, long length)
+    {
+        if (!OperatingSystem.IsLinux()) return null;
+        bool added = false;
+        try
+        {
+            handle.DangerousAddRef(ref added);
+            int fd = (int)handle.DangerousGetHandle();
+            var regions = new List<(long, long)>();
+            long at = 0;
+            while (at < length)
+            {
+                long data = Linux.lseek(fd, at, SEEK_DATA);
+                if (data < 0)
+                {
+                    int errno = Marshal.GetLastPInvokeError();
+                    if (errno == ENXIO) break; // no data from here to the end
+                    return null;
+                }
+                if (data >= length) break;
+                long hole = Linux.lseek(fd, data, SEEK_HOLE);
+                if (hole < 0) return null;
+                regions.Add((data, Math.Min(hole, length)));
+                at = hole;
+            }
+            return regions;
+        }
+        catch (Exception e) when (e is DllNotFoundException or EntryPointNotFoundException)
+        {
+            return null;
+        }
+        finally
+        {
+            if (added) handle.DangerousRelease();
+        }
+    }
+
     /// <summary>errno of link(2) when the new name exists (the same on Linux and macOS).</summary>
     public const int EEXIST = 17;
 
@@ -114,6 +158,9 @@ internal static partial class NativeFileSystem
 
         [LibraryImport("libc.so.6", EntryPoint = "link", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
         internal static partial int link(string existing, string created);
+
+        [LibraryImport("libc.so.6", EntryPoint = "lseek64", SetLastError = true)]
+        internal static partial long lseek(int fd, long offset, int whence);
 
         [LibraryImport("libc.so.6", EntryPoint = "posix_fallocate64")]
         internal static partial int posix_fallocate64(int fd, long offset, long length);

@@ -65,6 +65,24 @@ public class ResumeValidatorTests
     }
 
     [Fact]
+    public void Journaled_pieces_are_trusted_and_a_file_they_completed_is_judged_as_one_still_downloading()
+    {
+        // At the save b had only piece 3; the journal adds 4 (b is now complete, grown and newer through our writes)
+        // and c's piece 5, c not existing at the save (our first write created it).
+        var saved = new[] { F(3000, T0), F(1500, T0), default, new StorageFileState(false, 0, null) };
+        var now = new[] { F(3000, T0), F(2000, T0.AddSeconds(30)), default, F(1024, T0.AddSeconds(30)) };
+        var v = ResumeValidator.Validate(Data(p => p <= 3, saved), Layout, now, [4, 5]);
+        Assert.True(v.IsIntact, string.Join("; ", v.Reasons));
+        Assert.Equal(6, v.TrustedCount);
+
+        // A journaled piece the file is too short to hold is not trusted, and neither are the file's other claims.
+        now[1] = F(1800, T0.AddSeconds(30));
+        v = ResumeValidator.Validate(Data(p => p <= 3, saved), Layout, now, [4, 5]);
+        Assert.Equal([2, 3, 4], v.PiecesToRecheck);
+        Assert.Contains("too short", Assert.Single(v.Reasons));
+    }
+
+    [Fact]
     public void An_incomplete_file_that_shrank_got_older_or_vanished_loses_its_pieces()
     {
         var saved = new[] { F(3000, T0), F(2000, T0), default, F(1024, T0) };
