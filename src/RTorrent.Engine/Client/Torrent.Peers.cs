@@ -723,7 +723,7 @@ public sealed partial class Torrent : IPeerConnectionHandler
             return;
         }
         if (peer.AmChoking || !_pieces.HaveField[piece]) return; // BEP 3: ignore, the peer may not know yet
-        if (peer.Incoming.Count >= _host.Config.MaxIncomingRequests) return;
+        if (peer.Incoming.Count >= _host.Config.MaxIncomingRequests) { IncomingRequestLimit.Overflowed(peer, _host.Config.MaxIncomingRequests); return; }
         peer.Incoming.Enqueue(new BlockRequest(piece, begin, length));
     }
 
