@@ -126,7 +126,51 @@ public class HostilePeerQueueTests(Xunit.Abstractions.ITestOutputHelper output)
             }
             catch (Exception e) when (e is EndOfStreamException or SocketException) { }
             Assert.InRange(answers, 0, MetadataRequestLimit.MaxPending);
-            Assert.Equal(0, await seeder.Loop.InvokeAsync(() => seeding.ConnectedPeers.Count));
+            // The socket closed first; the seeder forgets the peer on its next loop turn.
+            while (await seeder.Loop.InvokeAsync(() => seeding.ConnectedPeers.Count) > 0) ct.ThrowIfCancellationRequested();
+        }
+        finally
+        {
+            Directory.Delete(root, true);
+        }
+    }
+
+    [Fact]
+    public async Task Repeated_extended_handshakes_cannot_grow_a_peers_extension_table_past_the_limit()
+    {
+        var root = TestPaths.NewTempDir();
+        try
+        {
+            var seedDir = Path.Combine(root, "seed");
+            var torrent = TestTorrents.CreateMultiFile(seedDir, "payload", 16 * 1024, 64 * 1024);
+            await using var seeder = new ClientEngine(new EngineConfig { ListenPort = 0, ListenAddress = IPAddress.Loopback },
+                new ClientEngineOptions { Catalog = new TestCatalog(), LoggerFactory = new TestLoggerFactory(output, "S ") });
+            await seeder.StartAsync();
+            var seeding = await seeder.AddAsync(torrent, new TorrentOptions { SavePath = seedDir });
+
+            using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+            var ct = cts.Token;
+            using var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+            await socket.ConnectAsync(new IPEndPoint(IPAddress.Loopback, seeder.ListenPort), ct);
+            var wire = new DeepRequestQueueTests.Wire(socket);
+            var handshake = new byte[Handshake.Length];
+            Handshake.Write(handshake, torrent.WireHash, PeerIds.Create(), PeerFeatures.Extensions);
+            await wire.SendAsync(handshake, ct);
+            await wire.ReadExactlyAsync(new byte[Handshake.Length], ct);
+            // Three handshakes of 100 new names each: each alone is within the limit of 128, together they are not.
+            for (int h = 0; h < 3; h++)
+            {
+                var hs = new ExtensionHandshake();
+                for (int i = 0; i < 100; i++) hs.Extensions[$"x_{h}_{i}"] = 1 + i;
+                await wire.SendAsync(Extended(0, hs.Encode()), ct);
+            }
+            try
+            {
+                while (true) await wire.ReadMessageAsync(ct);
+            }
+            catch (Exception e) when (e is EndOfStreamException or SocketException) { }
+            // The socket closed first; the seeder forgets the peer on its next loop turn.
+            while (await seeder.Loop.InvokeAsync(() => seeding.ConnectedPeers.Count) > 0) ct.ThrowIfCancellationRequested();
         }
         finally
         {
