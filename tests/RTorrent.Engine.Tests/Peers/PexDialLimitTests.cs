@@ -31,3 +31,49 @@ public class PexDialLimitTests
         Assert.Empty(budget.Admit([new IPEndPoint(IPAddress.Parse("10.2.0.1"), 1)]));
     }
 }
+
+/// <summary>Issue 14, end to end: a peer flooding PEX cannot make the engine take more than 50 addresses from it.</summary>
+public class PexFloodTests
+{
+    [Fact]
+    public async Task A_peer_advertising_hundreds_of_addresses_in_two_messages_adds_50()
+    {
+        await using var h = await EngineHarness.StartAsync(setup: c => c.Sources.Add(new PexPeerSourceFactory()));
+        var meta = h.NewTorrent();
+        var t = await h.Engine.AddAsync(meta, new TorrentOptions { SavePath = h.Root });
+
+        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+        var ct = cts.Token;
+        using var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+        await socket.ConnectAsync(new IPEndPoint(IPAddress.Loopback, h.Engine.ListenPort), ct);
+        var wire = new DeepRequestQueueTests.Wire(socket);
+        var handshake = new byte[Handshake.Length];
+        Handshake.Write(handshake, meta.WireHash, PeerIds.Create(), PeerFeatures.Extensions);
+        await wire.SendAsync(handshake, ct);
+        await wire.ReadExactlyAsync(new byte[Handshake.Length], ct);
+        await wire.SendAsync(Extended(0, new ExtensionHandshake { Extensions = { ["ut_pex"] = 2, ["ut_metadata"] = 3 } }.Encode()), ct);
+
+        for (int round = 0; round < 2; round++)
+        {
+            // 200 addresses nobody listens on (loopback, port 1), different each round.
+            var added = Enumerable.Range(0, 200).Select(i => new IPEndPoint(new IPAddress(new byte[] { 127, 1, (byte)round, (byte)i }), 1)).ToList();
+            await wire.SendAsync(Extended(PexPeerSource.LocalId, PexPeerSource.Encode(added, added.Select(_ => (byte)0).ToList(), [])), ct);
+            // A metadata request behind it: its answer means the PEX message was handled.
+            await wire.SendAsync(Extended(MetadataExchange.LocalId, "d8:msg_typei0e5:piecei0ee"u8.ToArray()), ct);
+            while (await wire.ReadMessageAsync(ct) is var m && !(m.Id == MessageId.Extended && m.Payload[0] == 3)) { }
+            await h.TickAsync(21); // past the one-message-per-20-s limit
+        }
+        var details = await h.Engine.GetDetailsAsync(t);
+        var pex = Assert.Single(details.Sources, s => s.Source == "pex");
+        Assert.Equal(PexAddressBudget.MaxPerPeer, pex.PeersReported);
+    }
+
+    private static byte[] Extended(int id, byte[] payload)
+    {
+        var m = new byte[6 + payload.Length];
+        MessageWriter.WriteHeader(m, MessageId.Extended, 1 + payload.Length);
+        m[5] = (byte)id;
+        payload.CopyTo(m, 6);
+        return m;
+    }
+}
