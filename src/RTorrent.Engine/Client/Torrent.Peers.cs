@@ -338,7 +338,7 @@ public sealed partial class Torrent : IPeerConnectionHandler
     {
         if (_metainfo is null)
         {
-            if ((peer.PendingHaves ??= []).Count < 1_000_000) peer.PendingHaves.Add(piece);
+            (peer.PendingHaves ??= new()).Add(piece);
             return;
         }
         if ((uint)piece >= (uint)Meta.PieceCount) throw new PeerProtocolException($"HAVE for piece {piece} of {Meta.PieceCount}");
