@@ -29,16 +29,13 @@ internal interface IAvailabilityHost
 /// </summary>
 internal sealed class AvailabilityTracker(IAvailabilityHost host, PeerPool pool) : IAvailabilityMessages
 {
-    /// <summary>HAVEs kept per peer while the metadata is unknown: enough for any real torrent, bounded against floods.</summary>
-    private const int MaxPendingHaves = 1_000_000;
-
     /// <summary>A HAVE arrived.</summary>
     /// <exception cref="PeerProtocolException">No such piece.</exception>
     public void OnHave(Peer peer, int piece)
     {
         if (host.Metainfo is not { } meta)
         {
-            if ((peer.PendingHaves ??= []).Count < MaxPendingHaves) peer.PendingHaves.Add(piece);
+            (peer.PendingHaves ??= new()).Add(piece); // a bit per piece: bounded whatever the peer sends
             return;
         }
         if ((uint)piece >= (uint)meta.PieceCount) throw new PeerProtocolException($"HAVE for piece {piece} of {meta.PieceCount}");

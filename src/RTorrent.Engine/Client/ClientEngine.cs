@@ -135,7 +135,8 @@ public sealed partial class ClientEngine : ITorrentHost, IConnectionBudget, IAsy
     /// <summary>Opens the listen port and starts the once-a-second tick.</summary>
     public Task StartAsync() => Loop.InvokeAsync(() =>
     {
-        _listener = new PeerListener(OnIncomingHandshake, FindTorrentByMseKey, Config.Encryption, _logger);
+        _listener = new PeerListener(OnIncomingHandshake, FindTorrentByMseKey, Config.Encryption, _logger,
+            new HalfOpenConnections(Config.MaxHalfOpenIncomingPerAddress, Config.MaxHalfOpenIncoming), Config.IncomingHandshakeTimeout, Time);
         _listener.Start(Config.ListenPort, Config.ListenAddress);
         ListenPort = _listener.Port;
         _localAddresses = LocalAddresses();

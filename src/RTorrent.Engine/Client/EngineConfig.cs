@@ -21,6 +21,18 @@ public sealed record EngineConfig
     /// <summary>Outgoing connection attempts in progress at once.</summary>
     public int MaxHalfOpen { get; init; } = 32;
 
+    /// <summary>
+    /// Incoming connections whose handshake is not read yet, in all and from one address (issue 14). When full, the
+    /// oldest half-open one is dropped for the new one, so silent connections never keep a peer out.
+    /// </summary>
+    public int MaxHalfOpenIncoming { get; init; } = Peers.PeerListener.DefaultHalfOpenTotal;
+
+    /// <inheritdoc cref="MaxHalfOpenIncoming"/>
+    public int MaxHalfOpenIncomingPerAddress { get; init; } = Peers.PeerListener.DefaultHalfOpenPerAddress;
+
+    /// <summary>How long an incoming peer has to finish its handshake (on the engine's clock).</summary>
+    public TimeSpan IncomingHandshakeTimeout { get; init; } = Peers.PeerListener.DefaultHandshakeTimeout;
+
     /// <summary>New outgoing connection attempts per second.</summary>
     public int ConnectsPerSecond { get; init; } = 20;
 

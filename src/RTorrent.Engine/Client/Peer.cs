@@ -48,7 +48,7 @@ internal sealed class Peer : IBlockRequester, IPeerView
     public byte[]? PendingBitfield;
 
     /// <summary>HAVEs received before the metadata was known.</summary>
-    public List<int>? PendingHaves;
+    public PendingHaves? PendingHaves;
     public bool CountedAsSeed;
     public bool GotFirstMessage;
 

@@ -75,7 +75,11 @@ internal sealed class UploadServer(IUploadHost host, RateMeter uploaded) : IUplo
             return;
         }
         if (peer.AmChoking || !host.Pieces.HaveField[piece]) return; // the peer may not know yet
-        if (peer.Incoming.Count >= host.Config.MaxIncomingRequests) return;
+        if (peer.Incoming.Count >= host.Config.MaxIncomingRequests)
+        {
+            IncomingRequestLimit.Overflowed(peer, host.Config.MaxIncomingRequests);
+            return;
+        }
         peer.Incoming.Enqueue(new BlockRequest(piece, begin, length));
     }
 

@@ -28,6 +28,17 @@ internal sealed record ExtensionHandshake
     /// </summary>
     public const int MaxExtensions = 128;
 
+    /// <summary>
+    /// Issue 14: names from every extended handshake a peer sends are merged, so repeated handshakes with new names
+    /// would grow its table without end; past <see cref="MaxExtensions"/> in all the peer is refused.
+    /// </summary>
+    /// <exception cref="PeerProtocolException">More than <see cref="MaxExtensions"/> names known for the peer.</exception>
+    public static void CheckAccumulated(int namesKnown)
+    {
+        if (namesKnown > MaxExtensions)
+            throw new PeerProtocolException($"extended handshakes named {namesKnown} extensions in all; the limit is {MaxExtensions}");
+    }
+
     public byte[] Encode()
     {
         var m = new BDictionary();

@@ -63,15 +63,18 @@ internal sealed class PeerConnection : IPeerWire
     private bool _sendSignalled;
     private bool _lowNotified = true;
     private int _closed;
+    private readonly SendQueueBudget _sendBudget;
 
 
     public PeerConnection(Socket socket, IPEndPoint remote, bool outgoing, int pieceCount,
         IPeerConnectionHandler handler, System.Threading.SynchronizationContext loop,
         Func<int, CancellationToken, ValueTask>? receiveThrottle = null,
         Func<int, CancellationToken, ValueTask>? sendThrottle = null,
-        Encryption.StreamCiphers? ciphers = null, ILogger? logger = null)
+        Encryption.StreamCiphers? ciphers = null, ILogger? logger = null, SendQueueBudget? sendBudget = null)
     {
         _socket = socket;
+        _sendBudget = sendBudget ?? SendQueueBudget.Shared;
+        _sendBudget.Register();
         Encryption = ciphers ?? Peers.Encryption.StreamCiphers.Plain;
         RemoteEndPoint = remote;
         IsOutgoing = outgoing;
@@ -120,7 +123,7 @@ internal sealed class PeerConnection : IPeerWire
     /// <summary>Queues raw bytes (one or more encoded messages).</summary>
     public void Enqueue(ReadOnlySpan<byte> bytes)
     {
-        if (IsClosed) return;
+        if (IsClosed || OverBudget(bytes.Length)) return;
         lock (_sendLock)
         {
             int at = EnsureCapacity(bytes.Length);
@@ -133,7 +136,7 @@ internal sealed class PeerConnection : IPeerWire
     /// <summary>Queues a PIECE message: header plus block data.</summary>
     public void EnqueuePiece(int piece, int begin, ReadOnlySpan<byte> block)
     {
-        if (IsClosed) return;
+        if (IsClosed || OverBudget(MessageWriter.PieceHeaderLength + block.Length)) return;
         lock (_sendLock)
         {
             int length = MessageWriter.PieceHeaderLength + block.Length;
@@ -148,7 +151,7 @@ internal sealed class PeerConnection : IPeerWire
     /// <summary>Gives a span of <paramref name="length"/> bytes at the end of the queue to write into.</summary>
     public void EnqueueWith(int length, Action<Memory<byte>> write)
     {
-        if (IsClosed) return;
+        if (IsClosed || OverBudget(length)) return;
         lock (_sendLock)
         {
             int at = EnsureCapacity(length);
@@ -156,6 +159,19 @@ internal sealed class PeerConnection : IPeerWire
             Commit(at, length);
         }
         ScheduleFlush();
+    }
+
+    /// <summary>
+    /// Issue 14: a peer that lets its queue pass its share of the <see cref="SendQueueBudget"/> is not reading what it
+    /// asks for; it is dropped (the reason is logged where the connection's close is handled) instead of buffered.
+    /// </summary>
+    private bool OverBudget(int adding)
+    {
+        int queued;
+        lock (_sendLock) queued = _sendLength;
+        if (!_sendBudget.Exceeds(queued, adding)) return false;
+        Close($"send queue over {_sendBudget.LimitFor() / 1024} KiB: the peer does not read what it asks for");
+        return true;
     }
 
     /// <summary>
@@ -463,6 +479,7 @@ internal sealed class PeerConnection : IPeerWire
     public void Close(string reason)
     {
         if (Interlocked.Exchange(ref _closed, 1) != 0) return;
+        _sendBudget.Unregister();
         CloseReason = reason;
         try { _cts.Cancel(); } catch (ObjectDisposedException) { }
         try { _socket.Shutdown(SocketShutdown.Both); } catch { /* already gone */ }

@@ -19,20 +19,38 @@ internal sealed class PeerListener : IAsyncDisposable
     private readonly ILogger _logger;
     private readonly CancellationTokenSource _cts = new();
     private readonly List<Socket> _sockets = [];
-    private readonly SemaphoreSlim _pendingHandshakes = new(64, 64);
+    private readonly HalfOpenConnections _halfOpen;
+    private readonly TimeSpan _handshakeTimeout;
+    private readonly TimeProvider _time;
+
+    /// <summary>Half-open incoming connections allowed from one address, and in all, by default.</summary>
+    public const int DefaultHalfOpenPerAddress = 8, DefaultHalfOpenTotal = 64;
+
+    /// <summary>How long an incoming peer has to complete its handshake, by default.</summary>
+    public static readonly TimeSpan DefaultHandshakeTimeout = TimeSpan.FromSeconds(10);
 
     /// <param name="onHandshake">Called with each incoming peer whose handshake was read.</param>
     /// <param name="findTorrent">For encrypted handshakes: the torrent whose <see cref="MseHandshake.TorrentKey"/> is given.</param>
     /// <param name="encryption">Which handshakes to accept.</param>
     /// <param name="logger">Where failed handshakes are noted.</param>
+    /// <param name="halfOpen">Limits on connections whose handshake is not read yet (default 8 per address, 64 in all).</param>
+    /// <param name="handshakeTimeout">How long an incoming peer has to finish its handshake (default 10 s).</param>
+    /// <param name="time">The clock the handshake timeout runs on (the engine's).</param>
     public PeerListener(Func<HandshakeResult, Task> onHandshake, Func<ReadOnlyMemory<byte>, InfoHash?> findTorrent,
-        EncryptionMode encryption, ILogger? logger = null)
+        EncryptionMode encryption, ILogger? logger = null, HalfOpenConnections? halfOpen = null,
+        TimeSpan? handshakeTimeout = null, TimeProvider? time = null)
     {
+        _halfOpen = halfOpen ?? new HalfOpenConnections(DefaultHalfOpenPerAddress, DefaultHalfOpenTotal);
+        _handshakeTimeout = handshakeTimeout ?? DefaultHandshakeTimeout;
+        _time = time ?? TimeProvider.System;
         _onHandshake = onHandshake;
         _findTorrent = findTorrent;
         _encryption = encryption;
         _logger = logger ?? NullLogger.Instance;
     }
+
+    /// <summary>Incoming connections whose handshake is not read yet.</summary>
+    internal HalfOpenConnections HalfOpen => _halfOpen;
 
     /// <summary>The port actually bound (useful when 0 was asked for).</summary>
     public int Port { get; private set; }
@@ -86,30 +104,35 @@ internal sealed class PeerListener : IAsyncDisposable
                 continue;
             }
             socket.NoDelay = true;
-            if (!_pendingHandshakes.Wait(0))
-            {
-                socket.Dispose(); // too many half-open incoming connections: a flood, not peers
-                continue;
-            }
-            _ = HandshakeAsync(socket, ct);
+            // Always taken: when too many are half-open, the oldest silent one makes room (see HalfOpenConnections).
+            var address = (socket.RemoteEndPoint as IPEndPoint)?.Address ?? IPAddress.None;
+            _ = HandshakeAsync(socket, _halfOpen.Add(address), ct);
         }
     }
 
-    private async Task HandshakeAsync(Socket socket, CancellationToken ct)
+    private async Task HandshakeAsync(Socket socket, HalfOpenConnections.Entry entry, CancellationToken ct)
     {
+        // The timeout runs on the engine's clock; eviction for a newer connection cancels the same way.
+        using var timeout = new CancellationTokenSource(_handshakeTimeout, _time);
+        using var linked = CancellationTokenSource.CreateLinkedTokenSource(ct, timeout.Token, entry.Cancellation.Token);
         try
         {
-            var result = await PeerHandshaker.ReadIncomingAsync(socket, TimeSpan.FromSeconds(10), _findTorrent, _encryption, ct).ConfigureAwait(false);
+            var result = await PeerHandshaker.ReadIncomingAsync(socket, Timeout.InfiniteTimeSpan, _findTorrent, _encryption, linked.Token).ConfigureAwait(false);
+            _halfOpen.Remove(entry);
             await _onHandshake(result).ConfigureAwait(false);
         }
         catch (Exception e) when (e is PeerProtocolException or TimeoutException or SocketException or OperationCanceledException or ObjectDisposedException)
         {
-            _logger.LogDebug("incoming handshake failed: {Error}", e.Message);
+            string why = timeout.IsCancellationRequested ? $"no handshake within {_handshakeTimeout.TotalSeconds:0} s"
+                : entry.Cancellation.IsCancellationRequested ? "dropped for a newer connection (too many half-open)"
+                : e.Message;
+            _logger.LogDebug("incoming handshake from {Address} failed: {Error}", entry.Address, why);
             socket.Dispose();
         }
         finally
         {
-            _pendingHandshakes.Release();
+            _halfOpen.Remove(entry);
+            entry.Cancellation.Dispose();
         }
     }
 

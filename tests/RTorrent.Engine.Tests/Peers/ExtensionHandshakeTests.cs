@@ -30,4 +30,12 @@ public class ExtensionHandshakeTests
         Assert.Contains($"the limit is {ExtensionHandshake.MaxExtensions}", e.Message);
         Assert.Throws<PeerProtocolException>(() => ExtensionHandshake.Decode(Naming(4000)));
     }
+
+    [Fact]
+    public void Names_accumulated_over_repeated_handshakes_are_capped_too()
+    {
+        ExtensionHandshake.CheckAccumulated(ExtensionHandshake.MaxExtensions);
+        var e = Assert.Throws<PeerProtocolException>(() => ExtensionHandshake.CheckAccumulated(ExtensionHandshake.MaxExtensions + 1));
+        Assert.Contains($"the limit is {ExtensionHandshake.MaxExtensions}", e.Message);
+    }
 }

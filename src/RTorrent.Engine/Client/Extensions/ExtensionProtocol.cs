@@ -97,6 +97,7 @@ internal sealed class ExtensionProtocol(IExtensionProtocolHost host, PeerPool po
             if (theirId == 0) peer.TheirExtensions.Remove(name);
             else peer.TheirExtensions[name] = theirId;
         }
+        ExtensionHandshake.CheckAccumulated(peer.TheirExtensions.Count);
         if (hs.RequestQueue is { } q) peer.PeerReqq = Math.Clamp(q, 1, host.Config.MaxRequestsPerPeer);
         if (hs.Client is { Length: > 0 } c) peer.Client = c;
         if (hs.ListenPort is { } port)

@@ -45,6 +45,7 @@ internal sealed class MetadataExchange
     private static readonly TimeSpan RequestTimeout = TimeSpan.FromSeconds(10);
 
     private readonly IMetadataHost _host;
+    private readonly MetadataRequestLimit _requestLimit = new();
     // Only a magnet fetching its metadata uses these: made at first use.
     private Dictionary<Peer, int>? _outstandingByPeer;
     private Dictionary<Peer, DateTimeOffset>? _rejectedByPeer;
@@ -188,6 +189,8 @@ internal sealed class MetadataExchange
 
     private void Serve(Peer peer, long piece)
     {
+        if (!_requestLimit.TryAdmit(peer, peer.Connection.QueuedBytes))
+            throw new PeerProtocolException($"more than {MetadataRequestLimit.MaxPending} ut_metadata requests unanswered");
         var info = _host.Metainfo?.InfoBytes ?? default;
         int count = (int)((info.Length + PieceSize - 1) / PieceSize);
         if (info.IsEmpty || piece < 0 || piece >= count)

@@ -21,8 +21,8 @@ internal sealed class PexPeerSource : IPeerSource, ITorrentAttachedSource
     /// <summary>BEP 11: at most 50 added and 50 dropped peers per message.</summary>
     public const int MaxPerMessage = 50;
 
-    /// <summary>We accept a little more than we send, but not a flood.</summary>
-    public const int MaxAcceptedPerMessage = 200;
+    /// <summary>Issue 14: what we send is what we take; 'added' past 50 is ignored, as libtorrent does.</summary>
+    public const int MaxAcceptedPerMessage = MaxPerMessage;
 
     public static readonly TimeSpan Interval = TimeSpan.FromSeconds(60);
 
@@ -37,6 +37,7 @@ internal sealed class PexPeerSource : IPeerSource, ITorrentAttachedSource
         public HashSet<IPEndPoint> Sent = [];
         public DateTimeOffset NextSend;
         public DateTimeOffset LastReceived = DateTimeOffset.MinValue;
+        public readonly PexAddressBudget Learned = new();
     }
 
     public void Attach(Torrent torrent)
@@ -45,8 +46,11 @@ internal sealed class PexPeerSource : IPeerSource, ITorrentAttachedSource
         torrent.Extensions.Register(ExtensionName, LocalId, OnMessage);
         torrent.Extensions.HandshakeReceived += p =>
         {
-            if (p.TheirExtensions.ContainsKey(ExtensionName))
-                (_state ??= [])[p] = new PeerState { NextSend = torrent.Now + TimeSpan.FromSeconds(5) };
+            if (!p.TheirExtensions.ContainsKey(ExtensionName)) return;
+            // Kept across repeated handshakes: a second handshake must not reset what the peer may still add.
+            var state = _state ??= [];
+            if (!state.TryGetValue(p, out var st)) state[p] = st = new PeerState { NextSend = DateTimeOffset.MaxValue };
+            if (st.NextSend == DateTimeOffset.MaxValue) st.NextSend = torrent.Now + TimeSpan.FromSeconds(5);
         };
         torrent.PeerDisconnected += p => _state?.Remove(p);
         torrent.Ticked += Tick;
@@ -171,14 +175,14 @@ internal sealed class PexPeerSource : IPeerSource, ITorrentAttachedSource
     {
         if (_torrent is null || !_running) return;
         var now = _torrent.Now;
-        var st = _state?.GetValueOrDefault(peer);
+        // A peer that sends PEX without announcing it gets a state too, so the limits below hold for it as well.
+        var state = _state ??= [];
+        if (!state.TryGetValue(peer, out var st))
+            state[peer] = st = new PeerState { NextSend = DateTimeOffset.MaxValue };
         // BEP 11 allows one message a minute; anything much faster is a flood and is ignored.
-        if (st is not null)
-        {
-            if (now - st.LastReceived < TimeSpan.FromSeconds(20)) return;
-            st.LastReceived = now;
-        }
-        var added = DecodeAdded(payload);
+        if (now - st.LastReceived < TimeSpan.FromSeconds(20)) return;
+        st.LastReceived = now;
+        var added = st.Learned.Admit(DecodeAdded(payload));
         if (added.Count == 0) return;
         _reported += added.Count;
         _lastReceived = now;

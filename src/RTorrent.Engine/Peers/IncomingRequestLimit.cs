@@ -1,0 +1,25 @@
+using System.Runtime.CompilerServices;
+
+namespace RTorrent.Engine.Peers;
+
+/// <summary>
+/// Issue 14: block requests a peer sends past the queue we advertise ('reqq', <c>EngineConfig.MaxIncomingRequests</c>)
+/// are not queued; a peer that sends more than <see cref="MaxIgnored"/> of them over a connection is not a downloader
+/// that raced a cancel but a flood, and is dropped (libtorrent likewise disconnects after a few hundred bad requests).
+/// </summary>
+internal static class IncomingRequestLimit
+{
+    /// <summary>Requests past the advertised queue a peer may send before it is dropped.</summary>
+    public const int MaxIgnored = 500;
+
+    private static readonly ConditionalWeakTable<object, StrongBox<int>> Ignored = new();
+
+    /// <summary>Notes one request from <paramref name="peer"/> that found its queue full; throws once they are too many.</summary>
+    /// <exception cref="PeerProtocolException">More than <see cref="MaxIgnored"/> so far.</exception>
+    public static void Overflowed(object peer, int queueLimit)
+    {
+        var box = Ignored.GetOrCreateValue(peer);
+        if (++box.Value > MaxIgnored)
+            throw new PeerProtocolException($"more than {MaxIgnored} block requests past the queue of {queueLimit} we advertised");
+    }
+}

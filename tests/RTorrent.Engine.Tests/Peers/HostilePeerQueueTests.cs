@@ -1,0 +1,189 @@
+using System.Net;
+using System.Net.Sockets;
+using RTorrent.Engine.Client;
+using RTorrent.Engine.Client.Extensions;
+using RTorrent.Engine.Peers;
+using RTorrent.Engine.Peers.Encryption;
+using RTorrent.Engine.Tests.Client;
+using RTorrent.Engine.Tests.Client.RateLimiting;
+using RTorrent.Testing;
+
+namespace RTorrent.Engine.Tests.Peers;
+
+/// <summary>Issue 14: the queues a peer can fill are bounded, and a peer that passes a bound is dropped.</summary>
+public class HostilePeerQueueTests(Xunit.Abstractions.ITestOutputHelper output)
+{
+    /// <summary>A loop that never runs what is posted: nothing queued is ever flushed.</summary>
+    private sealed class StalledLoop : SynchronizationContext
+    {
+        public int Posts;
+        public override void Post(SendOrPostCallback d, object? state) => Interlocked.Increment(ref Posts);
+    }
+
+    private sealed class NullHandler : IPeerConnectionHandler
+    {
+        public void OnMessages(IPeerWire connection, List<PeerMessage> batch) { }
+        public void OnSendBufferLow(IPeerWire connection) { }
+        public void OnClosed(IPeerWire connection, string reason) { }
+    }
+
+    [Fact]
+    public async Task A_peer_whose_send_queue_passes_its_budget_is_closed_with_a_reason()
+    {
+        using var listener = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+        listener.Bind(new IPEndPoint(IPAddress.Loopback, 0));
+        listener.Listen(1);
+        using var client = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+        await client.ConnectAsync(listener.LocalEndPoint!);
+        using var server = await listener.AcceptAsync();
+        var budget = new SendQueueBudget(perPeer: 256 * 1024, total: 1024 * 1024, floor: 64 * 1024);
+        var connection = new PeerConnection(server, (IPEndPoint)client.LocalEndPoint!, outgoing: false, 10,
+            new NullHandler(), new StalledLoop(), sendBudget: budget);
+        Assert.Equal(1, budget.Connections);
+        var block = new byte[16 * 1024];
+        int queued = 0;
+        for (int i = 0; i < 1000 && !connection.IsClosed; i++, queued++) connection.EnqueuePiece(0, i * block.Length, block);
+        Assert.True(connection.IsClosed);
+        Assert.Contains("send queue over 256 KiB", connection.CloseReason);
+        Assert.InRange(queued, 15, 17); // 16 blocks fit in 256 KiB; the 17th would not
+        Assert.Equal(0, budget.Connections);
+    }
+
+    [Fact]
+    public void The_send_budget_shares_the_total_among_connections_but_never_below_the_floor()
+    {
+        var budget = new SendQueueBudget(perPeer: 4096, total: 8192, floor: 1024);
+        budget.Register();
+        Assert.Equal(4096, budget.LimitFor());
+        for (int i = 0; i < 3; i++) budget.Register();
+        Assert.Equal(2048, budget.LimitFor());
+        for (int i = 0; i < 100; i++) budget.Register();
+        Assert.Equal(1024, budget.LimitFor());
+        Assert.True(budget.Exceeds(1000, 25));
+        Assert.False(budget.Exceeds(1000, 24));
+        // The default floor leaves room for block serving, which stops at the high-water mark plus one block.
+        Assert.True(SendQueueBudget.DefaultFloor >= PeerConnection.SendHighWater + PeerMessageReader.MaxBlockLength);
+    }
+
+    [Fact]
+    public void Metadata_requests_count_until_the_send_queue_drains_and_too_many_are_refused()
+    {
+        var limit = new MetadataRequestLimit();
+        var peer = new object();
+        for (int i = 0; i < MetadataRequestLimit.MaxPending; i++) Assert.True(limit.TryAdmit(peer, 100));
+        Assert.False(limit.TryAdmit(peer, 100));
+        Assert.True(limit.TryAdmit(peer, 0)); // the queue drained: a fresh start
+        Assert.True(limit.TryAdmit(new object(), 100)); // per peer
+    }
+
+    [Fact]
+    public void Block_requests_past_the_advertised_queue_drop_the_peer_after_a_few_hundred()
+    {
+        var peer = new object();
+        for (int i = 0; i < IncomingRequestLimit.MaxIgnored; i++) IncomingRequestLimit.Overflowed(peer, 2000);
+        Assert.Throws<PeerProtocolException>(() => IncomingRequestLimit.Overflowed(peer, 2000));
+        IncomingRequestLimit.Overflowed(new object(), 2000); // another peer starts at zero
+    }
+
+    [Fact]
+    public async Task A_peer_flooding_ut_metadata_requests_it_does_not_read_is_dropped()
+    {
+        var root = TestPaths.NewTempDir();
+        try
+        {
+            var seedDir = Path.Combine(root, "seed");
+            var torrent = TestTorrents.CreateMultiFile(seedDir, "payload", 16 * 1024, 64 * 1024);
+            await using var seeder = new ClientEngine(new EngineConfig { ListenPort = 0, ListenAddress = IPAddress.Loopback },
+                new ClientEngineOptions { Catalog = new TestCatalog(), LoggerFactory = new TestLoggerFactory(output, "S ") });
+            await seeder.StartAsync();
+            var seeding = await seeder.AddAsync(torrent, new TorrentOptions { SavePath = seedDir });
+
+            using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+            var ct = cts.Token;
+            using var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+            await socket.ConnectAsync(new IPEndPoint(IPAddress.Loopback, seeder.ListenPort), ct);
+            var wire = new DeepRequestQueueTests.Wire(socket);
+            var handshake = new byte[Handshake.Length];
+            Handshake.Write(handshake, torrent.WireHash, PeerIds.Create(), PeerFeatures.Extensions);
+            await wire.SendAsync(handshake, ct);
+            await wire.ReadExactlyAsync(new byte[Handshake.Length], ct);
+            await wire.SendAsync(Extended(0, new ExtensionHandshake { Extensions = { ["ut_metadata"] = 3 } }.Encode()), ct);
+
+            // 2,000 requests in one write, none of the answers read.
+            var request = Extended(MetadataExchange.LocalId, "d8:msg_typei0e5:piecei0ee"u8.ToArray());
+            var flood = new byte[request.Length * 2000];
+            for (int i = 0; i < 2000; i++) request.CopyTo(flood, i * request.Length);
+            await wire.SendAsync(flood, ct);
+
+            int answers = 0;
+            try
+            {
+                while (true)
+                {
+                    var m = await wire.ReadMessageAsync(ct);
+                    if (m.Id == MessageId.Extended && m.Payload[0] == 3) answers++;
+                }
+            }
+            catch (Exception e) when (e is EndOfStreamException or SocketException) { }
+            Assert.InRange(answers, 0, MetadataRequestLimit.MaxPending);
+            // The socket closed first; the seeder forgets the peer on its next loop turn.
+            while (await seeder.Loop.InvokeAsync(() => seeding.ConnectedPeers.Count) > 0) ct.ThrowIfCancellationRequested();
+        }
+        finally
+        {
+            Directory.Delete(root, true);
+        }
+    }
+
+    [Fact]
+    public async Task Repeated_extended_handshakes_cannot_grow_a_peers_extension_table_past_the_limit()
+    {
+        var root = TestPaths.NewTempDir();
+        try
+        {
+            var seedDir = Path.Combine(root, "seed");
+            var torrent = TestTorrents.CreateMultiFile(seedDir, "payload", 16 * 1024, 64 * 1024);
+            await using var seeder = new ClientEngine(new EngineConfig { ListenPort = 0, ListenAddress = IPAddress.Loopback },
+                new ClientEngineOptions { Catalog = new TestCatalog(), LoggerFactory = new TestLoggerFactory(output, "S ") });
+            await seeder.StartAsync();
+            var seeding = await seeder.AddAsync(torrent, new TorrentOptions { SavePath = seedDir });
+
+            using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+            var ct = cts.Token;
+            using var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+            await socket.ConnectAsync(new IPEndPoint(IPAddress.Loopback, seeder.ListenPort), ct);
+            var wire = new DeepRequestQueueTests.Wire(socket);
+            var handshake = new byte[Handshake.Length];
+            Handshake.Write(handshake, torrent.WireHash, PeerIds.Create(), PeerFeatures.Extensions);
+            await wire.SendAsync(handshake, ct);
+            await wire.ReadExactlyAsync(new byte[Handshake.Length], ct);
+            // Three handshakes of 100 new names each: each alone is within the limit of 128, together they are not.
+            for (int h = 0; h < 3; h++)
+            {
+                var hs = new ExtensionHandshake();
+                for (int i = 0; i < 100; i++) hs.Extensions[$"x_{h}_{i}"] = 1 + i;
+                await wire.SendAsync(Extended(0, hs.Encode()), ct);
+            }
+            try
+            {
+                while (true) await wire.ReadMessageAsync(ct);
+            }
+            catch (Exception e) when (e is EndOfStreamException or SocketException) { }
+            // The socket closed first; the seeder forgets the peer on its next loop turn.
+            while (await seeder.Loop.InvokeAsync(() => seeding.ConnectedPeers.Count) > 0) ct.ThrowIfCancellationRequested();
+        }
+        finally
+        {
+            Directory.Delete(root, true);
+        }
+    }
+
+    private static byte[] Extended(int id, byte[] payload)
+    {
+        var m = new byte[6 + payload.Length];
+        MessageWriter.WriteHeader(m, MessageId.Extended, 1 + payload.Length);
+        m[5] = (byte)id;
+        payload.CopyTo(m, 6);
+        return m;
+    }
+}
