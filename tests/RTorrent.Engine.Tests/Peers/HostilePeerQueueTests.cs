@@ -178,6 +178,54 @@ public class HostilePeerQueueTests(Xunit.Abstractions.ITestOutputHelper output)
         }
     }
 
+    [Fact]
+    public async Task A_peer_sending_far_more_block_requests_than_the_queue_we_advertise_is_dropped()
+    {
+        var root = TestPaths.NewTempDir();
+        try
+        {
+            var seedDir = Path.Combine(root, "seed");
+            var torrent = TestTorrents.CreateMultiFile(seedDir, "payload", 16 * 1024, 64 * 1024);
+            await using var seeder = new ClientEngine(new EngineConfig { ListenPort = 0, ListenAddress = IPAddress.Loopback },
+                new ClientEngineOptions { Catalog = new TestCatalog(), LoggerFactory = new TestLoggerFactory(output, "S ") });
+            await seeder.StartAsync();
+            var seeding = await seeder.AddAsync(torrent, new TorrentOptions { SavePath = seedDir });
+
+            using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+            var ct = cts.Token;
+            using var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+            await socket.ConnectAsync(new IPEndPoint(IPAddress.Loopback, seeder.ListenPort), ct);
+            var wire = new DeepRequestQueueTests.Wire(socket);
+            var handshake = new byte[Handshake.Length];
+            Handshake.Write(handshake, torrent.WireHash, PeerIds.Create(), PeerFeatures.Extensions);
+            await wire.SendAsync(handshake, ct);
+            await wire.ReadExactlyAsync(new byte[Handshake.Length], ct);
+            var simple = new byte[5];
+            MessageWriter.WriteSimple(simple, MessageId.Interested);
+            await wire.SendAsync(simple, ct);
+            while ((await wire.ReadMessageAsync(ct)).Id != MessageId.Unchoke) { }
+
+            // 4,000 requests for the same block, in one write, twice the 2,000 we advertise; the blocks that come are read.
+            const int count = 4000;
+            var requests = new byte[count * MessageWriter.RequestLength];
+            for (int i = 0; i < count; i++)
+                MessageWriter.WriteRequest(requests.AsSpan(i * MessageWriter.RequestLength), MessageId.Request, 0, 0, 16 * 1024);
+            await wire.SendAsync(requests, ct);
+            int blocks = 0;
+            try
+            {
+                while (true) if ((await wire.ReadMessageAsync(ct)).Id == MessageId.Piece) blocks++;
+            }
+            catch (Exception e) when (e is EndOfStreamException or SocketException) { }
+            Assert.InRange(blocks, 0, count - 1);
+            while (await seeder.Loop.InvokeAsync(() => seeding.ConnectedPeers.Count) > 0) ct.ThrowIfCancellationRequested();
+        }
+        finally
+        {
+            Directory.Delete(root, true);
+        }
+    }
+
     private static byte[] Extended(int id, byte[] payload)
     {
         var m = new byte[6 + payload.Length];
