@@ -123,55 +123,69 @@ internal sealed class PeerConnection : IPeerWire
     /// <summary>Queues raw bytes (one or more encoded messages).</summary>
     public void Enqueue(ReadOnlySpan<byte> bytes)
     {
-        if (IsClosed || OverBudget(bytes.Length)) return;
+        if (IsClosed) return;
+        bool over;
         lock (_sendLock)
         {
-            int at = EnsureCapacity(bytes.Length);
-            bytes.CopyTo(_sendBuffer.AsSpan(at));
-            Commit(at, bytes.Length);
+            over = _sendBudget.Exceeds(_sendLength, bytes.Length);
+            if (!over)
+            {
+                int at = EnsureCapacity(bytes.Length);
+                bytes.CopyTo(_sendBuffer.AsSpan(at));
+                Commit(at, bytes.Length);
+            }
         }
-        ScheduleFlush();
+        AfterEnqueue(over);
     }
 
     /// <summary>Queues a PIECE message: header plus block data.</summary>
     public void EnqueuePiece(int piece, int begin, ReadOnlySpan<byte> block)
     {
-        if (IsClosed || OverBudget(MessageWriter.PieceHeaderLength + block.Length)) return;
+        if (IsClosed) return;
+        int length = MessageWriter.PieceHeaderLength + block.Length;
+        bool over;
         lock (_sendLock)
         {
-            int length = MessageWriter.PieceHeaderLength + block.Length;
-            int at = EnsureCapacity(length);
-            MessageWriter.WritePieceHeader(_sendBuffer.AsSpan(at), piece, begin, block.Length);
-            block.CopyTo(_sendBuffer.AsSpan(at + MessageWriter.PieceHeaderLength));
-            Commit(at, length);
+            over = _sendBudget.Exceeds(_sendLength, length);
+            if (!over)
+            {
+                int at = EnsureCapacity(length);
+                MessageWriter.WritePieceHeader(_sendBuffer.AsSpan(at), piece, begin, block.Length);
+                block.CopyTo(_sendBuffer.AsSpan(at + MessageWriter.PieceHeaderLength));
+                Commit(at, length);
+            }
         }
-        ScheduleFlush();
+        AfterEnqueue(over);
     }
 
     /// <summary>Gives a span of <paramref name="length"/> bytes at the end of the queue to write into.</summary>
     public void EnqueueWith(int length, Action<Memory<byte>> write)
     {
-        if (IsClosed || OverBudget(length)) return;
+        if (IsClosed) return;
+        bool over;
         lock (_sendLock)
         {
-            int at = EnsureCapacity(length);
-            write(_sendBuffer.AsMemory(at, length));
-            Commit(at, length);
+            over = _sendBudget.Exceeds(_sendLength, length);
+            if (!over)
+            {
+                int at = EnsureCapacity(length);
+                write(_sendBuffer.AsMemory(at, length));
+                Commit(at, length);
+            }
         }
-        ScheduleFlush();
+        AfterEnqueue(over);
     }
 
     /// <summary>
-    /// Issue 14: a peer that lets its queue pass its share of the <see cref="SendQueueBudget"/> is not reading what it
-    /// asks for; it is dropped (the reason is logged where the connection's close is handled) instead of buffered.
+    /// After a message was queued, or refused because the queue would pass its share of the
+    /// <see cref="SendQueueBudget"/> (checked under the send lock the queueing takes anyway): a peer that lets its queue
+    /// grow that far is not reading what it asks for; it is dropped (the reason is logged where the connection's close
+    /// is handled) instead of buffered. Closing happens outside the lock.
     /// </summary>
-    private bool OverBudget(int adding)
+    private void AfterEnqueue(bool overBudget)
     {
-        int queued;
-        lock (_sendLock) queued = _sendLength;
-        if (!_sendBudget.Exceeds(queued, adding)) return false;
-        Close($"send queue over {_sendBudget.LimitFor() / 1024} KiB: the peer does not read what it asks for");
-        return true;
+        if (!overBudget) ScheduleFlush();
+        else Close($"send queue over {_sendBudget.LimitFor() / 1024} KiB: the peer does not read what it asks for");
     }
 
     /// <summary>
