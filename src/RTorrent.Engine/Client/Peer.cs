@@ -77,6 +77,9 @@ internal sealed class Peer : IBlockRequester, IPeerView
     /// </summary>
     public int ProtocolViolations;
 
+    /// <summary>Block requests that found our queue for the peer full (<see cref="Peers.IncomingRequestLimit"/>).</summary>
+    public int RequestsPastQueue;
+
     // extension protocol (BEP 10)
     public Dictionary<string, int> TheirExtensions { get; } = new(StringComparer.Ordinal);
     public int? ListenPort;

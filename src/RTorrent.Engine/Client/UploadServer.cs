@@ -77,7 +77,7 @@ internal sealed class UploadServer(IUploadHost host, RateMeter uploaded) : IUplo
         if (peer.AmChoking || !host.Pieces.HaveField[piece]) return; // the peer may not know yet
         if (peer.Incoming.Count >= host.Config.MaxIncomingRequests)
         {
-            IncomingRequestLimit.Overflowed(peer, host.Config.MaxIncomingRequests);
+            IncomingRequestLimit.Overflowed(ref peer.RequestsPastQueue, host.Config.MaxIncomingRequests);
             return;
         }
         peer.Incoming.Enqueue(new BlockRequest(piece, begin, length));

@@ -1,5 +1,3 @@
-using System.Runtime.CompilerServices;
-
 namespace RTorrent.Engine.Peers;
 
 /// <summary>
@@ -12,14 +10,14 @@ internal static class IncomingRequestLimit
     /// <summary>Requests past the advertised queue a peer may send before it is dropped.</summary>
     public const int MaxIgnored = 500;
 
-    private static readonly ConditionalWeakTable<object, StrongBox<int>> Ignored = new();
-
-    /// <summary>Notes one request from <paramref name="peer"/> that found its queue full; throws once they are too many.</summary>
+    /// <summary>
+    /// Notes one request that found its peer's queue full in <paramref name="ignored"/> (the peer's own count, kept on
+    /// the peer for the life of its connection); throws once they are too many.
+    /// </summary>
     /// <exception cref="PeerProtocolException">More than <see cref="MaxIgnored"/> so far.</exception>
-    public static void Overflowed(object peer, int queueLimit)
+    public static void Overflowed(ref int ignored, int queueLimit)
     {
-        var box = Ignored.GetOrCreateValue(peer);
-        if (++box.Value > MaxIgnored)
+        if (++ignored > MaxIgnored)
             throw new PeerProtocolException($"more than {MaxIgnored} block requests past the queue of {queueLimit} we advertised");
     }
 }

@@ -79,10 +79,9 @@ public class HostilePeerQueueTests(Xunit.Abstractions.ITestOutputHelper output)
     [Fact]
     public void Block_requests_past_the_advertised_queue_drop_the_peer_after_a_few_hundred()
     {
-        var peer = new object();
-        for (int i = 0; i < IncomingRequestLimit.MaxIgnored; i++) IncomingRequestLimit.Overflowed(peer, 2000);
-        Assert.Throws<PeerProtocolException>(() => IncomingRequestLimit.Overflowed(peer, 2000));
-        IncomingRequestLimit.Overflowed(new object(), 2000); // another peer starts at zero
+        int ignored = 0;
+        for (int i = 0; i < IncomingRequestLimit.MaxIgnored; i++) IncomingRequestLimit.Overflowed(ref ignored, 2000);
+        Assert.Throws<PeerProtocolException>(() => IncomingRequestLimit.Overflowed(ref ignored, 2000));
     }
 
     [Fact]
