@@ -17,68 +17,44 @@ public class DeepRequestQueueTests(Xunit.Abstractions.ITestOutputHelper output)
     [Fact]
     public async Task A_seeder_advertises_a_deep_request_queue_and_answers_every_request_in_it()
     {
-        var root = TestPaths.NewTempDir();
-        try
+        const int blockSize = 16 * 1024;
+        await using var seeder = await RawSeeder.StartAsync(output, 4 * blockSize, 16 * blockSize);
+        var data = seeder.FirstFile();
+        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+        var ct = cts.Token;
+        var wire = await seeder.ConnectAsync(ct);
+        // Its extended handshake says how many requests it takes; ask to be unchoked.
+        ExtensionHandshake? theirs = null;
+        while (theirs is null)
         {
-            var seedDir = Path.Combine(root, "seed");
-            const int blockSize = 16 * 1024;
-            var torrent = TestTorrents.CreateMultiFile(seedDir, "payload", 4 * blockSize, 16 * blockSize);
-            var data = await File.ReadAllBytesAsync(Path.Combine(seedDir, "payload", "file0.bin"));
-            await using var seeder = new ClientEngine(new EngineConfig { ListenPort = 0, ListenAddress = IPAddress.Loopback },
-                new ClientEngineOptions { Catalog = new TestCatalog(), LoggerFactory = new TestLoggerFactory(output, "S ") });
-            await seeder.StartAsync();
-            await seeder.AddAsync(torrent, new TorrentOptions { SavePath = seedDir });
-
-            using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(60));
-            var ct = cts.Token;
-            using var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
-            await socket.ConnectAsync(new IPEndPoint(IPAddress.Loopback, seeder.ListenPort), ct);
-            var wire = new Wire(socket);
-            var handshake = new byte[Handshake.Length];
-            Handshake.Write(handshake, torrent.WireHash, PeerIds.Create(), PeerFeatures.Extensions);
-            await wire.SendAsync(handshake, ct);
-            await wire.ReadExactlyAsync(new byte[Handshake.Length], ct);
-
-            // Its extended handshake says how many requests it takes; ask to be unchoked.
-            ExtensionHandshake? theirs = null;
-            while (theirs is null)
-            {
-                var (id, payload) = await wire.ReadMessageAsync(ct);
-                if (id == MessageId.Extended && payload[0] == 0) theirs = ExtensionHandshake.Decode(payload.AsMemory(1));
-            }
-            int reqq = theirs.RequestQueue ?? 0;
-            output.WriteLine($"reqq {reqq}");
-            Assert.True(reqq >= 2000, $"the seeder advertises a request queue of {reqq}; fast downloaders need 2,000 to stay busy");
-            var simple = new byte[5];
-            MessageWriter.WriteSimple(simple, MessageId.Interested);
-            await wire.SendAsync(simple, ct);
-            while ((await wire.ReadMessageAsync(ct)).Id != MessageId.Unchoke) { }
-
-            // Fill the whole advertised queue in one write (the 16 blocks over and over), then expect every block back.
-            var requests = new byte[reqq * 17];
-            for (int i = 0; i < reqq; i++)
-            {
-                int block = i % 16;
-                MessageWriter.WriteRequest(requests.AsSpan(i * 17), MessageId.Request, block / 4, block % 4 * blockSize, blockSize);
-            }
-            await wire.SendAsync(requests, ct);
-            int received = 0;
-            while (received < reqq)
-            {
-                var (id, payload) = await wire.ReadMessageAsync(ct);
-                if (id != MessageId.Piece) continue;
-                int piece = BinaryPrimitives.ReadInt32BigEndian(payload);
-                int begin = BinaryPrimitives.ReadInt32BigEndian(payload.AsSpan(4));
-                Assert.Equal(received % 16, piece * 4 + begin / blockSize); // served in the order asked
-                Assert.True(payload.AsSpan(8).SequenceEqual(data.AsSpan(piece * 4 * blockSize + begin, blockSize)));
-                received++;
-            }
-            // A dropped request fails this test by the timeout above: the loop would wait for a block that never comes.
+            var (id, payload) = await wire.ReadMessageAsync(ct);
+            if (id == MessageId.Extended && payload[0] == 0) theirs = ExtensionHandshake.Decode(payload.AsMemory(1));
         }
-        finally
+        int reqq = theirs.RequestQueue ?? 0;
+        output.WriteLine($"reqq {reqq}");
+        Assert.True(reqq >= 2000, $"the seeder advertises a request queue of {reqq}; fast downloaders need 2,000 to stay busy");
+        await RawSeeder.BeUnchokedAsync(wire, ct);
+
+        // Fill the whole advertised queue in one write (the 16 blocks over and over), then expect every block back.
+        var requests = new byte[reqq * 17];
+        for (int i = 0; i < reqq; i++)
         {
-            Directory.Delete(root, true);
+            int block = i % 16;
+            MessageWriter.WriteRequest(requests.AsSpan(i * 17), MessageId.Request, block / 4, block % 4 * blockSize, blockSize);
         }
+        await wire.SendAsync(requests, ct);
+        int received = 0;
+        while (received < reqq)
+        {
+            var (id, payload) = await wire.ReadMessageAsync(ct);
+            if (id != MessageId.Piece) continue;
+            int piece = BinaryPrimitives.ReadInt32BigEndian(payload);
+            int begin = BinaryPrimitives.ReadInt32BigEndian(payload.AsSpan(4));
+            Assert.Equal(received % 16, piece * 4 + begin / blockSize); // served in the order asked
+            Assert.True(payload.AsSpan(8).SequenceEqual(data.AsSpan(piece * 4 * blockSize + begin, blockSize)));
+            received++;
+        }
+        // A dropped request fails this test by the timeout above: the loop would wait for a block that never comes.
     }
 
     /// <summary>Just enough of the peer wire for the test: whole messages in and out of a socket.</summary>

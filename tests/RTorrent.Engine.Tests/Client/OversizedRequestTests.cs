@@ -1,9 +1,6 @@
 using System.Buffers.Binary;
-using System.Net;
-using System.Net.Sockets;
 using RTorrent.Engine.Client;
 using RTorrent.Engine.Peers;
-using RTorrent.Testing;
 
 namespace RTorrent.Engine.Tests.Client;
 
@@ -16,52 +13,28 @@ public class OversizedRequestTests(Xunit.Abstractions.ITestOutputHelper output)
     [Fact]
     public async Task A_request_for_a_block_larger_than_16_KiB_is_dropped_and_counted_and_the_next_one_served()
     {
-        var root = TestPaths.NewTempDir();
-        try
-        {
-            var seedDir = Path.Combine(root, "seed");
-            const int blockSize = 16 * 1024;
-            var torrent = TestTorrents.CreateMultiFile(seedDir, "payload", 4 * blockSize, 4 * blockSize);
-            var data = await File.ReadAllBytesAsync(Path.Combine(seedDir, "payload", "file0.bin"));
-            await using var seeder = new ClientEngine(new EngineConfig { ListenPort = 0, ListenAddress = IPAddress.Loopback },
-                new ClientEngineOptions { Catalog = new TestCatalog(), LoggerFactory = new TestLoggerFactory(output, "S ") });
-            await seeder.StartAsync();
-            var seeding = await seeder.AddAsync(torrent, new TorrentOptions { SavePath = seedDir });
+        const int blockSize = 16 * 1024;
+        await using var seeder = await RawSeeder.StartAsync(output, 4 * blockSize, 4 * blockSize);
+        var data = seeder.FirstFile();
+        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+        var ct = cts.Token;
+        var wire = await seeder.ConnectAsync(ct, unchoked: true);
 
-            using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(60));
-            var ct = cts.Token;
-            using var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
-            await socket.ConnectAsync(new IPEndPoint(IPAddress.Loopback, seeder.ListenPort), ct);
-            var wire = new DeepRequestQueueTests.Wire(socket);
-            var handshake = new byte[Handshake.Length];
-            Handshake.Write(handshake, torrent.WireHash, PeerIds.Create(), PeerFeatures.Extensions);
-            await wire.SendAsync(handshake, ct);
-            await wire.ReadExactlyAsync(new byte[Handshake.Length], ct);
-            var simple = new byte[5];
-            MessageWriter.WriteSimple(simple, MessageId.Interested);
-            await wire.SendAsync(simple, ct);
-            while ((await wire.ReadMessageAsync(ct)).Id != MessageId.Unchoke) { }
+        // 32 KiB from the start of the piece (inside it, so only the size is wrong), then a proper 16 KiB block.
+        var requests = new byte[2 * MessageWriter.RequestLength];
+        MessageWriter.WriteRequest(requests, MessageId.Request, 0, 0, 2 * blockSize);
+        MessageWriter.WriteRequest(requests.AsSpan(MessageWriter.RequestLength), MessageId.Request, 0, blockSize, blockSize);
+        await wire.SendAsync(requests, ct);
 
-            // 32 KiB from the start of the piece (inside it, so only the size is wrong), then a proper 16 KiB block.
-            var requests = new byte[2 * MessageWriter.RequestLength];
-            MessageWriter.WriteRequest(requests, MessageId.Request, 0, 0, 2 * blockSize);
-            MessageWriter.WriteRequest(requests.AsSpan(MessageWriter.RequestLength), MessageId.Request, 0, blockSize, blockSize);
-            await wire.SendAsync(requests, ct);
+        (MessageId Id, byte[] Payload) message;
+        while ((message = await wire.ReadMessageAsync(ct)).Id != MessageId.Piece) { }
+        Assert.Equal(0, BinaryPrimitives.ReadInt32BigEndian(message.Payload));
+        Assert.Equal(blockSize, BinaryPrimitives.ReadInt32BigEndian(message.Payload.AsSpan(4))); // the second request, not the first
+        Assert.True(message.Payload.AsSpan(8).SequenceEqual(data.AsSpan(blockSize, blockSize)));
 
-            (MessageId Id, byte[] Payload) message;
-            while ((message = await wire.ReadMessageAsync(ct)).Id != MessageId.Piece) { }
-            Assert.Equal(0, BinaryPrimitives.ReadInt32BigEndian(message.Payload));
-            Assert.Equal(blockSize, BinaryPrimitives.ReadInt32BigEndian(message.Payload.AsSpan(4))); // the second request, not the first
-            Assert.True(message.Payload.AsSpan(8).SequenceEqual(data.AsSpan(blockSize, blockSize)));
-
-            var (peers, violations) = await seeder.Loop.InvokeAsync(() =>
-                (seeding.ConnectedPeers.Count, seeding.ConnectedPeers.Sum(p => p.ProtocolViolations)));
-            Assert.Equal(1, peers); // still connected
-            Assert.Equal(1, violations);
-        }
-        finally
-        {
-            Directory.Delete(root, true);
-        }
+        var (peers, violations) = await seeder.Engine.Loop.InvokeAsync(() =>
+            (seeder.Seeding.ConnectedPeers.Count, seeder.Seeding.ConnectedPeers.Sum(p => p.ProtocolViolations)));
+        Assert.Equal(1, peers); // still connected
+        Assert.Equal(1, violations);
     }
 }

@@ -87,142 +87,60 @@ public class HostilePeerQueueTests(Xunit.Abstractions.ITestOutputHelper output)
     [Fact]
     public async Task A_peer_flooding_ut_metadata_requests_it_does_not_read_is_dropped()
     {
-        var root = TestPaths.NewTempDir();
-        try
-        {
-            var seedDir = Path.Combine(root, "seed");
-            var torrent = TestTorrents.CreateMultiFile(seedDir, "payload", 16 * 1024, 64 * 1024);
-            await using var seeder = new ClientEngine(new EngineConfig { ListenPort = 0, ListenAddress = IPAddress.Loopback },
-                new ClientEngineOptions { Catalog = new TestCatalog(), LoggerFactory = new TestLoggerFactory(output, "S ") });
-            await seeder.StartAsync();
-            var seeding = await seeder.AddAsync(torrent, new TorrentOptions { SavePath = seedDir });
+        await using var seeder = await RawSeeder.StartAsync(output, 16 * 1024, 64 * 1024);
+        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+        var ct = cts.Token;
+        var wire = await seeder.ConnectAsync(ct);
+        await wire.SendAsync(Extended(0, new ExtensionHandshake { Extensions = { ["ut_metadata"] = 3 } }.Encode()), ct);
 
-            using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(60));
-            var ct = cts.Token;
-            using var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
-            await socket.ConnectAsync(new IPEndPoint(IPAddress.Loopback, seeder.ListenPort), ct);
-            var wire = new DeepRequestQueueTests.Wire(socket);
-            var handshake = new byte[Handshake.Length];
-            Handshake.Write(handshake, torrent.WireHash, PeerIds.Create(), PeerFeatures.Extensions);
-            await wire.SendAsync(handshake, ct);
-            await wire.ReadExactlyAsync(new byte[Handshake.Length], ct);
-            await wire.SendAsync(Extended(0, new ExtensionHandshake { Extensions = { ["ut_metadata"] = 3 } }.Encode()), ct);
+        // 2,000 requests in one write, none of the answers read.
+        var request = Extended(MetadataExchange.LocalId, "d8:msg_typei0e5:piecei0ee"u8.ToArray());
+        var flood = new byte[request.Length * 2000];
+        for (int i = 0; i < 2000; i++) request.CopyTo(flood, i * request.Length);
+        await wire.SendAsync(flood, ct);
 
-            // 2,000 requests in one write, none of the answers read.
-            var request = Extended(MetadataExchange.LocalId, "d8:msg_typei0e5:piecei0ee"u8.ToArray());
-            var flood = new byte[request.Length * 2000];
-            for (int i = 0; i < 2000; i++) request.CopyTo(flood, i * request.Length);
-            await wire.SendAsync(flood, ct);
-
-            int answers = 0;
-            try
-            {
-                while (true)
-                {
-                    var m = await wire.ReadMessageAsync(ct);
-                    if (m.Id == MessageId.Extended && m.Payload[0] == 3) answers++;
-                }
-            }
-            catch (Exception e) when (e is EndOfStreamException or SocketException) { }
-            Assert.InRange(answers, 0, MetadataRequestLimit.MaxPending);
-            // The socket closed first; the seeder forgets the peer on its next loop turn.
-            while (await seeder.Loop.InvokeAsync(() => seeding.ConnectedPeers.Count) > 0) ct.ThrowIfCancellationRequested();
-        }
-        finally
-        {
-            Directory.Delete(root, true);
-        }
+        int answers = 0;
+        await RawSeeder.ReadUntilClosedAsync(wire, ct, (id, payload) => { if (id == MessageId.Extended && payload[0] == 3) answers++; });
+        Assert.InRange(answers, 0, MetadataRequestLimit.MaxPending);
+        await seeder.WaitUntilNoPeersAsync(ct);
     }
 
     [Fact]
     public async Task Repeated_extended_handshakes_cannot_grow_a_peers_extension_table_past_the_limit()
     {
-        var root = TestPaths.NewTempDir();
-        try
+        await using var seeder = await RawSeeder.StartAsync(output, 16 * 1024, 64 * 1024);
+        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+        var ct = cts.Token;
+        var wire = await seeder.ConnectAsync(ct);
+        // Three handshakes of 100 new names each: each alone is within the limit of 128, together they are not.
+        for (int h = 0; h < 3; h++)
         {
-            var seedDir = Path.Combine(root, "seed");
-            var torrent = TestTorrents.CreateMultiFile(seedDir, "payload", 16 * 1024, 64 * 1024);
-            await using var seeder = new ClientEngine(new EngineConfig { ListenPort = 0, ListenAddress = IPAddress.Loopback },
-                new ClientEngineOptions { Catalog = new TestCatalog(), LoggerFactory = new TestLoggerFactory(output, "S ") });
-            await seeder.StartAsync();
-            var seeding = await seeder.AddAsync(torrent, new TorrentOptions { SavePath = seedDir });
-
-            using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(60));
-            var ct = cts.Token;
-            using var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
-            await socket.ConnectAsync(new IPEndPoint(IPAddress.Loopback, seeder.ListenPort), ct);
-            var wire = new DeepRequestQueueTests.Wire(socket);
-            var handshake = new byte[Handshake.Length];
-            Handshake.Write(handshake, torrent.WireHash, PeerIds.Create(), PeerFeatures.Extensions);
-            await wire.SendAsync(handshake, ct);
-            await wire.ReadExactlyAsync(new byte[Handshake.Length], ct);
-            // Three handshakes of 100 new names each: each alone is within the limit of 128, together they are not.
-            for (int h = 0; h < 3; h++)
-            {
-                var hs = new ExtensionHandshake();
-                for (int i = 0; i < 100; i++) hs.Extensions[$"x_{h}_{i}"] = 1 + i;
-                await wire.SendAsync(Extended(0, hs.Encode()), ct);
-            }
-            try
-            {
-                while (true) await wire.ReadMessageAsync(ct);
-            }
-            catch (Exception e) when (e is EndOfStreamException or SocketException) { }
-            // The socket closed first; the seeder forgets the peer on its next loop turn.
-            while (await seeder.Loop.InvokeAsync(() => seeding.ConnectedPeers.Count) > 0) ct.ThrowIfCancellationRequested();
+            var hs = new ExtensionHandshake();
+            for (int i = 0; i < 100; i++) hs.Extensions[$"x_{h}_{i}"] = 1 + i;
+            await wire.SendAsync(Extended(0, hs.Encode()), ct);
         }
-        finally
-        {
-            Directory.Delete(root, true);
-        }
+        await RawSeeder.ReadUntilClosedAsync(wire, ct);
+        await seeder.WaitUntilNoPeersAsync(ct);
     }
 
     [Fact]
     public async Task A_peer_sending_far_more_block_requests_than_the_queue_we_advertise_is_dropped()
     {
-        var root = TestPaths.NewTempDir();
-        try
-        {
-            var seedDir = Path.Combine(root, "seed");
-            var torrent = TestTorrents.CreateMultiFile(seedDir, "payload", 16 * 1024, 64 * 1024);
-            await using var seeder = new ClientEngine(new EngineConfig { ListenPort = 0, ListenAddress = IPAddress.Loopback },
-                new ClientEngineOptions { Catalog = new TestCatalog(), LoggerFactory = new TestLoggerFactory(output, "S ") });
-            await seeder.StartAsync();
-            var seeding = await seeder.AddAsync(torrent, new TorrentOptions { SavePath = seedDir });
+        await using var seeder = await RawSeeder.StartAsync(output, 16 * 1024, 64 * 1024);
+        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+        var ct = cts.Token;
+        var wire = await seeder.ConnectAsync(ct, unchoked: true);
 
-            using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(60));
-            var ct = cts.Token;
-            using var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
-            await socket.ConnectAsync(new IPEndPoint(IPAddress.Loopback, seeder.ListenPort), ct);
-            var wire = new DeepRequestQueueTests.Wire(socket);
-            var handshake = new byte[Handshake.Length];
-            Handshake.Write(handshake, torrent.WireHash, PeerIds.Create(), PeerFeatures.Extensions);
-            await wire.SendAsync(handshake, ct);
-            await wire.ReadExactlyAsync(new byte[Handshake.Length], ct);
-            var simple = new byte[5];
-            MessageWriter.WriteSimple(simple, MessageId.Interested);
-            await wire.SendAsync(simple, ct);
-            while ((await wire.ReadMessageAsync(ct)).Id != MessageId.Unchoke) { }
-
-            // 4,000 requests for the same block, in one write, twice the 2,000 we advertise; the blocks that come are read.
-            const int count = 4000;
-            var requests = new byte[count * MessageWriter.RequestLength];
-            for (int i = 0; i < count; i++)
-                MessageWriter.WriteRequest(requests.AsSpan(i * MessageWriter.RequestLength), MessageId.Request, 0, 0, 16 * 1024);
-            await wire.SendAsync(requests, ct);
-            int blocks = 0;
-            try
-            {
-                while (true) if ((await wire.ReadMessageAsync(ct)).Id == MessageId.Piece) blocks++;
-            }
-            catch (Exception e) when (e is EndOfStreamException or SocketException) { }
-            Assert.InRange(blocks, 0, count - 1);
-            while (await seeder.Loop.InvokeAsync(() => seeding.ConnectedPeers.Count) > 0) ct.ThrowIfCancellationRequested();
-        }
-        finally
-        {
-            Directory.Delete(root, true);
-        }
+        // 4,000 requests for the same block, in one write, twice the 2,000 we advertise; the blocks that come are read.
+        const int count = 4000;
+        var requests = new byte[count * MessageWriter.RequestLength];
+        for (int i = 0; i < count; i++)
+            MessageWriter.WriteRequest(requests.AsSpan(i * MessageWriter.RequestLength), MessageId.Request, 0, 0, 16 * 1024);
+        await wire.SendAsync(requests, ct);
+        int blocks = 0;
+        await RawSeeder.ReadUntilClosedAsync(wire, ct, (id, _) => { if (id == MessageId.Piece) blocks++; });
+        Assert.InRange(blocks, 0, count - 1);
+        await seeder.WaitUntilNoPeersAsync(ct);
     }
 
     private static byte[] Extended(int id, byte[] payload)
