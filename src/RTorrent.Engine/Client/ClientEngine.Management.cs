@@ -85,6 +85,21 @@ public sealed partial class ClientEngine
     }
 
     /// <summary>
+    /// Changes the read cache's budget at once (settings.json <c>diskReadCacheSize</c>): a smaller one gives memory back
+    /// as the next reads land.
+    /// </summary>
+    /// <exception cref="ArgumentOutOfRangeException">The size is negative.</exception>
+    public Task SetReadCacheSizeAsync(long bytes)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(bytes);
+        return Loop.InvokeAsync(() =>
+        {
+            Config = Config with { ReadCacheBytes = bytes };
+            ReadCache.Capacity = bytes;
+        });
+    }
+
+    /// <summary>
     /// Changes the peer limits at once, without a restart: <paramref name="global"/> connections across torrents and
     /// <paramref name="perTorrent"/> for each torrent without its own limit. Connections above a lowered limit are
     /// closed, the least useful first, and for the global limit from the torrents with the most connections. The

@@ -92,6 +92,7 @@ public sealed partial class ClientEngine : ITorrentHost, IConnectionBudget, IAsy
     public ClientEngine(EngineConfig config, ClientEngineOptions? options = null)
     {
         Config = config;
+        ReadCache = new PieceReadCache(config.ReadCacheBytes);
         _options = options ?? new ClientEngineOptions();
         _logger = _options.LoggerFactory.CreateLogger("rtorrent.engine");
         Loop = new EngineLoop();
@@ -122,6 +123,11 @@ public sealed partial class ClientEngine : ITorrentHost, IConnectionBudget, IAsy
     public TimeProvider Time => _options.Time;
 
     ILogger ITorrentHost.Logger => _logger;
+
+    /// <summary>Data read to serve peers, all torrents under <see cref="EngineConfig.ReadCacheBytes"/> (on the loop).</summary>
+    internal PieceReadCache ReadCache { get; }
+
+    PieceReadCache ITorrentHost.ReadCache => ReadCache;
 
     /// <summary>Raised on the loop when a torrent changes state, completes or fails.</summary>
     public event Action<Torrent>? TorrentChanged;

@@ -45,8 +45,11 @@ public sealed record EngineConfig
     /// <summary>Global upload limit, bytes/s, 0 = unlimited.</summary>
     public long UploadLimit { get; init; }
 
-    /// <summary>Bytes of whole pieces cached in memory for serving requests.</summary>
-    public long ReadCacheBytes { get; init; } = 64L * 1024 * 1024;
+    /// <summary>
+    /// Bytes of data read from disk to serve requests, for all torrents (<see cref="PieceReadCache"/>; at least 4 MiB
+    /// whatever this says). The same default as settings.json's <c>diskReadCacheSize</c>.
+    /// </summary>
+    public long ReadCacheBytes { get; init; } = Settings.EngineSettings.DefaultDiskReadCacheSize;
 
     /// <summary>Bytes of verified-but-unwritten and unverified complete pieces above which we stop requesting more.</summary>
     public long MaxPendingDiskBytes { get; init; } = 128L * 1024 * 1024;

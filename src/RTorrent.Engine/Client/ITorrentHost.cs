@@ -19,6 +19,9 @@ internal interface ITorrentHost
     TimeProvider Time { get; }
     ILogger Logger { get; }
 
+    /// <summary>Data read for serving peers, under one budget for every torrent (on the loop).</summary>
+    PieceReadCache ReadCache { get; }
+
     /// <summary>The session's connection limits, shared by every torrent.</summary>
     IConnectionBudget Connections { get; }
 

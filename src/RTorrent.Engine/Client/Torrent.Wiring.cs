@@ -121,7 +121,8 @@ public sealed partial class Torrent : IPeerSourcesHost, IConnectorHost, IPeerMes
     DateTimeOffset IUploadHost.Now => Now;
     SynchronizationContext IUploadHost.Loop => _host.Loop;
     CancellationToken IUploadHost.RunToken => _runCts.Token;
-    Func<int, CancellationToken, ValueTask<byte[]>> IUploadHost.PieceReader => Data.ReadPieceAsync;
+    Func<long, Memory<byte>, CancellationToken, ValueTask> IUploadHost.DataReader => Data.ReadAsync;
+    PieceReadCache IUploadHost.ReadCache => _host.ReadCache;
     void IUploadHost.Fail(string reason) => Fail(reason);
 
     // ---------------------------------------------------------------- piece completion

@@ -105,23 +105,6 @@ internal sealed class TorrentData : IPieceStore
         if (pos < end) buffer.Span[(int)(pos - offset)..].Clear();
     }
 
-    /// <summary>Reads a whole piece into a pooled buffer (the caller returns it).</summary>
-    public async ValueTask<byte[]> ReadPieceAsync(int piece, CancellationToken ct)
-    {
-        int size = _torrent.GetPieceSize(piece);
-        var buffer = ArrayPool<byte>.Shared.Rent(size);
-        try
-        {
-            await ReadAsync(piece * _torrent.PieceLength, buffer.AsMemory(0, size), ct).ConfigureAwait(false);
-            return buffer;
-        }
-        catch
-        {
-            ArrayPool<byte>.Shared.Return(buffer);
-            throw;
-        }
-    }
-
     private int FindFile(long offset)
     {
         int i = Array.BinarySearch(_fileStarts, offset);

@@ -27,8 +27,11 @@ internal interface IUploadHost
     /// <summary>Cancelled when the torrent stops: reads in flight end.</summary>
     CancellationToken RunToken { get; }
 
-    /// <summary>Reads a whole piece into a pooled buffer (taken on the loop, called off it).</summary>
-    Func<int, CancellationToken, ValueTask<byte[]>> PieceReader { get; }
+    /// <summary>Reads the torrent's data at an offset into a buffer (taken on the loop, called off it).</summary>
+    Func<long, Memory<byte>, CancellationToken, ValueTask> DataReader { get; }
+
+    /// <summary>The engine's read cache, shared by every torrent.</summary>
+    PieceReadCache ReadCache { get; }
 
     /// <summary>The data cannot be read: the torrent stops with this reason.</summary>
     void Fail(string reason);
@@ -36,29 +39,28 @@ internal interface IUploadHost
 
 /// <summary>
 /// Uploading for one torrent: which peers we serve (choking: a slot when one is free, and tit-for-tat every 10 s
-/// through <see cref="ChokeScheduler"/>), the requests they queue with us, and the blocks sent from whole pieces read
-/// ahead into a <see cref="PieceReadCache"/> while the peer's send buffer has room. Made when a torrent first talks to
-/// a peer; the cache is given back whenever the torrent goes idle.
+/// through <see cref="ChokeScheduler"/>), the requests they queue with us, and the blocks sent from slices of pieces
+/// read ahead into the engine's <see cref="PieceReadCache"/> while the peer's send buffer has room. Made when a torrent
+/// first talks to a peer; its slices are given back whenever the torrent goes idle.
 /// </summary>
 internal sealed class UploadServer(IUploadHost host, RateMeter uploaded) : IUploadMessages
 {
     /// <summary>
-    /// Pieces read from disk at once for serving, across all peers of this torrent. Measured seeding 1 GiB to one
-    /// libtorrent peer: 4 left the peer's 500 requests waiting on reads most of the time, 24 was no better than 12.
-    /// The scan below looks at the next 256 requests, so with 1 MiB pieces (64 blocks) it reads about 4 pieces ahead
-    /// of the one being sent; walking further (up to 12 distinct pieces of a 2,000-request queue) measured no faster
-    /// (3.53 s vs 3.48 s for 1 GiB, interleaved) and held more memory, so the cheaper scan stays.
+    /// Slices read from disk at once for serving (all torrents), and only into room in the cache. Measured seeding
+    /// 1 GiB to one libtorrent peer: 4 left the peer's 500 requests waiting on reads most of the time, 24 was no better
+    /// than 12. The scan below looks at the next 256 requests, so with 1 MiB slices (64 blocks) it reads about 4 slices
+    /// ahead of the one being sent; walking further (up to 12 distinct pieces of a 2,000-request queue) measured no
+    /// faster (3.53 s vs 3.48 s for 1 GiB, interleaved) and held more memory, so the cheaper scan stays.
     /// </summary>
     private const int ServeReadsInFlight = 12;
 
-    private PieceReadCache? _readCache;
+    /// <summary>This torrent's slices in the engine's cache; a new id after they are dropped.</summary>
+    private int _owner = PieceReadCache.NewOwner();
     private DateTimeOffset _lastRechoke;
 
     /// <summary>Rechokes so far (tests: a torrent with peers is still rechoked every 10 seconds).</summary>
     public int Rechokes { get; private set; }
 
-    /// <summary>Whole pieces read from disk to serve peers; made when a peer first asks.</summary>
-    private PieceReadCache ReadCache => _readCache ??= new PieceReadCache(host.Config.ReadCacheBytes);
 
     /// <summary>A REQUEST: queued while the peer is unchoked and we have the piece (BEP 3 lets us ignore the rest).</summary>
     /// <exception cref="PeerProtocolException">The block is not inside a piece of the torrent.</exception>
@@ -108,21 +110,37 @@ internal sealed class UploadServer(IUploadHost host, RateMeter uploaded) : IUplo
     {
         if (host.Metainfo is null) return; // a magnet fetching its metadata has nothing to serve (requests are ignored)
         var now = host.Now;
+        var cache = host.ReadCache;
         while (peer.Incoming.Count > 0 && !peer.AmChoking && !peer.Connection.IsClosed
                && peer.Connection.QueuedBytes < PeerConnection.SendHighWater)
         {
             var r = peer.Incoming.Peek();
-            if (ReadCache.TryGet(r.Piece, out var data))
+            int first = PieceReadCache.SliceOf(r.Begin), last = PieceReadCache.SliceOf(r.Begin + r.Length - 1);
+            var a = Key(r.Piece, first);
+            if (!cache.TryGet(a, out var head))
             {
-                peer.Incoming.Dequeue();
-                peer.Connection.EnqueuePiece(r.Piece, r.Begin, data.Span.Slice(r.Begin, r.Length));
-                peer.Upload.Add(r.Length);
-                uploaded.Add(r.Length);
-                peer.LastSent = now;
-                continue;
+                Load(peer, r.Piece, first);
+                break;
             }
-            Load(peer, r.Piece);
-            break;
+            int at = r.Begin - first * PieceReadCache.SliceBytes;
+            if (first == last) peer.Connection.EnqueuePiece(r.Piece, r.Begin, head.Span.Slice(at, r.Length));
+            else
+            {
+                // Only a block not aligned to 16 KiB crosses slices (legal, if odd): sent from both.
+                var b = Key(r.Piece, last);
+                if (!cache.TryGet(b, out var tail))
+                {
+                    Load(peer, r.Piece, last);
+                    break;
+                }
+                int inHead = head.Length - at;
+                peer.Connection.EnqueuePiece(r.Piece, r.Begin, head.Span[at..], tail.Span[..(r.Length - inHead)]);
+            }
+            peer.Incoming.Dequeue();
+            if (r.Begin + r.Length == first * PieceReadCache.SliceBytes + head.Length) cache.SentToEnd(a);
+            peer.Upload.Add(r.Length);
+            uploaded.Add(r.Length);
+            peer.LastSent = now;
         }
         ReadAhead(peer);
     }
@@ -133,26 +151,39 @@ internal sealed class UploadServer(IUploadHost host, RateMeter uploaded) : IUplo
     /// </summary>
     private void ReadAhead(Peer peer)
     {
-        var cache = ReadCache;
-        // Never read ahead more than half the cache holds, or big pieces would evict each other before being sent.
-        long byCapacity = Math.Max(1, cache.Capacity / Math.Max(1, host.Metainfo!.PieceLength) / 2);
-        int budget = (int)Math.Min(ServeReadsInFlight, byCapacity) - cache.LoadingCount;
-        int last = -1, scanned = 0;
+        var cache = host.ReadCache;
+        int budget = ServeReadsInFlight - cache.LoadingCount;
+        int lastPiece = -1, lastSlice = -1, scanned = 0;
         foreach (var r in peer.Incoming)
         {
             if (budget <= 0 || ++scanned > 256) break;
-            if (r.Piece == last) continue;
-            last = r.Piece;
-            if (cache.Contains(r.Piece) || cache.IsLoading(r.Piece)) continue;
-            Load(peer, r.Piece);
+            int s = PieceReadCache.SliceOf(r.Begin);
+            if (r.Piece == lastPiece && s == lastSlice) continue;
+            lastPiece = r.Piece;
+            lastSlice = s;
+            var key = Key(r.Piece, s);
+            if (cache.Contains(key) || cache.IsLoading(key)) continue;
+            // Only into room: evicting a slice not sent yet to read one wanted later would read it twice.
+            if (!Load(peer, r.Piece, s, ahead: true)) break;
             budget--;
         }
     }
 
-    private void Load(Peer peer, int piece) =>
-        ReadCache.Load(piece, host.PieceReader, host.Metainfo!.GetPieceSize(piece), host.Loop,
-            loaded => { if (loaded) Serve(peer); },
-            e => host.Fail($"reading piece {piece} failed: {e.Message}"), host.RunToken);
+    private PieceReadCache.Key Key(int piece, int slice) => new(_owner, piece, slice);
+
+    private bool Load(Peer peer, int piece, int slice, bool ahead = false)
+    {
+        var meta = host.Metainfo!;
+        int length = PieceReadCache.SliceLength(meta.GetPieceSize(piece), slice);
+        long offset = (long)piece * meta.PieceLength + (long)slice * PieceReadCache.SliceBytes;
+        var read = host.DataReader;
+        Func<Memory<byte>, CancellationToken, ValueTask> reader = (buffer, ct) => read(offset, buffer, ct);
+        Action<bool> whenLoaded = loaded => { if (loaded) Serve(peer); };
+        Action<Exception> onError = e => host.Fail($"reading piece {piece} failed: {e.Message}");
+        if (ahead) return host.ReadCache.TryLoadAhead(Key(piece, slice), length, reader, host.Loop, whenLoaded, onError, host.RunToken);
+        host.ReadCache.Load(Key(piece, slice), length, reader, host.Loop, whenLoaded, onError, host.RunToken);
+        return true;
+    }
 
     /// <summary>Rechokes when the last rechoke is <see cref="ChokeScheduler.RechokeInterval"/> old (every tick with peers).</summary>
     public void RechokeIfDue(DateTimeOffset now)
@@ -189,10 +220,10 @@ internal sealed class UploadServer(IUploadHost host, RateMeter uploaded) : IUplo
         peer.Connection.Enqueue(b);
     }
 
-    /// <summary>Returns the cached pieces to the pool and forgets the cache (reads in flight land in the old one).</summary>
+    /// <summary>Gives this torrent's slices back to the engine's cache (reads in flight are dropped as they land).</summary>
     public void DropCache()
     {
-        _readCache?.Clear();
-        _readCache = null;
+        host.ReadCache.Drop(_owner);
+        _owner = PieceReadCache.NewOwner();
     }
 }

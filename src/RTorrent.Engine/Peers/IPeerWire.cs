@@ -28,6 +28,9 @@ internal interface IPeerWire
     /// <summary>Queues a PIECE message: header plus block data.</summary>
     void EnqueuePiece(int piece, int begin, ReadOnlySpan<byte> block);
 
+    /// <summary>Queues a PIECE message whose block comes in two parts (it crosses two slices of the read cache).</summary>
+    void EnqueuePiece(int piece, int begin, ReadOnlySpan<byte> head, ReadOnlySpan<byte> tail);
+
     /// <summary>Gives a span of <paramref name="length"/> bytes at the end of the queue to write into.</summary>
     void EnqueueWith(int length, Action<Memory<byte>> write);
 

@@ -57,7 +57,9 @@ internal sealed class PeerConnection : IPeerWire
     // Queued bytes are _sendBuffer[_sendStart .. _sendStart + _sendLength). A partial send advances _sendStart
     // instead of shifting the rest down: with megabytes queued, shifting after every partial send cost more
     // memmove than the data itself.
-    private byte[] _sendBuffer = ArrayPool<byte>.Shared.Rent(64 * 1024);
+    private byte[] _sendBuffer = SendBuffers.NewSmall();
+    // A small buffer kept for the next swap (under the send lock): most connections only ever send small messages.
+    private byte[]? _smallSpare;
     private int _sendStart;
     private int _sendLength;
     private bool _sendSignalled;
@@ -158,6 +160,28 @@ internal sealed class PeerConnection : IPeerWire
         AfterEnqueue(over);
     }
 
+    /// <summary>Queues a PIECE message whose block is in two parts (it crosses two slices of the read cache).</summary>
+    public void EnqueuePiece(int piece, int begin, ReadOnlySpan<byte> head, ReadOnlySpan<byte> tail)
+    {
+        if (IsClosed) return;
+        int blockLength = head.Length + tail.Length;
+        int length = MessageWriter.PieceHeaderLength + blockLength;
+        bool over;
+        lock (_sendLock)
+        {
+            over = _sendBudget.Exceeds(_sendLength, length);
+            if (!over)
+            {
+                int at = EnsureCapacity(length);
+                MessageWriter.WritePieceHeader(_sendBuffer.AsSpan(at), piece, begin, blockLength);
+                head.CopyTo(_sendBuffer.AsSpan(at + MessageWriter.PieceHeaderLength));
+                tail.CopyTo(_sendBuffer.AsSpan(at + MessageWriter.PieceHeaderLength + head.Length));
+                Commit(at, length);
+            }
+        }
+        AfterEnqueue(over);
+    }
+
     /// <summary>Gives a span of <paramref name="length"/> bytes at the end of the queue to write into.</summary>
     public void EnqueueWith(int length, Action<Memory<byte>> write)
     {
@@ -210,13 +234,23 @@ internal sealed class PeerConnection : IPeerWire
         }
         else
         {
-            var bigger = ArrayPool<byte>.Shared.Rent(Math.Max(_sendBuffer.Length * 2, _sendLength + extra));
+            int needed = _sendLength + extra;
+            var bigger = needed <= SendBuffers.LargeSize && _sendBuffer.Length < SendBuffers.LargeSize
+                ? SendBuffers.RentLarge()
+                : GC.AllocateUninitializedArray<byte>((needed + SendBuffers.SmallSize - 1) / SendBuffers.SmallSize * SendBuffers.SmallSize);
             _sendBuffer.AsSpan(_sendStart, _sendLength).CopyTo(bigger);
-            ArrayPool<byte>.Shared.Return(_sendBuffer);
+            GiveBack(_sendBuffer);
             _sendBuffer = bigger;
         }
         _sendStart = 0;
         return _sendLength;
+    }
+
+    /// <summary>A send buffer no longer used (under the send lock): a large one to the shared few, a small one kept.</summary>
+    private void GiveBack(byte[] buffer)
+    {
+        if (buffer.Length == SendBuffers.LargeSize) SendBuffers.ReturnLarge(buffer);
+        else if (buffer.Length == SendBuffers.SmallSize) _smallSpare = buffer;
     }
 
     /// <summary>
@@ -313,7 +347,6 @@ internal sealed class PeerConnection : IPeerWire
     private async Task SendPumpAsync()
     {
         var ct = _cts.Token;
-        byte[] spare = ArrayPool<byte>.Shared.Rent(64 * 1024);
         try
         {
             while (!ct.IsCancellationRequested)
@@ -331,7 +364,14 @@ internal sealed class PeerConnection : IPeerWire
                         toSend = _sendBuffer;
                         start = _sendStart;
                         length = _sendLength;
-                        _sendBuffer = spare.Length >= 64 * 1024 ? spare : ArrayPool<byte>.Shared.Rent(64 * 1024);
+                        // A peer being served blocks gets a large buffer to fill while this one is sent; the rest a
+                        // small one, so a connection that goes quiet holds 64 KiB, not half a megabyte.
+                        if (length >= SendBuffers.SmallSize / 2) _sendBuffer = SendBuffers.RentLarge();
+                        else
+                        {
+                            _sendBuffer = _smallSpare ?? SendBuffers.NewSmall();
+                            _smallSpare = null;
+                        }
                         _sendStart = 0;
                         _sendLength = 0;
                     }
@@ -355,23 +395,17 @@ internal sealed class PeerConnection : IPeerWire
                         if (sent <= 0) throw new SocketException((int)SocketError.ConnectionReset);
                         offset += sent;
                     }
-                    if (toSend.Length > 256 * 1024)
+                    lock (_sendLock)
                     {
-                        ArrayPool<byte>.Shared.Return(toSend);
-                        spare = ArrayPool<byte>.Shared.Rent(64 * 1024);
+                        GiveBack(toSend);
+                        _pumpActive = false;
                     }
-                    else spare = toSend;
-                    lock (_sendLock) _pumpActive = false;
                 }
             }
         }
         catch (Exception e)
         {
             Ended("send pump", e);
-        }
-        finally
-        {
-            ArrayPool<byte>.Shared.Return(spare);
         }
     }
 

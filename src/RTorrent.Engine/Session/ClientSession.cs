@@ -47,7 +47,7 @@ public sealed record SessionOptions
         UploadSlots = s.UploadSlots,
         DownloadLimit = s.DownloadRateLimit,
         UploadLimit = s.UploadRateLimit,
-        ReadCacheBytes = Math.Max(s.DiskReadCacheSize, 4L * 1024 * 1024),
+        ReadCacheBytes = s.DiskReadCacheSize,
         Preallocate = s.Preallocate,
         Encryption = s.Encryption,
         DefaultSavePath = s.DownloadDirectory,

@@ -125,6 +125,8 @@ public sealed class SessionSettings
             await engine.SetGlobalLimitsAsync(after.DownloadRateLimit, after.UploadRateLimit).ConfigureAwait(false);
         if (before.MaxConnections != after.MaxConnections || before.MaxConnectionsPerTorrent != after.MaxConnectionsPerTorrent)
             await engine.SetConnectionLimitsAsync(after.MaxConnections, after.MaxConnectionsPerTorrent).ConfigureAwait(false);
+        if (before.DiskReadCacheSize != after.DiskReadCacheSize)
+            await engine.SetReadCacheSizeAsync(after.DiskReadCacheSize).ConfigureAwait(false);
         if (!Nullable.Equals(before.SeedRatioLimit, after.SeedRatioLimit))
             await engine.SetSeedRatioLimitAsync(after.SeedRatioLimit).ConfigureAwait(false);
     }

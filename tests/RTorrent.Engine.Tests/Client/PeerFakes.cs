@@ -59,6 +59,9 @@ internal sealed class FakeWire(IPEndPoint remote, bool outgoing = true, StreamCi
         Enqueue([.. header, .. block]);
     }
 
+    public void EnqueuePiece(int piece, int begin, ReadOnlySpan<byte> head, ReadOnlySpan<byte> tail) =>
+        EnqueuePiece(piece, begin, [.. head, .. tail]);
+
     public void EnqueueWith(int length, Action<Memory<byte>> write)
     {
         var m = new byte[length];

@@ -1,4 +1,3 @@
-using System.Buffers;
 using RTorrent.Engine.Client;
 using RTorrent.Engine.Metainfo;
 using RTorrent.Engine.Peers;
@@ -250,13 +249,15 @@ public sealed class UploadServerTests : IDisposable
         SynchronizationContext IUploadHost.Loop => Loop;
         public CancellationToken RunToken => CancellationToken.None;
 
-        public Func<int, CancellationToken, ValueTask<byte[]>> PieceReader => (piece, _) =>
+        public PieceReadCache ReadCache { get; } = new(1 << 20);
+
+        public Func<long, Memory<byte>, CancellationToken, ValueTask> DataReader => (offset, buffer, _) =>
         {
+            int piece = (int)(offset / PieceLength);
             lock (Reads) Reads.Add(piece);
-            if (ReadError is { } e) return ValueTask.FromException<byte[]>(e);
-            var b = ArrayPool<byte>.Shared.Rent(PieceLength);
-            b.AsSpan(0, PieceLength).Fill((byte)piece);
-            return ValueTask.FromResult(b);
+            if (ReadError is { } e) return ValueTask.FromException(e);
+            buffer.Span.Fill((byte)piece);
+            return ValueTask.CompletedTask;
         };
 
         public void Fail(string reason) => Failed.TrySetResult(reason);

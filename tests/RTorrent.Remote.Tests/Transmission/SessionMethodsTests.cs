@@ -38,7 +38,7 @@ public sealed class SessionMethodsTests : IAsyncLifetime
         Assert.Equal(100, a.GetProperty("speed-limit-down").GetInt32()); // kept while off: Transmission's default
         Assert.False(a.GetProperty("seedRatioLimited").GetBoolean());
         Assert.Equal(2.0, a.GetProperty("seedRatioLimit").GetDouble());
-        Assert.Equal(32, a.GetProperty("cache-size-mb").GetInt32());
+        Assert.Equal(8, a.GetProperty("cache-size-mb").GetInt32());
         Assert.False(a.GetProperty("utp-enabled").GetBoolean());
         Assert.False(a.GetProperty("alt-speed-enabled").GetBoolean());
         Assert.False(a.GetProperty("blocklist-enabled").GetBoolean());
@@ -91,13 +91,13 @@ public sealed class SessionMethodsTests : IAsyncLifetime
     {
         string newDir = Path.Combine(_h.Root, "elsewhere");
         await _h.OkAsync("session-set", Args(("download-dir", newDir), ("start-added-torrents", false), ("dht-enabled", true),
-            ("pex-enabled", true), ("lpd-enabled", true), ("encryption", "required"), ("cache-size-mb", 8), ("peer-port", 51413)));
+            ("pex-enabled", true), ("lpd-enabled", true), ("encryption", "required"), ("cache-size-mb", 16), ("peer-port", 51413)));
         var saved = await SettingsStore.LoadAsync(_h.SessionDir);
         Assert.Equal(newDir, saved.DownloadDirectory);
         Assert.False(saved.StartAddedTorrents);
         Assert.True(saved.DhtEnabled && saved.PexEnabled && saved.LsdEnabled);
         Assert.Equal(EncryptionMode.Required, saved.Encryption);
-        Assert.Equal(8L * 1024 * 1024, saved.DiskReadCacheSize);
+        Assert.Equal(16L * 1024 * 1024, saved.DiskReadCacheSize);
         Assert.Equal(51413, saved.ListenPort);
         var get = (await _h.OkAsync("session-get")).Arguments;
         Assert.Equal(51413, get.GetProperty("peer-port").GetInt32());
