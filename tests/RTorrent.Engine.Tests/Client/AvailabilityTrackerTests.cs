@@ -167,6 +167,7 @@ public class AvailabilityTrackerTests
         public bool Complete;
 
         public TorrentMetainfo? Metainfo => Meta;
+        public InfoHash InfoHash => Metainfo8.WireHash;
         PieceManager IAvailabilityHost.Pieces => Manager;
         public bool IsComplete => Complete;
         public IReadOnlyList<Peer> Peers => PeerList;

@@ -137,6 +137,11 @@ public class PeerMessageDispatcherTests
         }
 
         public void OnBitfield(Peer peer, byte[] payload) => Calls.Add($"bitfield {payload.Length}");
+        public void OnHaveAll(Peer peer) => Calls.Add("have all");
+        public void OnHaveNone(Peer peer) => Calls.Add("have none");
+        public void OnRejected(Peer peer, int piece, int begin, int length) => Calls.Add($"rejected {piece} {begin} {length}");
+        public void OnSuggest(Peer peer, int piece) => Calls.Add($"suggest {piece}");
+        public void OnAllowedFast(Peer peer, int piece) => Calls.Add($"allowed fast {piece}");
         public void OnChoked(Peer peer) => Calls.Add("choked");
 
         public void OnBlock(Peer peer, int piece, int begin, int length, byte[] data, DateTimeOffset now)
