@@ -222,7 +222,7 @@ internal sealed class UploadServer(IUploadHost host, RateMeter uploaded) : IUplo
         foreach (var p in unchoke) SetChoke(p, false, now);
     }
 
-    private static void SetChoke(Peer peer, bool choke, DateTimeOffset now)
+    internal static void SetChoke(Peer peer, bool choke, DateTimeOffset now)
     {
         if (peer.AmChoking == choke) return;
         peer.AmChoking = choke;
