@@ -58,7 +58,7 @@ public sealed partial class Torrent
             MessageWriter.WritePort(port, dhtPort);
             connection.Enqueue(port);
         }
-        Log(PluginLogLevel.Debug, $"connected to {peer.EndPoint} ({peer.Client}, {(hs.Outgoing ? "out" : "in")}" +
+        Log(PluginLogLevel.Debug, $"connected to {peer.EndPoint} ({peer.Client}, {(hs.Outgoing ? "out" : "in")}{(peer.SupportsFast ? ", fast" : "")}" +
             $"{(hs.Ciphers.IsEncrypted ? ", RC4" : hs.Ciphers.ViaMse ? ", MSE handshake, plaintext" : "")})");
     }
 
