@@ -151,9 +151,10 @@ internal sealed class RequestScheduler(IRequestHost host, RateMeter downloaded) 
     }
 
     /// <summary>
-    /// Blocks of the pieces the peer suggested (BEP 6), oldest hint first, before the picker's ranking: a hint, so
-    /// only pieces we still need at their priority, and not while streaming in order. Hints for pieces we no longer
-    /// need are forgotten here.
+    /// Blocks of the pieces the peer suggested (BEP 6), oldest hint first, before the picker's ranking. It is a hint,
+    /// so it never overrides what the user asked for: only with the built-in rarest-first picker (a plugin's order is
+    /// its own), not while streaming in order, and only pieces of the highest priority still needed. Hints for pieces
+    /// we no longer need are forgotten here.
     /// </summary>
     private void TakeSuggested(Peer peer, PieceManager pieces, int room, List<BlockRequest> list)
     {
@@ -163,8 +164,14 @@ internal sealed class RequestScheduler(IRequestHost host, RateMeter downloaded) 
         for (int i = 0; i < suggested.Count; i++)
             if (needed[suggested[i]]) suggested[kept++] = suggested[i];
         suggested.RemoveRange(kept, suggested.Count - kept);
-        if (host.Sequential || kept == 0) return;
-        pieces.PickBlocksFrom(peer, CollectionsMarshal.AsSpan(suggested), room, list);
+        if (kept == 0 || host.Sequential || host.Picker is not RarestFirstPicker) return;
+        var byAvailability = pieces.PiecesByAvailability; // highest priority first
+        var top = byAvailability.Length > 0 ? pieces.GetPriority(byAvailability[0]) : Priority.Normal;
+        Span<int> take = stackalloc int[FastExtension.MaxSuggestions];
+        int n = 0;
+        foreach (int p in suggested)
+            if (pieces.GetPriority(p) >= top) take[n++] = p;
+        pieces.PickBlocksFrom(peer, take[..n], room, list);
     }
 
     /// <summary>

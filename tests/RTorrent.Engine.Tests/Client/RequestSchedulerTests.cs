@@ -314,6 +314,46 @@ public class RequestSchedulerTests
     }
 
     [Fact]
+    public void A_suggestion_never_overrides_priorities_a_plugin_picker_or_streaming()
+    {
+        var priorities = Enumerable.Repeat(Priority.Normal, Pieces).ToArray();
+        priorities[10] = Priority.High;
+        _host.Manager.SetPriorities(priorities);
+        var peer = FastSeed(reqq: 4);
+        _scheduler.OnSuggest(peer, 33);
+        _scheduler.RequestMore(peer);
+        Assert.All(Requests(peer), r => Assert.Equal(10, r.Index)); // the high-priority piece, not the hint
+        Assert.Equal([33], peer.Suggested); // kept while still needed
+
+        priorities[10] = Priority.Normal;
+        _host.Manager.SetPriorities(priorities);
+        for (int i = 0; i < Pieces; i++) if (i != 20) _host.Manager.PeerHas(i); // piece 20 is the rarest
+        _host.IsSequential = true;
+        var streaming = FastSeed(reqq: 4);
+        _scheduler.OnSuggest(streaming, 33);
+        _scheduler.RequestMore(streaming);
+        Assert.All(Requests(streaming), r => Assert.Equal(20, r.Index));
+
+        _host.IsSequential = false;
+        _host.Picker = new LowestFirstPicker();
+        var plugin = FastSeed(reqq: 4);
+        _scheduler.OnSuggest(plugin, 33);
+        _scheduler.RequestMore(plugin);
+        Assert.DoesNotContain(Requests(plugin), r => r.Index == 33);
+    }
+
+    private sealed class LowestFirstPicker : IPiecePicker
+    {
+        public int RankPieces(ISwarmView swarm, IPeerView peer, Span<int> ranked)
+        {
+            int n = 0;
+            for (int p = 0; p < swarm.PieceCount && n < ranked.Length; p++)
+                if (swarm.Wanted[p] && peer.Pieces[p]) ranked[n++] = p;
+            return n;
+        }
+    }
+
+    [Fact]
     public void Requests_a_fast_peer_leaves_unanswered_after_choking_us_go_back_after_the_snub_timeout()
     {
         var peer = FastSeed(reqq: 4);
