@@ -58,7 +58,7 @@ public sealed partial class Torrent
             MessageWriter.WritePort(port, dhtPort);
             connection.Enqueue(port);
         }
-        Log(PluginLogLevel.Debug, $"connected to {peer.EndPoint} ({peer.Client}, {(hs.Outgoing ? "out" : "in")}{(peer.SupportsFast ? ", fast" : "")}" +
+        Log(PluginLogLevel.Debug, $"connected to {peer.EndPoint} ({peer.Client}{(peer.SupportsFast ? ", fast" : "")}, {(hs.Outgoing ? "out" : "in")}" +
             $"{(hs.Ciphers.IsEncrypted ? ", RC4" : hs.Ciphers.ViaMse ? ", MSE handshake, plaintext" : "")})");
     }
 

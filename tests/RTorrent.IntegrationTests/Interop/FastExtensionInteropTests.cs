@@ -31,7 +31,7 @@ public sealed class FastExtensionInteropTests(ITestOutputHelper output)
 
         Payload.AssertSameTree(seedData, save);
         var log = await client.LogAsync(t);
-        Assert.Contains(log, l => l.StartsWith($"connected to 127.0.0.1:{seeder.Port} (libtorrent", StringComparison.Ordinal) && l.Contains(", fast", StringComparison.Ordinal));
+        Assert.Contains(log, l => l.StartsWith($"connected to 127.0.0.1:{seeder.Port} (libtorrent", StringComparison.Ordinal) && l.Contains(", fast, out", StringComparison.Ordinal));
     }
 
     [Fact]
@@ -54,7 +54,7 @@ public sealed class FastExtensionInteropTests(ITestOutputHelper output)
         Payload.AssertSameTree(seedData, save);
         var log = await client.LogAsync(t);
         Assert.Contains(log, l => l.StartsWith("connected to 127.0.0.1:", StringComparison.Ordinal)
-                                  && l.Contains("(libtorrent", StringComparison.Ordinal) && l.Contains(", in, fast", StringComparison.Ordinal));
+                                  && l.Contains("(libtorrent", StringComparison.Ordinal) && l.Contains(", fast, in", StringComparison.Ordinal));
     }
 
     /// <summary>What the hand-written fast seeder saw.</summary>
