@@ -10,6 +10,9 @@ internal interface IAvailabilityHost
     /// <summary>Null while a magnet's metadata is fetched: what peers announce waits for it.</summary>
     TorrentMetainfo? Metainfo { get; }
 
+    /// <summary>The torrent's info-hash (the allowed-fast set is made from it).</summary>
+    InfoHash InfoHash { get; }
+
     /// <summary>The swarm's piece state (replaced when the metadata arrives, so read each time).</summary>
     PieceManager Pieces { get; }
 
@@ -72,8 +75,49 @@ internal sealed class AvailabilityTracker(IAvailabilityHost host, PeerPool pool)
         host.Pieces.PeerBitfield(peer.PeerPieces, add: true);
         if (peer.CountedAsSeed) MarkSeed(peer);
         UpdateInterest(peer);
+        SendAllowedFast(peer);
     }
 
+    /// <summary>HAVE ALL (BEP 6, checked by the dispatcher to come first): the peer is a seed.</summary>
+    public void OnHaveAll(Peer peer)
+    {
+        if (host.Metainfo is null)
+        {
+            peer.PendingHaveAll = true;
+            return;
+        }
+        peer.PeerPieces.SetAll();
+        peer.CountedAsSeed = true;
+        host.Pieces.PeerBitfield(peer.PeerPieces, add: true);
+        MarkSeed(peer);
+        UpdateInterest(peer);
+    }
+
+    /// <summary>HAVE NONE (BEP 6): the peer has nothing yet; it hears which pieces it may take while choked.</summary>
+    public void OnHaveNone(Peer peer)
+    {
+        if (host.Metainfo is null) return;
+        SendAllowedFast(peer);
+    }
+
+    /// <summary>
+    /// BEP 6: the peer's allowed-fast set (made once), and an ALLOWED FAST for each of its pieces we have and it lacks,
+    /// once we know what it has. Pieces of the set we verify later are offered by <see cref="AnnounceHave"/>.
+    /// </summary>
+    private void SendAllowedFast(Peer peer)
+    {
+        if (!peer.SupportsFast || host.Metainfo is not { } meta || peer.Connection.IsClosed) return;
+        if (peer.AllowedFastOut.Length == 0)
+            peer.AllowedFastOut = FastExtension.AllowedFastFor(peer.EndPoint.Address, host.InfoHash, meta.PieceCount);
+        var have = host.Pieces.HaveField;
+        Span<byte> m = stackalloc byte[MessageWriter.HaveLength];
+        foreach (int piece in peer.AllowedFastOut)
+        {
+            if (!have[piece] || peer.PeerPieces[piece]) continue;
+            MessageWriter.WriteIndex(m, MessageId.AllowedFast, piece);
+            peer.Connection.Enqueue(m);
+        }
+    }
     private void MarkSeed(Peer peer)
     {
         if (pool.Get(peer.EndPoint) is { } k) k.IsSeed = true;
@@ -98,11 +142,19 @@ internal sealed class AvailabilityTracker(IAvailabilityHost host, PeerPool pool)
 
     /// <summary>
     /// What we have, as a new connection's first message (BEP 3: the bitfield comes first, and not at all when it is
-    /// empty).
+    /// empty). A peer that speaks BEP 6 gets exactly one of HAVE NONE (nothing, or no metadata yet), HAVE ALL (a seed)
+    /// or the bitfield, as the spec requires.
     /// </summary>
     public void SendBitfield(Peer peer)
     {
         var have = host.Pieces.HaveField;
+        if (peer.SupportsFast && (host.Metainfo is null || have.NoneSet || have.AllSet))
+        {
+            Span<byte> b = stackalloc byte[MessageWriter.SimpleLength];
+            MessageWriter.WriteSimple(b, host.Metainfo is not null && have.AllSet ? MessageId.HaveAll : MessageId.HaveNone);
+            peer.Connection.Enqueue(b);
+            return;
+        }
         if (!have.NoneSet)
         {
             int n = have.ByteLength;
@@ -120,9 +172,13 @@ internal sealed class AvailabilityTracker(IAvailabilityHost host, PeerPool pool)
         var needed = host.Pieces.NeededField;
         Span<byte> have = stackalloc byte[MessageWriter.HaveLength];
         MessageWriter.WriteHave(have, piece);
+        Span<byte> fast = stackalloc byte[MessageWriter.HaveLength];
+        MessageWriter.WriteIndex(fast, MessageId.AllowedFast, piece);
         foreach (var p in host.Peers)
         {
             p.Connection.Enqueue(have);
+            // BEP 6: a piece of the peer's allowed-fast set it lacks is now ours to offer.
+            if (p.AllowedFastOut.Length > 0 && Array.IndexOf(p.AllowedFastOut, piece) >= 0 && !p.PeerPieces[piece]) p.Connection.Enqueue(fast);
             if (p.AmInterested && !p.PeerPieces.Intersects(needed)) SetInterested(p, false);
         }
     }
@@ -149,7 +205,9 @@ internal sealed class AvailabilityTracker(IAvailabilityHost host, PeerPool pool)
             peer.PeerPieces = new Bitfield(pieceCount);
             try
             {
-                if (peer.PendingBitfield is { } bf) OnBitfield(peer, bf);
+                if (peer.PendingHaveAll) OnHaveAll(peer);
+                else if (peer.PendingBitfield is { } bf) OnBitfield(peer, bf);
+                else if (peer.GotFirstMessage) SendAllowedFast(peer); // HAVE NONE, or nothing, came before the metadata
                 foreach (int h in peer.PendingHaves ?? []) OnHave(peer, h);
             }
             catch (PeerProtocolException e)
@@ -157,6 +215,7 @@ internal sealed class AvailabilityTracker(IAvailabilityHost host, PeerPool pool)
                 host.Disconnect(peer, e.Message);
             }
             peer.PendingBitfield = null;
+            peer.PendingHaveAll = false;
             peer.PendingHaves = null;
         }
     }

@@ -29,6 +29,12 @@ internal sealed class Peer : IBlockRequester, IPeerView
     }
 
     public IPeerWire Connection { get; }
+
+    /// <summary>
+    /// Both handshakes set the BEP 6 bit (we always do): HAVE ALL / HAVE NONE, REJECT REQUEST, SUGGEST PIECE and
+    /// ALLOWED FAST are spoken, a choke no longer drops requests, and every request gets a block or a reject.
+    /// </summary>
+    public bool SupportsFast => (Features & PeerFeatures.Fast) != 0;
     public IPEndPoint EndPoint => Connection.RemoteEndPoint;
     public byte[] PeerId { get; }
     public PeerFeatures Features { get; }
@@ -46,6 +52,9 @@ internal sealed class Peer : IBlockRequester, IPeerView
 
     /// <summary>BITFIELD received before the metadata was known (magnet links): applied once it is.</summary>
     public byte[]? PendingBitfield;
+
+    /// <summary>HAVE ALL received before the metadata was known (BEP 6): the peer is a seed once we know the size.</summary>
+    public bool PendingHaveAll;
 
     /// <summary>HAVEs received before the metadata was known.</summary>
     public PendingHaves? PendingHaves;
@@ -80,6 +89,26 @@ internal sealed class Peer : IBlockRequester, IPeerView
     /// <summary>Block requests that found our queue for the peer full (<see cref="Peers.IncomingRequestLimit"/>).</summary>
     public int RequestsPastQueue;
 
+    /// <summary>Block requests refused because we choke the peer, since it was last unchoked (<see cref="Peers.IncomingRequestLimit"/>).</summary>
+    public int RequestsWhileChoked;
+
+    // fast extension (BEP 6)
+
+    /// <summary>Our allowed-fast set for this peer (BEP 6 canonical set): its requests for these are served while choked.</summary>
+    public int[] AllowedFastOut = [];
+
+    /// <summary>Pieces the peer lets us request while it chokes us (its ALLOWED FAST messages), at most <see cref="FastExtension.MaxAllowedFastIn"/>.</summary>
+    public readonly List<int> AllowedFastIn = [];
+
+    /// <summary>Pieces the peer suggested (SUGGEST PIECE), newest last, at most <see cref="FastExtension.MaxSuggestions"/>.</summary>
+    public readonly List<int> Suggested = [];
+
+    /// <summary>Requests we cancelled that the peer may still answer with a REJECT (BEP 6), newest last, bounded.</summary>
+    public readonly Queue<BlockRequest> CancelledAwaitingAnswer = new();
+
+    /// <summary>When the peer last choked us (a fast peer's choke keeps our requests until it rejects them, or this times out).</summary>
+    public DateTimeOffset ChokedAt;
+
     // extension protocol (BEP 10)
     public Dictionary<string, int> TheirExtensions { get; } = new(StringComparer.Ordinal);
     public int? ListenPort;
@@ -89,7 +118,7 @@ internal sealed class Peer : IBlockRequester, IPeerView
     IBitfieldView IPeerView.Pieces => PeerPieces;
     public bool IsSeed => PeerPieces.AllSet;
     public long DownloadRate => Download.Rate;
-    public IReadOnlyCollection<int> AllowedFast => [];
+    public IReadOnlyCollection<int> AllowedFast => AllowedFastIn;
 
     /// <summary>Progress of the peer as a fraction of the torrent.</summary>
     public double Progress => PeerPieces.Length == 0 ? 0 : (double)PeerPieces.TrueCount / PeerPieces.Length;

@@ -13,6 +13,18 @@ internal interface IDownloadMessages
 
     /// <summary>After a batch: ask the peer for more if its pipeline has room.</summary>
     void RequestMore(Peer peer);
+
+    /// <summary>BEP 6 REJECT REQUEST: the block goes back to the picker.</summary>
+    /// <exception cref="PeerProtocolException">Out of range, or too many rejects for blocks we never asked for.</exception>
+    void OnRejected(Peer peer, int piece, int begin, int length);
+
+    /// <summary>BEP 6 SUGGEST PIECE: a hint, kept (bounded) for the next requests.</summary>
+    /// <exception cref="PeerProtocolException">No such piece.</exception>
+    void OnSuggest(Peer peer, int piece);
+
+    /// <summary>BEP 6 ALLOWED FAST: the piece may be requested while the peer chokes us.</summary>
+    /// <exception cref="PeerProtocolException">No such piece.</exception>
+    void OnAllowedFast(Peer peer, int piece);
 }
 
 /// <summary>What the upload side does with the wire's messages (<see cref="UploadServer"/>).</summary>
@@ -38,6 +50,12 @@ internal interface IAvailabilityMessages
 
     /// <exception cref="PeerProtocolException">The bitfield does not fit the torrent.</exception>
     void OnBitfield(Peer peer, byte[] payload);
+
+    /// <summary>BEP 6 HAVE ALL (instead of a bitfield): the peer is a seed.</summary>
+    void OnHaveAll(Peer peer);
+
+    /// <summary>BEP 6 HAVE NONE (instead of a bitfield).</summary>
+    void OnHaveNone(Peer peer);
 }
 
 /// <summary>What is done with extension messages (<see cref="Extensions.ExtensionProtocol"/>).</summary>
@@ -109,9 +127,13 @@ internal sealed class PeerMessageDispatcher(IPeerMessageHost host, IAvailability
 
     private void Handle(Peer peer, PeerMessage m, DateTimeOffset now)
     {
-        // The bitfield must come before other core messages; extension and DHT-port messages may precede it.
+        // The bitfield (or HAVE ALL / HAVE NONE) must come before other core messages; extension and DHT-port
+        // messages may precede it, and so may the fast extension's hints (libtorrent sends them after, others need not).
         bool first = !peer.GotFirstMessage;
-        if (m.Id is not (PeerMessage.KeepAlive or MessageId.Extended or MessageId.Port)) peer.GotFirstMessage = true;
+        if (m.Id is not (PeerMessage.KeepAlive or MessageId.Extended or MessageId.Port or MessageId.SuggestPiece or MessageId.AllowedFast))
+            peer.GotFirstMessage = true;
+        if (m.Id is >= MessageId.SuggestPiece and <= MessageId.AllowedFast && !peer.SupportsFast)
+            throw new PeerProtocolException($"fast-extension message {m.Id} from a peer that did not set the fast extension bit");
         switch (m.Id)
         {
             case PeerMessage.KeepAlive:
@@ -120,6 +142,7 @@ internal sealed class PeerMessageDispatcher(IPeerMessageHost host, IAvailability
                 if (!peer.PeerChoking)
                 {
                     peer.PeerChoking = true;
+                    peer.ChokedAt = now;
                     downloads.OnChoked(peer);
                 }
                 break;
@@ -143,6 +166,20 @@ internal sealed class PeerMessageDispatcher(IPeerMessageHost host, IAvailability
             case MessageId.Bitfield:
                 if (!first) throw new PeerProtocolException("BITFIELD after other messages");
                 availability.OnBitfield(peer, m.Payload!);
+                break;
+            case MessageId.HaveAll or MessageId.HaveNone:
+                if (!first) throw new PeerProtocolException($"{m.Id} after other messages");
+                if (m.Id == MessageId.HaveAll) availability.OnHaveAll(peer);
+                else availability.OnHaveNone(peer);
+                break;
+            case MessageId.RejectRequest:
+                downloads.OnRejected(peer, m.Index, m.Begin, m.Length);
+                break;
+            case MessageId.SuggestPiece:
+                if (host.MetadataKnown) downloads.OnSuggest(peer, m.Index); // cannot be checked or used before
+                break;
+            case MessageId.AllowedFast:
+                if (host.MetadataKnown) downloads.OnAllowedFast(peer, m.Index);
                 break;
             case MessageId.Request:
                 uploads.OnRequest(peer, m.Index, m.Begin, m.Length);

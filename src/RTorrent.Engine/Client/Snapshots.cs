@@ -168,7 +168,7 @@ public sealed record PeerSnapshot
     public required string Client { get; init; }
     /// <summary>
     /// Flags in the usual notation: D/d we download / want to but are choked, U/u we upload / it wants but is choked,
-    /// I incoming, E RC4-encrypted stream, e encrypted handshake with a plaintext stream, S snubbed, O optimistic
+    /// I incoming, E RC4-encrypted stream, e encrypted handshake with a plaintext stream, F fast extension (BEP 6), S snubbed, O optimistic
     /// unchoke, X from PEX, H from DHT, T from tracker, L local discovery.
     /// </summary>
     public required string Flags { get; init; }

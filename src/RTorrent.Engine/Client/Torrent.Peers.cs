@@ -19,9 +19,9 @@ public sealed partial class Torrent
     /// <summary>Connections open and being made (tests).</summary>
     internal int ConnectionCount => _peers.Count + (_connector?.HalfOpen ?? 0);
 
-    /// <summary>What our handshake advertises: extensions always; the DHT when it runs and the torrent is public.</summary>
+    /// <summary>What our handshake advertises: extensions and the fast extension always; the DHT when it runs and the torrent is public.</summary>
     private PeerFeatures OurFeatures =>
-        PeerFeatures.Extensions | (_host.DhtPort is not null && !(_metainfo?.IsPrivate ?? false) ? PeerFeatures.Dht : PeerFeatures.None);
+        PeerFeatures.Extensions | PeerFeatures.Fast | (_host.DhtPort is not null && !(_metainfo?.IsPrivate ?? false) ? PeerFeatures.Dht : PeerFeatures.None);
 
     /// <summary>Connected to the swarm: downloading, seeding or fetching metadata.</summary>
     internal bool IsRunning => State is TorrentState.Downloading or TorrentState.Seeding or TorrentState.FetchingMetadata;
@@ -58,7 +58,7 @@ public sealed partial class Torrent
             MessageWriter.WritePort(port, dhtPort);
             connection.Enqueue(port);
         }
-        Log(PluginLogLevel.Debug, $"connected to {peer.EndPoint} ({peer.Client}, {(hs.Outgoing ? "out" : "in")}" +
+        Log(PluginLogLevel.Debug, $"connected to {peer.EndPoint} ({peer.Client}{(peer.SupportsFast ? ", fast" : "")}, {(hs.Outgoing ? "out" : "in")}" +
             $"{(hs.Ciphers.IsEncrypted ? ", RC4" : hs.Ciphers.ViaMse ? ", MSE handshake, plaintext" : "")})");
     }
 

@@ -185,7 +185,8 @@ internal static class TorrentSnapshotBuilder
 
     /// <summary>
     /// A peer's state in the letters of rtorrent and Transmission: d/D we want from it (choked/unchoked), u/U it wants
-    /// from us, I incoming, E RC4 (e: MSE handshake, then plaintext), S snubbed, O optimistic slot, and its source.
+    /// from us, I incoming, E RC4 (e: MSE handshake, then plaintext), F fast extension (BEP 6), S snubbed, O optimistic
+    /// slot, and its source.
     /// </summary>
     internal static string PeerFlags(Peer p)
     {
@@ -195,6 +196,7 @@ internal static class TorrentSnapshotBuilder
         if (!p.Connection.IsOutgoing) s.Append('I');
         if (p.Connection.Encryption.IsEncrypted) s.Append('E');
         else if (p.Connection.Encryption.ViaMse) s.Append('e');
+        if (p.SupportsFast) s.Append('F');
         if (p.Snubbed) s.Append('S');
         if (p.OptimisticSince is not null) s.Append('O');
         s.Append(p.Source switch

@@ -62,38 +62,81 @@ internal sealed class UploadServer(IUploadHost host, RateMeter uploaded) : IUplo
     public int Rechokes { get; private set; }
 
 
-    /// <summary>A REQUEST: queued while the peer is unchoked and we have the piece (BEP 3 lets us ignore the rest).</summary>
-    /// <exception cref="PeerProtocolException">The block is not inside a piece of the torrent.</exception>
+    /// <summary>
+    /// A REQUEST: queued while the peer is unchoked (or, with BEP 6, for a piece of its allowed-fast set it lacks) and
+    /// we have the piece. BEP 3 lets us ignore the rest; a peer that speaks BEP 6 gets a REJECT for each instead, so
+    /// every request it makes is answered. The limits hold either way: a block over 16 KiB is a counted violation,
+    /// requests past the queue we advertise or while choked end the peer when they are too many.
+    /// </summary>
+    /// <exception cref="PeerProtocolException">The block is not inside a piece of the torrent, or a limit was passed.</exception>
     public void OnRequest(Peer peer, int piece, int begin, int length)
     {
-        if (host.Metainfo is not { } meta) return;
+        if (host.Metainfo is not { } meta)
+        {
+            Reject(peer, piece, begin, length); // nothing can be served before the metadata
+            return;
+        }
         if ((uint)piece >= (uint)meta.PieceCount || begin < 0 || length <= 0
             || (long)begin + length > meta.GetPieceSize(piece))
             throw new PeerProtocolException($"bad REQUEST piece {piece} begin {begin} length {length}");
-        // Blocks are at most 16 KiB (libtorrent refuses larger too): a larger one is dropped and counted, not served.
+        // Blocks are at most 16 KiB (libtorrent refuses larger too): a larger one is refused and counted, not served.
         if (length > PeerMessageReader.MaxBlockLength)
         {
-            peer.ProtocolViolations++;
+            Reject(peer, piece, begin, length);
+            FastExtension.Violation(peer, $"REQUEST for {length} bytes");
             return;
         }
-        if (peer.AmChoking || !host.Pieces.HaveField[piece]) return; // the peer may not know yet
+        if (peer.AmChoking && !AllowedWhileChoked(peer, piece))
+        {
+            Reject(peer, piece, begin, length);
+            // A fast peer's requests cost us a reject each: a peer that keeps asking while choked is dropped. Requests
+            // that crossed our choke are at most its queue; the count starts again when it is unchoked.
+            if (peer.SupportsFast)
+                IncomingRequestLimit.Overflowed(ref peer.RequestsWhileChoked, host.Config.MaxIncomingRequests, "while choked");
+            return;
+        }
+        if (!host.Pieces.HaveField[piece])
+        {
+            Reject(peer, piece, begin, length); // the peer may not know yet
+            return;
+        }
         if (peer.Incoming.Count >= host.Config.MaxIncomingRequests)
         {
+            Reject(peer, piece, begin, length);
             IncomingRequestLimit.Overflowed(ref peer.RequestsPastQueue, host.Config.MaxIncomingRequests);
             return;
         }
         peer.Incoming.Enqueue(new BlockRequest(piece, begin, length));
     }
 
-    /// <summary>A CANCEL: the request is dropped if it is still queued.</summary>
+    /// <summary>
+    /// BEP 6: a piece of the peer's allowed-fast set may be asked for while choked, unless the peer already has it
+    /// (it would only take the same pieces again and again without ever being unchoked).
+    /// </summary>
+    private static bool AllowedWhileChoked(Peer peer, int piece) =>
+        peer.SupportsFast && Array.IndexOf(peer.AllowedFastOut, piece) >= 0 && !peer.PeerPieces[piece];
+
+    /// <summary>REJECT REQUEST to a peer that speaks BEP 6; nothing to one that does not (BEP 3 drops silently).</summary>
+    private static void Reject(Peer peer, int piece, int begin, int length)
+    {
+        if (!peer.SupportsFast) return;
+        Span<byte> b = stackalloc byte[MessageWriter.RequestLength];
+        MessageWriter.WriteRequest(b, MessageId.RejectRequest, piece, begin, length);
+        peer.Connection.Enqueue(b);
+    }
+
+    /// <summary>A CANCEL: the request is dropped if it is still queued, and a fast peer hears it was (BEP 6: every request gets an answer).</summary>
     public void OnCancel(Peer peer, int piece, int begin, int length)
     {
         int n = peer.Incoming.Count;
+        bool found = false;
         for (int i = 0; i < n; i++)
         {
             var r = peer.Incoming.Dequeue();
-            if (r.Piece != piece || r.Begin != begin || r.Length != length) peer.Incoming.Enqueue(r);
+            if (!found && r.Piece == piece && r.Begin == begin && r.Length == length) found = true;
+            else peer.Incoming.Enqueue(r);
         }
+        if (found) Reject(peer, piece, begin, length);
     }
 
     /// <summary>The peer became interested: it gets a slot at once if one is free (the next rechoke may take it back).</summary>
@@ -111,7 +154,8 @@ internal sealed class UploadServer(IUploadHost host, RateMeter uploaded) : IUplo
         if (host.Metainfo is null) return; // a magnet fetching its metadata has nothing to serve (requests are ignored)
         var now = host.Now;
         var cache = host.ReadCache;
-        while (peer.Incoming.Count > 0 && !peer.AmChoking && !peer.Connection.IsClosed
+        // A fast peer we choke keeps only requests for its allowed-fast pieces queued (SetChoke rejects the rest).
+        while (peer.Incoming.Count > 0 && (!peer.AmChoking || peer.SupportsFast) && !peer.Connection.IsClosed
                && peer.Connection.QueuedBytes < PeerConnection.SendHighWater)
         {
             var r = peer.Incoming.Peek();
@@ -209,12 +253,28 @@ internal sealed class UploadServer(IUploadHost host, RateMeter uploaded) : IUplo
         foreach (var p in unchoke) SetChoke(p, false, now);
     }
 
-    private static void SetChoke(Peer peer, bool choke, DateTimeOffset now)
+    internal static void SetChoke(Peer peer, bool choke, DateTimeOffset now)
     {
         if (peer.AmChoking == choke) return;
         peer.AmChoking = choke;
-        if (choke) peer.Incoming.Clear();
-        else peer.LastUnchoked = now;
+        if (!choke)
+        {
+            peer.LastUnchoked = now;
+            peer.RequestsWhileChoked = 0;
+        }
+        else if (!peer.SupportsFast) peer.Incoming.Clear(); // BEP 3: a choke drops every request
+        else
+        {
+            // BEP 6: a choke rejects nothing by itself; each request we will not serve now is rejected, and those for
+            // the peer's allowed-fast pieces stay to be served.
+            int n = peer.Incoming.Count;
+            for (int i = 0; i < n; i++)
+            {
+                var r = peer.Incoming.Dequeue();
+                if (AllowedWhileChoked(peer, r.Piece)) peer.Incoming.Enqueue(r);
+                else Reject(peer, r.Piece, r.Begin, r.Length);
+            }
+        }
         Span<byte> b = stackalloc byte[MessageWriter.SimpleLength];
         MessageWriter.WriteSimple(b, choke ? MessageId.Choke : MessageId.Unchoke);
         peer.Connection.Enqueue(b);

@@ -20,4 +20,15 @@ internal static class IncomingRequestLimit
         if (++ignored > MaxIgnored)
             throw new PeerProtocolException($"more than {MaxIgnored} block requests past the queue of {queueLimit} we advertised");
     }
+
+    /// <summary>
+    /// Notes one request refused for another reason (<paramref name="why"/>, such as "while choked"); past the queue we
+    /// advertise plus <see cref="MaxIgnored"/> since the count was reset, the peer is a flood.
+    /// </summary>
+    /// <exception cref="PeerProtocolException">Too many.</exception>
+    public static void Overflowed(ref int refused, int queueLimit, string why)
+    {
+        if (++refused > queueLimit + MaxIgnored)
+            throw new PeerProtocolException($"more than {queueLimit + MaxIgnored} block requests {why}");
+    }
 }

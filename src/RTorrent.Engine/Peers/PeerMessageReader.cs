@@ -80,12 +80,15 @@ internal static class PeerMessageReader
             case MessageId.Choke or MessageId.Unchoke or MessageId.Interested or MessageId.NotInterested:
                 if (p.Length != 0) throw new PeerProtocolException($"{id} with a payload of {p.Length} bytes");
                 return new PeerMessage { Id = id };
-            case MessageId.Have:
-                if (p.Length != 4) throw new PeerProtocolException($"HAVE of {p.Length} bytes");
+            case MessageId.HaveAll or MessageId.HaveNone:
+                if (p.Length != 0) throw new PeerProtocolException($"{id} with a payload of {p.Length} bytes");
+                return new PeerMessage { Id = id };
+            case MessageId.Have or MessageId.SuggestPiece or MessageId.AllowedFast:
+                if (p.Length != 4) throw new PeerProtocolException($"{id} of {p.Length} bytes");
                 return new PeerMessage { Id = id, Index = BinaryPrimitives.ReadInt32BigEndian(p) };
             case MessageId.Bitfield:
                 return new PeerMessage { Id = id, Payload = p.ToArray(), Length = p.Length };
-            case MessageId.Request or MessageId.Cancel:
+            case MessageId.Request or MessageId.Cancel or MessageId.RejectRequest:
                 if (p.Length != 12) throw new PeerProtocolException($"{id} of {p.Length} bytes");
                 return new PeerMessage
                 {

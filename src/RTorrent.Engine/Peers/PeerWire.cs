@@ -5,7 +5,7 @@ using RTorrent.Engine.Metainfo;
 
 namespace RTorrent.Engine.Peers;
 
-/// <summary>Peer wire message ids (BEP 3, BEP 5 port, BEP 10 extended).</summary>
+/// <summary>Peer wire message ids (BEP 3, BEP 5 port, BEP 6 fast extension, BEP 10 extended).</summary>
 public enum MessageId : byte
 {
     /// <summary>We will not serve your requests.</summary>
@@ -28,6 +28,16 @@ public enum MessageId : byte
     Cancel = 8,
     /// <summary>Our DHT port (BEP 5).</summary>
     Port = 9,
+    /// <summary>BEP 6: you might like to download this piece (a hint).</summary>
+    SuggestPiece = 13,
+    /// <summary>BEP 6: we have every piece (instead of a bitfield).</summary>
+    HaveAll = 14,
+    /// <summary>BEP 6: we have no piece (instead of a bitfield).</summary>
+    HaveNone = 15,
+    /// <summary>BEP 6: we will not send the block you asked for.</summary>
+    RejectRequest = 16,
+    /// <summary>BEP 6: you may request this piece even while we choke you.</summary>
+    AllowedFast = 17,
     /// <summary>Extension protocol (BEP 10).</summary>
     Extended = 20,
 }
@@ -191,6 +201,15 @@ public static class MessageWriter
         BinaryPrimitives.WriteInt32BigEndian(d, 1 + payloadLength);
         d[4] = (byte)id;
         return 5;
+    }
+
+    /// <summary>A message carrying one piece index: HAVE, SUGGEST PIECE, ALLOWED FAST.</summary>
+    public static int WriteIndex(Span<byte> d, MessageId id, int piece)
+    {
+        BinaryPrimitives.WriteInt32BigEndian(d, 5);
+        d[4] = (byte)id;
+        BinaryPrimitives.WriteInt32BigEndian(d[5..], piece);
+        return HaveLength;
     }
 
     /// <summary>PORT (BEP 5).</summary>

@@ -243,6 +243,26 @@ internal sealed class PieceManager : ISwarmView
         }
     }
 
+    /// <summary>
+    /// Chooses up to <paramref name="max"/> blocks from the given pieces only, in their order, skipping those not
+    /// wanted or that the peer lacks: BEP 6's allowed-fast pieces while the peer chokes us, and its suggestions.
+    /// </summary>
+    public void PickBlocksFrom(IBlockRequester peer, ReadOnlySpan<int> pieces, int max, List<BlockRequest> output)
+    {
+        foreach (int piece in pieces)
+        {
+            if (max <= 0) return;
+            if ((uint)piece >= (uint)PieceCount || !_wanted[piece] || !peer.PeerPieces[piece]) continue;
+            max -= TakeBlocks(piece, peer, max, output);
+        }
+    }
+
+    /// <summary>The peer that a piece on parole waits for will not finish it (it rejected a block): others may.</summary>
+    public void EndParoleIfBy(int piece, IBlockRequester peer)
+    {
+        if (_partials.TryGetValue(piece, out var p) && ReferenceEquals(p.Parole, peer)) EndParole(piece);
+    }
+
     private int TakeBlocks(int piece, IBlockRequester peer, int max, List<BlockRequest> output)
     {
         if (!_partials.TryGetValue(piece, out var p))

@@ -154,6 +154,92 @@ public class AvailabilityTrackerTests
         Assert.Equal(0, _host.Manager.GetAvailability(3));
     }
 
+    private Peer ConnectFast()
+    {
+        var p = TestPeers.Create(_host.Time, pieceCount: Pieces, features: PeerFeatures.Extensions | PeerFeatures.Fast);
+        _host.PeerList.Add(p);
+        _host.Pool.Add(p.EndPoint, "tracker");
+        return p;
+    }
+
+    [Fact]
+    public void A_fast_peer_hears_have_none_have_all_or_a_bitfield_and_others_only_a_bitfield_when_there_is_one()
+    {
+        var none = ConnectFast();
+        _tracker.SendBitfield(none);
+        Assert.Equal([MessageId.HaveNone], none.Wire().SentIds);
+        var plain = Connect();
+        _tracker.SendBitfield(plain);
+        Assert.Empty(plain.Wire().SentIds);
+
+        _host.Manager.SetHave(2, true);
+        var some = ConnectFast();
+        _tracker.SendBitfield(some);
+        Assert.Equal([MessageId.Bitfield], some.Wire().SentIds);
+
+        for (int i = 0; i < Pieces; i++) _host.Manager.SetHave(i, true);
+        var all = ConnectFast();
+        _tracker.SendBitfield(all);
+        Assert.Equal([MessageId.HaveAll], all.Wire().SentIds);
+        plain.Wire().Clear();
+        _tracker.SendBitfield(plain);
+        Assert.Equal([MessageId.Bitfield], plain.Wire().SentIds);
+
+        _host.Meta = null; // a magnet without its metadata has nothing
+        var early = ConnectFast();
+        _tracker.SendBitfield(early);
+        Assert.Equal([MessageId.HaveNone], early.Wire().SentIds);
+    }
+
+    [Fact]
+    public void Have_all_makes_a_seed_and_have_none_a_peer_with_nothing_that_hears_its_allowed_fast_pieces_we_have()
+    {
+        var seed = ConnectFast();
+        _tracker.OnHaveAll(seed);
+        Assert.True(seed.CountedAsSeed && seed.PeerPieces.AllSet);
+        Assert.Equal(1, _host.Manager.GetAvailability(5));
+        Assert.Equal([MessageId.Interested], seed.Wire().SentIds);
+
+        for (int i = 0; i < Pieces; i++) _host.Manager.SetHave(i, true);
+        var leech = ConnectFast();
+        _tracker.OnHaveNone(leech);
+        var expected = FastExtension.AllowedFastFor(leech.EndPoint.Address, _host.InfoHash, Pieces);
+        Assert.Equal(Pieces / 2, expected.Length);
+        Assert.Equal(expected, leech.AllowedFastOut);
+        Assert.Equal(expected, leech.Wire().Sent.Where(m => m.Id == MessageId.AllowedFast).Select(m => m.Index));
+        Assert.Equal(0, leech.PeerPieces.TrueCount);
+    }
+
+    [Fact]
+    public void An_allowed_fast_piece_is_offered_when_we_get_it_if_the_peer_lacks_it_and_not_to_peers_that_do_not_speak_fast()
+    {
+        var leech = ConnectFast();
+        var plain = Connect();
+        _tracker.OnHaveNone(leech);
+        _tracker.OnBitfield(plain, BitfieldOf(1));
+        Assert.DoesNotContain(MessageId.AllowedFast, leech.Wire().SentIds); // we have nothing yet
+        int piece = leech.AllowedFastOut[0];
+        _host.Manager.SetHave(piece, true);
+        _tracker.AnnounceHave(piece);
+        Assert.Equal([piece], leech.Wire().Sent.Where(m => m.Id == MessageId.AllowedFast).Select(m => m.Index));
+        Assert.DoesNotContain(MessageId.AllowedFast, plain.Wire().SentIds);
+        Assert.Empty(plain.AllowedFastOut);
+    }
+
+    [Fact]
+    public void Have_all_before_the_metadata_is_applied_once_it_is_known()
+    {
+        _host.Meta = null;
+        var peer = ConnectFast();
+        _tracker.OnHaveAll(peer);
+        Assert.True(peer.PendingHaveAll);
+        _host.Meta = Host.Metainfo8;
+        _tracker.RebindAfterMetadata();
+        Assert.True(peer.CountedAsSeed);
+        Assert.False(peer.PendingHaveAll);
+        Assert.Equal(1, _host.Manager.GetAvailability(0));
+    }
+
     private sealed class Host : IAvailabilityHost
     {
         public static readonly TorrentMetainfo Metainfo8 = TorrentMetainfo.FromInfoDictionary(FakeExtensionTorrent.InfoDictionary(Pieces), []);
@@ -167,6 +253,7 @@ public class AvailabilityTrackerTests
         public bool Complete;
 
         public TorrentMetainfo? Metainfo => Meta;
+        public InfoHash InfoHash => Metainfo8.WireHash;
         PieceManager IAvailabilityHost.Pieces => Manager;
         public bool IsComplete => Complete;
         public IReadOnlyList<Peer> Peers => PeerList;

@@ -99,13 +99,13 @@ internal static class TestPeers
     private static int _port = 20000;
 
     public static Peer Create(TimeProvider time, int pieceCount = 8, IPEndPoint? endPoint = null, bool outgoing = true,
-        string source = "tracker", StreamCiphers? ciphers = null)
+        string source = "tracker", StreamCiphers? ciphers = null, PeerFeatures features = PeerFeatures.Extensions)
     {
         endPoint ??= new IPEndPoint(IPAddress.Parse("203.0.113.7"), Interlocked.Increment(ref _port));
         var id = new byte[20];
         "-RT0100-"u8.CopyTo(id);
         Random.Shared.NextBytes(id.AsSpan(8));
-        return new Peer(new FakeWire(endPoint, outgoing, ciphers), id, PeerFeatures.Extensions, pieceCount, source, time.GetUtcNow(), time);
+        return new Peer(new FakeWire(endPoint, outgoing, ciphers), id, features, pieceCount, source, time.GetUtcNow(), time);
     }
 
     public static FakeWire Wire(this Peer peer) => (FakeWire)peer.Connection;

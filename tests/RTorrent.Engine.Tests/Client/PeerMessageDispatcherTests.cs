@@ -116,6 +116,63 @@ public class PeerMessageDispatcherTests
         Assert.Equal(["serve", "closed: closed by peer"], _sides.Calls);
     }
 
+    // ---- BEP 6 ----
+
+    private Peer FastPeer()
+    {
+        var p = TestPeers.Create(_sides.Time, features: PeerFeatures.Extensions | PeerFeatures.Fast);
+        _sides.PeerList.Add(p);
+        return p;
+    }
+
+    [Fact]
+    public void Fast_messages_from_a_fast_peer_go_to_their_sides()
+    {
+        var fast = FastPeer();
+        _dispatcher.OnMessages(fast.Connection, [M(MessageId.AllowedFast, 2), M(MessageId.HaveAll), M(MessageId.SuggestPiece, 3),
+            M(MessageId.RejectRequest, 1, 16384, 16384), M(MessageId.Unchoke), M(MessageId.Choke)]);
+        Assert.Equal(["allowed fast 2", "have all", "suggest 3", "rejected 1 16384 16384", "choked", "request more", "serve"], _sides.Calls);
+        Assert.Equal(_sides.Now, fast.ChokedAt);
+
+        var other = FastPeer();
+        _sides.Calls.Clear();
+        _dispatcher.OnMessages(other.Connection, [M(MessageId.HaveNone)]);
+        Assert.Equal(["have none", "request more", "serve"], _sides.Calls);
+    }
+
+    [Theory]
+    [InlineData(MessageId.HaveAll)]
+    [InlineData(MessageId.HaveNone)]
+    [InlineData(MessageId.SuggestPiece)]
+    [InlineData(MessageId.RejectRequest)]
+    [InlineData(MessageId.AllowedFast)]
+    public void A_fast_message_from_a_peer_that_did_not_set_the_bit_drops_it_with_the_reason(MessageId id)
+    {
+        Dispatch(M(id), M(MessageId.Interested));
+        Assert.Empty(_sides.Calls);
+        Assert.Equal($"fast-extension message {id} from a peer that did not set the fast extension bit", _peer.Wire().CloseReason);
+    }
+
+    [Theory]
+    [InlineData(MessageId.HaveAll)]
+    [InlineData(MessageId.HaveNone)]
+    public void Have_all_or_have_none_after_other_messages_drops_the_peer(MessageId id)
+    {
+        var fast = FastPeer();
+        _dispatcher.OnMessages(fast.Connection, [M(MessageId.Bitfield, payload: [0xFF]), M(id)]);
+        Assert.Equal($"{id} after other messages", fast.Wire().CloseReason);
+    }
+
+    [Fact]
+    public void Suggestions_and_allowed_fast_before_the_metadata_are_ignored()
+    {
+        _sides.KnowsMetadata = false;
+        var fast = FastPeer();
+        _dispatcher.OnMessages(fast.Connection, [M(MessageId.SuggestPiece, 1), M(MessageId.AllowedFast, 1), M(MessageId.HaveNone)]);
+        Assert.Equal(["have none", "request more", "serve"], _sides.Calls); // and HAVE NONE still counts as first
+        Assert.Null(fast.Wire().CloseReason);
+    }
+
     private sealed class Sides : IPeerMessageHost, IAvailabilityMessages, IDownloadMessages, IUploadMessages, IExtensionMessages
     {
         public ManualTimeProvider Time { get; } = new();
@@ -137,6 +194,11 @@ public class PeerMessageDispatcherTests
         }
 
         public void OnBitfield(Peer peer, byte[] payload) => Calls.Add($"bitfield {payload.Length}");
+        public void OnHaveAll(Peer peer) => Calls.Add("have all");
+        public void OnHaveNone(Peer peer) => Calls.Add("have none");
+        public void OnRejected(Peer peer, int piece, int begin, int length) => Calls.Add($"rejected {piece} {begin} {length}");
+        public void OnSuggest(Peer peer, int piece) => Calls.Add($"suggest {piece}");
+        public void OnAllowedFast(Peer peer, int piece) => Calls.Add($"allowed fast {piece}");
         public void OnChoked(Peer peer) => Calls.Add("choked");
 
         public void OnBlock(Peer peer, int piece, int begin, int length, byte[] data, DateTimeOffset now)

@@ -30,6 +30,9 @@ internal sealed class RawSeeder : IAsyncDisposable
     public ClientEngine Engine { get; }
     public Torrent Seeding { get; }
 
+    /// <summary>What the seeder's handshake advertised on the last connection.</summary>
+    public PeerFeatures SeederFeatures { get; private set; }
+
     /// <summary>The bytes of the torrent's first file.</summary>
     public byte[] FirstFile() => File.ReadAllBytes(Path.Combine(SeedDir, "payload", "file0.bin"));
 
@@ -47,16 +50,20 @@ internal sealed class RawSeeder : IAsyncDisposable
     }
 
     /// <summary>Connects and exchanges handshakes (extensions on); with <paramref name="unchoked"/>, also says Interested and waits for Unchoke.</summary>
-    public async Task<DeepRequestQueueTests.Wire> ConnectAsync(CancellationToken ct, bool unchoked = false)
+    public async Task<DeepRequestQueueTests.Wire> ConnectAsync(CancellationToken ct, bool unchoked = false,
+        PeerFeatures features = PeerFeatures.Extensions)
     {
         var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
         _sockets.Add(socket);
         await socket.ConnectAsync(new IPEndPoint(IPAddress.Loopback, Engine.ListenPort), ct);
         var wire = new DeepRequestQueueTests.Wire(socket);
         var handshake = new byte[Handshake.Length];
-        Handshake.Write(handshake, Metainfo.WireHash, PeerIds.Create(), PeerFeatures.Extensions);
+        Handshake.Write(handshake, Metainfo.WireHash, PeerIds.Create(), features);
         await wire.SendAsync(handshake, ct);
-        await wire.ReadExactlyAsync(new byte[Handshake.Length], ct);
+        var theirs = new byte[Handshake.Length];
+        await wire.ReadExactlyAsync(theirs, ct);
+        Handshake.TryRead(theirs, out _, out _, out var seederFeatures);
+        SeederFeatures = seederFeatures;
         if (unchoked) await BeUnchokedAsync(wire, ct);
         return wire;
     }

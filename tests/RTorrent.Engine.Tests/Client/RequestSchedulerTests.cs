@@ -199,6 +199,179 @@ public class RequestSchedulerTests
         public int RankPieces(ISwarmView swarm, IPeerView peer, Span<int> ranked) => throw new InvalidOperationException("plugin bug");
     }
 
+    // ---- BEP 6 ----
+
+    private Peer FastSeed(int reqq = 250)
+    {
+        var p = TestPeers.Create(_host.Time, pieceCount: Pieces, features: PeerFeatures.Extensions | PeerFeatures.Fast);
+        for (int i = 0; i < Pieces; i++) p.PeerPieces.Set(i);
+        p.PeerChoking = false;
+        p.AmInterested = true;
+        p.PeerReqq = reqq;
+        return p;
+    }
+
+    [Fact]
+    public void A_fast_peers_choke_keeps_our_requests_and_its_reject_gives_the_block_back()
+    {
+        var peer = FastSeed(reqq: 4);
+        _scheduler.RequestMore(peer);
+        var first = Requests(peer)[0];
+        peer.PeerChoking = true;
+        _scheduler.OnChoked(peer);
+        Assert.Equal(4, peer.Outstanding.Count);
+        Assert.False(_host.Manager.Wanted[first.Index]);
+
+        _scheduler.OnRejected(peer, first.Index, first.Begin, first.Length);
+        Assert.Equal(3, peer.Outstanding.Count);
+        Assert.True(_host.Manager.Wanted[first.Index]); // free for any peer again
+        Assert.Equal(0, peer.ProtocolViolations);
+
+        var other = Seed();
+        _scheduler.RequestMore(other);
+        Assert.Contains(Requests(other), r => (r.Index, r.Begin) == (first.Index, first.Begin));
+    }
+
+    [Fact]
+    public void A_reject_while_unchoked_slows_the_peer_to_one_request_until_a_block_comes()
+    {
+        var peer = FastSeed();
+        _scheduler.RequestMore(peer);
+        var r = Requests(peer)[0];
+        _scheduler.OnRejected(peer, r.Index, r.Begin, r.Length);
+        Assert.True(peer.Snubbed);
+    }
+
+    [Fact]
+    public void A_reject_for_a_block_we_never_asked_for_is_counted_and_too_many_drop_the_peer_but_one_we_cancelled_is_not()
+    {
+        var peer = FastSeed();
+        _scheduler.RequestMore(peer);
+        var cancelled = Requests(peer);
+        _host.Time.Advance(_host.Config.SnubTimeout + TimeSpan.FromSeconds(1));
+        _scheduler.CheckSnub(peer, _host.Now); // cancels all 64
+        foreach (var r in cancelled) _scheduler.OnRejected(peer, r.Index, r.Begin, r.Length);
+        Assert.Equal(0, peer.ProtocolViolations);
+
+        _scheduler.OnRejected(peer, cancelled[0].Index, cancelled[0].Begin, cancelled[0].Length); // answered already
+        Assert.Equal(1, peer.ProtocolViolations);
+        for (int i = 1; i < FastExtension.MaxProtocolViolations; i++) _scheduler.OnRejected(peer, 3, 0, Block);
+        var e = Assert.Throws<PeerProtocolException>(() => _scheduler.OnRejected(peer, 3, 0, Block));
+        Assert.Contains("never requested", e.Message);
+    }
+
+    [Fact]
+    public void While_a_fast_peer_chokes_us_only_its_allowed_fast_pieces_are_requested()
+    {
+        var peer = FastSeed();
+        peer.PeerChoking = true;
+        _scheduler.RequestMore(peer);
+        Assert.Empty(Requests(peer)); // nothing allowed yet
+
+        _scheduler.OnAllowedFast(peer, 9);
+        _scheduler.OnAllowedFast(peer, 9); // once
+        _scheduler.OnAllowedFast(peer, 17);
+        Assert.Equal([9, 17], peer.AllowedFast);
+        _scheduler.RequestMore(peer);
+        Assert.Equal([9, 17], Requests(peer).Select(r => r.Index).Distinct().Order());
+        Assert.Equal(2 * BlocksPerPiece, Requests(peer).Count);
+        Assert.Throws<PeerProtocolException>(() => _scheduler.OnAllowedFast(peer, Pieces));
+        Assert.Throws<PeerProtocolException>(() => _scheduler.OnAllowedFast(peer, -1));
+
+        // Rejected while choked: the piece is no longer allowed.
+        var r = Requests(peer).First(x => x.Index == 9);
+        _scheduler.OnRejected(peer, r.Index, r.Begin, r.Length);
+        Assert.Equal([17], peer.AllowedFast);
+    }
+
+    [Fact]
+    public void Allowed_fast_pieces_past_the_cap_are_ignored()
+    {
+        var peer = FastSeed();
+        for (int i = 0; i < Pieces; i++) _scheduler.OnAllowedFast(peer, i);
+        Assert.Equal(FastExtension.MaxAllowedFastIn, peer.AllowedFast.Count);
+    }
+
+    [Fact]
+    public void Suggested_pieces_are_requested_first_bounded_and_dropped_once_not_needed()
+    {
+        var peer = FastSeed(reqq: 8);
+        _scheduler.OnSuggest(peer, 33);
+        _scheduler.OnSuggest(peer, 21);
+        _scheduler.RequestMore(peer);
+        Assert.Equal([33, 33, 33, 33, 21, 21, 21, 21], Requests(peer).Select(r => r.Index));
+        Assert.Throws<PeerProtocolException>(() => _scheduler.OnSuggest(peer, Pieces));
+
+        for (int i = 0; i < FastExtension.MaxSuggestions + 5; i++) _scheduler.OnSuggest(peer, i);
+        Assert.Equal(FastExtension.MaxSuggestions, peer.Suggested.Count);
+        Assert.Equal(FastExtension.MaxSuggestions + 4, peer.Suggested[^1]);
+
+        var other = FastSeed();
+        _scheduler.OnSuggest(other, 2);
+        _host.Manager.SetHave(2, true);
+        _scheduler.RequestMore(other);
+        Assert.Empty(other.Suggested);
+    }
+
+    [Fact]
+    public void A_suggestion_never_overrides_priorities_a_plugin_picker_or_streaming()
+    {
+        var priorities = Enumerable.Repeat(Priority.Normal, Pieces).ToArray();
+        priorities[10] = Priority.High;
+        _host.Manager.SetPriorities(priorities);
+        var peer = FastSeed(reqq: 4);
+        _scheduler.OnSuggest(peer, 33);
+        _scheduler.RequestMore(peer);
+        Assert.All(Requests(peer), r => Assert.Equal(10, r.Index)); // the high-priority piece, not the hint
+        Assert.Equal([33], peer.Suggested); // kept while still needed
+
+        priorities[10] = Priority.Normal;
+        _host.Manager.SetPriorities(priorities);
+        for (int i = 0; i < Pieces; i++) if (i != 20) _host.Manager.PeerHas(i); // piece 20 is the rarest
+        _host.IsSequential = true;
+        var streaming = FastSeed(reqq: 4);
+        _scheduler.OnSuggest(streaming, 33);
+        _scheduler.RequestMore(streaming);
+        Assert.All(Requests(streaming), r => Assert.Equal(20, r.Index));
+
+        _host.IsSequential = false;
+        _host.Picker = new LowestFirstPicker();
+        var plugin = FastSeed(reqq: 4);
+        _scheduler.OnSuggest(plugin, 33);
+        _scheduler.RequestMore(plugin);
+        Assert.DoesNotContain(Requests(plugin), r => r.Index == 33);
+    }
+
+    private sealed class LowestFirstPicker : IPiecePicker
+    {
+        public int RankPieces(ISwarmView swarm, IPeerView peer, Span<int> ranked)
+        {
+            int n = 0;
+            for (int p = 0; p < swarm.PieceCount && n < ranked.Length; p++)
+                if (swarm.Wanted[p] && peer.Pieces[p]) ranked[n++] = p;
+            return n;
+        }
+    }
+
+    [Fact]
+    public void Requests_a_fast_peer_leaves_unanswered_after_choking_us_go_back_after_the_snub_timeout()
+    {
+        var peer = FastSeed(reqq: 4);
+        _scheduler.RequestMore(peer);
+        peer.PeerChoking = true;
+        peer.ChokedAt = _host.Now;
+        _scheduler.OnChoked(peer);
+        peer.Wire().Clear();
+        _host.Time.Advance(_host.Config.SnubTimeout);
+        _scheduler.CheckSnub(peer, _host.Now);
+        Assert.Equal(4, peer.Outstanding.Count);
+        _host.Time.Advance(TimeSpan.FromSeconds(1));
+        _scheduler.CheckSnub(peer, _host.Now);
+        Assert.Equal(0, peer.Outstanding.Count);
+        Assert.Equal(4, peer.Wire().Sent.Count(m => m.Id == MessageId.Cancel));
+        Assert.Equal(4, peer.CancelledAwaitingAnswer.Count);
+    }
+
     private sealed class Host : IRequestHost
     {
         public ManualTimeProvider Time { get; } = new();

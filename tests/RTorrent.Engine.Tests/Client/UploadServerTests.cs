@@ -221,6 +221,117 @@ public sealed class UploadServerTests : IDisposable
         Assert.Empty(_host.Reads);
     }
 
+    // ---- BEP 6 ----
+
+    private Peer FastPeer(bool unchoked)
+    {
+        var p = TestPeers.Create(_host.Time, pieceCount: 8, features: PeerFeatures.Extensions | PeerFeatures.Fast);
+        p.PeerInterested = true;
+        p.AmChoking = !unchoked;
+        p.AllowedFastOut = [1, 5];
+        _host.PeerList.Add(p);
+        return p;
+    }
+
+    private static List<(int, int, int)> Rejects(Peer p) =>
+        p.Wire().Sent.Where(m => m.Id == MessageId.RejectRequest).Select(m => (m.Index, m.Begin, m.Length)).ToList();
+
+    [Fact]
+    public async Task A_choked_fast_peer_is_served_its_allowed_fast_pieces_it_lacks_and_rejected_the_rest()
+    {
+        var peer = FastPeer(unchoked: false);
+        peer.PeerPieces.Set(5); // it has 5 already: no free second copy
+        await OnLoop(() =>
+        {
+            _server.OnRequest(peer, 0, 0, 100);   // not allowed fast
+            _server.OnRequest(peer, 1, 0, 100);   // allowed fast: served while choked
+            _server.OnRequest(peer, 5, 0, 100);   // allowed fast, but it has it
+            _server.Serve(peer);
+        });
+        await peer.Wire().WhenSentAsync(MessageId.Piece).WaitAsync(Bound);
+        Assert.Equal([(0, 0, 100), (5, 0, 100)], Rejects(peer));
+        var piece = Assert.Single(peer.Wire().Sent, m => m.Id == MessageId.Piece);
+        Assert.Equal((1, 0, 100), (piece.Index, piece.Begin, piece.Length));
+        Assert.Equal(0, peer.ProtocolViolations);
+    }
+
+    [Fact]
+    public async Task A_fast_peer_gets_a_reject_for_each_request_we_drop_and_a_plain_peer_nothing()
+    {
+        var fast = FastPeer(unchoked: true);
+        var plain = Interested();
+        await OnLoop(() =>
+        {
+            foreach (var p in new[] { fast, plain })
+            {
+                // (a block over 16 KiB is rejected and counted too: FastWireTests, with pieces large enough to ask for one)
+                _server.OnRequest(p, 7, 0, 100);                  // a piece we lack
+                for (int i = 0; i < 6; i++) _server.OnRequest(p, 0, i * 100, 100); // 4 queued (MaxIncomingRequests), 2 past
+            }
+        });
+        Assert.Equal([(7, 0, 100), (0, 400, 100), (0, 500, 100)], Rejects(fast));
+        Assert.Equal(2, fast.RequestsPastQueue);
+        Assert.Empty(plain.Wire().SentIds);
+        Assert.Equal(2, plain.RequestsPastQueue);
+        Assert.Equal(4, fast.Incoming.Count);
+    }
+
+    [Fact]
+    public async Task A_cancelled_request_still_queued_is_rejected_for_a_fast_peer()
+    {
+        var peer = FastPeer(unchoked: true);
+        await OnLoop(() =>
+        {
+            _server.OnRequest(peer, 0, 0, 100);
+            _server.OnRequest(peer, 0, 100, 100);
+            _server.OnCancel(peer, 0, 0, 100);
+            _server.OnCancel(peer, 0, 300, 100); // never asked: nothing to answer
+        });
+        Assert.Equal([(0, 0, 100)], Rejects(peer));
+        Assert.Equal([new BlockRequest(0, 100, 100)], peer.Incoming);
+    }
+
+    [Fact]
+    public async Task Choking_a_fast_peer_rejects_its_queued_requests_except_allowed_fast_ones_which_are_still_served()
+    {
+        var fast = FastPeer(unchoked: true);
+        var plain = Interested();
+        await OnLoop(() =>
+        {
+            foreach (var p in new[] { fast, plain })
+            {
+                _server.OnRequest(p, 0, 0, 100);
+                _server.OnRequest(p, 1, 0, 100);
+                _server.OnRequest(p, 2, 0, 100);
+                UploadServer.SetChoke(p, true, _host.Now);
+            }
+        });
+        Assert.Equal([(0, 0, 100), (2, 0, 100)], Rejects(fast));
+        Assert.Equal([new BlockRequest(1, 0, 100)], fast.Incoming);
+        Assert.Empty(plain.Incoming); // BEP 3: the choke drops them, silently
+        Assert.Equal([MessageId.Choke], plain.Wire().SentIds);
+
+        await OnLoop(() => _server.Serve(fast));
+        await fast.Wire().WhenSentAsync(MessageId.Piece).WaitAsync(Bound);
+        Assert.Equal(1, Assert.Single(fast.Wire().Sent, m => m.Id == MessageId.Piece).Index);
+    }
+
+    [Fact]
+    public async Task A_fast_peer_that_keeps_requesting_while_choked_is_dropped_and_the_count_restarts_when_unchoked()
+    {
+        var peer = FastPeer(unchoked: false);
+        int limit = _host.Config.MaxIncomingRequests + IncomingRequestLimit.MaxIgnored;
+        await OnLoop(() =>
+        {
+            for (int i = 0; i < limit; i++) _server.OnRequest(peer, 0, 0, 100);
+            UploadServer.SetChoke(peer, false, _host.Now);
+            UploadServer.SetChoke(peer, true, _host.Now);
+            for (int i = 0; i < limit; i++) _server.OnRequest(peer, 0, 0, 100);
+        });
+        var error = await Record.ExceptionAsync(() => OnLoop(() => _server.OnRequest(peer, 0, 0, 100)));
+        Assert.Contains("while choked", Assert.IsType<PeerProtocolException>(error).Message);
+    }
+
     private sealed class Host : IUploadHost
     {
         public Host()

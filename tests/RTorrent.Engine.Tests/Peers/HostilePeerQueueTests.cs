@@ -123,13 +123,17 @@ public class HostilePeerQueueTests(Xunit.Abstractions.ITestOutputHelper output)
         await seeder.WaitUntilNoPeersAsync(ct);
     }
 
-    [Fact]
-    public async Task A_peer_sending_far_more_block_requests_than_the_queue_we_advertise_is_dropped()
+    /// <param name="fast">The peer speaks BEP 6: each request past the queue is answered with a REJECT, and it is still dropped.</param>
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task A_peer_sending_far_more_block_requests_than_the_queue_we_advertise_is_dropped(bool fast)
     {
         await using var seeder = await RawSeeder.StartAsync(output, 16 * 1024, 64 * 1024);
         using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(60));
         var ct = cts.Token;
-        var wire = await seeder.ConnectAsync(ct, unchoked: true);
+        var wire = await seeder.ConnectAsync(ct, unchoked: true,
+            features: fast ? PeerFeatures.Extensions | PeerFeatures.Fast : PeerFeatures.Extensions);
 
         // 4,000 requests for the same block, in one write, twice the 2,000 we advertise; the blocks that come are read.
         const int count = 4000;
@@ -137,9 +141,39 @@ public class HostilePeerQueueTests(Xunit.Abstractions.ITestOutputHelper output)
         for (int i = 0; i < count; i++)
             MessageWriter.WriteRequest(requests.AsSpan(i * MessageWriter.RequestLength), MessageId.Request, 0, 0, 16 * 1024);
         await wire.SendAsync(requests, ct);
-        int blocks = 0;
-        await RawSeeder.ReadUntilClosedAsync(wire, ct, (id, _) => { if (id == MessageId.Piece) blocks++; });
-        Assert.InRange(blocks, 0, count - 1);
+        int blocks = 0, rejects = 0;
+        await RawSeeder.ReadUntilClosedAsync(wire, ct, (id, _) =>
+        {
+            if (id == MessageId.Piece) blocks++;
+            else if (id == MessageId.RejectRequest) rejects++;
+        });
+        Assert.InRange(blocks + rejects, 0, count - 1);
+        if (!fast) Assert.Equal(0, rejects);
+        await seeder.WaitUntilNoPeersAsync(ct);
+    }
+
+    [Fact]
+    public async Task A_choked_fast_peer_flooding_requests_is_rejected_then_dropped()
+    {
+        await using var seeder = await RawSeeder.StartAsync(output, 16 * 1024, 64 * 1024);
+        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+        var ct = cts.Token;
+        var wire = await seeder.ConnectAsync(ct, features: PeerFeatures.Extensions | PeerFeatures.Fast); // never interested: choked
+
+        const int count = 4000;
+        var requests = new byte[count * MessageWriter.RequestLength];
+        for (int i = 0; i < count; i++)
+            MessageWriter.WriteRequest(requests.AsSpan(i * MessageWriter.RequestLength), MessageId.Request, 1, 0, 16 * 1024);
+        await wire.SendAsync(requests, ct);
+        int blocks = 0, rejects = 0;
+        await RawSeeder.ReadUntilClosedAsync(wire, ct, (id, _) =>
+        {
+            if (id == MessageId.Piece) blocks++;
+            else if (id == MessageId.RejectRequest) rejects++;
+        });
+        int limit = new EngineConfig().MaxIncomingRequests + IncomingRequestLimit.MaxIgnored;
+        Assert.Equal(0, blocks);
+        Assert.InRange(rejects, 0, limit); // those queued before the close may not all leave
         await seeder.WaitUntilNoPeersAsync(ct);
     }
 

@@ -128,9 +128,9 @@ internal sealed class RawPeerConnection(RawPeer owner, Socket socket)
         hs.AsSpan(20, 8).CopyTo(ClientReserved);
     }
 
-    /// <summary>Answers the handshake (with the extension protocol bit when <paramref name="extensions"/>).</summary>
-    public Task SendHandshakeAsync(CancellationToken ct, bool extensions = false) =>
-        SendAsync(WireFormat.Handshake(owner.Torrent.Meta.WireHash.ToArray(), WireFormat.RandomPeerId("-XX0001-"), extensions), ct);
+    /// <summary>Answers the handshake (with the extension protocol bit when <paramref name="extensions"/>, the fast extension's when <paramref name="fast"/>).</summary>
+    public Task SendHandshakeAsync(CancellationToken ct, bool extensions = false, bool fast = false) =>
+        SendAsync(WireFormat.Handshake(owner.Torrent.Meta.WireHash.ToArray(), WireFormat.RandomPeerId("-XX0001-"), extensions, fast), ct);
 
     /// <summary>Sends raw bytes.</summary>
     public async Task SendAsync(ReadOnlyMemory<byte> bytes, CancellationToken ct)

@@ -11,15 +11,16 @@ internal static class WireFormat
 {
     /// <summary>Message ids.</summary>
     public const byte Choke = 0, Unchoke = 1, Interested = 2, NotInterested = 3, Have = 4, Bitfield = 5, Request = 6, Piece = 7,
-        Cancel = 8, Extended = 20;
+        Cancel = 8, SuggestPiece = 13, HaveAll = 14, HaveNone = 15, RejectRequest = 16, AllowedFast = 17, Extended = 20;
 
-    /// <summary>The 68-byte handshake; <paramref name="extensions"/> sets the BEP 10 bit.</summary>
-    public static byte[] Handshake(ReadOnlySpan<byte> infoHash, ReadOnlySpan<byte> peerId, bool extensions = false)
+    /// <summary>The 68-byte handshake; <paramref name="extensions"/> sets the BEP 10 bit, <paramref name="fast"/> BEP 6's.</summary>
+    public static byte[] Handshake(ReadOnlySpan<byte> infoHash, ReadOnlySpan<byte> peerId, bool extensions = false, bool fast = false)
     {
         var b = new byte[68];
         b[0] = 19;
         Encoding.ASCII.GetBytes("BitTorrent protocol", b.AsSpan(1));
         if (extensions) b[25] |= 0x10;
+        if (fast) b[27] |= 0x04;
         infoHash.CopyTo(b.AsSpan(28));
         peerId.CopyTo(b.AsSpan(48));
         return b;
@@ -42,6 +43,24 @@ internal static class WireFormat
         b[4] = id;
         payload.CopyTo(b.AsSpan(5));
         return b;
+    }
+
+    /// <summary>A message carrying one piece index (HAVE, SUGGEST PIECE, ALLOWED FAST).</summary>
+    public static byte[] IndexMessage(byte id, int index)
+    {
+        var payload = new byte[4];
+        BinaryPrimitives.WriteInt32BigEndian(payload, index);
+        return Message(id, payload);
+    }
+
+    /// <summary>A message carrying index, begin, length (REQUEST, CANCEL, REJECT REQUEST).</summary>
+    public static byte[] BlockMessage(byte id, int index, int begin, int length)
+    {
+        var payload = new byte[12];
+        BinaryPrimitives.WriteInt32BigEndian(payload, index);
+        BinaryPrimitives.WriteInt32BigEndian(payload.AsSpan(4), begin);
+        BinaryPrimitives.WriteInt32BigEndian(payload.AsSpan(8), length);
+        return Message(id, payload);
     }
 
     /// <summary>A bitfield with every one of <paramref name="pieceCount"/> pieces set (spare bits clear).</summary>
