@@ -135,24 +135,31 @@ internal sealed class SettingsDialog : FormDialog
         _port = Field("Listen _port:", settings.ListenPort.ToString(CultureInfo.InvariantCulture), 8);
         _downloadFolder = Field("Download _folder:", settings.DownloadFolder);
         _watchFolder = Field("_Watch folder:", settings.WatchFolder);
-        y++;
-        _down = Field("Download limit:", Units.LimitForEditing(settings.DownloadLimit), 12);
-        _up = Field("Upload limit:", Units.LimitForEditing(settings.UploadLimit), 12);
-        _slots = Field("Upload _slots:", settings.UploadSlots.ToString(CultureInfo.InvariantCulture), 8);
-        _connections = Field("Max _connections:", settings.MaxConnections.ToString(CultureInfo.InvariantCulture), 8);
-        // Turtle mode: its limits on one line, its weekly schedule on the next.
-        Add(new Label { X = 0, Y = y, Width = labelWidth, Text = "Turtle limits:" });
-        _altDown = new TextField { X = labelWidth, Y = y, Width = 10, Text = Units.LimitForEditing(settings.AltDownloadLimit) };
-        Add(_altDown, new Label { X = labelWidth + 11, Y = y, Text = "down" });
-        _altUp = new TextField { X = labelWidth + 17, Y = y, Width = 10, Text = Units.LimitForEditing(settings.AltUploadLimit) };
-        Add(_altUp, new Label { X = labelWidth + 28, Y = y, Text = "up" + (settings.AltSpeedEnabled ? "  (on now; ^T)" : "  (^T)") });
-        y++;
+        // Two values a line (down and up, slots and connections), so the screen holds turtle mode and the hooks too.
+        (TextField, TextField) Pair(string label, string first, string firstUnit, string second, string secondUnit, string tail = "")
+        {
+            Add(new Label { X = 0, Y = y, Width = labelWidth, Text = label });
+            var a = new TextField { X = labelWidth, Y = y, Width = 10, Text = first };
+            var b = new TextField { X = labelWidth + 17, Y = y, Width = 10, Text = second };
+            Add(a, new Label { X = labelWidth + 11, Y = y, Text = firstUnit }, b, new Label { X = labelWidth + 28, Y = y, Text = secondUnit + tail });
+            y++;
+            return (a, b);
+        }
+        (_down, _up) = Pair("Limits:", Units.LimitForEditing(settings.DownloadLimit), "down", Units.LimitForEditing(settings.UploadLimit), "up");
+        (_altDown, _altUp) = Pair("Turtle limits:", Units.LimitForEditing(settings.AltDownloadLimit), "down",
+            Units.LimitForEditing(settings.AltUploadLimit), "up", settings.AltSpeedEnabled ? "  (on now; ^T)" : "  (^T)");
         Add(new Label { X = 0, Y = y, Width = labelWidth, Text = "Turtle schedule:" });
         _schedule = new CheckBox { X = labelWidth, Y = y, Text = "from", Value = settings.AltSpeedScheduleEnabled ? CheckState.Checked : CheckState.UnChecked };
         _scheduleFrom = new TextField { X = labelWidth + 9, Y = y, Width = 6, Text = Units.MinuteOfDay(settings.AltSpeedScheduleBegin) };
         _scheduleTo = new TextField { X = labelWidth + 19, Y = y, Width = 6, Text = Units.MinuteOfDay(settings.AltSpeedScheduleEnd) };
         _scheduleDays = new TextField { X = labelWidth + 26, Y = y, Width = Dim.Fill(), Text = Units.Days(settings.AltSpeedScheduleDays) };
         Add(_schedule, _scheduleFrom, new Label { X = labelWidth + 16, Y = y, Text = "to" }, _scheduleTo, _scheduleDays);
+        y++;
+        Add(new Label { X = 0, Y = y, Width = labelWidth, Text = "Upload _slots:" });
+        _slots = new TextField { X = labelWidth, Y = y, Width = 8, Text = settings.UploadSlots.ToString(CultureInfo.InvariantCulture) };
+        Add(_slots, new Label { X = labelWidth + 11, Y = y, Text = "Max _connections:" });
+        _connections = new TextField { X = labelWidth + 29, Y = y, Width = 8, Text = settings.MaxConnections.ToString(CultureInfo.InvariantCulture) };
+        Add(_connections);
         y++;
         _addedHook = Field("Run when added:", settings.AddedHook);
         _completedHook = Field("Run when done:", settings.CompletedHook);
@@ -161,7 +168,7 @@ internal sealed class SettingsDialog : FormDialog
         _pex = new CheckBox { X = 10, Y = y, Text = "P_EX", Value = settings.Pex ? CheckState.Checked : CheckState.UnChecked };
         _lsd = new CheckBox { X = 20, Y = y, Text = "_Local discovery", Value = settings.Lsd ? CheckState.Checked : CheckState.UnChecked };
         Add(_dht, _pex, _lsd);
-        y += 2;
+        y++;
         Add(new Label { X = 0, Y = y, Width = labelWidth, Text = "Encr_yption:" });
         _encryption = new OptionSelector
         {
@@ -175,10 +182,9 @@ internal sealed class SettingsDialog : FormDialog
         y += 2;
         string folders = remote ? "The folders are on the daemon's machine (the daemon watches the watch folder); Tab does not " +
             "complete them." : "Tab completes folder names.";
-        string[] note = [.. TorrentText.Wrap("Port 0 lets the system choose. Limits are KiB/s or take a unit (500K, 1.5M); empty " +
-            $"means none. An empty watch folder turns watching off. {folders} The port, peer sources and " +
-            "encryption apply at the next start. Schedule: HH:MM, days as Mon-Fri, Sat,Sun or every day. Run: a program's " +
-            "absolute path (no arguments; the torrent is in RTORRENT_* variables), empty for none.", width - 4)]; // the border and the padding take 4 columns
+        string[] note = [.. TorrentText.Wrap("Port 0: any. Limits: KiB/s or 500K, 1.5M; empty: none. Empty watch folder: none. " +
+            $"{folders} Port, peer sources, encryption: next start. Schedule: HH:MM, days as Mon-Fri. Run: a program's " +
+            "absolute path; it gets the torrent in its environment.", width - 4)]; // the border and the padding take 4 columns
         Add(new Label { X = 0, Y = y, Width = Dim.Fill(), Height = note.Length, Text = string.Join('\n', note) });
         AddErrorLine();
 
