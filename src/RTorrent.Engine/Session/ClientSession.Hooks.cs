@@ -37,6 +37,11 @@ public sealed partial class ClientSession
     {
         Volatile.Write(ref _hookSettings, settings.Current);
         settings.Changed += s => Volatile.Write(ref _hookSettings, s);
+        // Turtle mode saved on: its limits are the engine's from the start, whatever the engine was opened with.
+        var current = settings.Current;
+        if (current.AltSpeedEnabled &&
+            (Engine.Config.DownloadLimit != current.EffectiveDownloadRateLimit || Engine.Config.UploadLimit != current.EffectiveUploadRateLimit))
+            _ = Engine.SetGlobalLimitsAsync(current.EffectiveDownloadRateLimit, current.EffectiveUploadRateLimit);
         _altSpeed?.Dispose();
         _altSpeed = new AltSpeedScheduler(settings, _options.Time, AddLog);
         _altSpeed.Start();

@@ -57,6 +57,7 @@ public sealed class HookRunner : IAsyncDisposable
     private readonly CancellationTokenSource _closing = new();
     private readonly List<Task> _running = [];
     private int _waiting;
+    private bool _closed;
 
     /// <param name="time">The clock of the timeouts.</param>
     public HookRunner(TimeProvider? time = null)
@@ -77,7 +78,7 @@ public sealed class HookRunner : IAsyncDisposable
         ArgumentNullException.ThrowIfNull(done);
         lock (_running)
         {
-            if (_closing.IsCancellationRequested || _waiting >= MaxWaiting) return false;
+            if (_closed || _waiting >= MaxWaiting) return false;
             _waiting++;
             Task run = Task.Run(async () =>
             {
@@ -156,6 +157,12 @@ public sealed class HookRunner : IAsyncDisposable
                 Kill(process);
             }
         }
+        if (timedOut || cancelled)
+        {
+            // Killed: its end is a moment away (a bound in real time, never asserted on).
+            try { await process.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(5)).ConfigureAwait(false); }
+            catch (TimeoutException) { }
+        }
         var duration = _time.GetElapsedTime(started);
         // A process it left behind may hold the pipes open: the output is what arrived by then (a bound in real time,
         // never asserted on).
@@ -206,7 +213,6 @@ public sealed class HookRunner : IAsyncDisposable
     {
         try { process.Kill(entireProcessTree: true); }
         catch (Exception e) when (e is InvalidOperationException or System.ComponentModel.Win32Exception or NotSupportedException) { /* gone */ }
-        try { process.WaitForExit(5000); } catch (InvalidOperationException) { }
     }
 
     private static async Task ReadAsync(StreamReader reader, TailBuffer output)
@@ -226,9 +232,11 @@ public sealed class HookRunner : IAsyncDisposable
         Task[] running;
         lock (_running)
         {
-            _closing.Cancel();
+            _closed = true;
             running = [.. _running];
         }
+        // Outside the lock: the cancellation kills the running hooks, whose ends take it to leave the list.
+        _closing.Cancel();
         try { await Task.WhenAll(running).WaitAsync(TimeSpan.FromSeconds(10)).ConfigureAwait(false); }
         catch (Exception) { /* each reported its own end */ }
     }

@@ -116,4 +116,65 @@ public sealed class SessionHooksTests : IAsyncLifetime
         Assert.Equal(PluginLogLevel.Warning, line.Level);
         Assert.Empty(Events()); // the added hook is off
     }
+
+    [Fact]
+    public async Task A_hook_still_running_when_the_session_closes_is_killed_with_its_children_and_says_so()
+    {
+        string dir = Directory.CreateDirectory(Path.Combine(_root, "closing-session")).FullName;
+        string childPid = Path.Combine(_root, "child.pid");
+        string hook = Path.Combine(_root, "hang.sh");
+        File.WriteAllText(hook, $"#!/bin/sh\nsleep 1000 &\necho $! > '{childPid}'\nwait\n");
+        File.SetUnixFileMode(hook, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        var logged = new LineCapture();
+        var session = await ClientSession.OpenAsync(new SessionOptions
+        {
+            SessionDirectory = dir,
+            Engine = new EngineConfig { ListenAddress = IPAddress.Loopback, ListenPort = 0 },
+            LoadPlugins = false,
+            EnableDht = false,
+            DisabledPeerSources = ["tracker", "pex", "lsd"],
+            LoggerFactory = logged,
+        });
+        int pid, child;
+        try
+        {
+            _ = new SessionSettings(new EngineSettings { SessionDirectory = dir, DownloadDirectory = _root, AddedHook = hook, AddedHookEnabled = true },
+                session, persist: false);
+            var started = new TaskCompletionSource<int>(TaskCreationOptions.RunContinuationsAsynchronously);
+            session.Hooks.Started += (_, p) => started.TrySetResult(p);
+            await session.AddAsync(TestTorrents.CreateMultiFile(_root, "closing", 16 * 1024, 32 * 1024), new TorrentOptions { SavePath = _root });
+            pid = await started.Task.WaitAsync(TestWait.Limit);
+            await TestWait.UntilAsync(() => File.Exists(childPid) && File.ReadAllText(childPid).EndsWith('\n'), "the hook's child started");
+            child = int.Parse(File.ReadAllText(childPid).Trim(), System.Globalization.CultureInfo.InvariantCulture);
+        }
+        finally
+        {
+            await session.DisposeAsync().AsTask().WaitAsync(TestWait.Limit);
+        }
+        await TestWait.UntilAsync(() => !IsAlive(pid) && !IsAlive(child), "the hook and its child gone");
+        Assert.Contains(logged.Lines, l => l.Contains($"added hook {hook}: killed: the session closed", StringComparison.Ordinal));
+    }
+
+    private static bool IsAlive(int pid)
+    {
+        try
+        {
+            string text = File.ReadAllText($"/proc/{pid}/stat");
+            return text[(text.LastIndexOf(')') + 2)] is not ('Z' or 'X');
+        }
+        catch (IOException) { return false; }
+    }
+
+    /// <summary>Every line logged, formatted.</summary>
+    private sealed class LineCapture : Microsoft.Extensions.Logging.ILoggerFactory, Microsoft.Extensions.Logging.ILogger
+    {
+        public System.Collections.Concurrent.ConcurrentQueue<string> Lines { get; } = new();
+        public Microsoft.Extensions.Logging.ILogger CreateLogger(string categoryName) => this;
+        public void AddProvider(Microsoft.Extensions.Logging.ILoggerProvider provider) { }
+        public void Dispose() { }
+        public IDisposable? BeginScope<TState>(TState state) where TState : notnull => null;
+        public bool IsEnabled(Microsoft.Extensions.Logging.LogLevel logLevel) => true;
+        public void Log<TState>(Microsoft.Extensions.Logging.LogLevel logLevel, Microsoft.Extensions.Logging.EventId eventId, TState state,
+            Exception? exception, Func<TState, Exception?, string> formatter) => Lines.Enqueue(formatter(state, exception));
+    }
 }
