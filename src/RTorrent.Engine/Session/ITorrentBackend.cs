@@ -61,7 +61,10 @@ public interface ITorrentBackend
     /// <summary>Sets a torrent's own rate limits in bytes per second (0 = no limit).</summary>
     Task SetTorrentLimitsAsync(string id, long downloadLimit, long uploadLimit, CancellationToken cancellationToken = default);
 
-    /// <summary>Sets the session's rate limits in bytes per second (0 = no limit).</summary>
+    /// <summary>
+    /// Sets the session's rate limits in force in bytes per second (0 = no limit): the turtle ones while turtle mode is on
+    /// (<see cref="SessionSnapshot.AltSpeedEnabled"/>), the normal ones otherwise.
+    /// </summary>
     Task SetGlobalLimitsAsync(long downloadLimit, long uploadLimit, CancellationToken cancellationToken = default);
 
     /// <summary>Turns sequential (in order) download on or off.</summary>
