@@ -132,8 +132,9 @@ internal sealed class AltSpeedScheduler : IDisposable
             await _settings.UpdateAsync(x => x with { AltSpeedEnabled = inWindow }).ConfigureAwait(false);
             _log(PluginLogLevel.Information, inWindow ? "turtle mode on (schedule)" : "turtle mode off (schedule)");
         }
-        catch (Exception e) when (e is SettingsException or IOException or UnauthorizedAccessException)
+        catch (Exception e)
         {
+            // A full disk, a session closing: the next edge tries again; the chain of checks goes on.
             _log(PluginLogLevel.Warning, $"the speed schedule could not switch turtle mode: {e.Message}");
         }
     }
