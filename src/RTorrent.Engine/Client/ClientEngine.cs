@@ -63,6 +63,9 @@ public sealed record ClientEngineOptions
 
     /// <summary>A magnet's metadata arrived (called on the loop): persist the .torrent so a restart need not fetch it.</summary>
     public Func<Torrent, Task>? MetadataReceived { get; init; }
+
+    /// <summary>A torrent finished downloading (called on the loop; keep it cheap): the session runs its completion hook.</summary>
+    public Action<Torrent>? TorrentCompleted { get; init; }
 }
 
 /// <summary>
@@ -494,6 +497,12 @@ public sealed partial class ClientEngine : ITorrentHost, IConnectionBudget, IAsy
 
     RateLimiting.RateLimiter ITorrentHost.CreateLimiter(bool download, long bytesPerSecond) =>
         (download ? GlobalDownload : GlobalUpload).CreateChild(bytesPerSecond);
+
+    void ITorrentHost.OnDownloadCompleted(Torrent torrent)
+    {
+        try { _options.TorrentCompleted?.Invoke(torrent); }
+        catch (Exception e) { _logger.LogWarning("completion callback for {Torrent} failed: {Error}", torrent, e.Message); }
+    }
 
     void ITorrentHost.OnTorrentChanged(Torrent torrent)
     {

@@ -31,6 +31,9 @@ internal interface ITorrentHost
     /// <summary>The torrent changed state, completed or failed (on the loop).</summary>
     void OnTorrentChanged(Torrent torrent);
 
+    /// <summary>The torrent finished downloading (on the loop): the session's completion hook.</summary>
+    void OnDownloadCompleted(Torrent torrent);
+
     /// <summary>
     /// Saves the torrent's resume data: probes the files, takes the verified pieces, flushes the storage, then writes,
     /// in that order, so the file claims only durable pieces and any later write shows as a changed file.

@@ -262,6 +262,8 @@ public sealed record SessionSnapshot
     public long DownloadLimit { get; init; }
     /// <summary>Global upload limit (0 = none).</summary>
     public long UploadLimit { get; init; }
+    /// <summary>Turtle mode (alternative speed limits) is on: the limits above are the turtle ones.</summary>
+    public bool AltSpeedEnabled { get; init; }
     /// <summary>The port we listen on.</summary>
     public int ListenPort { get; init; }
     /// <summary>Connected peers across torrents.</summary>

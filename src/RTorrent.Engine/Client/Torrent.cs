@@ -510,6 +510,7 @@ public sealed partial class Torrent
         Sources.Completed();
         _ = SaveResumeAfterFlushAsync();
         _host.OnTorrentChanged(this);
+        _host.OnDownloadCompleted(this);
     }
 
     /// <summary>Leaves the torrent stopped with a note saying why (shown in place of an error).</summary>

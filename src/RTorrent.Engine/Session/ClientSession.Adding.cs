@@ -37,6 +37,7 @@ public sealed partial class ClientSession
         });
         await finishing;
         if (!inSessionFolder) Statistics.TorrentAdded(); // a restore, or adding a torrent the session has, is not an addition
+        RunHook(HookEvent.Added, torrent);
         return torrent;
     }
 
@@ -51,6 +52,7 @@ public sealed partial class ClientSession
         }
         var added = await Engine.AddAsync(magnet, options, start);
         Statistics.TorrentAdded();
+        RunHook(HookEvent.Added, added);
         return added;
     }
 

@@ -45,8 +45,8 @@ public sealed record SessionOptions
         MaxHalfOpen = s.MaxHalfOpenConnections,
         ConnectsPerSecond = s.ConnectionsPerSecond,
         UploadSlots = s.UploadSlots,
-        DownloadLimit = s.DownloadRateLimit,
-        UploadLimit = s.UploadRateLimit,
+        DownloadLimit = s.EffectiveDownloadRateLimit,
+        UploadLimit = s.EffectiveUploadRateLimit,
         ReadCacheBytes = s.DiskReadCacheSize,
         Preallocate = s.Preallocate,
         Encryption = s.Encryption,
@@ -148,6 +148,7 @@ public sealed partial class ClientSession : IAsyncDisposable
             DhtPort = () => Dht is { IsRunning: true } d ? d.LocalEndPoint?.Port : null,
             DhtNodeCount = () => Dht?.NodeCount,
             DhtNodeHint = ep => Dht?.AddNode(ep),
+            TorrentCompleted = t => RunHook(HookEvent.Completed, t),
         });
         _relocator = new TorrentRelocator(Engine, WhileNoResumeSaveAsync, t => SaveResumeCoreAsync(t, rethrow: true), SaveResumeAsync);
         Statistics = new SessionStatistics(options.SessionDirectory, () => Engine.TransferredThisRun, options.Time,
@@ -288,6 +289,7 @@ public sealed partial class ClientSession : IAsyncDisposable
         _journals?.Forget(torrent);
         _resume?.Delete(torrent.InfoHash);
         ForgetEngineLines(torrent.InfoHash);
+        RunHook(HookEvent.Removed, torrent);
     }
 
     private static ReadOnlyMemory<byte> FullTorrentBytes(TorrentMetainfo meta) => meta.ToTorrentFile();
@@ -456,6 +458,9 @@ public sealed partial class ClientSession : IAsyncDisposable
             try { await restore; } catch (Exception e) { _logger.LogDebug("restore at close: {Error}", e.Message); }
         }
         await _relocator.DisposeAsync();
+        _altSpeed?.Dispose();
+        // Hooks still running are killed (each says so in the log): the session's processes end with it.
+        if (_hookRunner is not null) await _hookRunner.DisposeAsync();
         // The torrents' stopped announces share one budget of a few seconds from here (given up beyond it), paced per tracker.
         _trackers.BeginQuit();
         await Engine.DisposeAsync();

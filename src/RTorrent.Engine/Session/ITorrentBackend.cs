@@ -61,7 +61,10 @@ public interface ITorrentBackend
     /// <summary>Sets a torrent's own rate limits in bytes per second (0 = no limit).</summary>
     Task SetTorrentLimitsAsync(string id, long downloadLimit, long uploadLimit, CancellationToken cancellationToken = default);
 
-    /// <summary>Sets the session's rate limits in bytes per second (0 = no limit).</summary>
+    /// <summary>
+    /// Sets the session's rate limits in force in bytes per second (0 = no limit): the turtle ones while turtle mode is on
+    /// (<see cref="SessionSnapshot.AltSpeedEnabled"/>), the normal ones otherwise.
+    /// </summary>
     Task SetGlobalLimitsAsync(long downloadLimit, long uploadLimit, CancellationToken cancellationToken = default);
 
     /// <summary>Turns sequential (in order) download on or off.</summary>
@@ -158,6 +161,36 @@ public sealed record EditableSettings
 
     /// <summary>Protocol encryption (MSE): which handshakes are accepted and which are dialled.</summary>
     public RTorrent.Engine.Peers.Encryption.EncryptionMode Encryption { get; init; } = RTorrent.Engine.Peers.Encryption.EncryptionMode.Enabled;
+
+    /// <summary>Turtle mode on: the session runs at <see cref="AltDownloadLimit"/> and <see cref="AltUploadLimit"/>.</summary>
+    public bool AltSpeedEnabled { get; init; }
+
+    /// <summary>Download limit in turtle mode, bytes per second (0 = none).</summary>
+    public long AltDownloadLimit { get; init; } = Settings.EngineSettings.DefaultAltRateLimit;
+
+    /// <summary>Upload limit in turtle mode, bytes per second (0 = none).</summary>
+    public long AltUploadLimit { get; init; } = Settings.EngineSettings.DefaultAltRateLimit;
+
+    /// <summary>Switch turtle mode on and off by the weekly schedule.</summary>
+    public bool AltSpeedScheduleEnabled { get; init; }
+
+    /// <summary>The schedule's start, minutes after local midnight.</summary>
+    public int AltSpeedScheduleBegin { get; init; } = 540;
+
+    /// <summary>The schedule's end, minutes after local midnight.</summary>
+    public int AltSpeedScheduleEnd { get; init; } = 1020;
+
+    /// <summary>The schedule's days: Sunday 1, Monday 2, ... Saturday 64.</summary>
+    public int AltSpeedScheduleDays { get; init; } = 127;
+
+    /// <summary>The program run when a torrent is added; empty for none.</summary>
+    public string AddedHook { get; init; } = "";
+
+    /// <summary>The program run when a torrent finishes downloading; empty for none.</summary>
+    public string CompletedHook { get; init; } = "";
+
+    /// <summary>The program run when a torrent is removed; empty for none.</summary>
+    public string RemovedHook { get; init; } = "";
 }
 
 /// <summary>What kinds of components a plugin offers.</summary>

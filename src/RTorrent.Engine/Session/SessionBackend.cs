@@ -50,7 +50,8 @@ public sealed class SessionBackend : ITorrentBackend
     public async Task<SessionSnapshot> GetSessionAsync(CancellationToken cancellationToken = default)
     {
         cancellationToken.ThrowIfCancellationRequested();
-        return await _session.Engine.GetSnapshotAsync().WaitAsync(cancellationToken).ConfigureAwait(false);
+        var snapshot = await _session.Engine.GetSnapshotAsync().WaitAsync(cancellationToken).ConfigureAwait(false);
+        return _settings.Current.AltSpeedEnabled ? snapshot with { AltSpeedEnabled = true } : snapshot;
     }
 
     /// <inheritdoc/>
@@ -194,7 +195,10 @@ public sealed class SessionBackend : ITorrentBackend
     {
         cancellationToken.ThrowIfCancellationRequested();
         // The settings wait for their turn with the token; once saved, the change is applied whether or not anyone waits.
-        await WaitAsync(_settings.UpdateAsync(s => s with { DownloadRateLimit = Math.Max(0, downloadLimit), UploadRateLimit = Math.Max(0, uploadLimit) },
+        // The limits in force change: the turtle ones while turtle mode is on (what the status line shows and the throttle keys step from).
+        await WaitAsync(_settings.UpdateAsync(s => s.AltSpeedEnabled
+                ? s with { AltDownloadRateLimit = Math.Max(0, downloadLimit), AltUploadRateLimit = Math.Max(0, uploadLimit) }
+                : s with { DownloadRateLimit = Math.Max(0, downloadLimit), UploadRateLimit = Math.Max(0, uploadLimit) },
             cancellationToken), "setting the session's rate limits", cancellationToken).ConfigureAwait(false);
     }
 
@@ -244,7 +248,22 @@ public sealed class SessionBackend : ITorrentBackend
         Lsd = s.LsdEnabled,
         Encryption = s.Encryption,
         StartAddedTorrents = s.StartAddedTorrents,
+        AltSpeedEnabled = s.AltSpeedEnabled,
+        AltDownloadLimit = s.AltDownloadRateLimit,
+        AltUploadLimit = s.AltUploadRateLimit,
+        AltSpeedScheduleEnabled = s.AltSpeedScheduleEnabled,
+        AltSpeedScheduleBegin = s.AltSpeedScheduleBegin,
+        AltSpeedScheduleEnd = s.AltSpeedScheduleEnd,
+        AltSpeedScheduleDays = s.AltSpeedScheduleDays,
+        // A hook switched off shows as none; its program is kept in settings.json for when it is switched on again.
+        AddedHook = s.AddedHookEnabled ? s.AddedHook ?? "" : "",
+        CompletedHook = s.CompletedHookEnabled ? s.CompletedHook ?? "" : "",
+        RemovedHook = s.RemovedHookEnabled ? s.RemovedHook ?? "" : "",
     };
+
+    /// <summary>A hook from the interface: a program switches it on, empty switches it off and keeps the program.</summary>
+    private static (string? Program, bool Enabled) Hook(string given, string? program) =>
+        string.IsNullOrWhiteSpace(given) ? (program, false) : (given.Trim(), true);
 
     /// <inheritdoc/>
     /// <remarks>Rate and connection limits apply at once; the port, peer sources and encryption apply at the next start.</remarks>
@@ -253,26 +272,49 @@ public sealed class SessionBackend : ITorrentBackend
         cancellationToken.ThrowIfCancellationRequested();
         try
         {
-            await WaitAsync(_settings.UpdateAsync(s => s with
-            {
-                ListenPort = settings.ListenPort,
-                DownloadDirectory = settings.DownloadFolder,
-                WatchDirectory = string.IsNullOrWhiteSpace(settings.WatchFolder) ? null : settings.WatchFolder,
-                DownloadRateLimit = settings.DownloadLimit,
-                UploadRateLimit = settings.UploadLimit,
-                UploadSlots = settings.UploadSlots,
-                MaxConnections = settings.MaxConnections,
-                DhtEnabled = settings.Dht,
-                PexEnabled = settings.Pex,
-                LsdEnabled = settings.Lsd,
-                Encryption = settings.Encryption,
-                StartAddedTorrents = settings.StartAddedTorrents,
-            }, cancellationToken), "saving the settings", cancellationToken).ConfigureAwait(false);
+            await WaitAsync(_settings.UpdateAsync(s => FromEditable(s, settings), cancellationToken), "saving the settings", cancellationToken)
+                .ConfigureAwait(false);
         }
         catch (SettingsException e)
         {
             throw new InvalidOperationException(string.Join("; ", e.Errors), e);
         }
+    }
+
+    /// <summary><paramref name="s"/> with what the interface edits taken from <paramref name="settings"/>.</summary>
+    public static EngineSettings FromEditable(EngineSettings s, EditableSettings settings)
+    {
+        var (added, addedOn) = Hook(settings.AddedHook, s.AddedHook);
+        var (completed, completedOn) = Hook(settings.CompletedHook, s.CompletedHook);
+        var (removed, removedOn) = Hook(settings.RemovedHook, s.RemovedHook);
+        return s with
+        {
+            ListenPort = settings.ListenPort,
+            DownloadDirectory = settings.DownloadFolder,
+            WatchDirectory = string.IsNullOrWhiteSpace(settings.WatchFolder) ? null : settings.WatchFolder,
+            DownloadRateLimit = settings.DownloadLimit,
+            UploadRateLimit = settings.UploadLimit,
+            UploadSlots = settings.UploadSlots,
+            MaxConnections = settings.MaxConnections,
+            DhtEnabled = settings.Dht,
+            PexEnabled = settings.Pex,
+            LsdEnabled = settings.Lsd,
+            Encryption = settings.Encryption,
+            StartAddedTorrents = settings.StartAddedTorrents,
+            AltSpeedEnabled = settings.AltSpeedEnabled,
+            AltDownloadRateLimit = settings.AltDownloadLimit,
+            AltUploadRateLimit = settings.AltUploadLimit,
+            AltSpeedScheduleEnabled = settings.AltSpeedScheduleEnabled,
+            AltSpeedScheduleBegin = settings.AltSpeedScheduleBegin,
+            AltSpeedScheduleEnd = settings.AltSpeedScheduleEnd,
+            AltSpeedScheduleDays = settings.AltSpeedScheduleDays,
+            AddedHook = added,
+            AddedHookEnabled = addedOn,
+            CompletedHook = completed,
+            CompletedHookEnabled = completedOn,
+            RemovedHook = removed,
+            RemovedHookEnabled = removedOn,
+        };
     }
 
     /// <inheritdoc/>

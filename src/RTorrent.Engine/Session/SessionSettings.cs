@@ -78,6 +78,8 @@ public sealed class SessionSettings
         _overrides = overrides ?? RunOverrides.None;
         _persist = persist;
         _current = _overrides.Apply(saved);
+        // Its hooks run and its schedule switches turtle mode from now on.
+        _session?.Attach(this);
     }
 
     /// <summary>The settings in force now.</summary>
@@ -121,8 +123,9 @@ public sealed class SessionSettings
     private async Task ApplyLiveAsync(EngineSettings before, EngineSettings after)
     {
         var engine = _session!.Engine;
-        if (before.DownloadRateLimit != after.DownloadRateLimit || before.UploadRateLimit != after.UploadRateLimit)
-            await engine.SetGlobalLimitsAsync(after.DownloadRateLimit, after.UploadRateLimit).ConfigureAwait(false);
+        // The limits in force: the turtle ones while turtle mode is on (the normal ones are kept for when it is off).
+        if (before.EffectiveDownloadRateLimit != after.EffectiveDownloadRateLimit || before.EffectiveUploadRateLimit != after.EffectiveUploadRateLimit)
+            await engine.SetGlobalLimitsAsync(after.EffectiveDownloadRateLimit, after.EffectiveUploadRateLimit).ConfigureAwait(false);
         if (before.MaxConnections != after.MaxConnections || before.MaxConnectionsPerTorrent != after.MaxConnectionsPerTorrent)
             await engine.SetConnectionLimitsAsync(after.MaxConnections, after.MaxConnectionsPerTorrent).ConfigureAwait(false);
         if (before.DiskReadCacheSize != after.DiskReadCacheSize)

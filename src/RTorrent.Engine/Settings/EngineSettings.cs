@@ -67,6 +67,73 @@ public sealed record EngineSettings
     /// <summary>Transmission's default speed limit, 100 kB/s: what switching a limit on uses until one is set.</summary>
     public const long DefaultRateLimitWhenOn = 100_000;
 
+    /// <summary>
+    /// Alternative speed limits ("turtle mode", Transmission's <c>alt-speed-enabled</c>) in force: the session's limits
+    /// are then <see cref="AltDownloadRateLimit"/> and <see cref="AltUploadRateLimit"/> instead of
+    /// <see cref="DownloadRateLimit"/> and <see cref="UploadRateLimit"/>, which are kept for when it is switched off.
+    /// Switched by the interface's key, the RPC, or the schedule (<see cref="AltSpeedScheduleEnabled"/>) at its edges.
+    /// </summary>
+    public bool AltSpeedEnabled { get; init; }
+
+    /// <summary>The download limit in turtle mode, bytes per second; 0 = unlimited that way (Transmission's default, 50 kB/s).</summary>
+    public long AltDownloadRateLimit { get; init; } = DefaultAltRateLimit;
+
+    /// <summary>The upload limit in turtle mode, bytes per second; 0 = unlimited that way.</summary>
+    public long AltUploadRateLimit { get; init; } = DefaultAltRateLimit;
+
+    /// <summary>Transmission's default alternative speed limit, 50 kB/s.</summary>
+    public const long DefaultAltRateLimit = 50_000;
+
+    /// <summary>
+    /// Switch turtle mode on at <see cref="AltSpeedScheduleBegin"/> and off at <see cref="AltSpeedScheduleEnd"/> on the
+    /// days of <see cref="AltSpeedScheduleDays"/>, in local time (Transmission's <c>alt-speed-time-enabled</c>). A switch
+    /// by hand holds until the next edge of the schedule. See docs/SCHEDULES-AND-HOOKS.md.
+    /// </summary>
+    public bool AltSpeedScheduleEnabled { get; init; }
+
+    /// <summary>When turtle mode starts, in minutes after local midnight (0-1439; Transmission's default 540, 09:00).</summary>
+    public int AltSpeedScheduleBegin { get; init; } = 540;
+
+    /// <summary>
+    /// When turtle mode ends, in minutes after local midnight (0-1439; default 1020, 17:00). An end at or before the
+    /// begin runs past midnight into the next day; an end equal to the begin is a whole day.
+    /// </summary>
+    public int AltSpeedScheduleEnd { get; init; } = 1020;
+
+    /// <summary>The days the schedule starts on: Sunday 1, Monday 2, Tuesday 4, ... Saturday 64 (Transmission's bitmask); 127 every day.</summary>
+    public int AltSpeedScheduleDays { get; init; } = 127;
+
+    /// <summary>The download limit in force: the turtle one while turtle mode is on.</summary>
+    public long EffectiveDownloadRateLimit => AltSpeedEnabled ? AltDownloadRateLimit : DownloadRateLimit;
+
+    /// <summary>The upload limit in force: the turtle one while turtle mode is on.</summary>
+    public long EffectiveUploadRateLimit => AltSpeedEnabled ? AltUploadRateLimit : UploadRateLimit;
+
+    /// <summary>
+    /// A program run when a torrent is added (not when the session restores it), as an absolute path; run without a
+    /// shell and without arguments, the torrent given in environment variables (docs/SCHEDULES-AND-HOOKS.md). Kept
+    /// while <see cref="AddedHookEnabled"/> is off.
+    /// </summary>
+    public string? AddedHook { get; init; }
+
+    /// <summary>Run <see cref="AddedHook"/> (Transmission's <c>script-torrent-added-enabled</c>).</summary>
+    public bool AddedHookEnabled { get; init; }
+
+    /// <summary>A program run when a torrent finishes downloading (Transmission's <c>script-torrent-done-filename</c>).</summary>
+    public string? CompletedHook { get; init; }
+
+    /// <summary>Run <see cref="CompletedHook"/>.</summary>
+    public bool CompletedHookEnabled { get; init; }
+
+    /// <summary>A program run when a torrent is removed from the session.</summary>
+    public string? RemovedHook { get; init; }
+
+    /// <summary>Run <see cref="RemovedHook"/>.</summary>
+    public bool RemovedHookEnabled { get; init; }
+
+    /// <summary>Seconds a hook may run before it and every process it started are killed (default 10 minutes).</summary>
+    public int HookTimeoutSeconds { get; init; } = 600;
+
     /// <summary>Download limit given to newly added torrents; 0 = none (only the global limit applies).</summary>
     public long DefaultTorrentDownloadRateLimit { get; init; }
 
@@ -220,6 +287,15 @@ public sealed record EngineSettings
         Check(UploadRateLimit >= 0, "uploadRateLimit", $"must be 0 (unlimited) or more, not {UploadRateLimit}");
         Check(DownloadRateLimitWhenOn >= 0, "downloadRateLimitWhenOn", $"must be 0 (none kept) or more, not {DownloadRateLimitWhenOn}");
         Check(UploadRateLimitWhenOn >= 0, "uploadRateLimitWhenOn", $"must be 0 (none kept) or more, not {UploadRateLimitWhenOn}");
+        Check(AltDownloadRateLimit >= 0, "altDownloadRateLimit", $"must be 0 (unlimited) or more, not {AltDownloadRateLimit}");
+        Check(AltUploadRateLimit >= 0, "altUploadRateLimit", $"must be 0 (unlimited) or more, not {AltUploadRateLimit}");
+        Check(AltSpeedScheduleBegin is >= 0 and < 1440, "altSpeedScheduleBegin", $"must be 0-1439 (minutes after midnight), not {AltSpeedScheduleBegin}");
+        Check(AltSpeedScheduleEnd is >= 0 and < 1440, "altSpeedScheduleEnd", $"must be 0-1439 (minutes after midnight), not {AltSpeedScheduleEnd}");
+        Check(AltSpeedScheduleDays is >= 0 and <= 127, "altSpeedScheduleDays", $"must be 0-127 (Sunday 1, Monday 2, ... Saturday 64), not {AltSpeedScheduleDays}");
+        CheckHook(AddedHook, AddedHookEnabled, "addedHook");
+        CheckHook(CompletedHook, CompletedHookEnabled, "completedHook");
+        CheckHook(RemovedHook, RemovedHookEnabled, "removedHook");
+        Check(HookTimeoutSeconds is >= 1 and <= 86400, "hookTimeoutSeconds", $"must be 1-86400, not {HookTimeoutSeconds}");
         Check(DefaultTorrentDownloadRateLimit >= 0, "defaultTorrentDownloadRateLimit", $"must be 0 (none) or more, not {DefaultTorrentDownloadRateLimit}");
         Check(DefaultTorrentUploadRateLimit >= 0, "defaultTorrentUploadRateLimit", $"must be 0 (none) or more, not {DefaultTorrentUploadRateLimit}");
         Check(IsAbsolute(DownloadDirectory), "downloadDirectory", $"must be an absolute path, not '{DownloadDirectory}'");
@@ -260,6 +336,12 @@ public sealed record EngineSettings
         Check(RpcTlsKey is null || IsAbsolute(RpcTlsKey), "rpcTlsKey", $"must be an absolute path or null, not '{RpcTlsKey}'");
         Check(RpcWebHome is null || IsAbsolute(RpcWebHome), "rpcWebHome", $"must be an absolute path or null, not '{RpcWebHome}'");
         return errors;
+
+        void CheckHook(string? path, bool enabled, string field)
+        {
+            Check(string.IsNullOrEmpty(path) || (IsAbsolute(path) && !path.Contains('\0')), field, $"must be an absolute path to a program or null, not '{path}'");
+            Check(!enabled || !string.IsNullOrEmpty(path), field + "Enabled", $"needs {field} (the program to run)");
+        }
     }
 
     private static bool IsAbsolute(string? path) => !string.IsNullOrWhiteSpace(path) && Path.IsPathFullyQualified(path);
@@ -328,7 +410,13 @@ public sealed record EngineSettings
         RpcHostAllowListEnabled == other.RpcHostAllowListEnabled && SameList(RpcHostAllowList, other.RpcHostAllowList) &&
         RpcAddressAllowListEnabled == other.RpcAddressAllowListEnabled && SameList(RpcAddressAllowList, other.RpcAddressAllowList) &&
         RpcMaxRequestBytes == other.RpcMaxRequestBytes && RpcTlsCertificate == other.RpcTlsCertificate && RpcTlsKey == other.RpcTlsKey &&
-        RpcWebHome == other.RpcWebHome;
+        RpcWebHome == other.RpcWebHome &&
+        AltSpeedEnabled == other.AltSpeedEnabled && AltDownloadRateLimit == other.AltDownloadRateLimit &&
+        AltUploadRateLimit == other.AltUploadRateLimit && AltSpeedScheduleEnabled == other.AltSpeedScheduleEnabled &&
+        AltSpeedScheduleBegin == other.AltSpeedScheduleBegin && AltSpeedScheduleEnd == other.AltSpeedScheduleEnd &&
+        AltSpeedScheduleDays == other.AltSpeedScheduleDays && AddedHook == other.AddedHook && AddedHookEnabled == other.AddedHookEnabled &&
+        CompletedHook == other.CompletedHook && CompletedHookEnabled == other.CompletedHookEnabled && RemovedHook == other.RemovedHook &&
+        RemovedHookEnabled == other.RemovedHookEnabled && HookTimeoutSeconds == other.HookTimeoutSeconds;
 
     /// <inheritdoc/>
     public override int GetHashCode() =>

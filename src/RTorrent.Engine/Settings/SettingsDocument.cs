@@ -24,6 +24,20 @@ internal sealed class SettingsDocument
         UploadRateLimit = s.UploadRateLimit;
         DownloadRateLimitWhenOn = s.DownloadRateLimitWhenOn;
         UploadRateLimitWhenOn = s.UploadRateLimitWhenOn;
+        AltSpeedEnabled = s.AltSpeedEnabled;
+        AltDownloadRateLimit = s.AltDownloadRateLimit;
+        AltUploadRateLimit = s.AltUploadRateLimit;
+        AltSpeedScheduleEnabled = s.AltSpeedScheduleEnabled;
+        AltSpeedScheduleBegin = s.AltSpeedScheduleBegin;
+        AltSpeedScheduleEnd = s.AltSpeedScheduleEnd;
+        AltSpeedScheduleDays = s.AltSpeedScheduleDays;
+        AddedHook = s.AddedHook;
+        AddedHookEnabled = s.AddedHookEnabled;
+        CompletedHook = s.CompletedHook;
+        CompletedHookEnabled = s.CompletedHookEnabled;
+        RemovedHook = s.RemovedHook;
+        RemovedHookEnabled = s.RemovedHookEnabled;
+        HookTimeoutSeconds = s.HookTimeoutSeconds;
         DefaultTorrentDownloadRateLimit = s.DefaultTorrentDownloadRateLimit;
         DefaultTorrentUploadRateLimit = s.DefaultTorrentUploadRateLimit;
         DownloadDirectory = s.DownloadDirectory;
@@ -78,6 +92,34 @@ internal sealed class SettingsDocument
     public long DownloadRateLimitWhenOn { get; set; }
 
     public long UploadRateLimitWhenOn { get; set; }
+
+    public bool AltSpeedEnabled { get; set; }
+
+    public long AltDownloadRateLimit { get; set; }
+
+    public long AltUploadRateLimit { get; set; }
+
+    public bool AltSpeedScheduleEnabled { get; set; }
+
+    public int AltSpeedScheduleBegin { get; set; }
+
+    public int AltSpeedScheduleEnd { get; set; }
+
+    public int AltSpeedScheduleDays { get; set; }
+
+    public string? AddedHook { get; set; }
+
+    public bool AddedHookEnabled { get; set; }
+
+    public string? CompletedHook { get; set; }
+
+    public bool CompletedHookEnabled { get; set; }
+
+    public string? RemovedHook { get; set; }
+
+    public bool RemovedHookEnabled { get; set; }
+
+    public int HookTimeoutSeconds { get; set; }
 
     public long DefaultTorrentDownloadRateLimit { get; set; }
 
@@ -152,6 +194,20 @@ internal sealed class SettingsDocument
         UploadRateLimit = UploadRateLimit,
         DownloadRateLimitWhenOn = DownloadRateLimitWhenOn,
         UploadRateLimitWhenOn = UploadRateLimitWhenOn,
+        AltSpeedEnabled = AltSpeedEnabled,
+        AltDownloadRateLimit = AltDownloadRateLimit,
+        AltUploadRateLimit = AltUploadRateLimit,
+        AltSpeedScheduleEnabled = AltSpeedScheduleEnabled,
+        AltSpeedScheduleBegin = AltSpeedScheduleBegin,
+        AltSpeedScheduleEnd = AltSpeedScheduleEnd,
+        AltSpeedScheduleDays = AltSpeedScheduleDays,
+        AddedHook = AddedHook,
+        AddedHookEnabled = AddedHookEnabled,
+        CompletedHook = CompletedHook,
+        CompletedHookEnabled = CompletedHookEnabled,
+        RemovedHook = RemovedHook,
+        RemovedHookEnabled = RemovedHookEnabled,
+        HookTimeoutSeconds = HookTimeoutSeconds,
         DefaultTorrentDownloadRateLimit = DefaultTorrentDownloadRateLimit,
         DefaultTorrentUploadRateLimit = DefaultTorrentUploadRateLimit,
         DownloadDirectory = DownloadDirectory,

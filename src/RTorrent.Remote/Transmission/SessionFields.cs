@@ -17,7 +17,7 @@ internal sealed class SessionScope
 /// <summary>
 /// The session's fields (Transmission 4.0's session-get, all of them): how each is read from <see cref="EngineSettings"/>
 /// and the engine, and which are fixed because RTorrent has no such feature. A fixed field answers the value that is
-/// true (alt-speed-enabled false, utp-enabled false, blocklist-size 0, ...); session-set of a fixed field to that value
+/// true (utp-enabled false, blocklist-size 0, ...); session-set of a fixed field to that value
 /// is accepted and to another refused with the reason (<see cref="SessionSet"/>). docs/RPC.md has the table.
 /// </summary>
 internal static class SessionFields
@@ -31,15 +31,14 @@ internal static class SessionFields
     /// <summary>A value RTorrent cannot change, with the reason a session-set of another value gets.</summary>
     public sealed record FixedValue(object Value, string Reason);
 
-    public const int AltSpeed = 0, AltSpeedTimeBegin = 0, AltSpeedTimeEnd = 0, AltSpeedTimeDay = 0;
     public const int DownloadQueueSize = 5, SeedQueueSize = 10, QueueStalledMinutes = 30, IdleSeedingLimit = 30;
 
-    private const string NoAltSpeed = "RTorrent has no alternative (turtle) speed limits";
     private const string NoBlocklist = "RTorrent has no blocklist yet";
     private const string NoQueue = "RTorrent has no download or seed queue limits yet: every started torrent runs";
     private const string NoIdleLimit = "RTorrent has no idle seeding limit";
     private const string NoIncompleteDir = "RTorrent keeps a download in its download folder while it is incomplete";
-    private const string NoScripts = "RTorrent runs no scripts";
+    private const string NoSeedingScript =
+        "RTorrent runs no script when seeding stops (its hooks run on add, completion and removal: script-torrent-added-*, script-torrent-done-*)";
 
     /// <summary>By name.</summary>
     public static FrozenDictionary<string, Field> All { get; } = Build().ToFrozenDictionary(f => f.Name, StringComparer.Ordinal);
@@ -52,13 +51,13 @@ internal static class SessionFields
         static Field FixedInt(string name, long value, string reason) => new(name, (w, _) => w.WriteNumberValue(value), new FixedValue(value, reason));
         static Field FixedString(string name, string value, string reason) => new(name, (w, _) => w.WriteStringValue(value), new FixedValue(value, reason));
 
-        yield return FixedInt("alt-speed-down", AltSpeed, NoAltSpeed);
-        yield return FixedBool("alt-speed-enabled", false, NoAltSpeed);
-        yield return FixedInt("alt-speed-time-begin", AltSpeedTimeBegin, NoAltSpeed);
-        yield return FixedInt("alt-speed-time-day", AltSpeedTimeDay, NoAltSpeed);
-        yield return FixedBool("alt-speed-time-enabled", false, NoAltSpeed);
-        yield return FixedInt("alt-speed-time-end", AltSpeedTimeEnd, NoAltSpeed);
-        yield return FixedInt("alt-speed-up", AltSpeed, NoAltSpeed);
+        yield return Live("alt-speed-down", (w, s) => w.WriteNumberValue(Units.ToKBps(s.Settings.AltDownloadRateLimit)));
+        yield return Live("alt-speed-enabled", (w, s) => w.WriteBooleanValue(s.Settings.AltSpeedEnabled));
+        yield return Live("alt-speed-time-begin", (w, s) => w.WriteNumberValue(s.Settings.AltSpeedScheduleBegin));
+        yield return Live("alt-speed-time-day", (w, s) => w.WriteNumberValue(s.Settings.AltSpeedScheduleDays));
+        yield return Live("alt-speed-time-enabled", (w, s) => w.WriteBooleanValue(s.Settings.AltSpeedScheduleEnabled));
+        yield return Live("alt-speed-time-end", (w, s) => w.WriteNumberValue(s.Settings.AltSpeedScheduleEnd));
+        yield return Live("alt-speed-up", (w, s) => w.WriteNumberValue(Units.ToKBps(s.Settings.AltUploadRateLimit)));
         yield return FixedBool("anti-brute-force-enabled", true,
             "RTorrent always delays wrong passwords (0.5 s doubling to 16 s) and blocks an address after 100 failures");
         yield return FixedInt("anti-brute-force-threshold", 100,
@@ -92,12 +91,12 @@ internal static class SessionFields
         yield return ReadOnly("rpc-version", (w, _) => w.WriteNumberValue(TransmissionRpcHandler.RpcVersion));
         yield return ReadOnly("rpc-version-minimum", (w, _) => w.WriteNumberValue(TransmissionRpcHandler.RpcVersionMinimum));
         yield return ReadOnly("rpc-version-semver", (w, _) => w.WriteStringValue(TransmissionRpcHandler.RpcVersionSemver));
-        yield return FixedBool("script-torrent-added-enabled", false, NoScripts);
-        yield return FixedString("script-torrent-added-filename", "", NoScripts);
-        yield return FixedBool("script-torrent-done-enabled", false, NoScripts);
-        yield return FixedString("script-torrent-done-filename", "", NoScripts);
-        yield return FixedBool("script-torrent-done-seeding-enabled", false, NoScripts);
-        yield return FixedString("script-torrent-done-seeding-filename", "", NoScripts);
+        yield return Live("script-torrent-added-enabled", (w, s) => w.WriteBooleanValue(s.Settings.AddedHookEnabled));
+        yield return Live("script-torrent-added-filename", (w, s) => w.WriteStringValue(s.Settings.AddedHook ?? ""));
+        yield return Live("script-torrent-done-enabled", (w, s) => w.WriteBooleanValue(s.Settings.CompletedHookEnabled));
+        yield return Live("script-torrent-done-filename", (w, s) => w.WriteStringValue(s.Settings.CompletedHook ?? ""));
+        yield return FixedBool("script-torrent-done-seeding-enabled", false, NoSeedingScript);
+        yield return FixedString("script-torrent-done-seeding-filename", "", NoSeedingScript);
         yield return FixedBool("seed-queue-enabled", false, NoQueue);
         yield return FixedInt("seed-queue-size", SeedQueueSize, NoQueue);
         yield return Live("seedRatioLimit", (w, s) => w.WriteNumberValue(s.Settings.SeedRatioLimit ?? s.Settings.SeedRatioLimitWhenOn));

@@ -16,13 +16,15 @@ internal sealed class SessionSet(TransmissionContext context)
     private static readonly HashSet<string> BoolKeys =
     [
         "dht-enabled", "lpd-enabled", "pex-enabled", "peer-port-random-on-start", "seedRatioLimited", "speed-limit-down-enabled",
-        "speed-limit-up-enabled", "start-added-torrents",
+        "speed-limit-up-enabled", "start-added-torrents", "alt-speed-enabled", "alt-speed-time-enabled", "script-torrent-added-enabled",
+        "script-torrent-done-enabled",
     ];
 
     private static readonly HashSet<string> IntKeys =
-        ["cache-size-mb", "peer-limit-global", "peer-limit-per-torrent", "peer-port", "speed-limit-down", "speed-limit-up"];
+        ["cache-size-mb", "peer-limit-global", "peer-limit-per-torrent", "peer-port", "speed-limit-down", "speed-limit-up", "alt-speed-down",
+        "alt-speed-up", "alt-speed-time-begin", "alt-speed-time-end", "alt-speed-time-day"];
 
-    private static readonly HashSet<string> StringKeys = ["download-dir", "encryption"];
+    private static readonly HashSet<string> StringKeys = ["download-dir", "encryption", "script-torrent-added-filename", "script-torrent-done-filename"];
 
     public async Task<string> RunAsync(Arguments args)
     {
@@ -104,7 +106,69 @@ internal sealed class SessionSet(TransmissionContext context)
         var (up, upWhenOn) = Speed(s.UploadRateLimit, s.UploadRateLimitWhenOn, Get<long>(values, "speed-limit-up"),
             Get<bool>(values, "speed-limit-up-enabled"), "up", problems);
         s = s with { DownloadRateLimit = down, DownloadRateLimitWhenOn = downWhenOn, UploadRateLimit = up, UploadRateLimitWhenOn = upWhenOn };
+        s = AltSpeed(s, values, problems);
+        s = Hooks(s, values, problems);
         return SeedRatio(s, Get<double>(values, "seedRatioLimit"), Get<bool>(values, "seedRatioLimited"), problems);
+    }
+
+    /// <summary>
+    /// alt-speed-* onto turtle mode: the limits in kB/s (0 = unlimited that way, where Transmission would stop
+    /// transfer: RTorrent cannot), the schedule in minutes after local midnight and Transmission's day bitmask.
+    /// </summary>
+    private static EngineSettings AltSpeed(EngineSettings s, Dictionary<string, object> values, List<string> problems)
+    {
+        if (Get<bool>(values, "alt-speed-enabled") is { } on) s = s with { AltSpeedEnabled = on };
+        if (Get<bool>(values, "alt-speed-time-enabled") is { } scheduled) s = s with { AltSpeedScheduleEnabled = scheduled };
+        if (Get<long>(values, "alt-speed-down") is { } down)
+        {
+            if (down < 0 || down > long.MaxValue / Units.SpeedK) problems.Add($"alt-speed-down: must be 0 (unlimited) or more kB/s, not {down}");
+            else s = s with { AltDownloadRateLimit = down * Units.SpeedK };
+        }
+        if (Get<long>(values, "alt-speed-up") is { } up)
+        {
+            if (up < 0 || up > long.MaxValue / Units.SpeedK) problems.Add($"alt-speed-up: must be 0 (unlimited) or more kB/s, not {up}");
+            else s = s with { AltUploadRateLimit = up * Units.SpeedK };
+        }
+        foreach (var (key, max) in new[] { ("alt-speed-time-begin", 1439L), ("alt-speed-time-end", 1439L), ("alt-speed-time-day", 127L) })
+        {
+            if (Get<long>(values, key) is not { } n) continue;
+            if (n < 0 || n > max)
+            {
+                problems.Add(key == "alt-speed-time-day"
+                    ? $"{key}: must be 0-127 (Sunday 1, Monday 2, ... Saturday 64), not {n}"
+                    : $"{key}: must be 0-1439 (minutes after midnight), not {n}");
+                continue;
+            }
+            s = key switch
+            {
+                "alt-speed-time-begin" => s with { AltSpeedScheduleBegin = (int)n },
+                "alt-speed-time-end" => s with { AltSpeedScheduleEnd = (int)n },
+                _ => s with { AltSpeedScheduleDays = (int)n },
+            };
+        }
+        return s;
+    }
+
+    /// <summary>
+    /// script-torrent-added-* and script-torrent-done-* onto the added and completed hooks: the filename is kept while
+    /// the hook is off; "" clears it. Switching a hook on without a program is refused by the settings' validation.
+    /// </summary>
+    private static EngineSettings Hooks(EngineSettings s, Dictionary<string, object> values, List<string> problems)
+    {
+        static string? Program(object value) => value is string { Length: > 0 } p ? p : null;
+        if (values.TryGetValue("script-torrent-added-filename", out var added))
+        {
+            if (Program(added) is { } p && !Path.IsPathFullyQualified(p)) problems.Add($"script-torrent-added-filename: must be an absolute path, not '{p}'");
+            else s = s with { AddedHook = Program(added) };
+        }
+        if (values.TryGetValue("script-torrent-done-filename", out var done))
+        {
+            if (Program(done) is { } p && !Path.IsPathFullyQualified(p)) problems.Add($"script-torrent-done-filename: must be an absolute path, not '{p}'");
+            else s = s with { CompletedHook = Program(done) };
+        }
+        if (Get<bool>(values, "script-torrent-added-enabled") is { } addedOn) s = s with { AddedHookEnabled = addedOn };
+        if (Get<bool>(values, "script-torrent-done-enabled") is { } doneOn) s = s with { CompletedHookEnabled = doneOn };
+        return s;
     }
 
     /// <summary>

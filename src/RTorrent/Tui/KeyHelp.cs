@@ -85,6 +85,10 @@ internal static class KeyHelp
         new("i", "Sequential (in order) download on or off", KeyScope.Everywhere, k => KeyText.IsChar(k, 'i'), w => w.ToggleSequential()),
         new("t", "Rate limits of the torrent", KeyScope.Everywhere, k => KeyText.IsChar(k, 't'), w => w.ShowTorrentLimitsDialog()),
         new("T", "Global rate limits", KeyScope.Everywhere, k => KeyText.IsChar(k, 'T'), w => w.ShowGlobalLimitsDialog()),
+        new("^T", "Turtle mode on or off: the alternative (turtle) rate limits instead of the global ones; the status line " +
+            "shows TURTLE. The settings (o) set its limits and a weekly schedule, which switches it at its times (a switch by " +
+            "hand holds until the next). While it is on, T and the throttle keys change the turtle limits",
+            KeyScope.Everywhere, k => k == Key.T.WithCtrl, w => w.ToggleTurtle(), "^T turtle", 13),
         new("a  z", "Global upload limit up, down by 1 KiB/s (0 = unlimited)", KeyScope.Everywhere, IsThrottle("az"), w => w.ThrottleKey()),
         new("s  x", "Global upload limit up, down by 5 KiB/s", KeyScope.Everywhere, IsThrottle("sx"), w => w.ThrottleKey()),
         new("d  c", "Global upload limit up, down by 50 KiB/s", KeyScope.Everywhere, IsThrottle("dc"), w => w.ThrottleKey()),

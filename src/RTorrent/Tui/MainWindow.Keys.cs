@@ -287,6 +287,32 @@ internal sealed partial class MainWindow
         SetGlobalLimits(down, up, text);
     }
 
+    /// <summary>
+    /// Turtle mode on or off (^T): read fresh from the session (the schedule may have switched it), then the opposite
+    /// saved. With several daemons, the one of the torrent under the cursor.
+    /// </summary>
+    internal void ToggleTurtle()
+    {
+        ITorrentBackend target = _backend;
+        string? host = null;
+        if (Hosted is { } hosted)
+        {
+            host = CurrentHost ?? hosted.HostNames.FirstOrDefault();
+            if (host is null) return;
+            target = hosted.Host(host);
+        }
+        string where = host is null ? "" : $" on {host}";
+        bool? nowOn = null;
+        RunOperation(async () =>
+        {
+            EditableSettings settings = await target.GetSettingsAsync().ConfigureAwait(false);
+            await target.SaveSettingsAsync(settings with { AltSpeedEnabled = !settings.AltSpeedEnabled }).ConfigureAwait(false);
+            nowOn = !settings.AltSpeedEnabled;
+        }, null, null, () => ShowMessage(nowOn == true
+            ? $"Turtle mode on{where}: the alternative rate limits apply."
+            : $"Turtle mode off{where}: the global rate limits apply."));
+    }
+
     private void SetGlobalLimits(long down, long up, string message)
     {
         // Remember the new limits at once, so quick repeated presses add up even before a snapshot shows them.

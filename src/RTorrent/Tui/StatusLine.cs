@@ -14,6 +14,9 @@ public static class StatusLine
     /// Builds the line for <paramref name="width"/> cells. Segments are dropped from the least important end (DHT,
     /// connections, port) when the line would not fit; rates and free space always stay.
     /// </summary>
+    /// <summary>What the line starts with while turtle mode (the alternative rate limits) is on.</summary>
+    public const string TurtleMark = "TURTLE";
+
     public static string Build(SessionSnapshot? session, long? freeBytes, int width)
     {
         if (session is null) return TorrentText.Fit("Loading the session...", width);
@@ -27,9 +30,11 @@ public static class StatusLine
         string dht = session.DhtNodes is { } n ? "DHT " + n.ToString(CultureInfo.InvariantCulture) : "DHT off";
 
         var optional = new List<string> { port, conns, dht };
+        // Turtle mode says so first: the limits shown are then the turtle ones.
+        string[] always = session.AltSpeedEnabled ? [TurtleMark, down, up] : [down, up];
         while (true)
         {
-            string line = string.Join("  ", new[] { down, up }.Concat(optional).Append(free));
+            string line = string.Join("  ", always.Concat(optional).Append(free));
             if (line.Length <= width || optional.Count == 0) return TorrentText.Fit(line, width);
             optional.RemoveAt(optional.Count - 1);
         }

@@ -105,4 +105,69 @@ public static class Units
         bytesPerSecond = (long)bytes;
         return true;
     }
+
+    private static readonly string[] DayNames = ["Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"];
+
+    /// <summary>Minutes after midnight as HH:MM.</summary>
+    public static string MinuteOfDay(int minutes) => string.Create(CultureInfo.InvariantCulture, $"{minutes / 60:00}:{minutes % 60:00}");
+
+    /// <summary>HH:MM (or H:MM) as minutes after midnight, or null.</summary>
+    public static int? ParseMinuteOfDay(string? text)
+    {
+        var parts = (text ?? "").Trim().Split(':');
+        return parts.Length == 2 && int.TryParse(parts[0], NumberStyles.None, CultureInfo.InvariantCulture, out int h) &&
+               int.TryParse(parts[1], NumberStyles.None, CultureInfo.InvariantCulture, out int m) && h is >= 0 and < 24 && m is >= 0 and < 60 &&
+               parts[1].Length == 2
+            ? h * 60 + m
+            : null;
+    }
+
+    /// <summary>Transmission's day bitmask (Sunday 1 ... Saturday 64) for people: "every day", "Mon-Fri", "Sat,Sun", "Mon,Wed", "never".</summary>
+    public static string Days(int mask)
+    {
+        mask &= 127;
+        if (mask == 127) return "every day";
+        if (mask == 0) return "never";
+        if (mask == 0b0111110) return "Mon-Fri";
+        // Monday first, as people read a week.
+        return string.Join(",", new[] { 1, 2, 3, 4, 5, 6, 0 }.Where(d => (mask & (1 << d)) != 0).Select(d => DayNames[d]));
+    }
+
+    /// <summary>Days as <see cref="Days"/> writes them (also ranges such as Sat-Sun, names of any case, or the bitmask); null when not understood.</summary>
+    public static int? ParseDays(string? text)
+    {
+        string t = (text ?? "").Trim();
+        if (t.Equals("every day", StringComparison.OrdinalIgnoreCase) || t.Equals("daily", StringComparison.OrdinalIgnoreCase)) return 127;
+        if (t.Equals("never", StringComparison.OrdinalIgnoreCase)) return 0;
+        if (t.Equals("weekdays", StringComparison.OrdinalIgnoreCase)) return 0b0111110;
+        if (t.Equals("weekends", StringComparison.OrdinalIgnoreCase)) return 0b1000001;
+        if (int.TryParse(t, NumberStyles.None, CultureInfo.InvariantCulture, out int n)) return n is >= 0 and <= 127 ? n : null;
+        if (t.Length == 0) return null;
+        int mask = 0;
+        foreach (string part in t.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries))
+        {
+            string[] range = part.Split('-', StringSplitOptions.TrimEntries);
+            if (range.Length is < 1 or > 2 || Day(range[0]) is not { } first) return null;
+            int last = first;
+            if (range.Length == 2 && Day(range[1]) is not { } l) return null;
+            else if (range.Length == 2) last = Day(range[1])!.Value;
+            // Monday-based order, so Fri-Mon wraps over the weekend.
+            for (int d = first; ; d = (d + 1) % 7)
+            {
+                mask |= 1 << d;
+                if (d == last) break;
+            }
+        }
+        return mask;
+
+        static int? Day(string name)
+        {
+            if (name.Length < 2) return null;
+            for (int i = 0; i < DayNames.Length; i++)
+                if (DayNames[i].StartsWith(name[..Math.Min(3, name.Length)], StringComparison.OrdinalIgnoreCase) &&
+                    (name.Length <= 3 || CultureInfo.InvariantCulture.DateTimeFormat.DayNames[i].StartsWith(name, StringComparison.OrdinalIgnoreCase)))
+                    return i;
+            return null;
+        }
+    }
 }

@@ -208,4 +208,50 @@ public class SettingsDocumentTests
             ["downloadRateLimitWhenOn: must be 0 (none kept) or more, not -1", "seedRatioLimitWhenOn: must be a number of 0 or more, not NaN"],
             (defaults with { DownloadRateLimitWhenOn = -1, SeedRatioLimitWhenOn = double.NaN }).Validate());
     }
+
+    [Fact]
+    public async Task Turtle_mode_its_schedule_and_the_hooks_round_trip_and_are_validated()
+    {
+        using var _tmp = new TempDir("rt-settings");
+        var defaults = new EngineSettings();
+        Assert.Equal((false, 50_000L, 50_000L, false, 540, 1020, 127, 600),
+            (defaults.AltSpeedEnabled, defaults.AltDownloadRateLimit, defaults.AltUploadRateLimit, defaults.AltSpeedScheduleEnabled,
+                defaults.AltSpeedScheduleBegin, defaults.AltSpeedScheduleEnd, defaults.AltSpeedScheduleDays, defaults.HookTimeoutSeconds));
+        var s = defaults with
+        {
+            SessionDirectory = _tmp.Sub("turtle"),
+            AltSpeedEnabled = true,
+            AltDownloadRateLimit = 10_000,
+            AltUploadRateLimit = 0,
+            AltSpeedScheduleEnabled = true,
+            AltSpeedScheduleBegin = 1320,
+            AltSpeedScheduleEnd = 360,
+            AltSpeedScheduleDays = 65,
+            AddedHook = "/usr/local/bin/added",
+            CompletedHook = "/usr/local/bin/done",
+            CompletedHookEnabled = true,
+            RemovedHook = "/usr/local/bin/removed",
+            RemovedHookEnabled = true,
+            HookTimeoutSeconds = 30,
+        };
+        Assert.NotEqual(defaults with { SessionDirectory = s.SessionDirectory }, s);
+        await SettingsStore.SaveAsync(s);
+        var text = await File.ReadAllTextAsync(_tmp.Sub("turtle", "settings.json"));
+        Assert.Contains("\"altSpeedScheduleDays\": 65", text);
+        Assert.Contains("\"completedHook\": \"/usr/local/bin/done\"", text);
+        Assert.Equal(s with { SessionDirectory = Path.GetFullPath(s.SessionDirectory) }, await SettingsStore.LoadAsync(_tmp.Sub("turtle")));
+        Assert.Equal(
+        [
+            "altDownloadRateLimit: must be 0 (unlimited) or more, not -1",
+            "altSpeedScheduleBegin: must be 0-1439 (minutes after midnight), not 1440",
+            "altSpeedScheduleDays: must be 0-127 (Sunday 1, Monday 2, ... Saturday 64), not 128",
+            "addedHook: must be an absolute path to a program or null, not 'hook.sh'",
+            "completedHookEnabled: needs completedHook (the program to run)",
+            "hookTimeoutSeconds: must be 1-86400, not 0",
+        ], (defaults with
+        {
+            AltDownloadRateLimit = -1, AltSpeedScheduleBegin = 1440, AltSpeedScheduleDays = 128, AddedHook = "hook.sh",
+            CompletedHookEnabled = true, HookTimeoutSeconds = 0,
+        }).Validate());
+    }
 }

@@ -109,6 +109,60 @@ public sealed class TerminalInterfaceTests(ITestOutputHelper output)
         await again.WaitForScreenAsync(s => s.Contains("No torrents yet", StringComparison.Ordinal), Limits.Startup, "the second start");
     }
 
+    [Fact]
+    public async Task Ctrl_T_switches_turtle_mode_the_status_line_shows_it_and_it_survives_a_restart()
+    {
+        using var tmp = new TempFolder("rt-tui-turtle");
+        (string session, _) = await WriteLoopbackSessionAsync(tmp);
+        var environment = Environment(tmp);
+        string command = $"{Program(session)}; echo {ExitMarker} $?; exec sleep 600";
+        static string StatusRow(string screen) => screen.Split('\n') is var rows && rows.Length >= 2 ? rows[^2] : "";
+
+        await using (var terminal = await TmuxTerminal.StartAsync(command, 100, 30, environment))
+        {
+            try
+            {
+                var first = await terminal.WaitForScreenAsync(s => s.Contains("No torrents yet", StringComparison.Ordinal) &&
+                    s.Contains("free", StringComparison.Ordinal), Limits.Startup, "the empty list and its status line");
+                Assert.DoesNotContain("TURTLE", first, StringComparison.Ordinal);
+                await terminal.SendKeysAsync("C-t");
+                var on = await terminal.WaitForScreenAsync(s => s.Contains("TURTLE  Down", StringComparison.Ordinal) &&
+                    s.Contains("Turtle mode on", StringComparison.Ordinal), Limits.Startup, "TURTLE in the status line");
+                output.WriteLine(on);
+                // The turtle limits are in force (Transmission's default 50 kB/s, shown in KiB).
+                Assert.Contains("Down 0B/s (max 49K)", on, StringComparison.Ordinal);
+                await terminal.SendKeysAsync("C-q");
+                var after = await terminal.WaitForScreenAsync(s => s.Contains(ExitMarker, StringComparison.Ordinal), Limits.Shutdown, "the program to exit");
+                Assert.Contains($"{ExitMarker} 0", after, StringComparison.Ordinal);
+            }
+            catch
+            {
+                output.WriteLine("Last screen:\n" + await terminal.CaptureAsync());
+                throw;
+            }
+        }
+        Assert.True((await SettingsStore.LoadAsync(session)).AltSpeedEnabled);
+
+        // The next start is in turtle mode; ^T switches it off.
+        await using var again = await TmuxTerminal.StartAsync(command, 100, 30, environment);
+        try
+        {
+            await again.WaitForScreenAsync(s => s.Contains("No torrents yet", StringComparison.Ordinal) && s.Contains("TURTLE  Down", StringComparison.Ordinal),
+                Limits.Startup, "turtle mode after the restart");
+            await again.SendKeysAsync("C-t");
+            var off = await again.WaitForScreenAsync(s => s.Contains("Turtle mode off", StringComparison.Ordinal), Limits.Startup, "turtle mode off");
+            Assert.DoesNotContain("TURTLE", StatusRow(off), StringComparison.Ordinal);
+            await again.SendKeysAsync("C-q");
+            await again.WaitForScreenAsync(s => s.Contains(ExitMarker, StringComparison.Ordinal), Limits.Shutdown, "the program to exit");
+        }
+        catch
+        {
+            output.WriteLine("Last screen:\n" + await again.CaptureAsync());
+            throw;
+        }
+        Assert.False((await SettingsStore.LoadAsync(session)).AltSpeedEnabled);
+    }
+
     /// <summary>A session whose settings a user could have saved: loopback only, no DHT/LSD/PEX (tests name their peers).</summary>
     private static async Task<(string Session, string Downloads)> WriteLoopbackSessionAsync(TempFolder tmp)
     {

@@ -262,6 +262,41 @@ public class NativeSessionTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Turtle_mode_its_schedule_and_the_hooks_go_through_the_native_protocol_and_show_in_the_snapshot()
+    {
+        string hook = Path.Combine(_root, "done.sh");
+        var before = await _client.GetSettingsAsync().WaitAsync(Limit);
+        Assert.False(before.AltSpeedEnabled);
+        var changed = before with
+        {
+            AltSpeedEnabled = true,
+            AltDownloadLimit = 30_000,
+            AltUploadLimit = 7_000,
+            AltSpeedScheduleBegin = 60,
+            AltSpeedScheduleEnd = 120,
+            AltSpeedScheduleDays = 3,
+            CompletedHook = hook,
+        };
+        await _client.SaveSettingsAsync(changed).WaitAsync(Limit);
+        Assert.Equal(changed, await _client.GetSettingsAsync().WaitAsync(Limit));
+        var session = await _client.GetSessionAsync().WaitAsync(Limit);
+        Assert.True(session.AltSpeedEnabled);
+        Assert.Equal((30_000L, 7_000L), (session.DownloadLimit, session.UploadLimit));
+        var stored = await SettingsStore.LoadAsync(_sessionDir);
+        Assert.Equal((true, 60, 120, 3, hook, true), (stored.AltSpeedEnabled, stored.AltSpeedScheduleBegin, stored.AltSpeedScheduleEnd,
+            stored.AltSpeedScheduleDays, stored.CompletedHook, stored.CompletedHookEnabled));
+
+        // An empty hook switches it off and keeps the program in settings.json; turtle mode off brings the normal limits back.
+        await _client.SaveSettingsAsync(changed with { CompletedHook = "", AltSpeedEnabled = false }).WaitAsync(Limit);
+        stored = await SettingsStore.LoadAsync(_sessionDir);
+        Assert.Equal((hook, false), (stored.CompletedHook, stored.CompletedHookEnabled));
+        Assert.Equal("", (await _client.GetSettingsAsync().WaitAsync(Limit)).CompletedHook);
+        session = await _client.GetSessionAsync().WaitAsync(Limit);
+        Assert.False(session.AltSpeedEnabled);
+        Assert.Equal(stored.DownloadRateLimit, session.DownloadLimit);
+    }
+
+    [Fact]
     public async Task Global_limits_apply_and_persist()
     {
         await _client.SetGlobalLimitsAsync(3000, 4000).WaitAsync(Limit);

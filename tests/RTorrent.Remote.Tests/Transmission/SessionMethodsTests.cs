@@ -115,11 +115,11 @@ public sealed class SessionMethodsTests : IAsyncLifetime
     [Fact]
     public async Task Session_set_applies_what_it_can_and_names_every_key_it_could_not()
     {
-        var reply = await _h.CallAsync("session-set", Args(("alt-speed-enabled", true), ("utp-enabled", true), ("speed-limit-up", 25),
+        var reply = await _h.CallAsync("session-set", Args(("alt-speed-time-day", 200), ("utp-enabled", true), ("speed-limit-up", 25),
             ("speed-limit-up-enabled", true), ("blocklist-enabled", false), ("queue-stalled-minutes", 30), ("encryption", "sometimes"),
             ("peer-limit-global", 0), ("some-future-key", 5), ("version", "1.0")));
         Assert.False(reply.Ok);
-        Assert.Contains("alt-speed-enabled: RTorrent has no alternative (turtle) speed limits", reply.Result);
+        Assert.Contains("alt-speed-time-day: must be 0-127 (Sunday 1, Monday 2, ... Saturday 64), not 200", reply.Result);
         Assert.Contains("utp-enabled: RTorrent speaks BitTorrent over TCP only", reply.Result);
         Assert.Contains("encryption: must be required, preferred or tolerated", reply.Result);
         Assert.Contains("peer-limit-global: must be 1 or more, not 0", reply.Result);
@@ -207,5 +207,65 @@ public sealed class SessionMethodsTests : IAsyncLifetime
         Assert.Equal(result, reply.Result);
         using var doc = JsonDocument.Parse(reply.Raw);
         Assert.Equal(tag, doc.RootElement.TryGetProperty("tag", out var t) ? t.GetInt32() : null);
+    }
+
+    [Fact]
+    public async Task Turtle_mode_and_its_schedule_are_set_and_read_through_session_set_and_get_and_saved()
+    {
+        var before = (await _h.OkAsync("session-get")).Arguments;
+        Assert.Equal((50, 50), (before.GetProperty("alt-speed-down").GetInt32(), before.GetProperty("alt-speed-up").GetInt32()));
+        Assert.Equal((540, 1020, 127), (before.GetProperty("alt-speed-time-begin").GetInt32(), before.GetProperty("alt-speed-time-end").GetInt32(),
+            before.GetProperty("alt-speed-time-day").GetInt32()));
+        Assert.False(before.GetProperty("alt-speed-time-enabled").GetBoolean());
+
+        Assert.Equal("success", (await _h.CallAsync("session-set", Args(("speed-limit-down", 900), ("speed-limit-down-enabled", true),
+            ("alt-speed-down", 20), ("alt-speed-up", 5), ("alt-speed-enabled", true)))).Result);
+        // In force at once: the turtle limits; the normal one kept.
+        Assert.Equal((20_000L, 5_000L), (_h.Engine.Config.DownloadLimit, _h.Engine.Config.UploadLimit));
+        var get = (await _h.OkAsync("session-get")).Arguments;
+        Assert.True(get.GetProperty("alt-speed-enabled").GetBoolean());
+        Assert.Equal(900, get.GetProperty("speed-limit-down").GetInt32());
+        Assert.Equal(20, get.GetProperty("alt-speed-down").GetInt32());
+
+        // A schedule that is never on (no days) switches turtle mode off at once: a new schedule applies when it is set.
+        Assert.Equal("success", (await _h.CallAsync("session-set", Args(("alt-speed-time-begin", 1380), ("alt-speed-time-end", 360),
+            ("alt-speed-time-day", 0), ("alt-speed-time-enabled", true)))).Result);
+        // The schedule's switch is its own change, made after this answer: wait until it is applied to the engine too.
+        await A.UntilAsync(() => !_h.Settings.Current.AltSpeedEnabled && _h.Engine.Config.DownloadLimit == 900_000,
+            "the schedule switching turtle mode off and the normal limit back in force");
+        var saved = await SettingsStore.LoadAsync(_h.SessionDir);
+        Assert.Equal((true, 1380, 360, 0, false), (saved.AltSpeedScheduleEnabled, saved.AltSpeedScheduleBegin, saved.AltSpeedScheduleEnd,
+            saved.AltSpeedScheduleDays, saved.AltSpeedEnabled));
+        Assert.Equal((20_000L, 5_000L), (saved.AltDownloadRateLimit, saved.AltUploadRateLimit));
+
+        var refused = await _h.CallAsync("session-set", Args(("alt-speed-time-begin", 1440), ("alt-speed-down", -1)));
+        Assert.Contains("alt-speed-time-begin: must be 0-1439 (minutes after midnight), not 1440", refused.Result);
+        Assert.Contains("alt-speed-down: must be 0 (unlimited) or more kB/s, not -1", refused.Result);
+    }
+
+    [Fact]
+    public async Task Transmissions_script_fields_set_the_added_and_completed_hooks()
+    {
+        string script = Path.Combine(_h.SessionDir, "done.sh");
+        Assert.Equal("success", (await _h.CallAsync("session-set", Args(("script-torrent-done-filename", script),
+            ("script-torrent-done-enabled", true), ("script-torrent-added-filename", script)))).Result);
+        var saved = await SettingsStore.LoadAsync(_h.SessionDir);
+        Assert.Equal((script, true, script, false), (saved.CompletedHook, saved.CompletedHookEnabled, saved.AddedHook, saved.AddedHookEnabled));
+        var get = (await _h.OkAsync("session-get")).Arguments;
+        Assert.True(get.GetProperty("script-torrent-done-enabled").GetBoolean());
+        Assert.Equal(script, get.GetProperty("script-torrent-done-filename").GetString());
+        Assert.False(get.GetProperty("script-torrent-added-enabled").GetBoolean());
+        Assert.Equal(script, get.GetProperty("script-torrent-added-filename").GetString()); // kept while off
+
+        // Off keeps the program; a relative path and switching on with no program are refused; done-seeding has no hook.
+        await _h.OkAsync("session-set", Args(("script-torrent-done-enabled", false)));
+        Assert.Equal((script, false), (_h.Settings.Current.CompletedHook, _h.Settings.Current.CompletedHookEnabled));
+        var relative = await _h.CallAsync("session-set", Args(("script-torrent-done-filename", "done.sh")));
+        Assert.Contains("script-torrent-done-filename: must be an absolute path, not 'done.sh'", relative.Result);
+        await _h.OkAsync("session-set", Args(("script-torrent-added-filename", "")));
+        var none = await _h.CallAsync("session-set", Args(("script-torrent-added-enabled", true)));
+        Assert.Contains("addedHookEnabled: needs addedHook (the program to run)", none.Result);
+        var seeding = await _h.CallAsync("session-set", Args(("script-torrent-done-seeding-enabled", true)));
+        Assert.Contains("script-torrent-done-seeding-enabled: RTorrent runs no script when seeding stops", seeding.Result);
     }
 }

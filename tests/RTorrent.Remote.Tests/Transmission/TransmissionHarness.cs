@@ -275,4 +275,15 @@ internal sealed class TransmissionHarness : IAsyncDisposable
 internal static class A
 {
     public static Dictionary<string, object?> Args(params (string Key, object? Value)[] pairs) => pairs.ToDictionary(p => p.Key, p => p.Value);
+
+    /// <summary>Waits (bounded) for something another thread does.</summary>
+    public static async Task UntilAsync(Func<bool> condition, string what)
+    {
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(20);
+        while (!condition())
+        {
+            if (DateTime.UtcNow > deadline) throw new TimeoutException($"Gave up waiting for: {what}");
+            await Task.Delay(10);
+        }
+    }
 }

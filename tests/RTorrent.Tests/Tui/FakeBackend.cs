@@ -177,6 +177,7 @@ public sealed class FakeBackend : ITorrentBackend
                 ListenPort = ListenPort,
                 Connections = torrents.Sum(t => t.PeersConnected),
                 DhtNodes = DhtNodes,
+                AltSpeedEnabled = Settings.AltSpeedEnabled,
             });
         }
     }

@@ -98,6 +98,15 @@ internal sealed class SettingsDialog : FormDialog
     private readonly CheckBox _pex;
     private readonly CheckBox _lsd;
     private readonly OptionSelector _encryption;
+    private readonly TextField _altDown;
+    private readonly TextField _altUp;
+    private readonly CheckBox _schedule;
+    private readonly TextField _scheduleFrom;
+    private readonly TextField _scheduleTo;
+    private readonly TextField _scheduleDays;
+    private readonly TextField _addedHook;
+    private readonly TextField _completedHook;
+    private readonly TextField _removedHook;
 
     /// <summary>The encryption modes in the order the selector shows them (see docs/PROTOCOL-ENCRYPTION.md).</summary>
     private static readonly EncryptionMode[] EncryptionModes = Enum.GetValues<EncryptionMode>();
@@ -126,17 +135,40 @@ internal sealed class SettingsDialog : FormDialog
         _port = Field("Listen _port:", settings.ListenPort.ToString(CultureInfo.InvariantCulture), 8);
         _downloadFolder = Field("Download _folder:", settings.DownloadFolder);
         _watchFolder = Field("_Watch folder:", settings.WatchFolder);
+        // Two values a line (down and up, slots and connections), so the screen holds turtle mode and the hooks too.
+        (TextField, TextField) Pair(string label, string first, string firstUnit, string second, string secondUnit, string tail = "")
+        {
+            Add(new Label { X = 0, Y = y, Width = labelWidth, Text = label });
+            var a = new TextField { X = labelWidth, Y = y, Width = 10, Text = first };
+            var b = new TextField { X = labelWidth + 17, Y = y, Width = 10, Text = second };
+            Add(a, new Label { X = labelWidth + 11, Y = y, Text = firstUnit }, b, new Label { X = labelWidth + 28, Y = y, Text = secondUnit + tail });
+            y++;
+            return (a, b);
+        }
+        (_down, _up) = Pair("Limits:", Units.LimitForEditing(settings.DownloadLimit), "down", Units.LimitForEditing(settings.UploadLimit), "up");
+        (_altDown, _altUp) = Pair("Turtle limits:", Units.LimitForEditing(settings.AltDownloadLimit), "down",
+            Units.LimitForEditing(settings.AltUploadLimit), "up", settings.AltSpeedEnabled ? "  (on now; ^T)" : "  (^T)");
+        Add(new Label { X = 0, Y = y, Width = labelWidth, Text = "Turtle schedule:" });
+        _schedule = new CheckBox { X = labelWidth, Y = y, Text = "from", Value = settings.AltSpeedScheduleEnabled ? CheckState.Checked : CheckState.UnChecked };
+        _scheduleFrom = new TextField { X = labelWidth + 9, Y = y, Width = 6, Text = Units.MinuteOfDay(settings.AltSpeedScheduleBegin) };
+        _scheduleTo = new TextField { X = labelWidth + 19, Y = y, Width = 6, Text = Units.MinuteOfDay(settings.AltSpeedScheduleEnd) };
+        _scheduleDays = new TextField { X = labelWidth + 26, Y = y, Width = Dim.Fill(), Text = Units.Days(settings.AltSpeedScheduleDays) };
+        Add(_schedule, _scheduleFrom, new Label { X = labelWidth + 16, Y = y, Text = "to" }, _scheduleTo, _scheduleDays);
         y++;
-        _down = Field("Download limit:", Units.LimitForEditing(settings.DownloadLimit), 12);
-        _up = Field("Upload limit:", Units.LimitForEditing(settings.UploadLimit), 12);
-        _slots = Field("Upload _slots:", settings.UploadSlots.ToString(CultureInfo.InvariantCulture), 8);
-        _connections = Field("Max _connections:", settings.MaxConnections.ToString(CultureInfo.InvariantCulture), 8);
+        Add(new Label { X = 0, Y = y, Width = labelWidth, Text = "Upload _slots:" });
+        _slots = new TextField { X = labelWidth, Y = y, Width = 8, Text = settings.UploadSlots.ToString(CultureInfo.InvariantCulture) };
+        Add(_slots, new Label { X = labelWidth + 11, Y = y, Text = "Max _connections:" });
+        _connections = new TextField { X = labelWidth + 29, Y = y, Width = 8, Text = settings.MaxConnections.ToString(CultureInfo.InvariantCulture) };
+        Add(_connections);
         y++;
+        _addedHook = Field("Run when added:", settings.AddedHook);
+        _completedHook = Field("Run when done:", settings.CompletedHook);
+        _removedHook = Field("Run when removed:", settings.RemovedHook);
         _dht = new CheckBox { X = 0, Y = y, Text = "D_HT", Value = settings.Dht ? CheckState.Checked : CheckState.UnChecked };
         _pex = new CheckBox { X = 10, Y = y, Text = "P_EX", Value = settings.Pex ? CheckState.Checked : CheckState.UnChecked };
         _lsd = new CheckBox { X = 20, Y = y, Text = "_Local discovery", Value = settings.Lsd ? CheckState.Checked : CheckState.UnChecked };
         Add(_dht, _pex, _lsd);
-        y += 2;
+        y++;
         Add(new Label { X = 0, Y = y, Width = labelWidth, Text = "Encr_yption:" });
         _encryption = new OptionSelector
         {
@@ -150,20 +182,20 @@ internal sealed class SettingsDialog : FormDialog
         y += 2;
         string folders = remote ? "The folders are on the daemon's machine (the daemon watches the watch folder); Tab does not " +
             "complete them." : "Tab completes folder names.";
-        string[] note = [.. TorrentText.Wrap("Port 0 lets the system choose. Limits are KiB/s or take a unit (500K, 1.5M); empty " +
-            $"means none. An empty watch folder turns watching off. {folders} The port, peer sources and " +
-            "encryption apply at the next start.", width - 4)]; // the border and the padding take 4 columns
+        string[] note = [.. TorrentText.Wrap("Port 0: any. Limits: KiB/s or 500K, 1.5M; empty: none. Empty watch folder: none. " +
+            $"{folders} Port, peer sources, encryption: next start. Schedule: HH:MM, days as Mon-Fri. Run: a program's " +
+            "absolute path; it gets the torrent in its environment.", width - 4)]; // the border and the padding take 4 columns
         Add(new Label { X = 0, Y = y, Width = Dim.Fill(), Height = note.Length, Text = string.Join('\n', note) });
         AddErrorLine();
 
-        foreach (TextField folder in remote ? [] : new[] { _downloadFolder, _watchFolder })
+        foreach (TextField folder in remote ? [] : new[] { _downloadFolder, _watchFolder, _addedHook, _completedHook, _removedHook })
         {
             folder.KeyDown += (_, key) =>
             {
                 if (key != Key.Tab) return;
                 string text = folder.Text ?? "";
                 if (text.Trim().Length == 0) return;
-                PathCompletionResult result = PathCompletion.Complete(text, directoriesOnly: true);
+                PathCompletionResult result = PathCompletion.Complete(text, directoriesOnly: folder == _downloadFolder || folder == _watchFolder);
                 if (!result.Changed(text)) return;
                 folder.Text = result.Text;
                 folder.MoveEnd();
@@ -186,6 +218,13 @@ internal sealed class SettingsDialog : FormDialog
     internal CheckBox PexBox => _pex;
     internal CheckBox LsdBox => _lsd;
     internal OptionSelector EncryptionChoice => _encryption;
+    internal TextField AltDownloadLimitField => _altDown;
+    internal TextField AltUploadLimitField => _altUp;
+    internal CheckBox ScheduleBox => _schedule;
+    internal TextField ScheduleFromField => _scheduleFrom;
+    internal TextField ScheduleToField => _scheduleTo;
+    internal TextField ScheduleDaysField => _scheduleDays;
+    internal TextField CompletedHookField => _completedHook;
 
     protected override string? Validate()
     {
@@ -199,6 +238,23 @@ internal sealed class SettingsDialog : FormDialog
         if (!Units.TryParseLimit(_up.Text, out long up, out error)) return "Upload limit: " + error;
         if (!TryInt(_slots.Text, 1, 1000, out int slots)) return "Upload slots is a number from 1 to 1000.";
         if (!TryInt(_connections.Text, 1, 100_000, out int connections)) return "Max connections is a number from 1 to 100000.";
+        if (!Units.TryParseLimit(_altDown.Text, out long altDown, out error)) return "Turtle download limit: " + error;
+        if (!Units.TryParseLimit(_altUp.Text, out long altUp, out error)) return "Turtle upload limit: " + error;
+        if (Units.ParseMinuteOfDay(_scheduleFrom.Text) is not { } from) return "The schedule's start is a time of day, HH:MM (00:00-23:59).";
+        if (Units.ParseMinuteOfDay(_scheduleTo.Text) is not { } to) return "The schedule's end is a time of day, HH:MM (00:00-23:59).";
+        if (Units.ParseDays(_scheduleDays.Text) is not { } days) return "The schedule's days: Mon-Fri, Sat,Sun, every day, or a list of day names.";
+        string? hookError = null;
+        string Hook(TextField field, string what)
+        {
+            string program = (field.Text ?? "").Trim();
+            if (program.Length == 0) return "";
+            if (!_remote) program = PathCompletion.Expand(program);
+            if (!Path.IsPathFullyQualified(program)) hookError ??= $"Run when {what}: give the program's absolute path.";
+            else if (!_remote && !File.Exists(program)) hookError ??= $"Run when {what}: {program} does not exist.";
+            return program;
+        }
+        string added = Hook(_addedHook, "added"), completed = Hook(_completedHook, "done"), removed = Hook(_removedHook, "removed");
+        if (hookError is not null) return hookError;
         Settings = _original with
         {
             ListenPort = port,
@@ -212,6 +268,15 @@ internal sealed class SettingsDialog : FormDialog
             Pex = _pex.Value == CheckState.Checked,
             Lsd = _lsd.Value == CheckState.Checked,
             Encryption = _encryption.Value is int i && i >= 0 && i < EncryptionModes.Length ? EncryptionModes[i] : _original.Encryption,
+            AltDownloadLimit = altDown,
+            AltUploadLimit = altUp,
+            AltSpeedScheduleEnabled = _schedule.Value == CheckState.Checked,
+            AltSpeedScheduleBegin = from,
+            AltSpeedScheduleEnd = to,
+            AltSpeedScheduleDays = days,
+            AddedHook = added,
+            CompletedHook = completed,
+            RemovedHook = removed,
         };
         return null;
     }

@@ -217,6 +217,7 @@ public sealed class MultiHostBackend : ITorrentBackend, IHostedBackend
         var downLimits = new List<long>();
         var upLimits = new List<long>();
         var ports = new HashSet<int>();
+        bool turtle = false;
         foreach (HostPoll p in polls)
         {
             if (p.Snapshot is not { } s) continue;
@@ -228,6 +229,7 @@ public sealed class MultiHostBackend : ITorrentBackend, IHostedBackend
             downLimits.Add(s.DownloadLimit);
             upLimits.Add(s.UploadLimit);
             ports.Add(s.ListenPort);
+            turtle |= s.AltSpeedEnabled;
         }
         return new SessionSnapshot
         {
@@ -241,6 +243,7 @@ public sealed class MultiHostBackend : ITorrentBackend, IHostedBackend
             ListenPort = ports.Count == 1 ? ports.First() : 0,
             Connections = connections,
             DhtNodes = dht,
+            AltSpeedEnabled = turtle, // any host in turtle mode
             Hosts = [.. polls.Select(p => p.Status)],
         };
     }
