@@ -31,6 +31,7 @@ public sealed record SessionOptions
             EnableDht = s.DhtEnabled,
             DhtBootstrap = s.DhtBootstrapNodes,
             DisabledPeerSources = disabled,
+            Blocklist = Blocklists.BlocklistSources.From(s),
             LoggerFactory = loggerFactory ?? NullLoggerFactory.Instance,
         };
     }
@@ -86,6 +87,9 @@ public sealed record SessionOptions
 
     /// <summary>Peer sources disabled for every torrent (by name: "tracker", "dht", "pex", "lsd", ...).</summary>
     public IReadOnlyList<string> DisabledPeerSources { get; init; } = [];
+
+    /// <summary>The blocklist's sources and schedule (see docs/BLOCKLISTS.md); off by default.</summary>
+    public Blocklists.BlocklistSources Blocklist { get; init; } = new();
 
     /// <summary>Tracker timings (tests shorten them).</summary>
     public TrackerPeerSourceOptions? Trackers { get; init; }
@@ -148,7 +152,11 @@ public sealed partial class ClientSession : IAsyncDisposable
             DhtPort = () => Dht is { IsRunning: true } d ? d.LocalEndPoint?.Port : null,
             DhtNodeCount = () => Dht?.NodeCount,
             DhtNodeHint = ep => Dht?.AddNode(ep),
+            Blocklist = Blocklist,
         });
+        BlocklistUpdater = new Blocklists.BlocklistUpdater(Blocklist,
+            options.SessionDirectory is { } sessionDir ? Path.Combine(sessionDir, "blocklists") : Path.Combine(Path.GetTempPath(), $"rtorrent-blocklists-{Environment.ProcessId}"),
+            options.Time, _loggers.CreateLogger("rtorrent.blocklist"), m => Keep(new LogEntry(options.Time.GetUtcNow(), PluginLogLevel.Warning, m)));
         _relocator = new TorrentRelocator(Engine, WhileNoResumeSaveAsync, t => SaveResumeCoreAsync(t, rethrow: true), SaveResumeAsync);
         Statistics = new SessionStatistics(options.SessionDirectory, () => Engine.TransferredThisRun, options.Time,
             _loggers.CreateLogger("rtorrent.stats"), m => AddLog(PluginLogLevel.Warning, m));
@@ -165,6 +173,14 @@ public sealed partial class ClientSession : IAsyncDisposable
 
     /// <summary>What happened to each plugin folder.</summary>
     public PluginLoadReport Plugins { get; private set; } = PluginLoadReport.Empty;
+
+    /// <summary>
+    /// The blocklist the engine and the DHT obey: its rules, whether it is on and the count of attempts it refused.
+    /// </summary>
+    public Blocklists.Blocklist Blocklist { get; } = new();
+
+    /// <summary>Loads, downloads and refreshes <see cref="Blocklist"/> from its sources.</summary>
+    public Blocklists.BlocklistUpdater BlocklistUpdater { get; }
 
     /// <summary>The DHT node, when enabled.</summary>
     public DhtEngine? Dht { get; private set; }
@@ -254,6 +270,9 @@ public sealed partial class ClientSession : IAsyncDisposable
             Plugins = _plugins.LoadAll();
             foreach (var failed in Plugins.Failed) AddLog(PluginLogLevel.Warning, $"plugin {failed}");
         }
+        // Local copies are read before the port opens, so no blocked peer gets in during the first second; a URL with no
+        // copy yet is downloaded in the background.
+        await BlocklistUpdater.ApplyAsync(_options.Blocklist);
         await Engine.StartAsync();
         if (_options.EnableDht)
         {
@@ -267,6 +286,7 @@ public sealed partial class ClientSession : IAsyncDisposable
                 BindAddress = _options.Engine.ListenAddress ?? IPAddress.Any,
                 BootstrapNodes = bootstrap,
                 StateFilePath = state,
+                Blocklist = Blocklist,
             }, _loggers.CreateLogger("rtorrent.dht"), _options.Time);
             try
             {
@@ -456,6 +476,7 @@ public sealed partial class ClientSession : IAsyncDisposable
             try { await restore; } catch (Exception e) { _logger.LogDebug("restore at close: {Error}", e.Message); }
         }
         await _relocator.DisposeAsync();
+        await BlocklistUpdater.DisposeAsync();
         // The torrents' stopped announces share one budget of a few seconds from here (given up beyond it), paced per tracker.
         _trackers.BeginQuit();
         await Engine.DisposeAsync();
