@@ -263,17 +263,25 @@ public static class BlocklistParser
         // The first address follows the description's last ':' for IPv4; IPv6 addresses hold ':' themselves, so try
         // the whole text and then each ':' from the left.
         int colon = before.LastIndexOf(':');
-        if (colon >= 0 && TryParseAddress(before[(colon + 1)..].Trim(), out var first) && first.IsV4 == lastAddress.IsV4)
-            return AddRange(first, lastAddress, builder, ref added);
+        bool otherFamily = false;
+        if (colon >= 0 && TryParseAddress(before[(colon + 1)..].Trim(), out var first))
+        {
+            if (first.IsV4 == lastAddress.IsV4) return AddRange(first, lastAddress, builder, ref added);
+            otherFamily = true;
+        }
         if (TryParseAddress(before.Trim(), out first)) return AddRange(first, lastAddress, builder, ref added);
         for (int i = before.IndexOf(':'); i >= 0 && i < before.Length; )
         {
-            if (TryParseAddress(before[(i + 1)..].Trim(), out first) && first.IsV4 == lastAddress.IsV4)
-                return AddRange(first, lastAddress, builder, ref added);
+            if (TryParseAddress(before[(i + 1)..].Trim(), out first))
+            {
+                if (first.IsV4 == lastAddress.IsV4) return AddRange(first, lastAddress, builder, ref added);
+                otherFamily = true;
+            }
             int next = before[(i + 1)..].IndexOf(':');
             if (next < 0) break;
             i += next + 1;
         }
+        if (otherFamily) return "a range cannot mix IPv4 and IPv6";
         return "the range's first address is not an IP address";
     }
 
