@@ -363,6 +363,8 @@ public sealed partial class ClientEngine : ITorrentHost, IConnectionBudget, IAsy
             ListenPort = ListenPort,
             Connections = _connections,
             DhtNodes = _options.DhtNodeCount?.Invoke(),
+            BlockedAttempts = Blocklist.Enabled ? Blocklist.BlockedCount : null,
+            BlocklistRules = Blocklist.RuleCount,
         };
     });
 

@@ -84,8 +84,28 @@ internal sealed class SessionMethods(TransmissionContext context)
         $"port-test: RTorrent cannot test whether port {context.Session.Engine.ListenPort} is reachable from the internet (it asks no " +
         "outside service); peers reach it if your router or firewall forwards it";
 
-    /// <summary>blocklist-update: there are no blocklists yet.</summary>
-    public static string BlocklistUpdate() => "blocklist-update: RTorrent has no blocklist support yet";
+    /// <summary>
+    /// blocklist-update: downloads blocklist-url (and rereads blocklistFile) now and answers the ranges in force as
+    /// <c>blocklist-size</c>, as Transmission does. A failed download keeps the list in force and is an error result
+    /// saying why (with the size still in force in the arguments).
+    /// </summary>
+    public async Task<string> BlocklistUpdateAsync(Utf8JsonWriter w, CancellationToken cancellationToken)
+    {
+        string result;
+        try
+        {
+            await context.Session.BlocklistUpdater.UpdateAsync(cancellationToken).ConfigureAwait(false);
+            result = "success";
+        }
+        catch (Engine.Blocklists.BlocklistUpdateException e)
+        {
+            result = $"blocklist-update: {e.Message}";
+        }
+        w.WriteStartObject();
+        w.WriteNumber("blocklist-size", context.Session.Blocklist.RuleCount);
+        w.WriteEndObject();
+        return result;
+    }
 
     /// <summary>session-close: the daemon saves everything and stops once the answer is sent.</summary>
     public async Task<string> CloseAsync()

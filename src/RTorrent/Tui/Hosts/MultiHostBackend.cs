@@ -214,6 +214,8 @@ public sealed class MultiHostBackend : ITorrentBackend, IHostedBackend
         long down = 0, up = 0;
         int connections = 0;
         int? dht = null;
+        long? blocked = null;
+        int rules = 0;
         var downLimits = new List<long>();
         var upLimits = new List<long>();
         var ports = new HashSet<int>();
@@ -225,6 +227,8 @@ public sealed class MultiHostBackend : ITorrentBackend, IHostedBackend
             up += s.UploadRate;
             connections += s.Connections;
             if (s.DhtNodes is { } n) dht = (dht ?? 0) + n;
+            if (s.BlockedAttempts is { } b) blocked = (blocked ?? 0) + b;
+            rules = Math.Max(rules, s.BlocklistRules);
             downLimits.Add(s.DownloadLimit);
             upLimits.Add(s.UploadLimit);
             ports.Add(s.ListenPort);
@@ -241,6 +245,8 @@ public sealed class MultiHostBackend : ITorrentBackend, IHostedBackend
             ListenPort = ports.Count == 1 ? ports.First() : 0,
             Connections = connections,
             DhtNodes = dht,
+            BlockedAttempts = blocked,
+            BlocklistRules = rules,
             Hosts = [.. polls.Select(p => p.Status)],
         };
     }
