@@ -244,10 +244,17 @@ public sealed class SessionBackend : ITorrentBackend
         Lsd = s.LsdEnabled,
         Encryption = s.Encryption,
         StartAddedTorrents = s.StartAddedTorrents,
+        BlocklistEnabled = s.BlocklistEnabled,
+        BlocklistUrl = s.BlocklistUrl ?? "",
+        BlocklistFile = s.BlocklistFile ?? "",
+        BlocklistRefreshHours = s.BlocklistRefreshHours,
     };
 
     /// <inheritdoc/>
-    /// <remarks>Rate and connection limits apply at once; the port, peer sources and encryption apply at the next start.</remarks>
+    /// <remarks>
+    /// Rate and connection limits and the blocklist apply at once; the port, peer sources and encryption apply at the next
+    /// start.
+    /// </remarks>
     public async Task SaveSettingsAsync(EditableSettings settings, CancellationToken cancellationToken = default)
     {
         cancellationToken.ThrowIfCancellationRequested();
@@ -267,6 +274,10 @@ public sealed class SessionBackend : ITorrentBackend
                 LsdEnabled = settings.Lsd,
                 Encryption = settings.Encryption,
                 StartAddedTorrents = settings.StartAddedTorrents,
+                BlocklistEnabled = settings.BlocklistEnabled,
+                BlocklistUrl = string.IsNullOrWhiteSpace(settings.BlocklistUrl) ? null : settings.BlocklistUrl.Trim(),
+                BlocklistFile = string.IsNullOrWhiteSpace(settings.BlocklistFile) ? null : settings.BlocklistFile.Trim(),
+                BlocklistRefreshHours = settings.BlocklistRefreshHours,
             }, cancellationToken), "saving the settings", cancellationToken).ConfigureAwait(false);
         }
         catch (SettingsException e)

@@ -41,6 +41,9 @@ internal sealed class SessionMethods(TransmissionContext context)
         w.WriteNumber("pausedTorrentCount", torrents.Count - active);
         w.WriteNumber("torrentCount", torrents.Count);
         w.WriteNumber("uploadSpeed", view.Session.UploadRate);
+        // RTorrent's own (Transmission has no such count; its clients ignore keys they do not know): attempts the
+        // blocklist refused since the daemon started - connections, peers from any source, DHT packets.
+        w.WriteNumber("blocklistBlocked", context.Session.Blocklist.BlockedCount);
         WriteTotals(w, "cumulative-stats", stats.Cumulative);
         WriteTotals(w, "current-stats", stats.Current);
         w.WriteEndObject();

@@ -1,5 +1,6 @@
 using System.IO.Compression;
 using System.Net;
+using System.Net.Sockets;
 using System.Text;
 using RTorrent.Engine.Settings;
 using static RTorrent.Remote.Tests.Transmission.A;
@@ -28,7 +29,7 @@ public sealed class BlocklistRpcTests : IAsyncLifetime
     {
         var gz = new MemoryStream();
         using (var z = new GZipStream(gz, CompressionLevel.Optimal, leaveOpen: true))
-            z.Write(Encoding.UTF8.GetBytes("Org:198.51.100.0-198.51.100.255\n203.0.113.0/24\n2001:db8::/32\nnot a rule\n"));
+            z.Write(Encoding.UTF8.GetBytes("Org:198.51.100.0-198.51.100.255\n127.0.0.2\n2001:db8::/32\nnot a rule\n"));
         _server.Serve(gz.ToArray());
 
         await _h.OkAsync("session-set", Args(("blocklist-url", _server.Url), ("blocklist-enabled", true)));
@@ -41,10 +42,22 @@ public sealed class BlocklistRpcTests : IAsyncLifetime
         Assert.True(get.GetProperty("blocklist-enabled").GetBoolean());
         Assert.Equal(_server.Url, get.GetProperty("blocklist-url").GetString());
         Assert.Equal(3, get.GetProperty("blocklist-size").GetInt32());
-        Assert.True(_h.Engine.Blocklist.IsBlocked(IPAddress.Parse("203.0.113.50")));
+        Assert.True(_h.Engine.Blocklist.IsBlocked(IPAddress.Parse("127.0.0.2")));
         Assert.True(_h.Engine.Blocklist.IsBlocked(IPAddress.Parse("2001:db8::7")));
         // The malformed line is in the session log with its number.
         Assert.Contains(_h.Session.Log, e => e.Message.Contains("line 4:"));
+
+        // A peer at a blocked address is refused (closed before its handshake) and counted in session-stats.
+        Assert.Equal(0, (await _h.OkAsync("session-stats")).Arguments.GetProperty("blocklistBlocked").GetInt64());
+        using (var peer = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp))
+        {
+            peer.Bind(new IPEndPoint(IPAddress.Parse("127.0.0.2"), 0));
+            await peer.ConnectAsync(new IPEndPoint(IPAddress.Loopback, _h.Engine.ListenPort));
+            var buffer = new byte[68];
+            try { Assert.Equal(0, await peer.ReceiveAsync(buffer, SocketFlags.None).WaitAsync(TransmissionHarness.Limit)); }
+            catch (SocketException) { /* reset: refused all the same */ }
+        }
+        Assert.Equal(1, (await _h.OkAsync("session-stats")).Arguments.GetProperty("blocklistBlocked").GetInt64());
 
         // The server fails: an error result that says why, and the list in force stays.
         _server.Serve("nothing here", status: 404);

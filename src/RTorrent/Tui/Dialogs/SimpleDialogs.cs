@@ -98,6 +98,10 @@ internal sealed class SettingsDialog : FormDialog
     private readonly CheckBox _pex;
     private readonly CheckBox _lsd;
     private readonly OptionSelector _encryption;
+    private readonly CheckBox _blocklist;
+    private readonly TextField _blocklistRefresh;
+    private readonly TextField _blocklistUrl;
+    private readonly TextField _blocklistFile;
 
     /// <summary>The encryption modes in the order the selector shows them (see docs/PROTOCOL-ENCRYPTION.md).</summary>
     private static readonly EncryptionMode[] EncryptionModes = Enum.GetValues<EncryptionMode>();
@@ -147,23 +151,32 @@ internal sealed class SettingsDialog : FormDialog
             Value = Math.Max(0, Array.IndexOf(EncryptionModes, settings.Encryption)),
         };
         Add(_encryption);
-        y += 2;
-        string folders = remote ? "The folders are on the daemon's machine (the daemon watches the watch folder); Tab does not " +
-            "complete them." : "Tab completes folder names.";
-        string[] note = [.. TorrentText.Wrap("Port 0 lets the system choose. Limits are KiB/s or take a unit (500K, 1.5M); empty " +
-            $"means none. An empty watch folder turns watching off. {folders} The port, peer sources and " +
-            "encryption apply at the next start.", width - 4)]; // the border and the padding take 4 columns
+        y++;
+        _blocklist = new CheckBox { X = 0, Y = y, Text = "_Blocklist", Value = settings.BlocklistEnabled ? CheckState.Checked : CheckState.UnChecked };
+        Add(_blocklist, new Label { X = labelWidth, Y = y, Text = "_Refresh every" });
+        _blocklistRefresh = new TextField { X = labelWidth + 14, Y = y, Width = 6, Text = settings.BlocklistRefreshHours.ToString(CultureInfo.InvariantCulture) };
+        Add(_blocklistRefresh, new Label { X = labelWidth + 21, Y = y, Text = "hours (0: at start only)" });
+        y++;
+        _blocklistUrl = Field("Blocklist _URL:", settings.BlocklistUrl);
+        _blocklistFile = Field("Blocklist f_ile:", settings.BlocklistFile);
+        string folders = remote ? "The folders and the blocklist file are on the daemon's machine (the daemon watches the watch " +
+            "folder); Tab does not complete them." : "Tab completes names.";
+        // Short: on a 24-line terminal three lines of it show under the form.
+        string[] note = [.. TorrentText.Wrap("Port 0: the system chooses. Limits are KiB/s or take a unit (500K, 1.5M). Empty " +
+            $"is none. {folders} The port, peer sources and encryption apply at the next start; the rest at once.",
+            width - 4)]; // the border and the padding take 4 columns
         Add(new Label { X = 0, Y = y, Width = Dim.Fill(), Height = note.Length, Text = string.Join('\n', note) });
         AddErrorLine();
 
-        foreach (TextField folder in remote ? [] : new[] { _downloadFolder, _watchFolder })
+        foreach (TextField folder in remote ? [] : new[] { _downloadFolder, _watchFolder, _blocklistFile })
         {
+            bool directoriesOnly = folder != _blocklistFile;
             folder.KeyDown += (_, key) =>
             {
                 if (key != Key.Tab) return;
                 string text = folder.Text ?? "";
                 if (text.Trim().Length == 0) return;
-                PathCompletionResult result = PathCompletion.Complete(text, directoriesOnly: true);
+                PathCompletionResult result = PathCompletion.Complete(text, directoriesOnly);
                 if (!result.Changed(text)) return;
                 folder.Text = result.Text;
                 folder.MoveEnd();
@@ -186,6 +199,10 @@ internal sealed class SettingsDialog : FormDialog
     internal CheckBox PexBox => _pex;
     internal CheckBox LsdBox => _lsd;
     internal OptionSelector EncryptionChoice => _encryption;
+    internal CheckBox BlocklistBox => _blocklist;
+    internal TextField BlocklistRefreshField => _blocklistRefresh;
+    internal TextField BlocklistUrlField => _blocklistUrl;
+    internal TextField BlocklistFileField => _blocklistFile;
 
     protected override string? Validate()
     {
@@ -199,6 +216,24 @@ internal sealed class SettingsDialog : FormDialog
         if (!Units.TryParseLimit(_up.Text, out long up, out error)) return "Upload limit: " + error;
         if (!TryInt(_slots.Text, 1, 1000, out int slots)) return "Upload slots is a number from 1 to 1000.";
         if (!TryInt(_connections.Text, 1, 100_000, out int connections)) return "Max connections is a number from 1 to 100000.";
+        if (!TryInt(_blocklistRefresh.Text, 0, 8760, out int refreshHours))
+            return "The blocklist refresh is a number of hours from 0 (at start only) to 8760.";
+        string blocklistUrl = (_blocklistUrl.Text ?? "").Trim();
+        if (blocklistUrl.Length > 0 && !RTorrent.Engine.Settings.EngineSettings.IsHttpUrl(blocklistUrl))
+            return $"The blocklist URL must start with http:// or https://, not '{blocklistUrl}'.";
+        string blocklistFile = (_blocklistFile.Text ?? "").Trim();
+        if (blocklistFile.Length > 0)
+        {
+            if (!_remote)
+            {
+                blocklistFile = Path.GetFullPath(PathCompletion.Expand(blocklistFile));
+                if (!File.Exists(blocklistFile)) return $"There is no blocklist file {blocklistFile}.";
+            }
+            else if (!Path.IsPathFullyQualified(blocklistFile)) return "The blocklist file is a full path on the daemon's machine.";
+        }
+        bool blocklist = _blocklist.Value == CheckState.Checked;
+        if (blocklist && blocklistUrl.Length == 0 && blocklistFile.Length == 0)
+            return "Give a blocklist URL or file, or switch the blocklist off.";
         Settings = _original with
         {
             ListenPort = port,
@@ -212,6 +247,10 @@ internal sealed class SettingsDialog : FormDialog
             Pex = _pex.Value == CheckState.Checked,
             Lsd = _lsd.Value == CheckState.Checked,
             Encryption = _encryption.Value is int i && i >= 0 && i < EncryptionModes.Length ? EncryptionModes[i] : _original.Encryption,
+            BlocklistEnabled = blocklist,
+            BlocklistUrl = blocklistUrl,
+            BlocklistFile = blocklistFile,
+            BlocklistRefreshHours = refreshHours,
         };
         return null;
     }
