@@ -125,6 +125,7 @@ public static class BlocklistParser
             malformed++;
             if (errors.Count < MaxErrorsKept) errors.Add(new BlocklistError(at, reason));
         }
+        ErrorSink sink = Error; // one delegate for the whole stream, not one per line
 
         while (true)
         {
@@ -154,7 +155,7 @@ public static class BlocklistParser
                     if (end > start && !skipping)
                     {
                         line++;
-                        ParseLine(buffer.AsSpan(start, end - start), line, builder, ref rules, Error);
+                        ParseLine(buffer.AsSpan(start, end - start), line, builder, ref rules, sink);
                     }
                     break;
                 }
@@ -174,7 +175,7 @@ public static class BlocklistParser
                 Error(line, $"longer than {MaxLineLength} characters");
                 continue;
             }
-            ParseLine(text, line, builder, ref rules, Error);
+            ParseLine(text, line, builder, ref rules, sink);
             if (builder.Count >= MaxRules)
             {
                 stopped = $"stopped at line {line}: more than {MaxRules:N0} rules";

@@ -152,8 +152,10 @@ public sealed class IpRangeSetBuilder
         if (ranges.Count == 0) return ([], []);
         var span = System.Runtime.InteropServices.CollectionsMarshal.AsSpan(ranges);
         span.Sort(static (x, y) => x.Start.CompareTo(y.Start));
-        var starts = new List<T>();
-        var ends = new List<T>();
+        // Sized for no merging at all, then trimmed: two arrays, no growing lists.
+        var starts = new T[span.Length];
+        var ends = new T[span.Length];
+        int n = 0;
         T curStart = span[0].Start, curEnd = span[0].End;
         for (int i = 1; i < span.Length; i++)
         {
@@ -164,13 +166,18 @@ public sealed class IpRangeSetBuilder
                 if (e > curEnd) curEnd = e;
                 continue;
             }
-            starts.Add(curStart);
-            ends.Add(curEnd);
+            starts[n] = curStart;
+            ends[n++] = curEnd;
             curStart = s;
             curEnd = e;
         }
-        starts.Add(curStart);
-        ends.Add(curEnd);
-        return (starts.ToArray(), ends.ToArray());
+        starts[n] = curStart;
+        ends[n++] = curEnd;
+        if (n < starts.Length)
+        {
+            Array.Resize(ref starts, n);
+            Array.Resize(ref ends, n);
+        }
+        return (starts, ends);
     }
 }
