@@ -180,6 +180,52 @@ public sealed class BlocklistEngineTests : IAsyncLifetime
         Assert.Equal(2, _list.BlockedCount);
     }
 
+    [Fact]
+    public async Task A_ut_pex_message_from_a_peer_adds_only_the_addresses_the_list_does_not_block()
+    {
+        var list = new Blocklist();
+        var b = new IpRangeSetBuilder();
+        b.Add(IPAddress.Parse("127.1.0.0"), IPAddress.Parse("127.1.0.255"));
+        list.Replace(b.Build());
+        list.Enabled = true;
+        await using var h = await EngineHarness.StartAsync(setup: c => c.Sources.Add(new RTorrent.Engine.Client.Extensions.PexPeerSourceFactory()),
+            blocklist: list);
+        var meta = h.NewTorrent();
+        var t = await h.Engine.AddAsync(meta, new TorrentOptions { SavePath = h.Root });
+
+        var ct = _cts.Token;
+        using var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+        await socket.ConnectAsync(new IPEndPoint(IPAddress.Loopback, h.Engine.ListenPort), ct);
+        var wire = new DeepRequestQueueTests.Wire(socket);
+        var handshake = new byte[Handshake.Length];
+        Handshake.Write(handshake, meta.WireHash, PeerIds.Create(), PeerFeatures.Extensions);
+        await wire.SendAsync(handshake, ct);
+        await wire.ReadExactlyAsync(new byte[Handshake.Length], ct);
+        await wire.SendAsync(Extended(0, new ExtensionHandshake { Extensions = { ["ut_pex"] = 2, ["ut_metadata"] = 3 } }.Encode()), ct);
+        // 10 blocked (127.1.0.x) and 10 allowed (127.2.0.x) addresses nobody listens on.
+        var added = Enumerable.Range(1, 10).Select(i => new IPEndPoint(new IPAddress(new byte[] { 127, 1, 0, (byte)i }), 1))
+            .Concat(Enumerable.Range(1, 10).Select(i => new IPEndPoint(new IPAddress(new byte[] { 127, 2, 0, (byte)i }), 1))).ToList();
+        await wire.SendAsync(Extended(RTorrent.Engine.Client.Extensions.PexPeerSource.LocalId,
+            RTorrent.Engine.Client.Extensions.PexPeerSource.Encode(added, added.Select(_ => (byte)0).ToList(), [])), ct);
+        // A metadata request behind it: its answer means the PEX message was handled.
+        await wire.SendAsync(Extended(RTorrent.Engine.Client.Extensions.MetadataExchange.LocalId, "d8:msg_typei0e5:piecei0ee"u8.ToArray()), ct);
+        while (await wire.ReadMessageAsync(ct) is var m && !(m.Id == MessageId.Extended && m.Payload[0] == 3)) { }
+        await h.Engine.Loop.InvokeAsync(() => { });
+
+        var snapshot = (await h.Engine.GetSnapshotAsync()).Torrents.Single(s => s.Id == t.InfoHash.ToHex());
+        Assert.Equal(10, snapshot.PeersKnown);
+        Assert.Equal(10, list.BlockedCount);
+    }
+
+    private static byte[] Extended(int id, byte[] payload)
+    {
+        var m = new byte[6 + payload.Length];
+        MessageWriter.WriteHeader(m, MessageId.Extended, 1 + payload.Length);
+        m[5] = (byte)id;
+        payload.CopyTo(m, 6);
+        return m;
+    }
+
     private async Task<TorrentSnapshot> Snapshot(Torrent t) =>
         (await _engine.GetSnapshotAsync()).Torrents.Single(s => s.Id == t.InfoHash.ToHex());
 }
