@@ -73,6 +73,7 @@ public sealed class BlocklistUpdaterTests : IAsyncLifetime
     {
         _server.Serve("1.2.3.0/24\n");
         await _updater.ApplyAsync(FromUrl(hours: 0));
+        await TestWait.UntilAsync(() => _list.RuleCount == 1, "the first download (in the background)");
         Assert.Equal(1, await _updater.UpdateAsync());
 
         _server.Serve("gone", status: 500);
@@ -90,8 +91,9 @@ public sealed class BlocklistUpdaterTests : IAsyncLifetime
 
         // The scheduled refresh fails the same way without throwing anywhere.
         await _updater.ApplyAsync(FromUrl(hours: 1));
+        _server.Serve("still down", status: 503);
         _time.Advance(TimeSpan.FromHours(1));
-        await TestWait.UntilAsync(() => _server.Requests >= 4, "the scheduled attempt");
+        await TestWait.UntilAsync(() => _updater.LastError?.Contains("HTTP 503") == true, "the scheduled attempt to fail");
         Assert.Equal(1, _list.RuleCount);
     }
 
