@@ -66,6 +66,12 @@ public sealed record ClientEngineOptions
 
     /// <summary>A torrent finished downloading (called on the loop; keep it cheap): the session runs its completion hook.</summary>
     public Action<Torrent>? TorrentCompleted { get; init; }
+
+    /// <summary>
+    /// The blocklist the engine obeys (the session shares it with its DHT node and its updater); null for one of the
+    /// engine's own, empty and off.
+    /// </summary>
+    public Blocklists.Blocklist? Blocklist { get; init; }
 }
 
 /// <summary>
@@ -105,6 +111,22 @@ public sealed partial class ClientEngine : ITorrentHost, IConnectionBudget, IAsy
         GlobalUpload = new RateLimiting.RateLimiter(config.UploadLimit, 0, null, _options.Time);
         _saveQueue = new ResumeSaveQueue(t => IsInSession(t) ? _options.SaveResume?.Invoke(t) ?? Task.CompletedTask : Task.CompletedTask, _logger);
         Checks = new CheckQueue(Math.Max(1, config.MaxActiveChecks));
+        Blocklist = _options.Blocklist ?? new Blocklists.Blocklist();
+        Blocklist.Changed += () => Loop.Post(DropBlockedPeers);
+    }
+
+    /// <summary>
+    /// The blocklist in force: incoming connections from a blocked address are closed before their handshake is read,
+    /// blocked peers from any source are dropped and never dialled, and peers connected when their address becomes
+    /// blocked (the list was reloaded or switched on) are disconnected.
+    /// </summary>
+    public Blocklists.Blocklist Blocklist { get; }
+
+    /// <summary>The list changed (on the loop): connected peers it now blocks are let go, as libtorrent does on a new IP filter.</summary>
+    private void DropBlockedPeers()
+    {
+        if (!Blocklist.Enabled || Blocklist.RuleCount == 0) return;
+        foreach (var t in Torrents) t.DropBlockedPeers(Blocklist);
     }
 
     /// <summary>Hash checks waiting for and taking their turn.</summary>
@@ -145,7 +167,8 @@ public sealed partial class ClientEngine : ITorrentHost, IConnectionBudget, IAsy
     public Task StartAsync() => Loop.InvokeAsync(() =>
     {
         _listener = new PeerListener(OnIncomingHandshake, FindTorrentByMseKey, Config.Encryption, _logger,
-            new HalfOpenConnections(Config.MaxHalfOpenIncomingPerAddress, Config.MaxHalfOpenIncoming), Config.IncomingHandshakeTimeout, Time);
+            new HalfOpenConnections(Config.MaxHalfOpenIncomingPerAddress, Config.MaxHalfOpenIncoming), Config.IncomingHandshakeTimeout, Time,
+            Blocklist.Refuse);
         _listener.Start(Config.ListenPort, Config.ListenAddress);
         ListenPort = _listener.Port;
         _localAddresses = LocalAddresses();
@@ -349,6 +372,8 @@ public sealed partial class ClientEngine : ITorrentHost, IConnectionBudget, IAsy
             ListenPort = ListenPort,
             Connections = _connections,
             DhtNodes = _options.DhtNodeCount?.Invoke(),
+            BlockedAttempts = Blocklist.Enabled ? Blocklist.BlockedCount : null,
+            BlocklistRules = Blocklist.RuleCount,
         };
     });
 
@@ -488,6 +513,8 @@ public sealed partial class ClientEngine : ITorrentHost, IConnectionBudget, IAsy
         try { _options.DhtNodeHint?.Invoke(endPoint); }
         catch (Exception e) { _logger.LogDebug("DHT node hint failed: {Error}", e.Message); }
     }
+
+    Blocklists.Blocklist ITorrentHost.Blocklist => Blocklist;
 
     bool ITorrentHost.IsSelf(IPEndPoint endPoint)
     {

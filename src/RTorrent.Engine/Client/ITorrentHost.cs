@@ -25,6 +25,9 @@ internal interface ITorrentHost
     /// <summary>The session's connection limits, shared by every torrent.</summary>
     IConnectionBudget Connections { get; }
 
+    /// <summary>The session's blocklist: the torrent's peer pool refuses the addresses it blocks.</summary>
+    Blocklists.Blocklist Blocklist { get; }
+
     /// <summary>Whether an endpoint is this client itself.</summary>
     bool IsSelf(IPEndPoint endPoint);
 

@@ -28,8 +28,19 @@ internal sealed class PeerPool
 
     private readonly Dictionary<IPEndPoint, KnownPeer> _peers = [];
     private readonly Func<IPEndPoint, bool> _isSelf;
+    private readonly Func<IPAddress, bool>? _refuse;
 
-    public PeerPool(Func<IPEndPoint, bool> isSelf) => _isSelf = isSelf;
+    /// <param name="isSelf">Whether an endpoint is this client.</param>
+    /// <param name="refuse">
+    /// The blocklist (<see cref="Blocklists.Blocklist.Refuse"/>): a blocked address never enters the pool, and one
+    /// blocked after it entered (the list was reloaded) leaves it instead of being dialled. Every source's peers pass
+    /// through <see cref="Add"/>, so this one check covers trackers, DHT, PEX, LSD, plugins and magnet links.
+    /// </param>
+    public PeerPool(Func<IPEndPoint, bool> isSelf, Func<IPAddress, bool>? refuse = null)
+    {
+        _isSelf = isSelf;
+        _refuse = refuse;
+    }
 
     public int Count => _peers.Count;
 
@@ -41,6 +52,7 @@ internal sealed class PeerPool
         if (endPoint.Port is <= 0 or > 65535) return null;
         if (endPoint.Address.Equals(IPAddress.Any) || endPoint.Address.Equals(IPAddress.IPv6Any)) return null;
         endPoint = Normalize(endPoint);
+        if (_refuse?.Invoke(endPoint.Address) == true) return null;
         if (_peers.TryGetValue(endPoint, out var known)) return known;
         if (_peers.Count >= Capacity) return null;
         known = new KnownPeer(endPoint, source) { IsSelf = _isSelf(endPoint) };
@@ -58,10 +70,16 @@ internal sealed class PeerPool
     public List<KnownPeer> Candidates(DateTimeOffset now, int max, bool skipSeeds, out DateTimeOffset? nextAttempt)
     {
         var list = new List<KnownPeer>();
+        List<IPEndPoint>? blocked = null;
         nextAttempt = null;
         foreach (var p in _peers.Values)
         {
             if (p.Connected || p.Connecting || p.Banned || p.IsSelf || (skipSeeds && p.IsSeed)) continue;
+            if (_refuse?.Invoke(p.EndPoint.Address) == true)
+            {
+                (blocked ??= []).Add(p.EndPoint);
+                continue;
+            }
             if (p.NextAttempt > now)
             {
                 if (nextAttempt is null || p.NextAttempt < nextAttempt) nextAttempt = p.NextAttempt;
@@ -69,6 +87,7 @@ internal sealed class PeerPool
             }
             list.Add(p);
         }
+        if (blocked is not null) foreach (var ep in blocked) _peers.Remove(ep);
         if (list.Count > max)
         {
             Random.Shared.Shuffle(System.Runtime.InteropServices.CollectionsMarshal.AsSpan(list));

@@ -270,6 +270,13 @@ public sealed record SessionSnapshot
     public int Connections { get; init; }
     /// <summary>DHT nodes in the routing table (null when the DHT is off).</summary>
     public int? DhtNodes { get; init; }
+    /// <summary>
+    /// Attempts the blocklist refused since the program started (connections, peers from sources, DHT packets); null
+    /// while the blocklist is off.
+    /// </summary>
+    public long? BlockedAttempts { get; init; }
+    /// <summary>Ranges in the blocklist in force (0 when none is loaded).</summary>
+    public int BlocklistRules { get; init; }
     /// <summary>Each daemon when one interface shows several (<c>--connect</c> more than once); null otherwise.</summary>
     public IReadOnlyList<HostStatus>? Hosts { get; init; }
 }

@@ -41,7 +41,7 @@ public sealed partial class Torrent
         _picker = new RarestFirstPicker();
         _download = new RateMeter(host.Time);
         _upload = new RateMeter(host.Time);
-        _pool = new PeerPool(host.IsSelf);
+        _pool = new PeerPool(host.IsSelf, host.Blocklist.Refuse);
         FilePriorities = [];
         AddedAt = host.Time.GetUtcNow();
         DownloadLimit = options.DownloadLimit;
@@ -715,6 +715,13 @@ public sealed partial class Torrent
             Log(PluginLogLevel.Debug, $"{added} new peers from {source}");
             if (IsRunning) ConnectMore(Now);
         }
+    }
+
+    /// <summary>The blocklist changed (on the loop): connected peers it blocks now are disconnected.</summary>
+    internal void DropBlockedPeers(Blocklists.Blocklist blocklist)
+    {
+        foreach (var p in _peers.ToArray())
+            if (blocklist.Refuse(p.EndPoint.Address)) p.Connection.Close("blocked by the blocklist");
     }
 
     /// <summary>Adds a peer by hand (like --peer).</summary>

@@ -398,6 +398,12 @@ public sealed class DhtEngine : IAsyncDisposable, ILookupNetwork
                 _counters.Drop(DhtDropReason.InvalidField);
                 return;
             }
+            if (_options.Blocklist?.Refuse(from.Address) == true)
+            {
+                // A blocked node is not answered, learnt from or added (libtorrent's DHT obeys its IP filter too).
+                _counters.Drop(DhtDropReason.Blocked);
+                return;
+            }
             var parsed = KrpcParser.Parse(packet, _options.MaxPacketSize);
             switch (parsed.Message)
             {
@@ -596,6 +602,7 @@ public sealed class DhtEngine : IAsyncDisposable, ILookupNetwork
     {
         to = AddressClass.Normalize(to);
         if (to.AddressFamily != _family) return QueryOutcome.NotSent;
+        if (_options.Blocklist?.Refuse(to.Address) == true) return QueryOutcome.NotSent;
         await _slots.WaitAsync(cancellationToken).ConfigureAwait(false);
         PendingQuery? pending = null;
         try
@@ -667,6 +674,7 @@ public sealed class DhtEngine : IAsyncDisposable, ILookupNetwork
     bool ILookupNetwork.IsAcceptableContact(DhtNodeInfo node)
     {
         if (AddressClass.Normalize(node.EndPoint.Address).AddressFamily != _family) return false;
+        if (_options.Blocklist?.Refuse(node.EndPoint.Address) == true) return false;
         lock (_gate)
         {
             if (node.Id == _self) return false;
@@ -709,7 +717,25 @@ public sealed class DhtEngine : IAsyncDisposable, ILookupNetwork
 
     private DhtLookup NewLookup(NodeId target, bool getPeers, Action<IReadOnlyList<IPEndPoint>>? onPeers) =>
         new(this, target, getPeers, _options.BucketSize, _options.Alpha, _options.MaxQueriesPerLookup, _options.QuerySlowAfter,
-            _options.LookupTimeout, _time, _options.RestrictIps, onPeers);
+            _options.LookupTimeout, _time, _options.RestrictIps, onPeers is null || _options.Blocklist is null ? onPeers : WithoutBlocked(onPeers));
+
+    /// <summary>Peers a lookup found, less those the blocklist blocks (each counted as a refused attempt).</summary>
+    private Action<IReadOnlyList<IPEndPoint>> WithoutBlocked(Action<IReadOnlyList<IPEndPoint>> onPeers) => peers =>
+    {
+        var blocklist = _options.Blocklist!;
+        List<IPEndPoint>? allowed = null;
+        for (int i = 0; i < peers.Count; i++)
+        {
+            if (!blocklist.Refuse(peers[i].Address))
+            {
+                allowed?.Add(peers[i]);
+                continue;
+            }
+            allowed ??= [.. peers.Take(i)];
+        }
+        var left = allowed ?? peers;
+        if (left.Count > 0) onPeers(left);
+    };
 
     private Task<DhtLookupResult> LookupAsync(NodeId target, bool getPeers, Action<IReadOnlyList<IPEndPoint>>? onPeers,
         IReadOnlyList<IPEndPoint>? bootstrap, CancellationToken cancellationToken) =>

@@ -52,6 +52,12 @@ public sealed record DhtOptions
     /// </summary>
     public string? StateFilePath { get; init; }
 
+    /// <summary>
+    /// The session's blocklist: packets from blocked addresses are dropped, blocked nodes are never queried, and blocked
+    /// peers found by lookups are not reported. Null for none.
+    /// </summary>
+    public Blocklists.Blocklist? Blocklist { get; init; }
+
     /// <summary>A fixed node ID (tests); null to load one from the state file or make one.</summary>
     public NodeId? NodeId { get; init; }
 

@@ -30,6 +30,8 @@ public enum DhtDropReason
     InvalidNodeId,
     /// <summary>A packet claiming to come from our own node ID.</summary>
     OwnId,
+    /// <summary>A packet from an address the blocklist blocks.</summary>
+    Blocked,
 }
 
 /// <summary>The outcome of parsing one packet.</summary>

@@ -22,6 +22,7 @@ internal sealed class PeerListener : IAsyncDisposable
     private readonly HalfOpenConnections _halfOpen;
     private readonly TimeSpan _handshakeTimeout;
     private readonly TimeProvider _time;
+    private readonly Func<IPAddress, bool>? _refuse;
 
     /// <summary>Half-open incoming connections allowed from one address, and in all, by default.</summary>
     public const int DefaultHalfOpenPerAddress = 8, DefaultHalfOpenTotal = 64;
@@ -36,10 +37,12 @@ internal sealed class PeerListener : IAsyncDisposable
     /// <param name="halfOpen">Limits on connections whose handshake is not read yet (default 8 per address, 64 in all).</param>
     /// <param name="handshakeTimeout">How long an incoming peer has to finish its handshake (default 10 s).</param>
     /// <param name="time">The clock the handshake timeout runs on (the engine's).</param>
+    /// <param name="refuse">The blocklist: a connection from an address it blocks is closed at once, before a byte is read.</param>
     public PeerListener(Func<HandshakeResult, Task> onHandshake, Func<ReadOnlyMemory<byte>, InfoHash?> findTorrent,
         EncryptionMode encryption, ILogger? logger = null, HalfOpenConnections? halfOpen = null,
-        TimeSpan? handshakeTimeout = null, TimeProvider? time = null)
+        TimeSpan? handshakeTimeout = null, TimeProvider? time = null, Func<IPAddress, bool>? refuse = null)
     {
+        _refuse = refuse;
         _halfOpen = halfOpen ?? new HalfOpenConnections(DefaultHalfOpenPerAddress, DefaultHalfOpenTotal);
         _handshakeTimeout = handshakeTimeout ?? DefaultHandshakeTimeout;
         _time = time ?? TimeProvider.System;
@@ -106,6 +109,13 @@ internal sealed class PeerListener : IAsyncDisposable
             socket.NoDelay = true;
             // Always taken: when too many are half-open, the oldest silent one makes room (see HalfOpenConnections).
             var address = (socket.RemoteEndPoint as IPEndPoint)?.Address ?? IPAddress.None;
+            if (_refuse?.Invoke(address) == true)
+            {
+                // Blocked: closed before the handshake, and it takes no half-open slot.
+                _logger.LogDebug("refused {Address}: blocked by the blocklist", address);
+                socket.Dispose();
+                continue;
+            }
             _ = HandshakeAsync(socket, _halfOpen.Add(address), ct);
         }
     }

@@ -31,6 +31,7 @@ public sealed record SessionOptions
             EnableDht = s.DhtEnabled,
             DhtBootstrap = s.DhtBootstrapNodes,
             DisabledPeerSources = disabled,
+            Blocklist = Blocklists.BlocklistSources.From(s),
             LoggerFactory = loggerFactory ?? NullLoggerFactory.Instance,
         };
     }
@@ -86,6 +87,9 @@ public sealed record SessionOptions
 
     /// <summary>Peer sources disabled for every torrent (by name: "tracker", "dht", "pex", "lsd", ...).</summary>
     public IReadOnlyList<string> DisabledPeerSources { get; init; } = [];
+
+    /// <summary>The blocklist's sources and schedule (see docs/BLOCKLISTS.md); off by default.</summary>
+    public Blocklists.BlocklistSources Blocklist { get; init; } = new();
 
     /// <summary>Tracker timings (tests shorten them).</summary>
     public TrackerPeerSourceOptions? Trackers { get; init; }
@@ -149,7 +153,11 @@ public sealed partial class ClientSession : IAsyncDisposable
             DhtNodeCount = () => Dht?.NodeCount,
             DhtNodeHint = ep => Dht?.AddNode(ep),
             TorrentCompleted = t => RunHook(HookEvent.Completed, t),
+            Blocklist = Blocklist,
         });
+        BlocklistUpdater = new Blocklists.BlocklistUpdater(Blocklist,
+            options.SessionDirectory is { } sessionDir ? Path.Combine(sessionDir, "blocklists") : Path.Combine(Path.GetTempPath(), $"rtorrent-blocklists-{Environment.ProcessId}"),
+            options.Time, _loggers.CreateLogger("rtorrent.blocklist"), m => Keep(new LogEntry(options.Time.GetUtcNow(), PluginLogLevel.Warning, m)));
         _relocator = new TorrentRelocator(Engine, WhileNoResumeSaveAsync, t => SaveResumeCoreAsync(t, rethrow: true), SaveResumeAsync);
         Statistics = new SessionStatistics(options.SessionDirectory, () => Engine.TransferredThisRun, options.Time,
             _loggers.CreateLogger("rtorrent.stats"), m => AddLog(PluginLogLevel.Warning, m));
@@ -166,6 +174,14 @@ public sealed partial class ClientSession : IAsyncDisposable
 
     /// <summary>What happened to each plugin folder.</summary>
     public PluginLoadReport Plugins { get; private set; } = PluginLoadReport.Empty;
+
+    /// <summary>
+    /// The blocklist the engine and the DHT obey: its rules, whether it is on and the count of attempts it refused.
+    /// </summary>
+    public Blocklists.Blocklist Blocklist { get; } = new();
+
+    /// <summary>Loads, downloads and refreshes <see cref="Blocklist"/> from its sources.</summary>
+    public Blocklists.BlocklistUpdater BlocklistUpdater { get; }
 
     /// <summary>The DHT node, when enabled.</summary>
     public DhtEngine? Dht { get; private set; }
@@ -255,6 +271,9 @@ public sealed partial class ClientSession : IAsyncDisposable
             Plugins = _plugins.LoadAll();
             foreach (var failed in Plugins.Failed) AddLog(PluginLogLevel.Warning, $"plugin {failed}");
         }
+        // Local copies are read before the port opens, so no blocked peer gets in during the first second; a URL with no
+        // copy yet is downloaded in the background.
+        await BlocklistUpdater.ApplyAsync(_options.Blocklist);
         await Engine.StartAsync();
         if (_options.EnableDht)
         {
@@ -268,6 +287,7 @@ public sealed partial class ClientSession : IAsyncDisposable
                 BindAddress = _options.Engine.ListenAddress ?? IPAddress.Any,
                 BootstrapNodes = bootstrap,
                 StateFilePath = state,
+                Blocklist = Blocklist,
             }, _loggers.CreateLogger("rtorrent.dht"), _options.Time);
             try
             {
@@ -461,6 +481,7 @@ public sealed partial class ClientSession : IAsyncDisposable
         _altSpeed?.Dispose();
         // Hooks still running are killed (each says so in the log): the session's processes end with it.
         if (_hookRunner is not null) await _hookRunner.DisposeAsync();
+        await BlocklistUpdater.DisposeAsync();
         // The torrents' stopped announces share one budget of a few seconds from here (given up beyond it), paced per tracker.
         _trackers.BeginQuit();
         await Engine.DisposeAsync();

@@ -191,6 +191,18 @@ public sealed record EditableSettings
 
     /// <summary>The program run when a torrent is removed; empty for none.</summary>
     public string RemovedHook { get; init; } = "";
+
+    /// <summary>Refuse peers in the blocklist (settings.json <c>blocklistEnabled</c>); applies at once.</summary>
+    public bool BlocklistEnabled { get; init; }
+
+    /// <summary>An http(s) address the blocklist is downloaded from; empty for none.</summary>
+    public string BlocklistUrl { get; init; } = "";
+
+    /// <summary>A blocklist file on the session's machine; empty for none.</summary>
+    public string BlocklistFile { get; init; } = "";
+
+    /// <summary>Hours between refreshes of the blocklist; 0 for only at start and on request.</summary>
+    public int BlocklistRefreshHours { get; init; } = Settings.EngineSettings.DefaultBlocklistRefreshHours;
 }
 
 /// <summary>What kinds of components a plugin offers.</summary>

@@ -259,6 +259,10 @@ public sealed class SessionBackend : ITorrentBackend
         AddedHook = s.AddedHookEnabled ? s.AddedHook ?? "" : "",
         CompletedHook = s.CompletedHookEnabled ? s.CompletedHook ?? "" : "",
         RemovedHook = s.RemovedHookEnabled ? s.RemovedHook ?? "" : "",
+        BlocklistEnabled = s.BlocklistEnabled,
+        BlocklistUrl = s.BlocklistUrl ?? "",
+        BlocklistFile = s.BlocklistFile ?? "",
+        BlocklistRefreshHours = s.BlocklistRefreshHours,
     };
 
     /// <summary>A hook from the interface: a program switches it on, empty switches it off and keeps the program.</summary>
@@ -266,7 +270,10 @@ public sealed class SessionBackend : ITorrentBackend
         string.IsNullOrWhiteSpace(given) ? (program, false) : (given.Trim(), true);
 
     /// <inheritdoc/>
-    /// <remarks>Rate and connection limits apply at once; the port, peer sources and encryption apply at the next start.</remarks>
+    /// <remarks>
+    /// Rate and connection limits and the blocklist apply at once; the port, peer sources and encryption apply at the next
+    /// start.
+    /// </remarks>
     public async Task SaveSettingsAsync(EditableSettings settings, CancellationToken cancellationToken = default)
     {
         cancellationToken.ThrowIfCancellationRequested();
@@ -314,6 +321,10 @@ public sealed class SessionBackend : ITorrentBackend
             CompletedHookEnabled = completedOn,
             RemovedHook = removed,
             RemovedHookEnabled = removedOn,
+            BlocklistEnabled = settings.BlocklistEnabled,
+            BlocklistUrl = string.IsNullOrWhiteSpace(settings.BlocklistUrl) ? null : settings.BlocklistUrl.Trim(),
+            BlocklistFile = string.IsNullOrWhiteSpace(settings.BlocklistFile) ? null : settings.BlocklistFile.Trim(),
+            BlocklistRefreshHours = settings.BlocklistRefreshHours,
         };
     }
 

@@ -164,6 +164,28 @@ public sealed record EngineSettings
     /// <summary>Local Service Discovery (BEP 14) for public torrents.</summary>
     public bool LsdEnabled { get; init; } = true;
 
+    /// <summary>
+    /// Refuse peers whose address is in the blocklist (<see cref="BlocklistUrl"/> and <see cref="BlocklistFile"/>):
+    /// incoming and outgoing connections, peers from trackers, DHT, PEX and LSD, and DHT nodes. Applies at once.
+    /// See docs/BLOCKLISTS.md.
+    /// </summary>
+    public bool BlocklistEnabled { get; init; }
+
+    /// <summary>
+    /// An http(s) address to download a blocklist from (PeerGuardian text, eMule DAT or CIDR, gzip or plain), kept in
+    /// the session folder and downloaded again every <see cref="BlocklistRefreshHours"/>; null for none.
+    /// </summary>
+    public string? BlocklistUrl { get; init; }
+
+    /// <summary>A blocklist file on this machine (same formats), read again on the same schedule; null for none.</summary>
+    public string? BlocklistFile { get; init; }
+
+    /// <summary>Hours between downloads of <see cref="BlocklistUrl"/> (and rereads of the file); 0 = only at start and on request.</summary>
+    public int BlocklistRefreshHours { get; init; } = DefaultBlocklistRefreshHours;
+
+    /// <summary>A day, as most published lists are rebuilt daily.</summary>
+    public const int DefaultBlocklistRefreshHours = 24;
+
     /// <summary>Names of peer sources (built-in or plugins) never started.</summary>
     public IReadOnlyList<string> DisabledPeerSources { get; init; } = [];
 
@@ -308,6 +330,10 @@ public sealed record EngineSettings
         else
             foreach (var name in DisabledPeerSources)
                 Check(!string.IsNullOrWhiteSpace(name), "disabledPeerSources", "names cannot be empty");
+        Check(BlocklistUrl is null || IsHttpUrl(BlocklistUrl), "blocklistUrl", $"must be an http:// or https:// address or null, not '{BlocklistUrl}'");
+        Check(BlocklistFile is null || IsAbsolute(BlocklistFile), "blocklistFile", $"must be an absolute path or null, not '{BlocklistFile}'");
+        Check(BlocklistRefreshHours is >= 0 and <= 8760, "blocklistRefreshHours",
+            $"must be 0 (only at start and on request) to 8760 (a year), not {BlocklistRefreshHours}");
         Check(!string.IsNullOrWhiteSpace(DefaultPicker), "defaultPicker", "must name a piece picker");
         Check(!string.IsNullOrWhiteSpace(DefaultStorage), "defaultStorage", "must name a storage backend");
         Check(SeedRatioLimit is null || (double.IsFinite(SeedRatioLimit.Value) && SeedRatioLimit >= 0), "seedRatioLimit",
@@ -343,6 +369,11 @@ public sealed record EngineSettings
             Check(!enabled || !string.IsNullOrEmpty(path), field + "Enabled", $"needs {field} (the program to run)");
         }
     }
+
+    /// <summary>An absolute http:// or https:// address with a host.</summary>
+    public static bool IsHttpUrl(string? value) =>
+        Uri.TryCreate(value, UriKind.Absolute, out var uri) && (uri.Scheme == Uri.UriSchemeHttp || uri.Scheme == Uri.UriSchemeHttps) &&
+        !string.IsNullOrEmpty(uri.Host);
 
     private static bool IsAbsolute(string? path) => !string.IsNullOrWhiteSpace(path) && Path.IsPathFullyQualified(path);
 
@@ -402,6 +433,8 @@ public sealed record EngineSettings
         DefaultTorrentUploadRateLimit == other.DefaultTorrentUploadRateLimit && DownloadDirectory == other.DownloadDirectory &&
         SessionDirectory == other.SessionDirectory && WatchDirectory == other.WatchDirectory && DhtEnabled == other.DhtEnabled &&
         SameList(DhtBootstrapNodes, other.DhtBootstrapNodes) && PexEnabled == other.PexEnabled && LsdEnabled == other.LsdEnabled &&
+        BlocklistEnabled == other.BlocklistEnabled && BlocklistUrl == other.BlocklistUrl && BlocklistFile == other.BlocklistFile &&
+        BlocklistRefreshHours == other.BlocklistRefreshHours &&
         SameList(DisabledPeerSources, other.DisabledPeerSources) && DefaultPicker == other.DefaultPicker &&
         DefaultStorage == other.DefaultStorage && Nullable.Equals(SeedRatioLimit, other.SeedRatioLimit) &&
         Preallocate == other.Preallocate && MaxOpenFiles == other.MaxOpenFiles && DiskReadCacheSize == other.DiskReadCacheSize &&

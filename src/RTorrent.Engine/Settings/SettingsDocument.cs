@@ -46,6 +46,10 @@ internal sealed class SettingsDocument
         DhtBootstrapNodes = s.DhtBootstrapNodes;
         PexEnabled = s.PexEnabled;
         LsdEnabled = s.LsdEnabled;
+        BlocklistEnabled = s.BlocklistEnabled;
+        BlocklistUrl = s.BlocklistUrl;
+        BlocklistFile = s.BlocklistFile;
+        BlocklistRefreshHours = s.BlocklistRefreshHours;
         DisabledPeerSources = s.DisabledPeerSources;
         DefaultPicker = s.DefaultPicker;
         DefaultStorage = s.DefaultStorage;
@@ -137,6 +141,14 @@ internal sealed class SettingsDocument
 
     public bool LsdEnabled { get; set; }
 
+    public bool BlocklistEnabled { get; set; }
+
+    public string? BlocklistUrl { get; set; }
+
+    public string? BlocklistFile { get; set; }
+
+    public int BlocklistRefreshHours { get; set; }
+
     public IReadOnlyList<string> DisabledPeerSources { get; set; }
 
     public string DefaultPicker { get; set; }
@@ -216,6 +228,10 @@ internal sealed class SettingsDocument
         DhtBootstrapNodes = DhtBootstrapNodes,
         PexEnabled = PexEnabled,
         LsdEnabled = LsdEnabled,
+        BlocklistEnabled = BlocklistEnabled,
+        BlocklistUrl = BlocklistUrl,
+        BlocklistFile = BlocklistFile,
+        BlocklistRefreshHours = BlocklistRefreshHours,
         DisabledPeerSources = DisabledPeerSources,
         DefaultPicker = DefaultPicker,
         DefaultStorage = DefaultStorage,

@@ -17,7 +17,7 @@ internal sealed class SessionScope
 /// <summary>
 /// The session's fields (Transmission 4.0's session-get, all of them): how each is read from <see cref="EngineSettings"/>
 /// and the engine, and which are fixed because RTorrent has no such feature. A fixed field answers the value that is
-/// true (utp-enabled false, blocklist-size 0, ...); session-set of a fixed field to that value
+/// true (utp-enabled false, ...); session-set of a fixed field to that value
 /// is accepted and to another refused with the reason (<see cref="SessionSet"/>). docs/RPC.md has the table.
 /// </summary>
 internal static class SessionFields
@@ -33,7 +33,6 @@ internal static class SessionFields
 
     public const int DownloadQueueSize = 5, SeedQueueSize = 10, QueueStalledMinutes = 30, IdleSeedingLimit = 30;
 
-    private const string NoBlocklist = "RTorrent has no blocklist yet";
     private const string NoQueue = "RTorrent has no download or seed queue limits yet: every started torrent runs";
     private const string NoIdleLimit = "RTorrent has no idle seeding limit";
     private const string NoIncompleteDir = "RTorrent keeps a download in its download folder while it is incomplete";
@@ -62,9 +61,9 @@ internal static class SessionFields
             "RTorrent always delays wrong passwords (0.5 s doubling to 16 s) and blocks an address after 100 failures");
         yield return FixedInt("anti-brute-force-threshold", 100,
             "RTorrent always delays wrong passwords (0.5 s doubling to 16 s) and blocks an address after 100 failures");
-        yield return FixedBool("blocklist-enabled", false, NoBlocklist);
-        yield return ReadOnly("blocklist-size", (w, _) => w.WriteNumberValue(0));
-        yield return FixedString("blocklist-url", "", NoBlocklist);
+        yield return Live("blocklist-enabled", (w, s) => w.WriteBooleanValue(s.Settings.BlocklistEnabled));
+        yield return ReadOnly("blocklist-size", (w, s) => w.WriteNumberValue(s.Context.Session.Blocklist.RuleCount));
+        yield return Live("blocklist-url", (w, s) => w.WriteStringValue(s.Settings.BlocklistUrl ?? ""));
         yield return Live("cache-size-mb", (w, s) => w.WriteNumberValue(s.Settings.DiskReadCacheSize / Units.MemoryMB));
         yield return ReadOnly("config-dir", (w, s) => w.WriteStringValue(s.Settings.SessionDirectory));
         yield return FixedString("default-trackers", "", "RTorrent adds no default trackers to torrents");

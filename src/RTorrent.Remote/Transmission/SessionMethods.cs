@@ -41,6 +41,9 @@ internal sealed class SessionMethods(TransmissionContext context)
         w.WriteNumber("pausedTorrentCount", torrents.Count - active);
         w.WriteNumber("torrentCount", torrents.Count);
         w.WriteNumber("uploadSpeed", view.Session.UploadRate);
+        // RTorrent's own (Transmission has no such count; its clients ignore keys they do not know): attempts the
+        // blocklist refused since the daemon started - connections, peers from any source, DHT packets.
+        w.WriteNumber("blocklistBlocked", context.Session.Blocklist.BlockedCount);
         WriteTotals(w, "cumulative-stats", stats.Cumulative);
         WriteTotals(w, "current-stats", stats.Current);
         w.WriteEndObject();
@@ -84,8 +87,28 @@ internal sealed class SessionMethods(TransmissionContext context)
         $"port-test: RTorrent cannot test whether port {context.Session.Engine.ListenPort} is reachable from the internet (it asks no " +
         "outside service); peers reach it if your router or firewall forwards it";
 
-    /// <summary>blocklist-update: there are no blocklists yet.</summary>
-    public static string BlocklistUpdate() => "blocklist-update: RTorrent has no blocklist support yet";
+    /// <summary>
+    /// blocklist-update: downloads blocklist-url (and rereads blocklistFile) now and answers the ranges in force as
+    /// <c>blocklist-size</c>, as Transmission does. A failed download keeps the list in force and is an error result
+    /// saying why (with the size still in force in the arguments).
+    /// </summary>
+    public async Task<string> BlocklistUpdateAsync(Utf8JsonWriter w, CancellationToken cancellationToken)
+    {
+        string result;
+        try
+        {
+            await context.Session.BlocklistUpdater.UpdateAsync(cancellationToken).ConfigureAwait(false);
+            result = "success";
+        }
+        catch (Engine.Blocklists.BlocklistUpdateException e)
+        {
+            result = $"blocklist-update: {e.Message}";
+        }
+        w.WriteStartObject();
+        w.WriteNumber("blocklist-size", context.Session.Blocklist.RuleCount);
+        w.WriteEndObject();
+        return result;
+    }
 
     /// <summary>session-close: the daemon saves everything and stops once the answer is sent.</summary>
     public async Task<string> CloseAsync()

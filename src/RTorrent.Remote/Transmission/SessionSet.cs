@@ -15,7 +15,7 @@ internal sealed class SessionSet(TransmissionContext context)
 {
     private static readonly HashSet<string> BoolKeys =
     [
-        "dht-enabled", "lpd-enabled", "pex-enabled", "peer-port-random-on-start", "seedRatioLimited", "speed-limit-down-enabled",
+        "blocklist-enabled", "dht-enabled", "lpd-enabled", "pex-enabled", "peer-port-random-on-start", "seedRatioLimited", "speed-limit-down-enabled",
         "speed-limit-up-enabled", "start-added-torrents", "alt-speed-enabled", "alt-speed-time-enabled", "script-torrent-added-enabled",
         "script-torrent-done-enabled",
     ];
@@ -24,7 +24,7 @@ internal sealed class SessionSet(TransmissionContext context)
         ["cache-size-mb", "peer-limit-global", "peer-limit-per-torrent", "peer-port", "speed-limit-down", "speed-limit-up", "alt-speed-down",
         "alt-speed-up", "alt-speed-time-begin", "alt-speed-time-end", "alt-speed-time-day"];
 
-    private static readonly HashSet<string> StringKeys = ["download-dir", "encryption", "script-torrent-added-filename", "script-torrent-done-filename"];
+    private static readonly HashSet<string> StringKeys = ["blocklist-url", "download-dir", "encryption", "script-torrent-added-filename", "script-torrent-done-filename"];
 
     public async Task<string> RunAsync(Arguments args)
     {
@@ -78,6 +78,15 @@ internal sealed class SessionSet(TransmissionContext context)
         if (values.TryGetValue("download-dir", out var dir)) s = s with { DownloadDirectory = (string)dir };
         if (Get<bool>(values, "start-added-torrents") is { } start) s = s with { StartAddedTorrents = start };
         if (Get<bool>(values, "dht-enabled") is { } dht) s = s with { DhtEnabled = dht };
+        if (Get<bool>(values, "blocklist-enabled") is { } blocklist) s = s with { BlocklistEnabled = blocklist };
+        if (values.TryGetValue("blocklist-url", out var url))
+        {
+            // "" clears it, as in Transmission's web client; anything else must be an http(s) address.
+            var text = ((string)url).Trim();
+            if (text.Length == 0) s = s with { BlocklistUrl = null };
+            else if (EngineSettings.IsHttpUrl(text)) s = s with { BlocklistUrl = text };
+            else problems.Add($"blocklist-url: must be an http:// or https:// address (or \"\" for none), not '{url}'");
+        }
         if (Get<bool>(values, "pex-enabled") is { } pex) s = s with { PexEnabled = pex };
         if (Get<bool>(values, "lpd-enabled") is { } lpd) s = s with { LsdEnabled = lpd };
         if (values.TryGetValue("encryption", out var encryption))

@@ -125,7 +125,7 @@ public sealed class TransmissionRpcHandler : IRpcHandler, IDisposable
                 case "port-test":
                     return _session.PortTest();
                 case "blocklist-update":
-                    return SessionMethods.BlocklistUpdate();
+                    return await _session.BlocklistUpdateAsync(arguments, cancellationToken).ConfigureAwait(false);
                 case "torrent-get":
                     await _get.RunAsync(args, arguments, cancellationToken).ConfigureAwait(false);
                     return "success";

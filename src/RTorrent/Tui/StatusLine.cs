@@ -4,7 +4,8 @@ using RTorrent.Engine.Client;
 namespace RTorrent.Tui;
 
 /// <summary>
-/// The status line: session rates and limits, listen port, connections, DHT nodes and free disk space; with several
+/// The status line: session rates and limits, listen port, connections, DHT nodes, attempts the blocklist refused (while
+/// it is on) and free disk space; with several
 /// daemons, each daemon's rates or why it is not connected; for a daemon that cannot be reached, why and when the next
 /// attempt is.
 /// </summary>
@@ -32,6 +33,8 @@ public static class StatusLine
         var optional = new List<string> { port, conns, dht };
         // Turtle mode says so first: the limits shown are then the turtle ones.
         string[] always = session.AltSpeedEnabled ? [TurtleMark, down, up] : [down, up];
+        // The blocklist's refusals, only while it is on (dropped first when the line is short).
+        if (session.BlockedAttempts is { } blocked) optional.Add(blocked.ToString(CultureInfo.InvariantCulture) + " blocked");
         while (true)
         {
             string line = string.Join("  ", always.Concat(optional).Append(free));

@@ -29,14 +29,14 @@ internal sealed class EngineHarness : IAsyncDisposable
     public string Root { get; }
 
     public static async Task<EngineHarness> StartAsync(EngineConfig? config = null, Action<TestCatalog>? setup = null,
-        Func<Torrent, Task>? saveResume = null)
+        Func<Torrent, Task>? saveResume = null, RTorrent.Engine.Blocklists.Blocklist? blocklist = null)
     {
         var root = TestPaths.NewTempDir("rt-mgmt");
         var time = new ManualTimeProvider();
         var catalog = new TestCatalog();
         setup?.Invoke(catalog);
         var engine = new ClientEngine((config ?? new EngineConfig()) with { ListenPort = 0, ListenAddress = IPAddress.Loopback },
-            new ClientEngineOptions { Catalog = catalog, Time = time, SaveResume = saveResume });
+            new ClientEngineOptions { Catalog = catalog, Time = time, SaveResume = saveResume, Blocklist = blocklist });
         await engine.StartAsync();
         return new EngineHarness(engine, time, catalog, root);
     }

@@ -133,6 +133,40 @@ public class SettingsTests : IDisposable
     }
 
     [Fact]
+    public async Task Blocklist_settings_round_trip_and_bad_values_are_reported_by_field()
+    {
+        var s = new EngineSettings
+        {
+            SessionDirectory = _tmp.Sub("session"),
+            BlocklistEnabled = true,
+            BlocklistUrl = "https://example.com/level1.gz",
+            BlocklistFile = "/etc/rtorrent/block.p2p",
+            BlocklistRefreshHours = 6,
+        };
+        await SettingsStore.SaveAsync(s);
+        var text = await File.ReadAllTextAsync(_tmp.Sub("session", "settings.json"));
+        Assert.Contains("\"blocklistUrl\": \"https://example.com/level1.gz\"", text);
+        Assert.Contains("\"blocklistRefreshHours\": 6", text);
+        var back = await SettingsStore.LoadAsync(_tmp.Sub("session"));
+        Assert.Equal(s with { SessionDirectory = Path.GetFullPath(s.SessionDirectory) }, back);
+        Assert.NotEqual(back, back with { BlocklistUrl = null });
+        // Off, no source and a day between refreshes when absent.
+        var defaults = Parse("{}");
+        Assert.Equal((false, null, null, 24), (defaults.BlocklistEnabled, defaults.BlocklistUrl, defaults.BlocklistFile, defaults.BlocklistRefreshHours));
+
+        var e = Assert.Throws<SettingsException>(() => Parse("""
+            { "blocklistUrl": "ftp://example.com/list", "blocklistFile": "block.p2p", "blocklistRefreshHours": -1 }
+            """));
+        Assert.Equal(
+        [
+            "blocklistUrl: must be an http:// or https:// address or null, not 'ftp://example.com/list'",
+            "blocklistFile: must be an absolute path or null, not 'block.p2p'",
+            "blocklistRefreshHours: must be 0 (only at start and on request) to 8760 (a year), not -1",
+        ], e.Errors);
+        Assert.StartsWith("settings.json is not valid: blocklistEnabled: expected true or false", Assert.Throws<SettingsException>(() => Parse("""{ "blocklistEnabled": "yes" }""")).Message);
+    }
+
+    [Fact]
     public async Task Invalid_settings_are_never_saved()
     {
         var s = new EngineSettings { SessionDirectory = _tmp.Sub("session"), ListenPort = -1 };

@@ -187,7 +187,7 @@ public sealed class SessionMethodsTests : IAsyncLifetime
         var port = await _h.CallAsync("port-test");
         Assert.StartsWith("port-test: RTorrent cannot test whether port", port.Result);
         Assert.False(port.Arguments.TryGetProperty("port-is-open", out _));
-        Assert.Equal("blocklist-update: RTorrent has no blocklist support yet", (await _h.CallAsync("blocklist-update")).Result);
+        Assert.Equal("blocklist-update: no blocklist is set (blocklistUrl or blocklistFile)", (await _h.CallAsync("blocklist-update")).Result);
         Assert.False(_h.StopRequested.Task.IsCompleted);
         await _h.OkAsync("session-close");
         await _h.StopRequested.Task.WaitAsync(TransmissionHarness.Limit);

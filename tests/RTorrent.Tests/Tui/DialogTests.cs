@@ -249,6 +249,54 @@ public sealed class DialogTests : IDisposable
         Assert.Equal(["SettingsDialog", "SettingsDialog"], h.DialogsSeen);
     }
 
+    [Fact]
+    public void The_settings_screen_edits_the_blocklist_and_refuses_bad_values_with_the_reason()
+    {
+        string list = Path.Combine(_folder, "level1.p2p");
+        File.WriteAllText(list, "x:1.2.3.0-1.2.3.255\n");
+        using var h = new TuiHarness(MainListTests.SampleBackend());
+        var errors = new List<string?>();
+        string screen = "";
+        h.OnDialog<SettingsDialog>(d =>
+        {
+            screen = h.Screen;
+            Assert.Equal(CheckState.UnChecked, d.BlocklistBox.Value);
+            Assert.Equal("24", d.BlocklistRefreshField.Text);
+            d.BlocklistBox.Value = CheckState.Checked;
+            h.App.InjectKey(Key.Enter);
+            errors.Add(d.ErrorText);
+            d.BlocklistUrlField.Text = "ftp://example.com/list.gz";
+            h.App.InjectKey(Key.Enter);
+            errors.Add(d.ErrorText);
+            d.BlocklistUrlField.Text = "https://example.com/list.gz";
+            d.BlocklistFileField.Text = Path.Combine(_folder, "missing.p2p");
+            h.App.InjectKey(Key.Enter);
+            errors.Add(d.ErrorText);
+            d.BlocklistFileField.Text = list;
+            d.BlocklistRefreshField.Text = "9999";
+            h.App.InjectKey(Key.Enter);
+            errors.Add(d.ErrorText);
+            d.BlocklistRefreshField.Text = "6";
+            h.App.InjectKey(Key.Enter);
+        });
+        h.Type("o");
+        Assert.Contains("Blocklist", screen);
+        Assert.Contains("Blocklist URL:", screen);
+        Assert.Contains("Save", screen); // the taller form still fits the screen with its buttons...
+        Assert.True(screen.Contains("at once."), screen); // ...and the end of its note
+        Assert.Equal([
+            "Give a blocklist URL or file, or switch the blocklist off.",
+            "The blocklist URL must start with http:// or https://, not 'ftp://example.com/list.gz'.",
+            $"There is no blocklist file {Path.Combine(_folder, "missing.p2p")}.",
+            "The blocklist refresh is a number of hours from 0 (at start only) to 8760.",
+        ], errors);
+        EditableSettings saved = h.Backend.Settings;
+        Assert.True(saved.BlocklistEnabled);
+        Assert.Equal("https://example.com/list.gz", saved.BlocklistUrl);
+        Assert.Equal(list, saved.BlocklistFile);
+        Assert.Equal(6, saved.BlocklistRefreshHours);
+    }
+
     [Theory]
     [InlineData(true)]
     [InlineData(false)]

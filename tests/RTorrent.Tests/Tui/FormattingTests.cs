@@ -164,6 +164,9 @@ public class FormattingTests
         Assert.StartsWith("Down 1.5M/s (max 500K)  Up 34K/s", narrow);
         Assert.EndsWith("120G free", narrow);
         Assert.Contains("DHT off", StatusLine.Build(session with { DhtNodes = null }, null, 200));
+        Assert.DoesNotContain("blocked", wide); // the blocklist is off
+        Assert.Equal("Down 1.5M/s (max 500K)  Up 34K/s  port 6881  12 conns  DHT 340  17 blocked  120G free",
+            StatusLine.Build(session with { BlockedAttempts = 17 }, 120L << 30, 200));
         Assert.Contains("disk ?", StatusLine.Build(session, null, 200));
     }
 

@@ -107,6 +107,10 @@ internal sealed class SettingsDialog : FormDialog
     private readonly TextField _addedHook;
     private readonly TextField _completedHook;
     private readonly TextField _removedHook;
+    private readonly CheckBox _blocklist;
+    private readonly TextField _blocklistRefresh;
+    private readonly TextField _blocklistUrl;
+    private readonly TextField _blocklistFile;
 
     /// <summary>The encryption modes in the order the selector shows them (see docs/PROTOCOL-ENCRYPTION.md).</summary>
     private static readonly EncryptionMode[] EncryptionModes = Enum.GetValues<EncryptionMode>();
@@ -179,23 +183,32 @@ internal sealed class SettingsDialog : FormDialog
             Value = Math.Max(0, Array.IndexOf(EncryptionModes, settings.Encryption)),
         };
         Add(_encryption);
-        y += 2;
-        string folders = remote ? "The folders are on the daemon's machine (the daemon watches the watch folder); Tab does not " +
-            "complete them." : "Tab completes folder names.";
-        string[] note = [.. TorrentText.Wrap("Port 0: any. Limits: KiB/s or 500K, 1.5M; empty: none. Empty watch folder: none. " +
-            $"{folders} Port, peer sources, encryption: next start. Schedule: HH:MM, days as Mon-Fri. Run: a program's " +
-            "absolute path; it gets the torrent in its environment.", width - 4)]; // the border and the padding take 4 columns
+        y++;
+        _blocklist = new CheckBox { X = 0, Y = y, Text = "_Blocklist", Value = settings.BlocklistEnabled ? CheckState.Checked : CheckState.UnChecked };
+        Add(_blocklist, new Label { X = labelWidth, Y = y, Text = "_Refresh every" });
+        _blocklistRefresh = new TextField { X = labelWidth + 14, Y = y, Width = 6, Text = settings.BlocklistRefreshHours.ToString(CultureInfo.InvariantCulture) };
+        Add(_blocklistRefresh, new Label { X = labelWidth + 21, Y = y, Text = "hours (0: at start only)" });
+        y++;
+        _blocklistUrl = Field("Blocklist _URL:", settings.BlocklistUrl);
+        _blocklistFile = Field("Blocklist f_ile:", settings.BlocklistFile);
+        string folders = remote ? "Folders, programs and the blocklist file are on the daemon's machine (it watches the watch " +
+            "folder); Tab does not complete them." : "Tab completes names.";
+        // Short: on a 24-line terminal all of it shows under the form, with the buttons.
+        string[] note = [.. TorrentText.Wrap("Port 0: any. Limits: KiB/s or 500K, 1.5M; empty: none. Schedule: HH:MM, days as " +
+            $"Mon-Fri. Run: a program's absolute path; it gets the torrent in its environment. {folders} Port, peer sources, " +
+            "encryption: next start; the rest at once.", width - 4)]; // the border and the padding take 4 columns
         Add(new Label { X = 0, Y = y, Width = Dim.Fill(), Height = note.Length, Text = string.Join('\n', note) });
         AddErrorLine();
 
-        foreach (TextField folder in remote ? [] : new[] { _downloadFolder, _watchFolder, _addedHook, _completedHook, _removedHook })
+        foreach (TextField folder in remote ? [] : new[] { _downloadFolder, _watchFolder, _addedHook, _completedHook, _removedHook, _blocklistFile })
         {
+            bool directoriesOnly = folder == _downloadFolder || folder == _watchFolder;
             folder.KeyDown += (_, key) =>
             {
                 if (key != Key.Tab) return;
                 string text = folder.Text ?? "";
                 if (text.Trim().Length == 0) return;
-                PathCompletionResult result = PathCompletion.Complete(text, directoriesOnly: folder == _downloadFolder || folder == _watchFolder);
+                PathCompletionResult result = PathCompletion.Complete(text, directoriesOnly);
                 if (!result.Changed(text)) return;
                 folder.Text = result.Text;
                 folder.MoveEnd();
@@ -225,6 +238,10 @@ internal sealed class SettingsDialog : FormDialog
     internal TextField ScheduleToField => _scheduleTo;
     internal TextField ScheduleDaysField => _scheduleDays;
     internal TextField CompletedHookField => _completedHook;
+    internal CheckBox BlocklistBox => _blocklist;
+    internal TextField BlocklistRefreshField => _blocklistRefresh;
+    internal TextField BlocklistUrlField => _blocklistUrl;
+    internal TextField BlocklistFileField => _blocklistFile;
 
     protected override string? Validate()
     {
@@ -255,6 +272,24 @@ internal sealed class SettingsDialog : FormDialog
         }
         string added = Hook(_addedHook, "added"), completed = Hook(_completedHook, "done"), removed = Hook(_removedHook, "removed");
         if (hookError is not null) return hookError;
+        if (!TryInt(_blocklistRefresh.Text, 0, 8760, out int refreshHours))
+            return "The blocklist refresh is a number of hours from 0 (at start only) to 8760.";
+        string blocklistUrl = (_blocklistUrl.Text ?? "").Trim();
+        if (blocklistUrl.Length > 0 && !RTorrent.Engine.Settings.EngineSettings.IsHttpUrl(blocklistUrl))
+            return $"The blocklist URL must start with http:// or https://, not '{blocklistUrl}'.";
+        string blocklistFile = (_blocklistFile.Text ?? "").Trim();
+        if (blocklistFile.Length > 0)
+        {
+            if (!_remote)
+            {
+                blocklistFile = Path.GetFullPath(PathCompletion.Expand(blocklistFile));
+                if (!File.Exists(blocklistFile)) return $"There is no blocklist file {blocklistFile}.";
+            }
+            else if (!Path.IsPathFullyQualified(blocklistFile)) return "The blocklist file is a full path on the daemon's machine.";
+        }
+        bool blocklist = _blocklist.Value == CheckState.Checked;
+        if (blocklist && blocklistUrl.Length == 0 && blocklistFile.Length == 0)
+            return "Give a blocklist URL or file, or switch the blocklist off.";
         Settings = _original with
         {
             ListenPort = port,
@@ -277,6 +312,10 @@ internal sealed class SettingsDialog : FormDialog
             AddedHook = added,
             CompletedHook = completed,
             RemovedHook = removed,
+            BlocklistEnabled = blocklist,
+            BlocklistUrl = blocklistUrl,
+            BlocklistFile = blocklistFile,
+            BlocklistRefreshHours = refreshHours,
         };
         return null;
     }

@@ -214,6 +214,8 @@ public sealed class MultiHostBackend : ITorrentBackend, IHostedBackend
         long down = 0, up = 0;
         int connections = 0;
         int? dht = null;
+        long? blocked = null;
+        int rules = 0;
         var downLimits = new List<long>();
         var upLimits = new List<long>();
         var ports = new HashSet<int>();
@@ -226,6 +228,8 @@ public sealed class MultiHostBackend : ITorrentBackend, IHostedBackend
             up += s.UploadRate;
             connections += s.Connections;
             if (s.DhtNodes is { } n) dht = (dht ?? 0) + n;
+            if (s.BlockedAttempts is { } b) blocked = (blocked ?? 0) + b;
+            rules = Math.Max(rules, s.BlocklistRules);
             downLimits.Add(s.DownloadLimit);
             upLimits.Add(s.UploadLimit);
             ports.Add(s.ListenPort);
@@ -244,6 +248,8 @@ public sealed class MultiHostBackend : ITorrentBackend, IHostedBackend
             Connections = connections,
             DhtNodes = dht,
             AltSpeedEnabled = turtle, // any host in turtle mode
+            BlockedAttempts = blocked,
+            BlocklistRules = rules,
             Hosts = [.. polls.Select(p => p.Status)],
         };
     }
