@@ -194,9 +194,9 @@ internal sealed class SettingsDialog : FormDialog
         string folders = remote ? "Folders, programs and the blocklist file are on the daemon's machine (it watches the watch " +
             "folder); Tab does not complete them." : "Tab completes names.";
         // Short: on a 24-line terminal all of it shows under the form, with the buttons.
-        string[] note = [.. TorrentText.Wrap("Port 0: any. Limits: KiB/s or 500K, 1.5M; empty: none. Schedule: HH:MM, days as " +
-            $"Mon-Fri. Run: a program's absolute path; it gets the torrent in its environment. {folders} Port, peer sources, " +
-            "encryption: next start; the rest at once.", width - 4)]; // the border and the padding take 4 columns
+        string[] note = [.. TorrentText.Wrap("Port 0: any. Limits: KiB/s or 500K, 1.5M; empty: none. Run: a program's absolute " +
+            $"path; it gets the torrent in its environment. {folders} Port, peer sources, encryption: next start; the rest at once.",
+            width - 4)]; // the border and the padding take 4 columns
         Add(new Label { X = 0, Y = y, Width = Dim.Fill(), Height = note.Length, Text = string.Join('\n', note) });
         AddErrorLine();
 
