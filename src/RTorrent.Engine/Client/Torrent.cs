@@ -462,10 +462,11 @@ public sealed partial class Torrent
         for (int i = 0; i < Meta.Files.Count; i++)
         {
             var f = Meta.Files[i];
-            if (f.IsPadding || FilePriorities[i] == Priority.Skip) continue;
+            if (f.IsPadding || f.IsSymlink || FilePriorities[i] == Priority.Skip) continue;
             if (f.Length == 0 || _host.Config.Preallocate)
                 await Storage!.PrepareAsync(i, _host.Config.Preallocate, ct);
         }
+        await ApplyFileAttributesAsync(links: true, ct);
     }
 
     /// <param name="newState">Stopped or Error.</param>
@@ -508,6 +509,7 @@ public sealed partial class Torrent
         _availability?.OnComplete();
         _pieces.Reset();
         Sources.Completed();
+        _ = ApplyModesAfterCompletionAsync();
         _ = SaveResumeAfterFlushAsync();
         _host.OnTorrentChanged(this);
     }
