@@ -211,6 +211,10 @@ public sealed record FileSnapshot
     public long Done { get; init; }
     /// <summary>Priority.</summary>
     public Priority Priority { get; init; }
+    /// <summary>BEP 47 attributes the torrent gives the file: 'l' symlink, 'x' executable, 'h' hidden ("" for none).</summary>
+    public string Attributes { get; init; } = "";
+    /// <summary>Where a symlink points (a path from the download folder), or null (no link, or a link refused).</summary>
+    public string? SymlinkTarget { get; init; }
 }
 
 /// <summary>Per-piece state for the Pieces view.</summary>

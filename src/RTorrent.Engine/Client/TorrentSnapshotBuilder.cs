@@ -131,6 +131,8 @@ internal static class TorrentSnapshotBuilder
             Length = f.Length,
             Done = FileDone(meta, f, have),
             Priority = t.FilePriorities[f.Index],
+            Attributes = f.Attributes,
+            SymlinkTarget = f.SymlinkTarget,
         }).ToList();
         var peers = t.ConnectedPeers.Select(p => new PeerSnapshot
         {
