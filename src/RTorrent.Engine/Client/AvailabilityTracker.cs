@@ -85,6 +85,23 @@ internal sealed class AvailabilityTracker(IAvailabilityHost host, PeerPool pool)
     {
         bool want = peer.PeerPieces.Intersects(host.Pieces.NeededField);
         if (want != peer.AmInterested) SetInterested(peer, want);
+        if (!want) DropIfRedundant(peer);
+    }
+
+    /// <summary>
+    /// BEP 21: an upload-only peer will never want anything of us, so once we want nothing of it either (we are done
+    /// with what we want, or it has none of it) the connection serves nobody and its slot goes to another peer, as
+    /// libtorrent does. Before the metadata is known it may still give us that, and before its first message we do
+    /// not know what it has: it stays.
+    /// </summary>
+    /// <returns>Whether the peer was dropped.</returns>
+    public bool DropIfRedundant(Peer peer)
+    {
+        if (!peer.UploadOnly || host.Metainfo is null || peer.Connection.IsClosed) return false;
+        if (host.IsComplete) host.Disconnect(peer, "both upload-only");
+        else if (peer.GotFirstMessage && !peer.AmInterested) host.Disconnect(peer, "upload-only peer has nothing we need");
+        else return false;
+        return true;
     }
 
     /// <summary>Sends INTERESTED or NOT INTERESTED.</summary>
@@ -120,10 +137,14 @@ internal sealed class AvailabilityTracker(IAvailabilityHost host, PeerPool pool)
         var needed = host.Pieces.NeededField;
         Span<byte> have = stackalloc byte[MessageWriter.HaveLength];
         MessageWriter.WriteHave(have, piece);
-        foreach (var p in host.Peers)
+        foreach (var p in host.Peers.ToArray())
         {
             p.Connection.Enqueue(have);
-            if (p.AmInterested && !p.PeerPieces.Intersects(needed)) SetInterested(p, false);
+            if (p.AmInterested && !p.PeerPieces.Intersects(needed))
+            {
+                SetInterested(p, false);
+                DropIfRedundant(p);
+            }
         }
     }
 
@@ -133,6 +154,7 @@ internal sealed class AvailabilityTracker(IAvailabilityHost host, PeerPool pool)
         foreach (var p in host.Peers.ToArray())
         {
             if (p.IsSeed) host.Disconnect(p, "both seeds");
+            else if (p.UploadOnly) host.Disconnect(p, "both upload-only");
             else if (p.AmInterested) SetInterested(p, false);
         }
     }

@@ -159,6 +159,8 @@ public sealed partial class Torrent : IPeerSourcesHost, IConnectorHost, IPeerMes
     // ---------------------------------------------------------------- extensions (BEP 10)
 
     EngineConfig IExtensionProtocolHost.Config => _host.Config;
+    bool IExtensionProtocolHost.UploadOnly => IsUploadOnly;
+    void IExtensionProtocolHost.PeerUploadOnlyChanged(Peer peer) => Availability.DropIfRedundant(peer);
     int IExtensionProtocolHost.ListenPort => _host.ListenPort;
     IReadOnlyList<Peer> IMetadataHost.ConnectedPeers => _peers;
     ExtensionProtocol IMetadataHost.Extensions => Extensions;

@@ -258,6 +258,15 @@ public sealed partial class Torrent
     /// <summary>Whether every wanted piece is verified.</summary>
     public bool IsComplete => _metainfo is not null && _pieces.IsComplete;
 
+    /// <summary>
+    /// BEP 21: what our extended handshake says. We want nothing more of the torrent (a seed, or a partial seed done
+    /// with the files it wants), unless super-seeding, which shows us as a peer that has nothing (libtorrent does the
+    /// same).
+    /// </summary>
+    internal bool IsUploadOnly => IsComplete && !SuperSeedingActive;
+
+    internal bool SuperSeedingActive => false;
+
     /// <summary>The verified pieces (a copy, safe to keep).</summary>
     internal Bitfield HaveSnapshot() => new(_pieces.HaveField);
 
@@ -351,11 +360,12 @@ public sealed partial class Torrent
         State = IsComplete ? TorrentState.Seeding : TorrentState.Downloading;
         Log(PluginLogLevel.Information, State == TorrentState.Seeding ? "seeding" : "downloading");
         _host.OnTorrentChanged(this);
-        foreach (var p in _peers)
+        foreach (var p in _peers.ToArray())
         {
             Availability.UpdateInterest(p);
-            if (!p.AmChoking || p.PeerInterested) Uploads.Serve(p);
+            if (!p.Connection.IsClosed && (!p.AmChoking || p.PeerInterested)) Uploads.Serve(p);
         }
+        Extensions.BroadcastUploadOnly(_peers);
         ConnectMore(Now);
     }
 
@@ -510,6 +520,7 @@ public sealed partial class Torrent
         _pieces.Reset();
         Sources.Completed();
         _ = ApplyModesAfterCompletionAsync();
+        Extensions.BroadcastUploadOnly(_peers);
         _ = SaveResumeAfterFlushAsync();
         _host.OnTorrentChanged(this);
     }
@@ -631,8 +642,12 @@ public sealed partial class Torrent
             if ((uint)fileIndex >= (uint)FilePriorities.Length) throw new ArgumentOutOfRangeException(nameof(priorities), fileIndex, "No such file.");
         foreach (var (fileIndex, priority) in priorities) FilePriorities[fileIndex] = priority;
         _pieces.SetPriorities(FilePriorityMap.ForPieces(Meta, FilePriorities));
-        foreach (var p in _peers) Availability.UpdateInterest(p);
-        if (State == TorrentState.Seeding && !IsComplete) State = TorrentState.Downloading;
+        foreach (var p in _peers.ToArray()) Availability.UpdateInterest(p);
+        if (State == TorrentState.Seeding && !IsComplete)
+        {
+            State = TorrentState.Downloading;
+            Extensions.BroadcastUploadOnly(_peers); // wanting more again: peers may give it to us
+        }
         else if (State == TorrentState.Downloading && IsComplete) OnDownloadComplete();
         _host.OnTorrentChanged(this);
         _host.RequestResumeSave(this); // idle torrents are not saved periodically (Tick): a change must ask

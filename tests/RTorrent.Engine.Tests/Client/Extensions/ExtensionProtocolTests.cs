@@ -20,7 +20,7 @@ public class ExtensionProtocolTests
         var m = Assert.Single(peer.Wire().Sent);
         Assert.Equal((MessageId.Extended, 0), (m.Id, m.Index));
         var hs = ExtensionHandshake.Decode(m.Payload!);
-        Assert.Equal(new Dictionary<string, int> { ["ut_metadata"] = 1, ["ut_pex"] = 2 }, hs.Extensions);
+        Assert.Equal(new Dictionary<string, int> { ["ut_metadata"] = 1, ["ut_pex"] = 2, ["upload_only"] = 3 }, hs.Extensions);
         Assert.Equal(torrent.Config.ClientName, hs.Client);
         Assert.Equal(51413, hs.ListenPort);
         Assert.Equal(torrent.Config.MaxIncomingRequests, hs.RequestQueue);
