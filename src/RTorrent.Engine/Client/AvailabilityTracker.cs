@@ -19,6 +19,9 @@ internal interface IAvailabilityHost
     IReadOnlyList<Peer> Peers { get; }
 
     void Disconnect(Peer peer, string reason);
+
+    /// <summary>The peer announced pieces (<paramref name="piece"/>, or -1 for its bitfield), after they were counted.</summary>
+    void PeerAnnounced(Peer peer, int piece);
 }
 
 /// <summary>
@@ -40,6 +43,7 @@ internal sealed class AvailabilityTracker(IAvailabilityHost host, PeerPool pool)
         }
         if ((uint)piece >= (uint)meta.PieceCount) throw new PeerProtocolException($"HAVE for piece {piece} of {meta.PieceCount}");
         if (!peer.PeerPieces.Set(piece)) return;
+        host.PeerAnnounced(peer, piece);
         var pieces = host.Pieces;
         if (!peer.CountedAsSeed)
         {
@@ -70,6 +74,7 @@ internal sealed class AvailabilityTracker(IAvailabilityHost host, PeerPool pool)
             throw new PeerProtocolException($"BITFIELD of {payload.Length} bytes for {meta.PieceCount} pieces");
         peer.CountedAsSeed = peer.PeerPieces.AllSet;
         host.Pieces.PeerBitfield(peer.PeerPieces, add: true);
+        host.PeerAnnounced(peer, -1);
         if (peer.CountedAsSeed) MarkSeed(peer);
         UpdateInterest(peer);
     }

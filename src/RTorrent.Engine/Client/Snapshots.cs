@@ -82,6 +82,8 @@ public sealed record TorrentSnapshot
     public bool IsPrivate { get; init; }
     /// <summary>Sequential (streaming) download on.</summary>
     public bool Sequential { get; init; }
+    /// <summary>BEP 16 super-seeding on (it acts while the torrent seeds every piece, and ends once they are all out).</summary>
+    public bool SuperSeeding { get; init; }
     /// <summary>Chosen piece picker.</summary>
     public string Picker { get; init; } = "";
     /// <summary>Chosen storage.</summary>

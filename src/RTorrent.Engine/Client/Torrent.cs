@@ -137,6 +137,7 @@ public sealed partial class Torrent
             Changed();
             // Periods open and close exactly when the state changes; the seed limit is looked at the next tick.
             if (Activity.Observe(value, Now)) RecheckSeedLimit();
+            UpdateSuperSeeding();
         }
     }
 
@@ -264,8 +265,6 @@ public sealed partial class Torrent
     /// same).
     /// </summary>
     internal bool IsUploadOnly => IsComplete && !SuperSeedingActive;
-
-    internal bool SuperSeedingActive => false;
 
     /// <summary>The verified pieces (a copy, safe to keep).</summary>
     internal Bitfield HaveSnapshot() => new(_pieces.HaveField);
@@ -763,6 +762,7 @@ public sealed partial class Torrent
         Activity.OnTransfer(now, _download.Total, _upload.Total);
         CheckResumeSave(now);
         foreach (var p in _peers) Requests.RequestMore(p);
+        _superSeeder?.Tick(now);
         CheckSeedRatio();
         return IsRunning && (_peers.Count > 0 || (_connector?.HalfOpen ?? 0) > 0 || waitingToConnect || _download.Rate > 0 || _upload.Rate > 0);
     }

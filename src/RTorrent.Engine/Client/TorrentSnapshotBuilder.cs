@@ -67,6 +67,7 @@ internal static class TorrentSnapshotBuilder
             UploadLimit = t.UploadLimit,
             IsPrivate = meta?.IsPrivate ?? false,
             Sequential = t.Sequential,
+            SuperSeeding = t.SuperSeeding,
             Picker = t.Options.Picker,
             Storage = t.Options.Storage,
             Comment = meta?.Comment,

@@ -75,6 +75,7 @@ internal sealed class UploadServer(IUploadHost host, RateMeter uploaded) : IUplo
             return;
         }
         if (peer.AmChoking || !host.Pieces.HaveField[piece]) return; // the peer may not know yet
+        if (!SuperSeeder.MayServe(peer, piece)) return; // super-seeding: only the pieces it was shown
         if (peer.Incoming.Count >= host.Config.MaxIncomingRequests)
         {
             IncomingRequestLimit.Overflowed(ref peer.RequestsPastQueue, host.Config.MaxIncomingRequests);
