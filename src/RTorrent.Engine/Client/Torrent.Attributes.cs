@@ -53,7 +53,7 @@ public sealed partial class Torrent
         if (jobs.Count > 0)
         {
             var root = fs.SaveDirectory;
-            await Task.Run(() =>
+            void Run()
             {
                 foreach (var (path, target) in jobs)
                 {
@@ -67,7 +67,12 @@ public sealed partial class Torrent
                         lock (problems) problems.Add(target is null ? $"cannot make {path} executable: {e.Message}" : $"symlink not made: {e.Message}");
                     }
                 }
-            }, ct);
+            }
+            // At start, off the loop with the files' preparation. At completion, on the loop and at once: a chmod per
+            // 'x' file is cheap, and a program that exits when the download completes (rtorrent download) must find
+            // the bits set.
+            if (links) await Task.Run(Run, ct);
+            else Run();
         }
         foreach (var p in problems) Log(PluginLogLevel.Warning, p);
     }
@@ -81,13 +86,10 @@ public sealed partial class Torrent
         return true;
     }
 
-    /// <summary>After the download completed: the executable bits (files become complete only now or at a check).</summary>
-    private async Task ApplyModesAfterCompletionAsync()
+    /// <summary>After the download completed: the executable bits, at once (files become complete only now or at a check).</summary>
+    private void ApplyModesAfterCompletion()
     {
-        try
-        {
-            await ApplyFileAttributesAsync(links: false, _runCts.Token);
-        }
-        catch (OperationCanceledException) { }
+        var done = ApplyFileAttributesAsync(links: false, CancellationToken.None);
+        System.Diagnostics.Debug.Assert(done.IsCompleted, "without links the work is synchronous");
     }
 }

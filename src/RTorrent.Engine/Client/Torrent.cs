@@ -514,11 +514,11 @@ public sealed partial class Torrent
         if (State != TorrentState.Downloading) return;
         State = TorrentState.Seeding;
         CompletedAt ??= Now;
+        ApplyModesAfterCompletion();
         Log(PluginLogLevel.Information, "download complete; seeding");
         _availability?.OnComplete();
         _pieces.Reset();
         Sources.Completed();
-        _ = ApplyModesAfterCompletionAsync();
         Extensions.BroadcastUploadOnly(_peers);
         _ = SaveResumeAfterFlushAsync();
         _host.OnTorrentChanged(this);
