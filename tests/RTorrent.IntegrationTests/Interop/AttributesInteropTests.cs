@@ -67,3 +67,32 @@ public sealed class AttributesInteropTests(ITestOutputHelper output)
         Assert.Equal(["pay"], Directory.GetFileSystemEntries(save).Select(Path.GetFileName));
     }
 }
+
+/// <summary>BEP 16 against libtorrent: two libtorrent downloaders complete from <c>rtorrent seed --super-seed</c>.</summary>
+[Collection(InteropCollection.Name)]
+public sealed class SuperSeedingInteropTests(ITestOutputHelper output)
+{
+    [Fact]
+    public async Task Two_libtorrent_downloaders_complete_from_a_super_seed()
+    {
+        using var tmp = new TempFolder();
+        var seedData = tmp.Sub("seed");
+        Payload.WriteFile(Path.Combine(seedData, "super.bin"), 40 * 16 * 1024 + 777, seed: 16);
+        var torrent = await TestTorrent.CreateAsync(Path.Combine(seedData, "super.bin"), tmp.PathOf("super.torrent"), 16 * 1024);
+        await using var seeder = RTorrentCli.Seed("rtorrent-seed", tmp.Path, output, torrent.FilePath, seedData, tmp.Sub("session"),
+            "--super-seed", "--verbose");
+        int port = await RTorrentCli.WaitSeedingPortAsync(seeder);
+
+        var first = LibtorrentPeer.StartDownloader(torrent.FilePath, tmp.Sub("get1"), output, "lt-get1", "default", port);
+        await using var d1 = first;
+        int firstPort = await first.WaitListeningAsync();
+        await using var d2 = LibtorrentPeer.StartDownloader(torrent.FilePath, tmp.Sub("get2"), output, "lt-get2", "default", port, firstPort);
+        await Task.WhenAll(d1.WaitFinishedAsync(Limits.Transfer), d2.WaitFinishedAsync(Limits.Transfer));
+
+        Payload.AssertSameTree(seedData, tmp.PathOf("get1"));
+        Payload.AssertSameTree(seedData, tmp.PathOf("get2"));
+        Assert.Contains("super-seeding: new peers see no pieces", seeder.StandardError + seeder.StandardOutput, StringComparison.Ordinal);
+        Assert.Contains("super-seeding done: every piece has been seen", seeder.StandardError + seeder.StandardOutput, StringComparison.Ordinal);
+        Assert.False(seeder.HasExited, $"the seeder stopped.\n{seeder.Tail()}");
+    }
+}
