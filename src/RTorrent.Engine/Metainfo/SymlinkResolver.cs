@@ -21,10 +21,20 @@ internal sealed class SymlinkResolver
     /// <summary>Most links one target may pass through (Linux's MAXSYMLINKS).</summary>
     public const int MaxLinkHops = 40;
 
+    /// <summary>
+    /// Most characters of resolved targets in one torrent. A target of a few bytes can name a deep folder through
+    /// another link ("x/a" with x -> a path 1000 folders deep), so a million such links would make gigabytes of paths
+    /// from a small file; real torrents stay far below this. Links past it are refused.
+    /// </summary>
+    public const long MaxTargetCharacters = 8_000_000;
+
+    private long _targetCharacters;
+
     private readonly Dictionary<(int Parent, string Name), int> _children = [];
     private readonly List<int> _parents = [-1];
     private readonly List<string> _names = [""];
     private readonly List<bool> _inTorrent = [true];
+    private readonly List<int> _lengths = [0]; // characters of each node's path
     private readonly Dictionary<int, int> _linkAt = []; // node -> index into _links
     private readonly List<Link> _links = [];
     private readonly int _root;
@@ -77,7 +87,15 @@ internal sealed class SymlinkResolver
         ResolveLink(link, ref hops);
         problem = link.Problem;
         dangling = link.Target >= 0 && !_inTorrent[link.Target];
-        return link.Target < 0 ? null : PathOf(link.Target);
+        if (link.Target < 0) return null;
+        _targetCharacters += _lengths[link.Target];
+        if (_targetCharacters > MaxTargetCharacters)
+        {
+            problem = $"the torrent's link targets pass {MaxTargetCharacters} characters in all (MaxTargetCharacters)";
+            dangling = false;
+            return null;
+        }
+        return PathOf(link.Target);
     }
 
     private void ResolveLink(Link link, ref int hops)
@@ -163,6 +181,7 @@ internal sealed class SymlinkResolver
         _parents.Add(parent);
         _names.Add(name);
         _inTorrent.Add(inTorrent);
+        _lengths.Add(parent == 0 ? name.Length : _lengths[parent] + 1 + name.Length);
         return node;
     }
 

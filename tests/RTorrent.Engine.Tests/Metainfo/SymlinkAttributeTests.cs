@@ -162,3 +162,29 @@ public class SymlinkAttributeTests
         Assert.Contains(t.Warnings, w => w.Contains("not in the torrent"));
     }
 }
+
+public class SymlinkAmplificationTests
+{
+    [Fact]
+    public void Short_targets_through_a_link_to_a_deep_folder_cannot_make_gigabytes_of_paths()
+    {
+        // One file 900 folders deep, a link "x" to its folder, and many links "x/aN": each a few bytes in the torrent,
+        // each resolving to a path of about 1800 characters.
+        var deep = Enumerable.Repeat("d", 900).ToArray();
+        var entries = new List<BDictionary>
+        {
+            new() { ["length"] = new BInteger(0), ["attr"] = new BString("l"), ["path"] = SymlinkAttributeTests.Path("x"), ["symlink path"] = SymlinkAttributeTests.Path(deep) },
+            new() { ["length"] = new BInteger(10), ["path"] = SymlinkAttributeTests.Path([.. deep, "f"]) },
+        };
+        const int Links = 6000;
+        for (int i = 0; i < Links; i++)
+            entries.Add(SymlinkAttributeTests.Link(["l" + i], "x", "a" + i));
+        var t = TorrentMetainfo.Parse(SymlinkAttributeTests.Torrent([.. entries]));
+        var made = t.Files.Count(f => f.SymlinkTarget is not null);
+        var refused = t.Files.Where(f => f.IsSymlink && f.SymlinkTarget is null).ToList();
+        Assert.True(made > 1000, $"{made} links made");
+        Assert.NotEmpty(refused);
+        Assert.Contains("MaxTargetCharacters", refused[0].SymlinkProblem);
+        Assert.True(t.Files.Where(f => f.SymlinkTarget is not null).Sum(f => (long)f.SymlinkTarget!.Length) <= SymlinkResolver.MaxTargetCharacters);
+    }
+}
