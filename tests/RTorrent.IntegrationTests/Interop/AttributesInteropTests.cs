@@ -66,6 +66,42 @@ public sealed class AttributesInteropTests(ITestOutputHelper output)
         Assert.False(File.GetUnixFileMode(Path.Combine(got, "data", "a.bin")).HasFlag(UnixFileMode.UserExecute));
         Assert.Equal(["pay"], Directory.GetFileSystemEntries(save).Select(Path.GetFileName));
     }
+
+    [Fact]
+    public async Task A_libtorrent_downloader_makes_the_links_and_executable_bit_of_a_torrent_we_created_with_attributes()
+    {
+        if (OperatingSystem.IsWindows()) throw new PlatformNotSupportedException("symlinks and modes are checked on Linux");
+        using var tmp = new TempFolder();
+        var seedData = tmp.Sub("seed");
+        var pay = Path.Combine(seedData, "pay");
+        Directory.CreateDirectory(Path.Combine(pay, "bin"));
+        Directory.CreateDirectory(Path.Combine(pay, "data"));
+        Payload.WriteFile(Path.Combine(pay, "bin", "tool"), 70_000, seed: 49);
+        Payload.WriteFile(Path.Combine(pay, "data", "a.bin"), 50_000, seed: 50);
+        File.SetUnixFileMode(Path.Combine(pay, "bin", "tool"), UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        File.CreateSymbolicLink(Path.Combine(pay, "bin", "run"), "tool");
+        Directory.CreateSymbolicLink(Path.Combine(pay, "current"), "data");
+        var torrentPath = tmp.PathOf("pay.torrent");
+        var created = await TorrentCreator.CreateFileAsync(pay, torrentPath,
+            new TorrentCreatorOptions { PieceLength = 16 * 1024, Attributes = true });
+        Assert.Equal("pay/bin/tool", Assert.Single(created.Metainfo.Files, f => f.Path == "pay/bin/run").SymlinkTarget);
+
+        await using var seeder = RTorrentCli.Seed("rtorrent-seed", tmp.Path, output, torrentPath, seedData, tmp.Sub("session"));
+        int port = await RTorrentCli.WaitSeedingPortAsync(seeder);
+        var save = tmp.Sub("download");
+        await using var downloader = LibtorrentPeer.StartDownloader(torrentPath, save, output, "lt-get", "default", port);
+        await downloader.WaitFinishedAsync(Limits.Transfer);
+
+        var got = Path.Combine(save, "pay");
+        Assert.Equal(await File.ReadAllBytesAsync(Path.Combine(pay, "bin", "tool")), await File.ReadAllBytesAsync(Path.Combine(got, "bin", "tool")));
+        Assert.Equal(await File.ReadAllBytesAsync(Path.Combine(pay, "data", "a.bin")), await File.ReadAllBytesAsync(Path.Combine(got, "data", "a.bin")));
+        // libtorrent makes the links (pointing at the same files) and sets the executable bit from our 'x'.
+        Assert.NotNull(new FileInfo(Path.Combine(got, "bin", "run")).LinkTarget);
+        Assert.Equal(await File.ReadAllBytesAsync(Path.Combine(pay, "bin", "tool")), await File.ReadAllBytesAsync(Path.Combine(got, "bin", "run")));
+        Assert.NotNull(new DirectoryInfo(Path.Combine(got, "current")).LinkTarget);
+        Assert.True(File.Exists(Path.Combine(got, "current", "a.bin")));
+        Assert.True(File.GetUnixFileMode(Path.Combine(got, "bin", "tool")).HasFlag(UnixFileMode.UserExecute));
+    }
 }
 
 /// <summary>BEP 16 against libtorrent: two libtorrent downloaders complete from <c>rtorrent seed --super-seed</c>.</summary>
