@@ -41,11 +41,11 @@ internal sealed class ExtensionProtocol : IExtensionMessages
     private readonly IExtensionProtocolHost host;
     private readonly PeerPool pool;
 
+    // upload_only is handled here, not registered: every torrent of a large session would hold a delegate for it.
     public ExtensionProtocol(IExtensionProtocolHost host, PeerPool pool)
     {
         this.host = host;
         this.pool = pool;
-        Register(UploadOnlyName, UploadOnlyLocalId, OnUploadOnlyMessage);
     }
 
     // Two or three entries for the life of the torrent: an array is smaller than the two dictionaries it replaced, and
@@ -63,6 +63,8 @@ internal sealed class ExtensionProtocol : IExtensionMessages
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(localId, 1);
         ArgumentOutOfRangeException.ThrowIfGreaterThan(localId, 255);
+        if (localId == UploadOnlyLocalId || name == UploadOnlyName)
+            throw new ArgumentException($"Id {UploadOnlyLocalId} and the name '{UploadOnlyName}' are the protocol's own.", nameof(localId));
         var kept = _extensions.Where(e => e.Name != name && e.LocalId != localId);
         _extensions = [.. kept, new Extension(name, localId, handler)];
     }
@@ -73,6 +75,7 @@ internal sealed class ExtensionProtocol : IExtensionMessages
         var config = host.Config;
         var extensions = new Dictionary<string, int>(StringComparer.Ordinal);
         foreach (var e in _extensions) extensions[e.Name] = e.LocalId;
+        extensions[UploadOnlyName] = UploadOnlyLocalId;
         var hs = new ExtensionHandshake
         {
             Extensions = extensions,
@@ -142,6 +145,11 @@ internal sealed class ExtensionProtocol : IExtensionMessages
         if (id == 0)
         {
             OnHandshake(peer, ExtensionHandshake.Decode(payload));
+            return;
+        }
+        if (id == UploadOnlyLocalId)
+        {
+            OnUploadOnlyMessage(peer, payload);
             return;
         }
         foreach (var e in _extensions)
