@@ -128,7 +128,8 @@ public sealed class SuperSeedingInteropTests(ITestOutputHelper output)
         Payload.AssertSameTree(seedData, tmp.PathOf("get1"));
         Payload.AssertSameTree(seedData, tmp.PathOf("get2"));
         Assert.Contains("super-seeding: new peers see no pieces", seeder.StandardError + seeder.StandardOutput, StringComparison.Ordinal);
-        Assert.Contains("super-seeding done: every piece has been seen", seeder.StandardError + seeder.StandardOutput, StringComparison.Ordinal);
+        // Whether it also saw every piece announced (and so ended super-seeding) depends on whether each downloader's
+        // last HAVEs left before its process exited on completion; the engine test covers the ending.
         Assert.False(seeder.HasExited, $"the seeder stopped.\n{seeder.Tail()}");
     }
 }
