@@ -22,6 +22,9 @@ internal interface IAvailabilityHost
     IReadOnlyList<Peer> Peers { get; }
 
     void Disconnect(Peer peer, string reason);
+
+    /// <summary>The peer announced pieces (<paramref name="piece"/>, or -1 for its bitfield), after they were counted.</summary>
+    void PeerAnnounced(Peer peer, int piece);
 }
 
 /// <summary>
@@ -43,6 +46,7 @@ internal sealed class AvailabilityTracker(IAvailabilityHost host, PeerPool pool)
         }
         if ((uint)piece >= (uint)meta.PieceCount) throw new PeerProtocolException($"HAVE for piece {piece} of {meta.PieceCount}");
         if (!peer.PeerPieces.Set(piece)) return;
+        host.PeerAnnounced(peer, piece);
         var pieces = host.Pieces;
         if (!peer.CountedAsSeed)
         {
@@ -73,6 +77,7 @@ internal sealed class AvailabilityTracker(IAvailabilityHost host, PeerPool pool)
             throw new PeerProtocolException($"BITFIELD of {payload.Length} bytes for {meta.PieceCount} pieces");
         peer.CountedAsSeed = peer.PeerPieces.AllSet;
         host.Pieces.PeerBitfield(peer.PeerPieces, add: true);
+        host.PeerAnnounced(peer, -1);
         if (peer.CountedAsSeed) MarkSeed(peer);
         UpdateInterest(peer);
         SendAllowedFast(peer);
@@ -129,6 +134,23 @@ internal sealed class AvailabilityTracker(IAvailabilityHost host, PeerPool pool)
     {
         bool want = peer.PeerPieces.Intersects(host.Pieces.NeededField);
         if (want != peer.AmInterested) SetInterested(peer, want);
+        if (!want) DropIfRedundant(peer);
+    }
+
+    /// <summary>
+    /// BEP 21: an upload-only peer will never want anything of us, so once we want nothing of it either (we are done
+    /// with what we want, or it has none of it) the connection serves nobody and its slot goes to another peer, as
+    /// libtorrent does. Before the metadata is known it may still give us that, and before its first message we do
+    /// not know what it has: it stays.
+    /// </summary>
+    /// <returns>Whether the peer was dropped.</returns>
+    public bool DropIfRedundant(Peer peer)
+    {
+        if (!peer.UploadOnly || host.Metainfo is null || peer.Connection.IsClosed) return false;
+        if (host.IsComplete) host.Disconnect(peer, "both upload-only");
+        else if (peer.GotFirstMessage && !peer.AmInterested) host.Disconnect(peer, "upload-only peer has nothing we need");
+        else return false;
+        return true;
     }
 
     /// <summary>Sends INTERESTED or NOT INTERESTED.</summary>
@@ -174,12 +196,16 @@ internal sealed class AvailabilityTracker(IAvailabilityHost host, PeerPool pool)
         MessageWriter.WriteHave(have, piece);
         Span<byte> fast = stackalloc byte[MessageWriter.HaveLength];
         MessageWriter.WriteIndex(fast, MessageId.AllowedFast, piece);
-        foreach (var p in host.Peers)
+        foreach (var p in host.Peers.ToArray())
         {
             p.Connection.Enqueue(have);
             // BEP 6: a piece of the peer's allowed-fast set it lacks is now ours to offer.
             if (p.AllowedFastOut.Length > 0 && Array.IndexOf(p.AllowedFastOut, piece) >= 0 && !p.PeerPieces[piece]) p.Connection.Enqueue(fast);
-            if (p.AmInterested && !p.PeerPieces.Intersects(needed)) SetInterested(p, false);
+            if (p.AmInterested && !p.PeerPieces.Intersects(needed))
+            {
+                SetInterested(p, false);
+                DropIfRedundant(p);
+            }
         }
     }
 
@@ -189,6 +215,7 @@ internal sealed class AvailabilityTracker(IAvailabilityHost host, PeerPool pool)
         foreach (var p in host.Peers.ToArray())
         {
             if (p.IsSeed) host.Disconnect(p, "both seeds");
+            else if (p.UploadOnly) host.Disconnect(p, "both upload-only");
             else if (p.AmInterested) SetInterested(p, false);
         }
     }

@@ -114,6 +114,15 @@ internal sealed class Peer : IBlockRequester, IPeerView
     public int? ListenPort;
     public long? MetadataSize;
 
+    /// <summary>BEP 21: the peer said it wants nothing (a seed or a partial seed); it will never be interested in us.</summary>
+    public bool UploadOnly;
+
+    /// <summary>BEP 16: the pieces we showed the peer while super-seeding; null when it may have any.</summary>
+    public SuperSeedState? SuperSeed;
+
+    /// <summary>What we last told the peer of our own upload-only state (null before our extended handshake).</summary>
+    public bool? SentUploadOnly;
+
     // IPeerView
     IBitfieldView IPeerView.Pieces => PeerPieces;
     public bool IsSeed => PeerPieces.AllSet;

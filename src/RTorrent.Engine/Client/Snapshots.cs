@@ -82,6 +82,8 @@ public sealed record TorrentSnapshot
     public bool IsPrivate { get; init; }
     /// <summary>Sequential (streaming) download on.</summary>
     public bool Sequential { get; init; }
+    /// <summary>BEP 16 super-seeding on (it acts while the torrent seeds every piece, and ends once they are all out).</summary>
+    public bool SuperSeeding { get; init; }
     /// <summary>Chosen piece picker.</summary>
     public string Picker { get; init; } = "";
     /// <summary>Chosen storage.</summary>
@@ -211,6 +213,10 @@ public sealed record FileSnapshot
     public long Done { get; init; }
     /// <summary>Priority.</summary>
     public Priority Priority { get; init; }
+    /// <summary>BEP 47 attributes the torrent gives the file: 'l' symlink, 'x' executable, 'h' hidden ("" for none).</summary>
+    public string Attributes { get; init; } = "";
+    /// <summary>Where a symlink points (a path from the download folder), or null (no link, or a link refused).</summary>
+    public string? SymlinkTarget { get; init; }
 }
 
 /// <summary>Per-piece state for the Pieces view.</summary>

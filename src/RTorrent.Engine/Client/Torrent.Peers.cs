@@ -49,8 +49,9 @@ public sealed partial class Torrent
         _host.Activate(this); // ticked every second while it has peers
         connection.Start(hs.Leftover);
 
-        // What we have first, then the extended handshake.
-        Availability.SendBitfield(peer);
+        // What we have first (while super-seeding: nothing, then one piece), then the extended handshake.
+        if (_superSeeder is { } superSeeder) superSeeder.Open(peer);
+        else Availability.SendBitfield(peer);
         if (hs.Features.HasFlag(PeerFeatures.Extensions)) Extensions.SendHandshake(peer);
         if (hs.Features.HasFlag(PeerFeatures.Dht) && OurFeatures.HasFlag(PeerFeatures.Dht) && _host.DhtPort is { } dhtPort)
         {
@@ -74,6 +75,7 @@ public sealed partial class Torrent
         _host.Connections.Closed();
         _requests?.OnPeerLeft(peer);
         _availability?.OnPeerLeft(peer);
+        _superSeeder?.OnPeerLeft(peer);
         _connector?.OnPeerLeft(peer);
         PeerDisconnected?.Invoke(peer);
         _host.Activate(this); // the next tick connects another peer, or takes the torrent off the tick list

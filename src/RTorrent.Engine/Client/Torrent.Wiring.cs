@@ -13,7 +13,7 @@ namespace RTorrent.Engine.Client;
 /// used, so an idle torrent (ten thousand of them in a large session) holds a null reference for each.
 /// </summary>
 public sealed partial class Torrent : IPeerSourcesHost, IConnectorHost, IPeerMessageHost, IAvailabilityHost, IRequestHost,
-    IUploadHost, IPieceCompletionHost, IMetadataHost, IExtensionProtocolHost
+    IUploadHost, IPieceCompletionHost, IMetadataHost, IExtensionProtocolHost, ISuperSeedHost
 {
     private PeerConnector? _connector;
     private PeerMessageDispatcher? _dispatcher;
@@ -94,6 +94,20 @@ public sealed partial class Torrent : IPeerSourcesHost, IConnectorHost, IPeerMes
     IReadOnlyList<Peer> IAvailabilityHost.Peers => _peers;
     void IAvailabilityHost.Disconnect(Peer peer, string reason) => Disconnect(peer, reason);
 
+    void IAvailabilityHost.PeerAnnounced(Peer peer, int piece)
+    {
+        if (_superSeeder is not { } s) return;
+        if (piece < 0) s.OnBitfield(peer);
+        else s.OnHave(peer, piece);
+    }
+
+    // ---------------------------------------------------------------- super-seeding (BEP 16)
+
+    PieceManager ISuperSeedHost.Pieces => _pieces;
+    IReadOnlyList<Peer> ISuperSeedHost.Peers => _peers;
+    DateTimeOffset ISuperSeedHost.Now => Now;
+    void ISuperSeedHost.EveryPieceSeen() => EndSuperSeeding("every piece has been seen in the swarm; seeding normally");
+
     // ---------------------------------------------------------------- requesting
 
     PieceManager IRequestHost.Pieces => _pieces;
@@ -160,6 +174,8 @@ public sealed partial class Torrent : IPeerSourcesHost, IConnectorHost, IPeerMes
     // ---------------------------------------------------------------- extensions (BEP 10)
 
     EngineConfig IExtensionProtocolHost.Config => _host.Config;
+    bool IExtensionProtocolHost.UploadOnly => IsUploadOnly;
+    void IExtensionProtocolHost.PeerUploadOnlyChanged(Peer peer) => Availability.DropIfRedundant(peer);
     int IExtensionProtocolHost.ListenPort => _host.ListenPort;
     IReadOnlyList<Peer> IMetadataHost.ConnectedPeers => _peers;
     ExtensionProtocol IMetadataHost.Extensions => Extensions;

@@ -137,6 +137,7 @@ public sealed partial class Torrent
             Changed();
             // Periods open and close exactly when the state changes; the seed limit is looked at the next tick.
             if (Activity.Observe(value, Now)) RecheckSeedLimit();
+            UpdateSuperSeeding();
         }
     }
 
@@ -258,6 +259,13 @@ public sealed partial class Torrent
     /// <summary>Whether every wanted piece is verified.</summary>
     public bool IsComplete => _metainfo is not null && _pieces.IsComplete;
 
+    /// <summary>
+    /// BEP 21: what our extended handshake says. We want nothing more of the torrent (a seed, or a partial seed done
+    /// with the files it wants), unless super-seeding, which shows us as a peer that has nothing (libtorrent does the
+    /// same).
+    /// </summary>
+    internal bool IsUploadOnly => IsComplete && !SuperSeedingActive;
+
     /// <summary>The verified pieces (a copy, safe to keep).</summary>
     internal Bitfield HaveSnapshot() => new(_pieces.HaveField);
 
@@ -351,11 +359,12 @@ public sealed partial class Torrent
         State = IsComplete ? TorrentState.Seeding : TorrentState.Downloading;
         Log(PluginLogLevel.Information, State == TorrentState.Seeding ? "seeding" : "downloading");
         _host.OnTorrentChanged(this);
-        foreach (var p in _peers)
+        foreach (var p in _peers.ToArray())
         {
             Availability.UpdateInterest(p);
-            if (!p.AmChoking || p.PeerInterested) Uploads.Serve(p);
+            if (!p.Connection.IsClosed && (!p.AmChoking || p.PeerInterested)) Uploads.Serve(p);
         }
+        Extensions.BroadcastUploadOnly(_peers);
         ConnectMore(Now);
     }
 
@@ -462,10 +471,11 @@ public sealed partial class Torrent
         for (int i = 0; i < Meta.Files.Count; i++)
         {
             var f = Meta.Files[i];
-            if (f.IsPadding || FilePriorities[i] == Priority.Skip) continue;
+            if (f.IsPadding || f.IsSymlink || FilePriorities[i] == Priority.Skip) continue;
             if (f.Length == 0 || _host.Config.Preallocate)
                 await Storage!.PrepareAsync(i, _host.Config.Preallocate, ct);
         }
+        await ApplyFileAttributesAsync(links: true, ct);
     }
 
     /// <param name="newState">Stopped or Error.</param>
@@ -504,10 +514,12 @@ public sealed partial class Torrent
         if (State != TorrentState.Downloading) return;
         State = TorrentState.Seeding;
         CompletedAt ??= Now;
+        ApplyModesAfterCompletion();
         Log(PluginLogLevel.Information, "download complete; seeding");
         _availability?.OnComplete();
         _pieces.Reset();
         Sources.Completed();
+        Extensions.BroadcastUploadOnly(_peers);
         _ = SaveResumeAfterFlushAsync();
         _host.OnTorrentChanged(this);
         _host.OnDownloadCompleted(this);
@@ -630,8 +642,12 @@ public sealed partial class Torrent
             if ((uint)fileIndex >= (uint)FilePriorities.Length) throw new ArgumentOutOfRangeException(nameof(priorities), fileIndex, "No such file.");
         foreach (var (fileIndex, priority) in priorities) FilePriorities[fileIndex] = priority;
         _pieces.SetPriorities(FilePriorityMap.ForPieces(Meta, FilePriorities));
-        foreach (var p in _peers) Availability.UpdateInterest(p);
-        if (State == TorrentState.Seeding && !IsComplete) State = TorrentState.Downloading;
+        foreach (var p in _peers.ToArray()) Availability.UpdateInterest(p);
+        if (State == TorrentState.Seeding && !IsComplete)
+        {
+            State = TorrentState.Downloading;
+            Extensions.BroadcastUploadOnly(_peers); // wanting more again: peers may give it to us
+        }
         else if (State == TorrentState.Downloading && IsComplete) OnDownloadComplete();
         _host.OnTorrentChanged(this);
         _host.RequestResumeSave(this); // idle torrents are not saved periodically (Tick): a change must ask
@@ -754,6 +770,7 @@ public sealed partial class Torrent
         Activity.OnTransfer(now, _download.Total, _upload.Total);
         CheckResumeSave(now);
         foreach (var p in _peers) Requests.RequestMore(p);
+        _superSeeder?.Tick(now);
         CheckSeedRatio();
         return IsRunning && (_peers.Count > 0 || (_connector?.HalfOpen ?? 0) > 0 || waitingToConnect || _download.Rate > 0 || _upload.Rate > 0);
     }

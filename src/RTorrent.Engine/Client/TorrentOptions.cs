@@ -40,4 +40,9 @@ public sealed record TorrentOptions
     public SeedRatioMode SeedRatioMode { get; init; } = SeedRatioMode.Global;
     /// <summary>The torrent's own seed ratio limit (needed for <see cref="SeedRatioMode.Custom"/>).</summary>
     public double? SeedRatioLimit { get; init; }
+    /// <summary>
+    /// BEP 16 super-seeding while the torrent seeds with every piece (<see cref="SuperSeeder"/>); it turns itself off
+    /// once every piece has been seen in the swarm.
+    /// </summary>
+    public bool SuperSeeding { get; init; }
 }

@@ -67,6 +67,7 @@ internal static class TorrentSnapshotBuilder
             UploadLimit = t.UploadLimit,
             IsPrivate = meta?.IsPrivate ?? false,
             Sequential = t.Sequential,
+            SuperSeeding = t.SuperSeeding,
             Picker = t.Options.Picker,
             Storage = t.Options.Storage,
             Comment = meta?.Comment,
@@ -131,6 +132,8 @@ internal static class TorrentSnapshotBuilder
             Length = f.Length,
             Done = FileDone(meta, f, have),
             Priority = t.FilePriorities[f.Index],
+            Attributes = f.Attributes,
+            SymlinkTarget = f.SymlinkTarget,
         }).ToList();
         var peers = t.ConnectedPeers.Select(p => new PeerSnapshot
         {

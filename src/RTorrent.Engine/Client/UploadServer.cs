@@ -100,6 +100,11 @@ internal sealed class UploadServer(IUploadHost host, RateMeter uploaded) : IUplo
             Reject(peer, piece, begin, length); // the peer may not know yet
             return;
         }
+        if (!SuperSeeder.MayServe(peer, piece))
+        {
+            Reject(peer, piece, begin, length); // super-seeding: only the pieces it was shown
+            return;
+        }
         if (peer.Incoming.Count >= host.Config.MaxIncomingRequests)
         {
             Reject(peer, piece, begin, length);

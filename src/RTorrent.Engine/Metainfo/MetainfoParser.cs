@@ -226,7 +226,8 @@ internal static class MetainfoParser
             pieceCount = (int)count;
         }
         if (totalSize == 0) throw new TorrentFormatException("The torrent's files are all empty: there is nothing to download.");
-        ResolveSymlinks(files, root, warnings);
+        ResolveSymlinks(files, root, options,
+            v1 is not null ? [.. v1.Select(e => e.SymlinkTarget)] : [.. v2!.Select(f => f.SymlinkTarget)], padsInSource: v1 is not null, warnings);
         warnings.AddRange(sanitizer.Changes);
         if (hasV2 && !hasV1) warnings.Add("This is a v2-only torrent (BEP 52); RTorrent can show it but not download it yet.");
 
@@ -394,76 +395,62 @@ internal static class MetainfoParser
             Offset = offset,
             IsExecutable = attr.Contains('x'),
             IsHidden = attr.Contains('h'),
-            SymlinkTarget = target is null ? null : sanitizer.SanitizeTarget(null, target),
+            IsSymlink = target is not null,
             OriginalPath = multiFile ? original : Encoding.UTF8.GetString(rawPath[0].Span),
             PiecesRoot = piecesRoot,
         };
     }
 
     /// <summary>
-    /// Makes every symlink target a path inside the torrent, like libtorrent: a target is read from the torrent's root
-    /// first; if nothing in the torrent has that path, from the link's own folder (BEP 47 links such as
-    /// Versions/Current -> A). A target found in neither stays root-relative: it dangles, but inside the folder.
+    /// Resolves every symlink's target inside the torrent's folder (<see cref="SymlinkResolver"/>): from the torrent's
+    /// root first, then from the link's own folder (libtorrent's order), through the torrent's other links as they
+    /// will be on disk. A link whose target leaves the folder is kept in the file list with the reason it will not be
+    /// made; the torrent stays valid (libtorrent drops such links too rather than refusing the torrent).
     /// </summary>
-    private static void ResolveSymlinks(List<TorrentFileEntry> files, string? root, List<string> warnings)
+    /// <param name="rawTargets">Each source entry's raw target, in the order the entries were made.</param>
+    /// <param name="padsInSource">The source list has the pad entries (v1); a v2 list's pads were added by the parser.</param>
+    private static void ResolveSymlinks(List<TorrentFileEntry> files, string? root, PathSanitizerOptions options,
+        List<IReadOnlyList<ReadOnlyMemory<byte>>?> rawTargets, bool padsInSource, List<string> warnings)
     {
-        if (!files.Any(f => f.SymlinkTarget is not null)) return;
-        var known = new PathTree();
-        foreach (var f in files.Where(f => !f.IsPadding)) known.Add(f.Path);
+        if (!files.Any(f => f.IsSymlink)) return;
+        var raws = new Dictionary<int, IReadOnlyList<ReadOnlyMemory<byte>>>();
+        int source = 0;
+        foreach (var f in files)
+        {
+            if (f.IsPadding && !padsInSource) continue;
+            if (rawTargets[source++] is { } raw && f.IsSymlink) raws[f.Index] = raw;
+        }
+        if (root is null)
+        {
+            // A single-file torrent has no folder a link could point into.
+            for (int i = 0; i < files.Count; i++)
+                if (files[i].IsSymlink) files[i] = WithLink(files[i], null, "a single-file torrent has no folder for its target");
+            return;
+        }
+        var resolver = new SymlinkResolver(root, options);
+        foreach (var f in files.Where(f => !f.IsPadding)) resolver.AddPath(f.Path);
+        var ids = new Dictionary<int, int>();
+        foreach (var (index, raw) in raws) ids[index] = resolver.AddLink(files[index].Path, raw);
         for (int i = 0; i < files.Count; i++)
         {
             var f = files[i];
-            if (f.SymlinkTarget is not { } target) continue;
-            var fromRoot = root is null ? target : root + "/" + target;
-            string resolved = fromRoot;
-            if (!known.Contains(fromRoot))
-            {
-                int slash = f.Path.LastIndexOf('/');
-                var fromLink = slash < 0 ? target : f.Path[..slash] + "/" + target;
-                if (known.Contains(fromLink)) resolved = fromLink;
-                else warnings.Add($"Symlink '{f.Path}' points to '{target}', which is not in the torrent.");
-            }
-            files[i] = new TorrentFileEntry
-            {
-                Index = f.Index, Path = f.Path, Length = f.Length, Offset = f.Offset, IsPadding = f.IsPadding,
-                IsExecutable = f.IsExecutable, IsHidden = f.IsHidden, OriginalPath = f.OriginalPath, PiecesRoot = f.PiecesRoot,
-                SymlinkTarget = resolved,
-            };
+            if (!f.IsSymlink || !ids.TryGetValue(f.Index, out int id)) continue;
+            var target = resolver.Resolve(id, out var problem, out bool dangling);
+            var spelled = SymlinkResolver.Spell(raws[f.Index]);
+            if (target is null)
+                warnings.Add($"Symlink '{f.Path}' will not be created: its target '{Printable(Encoding.UTF8.GetBytes(spelled))}' is refused ({problem}).");
+            else if (dangling)
+                warnings.Add($"Symlink '{f.Path}' points to '{target}', which is not in the torrent.");
+            files[i] = WithLink(f, target, target is null ? $"its target '{spelled}' is refused: {problem}" : null);
         }
     }
 
-    /// <summary>
-    /// Every path added and every folder above it, as a tree of (parent, name) nodes. Adding or finding a path walks it
-    /// once, in work proportional to its length; a set of prefix strings cost the sum of a path's prefixes instead,
-    /// quadratic in its depth.
-    /// </summary>
-    private sealed class PathTree
+    private static TorrentFileEntry WithLink(TorrentFileEntry f, string? target, string? problem) => new()
     {
-        private readonly Dictionary<(int Parent, string Name), int> _nodes = [];
-
-        public void Add(string path)
-        {
-            int node = 0;
-            foreach (var name in path.Split('/'))
-            {
-                ParseWork.Add(name.Length + 1);
-                if (!_nodes.TryGetValue((node, name), out int child)) _nodes[(node, name)] = child = _nodes.Count + 1;
-                node = child;
-            }
-        }
-
-        /// <summary>Whether <paramref name="path"/> is a path added or a folder above one.</summary>
-        public bool Contains(string path)
-        {
-            int node = 0;
-            foreach (var name in path.Split('/'))
-            {
-                ParseWork.Add(name.Length + 1);
-                if (!_nodes.TryGetValue((node, name), out node)) return false;
-            }
-            return true;
-        }
-    }
+        Index = f.Index, Path = f.Path, Length = f.Length, Offset = f.Offset, IsPadding = f.IsPadding,
+        IsExecutable = f.IsExecutable, IsHidden = f.IsHidden, OriginalPath = f.OriginalPath, PiecesRoot = f.PiecesRoot,
+        IsSymlink = true, SymlinkTarget = target, SymlinkProblem = problem,
+    };
 
     // Pad files are never written, so they take no part in path sanitizing; libtorrent shows them as .pad/SIZE.
     private static TorrentFileEntry PadEntry(int index, long length, long offset) => new()

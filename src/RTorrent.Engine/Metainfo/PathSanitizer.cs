@@ -137,18 +137,6 @@ public sealed class PathSanitizer
         return path;
     }
 
-    /// <summary>Sanitizes a path that must not be made unique (a symlink's target), under <paramref name="root"/>.</summary>
-    public string SanitizeTarget(string? root, IReadOnlyList<ReadOnlyMemory<byte>> elements)
-    {
-        var sb = new StringBuilder(root);
-        foreach (var e in elements)
-        {
-            if (sb.Length > 0) sb.Append('/');
-            sb.Append(SanitizeElement(e.Span, _options));
-        }
-        return sb.Length == 0 ? "_" : sb.ToString();
-    }
-
     /// <summary>A name for <paramref name="name"/> that no file or folder in <paramref name="dir"/> has.</summary>
     private string Unique(int dir, string name)
     {

@@ -45,6 +45,14 @@ public sealed record TorrentCreatorOptions
     /// </summary>
     public bool IncludeHidden { get; init; }
 
+    /// <summary>
+    /// BEP 47 attributes (off by default, so the info-hash stays mktorrent's): files with the executable bit get 'x'
+    /// (Unix), and a symlink inside the folder whose final target (a file or folder) is inside the folder too is stored
+    /// as a link ('l' with a 'symlink path' from the torrent's root, no data) instead of being followed; links leaving
+    /// the folder and broken links are still skipped. libtorrent's creator does the same with its symlinks flag.
+    /// </summary>
+    public bool Attributes { get; init; }
+
     /// <summary>Hashing threads; null uses every core.</summary>
     public int? Parallelism { get; init; }
 }
@@ -120,12 +128,12 @@ public static class TorrentCreator
         if (Directory.Exists(full))
         {
             multiFile = true;
-            files = ListFolder(full, options.IncludeHidden, skipped);
+            files = ListFolder(full, options.IncludeHidden, options.Attributes, skipped);
         }
         else if (File.Exists(full))
         {
             multiFile = false;
-            files = [new SourceFile(full, [Path.GetFileName(full)], new FileInfo(full).Length)];
+            files = [new SourceFile(full, [Path.GetFileName(full)], new FileInfo(full).Length, options.Attributes ? AttrOf(new FileInfo(full)) : "")];
         }
         else
         {
@@ -150,12 +158,18 @@ public static class TorrentCreator
         {
             var list = new BList();
             foreach (var f in files)
-                list.Add(new BDictionary { ["length"] = new BInteger(f.Length), ["path"] = new BList(f.Elements.Select(e => new BString(e))) });
+            {
+                var entry = new BDictionary { ["length"] = new BInteger(f.Length), ["path"] = new BList(f.Elements.Select(e => new BString(e))) };
+                if (f.Attr.Length > 0) entry["attr"] = new BString(f.Attr);
+                if (f.LinkTarget is { } target) entry["symlink path"] = new BList(target.Select(e => new BString(e)));
+                list.Add(entry);
+            }
             info["files"] = list;
         }
         else
         {
             info["length"] = new BInteger(total);
+            if (files[0].Attr.Length > 0) info["attr"] = new BString(files[0].Attr);
         }
         info["name"] = new BString(name);
         info["piece length"] = new BInteger(pieceLength);
@@ -197,9 +211,13 @@ public static class TorrentCreator
         return created;
     }
 
-    private sealed record SourceFile(string FullPath, string[] Elements, long Length);
+    private sealed record SourceFile(string FullPath, string[] Elements, long Length, string Attr = "", string[]? LinkTarget = null);
 
-    private static List<SourceFile> ListFolder(string root, bool includeHidden, List<string> skipped)
+    /// <summary>"x" for a file with the owner's executable bit (Unix), else "".</summary>
+    private static string AttrOf(FileInfo file) =>
+        !OperatingSystem.IsWindows() && file.UnixFileMode.HasFlag(UnixFileMode.UserExecute) ? "x" : "";
+
+    private static List<SourceFile> ListFolder(string root, bool includeHidden, bool attributes, List<string> skipped)
     {
         var rootWithSeparator = root + Path.DirectorySeparatorChar;
         var files = new List<SourceFile>();
@@ -218,6 +236,15 @@ public static class TorrentCreator
                 if (entry.LinkTarget is not null)
                 {
                     var target = SafeResolve(entry);
+                    if (attributes && target is { Exists: true } &&
+                        (target.FullName == root || target.FullName.StartsWith(rootWithSeparator, StringComparison.Ordinal)))
+                    {
+                        // A link inside the folder to something inside it: kept as a link, its target from the torrent's
+                        // folder (BEP 47's root; the folder itself is ".").
+                        var to = target.FullName == root ? ["."] : Split(Path.GetRelativePath(root, target.FullName));
+                        files.Add(new SourceFile(entry.FullName, Split(relative), 0, "l", to));
+                        continue;
+                    }
                     if (target is not FileInfo { Exists: true } file)
                     {
                         skipped.Add($"{relative}: symlink to a folder or to nothing (not followed)");
@@ -237,7 +264,7 @@ public static class TorrentCreator
                         pending.Push(dir);
                         break;
                     case FileInfo f:
-                        files.Add(new SourceFile(f.FullName, Split(relative), f.Length));
+                        files.Add(new SourceFile(f.FullName, Split(relative), f.Length, attributes ? AttrOf(f) : ""));
                         break;
                 }
             }

@@ -27,8 +27,24 @@ public sealed class TorrentFileEntry
     /// <summary>BEP 47 'h' attribute.</summary>
     public bool IsHidden { get; init; }
 
-    /// <summary>BEP 47 symlink target (sanitized, relative), or null.</summary>
+    /// <summary>
+    /// A BEP 47 symlink ('l' with a valid 'symlink path'): it has no data; the link is made on disk when its target
+    /// stays inside the torrent's folder (<see cref="SymlinkTarget"/>), and never otherwise (<see cref="SymlinkProblem"/>).
+    /// </summary>
+    public bool IsSymlink { get; init; }
+
+    /// <summary>
+    /// BEP 47 symlink target resolved inside the torrent: a '/'-separated path from the download folder, starting with
+    /// the torrent's folder name, like <see cref="Path"/>; null when the file is no symlink or its link is refused.
+    /// </summary>
     public string? SymlinkTarget { get; init; }
+
+    /// <summary>Why a symlink is not made (its target leaves the torrent's folder, is absolute, loops...), or null.</summary>
+    public string? SymlinkProblem { get; init; }
+
+    /// <summary>The BEP 47 attributes we act on, as the torrent spells them ("x", "h", "l"; pad files "p").</summary>
+    public string Attributes =>
+        (IsPadding ? "p" : "") + (IsSymlink ? "l" : "") + (IsExecutable ? "x" : "") + (IsHidden ? "h" : "");
 
     /// <summary>The path exactly as the torrent spelled it (for display of what sanitizing changed), '/'-joined.</summary>
     public string? OriginalPath { get; init; }

@@ -18,6 +18,11 @@ internal sealed record ExtensionHandshake
     public IPAddress? YourIp { get; init; }
     /// <summary>Size of the info dictionary (BEP 9 'metadata_size').</summary>
     public long? MetadataSize { get; init; }
+    /// <summary>
+    /// BEP 21 'upload_only': the sender wants nothing more (a seed, or a partial seed done with the files it wants).
+    /// Written only when true (as libtorrent); read as null when absent.
+    /// </summary>
+    public bool? UploadOnly { get; init; }
 
     /// <summary>Largest metadata we accept (libtorrent uses 4 MiB by default; real torrents fit easily).</summary>
     public const long MaxMetadataSize = 16 * 1024 * 1024;
@@ -49,6 +54,7 @@ internal sealed record ExtensionHandshake
         if (RequestQueue is { } q) d["reqq"] = new BInteger(q);
         if (YourIp is { } ip) d["yourip"] = new BString(ip.GetAddressBytes());
         if (MetadataSize is { } ms) d["metadata_size"] = new BInteger(ms);
+        if (UploadOnly == true) d["upload_only"] = new BInteger(1);
         return BencodeWriter.Encode(d);
     }
 
@@ -78,6 +84,7 @@ internal sealed record ExtensionHandshake
         int? reqq = d.GetInteger("reqq") is { } r && r > 0 ? (int)Math.Min(r, 100_000) : null;
         IPAddress? yourIp = d.Get<BString>("yourip") is { } y && (y.Bytes.Length == 4 || y.Bytes.Length == 16) ? new IPAddress(y.Bytes.Span) : null;
         long? metadataSize = d.GetInteger("metadata_size") is { } s && s > 0 ? s : null;
+        bool? uploadOnly = d.GetInteger("upload_only") is { } u ? u != 0 : null;
         return new ExtensionHandshake
         {
             Extensions = ext,
@@ -86,6 +93,7 @@ internal sealed record ExtensionHandshake
             RequestQueue = reqq,
             YourIp = yourIp,
             MetadataSize = metadataSize,
+            UploadOnly = uploadOnly,
         };
     }
 }

@@ -30,6 +30,9 @@ public sealed record TorrentResumeSettings
     /// <summary>Stopped by the user: stays stopped after a restart.</summary>
     public bool Paused { get; init; }
 
+    /// <summary>BEP 16 super-seeding on (until every piece is seen in the swarm).</summary>
+    public bool SuperSeeding { get; init; }
+
     /// <summary>
     /// The torrent's own seed ratio limit (uploaded / wanted size), used when <see cref="SeedRatioMode"/> is Custom and
     /// remembered otherwise; null when it never had one.
@@ -336,6 +339,7 @@ public sealed record ResumeData
             [Keys.Sequential] = new BInteger(s.Sequential ? 1 : 0),
             [Keys.Paused] = new BInteger(s.Paused ? 1 : 0),
         };
+        if (s.SuperSeeding) d[Keys.SuperSeeding] = new BInteger(1);
         if (s.MaxConnections is { } c) d[Keys.MaxConnections] = new BInteger(c);
         if (s.UploadSlots is { } u) d[Keys.UploadSlots] = new BInteger(u);
         if (s.SeedRatioLimit is { } r) d[Keys.SeedRatioMilli] = new BInteger((long)Math.Round(r * 1000));
@@ -375,6 +379,7 @@ public sealed record ResumeData
             UploadSlots = (int?)OptionalInteger(d, Keys.UploadSlots, 0, int.MaxValue),
             Sequential = OptionalInteger(d, Keys.Sequential, 0, 1) == 1,
             Paused = OptionalInteger(d, Keys.Paused, 0, 1) == 1,
+            SuperSeeding = OptionalInteger(d, Keys.SuperSeeding, 0, 1) == 1,
             SeedRatioLimit = OptionalInteger(d, Keys.SeedRatioMilli, 0, long.MaxValue) is { } milli ? milli / 1000.0 : null,
             FilePriorities = priorities,
             SeedRatioMode = OptionalInteger(d, Keys.SeedRatioMode, 0, 2) is { } mode ? (Client.SeedRatioMode)mode
@@ -434,6 +439,7 @@ public sealed record ResumeData
         public const string MaxConnections = "max-connections";
         public const string UploadSlots = "upload-slots";
         public const string Sequential = "sequential";
+        public const string SuperSeeding = "super-seeding";
         public const string Paused = "paused";
         public const string SeedRatioMilli = "seed-ratio-milli";
         public const string Priorities = "priorities";

@@ -204,6 +204,7 @@ public sealed partial class ClientSession
                 DownloadLimit = data?.Settings.DownloadRateLimit ?? 0,
                 UploadLimit = data?.Settings.UploadRateLimit ?? 0,
                 Sequential = data?.Settings.Sequential ?? false,
+                SuperSeeding = data?.Settings.SuperSeeding ?? false,
                 Labels = data?.Settings.Labels ?? [],
                 Trackers = data?.Settings.Trackers,
                 MaxConnections = data?.Settings.MaxConnections,

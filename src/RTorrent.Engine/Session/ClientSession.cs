@@ -429,6 +429,7 @@ public sealed partial class ClientSession : IAsyncDisposable
                     UploadRateLimit = torrent.UploadLimit,
                     FilePriorities = torrent.FilePriorities.ToArray(),
                     Sequential = torrent.Sequential,
+                    SuperSeeding = torrent.SuperSeeding,
                     Paused = torrent.State is TorrentState.Stopped or TorrentState.Error && torrent.UserPaused,
                     Labels = torrent.Labels,
                     Trackers = torrent.TrackersEdited ? torrent.Trackers : null,

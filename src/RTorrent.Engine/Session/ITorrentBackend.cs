@@ -70,6 +70,13 @@ public interface ITorrentBackend
     /// <summary>Turns sequential (in order) download on or off.</summary>
     Task SetSequentialAsync(string id, bool sequential, CancellationToken cancellationToken = default);
 
+    /// <summary>
+    /// Turns BEP 16 super-seeding on or off (<see cref="Client.Torrent.SetSuperSeedingAsync"/>). Backends that cannot
+    /// say so (test doubles) refuse.
+    /// </summary>
+    Task SetSuperSeedingAsync(string id, bool on, CancellationToken cancellationToken = default) =>
+        throw new NotSupportedException("This backend cannot set super-seeding.");
+
     /// <summary>Piece pickers a torrent can use; the first is the default.</summary>
     IReadOnlyList<string> PickerNames { get; }
 

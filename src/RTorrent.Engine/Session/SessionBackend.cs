@@ -207,6 +207,10 @@ public sealed class SessionBackend : ITorrentBackend
         OnTorrentAsync(id, "setting sequential download of", t => t.SetSequentialAsync(sequential), cancellationToken);
 
     /// <inheritdoc/>
+    public Task SetSuperSeedingAsync(string id, bool on, CancellationToken cancellationToken = default) =>
+        OnTorrentAsync(id, "setting super-seeding of", t => t.SetSuperSeedingAsync(on), cancellationToken);
+
+    /// <inheritdoc/>
     public IReadOnlyList<string> PickerNames =>
         [.. _session.Components.Pickers.Select(p => p.Name).OrderBy(n => n == _settings.Current.DefaultPicker ? 0 : 1)];
 

@@ -47,6 +47,8 @@ public static class NativeProtocol
         public const string GlobalLimits = "global-limits";
         /// <summary>Sequential download.</summary>
         public const string Sequential = "sequential";
+        /// <summary>BEP 16 super-seeding (the request is a <see cref="SequentialRequest"/>: id and on).</summary>
+        public const string SuperSeeding = "super-seeding";
         /// <summary>The editable settings.</summary>
         public const string SettingsGet = "settings-get";
         /// <summary>Save the editable settings.</summary>

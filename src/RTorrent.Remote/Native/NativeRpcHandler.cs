@@ -80,6 +80,10 @@ public sealed class NativeRpcHandler : IRpcHandler
                     var sequential = Required(call, Json.SequentialRequest);
                     await _backend.SetSequentialAsync(sequential.Id, sequential.On, cancellationToken);
                     break;
+                case NativeProtocol.Methods.SuperSeeding:
+                    var superSeeding = Required(call, Json.SequentialRequest);
+                    await _backend.SetSuperSeedingAsync(superSeeding.Id, superSeeding.On, cancellationToken);
+                    break;
                 case NativeProtocol.Methods.SettingsGet:
                     Write(arguments, await _backend.GetSettingsAsync(cancellationToken), Json.EditableSettings);
                     break;

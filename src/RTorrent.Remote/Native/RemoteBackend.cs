@@ -243,6 +243,11 @@ public sealed class RemoteBackend : ITorrentBackend, IDisposable
             cancellationToken);
 
     /// <inheritdoc/>
+    public Task SetSuperSeedingAsync(string id, bool on, CancellationToken cancellationToken = default) =>
+        CallAsync(NativeProtocol.Methods.SuperSeeding, Serialize(new SequentialRequest { Id = id, On = on }, Json.SequentialRequest), null,
+            cancellationToken);
+
+    /// <inheritdoc/>
     public IReadOnlyList<string> PickerNames => _hello.Pickers;
 
     /// <inheritdoc/>

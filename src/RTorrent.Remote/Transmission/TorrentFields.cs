@@ -153,6 +153,7 @@ internal static class TorrentFields
         yield return F("source", T, (w, r, _) => w.WriteStringValue(r.Torrent?.Metainfo?.Source ?? ""));
         yield return F("startDate", S, (w, r, _) => w.WriteNumberValue(Units.UnixSeconds(r.Snapshot.StartedAt)));
         yield return F("status", S, (w, r, _) => w.WriteNumberValue(Units.Status(r.Snapshot)));
+        yield return F("superSeeding", S, (w, r, _) => w.WriteBooleanValue(r.Snapshot.SuperSeeding)); // RTorrent's own (BEP 16)
         yield return F("torrentFile", S, (w, r, s) => w.WriteStringValue(TorrentFileOf(r.Snapshot, s)));
         yield return F("totalSize", S, (w, r, _) => w.WriteNumberValue(r.Snapshot.TotalSize));
         yield return F("trackerList", S, (w, r, _) => w.WriteStringValue(Trackers.ToTrackerList(r.Snapshot.Trackers)));

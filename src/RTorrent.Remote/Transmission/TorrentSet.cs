@@ -6,7 +6,7 @@ namespace RTorrent.Remote.Transmission;
 
 /// <summary>
 /// <c>torrent-set</c>: limits, peer limit, seed ratio, wanted files and priorities, labels, trackers (trackerList and
-/// the deprecated trackerAdd/Remove/Replace), queue position and location, for each torrent <c>ids</c> names. All
+/// the deprecated trackerAdd/Remove/Replace), queue position, location and RTorrent's own superSeeding, for each torrent <c>ids</c> names. All
 /// arguments are read first (a wrong type refuses the call before anything changes); then what can be applied is,
 /// and what cannot (a setting RTorrent does not have, a value it cannot keep, an unknown id) is named in the error
 /// result: never a silent no-op.
@@ -29,6 +29,7 @@ internal sealed class TorrentSet(TransmissionContext context, TorrentIds ids, Re
         public List<(long Id, string Url)>? TrackerReplace;
         public string? TrackerList;
         public string? Location;
+        public bool? SuperSeeding;
 
         public bool HasFiles => FilesWanted is not null || FilesUnwanted is not null || PriorityHigh is not null || PriorityLow is not null ||
                                 PriorityNormal is not null;
@@ -106,6 +107,7 @@ internal sealed class TorrentSet(TransmissionContext context, TorrentIds ids, Re
             }
         }
         if (args.TryGetString("trackerList", out var list)) r.TrackerList = list;
+        if (args.TryGetBool("superSeeding", out bool superSeeding)) r.SuperSeeding = superSeeding; // RTorrent's own (BEP 16)
         if (args.TryGetString("location", out var location))
         {
             if (!Path.IsPathFullyQualified(location)) throw new RpcException("new location path is not absolute");
@@ -134,6 +136,7 @@ internal sealed class TorrentSet(TransmissionContext context, TorrentIds ids, Re
             else await context.Session.Engine.SetQueuePositionAsync(t, (int)Math.Min(position, int.MaxValue)).ConfigureAwait(false);
         }
         if (r.HasTrackers) await ApplyTrackersAsync(t, r, problems).ConfigureAwait(false);
+        if (r.SuperSeeding is { } superSeeding) await t.SetSuperSeedingAsync(superSeeding).ConfigureAwait(false);
         if (r.Location is { } location && await relocations.SetLocationAsync(t, location, move: false).ConfigureAwait(false) is { } failed)
             problems.Add(failed);
     }

@@ -8,7 +8,7 @@ namespace RTorrent.Cli;
 
 /// <summary>
 /// <c>rtorrent create PATH -o OUT.torrent [--tracker URL]... [--web-seed URL]... [--piece-size BYTES] [--private]
-/// [--comment TEXT] [--source TEXT] [--name NAME] [--include-hidden] [--no-date] [--threads N] [--force]</c>.
+/// [--comment TEXT] [--source TEXT] [--name NAME] [--include-hidden] [--attributes] [--no-date] [--threads N] [--force]</c>.
 /// </summary>
 /// <remarks>
 /// Each --tracker is one tier; URLs joined by commas in one --tracker share a tier (as mktorrent's -a). The piece size
@@ -38,6 +38,10 @@ public static class CreateCommand
         var source = new Option<string?>("--source", "-s") { Description = "Source tag in the info dictionary (changes the info-hash)." };
         var name = new Option<string?>("--name", "-n") { Description = "Torrent name (default: the file or folder name)." };
         var hidden = new Option<bool>("--include-hidden") { Description = "Include hidden files and folders (names starting with '.')." };
+        var attributes = new Option<bool>("--attributes")
+        {
+            Description = "BEP 47 attributes: mark executable files 'x', and keep symlinks inside the folder as links instead of following them.",
+        };
         var noDate = new Option<bool>("--no-date") { Description = "Leave out the creation date (the same input then gives the same file)." };
         var force = new Option<bool>("--force", "-f") { Description = "Overwrite the output file if it exists." };
         var threads = new Option<int?>("--threads") { Description = "Hashing threads (default: one per core)." };
@@ -48,7 +52,7 @@ public static class CreateCommand
 
         var command = new Command("create", "Make a .torrent file from a file or folder.");
         command.Arguments.Add(path);
-        foreach (var o in new Option[] { output, trackers, webSeeds, pieceSize, isPrivate, comment, source, name, hidden, noDate, force, threads })
+        foreach (var o in new Option[] { output, trackers, webSeeds, pieceSize, isPrivate, comment, source, name, hidden, attributes, noDate, force, threads })
             command.Options.Add(o);
 
         command.SetAction(async (parseResult, cancellationToken) =>
@@ -64,6 +68,7 @@ public static class CreateCommand
                 Source = parseResult.GetValue(source),
                 Name = parseResult.GetValue(name),
                 IncludeHidden = parseResult.GetValue(hidden),
+                Attributes = parseResult.GetValue(attributes),
                 OmitCreationDate = parseResult.GetValue(noDate),
                 Parallelism = parseResult.GetValue(threads),
             };

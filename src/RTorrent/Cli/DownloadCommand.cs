@@ -34,7 +34,7 @@ public static partial class DownloadCommand
         string Input, string Save, bool Seed, int Port, string? Bind, IReadOnlyList<string> Peers, string? Session,
         string Picker, string Storage, IReadOnlyList<string> DhtBootstrap, bool NoDht, bool NoPex, bool NoLsd,
         IReadOnlyList<string> PluginDirs, bool Verbose, long DownloadLimit, long UploadLimit, bool SeedOnly,
-        EncryptionMode Encryption);
+        EncryptionMode Encryption, bool SuperSeed);
 
     private static Command Build(string name, string description, bool seedOnly)
     {
@@ -62,6 +62,12 @@ public static partial class DownloadCommand
         };
         var command = new Command(name, description) { input, save, port, bind, peers, session, picker, storage, dhtBootstrap, noDht, noPex, noLsd, plugins, verbose, down, up, encryption };
         if (!seedOnly) command.Options.Add(seed);
+        var superSeed = new Option<bool>("--super-seed")
+        {
+            Description = "BEP 16 super-seeding for this first seeding: peers get one piece at a time, the next once it has spread; " +
+                          "it ends by itself once every piece is out.",
+        };
+        command.Options.Add(superSeed);
         command.SetAction(async (parseResult, ct) =>
         {
             var error = parseResult.InvocationConfiguration.Error;
@@ -80,7 +86,7 @@ public static partial class DownloadCommand
                 parseResult.GetValue(port), parseResult.GetValue(bind), parseResult.GetValue(peers) ?? [], parseResult.GetValue(session),
                 parseResult.GetValue(picker)!, parseResult.GetValue(storage)!, parseResult.GetValue(dhtBootstrap) ?? [],
                 parseResult.GetValue(noDht), parseResult.GetValue(noPex), parseResult.GetValue(noLsd), parseResult.GetValue(plugins) ?? [],
-                parseResult.GetValue(verbose), dl, ul, seedOnly, parseResult.GetValue(encryption));
+                parseResult.GetValue(verbose), dl, ul, seedOnly, parseResult.GetValue(encryption), parseResult.GetValue(superSeed));
             return await RunAsync(o, error, ct);
         });
         return command;
@@ -222,6 +228,7 @@ public static partial class DownloadCommand
             Picker = o.Picker,
             Storage = o.Storage,
             Peers = input.Peers,
+            SuperSeeding = o.SuperSeed,
         };
         try
         {

@@ -153,8 +153,9 @@ public static class InfoCommand
         o.WriteLine($"Files ({Format.Count(files.Count)}):");
         foreach (var f in files)
         {
-            var link = f.SymlinkTarget is null ? "" : $" -> {f.SymlinkTarget}";
-            o.WriteLine($"  {Format.Size(f.Length),10}  {f.Path}{link}");
+            var link = f.SymlinkTarget is { } target ? $" -> {target}" : f.IsSymlink ? " -> (link refused)" : "";
+            var attrs = f.Attributes is { Length: > 0 } a ? $"  [{a}]" : "";
+            o.WriteLine($"  {Format.Size(f.Length),10}  {f.Path}{link}{attrs}");
         }
         if (t.Warnings.Count > 0)
         {

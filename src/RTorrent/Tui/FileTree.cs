@@ -162,8 +162,17 @@ public sealed class FileTree
         foreach (FileSnapshot f in folder.Files.OrderBy(f => f.Path, StringComparer.OrdinalIgnoreCase))
         {
             string name = f.Path.Contains('/') ? f.Path[(f.Path.LastIndexOf('/') + 1)..] : f.Path;
+            name += Decoration(f);
             rows.Add(new FileTreeRow(f.Path, name, folder.Depth + 1, false, false, f.Length, f.Done, f.Priority, [f.Index]));
         }
+    }
+
+    /// <summary>A symlink's target (or that it is refused) and the executable and hidden attributes, after the name.</summary>
+    public static string Decoration(FileSnapshot f)
+    {
+        string link = f.SymlinkTarget is { } target ? " -> " + target : f.Attributes.Contains('l') ? " -> (link refused)" : "";
+        string flags = (f.Attributes.Contains('x') ? "x" : "") + (f.Attributes.Contains('h') ? "h" : "");
+        return link + (flags.Length > 0 ? $" [{flags}]" : "");
     }
 
     private sealed class Folder(string path, string name, int depth)

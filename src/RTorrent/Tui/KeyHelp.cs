@@ -83,6 +83,8 @@ internal static class KeyHelp
         new("Del", "Remove the torrent (asks whether to delete its data too)", KeyScope.Everywhere,
             k => k == Key.Delete, w => w.ShowRemoveDialog(), "Del remove", 6),
         new("i", "Sequential (in order) download on or off", KeyScope.Everywhere, k => KeyText.IsChar(k, 'i'), w => w.ToggleSequential()),
+        new("U", "Super-seeding (BEP 16) on or off: while the torrent seeds, new peers get one piece at a time; it ends by " +
+            "itself once every piece is out", KeyScope.Everywhere, k => KeyText.IsChar(k, 'U'), w => w.ToggleSuperSeeding()),
         new("t", "Rate limits of the torrent", KeyScope.Everywhere, k => KeyText.IsChar(k, 't'), w => w.ShowTorrentLimitsDialog()),
         new("T", "Global rate limits", KeyScope.Everywhere, k => KeyText.IsChar(k, 'T'), w => w.ShowGlobalLimitsDialog()),
         new("^T", "Turtle mode on or off: the alternative (turtle) rate limits instead of the global ones; the status line " +

@@ -267,6 +267,14 @@ internal sealed partial class MainWindow
         RunOperation(() => _backend.SetSequentialAsync(t.Id, on), $"Sequential download {(on ? "on" : "off")} for {t.Name}.");
     }
 
+    internal void ToggleSuperSeeding()
+    {
+        if (!NeedTorrent(out TorrentSnapshot t)) return;
+        bool on = !t.SuperSeeding;
+        RunOperation(() => _backend.SetSuperSeedingAsync(t.Id, on),
+            on ? $"Super-seeding on for {t.Name} (acts while it seeds every piece)." : $"Super-seeding off for {t.Name}.");
+    }
+
     private void SetFilePriority(IReadOnlyList<int> files, Priority priority)
     {
         if (_details.TorrentId is not { } id) return;

@@ -258,5 +258,7 @@ public class AvailabilityTrackerTests
         public bool IsComplete => Complete;
         public IReadOnlyList<Peer> Peers => PeerList;
         public void Disconnect(Peer peer, string reason) => Disconnected.Add((peer, reason));
+        public List<(Peer Peer, int Piece)> Announced { get; } = [];
+        public void PeerAnnounced(Peer peer, int piece) => Announced.Add((peer, piece));
     }
 }

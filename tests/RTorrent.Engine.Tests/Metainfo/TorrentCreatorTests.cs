@@ -133,6 +133,34 @@ public sealed class TorrentCreatorTests : IDisposable
     }
 
     [Fact]
+    public async Task With_attributes_links_inside_stay_links_and_executables_are_marked_and_the_torrent_reads_back()
+    {
+        if (OperatingSystem.IsWindows()) return; // creating symlinks needs a privilege there
+        var root = MakeFolder();
+        File.SetUnixFileMode(Path.Combine(root, "g.bin"), UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        var outside = Path.Combine(_dir, "secret.txt");
+        File.WriteAllText(outside, "do not share");
+        File.CreateSymbolicLink(Path.Combine(root, "leak.txt"), outside);
+        File.CreateSymbolicLink(Path.Combine(root, "inside.bin"), "g.bin");
+        Directory.CreateSymbolicLink(Path.Combine(root, "b", "up"), "..");
+        Directory.CreateSymbolicLink(Path.Combine(root, "dir"), Path.Combine("b", "d"));
+
+        var plain = await TorrentCreator.CreateAsync(root, new TorrentCreatorOptions { OmitCreationDate = true, PieceLength = 16384 });
+        var created = await TorrentCreator.CreateAsync(root, new TorrentCreatorOptions { OmitCreationDate = true, PieceLength = 16384, Attributes = true });
+        var t = created.Metainfo;
+        Assert.Equal("payload/g.bin", Assert.Single(t.Files, f => f.Path == "payload/inside.bin").SymlinkTarget);
+        Assert.Equal("payload", Assert.Single(t.Files, f => f.Path == "payload/b/up").SymlinkTarget);
+        Assert.Equal("payload/b/d", Assert.Single(t.Files, f => f.Path == "payload/dir").SymlinkTarget);
+        Assert.True(Assert.Single(t.Files, f => f.Path == "payload/g.bin").IsExecutable);
+        Assert.False(Assert.Single(t.Files, f => f.Path == "payload/a.bin").IsExecutable);
+        Assert.DoesNotContain(t.Files, f => f.Path == "payload/leak.txt");
+        Assert.All(t.Files.Where(f => f.IsSymlink), f => Assert.Equal(0, f.Length));
+        // The data is the same, so are the pieces; the file list (attributes, links) makes it another torrent.
+        Assert.Equal(plain.Metainfo.TotalSize - 40_000, t.TotalSize); // inside.bin was a copy of g.bin without attributes
+        Assert.DoesNotContain(t.Warnings, w => w.Contains("Symlink"));
+    }
+
+    [Fact]
     public async Task Cancellation_stops_hashing()
     {
         var root = MakeFolder();

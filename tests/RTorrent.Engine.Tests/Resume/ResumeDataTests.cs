@@ -36,6 +36,7 @@ public class ResumeDataTests
             UploadSlots = null,
             FilePriorities = [Priority.High, Priority.Skip, Priority.Normal],
             Sequential = true,
+            SuperSeeding = true,
             Paused = true,
             SeedRatioLimit = 1.5,
         },

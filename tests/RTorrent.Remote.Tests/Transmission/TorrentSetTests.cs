@@ -48,6 +48,18 @@ public sealed class TorrentSetTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Super_seeding_is_set_and_shown_as_RTorrents_own_field()
+    {
+        Assert.False((await _h.GetAsync(_id, "superSeeding")).GetProperty("superSeeding").GetBoolean());
+        Assert.True((await SetAsync(("superSeeding", true))).Ok);
+        Assert.True(_torrent.SuperSeeding);
+        Assert.True((await _h.GetAsync(_id, "superSeeding")).GetProperty("superSeeding").GetBoolean());
+        Assert.True((await SetAsync(("superSeeding", false))).Ok);
+        Assert.False(_torrent.SuperSeeding);
+        Assert.False((await SetAsync(("superSeeding", "yes"))).Ok); // a wrong type refuses the call
+    }
+
+    [Fact]
     public async Task Peer_limit_seed_ratio_labels_and_queue_position_reach_the_engine()
     {
         var (other, _, _) = await _h.MakeTorrentAsync("second.bin");

@@ -26,6 +26,7 @@ internal abstract class DelegatingBackend(FakeBackend inner) : ITorrentBackend
     public virtual Task SetGlobalLimitsAsync(long downloadLimit, long uploadLimit, CancellationToken cancellationToken = default) =>
         Inner.SetGlobalLimitsAsync(downloadLimit, uploadLimit, cancellationToken);
     public virtual Task SetSequentialAsync(string id, bool sequential, CancellationToken cancellationToken = default) => Inner.SetSequentialAsync(id, sequential, cancellationToken);
+    public virtual Task SetSuperSeedingAsync(string id, bool on, CancellationToken cancellationToken = default) => Inner.SetSuperSeedingAsync(id, on, cancellationToken);
     public IReadOnlyList<string> PickerNames => Inner.PickerNames;
     public IReadOnlyList<string> StorageNames => Inner.StorageNames;
     public IReadOnlyList<PluginInfo> Plugins => Inner.Plugins;

@@ -239,6 +239,9 @@ public class DetailsTests
         h.Type("i");
         Assert.Equal($"sequential {Ubuntu} True", h.Backend.Calls[^1]);
         Assert.Contains("Sequential    on (pieces in order)", h.Screen);
+        h.Type("U");
+        Assert.Equal($"super-seeding {Ubuntu} True", h.Backend.Calls[^1]);
+        Assert.Contains("Super-seeding on", h.Screen);
     }
 
     [Fact]

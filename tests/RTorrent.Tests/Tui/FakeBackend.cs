@@ -278,6 +278,9 @@ public sealed class FakeBackend : ITorrentBackend
     public Task SetSequentialAsync(string id, bool sequential, CancellationToken cancellationToken = default) =>
         Change($"sequential {id} {sequential}", id, t => t with { Sequential = sequential });
 
+    public Task SetSuperSeedingAsync(string id, bool on, CancellationToken cancellationToken = default) =>
+        Change($"super-seeding {id} {on}", id, t => t with { SuperSeeding = on });
+
     public Task<EditableSettings> GetSettingsAsync(CancellationToken cancellationToken = default)
     {
         lock (_gate) return Task.FromResult(Settings with { DownloadLimit = DownloadLimit, UploadLimit = UploadLimit });

@@ -55,6 +55,18 @@ public class OperationTests
     }
 
     [Fact]
+    public void U_toggles_super_seeding()
+    {
+        using TuiHarness h = OnFedora();
+        h.Type("U");
+        Assert.Equal($"super-seeding {Fedora} True", h.Backend.Calls[^1]);
+        Assert.Contains("Super-seeding on", h.Rows[23]);
+        h.Type("U");
+        Assert.Equal($"super-seeding {Fedora} False", h.Backend.Calls[^1]);
+        Assert.Contains("Super-seeding off", h.Rows[23]);
+    }
+
+    [Fact]
     public void A_refused_operation_shows_the_backend_reason_and_the_hints_come_back()
     {
         using TuiHarness h = OnFedora();

@@ -14,6 +14,12 @@ internal interface IExtensionProtocolHost
 
     /// <summary>The torrent's metainfo, once known: its info dictionary's size is offered to peers ('metadata_size').</summary>
     TorrentMetainfo? Metainfo { get; }
+
+    /// <summary>BEP 21: we want nothing more of this torrent (finished, and not super-seeding, which hides that).</summary>
+    bool UploadOnly { get; }
+
+    /// <summary>A peer said it is upload-only (or no longer is): the torrent decides whether to keep it.</summary>
+    void PeerUploadOnlyChanged(Peer peer);
 }
 
 /// <summary>
@@ -21,8 +27,27 @@ internal interface IExtensionProtocolHost
 /// our extended handshake, what a peer's handshake tells us (its ids, client, request queue, listen port), and the
 /// routing of extension messages to the extension that registered the id.
 /// </summary>
-internal sealed class ExtensionProtocol(IExtensionProtocolHost host, PeerPool pool) : IExtensionMessages
+internal sealed class ExtensionProtocol : IExtensionMessages
 {
+    /// <summary>
+    /// libtorrent's "upload_only" extension message (one byte, 1 or 0): how a peer says it became upload-only, or no
+    /// longer is, after the handshake. We send it to peers that name it and re-send the handshake to the others.
+    /// </summary>
+    public const string UploadOnlyName = "upload_only";
+
+    /// <summary>Our message id for <see cref="UploadOnlyName"/>.</summary>
+    public const int UploadOnlyLocalId = 3;
+
+    private readonly IExtensionProtocolHost host;
+    private readonly PeerPool pool;
+
+    // upload_only is handled here, not registered: every torrent of a large session would hold a delegate for it.
+    public ExtensionProtocol(IExtensionProtocolHost host, PeerPool pool)
+    {
+        this.host = host;
+        this.pool = pool;
+    }
+
     // Two or three entries for the life of the torrent: an array is smaller than the two dictionaries it replaced, and
     // every torrent of a large session holds one.
     private Extension[] _extensions = [];
@@ -38,6 +63,8 @@ internal sealed class ExtensionProtocol(IExtensionProtocolHost host, PeerPool po
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(localId, 1);
         ArgumentOutOfRangeException.ThrowIfGreaterThan(localId, 255);
+        if (localId == UploadOnlyLocalId || name == UploadOnlyName)
+            throw new ArgumentException($"Id {UploadOnlyLocalId} and the name '{UploadOnlyName}' are the protocol's own.", nameof(localId));
         var kept = _extensions.Where(e => e.Name != name && e.LocalId != localId);
         _extensions = [.. kept, new Extension(name, localId, handler)];
     }
@@ -48,6 +75,7 @@ internal sealed class ExtensionProtocol(IExtensionProtocolHost host, PeerPool po
         var config = host.Config;
         var extensions = new Dictionary<string, int>(StringComparer.Ordinal);
         foreach (var e in _extensions) extensions[e.Name] = e.LocalId;
+        extensions[UploadOnlyName] = UploadOnlyLocalId;
         var hs = new ExtensionHandshake
         {
             Extensions = extensions,
@@ -56,8 +84,46 @@ internal sealed class ExtensionProtocol(IExtensionProtocolHost host, PeerPool po
             RequestQueue = config.MaxIncomingRequests,
             YourIp = peer.EndPoint.Address,
             MetadataSize = host.Metainfo is { } meta && meta.InfoBytes.Length > 0 ? meta.InfoBytes.Length : null,
+            UploadOnly = host.UploadOnly,
         }.Encode();
         Send(peer, 0, hs);
+        peer.SentUploadOnly = host.UploadOnly;
+    }
+
+    /// <summary>
+    /// Our upload-only state changed (the wanted files finished, more were wanted, super-seeding turned on or off):
+    /// every peer that speaks BEP 10 and heard otherwise is told, by the upload_only message if it names it, else by
+    /// a new extended handshake (BEP 10 allows repeating it).
+    /// </summary>
+    public void BroadcastUploadOnly(IReadOnlyList<Peer> peers)
+    {
+        bool now = host.UploadOnly;
+        foreach (var peer in peers)
+        {
+            if (!peer.Features.HasFlag(PeerFeatures.Extensions) || peer.SentUploadOnly == now || peer.Connection.IsClosed) continue;
+            if (peer.TheirExtensions.TryGetValue(UploadOnlyName, out int theirId))
+            {
+                Send(peer, theirId, [now ? (byte)1 : (byte)0]);
+                peer.SentUploadOnly = now;
+            }
+            else
+            {
+                SendHandshake(peer);
+            }
+        }
+    }
+
+    private void OnUploadOnlyMessage(Peer peer, ReadOnlyMemory<byte> payload)
+    {
+        if (payload.IsEmpty) throw new PeerProtocolException("empty upload_only message");
+        SetUploadOnly(peer, payload.Span[0] != 0);
+    }
+
+    private void SetUploadOnly(Peer peer, bool uploadOnly)
+    {
+        if (peer.UploadOnly == uploadOnly) return;
+        peer.UploadOnly = uploadOnly;
+        host.PeerUploadOnlyChanged(peer);
     }
 
     /// <summary>Sends an extension message with the peer's id for it.</summary>
@@ -79,6 +145,11 @@ internal sealed class ExtensionProtocol(IExtensionProtocolHost host, PeerPool po
         if (id == 0)
         {
             OnHandshake(peer, ExtensionHandshake.Decode(payload));
+            return;
+        }
+        if (id == UploadOnlyLocalId)
+        {
+            OnUploadOnlyMessage(peer, payload);
             return;
         }
         foreach (var e in _extensions)
@@ -109,5 +180,6 @@ internal sealed class ExtensionProtocol(IExtensionProtocolHost host, PeerPool po
         }
         if (hs.MetadataSize is { } ms) peer.MetadataSize = ms;
         HandshakeReceived?.Invoke(peer);
+        if (hs.UploadOnly is { } uploadOnly) SetUploadOnly(peer, uploadOnly);
     }
 }

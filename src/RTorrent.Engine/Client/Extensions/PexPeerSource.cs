@@ -109,7 +109,8 @@ internal sealed class PexPeerSource : IPeerSource, ITorrentAttachedSource
         }
     }
 
-    private static byte Flags(Peer p) => (byte)((p.IsSeed ? 0x02 : 0) | (p.Connection.IsOutgoing ? 0x10 : 0));
+    // BEP 11's 0x02 is "seed or upload-only": a partial seed (BEP 21) is as useless to other partial seeds as a seed.
+    private static byte Flags(Peer p) => (byte)((p.IsSeed || p.UploadOnly ? 0x02 : 0) | (p.Connection.IsOutgoing ? 0x10 : 0));
 
     /// <summary>Builds a ut_pex message.</summary>
     internal static byte[] Encode(IReadOnlyList<IPEndPoint> added, IReadOnlyList<byte> addedFlags, IReadOnlyList<IPEndPoint> dropped)

@@ -99,6 +99,10 @@ internal sealed class HostView : ITorrentBackend
     public Task SetSequentialAsync(string id, bool sequential, CancellationToken cancellationToken = default) =>
         Inner.SetSequentialAsync(InnerId(id), sequential, cancellationToken);
 
+    /// <inheritdoc/>
+    public Task SetSuperSeedingAsync(string id, bool on, CancellationToken cancellationToken = default) =>
+        Inner.SetSuperSeedingAsync(InnerId(id), on, cancellationToken);
+
     public IReadOnlyList<string> PickerNames => Inner.PickerNames;
 
     public IReadOnlyList<string> StorageNames => Inner.StorageNames;

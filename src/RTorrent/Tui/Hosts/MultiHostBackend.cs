@@ -345,6 +345,10 @@ public sealed class MultiHostBackend : ITorrentBackend, IHostedBackend
     public Task SetSequentialAsync(string id, bool sequential, CancellationToken cancellationToken = default) =>
         Route(id).SetSequentialAsync(id, sequential, cancellationToken);
 
+    /// <inheritdoc/>
+    public Task SetSuperSeedingAsync(string id, bool on, CancellationToken cancellationToken = default) =>
+        Route(id).SetSuperSeedingAsync(id, on, cancellationToken);
+
     /// <summary>The pickers every host has, in the first host's order.</summary>
     public IReadOnlyList<string> PickerNames => Common(h => h.PickerNames);
 

@@ -81,6 +81,7 @@ internal sealed class InfoTab : DetailsTab
         if (!string.IsNullOrWhiteSpace(t.Comment)) Add("Comment", TorrentText.OneLine(t.Comment));
         Add("Private", t.IsPrivate ? "yes (no DHT, PEX or local discovery)" : "no");
         Add("Sequential", t.Sequential ? "on (pieces in order)" : "off");
+        Add("Super-seeding", t.SuperSeeding ? (t.State == TorrentState.Seeding ? "on (one piece at a time to each new peer)" : "on (from when it seeds)") : "off");
         Add("Piece picker", t.Picker.Length > 0 ? t.Picker : "-");
         Add("Storage", t.Storage.Length > 0 ? t.Storage : "-");
         Add("Error", t.State == TorrentState.Error && !string.IsNullOrWhiteSpace(t.Error) ? TorrentText.OneLine(t.Error) : "none",

@@ -20,7 +20,7 @@ public class ExtensionProtocolTests
         var m = Assert.Single(peer.Wire().Sent);
         Assert.Equal((MessageId.Extended, 0), (m.Id, m.Index));
         var hs = ExtensionHandshake.Decode(m.Payload!);
-        Assert.Equal(new Dictionary<string, int> { ["ut_metadata"] = 1, ["ut_pex"] = 2 }, hs.Extensions);
+        Assert.Equal(new Dictionary<string, int> { ["ut_metadata"] = 1, ["ut_pex"] = 2, ["upload_only"] = 3 }, hs.Extensions);
         Assert.Equal(torrent.Config.ClientName, hs.Client);
         Assert.Equal(51413, hs.ListenPort);
         Assert.Equal(torrent.Config.MaxIncomingRequests, hs.RequestQueue);
@@ -64,15 +64,51 @@ public class ExtensionProtocolTests
         var got = new List<string>();
         torrent.Extensions.Register("a", 1, (_, p) => got.Add($"a {p.Span[0]}"));
         torrent.Extensions.Register("b", 2, (_, p) => got.Add($"b {p.Span[0]}"));
-        torrent.Extensions.Register("a", 3, (_, p) => got.Add($"a again {p.Span[0]}")); // a name takes its new id
+        torrent.Extensions.Register("a", 4, (_, p) => got.Add($"a again {p.Span[0]}")); // a name takes its new id
+        Assert.Throws<ArgumentException>(() => torrent.Extensions.Register("c", 3, (_, _) => { })); // upload_only's
         var peer = torrent.Connect();
 
         torrent.Extensions.OnMessage(peer, 1, [1]);
         torrent.Extensions.OnMessage(peer, 2, [2]);
-        torrent.Extensions.OnMessage(peer, 3, [3]);
+        torrent.Extensions.OnMessage(peer, 4, [3]);
         torrent.Extensions.OnMessage(peer, 200, [4]);
 
         Assert.Equal(["b 2", "a again 3"], got);
         Assert.Throws<PeerProtocolException>(() => torrent.Extensions.OnMessage(peer, 0, "garbage"u8.ToArray()));
+    }
+
+    [Fact]
+    public void Upload_only_from_the_handshake_or_libtorrents_message_is_kept_and_reported_once_per_change()
+    {
+        var torrent = new FakeExtensionTorrent(FakeExtensionTorrent.InfoDictionary(10), known: true);
+        var peer = torrent.Connect();
+        torrent.Extensions.OnMessage(peer, 0, new ExtensionHandshake { UploadOnly = true }.Encode());
+        Assert.True(peer.UploadOnly);
+        torrent.Extensions.OnMessage(peer, 3, [1]); // no change
+        torrent.Extensions.OnMessage(peer, 3, [0]);
+        Assert.False(peer.UploadOnly);
+        Assert.Equal([peer, peer], torrent.UploadOnlyChanges);
+        Assert.Throws<PeerProtocolException>(() => torrent.Extensions.OnMessage(peer, 3, []));
+    }
+
+    [Fact]
+    public void A_change_of_our_upload_only_state_reaches_each_peer_once_by_message_or_by_a_new_handshake()
+    {
+        var torrent = new FakeExtensionTorrent(FakeExtensionTorrent.InfoDictionary(10), known: true);
+        var named = torrent.Connect();
+        var plain = torrent.Connect();
+        torrent.Extensions.SendHandshake(named);
+        torrent.Extensions.SendHandshake(plain);
+        torrent.Extensions.OnMessage(named, 0, new ExtensionHandshake { Extensions = new() { ["upload_only"] = 9 } }.Encode());
+        torrent.UploadOnly = true;
+        torrent.Extensions.BroadcastUploadOnly(torrent.Peers);
+        torrent.Extensions.BroadcastUploadOnly(torrent.Peers); // nothing new to say
+        var toNamed = named.Wire().Sent.Where(m => m.Id == MessageId.Extended).ToList();
+        Assert.Equal(2, toNamed.Count);
+        Assert.Equal(9, toNamed[1].Index);
+        Assert.Equal([1], toNamed[1].Payload!);
+        var toPlain = plain.Wire().Sent.Where(m => m.Id == MessageId.Extended).ToList();
+        Assert.Equal(2, toPlain.Count);
+        Assert.True(ExtensionHandshake.Decode(toPlain[1].Payload!).UploadOnly);
     }
 }

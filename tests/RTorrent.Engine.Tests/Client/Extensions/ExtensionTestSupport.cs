@@ -37,6 +37,9 @@ internal sealed class FakeExtensionTorrent : IMetadataHost, IExtensionProtocolHo
     public DateTimeOffset Now => Time.GetUtcNow();
     public EngineConfig Config { get; } = new() { MaxRequestsPerPeer = 300 };
     public int ListenPort => 51413;
+    public bool UploadOnly { get; set; }
+    public List<Peer> UploadOnlyChanges { get; } = [];
+    public void PeerUploadOnlyChanged(Peer peer) => UploadOnlyChanges.Add(peer);
 
     public event Action<Peer>? PeerDisconnected;
     public event Action<DateTimeOffset>? Ticked;
