@@ -83,6 +83,12 @@ internal sealed class FakeWire(IPEndPoint remote, bool outgoing = true, StreamCi
         }
     }
 
+    /// <summary>The bytes queued so far, as they would go on the wire.</summary>
+    public byte[] Bytes
+    {
+        get { lock (_lock) return [.. _bytes]; }
+    }
+
     /// <summary>The ids sent so far, in order.</summary>
     public List<MessageId> SentIds => Sent.Select(m => m.Id).ToList();
 
