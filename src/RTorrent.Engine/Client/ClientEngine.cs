@@ -424,6 +424,7 @@ public sealed partial class ClientEngine : ITorrentHost, IConnectionBudget, IAsy
                 else if (!t.OnTickList) t.LeftTickList();
             }
         }
+        TickQueue();
         _saveQueue.Pump();
     }
 
@@ -494,6 +495,7 @@ public sealed partial class ClientEngine : ITorrentHost, IConnectionBudget, IAsy
         torrent.Changed();
         torrent.ObserveState();
         TorrentChanged?.Invoke(torrent);
+        RequestQueueEvaluation();
     }
 
     Task ITorrentHost.SaveResumeAsync(Torrent torrent) => _options.SaveResume?.Invoke(torrent) ?? Task.CompletedTask;
@@ -508,6 +510,7 @@ public sealed partial class ClientEngine : ITorrentHost, IConnectionBudget, IAsy
         if (_disposed) return;
         await Loop.RunAsync(async () =>
         {
+            _disposing = true; // the queue starts nothing while torrents stop
             _timer?.Dispose();
             await Task.WhenAll(Torrents.Select(t => t.StopOnLoopAsync(TorrentState.Stopped, null, closing: true)));
             await _saveQueue.DrainAsync();

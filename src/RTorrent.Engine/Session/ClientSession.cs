@@ -408,6 +408,7 @@ public sealed partial class ClientSession : IAsyncDisposable
                     FilePriorities = torrent.FilePriorities.ToArray(),
                     Sequential = torrent.Sequential,
                     Paused = torrent.State is TorrentState.Stopped or TorrentState.Error && torrent.UserPaused,
+                    Forced = torrent.Forced && !torrent.UserPaused,
                     Labels = torrent.Labels,
                     Trackers = torrent.TrackersEdited ? torrent.Trackers : null,
                     MaxConnections = torrent.MaxConnections,
