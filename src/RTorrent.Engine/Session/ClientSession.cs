@@ -52,6 +52,7 @@ public sealed record SessionOptions
         Encryption = s.Encryption,
         DefaultSavePath = s.DownloadDirectory,
         SeedRatioLimit = s.SeedRatioLimit,
+        Queue = s.QueueLimits,
     };
 
     /// <summary>

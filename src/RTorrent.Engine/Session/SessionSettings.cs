@@ -127,5 +127,7 @@ public sealed class SessionSettings
             await engine.SetConnectionLimitsAsync(after.MaxConnections, after.MaxConnectionsPerTorrent).ConfigureAwait(false);
         if (!Nullable.Equals(before.SeedRatioLimit, after.SeedRatioLimit))
             await engine.SetSeedRatioLimitAsync(after.SeedRatioLimit).ConfigureAwait(false);
+        if (before.QueueLimits != after.QueueLimits)
+            await engine.SetQueueLimitsAsync(after.QueueLimits).ConfigureAwait(false);
     }
 }
