@@ -169,6 +169,14 @@ public sealed class SessionBackend : ITorrentBackend
         OnTorrentAsync(id, "starting", t => t.StartAsync(), cancellationToken);
 
     /// <inheritdoc/>
+    public Task StartNowAsync(string id, CancellationToken cancellationToken = default) =>
+        OnTorrentAsync(id, "force-starting", t => t.StartNowAsync(), cancellationToken);
+
+    /// <inheritdoc/>
+    public Task MoveInQueueAsync(string id, QueueMove move, CancellationToken cancellationToken = default) =>
+        OnTorrentAsync(id, "moving in the queue", t => _session.Engine.MoveInQueueAsync([t], move), cancellationToken);
+
+    /// <inheritdoc/>
     public Task StopAsync(string id, CancellationToken cancellationToken = default) =>
         OnTorrentAsync(id, "stopping", t => t.StopAsync(), cancellationToken);
 
@@ -244,10 +252,14 @@ public sealed class SessionBackend : ITorrentBackend
         Lsd = s.LsdEnabled,
         Encryption = s.Encryption,
         StartAddedTorrents = s.StartAddedTorrents,
+        MaxActiveDownloads = s.DownloadQueueEnabled ? s.DownloadQueueSize : null,
+        MaxActiveSeeds = s.SeedQueueEnabled ? s.SeedQueueSize : null,
+        MaxActiveTorrents = s.ActiveQueueEnabled ? s.ActiveQueueSize : null,
+        QueueStalledMinutes = s.QueueStalledEnabled ? s.QueueStalledMinutes : null,
     };
 
     /// <inheritdoc/>
-    /// <remarks>Rate and connection limits apply at once; the port, peer sources and encryption apply at the next start.</remarks>
+    /// <remarks>Rate, connection and queue limits apply at once; the port, peer sources and encryption apply at the next start.</remarks>
     public async Task SaveSettingsAsync(EditableSettings settings, CancellationToken cancellationToken = default)
     {
         cancellationToken.ThrowIfCancellationRequested();
@@ -267,6 +279,15 @@ public sealed class SessionBackend : ITorrentBackend
                 LsdEnabled = settings.Lsd,
                 Encryption = settings.Encryption,
                 StartAddedTorrents = settings.StartAddedTorrents,
+                // Off keeps the size in settings.json (as Transmission keeps download-queue-size while disabled).
+                DownloadQueueEnabled = settings.MaxActiveDownloads is not null,
+                DownloadQueueSize = settings.MaxActiveDownloads ?? s.DownloadQueueSize,
+                SeedQueueEnabled = settings.MaxActiveSeeds is not null,
+                SeedQueueSize = settings.MaxActiveSeeds ?? s.SeedQueueSize,
+                ActiveQueueEnabled = settings.MaxActiveTorrents is not null,
+                ActiveQueueSize = settings.MaxActiveTorrents ?? s.ActiveQueueSize,
+                QueueStalledEnabled = settings.QueueStalledMinutes is not null,
+                QueueStalledMinutes = settings.QueueStalledMinutes ?? s.QueueStalledMinutes,
             }, cancellationToken), "saving the settings", cancellationToken).ConfigureAwait(false);
         }
         catch (SettingsException e)
