@@ -94,6 +94,10 @@ internal sealed class SettingsDialog : FormDialog
     private readonly TextField _up;
     private readonly TextField _slots;
     private readonly TextField _connections;
+    private readonly TextField _queueDownloads;
+    private readonly TextField _queueSeeds;
+    private readonly TextField _queueTotal;
+    private readonly TextField _queueStalled;
     private readonly CheckBox _dht;
     private readonly CheckBox _pex;
     private readonly CheckBox _lsd;
@@ -131,7 +135,21 @@ internal sealed class SettingsDialog : FormDialog
         _up = Field("Upload limit:", Units.LimitForEditing(settings.UploadLimit), 12);
         _slots = Field("Upload _slots:", settings.UploadSlots.ToString(CultureInfo.InvariantCulture), 8);
         _connections = Field("Max _connections:", settings.MaxConnections.ToString(CultureInfo.InvariantCulture), 8);
-        y++;
+        // The queue on one line: downloads, seeds and all torrents running at once (empty: no limit), and the minutes
+        // without payload after which a running torrent stops counting (empty: it always counts).
+        TextField Small(string label, int x, int? value)
+        {
+            Add(new Label { X = x, Y = y, Text = label });
+            var field = new TextField { X = x + label.Length + 1, Y = y, Width = 6, Text = value?.ToString(CultureInfo.InvariantCulture) ?? "" };
+            Add(field);
+            return field;
+        }
+        Add(new Label { X = 0, Y = y, Width = labelWidth, Text = "_Queue: downloads" });
+        _queueDownloads = Small("", labelWidth - 1, settings.MaxActiveDownloads);
+        _queueSeeds = Small("seeds", labelWidth + 7, settings.MaxActiveSeeds);
+        _queueTotal = Small("all", labelWidth + 20, settings.MaxActiveTorrents);
+        _queueStalled = Small("stalled min", labelWidth + 31, settings.QueueStalledMinutes);
+        y += 2;
         _dht = new CheckBox { X = 0, Y = y, Text = "D_HT", Value = settings.Dht ? CheckState.Checked : CheckState.UnChecked };
         _pex = new CheckBox { X = 10, Y = y, Text = "P_EX", Value = settings.Pex ? CheckState.Checked : CheckState.UnChecked };
         _lsd = new CheckBox { X = 20, Y = y, Text = "_Local discovery", Value = settings.Lsd ? CheckState.Checked : CheckState.UnChecked };
@@ -151,7 +169,7 @@ internal sealed class SettingsDialog : FormDialog
         string folders = remote ? "The folders are on the daemon's machine (the daemon watches the watch folder); Tab does not " +
             "complete them." : "Tab completes folder names.";
         string[] note = [.. TorrentText.Wrap("Port 0 lets the system choose. Limits are KiB/s or take a unit (500K, 1.5M); empty " +
-            $"means none. An empty watch folder turns watching off. {folders} The port, peer sources and " +
+            $"means none, as does an empty queue limit (stalled: minutes without data after which a torrent stops counting). An empty watch folder turns watching off. {folders} The port, peer sources and " +
             "encryption apply at the next start.", width - 4)]; // the border and the padding take 4 columns
         Add(new Label { X = 0, Y = y, Width = Dim.Fill(), Height = note.Length, Text = string.Join('\n', note) });
         AddErrorLine();
@@ -182,6 +200,10 @@ internal sealed class SettingsDialog : FormDialog
     internal TextField UploadLimitField => _up;
     internal TextField SlotsField => _slots;
     internal TextField ConnectionsField => _connections;
+    internal TextField QueueDownloadsField => _queueDownloads;
+    internal TextField QueueSeedsField => _queueSeeds;
+    internal TextField QueueTotalField => _queueTotal;
+    internal TextField QueueStalledField => _queueStalled;
     internal CheckBox DhtBox => _dht;
     internal CheckBox PexBox => _pex;
     internal CheckBox LsdBox => _lsd;
@@ -199,6 +221,10 @@ internal sealed class SettingsDialog : FormDialog
         if (!Units.TryParseLimit(_up.Text, out long up, out error)) return "Upload limit: " + error;
         if (!TryInt(_slots.Text, 1, 1000, out int slots)) return "Upload slots is a number from 1 to 1000.";
         if (!TryInt(_connections.Text, 1, 100_000, out int connections)) return "Max connections is a number from 1 to 100000.";
+        if (!TryOptionalInt(_queueDownloads.Text, 0, 100_000, out int? queueDownloads)) return "Queue downloads is empty (no limit) or a number from 0 to 100000.";
+        if (!TryOptionalInt(_queueSeeds.Text, 0, 100_000, out int? queueSeeds)) return "Queue seeds is empty (no limit) or a number from 0 to 100000.";
+        if (!TryOptionalInt(_queueTotal.Text, 0, 100_000, out int? queueTotal)) return "Queue all is empty (no limit) or a number from 0 to 100000.";
+        if (!TryOptionalInt(_queueStalled.Text, 1, 525_600, out int? stalled)) return "Stalled minutes is empty (never) or a number from 1 to 525600.";
         Settings = _original with
         {
             ListenPort = port,
@@ -208,12 +234,25 @@ internal sealed class SettingsDialog : FormDialog
             UploadLimit = up,
             UploadSlots = slots,
             MaxConnections = connections,
+            MaxActiveDownloads = queueDownloads,
+            MaxActiveSeeds = queueSeeds,
+            MaxActiveTorrents = queueTotal,
+            QueueStalledMinutes = stalled,
             Dht = _dht.Value == CheckState.Checked,
             Pex = _pex.Value == CheckState.Checked,
             Lsd = _lsd.Value == CheckState.Checked,
             Encryption = _encryption.Value is int i && i >= 0 && i < EncryptionModes.Length ? EncryptionModes[i] : _original.Encryption,
         };
         return null;
+    }
+
+    private static bool TryOptionalInt(string? text, int min, int max, out int? value)
+    {
+        value = null;
+        if ((text ?? "").Trim().Length == 0) return true;
+        if (!TryInt(text, min, max, out int v)) return false;
+        value = v;
+        return true;
     }
 
     private static bool TryInt(string? text, int min, int max, out int value) =>
