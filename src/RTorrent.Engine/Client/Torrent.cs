@@ -541,8 +541,10 @@ public sealed partial class Torrent
         _uploads?.DropCache();
         if (previous is TorrentState.Downloading or TorrentState.Seeding or TorrentState.FetchingMetadata)
             await Sources.StopAllAsync();
-        // A queued torrent stopped by the user is saved too: its resume data must say paused, no longer queued.
-        if (previous is TorrentState.Downloading or TorrentState.Seeding or TorrentState.Checking or TorrentState.Queued && Storage is not null)
+        // A queued torrent stopped by the user is saved too: its resume data must say paused, no longer queued (not when
+        // the session closes: it is still queued then, as its resume data already says).
+        bool wasQueued = previous == TorrentState.Queued && !closing;
+        if ((previous is TorrentState.Downloading or TorrentState.Seeding or TorrentState.Checking || wasQueued) && Storage is not null)
         {
             try
             {

@@ -57,6 +57,9 @@ public class SessionQueueTests
                 await d.StopAsync();
             }
 
+            string queuedResume = Path.Combine(options.SessionDirectory!, metas[0].WireHash.ToHex() + ".resume");
+            byte[] before = await File.ReadAllBytesAsync(queuedResume);
+            var writtenAt = File.GetLastWriteTimeUtc(queuedResume);
             await using (var s = await ClientSession.OpenAsync(options))
             {
                 var restored = (await s.RestoreAsync()).ToDictionary(t => t.InfoHash);
@@ -70,6 +73,9 @@ public class SessionQueueTests
                 Assert.False(A.Forced || B.Forced || D.Forced);
                 Assert.True(D.UserPaused);
             }
+            // Restored queued and closed queued: its resume data is not written again.
+            Assert.Equal(before, await File.ReadAllBytesAsync(queuedResume));
+            Assert.Equal(writtenAt, File.GetLastWriteTimeUtc(queuedResume));
         }
         finally
         {
