@@ -149,7 +149,7 @@ internal sealed class SettingsDialog : FormDialog
         _queueSeeds = Small("seeds", labelWidth + 7, settings.MaxActiveSeeds);
         _queueTotal = Small("all", labelWidth + 20, settings.MaxActiveTorrents);
         _queueStalled = Small("stalled min", labelWidth + 31, settings.QueueStalledMinutes);
-        y += 2;
+        y++; // no blank line after it: the dialog keeps the height it had, so it still fits 24 rows
         _dht = new CheckBox { X = 0, Y = y, Text = "D_HT", Value = settings.Dht ? CheckState.Checked : CheckState.UnChecked };
         _pex = new CheckBox { X = 10, Y = y, Text = "P_EX", Value = settings.Pex ? CheckState.Checked : CheckState.UnChecked };
         _lsd = new CheckBox { X = 20, Y = y, Text = "_Local discovery", Value = settings.Lsd ? CheckState.Checked : CheckState.UnChecked };
@@ -169,7 +169,7 @@ internal sealed class SettingsDialog : FormDialog
         string folders = remote ? "The folders are on the daemon's machine (the daemon watches the watch folder); Tab does not " +
             "complete them." : "Tab completes folder names.";
         string[] note = [.. TorrentText.Wrap("Port 0 lets the system choose. Limits are KiB/s or take a unit (500K, 1.5M); empty " +
-            $"means none, as does an empty queue limit (stalled: minutes without data after which a torrent stops counting). An empty watch folder turns watching off. {folders} The port, peer sources and " +
+            $"means none (queue limits too). An empty watch folder turns watching off. {folders} The port, peer sources and " +
             "encryption apply at the next start.", width - 4)]; // the border and the padding take 4 columns
         Add(new Label { X = 0, Y = y, Width = Dim.Fill(), Height = note.Length, Text = string.Join('\n', note) });
         AddErrorLine();
