@@ -188,6 +188,24 @@ public class TorrentQueueTests
     }
 
     [Fact]
+    public async Task A_download_that_completes_moves_to_a_seed_slot_and_frees_its_download_slot()
+    {
+        await using var h = await StartAsync(new QueueLimits { MaxDownloads = 1, MaxSeeds = 1 });
+        var a = await AddDownloadAsync(h);
+        var b = await AddDownloadAsync(h);
+        Assert.Equal([TorrentState.Downloading, TorrentState.Queued], States(a, b));
+        // Nothing wanted is missing once every file is skipped: the download is complete and it seeds.
+        await a.SetFilePrioritiesAsync([(0, Abstractions.Priority.Skip), (1, Abstractions.Priority.Skip)]);
+        Assert.Equal(TorrentState.Seeding, a.State);
+        await WaitForAsync(h, () => b.State == TorrentState.Downloading, "b takes the download slot a left");
+
+        // With no seed slot, the completed one waits to seed instead (and still frees the download slot).
+        await h.Engine.SetQueueLimitsAsync(new QueueLimits { MaxDownloads = 1, MaxSeeds = 0 });
+        Assert.Equal([TorrentState.Queued, TorrentState.Downloading], States(a, b));
+        Assert.Equal(1, (await h.SnapshotAsync(a)).Progress);
+    }
+
+    [Fact]
     public async Task Without_the_stalled_rule_a_dead_torrent_keeps_its_slot()
     {
         await using var h = await StartAsync(new QueueLimits { MaxDownloads = 1 });
