@@ -115,7 +115,8 @@ public sealed partial class ClientEngine
     private (List<QueueEntry> Entries, List<Torrent> Who) QueueEntries(Torrent? asking)
     {
         var now = Time.GetUtcNow();
-        var stalledAfter = Config.Queue.StalledAfter;
+        // Without limits nothing looks at stalled torrents again: the flags are cleared rather than left stale.
+        var stalledAfter = Config.Queue.Any ? Config.Queue.StalledAfter : null;
         var items = _queue.Items;
         var entries = new List<QueueEntry>(items.Count);
         var who = new List<Torrent>(items.Count);

@@ -185,6 +185,14 @@ public class TorrentQueueTests
         await EvaluateAsync(h);
         Assert.Equal([TorrentState.Downloading, TorrentState.Queued], States(dead, next));
         Assert.False((await h.SnapshotAsync(dead)).IsStalled);
+
+        // Stalled again, then the limits switched off: the flag is not left standing.
+        h.Time.Advance(Stalled);
+        await EvaluateAsync(h);
+        Assert.True((await h.SnapshotAsync(dead)).IsStalled);
+        await h.Engine.SetQueueLimitsAsync(QueueLimits.None with { StalledAfter = Stalled });
+        Assert.False((await h.SnapshotAsync(dead)).IsStalled);
+        Assert.Equal([TorrentState.Downloading, TorrentState.Downloading], States(dead, next));
     }
 
     [Fact]
