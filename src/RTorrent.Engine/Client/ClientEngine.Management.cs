@@ -21,8 +21,8 @@ public sealed partial class ClientEngine
     /// Torrents not in the session and repeats are ignored. Positions are saved with each torrent's resume data.
     /// </summary>
     /// <remarks>
-    /// There is no queue limit yet: positions are real, dense (0..n-1), shown and restored after a restart, but
-    /// nothing starts or stops torrents by them. A later change adds the maximum of active downloads.
+    /// With queue limits (<see cref="SetQueueLimitsAsync"/>) the order decides which started torrents run: moving a
+    /// queued torrent to the front starts it in place of the last running one.
     /// </remarks>
     public Task MoveInQueueAsync(IReadOnlyList<Torrent> torrents, QueueMove move)
     {
@@ -66,6 +66,7 @@ public sealed partial class ClientEngine
     private void SavePositions(IReadOnlyList<Torrent> changed)
     {
         foreach (var t in changed) _saveQueue.Request(t);
+        if (changed.Count > 0) RequestQueueEvaluation(); // the front of the queue may have changed
     }
 
     /// <summary>

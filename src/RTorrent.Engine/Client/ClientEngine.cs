@@ -458,6 +458,7 @@ public sealed partial class ClientEngine : ITorrentHost, IConnectionBudget, IAsy
                 else if (!t.OnTickList) t.LeftTickList();
             }
         }
+        TickQueue();
         _saveQueue.Pump();
     }
 
@@ -536,6 +537,7 @@ public sealed partial class ClientEngine : ITorrentHost, IConnectionBudget, IAsy
         torrent.Changed();
         torrent.ObserveState();
         TorrentChanged?.Invoke(torrent);
+        RequestQueueEvaluation();
     }
 
     Task ITorrentHost.SaveResumeAsync(Torrent torrent) => _options.SaveResume?.Invoke(torrent) ?? Task.CompletedTask;
@@ -550,6 +552,7 @@ public sealed partial class ClientEngine : ITorrentHost, IConnectionBudget, IAsy
         if (_disposed) return;
         await Loop.RunAsync(async () =>
         {
+            _disposing = true; // the queue starts nothing while torrents stop
             _timer?.Dispose();
             await Task.WhenAll(Torrents.Select(t => t.StopOnLoopAsync(TorrentState.Stopped, null, closing: true)));
             await _saveQueue.DrainAsync();

@@ -80,6 +80,12 @@ public sealed record EngineConfig
     /// </summary>
     public int MaxActiveChecks { get; init; } = 2;
 
+    /// <summary>
+    /// How many started torrents run at once; the others wait, queued, in queue order (<see cref="QueueLimits"/>).
+    /// Changed live with <see cref="ClientEngine.SetQueueLimitsAsync"/>.
+    /// </summary>
+    public QueueLimits Queue { get; init; } = QueueLimits.None;
+
     /// <summary>Preallocate files fully instead of sparse.</summary>
     public bool Preallocate { get; init; }
 

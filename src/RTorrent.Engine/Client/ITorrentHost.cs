@@ -78,4 +78,10 @@ internal interface ITorrentHost
 
     /// <summary>Ticks the torrent at the first engine tick at or after <paramref name="at"/> (on the loop); the earliest wins.</summary>
     void WakeAt(Torrent torrent, DateTimeOffset at);
+
+    /// <summary>Whether a torrent asking to start (not forced) gets a slot in the queue now (on the loop).</summary>
+    bool MayStart(Torrent torrent);
+
+    /// <summary>Something the queue depends on changed: evaluate it soon (on the loop).</summary>
+    void RequestQueueEvaluation();
 }

@@ -111,8 +111,12 @@ public sealed record TorrentSnapshot
     public EquatableList<EquatableList<string>> Trackers { get; init; } = EquatableList<EquatableList<string>>.Empty;
     /// <summary>Web seeds (BEP 19 'url-list' of the metainfo, or the magnet's 'ws').</summary>
     public EquatableList<string> WebSeeds { get; init; } = EquatableList<string>.Empty;
-    /// <summary>Place in the session's queue, 0 at the front (shown and saved; nothing acts on it yet).</summary>
+    /// <summary>Place in the session's queue, 0 at the front: with queue limits, the front ones run first.</summary>
     public int QueuePosition { get; init; }
+    /// <summary>Started with "start now": runs beside the queue (shown as [F]).</summary>
+    public bool IsForced { get; init; }
+    /// <summary>Running but moved no payload for the queue's stalled time: not counted against the queue's limits.</summary>
+    public bool IsStalled { get; init; }
     /// <summary>When the torrent last started running; null while it is not running.</summary>
     public DateTimeOffset? StartedAt { get; init; }
     /// <summary>When payload last moved either way (to the second), over the torrent's life; null if never.</summary>

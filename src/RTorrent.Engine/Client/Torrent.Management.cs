@@ -222,7 +222,7 @@ public sealed partial class Torrent
 
     /// <summary>
     /// The torrent's place in the session's queue, 0 at the front (see <see cref="ClientEngine.MoveInQueueAsync"/>).
-    /// Shown and saved; nothing starts or stops torrents by it yet.
+    /// Shown and saved; with queue limits the front ones run first (docs/QUEUE.md).
     /// </summary>
     public int QueuePosition
     {

@@ -389,11 +389,28 @@ public sealed partial class Torrent
 
     // ------------------------------------------------------------------ lifecycle (loop)
 
-    /// <summary>Starts (or resumes) the torrent: checks data if needed, then connects to peers.</summary>
+    /// <summary>
+    /// Starts (or resumes) the torrent through the queue (Transmission's <c>torrent-start</c>): it runs when the
+    /// queue's limits leave it a slot, else it waits, <see cref="TorrentState.Queued"/>. A forced torrent goes back
+    /// to being queued like the others.
+    /// </summary>
     public Task StartAsync() => _host.Loop.RunAsync(() =>
     {
         OnStartByHand();
         UserPaused = false;
+        SetForced(false);
+        return StartOnLoopAsync();
+    });
+
+    /// <summary>
+    /// Starts the torrent at once, beside the queue (Transmission's <c>torrent-start-now</c>, qBittorrent's forced
+    /// start): it is never queued while it runs (it still counts against the limits). Kept across restarts.
+    /// </summary>
+    public Task StartNowAsync() => _host.Loop.RunAsync(() =>
+    {
+        OnStartByHand();
+        UserPaused = false;
+        SetForced(true);
         return StartOnLoopAsync();
     });
 
@@ -401,8 +418,35 @@ public sealed partial class Torrent
     public Task StopAsync() => _host.Loop.RunAsync(() =>
     {
         UserPaused = true;
+        SetForced(false);
         return StopOnLoopAsync(TorrentState.Stopped, null);
     });
+
+    /// <summary>Started with <see cref="StartNowAsync"/>: runs beside the queue (kept in resume data).</summary>
+    public bool Forced
+    {
+        get => _forced;
+        internal set { if (_forced == value) return; _forced = value; Changed(); }
+    }
+
+    private bool _forced;
+
+    private void SetForced(bool forced)
+    {
+        if (Forced == forced) return;
+        Forced = forced;
+        _host.RequestResumeSave(this);
+        _host.RequestQueueEvaluation();
+    }
+
+    /// <summary>Running, and moved no payload for the queue's stalled time: it does not count against the limits.</summary>
+    internal bool QueueStalled
+    {
+        get => _queueStalled;
+        set { if (_queueStalled == value) return; _queueStalled = value; Changed(); }
+    }
+
+    private bool _queueStalled;
 
     /// <summary>Stopped by the user (kept in resume data, so a restart leaves it stopped).</summary>
     internal bool UserPaused
@@ -416,16 +460,29 @@ public sealed partial class Torrent
     /// <summary>Hashes all data again, then carries on in the state it was in.</summary>
     public Task RecheckAsync() => _host.Loop.RunAsync(async () =>
     {
-        bool wasRunning = State is TorrentState.Downloading or TorrentState.Seeding;
+        bool wasRunning = State is TorrentState.Downloading or TorrentState.Seeding or TorrentState.Queued; // queued: back to the queue
         await StopOnLoopAsync(TorrentState.Stopped, null);
         await CheckOnLoopAsync(full: true);
         if (wasRunning) await StartOnLoopAsync();
     });
 
-    internal async Task StartOnLoopAsync()
+    /// <param name="byQueue">The queue gave it a slot (else a torrent that is not forced asks the queue first).</param>
+    internal async Task StartOnLoopAsync(bool byQueue = false)
     {
         _host.Loop.AssertOnLoop();
         if (State is TorrentState.Downloading or TorrentState.Seeding or TorrentState.Checking or TorrentState.FetchingMetadata) return;
+        if (!byQueue && !Forced && !_host.MayStart(this))
+        {
+            // Waits for a slot; the queue starts it (ClientEngine.Queue.cs). Not an error, and not paused.
+            Error = null;
+            if (State != TorrentState.Queued)
+            {
+                State = TorrentState.Queued;
+                Log(PluginLogLevel.Information, "queued");
+                _host.OnTorrentChanged(this);
+            }
+            return;
+        }
         Error = null;
         _runCts = new CancellationTokenSource();
         if (_metainfo is null)
@@ -478,7 +535,7 @@ public sealed partial class Torrent
         await ApplyFileAttributesAsync(links: true, ct);
     }
 
-    /// <param name="newState">Stopped or Error.</param>
+    /// <param name="newState">Stopped, Error, or Queued (the queue took its slot back).</param>
     /// <param name="error">Why, for an error.</param>
     /// <param name="closing">The session is closing: the stop is not the torrent's (its seeding time goes on at the next start).</param>
     internal async Task StopOnLoopAsync(TorrentState newState, string? error, bool closing = false)
@@ -494,7 +551,10 @@ public sealed partial class Torrent
         _uploads?.DropCache();
         if (previous is TorrentState.Downloading or TorrentState.Seeding or TorrentState.FetchingMetadata)
             await Sources.StopAllAsync();
-        if (previous is TorrentState.Downloading or TorrentState.Seeding or TorrentState.Checking && Storage is not null)
+        // A queued torrent stopped by the user is saved too: its resume data must say paused, no longer queued (not when
+        // the session closes: it is still queued then, as its resume data already says).
+        bool wasQueued = previous == TorrentState.Queued && !closing;
+        if ((previous is TorrentState.Downloading or TorrentState.Seeding or TorrentState.Checking || wasQueued) && Storage is not null)
         {
             try
             {

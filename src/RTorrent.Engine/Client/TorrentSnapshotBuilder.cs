@@ -78,6 +78,8 @@ internal static class TorrentSnapshotBuilder
             Trackers = lists.Trackers(t.Trackers),
             WebSeeds = lists.WebSeeds(meta?.WebSeeds ?? t.Magnet?.WebSeeds ?? []),
             QueuePosition = t.QueuePosition,
+            IsForced = t.Forced,
+            IsStalled = t.QueueStalled,
             StartedAt = activity.StartedAt,
             ActivityAt = activity.ActivityAt,
             DownloadingTimeBefore = activity.DownloadingBefore,

@@ -34,6 +34,12 @@ public sealed record TorrentResumeSettings
     public bool SuperSeeding { get; init; }
 
     /// <summary>
+    /// Started with "start now" (runs beside the queue): forced again after a restart. Neither this nor
+    /// <see cref="Paused"/>: the torrent waits for its turn in the queue (queued or running as the limits say).
+    /// </summary>
+    public bool Forced { get; init; }
+
+    /// <summary>
     /// The torrent's own seed ratio limit (uploaded / wanted size), used when <see cref="SeedRatioMode"/> is Custom and
     /// remembered otherwise; null when it never had one.
     /// </summary>
@@ -340,6 +346,7 @@ public sealed record ResumeData
             [Keys.Paused] = new BInteger(s.Paused ? 1 : 0),
         };
         if (s.SuperSeeding) d[Keys.SuperSeeding] = new BInteger(1);
+        if (s.Forced) d[Keys.Forced] = new BInteger(1);
         if (s.MaxConnections is { } c) d[Keys.MaxConnections] = new BInteger(c);
         if (s.UploadSlots is { } u) d[Keys.UploadSlots] = new BInteger(u);
         if (s.SeedRatioLimit is { } r) d[Keys.SeedRatioMilli] = new BInteger((long)Math.Round(r * 1000));
@@ -380,6 +387,7 @@ public sealed record ResumeData
             Sequential = OptionalInteger(d, Keys.Sequential, 0, 1) == 1,
             Paused = OptionalInteger(d, Keys.Paused, 0, 1) == 1,
             SuperSeeding = OptionalInteger(d, Keys.SuperSeeding, 0, 1) == 1,
+            Forced = OptionalInteger(d, Keys.Forced, 0, 1) == 1,
             SeedRatioLimit = OptionalInteger(d, Keys.SeedRatioMilli, 0, long.MaxValue) is { } milli ? milli / 1000.0 : null,
             FilePriorities = priorities,
             SeedRatioMode = OptionalInteger(d, Keys.SeedRatioMode, 0, 2) is { } mode ? (Client.SeedRatioMode)mode
@@ -441,6 +449,7 @@ public sealed record ResumeData
         public const string Sequential = "sequential";
         public const string SuperSeeding = "super-seeding";
         public const string Paused = "paused";
+        public const string Forced = "forced";
         public const string SeedRatioMilli = "seed-ratio-milli";
         public const string Priorities = "priorities";
         public const string SeedRatioMode = "seed-ratio-mode";

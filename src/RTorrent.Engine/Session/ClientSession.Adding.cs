@@ -105,6 +105,8 @@ public sealed partial class ClientSession
         using var cancel = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, _closing.Token);
         var token = cancel.Token;
         var hashes = _resume.ListTorrents();
+        await Engine.HoldQueueAsync();
+        bool released = false;
         var queue = new List<(Torrent, int?)>(hashes.Count);
         var finishing = new List<Task>();
         var ready = System.Threading.Channels.Channel.CreateBounded<PreparedTorrent>(
@@ -158,6 +160,9 @@ public sealed partial class ClientSession
             // resume data keeps the saved position, so a crash or a quit during the restore loses no order.
             await Engine.RestoreQueueOrderAsync(queue);
             _restoringPositions.Clear();
+            // The queue was held while torrents came in as they were read: now the first in the saved order start.
+            released = true;
+            await Engine.ReleaseQueueAsync();
             await Task.WhenAll(finishing).WaitAsync(token);
         }
         catch (OperationCanceledException) when (token.IsCancellationRequested)
@@ -170,6 +175,7 @@ public sealed partial class ClientSession
             // Never leave the readers behind (blocked on a full channel) whatever ended the restore.
             if (!reading.IsCompleted) await cancel.CancelAsync();
             try { await reading; } catch (OperationCanceledException) { }
+            if (!released) await Engine.ReleaseQueueAsync();
         }
         return restored;
     }
@@ -245,6 +251,7 @@ public sealed partial class ClientSession
             if (!p.Recheck && p.Trusted is not null) torrent.SetHave(p.Trusted);
             if (p.Saved is { } data) ApplySavedState(torrent, data);
             if (!p.Start) torrent.UserPaused = true; // added or restored paused: stays paused
+            else if (p.Saved?.Settings.Forced == true) torrent.Forced = true; // started with "start now": beside the queue again
         });
 
     /// <summary>

@@ -53,6 +53,7 @@ public sealed record SessionOptions
         Encryption = s.Encryption,
         DefaultSavePath = s.DownloadDirectory,
         SeedRatioLimit = s.SeedRatioLimit,
+        Queue = s.QueueLimits,
     };
 
     /// <summary>
@@ -431,6 +432,7 @@ public sealed partial class ClientSession : IAsyncDisposable
                     Sequential = torrent.Sequential,
                     SuperSeeding = torrent.SuperSeeding,
                     Paused = torrent.State is TorrentState.Stopped or TorrentState.Error && torrent.UserPaused,
+                    Forced = torrent.Forced && !torrent.UserPaused,
                     Labels = torrent.Labels,
                     Trackers = torrent.TrackersEdited ? torrent.Trackers : null,
                     MaxConnections = torrent.MaxConnections,

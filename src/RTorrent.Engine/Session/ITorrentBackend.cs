@@ -42,8 +42,19 @@ public interface ITorrentBackend
     Task<string> AddTorrentAsync(string pathOrMagnet, string saveDirectory, bool start, string? picker, string? storage,
         CancellationToken cancellationToken = default);
 
-    /// <summary>Starts (resumes) a torrent.</summary>
+    /// <summary>Starts (resumes) a torrent through the queue: it waits, queued, when the queue's limits leave no slot.</summary>
     Task StartAsync(string id, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// Forced start: the torrent runs at once beside the queue (Transmission's <c>torrent-start-now</c>). Backends that
+    /// cannot do it throw <see cref="NotSupportedException"/>.
+    /// </summary>
+    Task StartNowAsync(string id, CancellationToken cancellationToken = default) =>
+        throw new NotSupportedException("This backend cannot force a start.");
+
+    /// <summary>Moves a torrent in the session's queue (top, up, down, bottom).</summary>
+    Task MoveInQueueAsync(string id, RTorrent.Engine.Client.QueueMove move, CancellationToken cancellationToken = default) =>
+        throw new NotSupportedException("This backend cannot move torrents in the queue.");
 
     /// <summary>Stops (pauses) a torrent.</summary>
     Task StopAsync(string id, CancellationToken cancellationToken = default);
@@ -210,6 +221,18 @@ public sealed record EditableSettings
 
     /// <summary>Hours between refreshes of the blocklist; 0 for only at start and on request.</summary>
     public int BlocklistRefreshHours { get; init; } = Settings.EngineSettings.DefaultBlocklistRefreshHours;
+
+    /// <summary>Torrents downloading at once (settings.json <c>downloadQueueEnabled</c>/<c>Size</c>); null: no limit.</summary>
+    public int? MaxActiveDownloads { get; init; }
+
+    /// <summary>Torrents seeding at once (<c>seedQueueEnabled</c>/<c>Size</c>); null: no limit.</summary>
+    public int? MaxActiveSeeds { get; init; }
+
+    /// <summary>Torrents downloading or seeding at once (<c>activeQueueEnabled</c>/<c>Size</c>); null: no limit.</summary>
+    public int? MaxActiveTorrents { get; init; }
+
+    /// <summary>Minutes without payload after which a running torrent no longer counts (<c>queueStalledMinutes</c>); null: never.</summary>
+    public int? QueueStalledMinutes { get; init; }
 }
 
 /// <summary>What kinds of components a plugin offers.</summary>

@@ -170,6 +170,14 @@ public sealed class SessionBackend : ITorrentBackend
         OnTorrentAsync(id, "starting", t => t.StartAsync(), cancellationToken);
 
     /// <inheritdoc/>
+    public Task StartNowAsync(string id, CancellationToken cancellationToken = default) =>
+        OnTorrentAsync(id, "force-starting", t => t.StartNowAsync(), cancellationToken);
+
+    /// <inheritdoc/>
+    public Task MoveInQueueAsync(string id, QueueMove move, CancellationToken cancellationToken = default) =>
+        OnTorrentAsync(id, "moving in the queue", t => _session.Engine.MoveInQueueAsync([t], move), cancellationToken);
+
+    /// <inheritdoc/>
     public Task StopAsync(string id, CancellationToken cancellationToken = default) =>
         OnTorrentAsync(id, "stopping", t => t.StopAsync(), cancellationToken);
 
@@ -267,6 +275,10 @@ public sealed class SessionBackend : ITorrentBackend
         BlocklistUrl = s.BlocklistUrl ?? "",
         BlocklistFile = s.BlocklistFile ?? "",
         BlocklistRefreshHours = s.BlocklistRefreshHours,
+        MaxActiveDownloads = s.DownloadQueueEnabled ? s.DownloadQueueSize : null,
+        MaxActiveSeeds = s.SeedQueueEnabled ? s.SeedQueueSize : null,
+        MaxActiveTorrents = s.ActiveQueueEnabled ? s.ActiveQueueSize : null,
+        QueueStalledMinutes = s.QueueStalledEnabled ? s.QueueStalledMinutes : null,
     };
 
     /// <summary>A hook from the interface: a program switches it on, empty switches it off and keeps the program.</summary>
@@ -275,8 +287,8 @@ public sealed class SessionBackend : ITorrentBackend
 
     /// <inheritdoc/>
     /// <remarks>
-    /// Rate and connection limits and the blocklist apply at once; the port, peer sources and encryption apply at the next
-    /// start.
+    /// Rate, connection and queue limits and the blocklist apply at once; the port, peer sources and encryption apply at
+    /// the next start.
     /// </remarks>
     public async Task SaveSettingsAsync(EditableSettings settings, CancellationToken cancellationToken = default)
     {
@@ -329,6 +341,15 @@ public sealed class SessionBackend : ITorrentBackend
             BlocklistUrl = string.IsNullOrWhiteSpace(settings.BlocklistUrl) ? null : settings.BlocklistUrl.Trim(),
             BlocklistFile = string.IsNullOrWhiteSpace(settings.BlocklistFile) ? null : settings.BlocklistFile.Trim(),
             BlocklistRefreshHours = settings.BlocklistRefreshHours,
+            // Off keeps the size in settings.json (as Transmission keeps download-queue-size while disabled).
+            DownloadQueueEnabled = settings.MaxActiveDownloads is not null,
+            DownloadQueueSize = settings.MaxActiveDownloads ?? s.DownloadQueueSize,
+            SeedQueueEnabled = settings.MaxActiveSeeds is not null,
+            SeedQueueSize = settings.MaxActiveSeeds ?? s.SeedQueueSize,
+            ActiveQueueEnabled = settings.MaxActiveTorrents is not null,
+            ActiveQueueSize = settings.MaxActiveTorrents ?? s.ActiveQueueSize,
+            QueueStalledEnabled = settings.QueueStalledMinutes is not null,
+            QueueStalledMinutes = settings.QueueStalledMinutes ?? s.QueueStalledMinutes,
         };
     }
 

@@ -209,6 +209,49 @@ public sealed record EngineSettings
     /// </summary>
     public double SeedRatioLimitWhenOn { get; init; } = 2.0;
 
+    /// <summary>
+    /// Limit the torrents downloading at once to <see cref="DownloadQueueSize"/> (Transmission's
+    /// <c>download-queue-enabled</c>); started torrents beyond it wait, queued, in queue order. Off by default so a
+    /// session that ran every torrent keeps doing so after an upgrade. Changed live; see docs/QUEUE.md.
+    /// </summary>
+    public bool DownloadQueueEnabled { get; init; }
+
+    /// <summary>Torrents downloading at once when <see cref="DownloadQueueEnabled"/> (Transmission's default, 5).</summary>
+    public int DownloadQueueSize { get; init; } = 5;
+
+    /// <summary>Limit the torrents seeding at once to <see cref="SeedQueueSize"/> (Transmission's <c>seed-queue-enabled</c>).</summary>
+    public bool SeedQueueEnabled { get; init; }
+
+    /// <summary>Torrents seeding at once when <see cref="SeedQueueEnabled"/> (Transmission's default, 10).</summary>
+    public int SeedQueueSize { get; init; } = 10;
+
+    /// <summary>
+    /// Limit the torrents downloading or seeding at once to <see cref="ActiveQueueSize"/> (qBittorrent's
+    /// <c>max_active_torrents</c>): a torrent counts against the download or the seed limit and against this one.
+    /// </summary>
+    public bool ActiveQueueEnabled { get; init; }
+
+    /// <summary>Torrents running at once when <see cref="ActiveQueueEnabled"/> (default 15: the download and seed sizes together).</summary>
+    public int ActiveQueueSize { get; init; } = 15;
+
+    /// <summary>
+    /// A running torrent that moved no payload for <see cref="QueueStalledMinutes"/> does not count against the queue's
+    /// limits, so a dead torrent does not block it (Transmission's <c>queue-stalled-enabled</c>, on by default).
+    /// </summary>
+    public bool QueueStalledEnabled { get; init; } = true;
+
+    /// <summary>Minutes without payload after which a running torrent is stalled (Transmission's default, 30).</summary>
+    public int QueueStalledMinutes { get; init; } = 30;
+
+    /// <summary>The queue limits these settings put in force.</summary>
+    public Client.QueueLimits QueueLimits => new()
+    {
+        MaxDownloads = DownloadQueueEnabled ? DownloadQueueSize : null,
+        MaxSeeds = SeedQueueEnabled ? SeedQueueSize : null,
+        MaxActive = ActiveQueueEnabled ? ActiveQueueSize : null,
+        StalledAfter = QueueStalledEnabled ? TimeSpan.FromMinutes(QueueStalledMinutes) : null,
+    };
+
     /// <summary>Allocate files fully when a torrent starts (a full disk shows at once) instead of sparse files.</summary>
     public bool Preallocate { get; init; }
 
@@ -340,6 +383,10 @@ public sealed record EngineSettings
             $"must be null (no limit) or a number of 0 or more, not {SeedRatioLimit?.ToString(CultureInfo.InvariantCulture)}");
         Check(double.IsFinite(SeedRatioLimitWhenOn) && SeedRatioLimitWhenOn >= 0, "seedRatioLimitWhenOn",
             $"must be a number of 0 or more, not {SeedRatioLimitWhenOn.ToString(CultureInfo.InvariantCulture)}");
+        Check(DownloadQueueSize is >= 0 and <= 100_000, "downloadQueueSize", $"must be 0-100000, not {DownloadQueueSize}");
+        Check(SeedQueueSize is >= 0 and <= 100_000, "seedQueueSize", $"must be 0-100000, not {SeedQueueSize}");
+        Check(ActiveQueueSize is >= 0 and <= 100_000, "activeQueueSize", $"must be 0-100000, not {ActiveQueueSize}");
+        Check(QueueStalledMinutes is >= 1 and <= 525_600, "queueStalledMinutes", $"must be 1-525600 (a year), not {QueueStalledMinutes}");
         Check(MaxOpenFiles is >= 1 and <= 65536, "maxOpenFiles", $"must be 1-65536, not {MaxOpenFiles}");
         Check(Enum.IsDefined(Encryption), "encryption", $"must be disabled, enabled, preferred or required, not {Encryption}");
         Check(DiskReadCacheSize >= 0, "diskReadCacheSize", $"must be 0 or more (below 4 MiB acts as 4 MiB), not {DiskReadCacheSize}");
@@ -439,6 +486,10 @@ public sealed record EngineSettings
         DefaultStorage == other.DefaultStorage && Nullable.Equals(SeedRatioLimit, other.SeedRatioLimit) &&
         Preallocate == other.Preallocate && MaxOpenFiles == other.MaxOpenFiles && DiskReadCacheSize == other.DiskReadCacheSize &&
         Encryption == other.Encryption && StartAddedTorrents == other.StartAddedTorrents &&
+        DownloadQueueEnabled == other.DownloadQueueEnabled && DownloadQueueSize == other.DownloadQueueSize &&
+        SeedQueueEnabled == other.SeedQueueEnabled && SeedQueueSize == other.SeedQueueSize &&
+        ActiveQueueEnabled == other.ActiveQueueEnabled && ActiveQueueSize == other.ActiveQueueSize &&
+        QueueStalledEnabled == other.QueueStalledEnabled && QueueStalledMinutes == other.QueueStalledMinutes &&
         SameList(RpcBind, other.RpcBind) && RpcUsername == other.RpcUsername && RpcPasswordHash == other.RpcPasswordHash &&
         RpcHostAllowListEnabled == other.RpcHostAllowListEnabled && SameList(RpcHostAllowList, other.RpcHostAllowList) &&
         RpcAddressAllowListEnabled == other.RpcAddressAllowListEnabled && SameList(RpcAddressAllowList, other.RpcAddressAllowList) &&

@@ -55,6 +55,14 @@ internal sealed class SettingsDocument
         DefaultStorage = s.DefaultStorage;
         SeedRatioLimit = s.SeedRatioLimit;
         SeedRatioLimitWhenOn = s.SeedRatioLimitWhenOn;
+        DownloadQueueEnabled = s.DownloadQueueEnabled;
+        DownloadQueueSize = s.DownloadQueueSize;
+        SeedQueueEnabled = s.SeedQueueEnabled;
+        SeedQueueSize = s.SeedQueueSize;
+        ActiveQueueEnabled = s.ActiveQueueEnabled;
+        ActiveQueueSize = s.ActiveQueueSize;
+        QueueStalledEnabled = s.QueueStalledEnabled;
+        QueueStalledMinutes = s.QueueStalledMinutes;
         Preallocate = s.Preallocate;
         Encryption = s.Encryption;
         MaxOpenFiles = s.MaxOpenFiles;
@@ -159,6 +167,22 @@ internal sealed class SettingsDocument
 
     public double SeedRatioLimitWhenOn { get; set; }
 
+    public bool DownloadQueueEnabled { get; set; }
+
+    public int DownloadQueueSize { get; set; }
+
+    public bool SeedQueueEnabled { get; set; }
+
+    public int SeedQueueSize { get; set; }
+
+    public bool ActiveQueueEnabled { get; set; }
+
+    public int ActiveQueueSize { get; set; }
+
+    public bool QueueStalledEnabled { get; set; }
+
+    public int QueueStalledMinutes { get; set; }
+
     public bool Preallocate { get; set; }
 
     [System.Text.Json.Serialization.JsonConverter(typeof(System.Text.Json.Serialization.JsonStringEnumConverter<Peers.Encryption.EncryptionMode>))]
@@ -237,6 +261,14 @@ internal sealed class SettingsDocument
         DefaultStorage = DefaultStorage,
         SeedRatioLimit = SeedRatioLimit,
         SeedRatioLimitWhenOn = SeedRatioLimitWhenOn,
+        DownloadQueueEnabled = DownloadQueueEnabled,
+        DownloadQueueSize = DownloadQueueSize,
+        SeedQueueEnabled = SeedQueueEnabled,
+        SeedQueueSize = SeedQueueSize,
+        ActiveQueueEnabled = ActiveQueueEnabled,
+        ActiveQueueSize = ActiveQueueSize,
+        QueueStalledEnabled = QueueStalledEnabled,
+        QueueStalledMinutes = QueueStalledMinutes,
         Preallocate = Preallocate,
         Encryption = Encryption,
         MaxOpenFiles = MaxOpenFiles,

@@ -33,6 +33,10 @@ public static class NativeProtocol
         public const string Add = "add";
         /// <summary>Start a torrent.</summary>
         public const string Start = "start";
+        /// <summary>Start a torrent now, beside the queue (forced).</summary>
+        public const string StartNow = "start-now";
+        /// <summary>Move a torrent in the queue.</summary>
+        public const string QueueMove = "queue-move";
         /// <summary>Stop a torrent.</summary>
         public const string Stop = "stop";
         /// <summary>Recheck a torrent.</summary>
@@ -110,6 +114,15 @@ public sealed record TorrentRequest
 {
     /// <summary>The torrent's id (hex info-hash).</summary>
     public required string Id { get; init; }
+}
+
+/// <summary>Arguments of <c>queue-move</c>.</summary>
+public sealed record QueueMoveRequest
+{
+    /// <summary>The torrent's id (hex info-hash).</summary>
+    public required string Id { get; init; }
+    /// <summary>top, up, down or bottom.</summary>
+    public required string Move { get; init; }
 }
 
 /// <summary>The answer to <c>details</c>.</summary>
@@ -294,6 +307,7 @@ internal sealed class TiersConverter : JsonConverter<EquatableList<EquatableList
 [JsonSerializable(typeof(FilePriorityRequest))]
 [JsonSerializable(typeof(LimitsRequest))]
 [JsonSerializable(typeof(SequentialRequest))]
+[JsonSerializable(typeof(QueueMoveRequest))]
 [JsonSerializable(typeof(EditableSettings))]
 [JsonSerializable(typeof(FreeSpaceRequest))]
 [JsonSerializable(typeof(FreeSpaceResult))]

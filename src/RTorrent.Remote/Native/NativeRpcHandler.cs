@@ -53,6 +53,15 @@ public sealed class NativeRpcHandler : IRpcHandler
                 case NativeProtocol.Methods.Start:
                     await _backend.StartAsync(Required(call, Json.TorrentRequest).Id, cancellationToken);
                     break;
+                case NativeProtocol.Methods.StartNow:
+                    await _backend.StartNowAsync(Required(call, Json.TorrentRequest).Id, cancellationToken);
+                    break;
+                case NativeProtocol.Methods.QueueMove:
+                    var move = Required(call, Json.QueueMoveRequest);
+                    await _backend.MoveInQueueAsync(move.Id, Enum.TryParse<RTorrent.Engine.Client.QueueMove>(move.Move, ignoreCase: true, out var m)
+                        && Enum.IsDefined(m) && !int.TryParse(move.Move, out _) ? m : throw new RpcException($"move must be top, up, down or bottom, not '{move.Move}'"),
+                        cancellationToken);
+                    break;
                 case NativeProtocol.Methods.Stop:
                     await _backend.StopAsync(Required(call, Json.TorrentRequest).Id, cancellationToken);
                     break;

@@ -215,6 +215,14 @@ public sealed class RemoteBackend : ITorrentBackend, IDisposable
     /// <inheritdoc/>
     public Task RecheckAsync(string id, CancellationToken cancellationToken = default) => Send(NativeProtocol.Methods.Recheck, id, cancellationToken);
 
+    /// <inheritdoc/>
+    public Task StartNowAsync(string id, CancellationToken cancellationToken = default) => Send(NativeProtocol.Methods.StartNow, id, cancellationToken);
+
+    /// <inheritdoc/>
+    public Task MoveInQueueAsync(string id, RTorrent.Engine.Client.QueueMove move, CancellationToken cancellationToken = default) =>
+        CallAsync(NativeProtocol.Methods.QueueMove,
+            Serialize(new QueueMoveRequest { Id = id, Move = move.ToString().ToLowerInvariant() }, Json.QueueMoveRequest), null, cancellationToken);
+
     private Task Send(string method, string id, CancellationToken cancellationToken) =>
         CallAsync(method, Serialize(new TorrentRequest { Id = id }, Json.TorrentRequest), null, cancellationToken);
 

@@ -31,9 +31,7 @@ internal static class SessionFields
     /// <summary>A value RTorrent cannot change, with the reason a session-set of another value gets.</summary>
     public sealed record FixedValue(object Value, string Reason);
 
-    public const int DownloadQueueSize = 5, SeedQueueSize = 10, QueueStalledMinutes = 30, IdleSeedingLimit = 30;
-
-    private const string NoQueue = "RTorrent has no download or seed queue limits yet: every started torrent runs";
+    public const int IdleSeedingLimit = 30;
     private const string NoIdleLimit = "RTorrent has no idle seeding limit";
     private const string NoIncompleteDir = "RTorrent keeps a download in its download folder while it is incomplete";
     private const string NoSeedingScript =
@@ -70,8 +68,8 @@ internal static class SessionFields
         yield return Live("dht-enabled", (w, s) => w.WriteBooleanValue(s.Settings.DhtEnabled));
         yield return Live("download-dir", (w, s) => w.WriteStringValue(s.Settings.DownloadDirectory));
         yield return ReadOnly("download-dir-free-space", (w, s) => w.WriteNumberValue(DiskSpace.FreeBytes(s.Settings.DownloadDirectory) ?? -1));
-        yield return FixedBool("download-queue-enabled", false, NoQueue);
-        yield return FixedInt("download-queue-size", DownloadQueueSize, NoQueue);
+        yield return Live("download-queue-enabled", (w, s) => w.WriteBooleanValue(s.Settings.DownloadQueueEnabled));
+        yield return Live("download-queue-size", (w, s) => w.WriteNumberValue(s.Settings.DownloadQueueSize));
         yield return Live("encryption", (w, s) => w.WriteStringValue(EncryptionName(s.Settings.Encryption)));
         yield return FixedInt("idle-seeding-limit", IdleSeedingLimit, NoIdleLimit);
         yield return FixedBool("idle-seeding-limit-enabled", false, NoIdleLimit);
@@ -84,8 +82,8 @@ internal static class SessionFields
         yield return Live("peer-port-random-on-start", (w, s) => w.WriteBooleanValue(s.Settings.ListenPort == 0));
         yield return Live("pex-enabled", (w, s) => w.WriteBooleanValue(s.Settings.PexEnabled));
         yield return FixedBool("port-forwarding-enabled", false, "RTorrent does not ask routers to forward its port (no UPnP or NAT-PMP)");
-        yield return FixedBool("queue-stalled-enabled", false, NoQueue);
-        yield return FixedInt("queue-stalled-minutes", QueueStalledMinutes, NoQueue);
+        yield return Live("queue-stalled-enabled", (w, s) => w.WriteBooleanValue(s.Settings.QueueStalledEnabled));
+        yield return Live("queue-stalled-minutes", (w, s) => w.WriteNumberValue(s.Settings.QueueStalledMinutes));
         yield return FixedBool("rename-partial-files", false, "RTorrent writes incomplete files under their final names");
         yield return ReadOnly("rpc-version", (w, _) => w.WriteNumberValue(TransmissionRpcHandler.RpcVersion));
         yield return ReadOnly("rpc-version-minimum", (w, _) => w.WriteNumberValue(TransmissionRpcHandler.RpcVersionMinimum));
@@ -96,8 +94,8 @@ internal static class SessionFields
         yield return Live("script-torrent-done-filename", (w, s) => w.WriteStringValue(s.Settings.CompletedHook ?? ""));
         yield return FixedBool("script-torrent-done-seeding-enabled", false, NoSeedingScript);
         yield return FixedString("script-torrent-done-seeding-filename", "", NoSeedingScript);
-        yield return FixedBool("seed-queue-enabled", false, NoQueue);
-        yield return FixedInt("seed-queue-size", SeedQueueSize, NoQueue);
+        yield return Live("seed-queue-enabled", (w, s) => w.WriteBooleanValue(s.Settings.SeedQueueEnabled));
+        yield return Live("seed-queue-size", (w, s) => w.WriteNumberValue(s.Settings.SeedQueueSize));
         yield return Live("seedRatioLimit", (w, s) => w.WriteNumberValue(s.Settings.SeedRatioLimit ?? s.Settings.SeedRatioLimitWhenOn));
         yield return Live("seedRatioLimited", (w, s) => w.WriteBooleanValue(s.Settings.SeedRatioLimit is not null));
         yield return ReadOnly("session-id", (w, s) => w.WriteStringValue(s.SessionId ?? ""));

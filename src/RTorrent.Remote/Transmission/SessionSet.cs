@@ -17,12 +17,13 @@ internal sealed class SessionSet(TransmissionContext context)
     [
         "blocklist-enabled", "dht-enabled", "lpd-enabled", "pex-enabled", "peer-port-random-on-start", "seedRatioLimited", "speed-limit-down-enabled",
         "speed-limit-up-enabled", "start-added-torrents", "alt-speed-enabled", "alt-speed-time-enabled", "script-torrent-added-enabled",
-        "script-torrent-done-enabled",
+        "script-torrent-done-enabled", "download-queue-enabled", "seed-queue-enabled", "queue-stalled-enabled",
     ];
 
     private static readonly HashSet<string> IntKeys =
         ["cache-size-mb", "peer-limit-global", "peer-limit-per-torrent", "peer-port", "speed-limit-down", "speed-limit-up", "alt-speed-down",
-        "alt-speed-up", "alt-speed-time-begin", "alt-speed-time-end", "alt-speed-time-day"];
+        "alt-speed-up", "alt-speed-time-begin", "alt-speed-time-end", "alt-speed-time-day", "download-queue-size", "seed-queue-size",
+        "queue-stalled-minutes"];
 
     private static readonly HashSet<string> StringKeys = ["blocklist-url", "download-dir", "encryption", "script-torrent-added-filename", "script-torrent-done-filename"];
 
@@ -109,6 +110,7 @@ internal sealed class SessionSet(TransmissionContext context)
             if (perTorrent is < 1 or > int.MaxValue) problems.Add($"peer-limit-per-torrent: must be 1 or more, not {perTorrent}");
             else s = s with { MaxConnectionsPerTorrent = (int)perTorrent };
         }
+        s = Queue(s, values, problems);
         s = Port(s, Get<long>(values, "peer-port"), Get<bool>(values, "peer-port-random-on-start"), engineListenPort, problems);
         var (down, downWhenOn) = Speed(s.DownloadRateLimit, s.DownloadRateLimitWhenOn, Get<long>(values, "speed-limit-down"),
             Get<bool>(values, "speed-limit-down-enabled"), "down", problems);
@@ -229,6 +231,34 @@ internal sealed class SessionSet(TransmissionContext context)
             _ when ratio is { } r => s.SeedRatioLimit is null ? s with { SeedRatioLimitWhenOn = r } : s with { SeedRatioLimit = r, SeedRatioLimitWhenOn = r },
             _ => s,
         };
+    }
+
+    /// <summary>
+    /// download-queue-enabled/size, seed-queue-enabled/size, queue-stalled-enabled/minutes onto the queue settings
+    /// (applied live: queued torrents start or running ones are queued again at once). A size is kept while its queue
+    /// is off, as Transmission keeps it.
+    /// </summary>
+    private static EngineSettings Queue(EngineSettings s, Dictionary<string, object> values, List<string> problems)
+    {
+        if (Get<bool>(values, "download-queue-enabled") is { } down) s = s with { DownloadQueueEnabled = down };
+        if (Get<bool>(values, "seed-queue-enabled") is { } seed) s = s with { SeedQueueEnabled = seed };
+        if (Get<bool>(values, "queue-stalled-enabled") is { } stalled) s = s with { QueueStalledEnabled = stalled };
+        if (Get<long>(values, "download-queue-size") is { } downSize)
+        {
+            if (downSize is < 0 or > 100_000) problems.Add($"download-queue-size: must be 0-100000, not {downSize}");
+            else s = s with { DownloadQueueSize = (int)downSize };
+        }
+        if (Get<long>(values, "seed-queue-size") is { } seedSize)
+        {
+            if (seedSize is < 0 or > 100_000) problems.Add($"seed-queue-size: must be 0-100000, not {seedSize}");
+            else s = s with { SeedQueueSize = (int)seedSize };
+        }
+        if (Get<long>(values, "queue-stalled-minutes") is { } minutes)
+        {
+            if (minutes is < 1 or > 525_600) problems.Add($"queue-stalled-minutes: must be 1-525600, not {minutes}");
+            else s = s with { QueueStalledMinutes = (int)minutes };
+        }
+        return s;
     }
 
     /// <summary>

@@ -14,11 +14,22 @@ internal sealed class TorrentActions(TransmissionContext context, TorrentIds ids
 {
     private readonly ILogger _logger = context.LoggerFactory.CreateLogger("rtorrent.rpc.transmission");
 
-    /// <summary>torrent-start and torrent-start-now (the same: RTorrent has no queue limit that would hold a torrent back).</summary>
-    public Task<string> StartAsync(Arguments args) => ForEachAsync(args, async torrents =>
+    /// <summary>
+    /// torrent-start: stopped torrents start through the queue (they wait, status 3 or 5, when its limits leave no
+    /// slot). torrent-start-now: forced start beside the queue (never queued while it runs; kept across restarts),
+    /// also for torrents that are queued or already running. In queue order, so the front ones take the free slots.
+    /// </summary>
+    public Task<string> StartAsync(Arguments args, bool now = false) => ForEachAsync(args, async torrents =>
     {
         foreach (var t in torrents.OrderBy(t => t.QueuePosition))
-            if (t.State is TorrentState.Stopped or TorrentState.Error) await t.StartAsync().ConfigureAwait(false);
+        {
+            if (now)
+            {
+                bool forcedAndRunning = t.Forced && t.State is TorrentState.Downloading or TorrentState.Seeding or TorrentState.FetchingMetadata;
+                if (t.State != TorrentState.Checking && !forcedAndRunning) await t.StartNowAsync().ConfigureAwait(false);
+            }
+            else if (t.State is TorrentState.Stopped or TorrentState.Error) await t.StartAsync().ConfigureAwait(false);
+        }
         return [];
     });
 

@@ -112,7 +112,7 @@ internal static class TorrentFields
         yield return F("id", S, (w, r, _) => w.WriteNumberValue(r.Id));
         yield return F("isFinished", S, (w, r, _) => w.WriteBooleanValue(r.Snapshot.IsFinished));
         yield return F("isPrivate", S, (w, r, _) => w.WriteBooleanValue(r.Snapshot.IsPrivate));
-        yield return F("isStalled", S, (w, _, _) => w.WriteBooleanValue(false)); // queue-stalled-enabled is false
+        yield return F("isStalled", S, (w, r, _) => w.WriteBooleanValue(r.Snapshot.IsStalled)); // no payload for queue-stalled-minutes
         yield return F("labels", S, (w, r, _) => WriteStrings(w, r.Snapshot.Labels));
         yield return F("leftUntilDone", S, (w, r, _) => w.WriteNumberValue(Units.LeftUntilDone(r.Snapshot)));
         yield return F("magnetLink", S, (w, r, _) => w.WriteStringValue(MagnetOf(r.Snapshot)));

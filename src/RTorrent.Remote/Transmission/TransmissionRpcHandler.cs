@@ -135,8 +135,9 @@ public sealed class TransmissionRpcHandler : IRpcHandler, IDisposable
                 case "torrent-set":
                     return await _set.RunAsync(args).ConfigureAwait(false);
                 case "torrent-start":
-                case "torrent-start-now":
                     return await _actions.StartAsync(args).ConfigureAwait(false);
+                case "torrent-start-now":
+                    return await _actions.StartAsync(args, now: true).ConfigureAwait(false);
                 case "torrent-stop":
                     return await _actions.StopAsync(args).ConfigureAwait(false);
                 case "torrent-verify":

@@ -79,6 +79,14 @@ internal static class KeyHelp
             k => k == Key.F1 || KeyText.IsChar(k, '?'), w => w.ShowHelp(), "F1 help", 0),
         new("^S", "Start the torrent", KeyScope.Everywhere, k => k == Key.S.WithCtrl, w => w.StartCurrent(), "^S start", 4),
         new("^D", "Stop (pause) the torrent", KeyScope.Everywhere, k => k == Key.D.WithCtrl, w => w.StopCurrent(), "^D stop", 5),
+        new("!", "Start the torrent now, beside the queue (forced: never queued; shown [F]; ^S puts it back in the queue)",
+            KeyScope.Everywhere, k => KeyText.IsChar(k, '!'), w => w.StartNowCurrent()),
+        new("[  ]", "Move the torrent up, down in the queue (with queue limits the front ones run first)", KeyScope.Everywhere,
+            k => KeyText.IsChar(k, '[') || KeyText.IsChar(k, ']'),
+            w => w.MoveInQueue(KeyText.IsChar(w.LastKey, '[') ? RTorrent.Engine.Client.QueueMove.Up : RTorrent.Engine.Client.QueueMove.Down)),
+        new("{  }", "Move the torrent to the top, bottom of the queue", KeyScope.Everywhere,
+            k => KeyText.IsChar(k, '{') || KeyText.IsChar(k, '}'),
+            w => w.MoveInQueue(KeyText.IsChar(w.LastKey, '{') ? RTorrent.Engine.Client.QueueMove.Top : RTorrent.Engine.Client.QueueMove.Bottom)),
         new("^R", "Check the torrent's data again", KeyScope.Everywhere, k => k == Key.R.WithCtrl, w => w.RecheckCurrent(), "^R check", 11),
         new("Del", "Remove the torrent (asks whether to delete its data too)", KeyScope.Everywhere,
             k => k == Key.Delete, w => w.ShowRemoveDialog(), "Del remove", 6),
@@ -97,7 +105,7 @@ internal static class KeyHelp
         new("A  Z", "Global download limit up, down by 1 KiB/s", KeyScope.Everywhere, IsThrottle("AZ"), w => w.ThrottleKey()),
         new("S  X", "Global download limit up, down by 5 KiB/s", KeyScope.Everywhere, IsThrottle("SX"), w => w.ThrottleKey()),
         new("D  C", "Global download limit up, down by 50 KiB/s", KeyScope.Everywhere, IsThrottle("DC"), w => w.ThrottleKey()),
-        new("F2  o", "Settings: port, folders, watch folder, limits, connections, DHT/PEX/LSD (with several daemons, asks which; " +
+        new("F2  o", "Settings: port, folders, watch folder, limits, connections, queue limits, DHT/PEX/LSD (with several daemons, asks which; " +
             "the one of the torrent under the cursor comes first)", KeyScope.Everywhere,
             k => k == Key.F2 || KeyText.IsChar(k, 'o'), w => w.ShowSettingsDialog(), "o settings", 12),
         new("l", "Session log (engine, watch folder and interface messages; with several daemons, all of them, each line marked)",

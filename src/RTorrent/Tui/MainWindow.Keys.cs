@@ -247,6 +247,20 @@ internal sealed partial class MainWindow
         RunOperation(() => _backend.StopAsync(t.Id), $"Stopped {t.Name}.");
     }
 
+    /// <summary>Forced start: the torrent runs at once beside the queue (shown [F]).</summary>
+    internal void StartNowCurrent()
+    {
+        if (!NeedTorrent(out TorrentSnapshot t)) return;
+        RunOperation(() => _backend.StartNowAsync(t.Id), $"Started {t.Name} now, beside the queue.");
+    }
+
+    /// <summary>Moves the torrent under the cursor in the session's queue.</summary>
+    internal void MoveInQueue(RTorrent.Engine.Client.QueueMove move)
+    {
+        if (!NeedTorrent(out TorrentSnapshot t)) return;
+        RunOperation(() => _backend.MoveInQueueAsync(t.Id, move), $"Moved {t.Name} {move.ToString().ToLowerInvariant()} in the queue.");
+    }
+
     internal void ToggleStartStop()
     {
         if (!NeedTorrent(out TorrentSnapshot t)) return;

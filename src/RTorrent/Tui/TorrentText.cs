@@ -7,15 +7,23 @@ namespace RTorrent.Tui;
 public static class TorrentText
 {
     /// <summary>
-    /// The state in words: downloading, seeding, paused, checking 45%, queued, metadata, or "error: reason".
+    /// The state in words: downloading, seeding, paused, checking 45%, queued dl, queued seed, metadata, or
+    /// "error: reason"; "[F] " before it for a forced torrent (started now, beside the queue).
     /// A complete torrent that is stopped reads "paused" like any other; its 100% says the rest.
     /// </summary>
-    public static string State(TorrentSnapshot t) => t.State switch
+    public static string State(TorrentSnapshot t) => t.IsForced && t.State is not (TorrentState.Stopped or TorrentState.Error)
+        ? "[F] " + PlainState(t) : PlainState(t);
+
+    /// <summary>
+    /// The state without the forced mark. A queued torrent says which slot it waits for: "queued dl" (a download) or
+    /// "queued seed" (complete, waits to seed), as Transmission's "Queued for download" and "Queued for seeding".
+    /// </summary>
+    private static string PlainState(TorrentSnapshot t) => t.State switch
     {
         TorrentState.Downloading => "downloading",
         TorrentState.Seeding => "seeding",
         TorrentState.Stopped => "paused",
-        TorrentState.Queued => "queued",
+        TorrentState.Queued => t.Size > 0 && t.Done >= t.Size ? "queued seed" : "queued dl",
         TorrentState.Checking => "checking " + Percent(t.Progress),
         TorrentState.FetchingMetadata => "metadata",
         TorrentState.Error => string.IsNullOrWhiteSpace(t.Error) ? "error" : "error: " + OneLine(t.Error),

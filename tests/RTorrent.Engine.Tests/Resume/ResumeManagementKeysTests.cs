@@ -62,6 +62,17 @@ public class ResumeManagementKeysTests
     }
 
     [Fact]
+    public void Forced_round_trips_and_is_absent_unless_set()
+    {
+        var forced = Full() with { Settings = Full().Settings with { Forced = true } };
+        Assert.True(ResumeData.Decode(forced.Encode()).Settings.Forced);
+        // Written only when set: files of torrents that are not forced are as before (Full() has no "forced" key).
+        var plain = (BDictionary)BencodeReader.Decode(Full().Encode());
+        Assert.False(plain.Get<BDictionary>("settings")!.ContainsKey("forced"));
+        Assert.False(ResumeData.Decode(Full().Encode()).Settings.Forced);
+    }
+
+    [Fact]
     public void A_file_written_before_the_new_keys_reads_with_their_defaults()
     {
         var back = ResumeData.Decode(WithoutNewKeys(Full()));

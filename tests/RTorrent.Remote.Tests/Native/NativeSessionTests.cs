@@ -315,6 +315,36 @@ public class NativeSessionTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Forced_start_queue_moves_and_queue_settings_reach_the_daemon()
+    {
+        var ids = new List<string>();
+        for (int i = 0; i < 2; i++)
+        {
+            var (torrentPath, _, _) = await MakeTorrentAsync($"queue{i}.bin");
+            ids.Add(await _client.AddTorrentAsync(torrentPath, _downloads, start: false, null, null).WaitAsync(Limit));
+        }
+        var settings = await _client.GetSettingsAsync().WaitAsync(Limit);
+        Assert.Null(settings.MaxActiveDownloads);
+        Assert.Equal(30, settings.QueueStalledMinutes);
+        await _client.SaveSettingsAsync(settings with { MaxActiveDownloads = 1 }).WaitAsync(Limit);
+        Assert.Equal(new QueueLimits { MaxDownloads = 1, StalledAfter = TimeSpan.FromMinutes(30) }, _session.Engine.Config.Queue);
+        Assert.True((await SettingsStore.LoadAsync(_sessionDir)).DownloadQueueEnabled);
+
+        await _client.StartAsync(ids[0]).WaitAsync(Limit);
+        await _client.StartAsync(ids[1]).WaitAsync(Limit);
+        await WaitForAsync(ids[0], t => t.State == TorrentState.Downloading);
+        await WaitForAsync(ids[1], t => t.State == TorrentState.Queued);
+
+        await _client.MoveInQueueAsync(ids[1], QueueMove.Top).WaitAsync(Limit);
+        await WaitForAsync(ids[1], t => t.State == TorrentState.Downloading && t.QueuePosition == 0);
+        await WaitForAsync(ids[0], t => t.State == TorrentState.Queued);
+
+        await _client.StartNowAsync(ids[0]).WaitAsync(Limit);
+        var forced = await WaitForAsync(ids[0], t => t.State == TorrentState.Downloading);
+        Assert.True(forced.IsForced);
+    }
+
+    [Fact]
     public async Task Start_stop_recheck_file_priority_and_sequential_reach_the_torrent()
     {
         var (torrentPath, dataPath, meta) = await MakeTorrentAsync("ops.bin");

@@ -228,6 +228,12 @@ public sealed class FakeBackend : ITorrentBackend
     public Task StartAsync(string id, CancellationToken cancellationToken = default) =>
         Change("start " + id, id, t => t with { State = t.Progress >= 1 ? TorrentState.Seeding : TorrentState.Downloading });
 
+    public Task StartNowAsync(string id, CancellationToken cancellationToken = default) =>
+        Change("start-now " + id, id, t => t with { State = t.Progress >= 1 ? TorrentState.Seeding : TorrentState.Downloading, IsForced = true });
+
+    public Task MoveInQueueAsync(string id, RTorrent.Engine.Client.QueueMove move, CancellationToken cancellationToken = default) =>
+        Change($"queue {move.ToString().ToLowerInvariant()} {id}", id, t => t);
+
     public Task StopAsync(string id, CancellationToken cancellationToken = default) =>
         Change("stop " + id, id, t => t with { State = TorrentState.Stopped, DownloadRate = 0, UploadRate = 0 });
 

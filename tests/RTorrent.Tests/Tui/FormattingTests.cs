@@ -126,7 +126,10 @@ public class FormattingTests
         Assert.Equal("checking 45%", TorrentText.State(t));
         Assert.Equal("paused", TorrentText.State(t with { State = TorrentState.Stopped }));
         Assert.Equal("seeding", TorrentText.State(t with { State = TorrentState.Seeding }));
-        Assert.Equal("queued", TorrentText.State(t with { State = TorrentState.Queued }));
+        Assert.Equal("queued dl", TorrentText.State(t with { State = TorrentState.Queued }));
+        Assert.Equal("queued seed", TorrentText.State(t with { State = TorrentState.Queued, Done = t.Size }));
+        Assert.Equal("[F] seeding", TorrentText.State(t with { State = TorrentState.Seeding, IsForced = true }));
+        Assert.Equal("paused", TorrentText.State(t with { State = TorrentState.Stopped, IsForced = true }));
         Assert.Equal("downloading", TorrentText.State(t with { State = TorrentState.Downloading }));
         Assert.Equal("metadata", TorrentText.State(t with { State = TorrentState.FetchingMetadata }));
         Assert.Equal("error: disk full", TorrentText.State(t with { State = TorrentState.Error, Error = "disk\nfull" }));

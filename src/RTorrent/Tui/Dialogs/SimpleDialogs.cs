@@ -94,6 +94,10 @@ internal sealed class SettingsDialog : FormDialog
     private readonly TextField _up;
     private readonly TextField _slots;
     private readonly TextField _connections;
+    private readonly TextField _queueDownloads;
+    private readonly TextField _queueSeeds;
+    private readonly TextField _queueTotal;
+    private readonly TextField _queueStalled;
     private readonly CheckBox _dht;
     private readonly CheckBox _pex;
     private readonly CheckBox _lsd;
@@ -168,6 +172,21 @@ internal sealed class SettingsDialog : FormDialog
         _addedHook = Field("Run when added:", settings.AddedHook);
         _completedHook = Field("Run when done:", settings.CompletedHook);
         _removedHook = Field("Run when removed:", settings.RemovedHook);
+        // The queue on one line: downloads, seeds and all torrents running at once (empty: no limit), and the minutes
+        // without payload after which a running torrent stops counting (empty: it always counts).
+        TextField Small(string label, int x, int? value)
+        {
+            Add(new Label { X = x, Y = y, Text = label });
+            var field = new TextField { X = x + label.Length + 1, Y = y, Width = 6, Text = value?.ToString(CultureInfo.InvariantCulture) ?? "" };
+            Add(field);
+            return field;
+        }
+        Add(new Label { X = 0, Y = y, Width = labelWidth, Text = "_Queue: downloads" });
+        _queueDownloads = Small("", labelWidth - 1, settings.MaxActiveDownloads);
+        _queueSeeds = Small("seeds", labelWidth + 7, settings.MaxActiveSeeds);
+        _queueTotal = Small("all", labelWidth + 20, settings.MaxActiveTorrents);
+        _queueStalled = Small("stalled min", labelWidth + 31, settings.QueueStalledMinutes);
+        y++;
         _dht = new CheckBox { X = 0, Y = y, Text = "D_HT", Value = settings.Dht ? CheckState.Checked : CheckState.UnChecked };
         _pex = new CheckBox { X = 10, Y = y, Text = "P_EX", Value = settings.Pex ? CheckState.Checked : CheckState.UnChecked };
         _lsd = new CheckBox { X = 20, Y = y, Text = "_Local discovery", Value = settings.Lsd ? CheckState.Checked : CheckState.UnChecked };
@@ -191,12 +210,10 @@ internal sealed class SettingsDialog : FormDialog
         y++;
         _blocklistUrl = Field("Blocklist _URL:", settings.BlocklistUrl);
         _blocklistFile = Field("Blocklist f_ile:", settings.BlocklistFile);
-        string folders = remote ? "Folders, programs and the blocklist file are on the daemon's machine (it watches the watch " +
-            "folder); Tab does not complete them." : "Tab completes names.";
-        // Short: on a 24-line terminal all of it shows under the form, with the buttons.
-        string[] note = [.. TorrentText.Wrap("Port 0: any. Limits: KiB/s or 500K, 1.5M; empty: none. Run: a program's absolute " +
-            $"path; it gets the torrent in its environment. {folders} Port, peer sources, encryption: next start; the rest at once.",
-            width - 4)]; // the border and the padding take 4 columns
+        string folders = remote ? "Paths are the daemon's." : "Tab completes.";
+        // Two lines: on a 24-line terminal all of it shows under the form, with the buttons.
+        string[] note = [.. TorrentText.Wrap("Limits: KiB/s or 500K, 1.5M; empty: none. Programs: full paths. " +
+            $"{folders} Port, peers, encryption: next start; the rest at once.", width - 4)]; // the border and the padding take 4 columns
         Add(new Label { X = 0, Y = y, Width = Dim.Fill(), Height = note.Length, Text = string.Join('\n', note) });
         AddErrorLine();
 
@@ -227,6 +244,10 @@ internal sealed class SettingsDialog : FormDialog
     internal TextField UploadLimitField => _up;
     internal TextField SlotsField => _slots;
     internal TextField ConnectionsField => _connections;
+    internal TextField QueueDownloadsField => _queueDownloads;
+    internal TextField QueueSeedsField => _queueSeeds;
+    internal TextField QueueTotalField => _queueTotal;
+    internal TextField QueueStalledField => _queueStalled;
     internal CheckBox DhtBox => _dht;
     internal CheckBox PexBox => _pex;
     internal CheckBox LsdBox => _lsd;
@@ -290,6 +311,10 @@ internal sealed class SettingsDialog : FormDialog
         bool blocklist = _blocklist.Value == CheckState.Checked;
         if (blocklist && blocklistUrl.Length == 0 && blocklistFile.Length == 0)
             return "Give a blocklist URL or file, or switch the blocklist off.";
+        if (!TryOptionalInt(_queueDownloads.Text, 0, 100_000, out int? queueDownloads)) return "Queue downloads is empty (no limit) or a number from 0 to 100000.";
+        if (!TryOptionalInt(_queueSeeds.Text, 0, 100_000, out int? queueSeeds)) return "Queue seeds is empty (no limit) or a number from 0 to 100000.";
+        if (!TryOptionalInt(_queueTotal.Text, 0, 100_000, out int? queueTotal)) return "Queue all is empty (no limit) or a number from 0 to 100000.";
+        if (!TryOptionalInt(_queueStalled.Text, 1, 525_600, out int? stalled)) return "Stalled minutes is empty (never) or a number from 1 to 525600.";
         Settings = _original with
         {
             ListenPort = port,
@@ -299,6 +324,10 @@ internal sealed class SettingsDialog : FormDialog
             UploadLimit = up,
             UploadSlots = slots,
             MaxConnections = connections,
+            MaxActiveDownloads = queueDownloads,
+            MaxActiveSeeds = queueSeeds,
+            MaxActiveTorrents = queueTotal,
+            QueueStalledMinutes = stalled,
             Dht = _dht.Value == CheckState.Checked,
             Pex = _pex.Value == CheckState.Checked,
             Lsd = _lsd.Value == CheckState.Checked,
@@ -318,6 +347,15 @@ internal sealed class SettingsDialog : FormDialog
             BlocklistRefreshHours = refreshHours,
         };
         return null;
+    }
+
+    private static bool TryOptionalInt(string? text, int min, int max, out int? value)
+    {
+        value = null;
+        if ((text ?? "").Trim().Length == 0) return true;
+        if (!TryInt(text, min, max, out int v)) return false;
+        value = v;
+        return true;
     }
 
     private static bool TryInt(string? text, int min, int max, out int value) =>

@@ -82,6 +82,11 @@ internal sealed class HostView : ITorrentBackend
 
     public Task StopAsync(string id, CancellationToken cancellationToken = default) => Inner.StopAsync(InnerId(id), cancellationToken);
 
+    public Task StartNowAsync(string id, CancellationToken cancellationToken = default) => Inner.StartNowAsync(InnerId(id), cancellationToken);
+
+    public Task MoveInQueueAsync(string id, RTorrent.Engine.Client.QueueMove move, CancellationToken cancellationToken = default) =>
+        Inner.MoveInQueueAsync(InnerId(id), move, cancellationToken);
+
     public Task RecheckAsync(string id, CancellationToken cancellationToken = default) => Inner.RecheckAsync(InnerId(id), cancellationToken);
 
     public Task RemoveAsync(string id, bool deleteData, CancellationToken cancellationToken = default) =>

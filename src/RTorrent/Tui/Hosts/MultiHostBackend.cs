@@ -308,6 +308,13 @@ public sealed class MultiHostBackend : ITorrentBackend, IHostedBackend
     public Task StopAsync(string id, CancellationToken cancellationToken = default) => Route(id).StopAsync(id, cancellationToken);
 
     /// <inheritdoc/>
+    public Task StartNowAsync(string id, CancellationToken cancellationToken = default) => Route(id).StartNowAsync(id, cancellationToken);
+
+    /// <inheritdoc/>
+    public Task MoveInQueueAsync(string id, RTorrent.Engine.Client.QueueMove move, CancellationToken cancellationToken = default) =>
+        Route(id).MoveInQueueAsync(id, move, cancellationToken);
+
+    /// <inheritdoc/>
     public Task RecheckAsync(string id, CancellationToken cancellationToken = default) => Route(id).RecheckAsync(id, cancellationToken);
 
     /// <inheritdoc/>
