@@ -194,7 +194,14 @@ internal sealed partial class MainWindow
             RunDialog(dialog);
             if (chosen is null) return;
             EditableSettings saved = chosen;
-            RunOperation(() => target.SaveSettingsAsync(saved), host is null ? "Settings saved." : $"Settings of {host} saved.", null, () =>
+            RunOperation(async () =>
+            {
+                // The screen does not edit turtle mode (^T and the schedule do): what it loaded may be stale by now, and
+                // saving it would undo a switch the schedule made while the screen was open.
+                var now = await target.GetSettingsAsync().ConfigureAwait(false);
+                saved = saved with { AltSpeedEnabled = now.AltSpeedEnabled };
+                await target.SaveSettingsAsync(saved).ConfigureAwait(false);
+            }, host is null ? "Settings saved." : $"Settings of {host} saved.", null, () =>
             {
                 // One daemon's settings of several are not the interface's own (limits, folders).
                 if (host is not null) return;

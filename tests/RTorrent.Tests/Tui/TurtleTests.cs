@@ -76,6 +76,23 @@ public sealed class TurtleTests : IDisposable
         Assert.Equal((hook, "", ""), (saved.CompletedHook, saved.AddedHook, saved.RemovedHook));
     }
 
+    [Fact]
+    public void Saving_the_settings_screen_keeps_a_turtle_switch_made_while_it_was_open()
+    {
+        using var h = new TuiHarness(MainListTests.SampleBackend());
+        Assert.False(h.Backend.Settings.AltSpeedEnabled);
+        h.OnDialog<SettingsDialog>(d =>
+        {
+            // The schedule switches turtle mode on while the screen shows the settings it loaded (off).
+            h.Backend.SaveSettingsAsync(h.Backend.Settings with { AltSpeedEnabled = true }).GetAwaiter().GetResult();
+            d.SlotsField.Text = "5";
+            h.App.InjectKey(Key.Enter);
+        });
+        h.Type("o");
+        h.PumpUntil(() => h.Backend.Settings.UploadSlots == 5, 10_000);
+        Assert.True(h.Backend.Settings.AltSpeedEnabled);
+    }
+
     [Theory]
     [InlineData("every day", 127)]
     [InlineData("Mon-Fri", 62)]
