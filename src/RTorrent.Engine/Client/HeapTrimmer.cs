@@ -53,6 +53,8 @@ internal sealed class HeapTrimmer : IDisposable
 
     private void Check()
     {
+        // Received-block buffers kept for reuse go once no block arrived for a minute (before the heap is looked at).
+        Peers.BlockBuffers.TrimIfUnused();
         var now = _time.GetUtcNow();
         if (now - _lastTrim < MinimumGap) return;
         long committed = _committed();

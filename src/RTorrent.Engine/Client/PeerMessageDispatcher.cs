@@ -189,7 +189,7 @@ internal sealed class PeerMessageDispatcher(IPeerMessageHost host, IAvailability
                 break;
             case MessageId.Piece:
                 if (host.MetadataKnown) downloads.OnBlock(peer, m.Index, m.Begin, m.Length, m.Payload!, now);
-                else System.Buffers.ArrayPool<byte>.Shared.Return(m.Payload!);
+                else BlockBuffers.Return(m.Payload!);
                 break;
             case MessageId.Port:
                 if (m.Index is > 0 and <= 65535) host.OnDhtPort(peer, m.Index);

@@ -136,7 +136,7 @@ internal sealed class RequestScheduler(IRequestHost host, RateMeter downloaded) 
                 peer.Snubbed = false;
                 break;
             default:
-                ArrayPool<byte>.Shared.Return(data);
+                BlockBuffers.Return(data);
                 host.Wasted(length);
                 if (requested) peer.LastBlockAt = now;
                 break;

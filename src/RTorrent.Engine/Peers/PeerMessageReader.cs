@@ -68,7 +68,7 @@ internal static class PeerMessageReader
     public static void ReturnBlocks(List<PeerMessage> messages, int start = 0)
     {
         for (int i = start; i < messages.Count; i++)
-            if (messages[i].Id == MessageId.Piece && messages[i].Payload is { } b) ArrayPool<byte>.Shared.Return(b);
+            if (messages[i].Id == MessageId.Piece && messages[i].Payload is { } b) BlockBuffers.Return(b);
     }
 
     private static PeerMessage? Decode(ReadOnlySpan<byte> body)
@@ -103,7 +103,7 @@ internal static class PeerMessageReader
                 int blockLength = p.Length - 8;
                 if (blockLength == 0 || blockLength > MaxBlockLength)
                     throw new PeerProtocolException($"PIECE carrying {blockLength} bytes");
-                var block = ArrayPool<byte>.Shared.Rent(MaxBlockLength);
+                var block = BlockBuffers.Rent();
                 p[8..].CopyTo(block);
                 return new PeerMessage
                 {

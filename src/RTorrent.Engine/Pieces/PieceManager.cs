@@ -75,7 +75,7 @@ internal sealed class PartialPiece
     {
         for (int i = 0; i < Data.Length; i++)
         {
-            if (Data[i] is { } d) ArrayPool<byte>.Shared.Return(d);
+            if (Data[i] is { } d) Peers.BlockBuffers.Return(d);
             Data[i] = null;
         }
     }
