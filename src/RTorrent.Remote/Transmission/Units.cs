@@ -41,7 +41,8 @@ internal static class Units
     public static int Status(TorrentSnapshot t) => t.State switch
     {
         TorrentState.Checking => StatusCheck,
-        TorrentState.Queued => t.Size > 0 && t.Done >= t.Size ? StatusSeedWait : StatusDownloadWait,
+        // Waiting to seed once it has all it wants: all files skipped counts, a magnet without its metadata does not.
+        TorrentState.Queued => t.TotalSize > 0 && t.Done >= t.Size ? StatusSeedWait : StatusDownloadWait,
         TorrentState.FetchingMetadata or TorrentState.Downloading => StatusDownload,
         TorrentState.Seeding => StatusSeed,
         _ => StatusStopped, // stopped, and stopped by an error (error 3 says why)

@@ -23,7 +23,7 @@ public static class TorrentText
         TorrentState.Downloading => "downloading",
         TorrentState.Seeding => "seeding",
         TorrentState.Stopped => "paused",
-        TorrentState.Queued => t.Size > 0 && t.Done >= t.Size ? "queued seed" : "queued dl",
+        TorrentState.Queued => t.TotalSize > 0 && t.Done >= t.Size ? "queued seed" : "queued dl", // all skipped: nothing to get
         TorrentState.Checking => "checking " + Percent(t.Progress),
         TorrentState.FetchingMetadata => "metadata",
         TorrentState.Error => string.IsNullOrWhiteSpace(t.Error) ? "error" : "error: " + OneLine(t.Error),

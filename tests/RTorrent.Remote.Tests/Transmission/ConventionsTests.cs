@@ -16,6 +16,7 @@ public class ConventionsTests
         State = state,
         SavePath = "/d",
         Size = size,
+        TotalSize = size,
         Done = done,
         DownloadRate = down,
         UploadRate = up,
@@ -41,6 +42,9 @@ public class ConventionsTests
     {
         Assert.Equal(3, Units.Status(Snapshot(TorrentState.Queued, done: 10)));
         Assert.Equal(5, Units.Status(Snapshot(TorrentState.Queued, done: 1000)));
+        // Every file skipped: nothing is wanted, so it waits to seed; a magnet without metadata waits to download.
+        Assert.Equal(5, Units.Status(Snapshot(TorrentState.Queued, size: 0) with { TotalSize = 1000 }));
+        Assert.Equal(3, Units.Status(Snapshot(TorrentState.Queued, size: 0) with { TotalSize = 0 }));
     }
 
     [Fact]
