@@ -150,6 +150,7 @@ public sealed partial class ClientSession : IAsyncDisposable
             SaveResume = SaveResumeAsync,
             PieceVerified = _journals is null ? null : _journals.Verified,
             MetadataReceived = SaveTorrentFileAsync,
+            RemoveTorrent = RemoveAsync,
             DhtPort = () => Dht is { IsRunning: true } d ? d.LocalEndPoint?.Port : null,
             DhtNodeCount = () => Dht?.NodeCount,
             DhtNodeHint = ep => Dht?.AddNode(ep),
