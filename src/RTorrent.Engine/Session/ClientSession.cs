@@ -439,6 +439,11 @@ public sealed partial class ClientSession : IAsyncDisposable
                     MaxConnections = torrent.MaxConnections,
                     SeedRatioMode = torrent.SeedRatioMode,
                     SeedRatioLimit = torrent.SeedRatioLimit,
+                    SeedIdleMode = torrent.SeedIdleMode,
+                    SeedIdleLimit = torrent.SeedIdleLimit,
+                    SeedingTimeMode = torrent.SeedingTimeMode,
+                    SeedingTimeLimit = torrent.SeedingTimeLimit,
+                    MinSeedingTime = torrent.MinSeedingTime,
                     QueuePosition = _restoringPositions.TryGetValue(torrent.InfoHash, out int saved) ? saved : torrent.QueuePosition,
                 },
             });
