@@ -53,6 +53,7 @@ public sealed record SessionOptions
         Encryption = s.Encryption,
         DefaultSavePath = s.DownloadDirectory,
         SeedRatioLimit = s.SeedRatioLimit,
+        SeedingRules = s.SeedingRules,
         Queue = s.QueueLimits,
     };
 
