@@ -43,6 +43,12 @@ internal sealed class FieldScope
     /// <summary>The session's seed ratio limit, on or off (what a torrent following it shows).</summary>
     public double SessionSeedRatioShown { get; init; }
 
+    /// <summary>The session's idle limit in minutes, on or off (what a torrent without its own shows).</summary>
+    public int SessionIdleShown { get; init; } = 30;
+
+    /// <summary>The session's seeding time limit in minutes, on or off (what a torrent without its own shows).</summary>
+    public int SessionSeedingTimeShown { get; init; } = 1440;
+
     /// <summary>The session folder, where the .torrent files are kept.</summary>
     public string? SessionDirectory { get; init; }
 }
@@ -68,9 +74,6 @@ internal static class TorrentFields
 {
     /// <summary>By name.</summary>
     public static FrozenDictionary<string, TorrentField> All { get; } = Build().ToFrozenDictionary(f => f.Name, StringComparer.Ordinal);
-
-    /// <summary>Transmission's idle seeding limit default, which every torrent shows (RTorrent has no idle limits).</summary>
-    public const int SeedIdleLimitMinutes = 30;
 
     private static IEnumerable<TorrentField> Build()
     {
@@ -145,8 +148,12 @@ internal static class TorrentFields
         yield return F("recheckProgress", S, (w, r, _) => w.WriteNumberValue(r.Snapshot.State == TorrentState.Checking ? r.Snapshot.Progress : 0));
         yield return F("secondsDownloading", S, (w, r, s) => w.WriteNumberValue((long)r.Snapshot.DownloadingTime(s.Now).TotalSeconds));
         yield return F("secondsSeeding", S, (w, r, s) => w.WriteNumberValue((long)r.Snapshot.SeedingTime(s.Now).TotalSeconds));
-        yield return F("seedIdleLimit", S, (w, _, _) => w.WriteNumberValue(SeedIdleLimitMinutes));
-        yield return F("seedIdleMode", S, (w, _, _) => w.WriteNumberValue(0)); // global, and the session has no idle limit
+        yield return F("seedIdleLimit", S, (w, r, s) => w.WriteNumberValue(r.Snapshot.SeedIdleLimit ?? s.SessionIdleShown));
+        yield return F("seedIdleMode", S, (w, r, _) => w.WriteNumberValue((int)r.Snapshot.SeedIdleMode));
+        // RTorrent's own (qBittorrent's seeding_time_limit, in minutes): docs/SEEDING-RULES.md.
+        yield return F("seedingTimeLimit", S, (w, r, s) => w.WriteNumberValue(r.Snapshot.SeedingTimeLimit ?? s.SessionSeedingTimeShown));
+        yield return F("seedingTimeMode", S, (w, r, _) => w.WriteNumberValue((int)r.Snapshot.SeedingTimeMode));
+        yield return F("minSeedingTime", S, (w, r, _) => w.WriteNumberValue(r.Snapshot.MinSeedingTime ?? -1)); // -1: the session's
         yield return F("seedRatioLimit", S, (w, r, s) => w.WriteNumberValue(r.Snapshot.SeedRatioLimit ?? s.SessionSeedRatioShown));
         yield return F("seedRatioMode", S, (w, r, _) => w.WriteNumberValue((int)r.Snapshot.SeedRatioMode));
         yield return F("sizeWhenDone", S, (w, r, _) => w.WriteNumberValue(r.Snapshot.Size));
