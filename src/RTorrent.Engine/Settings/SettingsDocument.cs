@@ -199,8 +199,12 @@ internal sealed class SettingsDocument
 
     public int MinSeedingTime { get; set; }
 
-    [System.Text.Json.Serialization.JsonConverter(typeof(System.Text.Json.Serialization.JsonStringEnumConverter<Client.SeedingLimitAction>))]
+    [System.Text.Json.Serialization.JsonConverter(typeof(CamelCaseActionConverter))]
     public Client.SeedingLimitAction SeedingLimitAction { get; set; }
+
+    /// <summary>Writes "stop", "remove", "removeWithData" as the RPC and the docs spell them (reading ignores case).</summary>
+    internal sealed class CamelCaseActionConverter() :
+        System.Text.Json.Serialization.JsonStringEnumConverter<Client.SeedingLimitAction>(System.Text.Json.JsonNamingPolicy.CamelCase, allowIntegerValues: false);
 
     public bool Preallocate { get; set; }
 
