@@ -253,8 +253,7 @@ public sealed partial class Torrent
             if (mode == SeedRatioMode.Custom && limit is null) throw new ArgumentException("A custom limit mode needs a limit.", nameof(minutes));
             if (mode == SeedIdleMode && limit == SeedIdleLimit) return;
             (SeedIdleMode, SeedIdleLimit) = (mode, limit);
-            RecheckSeedLimit();
-            SettingsChanged();
+            SettingsChanged(); // looks at the limits again at the next tick
         });
     }
 
@@ -269,8 +268,7 @@ public sealed partial class Torrent
             if (mode == SeedRatioMode.Custom && limit is null) throw new ArgumentException("A custom limit mode needs a limit.", nameof(minutes));
             if (mode == SeedingTimeMode && limit == SeedingTimeLimit) return;
             (SeedingTimeMode, SeedingTimeLimit) = (mode, limit);
-            RecheckSeedLimit();
-            SettingsChanged();
+            SettingsChanged(); // looks at the limits again at the next tick
         });
     }
 
@@ -283,8 +281,7 @@ public sealed partial class Torrent
         {
             if (minutes == MinSeedingTime) return;
             MinSeedingTime = minutes;
-            RecheckSeedLimit();
-            SettingsChanged();
+            SettingsChanged(); // looks at the limits again at the next tick
         });
     }
 
