@@ -158,6 +158,24 @@ public class SeedingRulesTests
     }
 
     [Fact]
+    public async Task A_seed_stopped_by_a_rule_frees_its_queue_slot_and_the_queue_does_not_start_it_again()
+    {
+        var config = Rules(new SeedingRules { IdleLimitMinutes = 5 }) with { Queue = new QueueLimits { MaxSeeds = 1 } };
+        await using var h = await EngineHarness.StartAsync(config);
+        var first = await h.AddSeedAsync();
+        var meta = h.NewTorrent();
+        var second = await h.Engine.AddAsync(meta, new TorrentOptions { SavePath = h.Root });
+        await h.TickAsync();
+        Assert.Equal((TorrentState.Seeding, TorrentState.Queued), (first.State, second.State));
+        await MinutesAsync(h, 5.1);
+        await h.TickAsync(2);
+        Assert.Equal((TorrentState.Stopped, TorrentState.Seeding), (first.State, second.State));
+        await MinutesAsync(h, 5.1); // the second one goes idle too: the first one is not started in its place
+        await h.TickAsync(2);
+        Assert.Equal((TorrentState.Stopped, TorrentState.Stopped), (first.State, second.State));
+    }
+
+    [Fact]
     public async Task Bad_limits_are_refused()
     {
         await using var h = await EngineHarness.StartAsync();
