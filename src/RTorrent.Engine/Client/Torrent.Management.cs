@@ -197,7 +197,13 @@ public sealed partial class Torrent
     /// </summary>
     internal bool IsFinishedWith(long wantedSize) =>
         State == TorrentState.Stopped && UserPaused && IsComplete
-        && SeedingLimit.Reached(UploadedTotal, wantedSize, _seedLimit.Effective(_host.Config.SeedRatioLimit));
+        && (_stoppedByTimeRule || SeedingLimit.Reached(UploadedTotal, wantedSize, _seedLimit.Effective(_host.Config.SeedRatioLimit)));
+
+    /// <summary>
+    /// Stopped by its idle or seeding time limit in this run: finished too, as Transmission's <c>finishedSeedingByIdle</c>
+    /// (Sonarr and Radarr remove a download once it is stopped and finished). Cleared when it starts again.
+    /// </summary>
+    private bool _stoppedByTimeRule;
 
     /// <summary>
     /// The user starts a finished torrent: as Transmission does ("Restarted manually -- disabling its seed ratio"),
@@ -208,6 +214,7 @@ public sealed partial class Torrent
     private void OnStartByHand()
     {
         var now = _host.Time.GetUtcNow();
+        _stoppedByTimeRule = false;
         if (IsFinishedWith(WantedSize()))
         {
             _seedLimit.Set(SeedRatioMode.Unlimited, null);
@@ -335,6 +342,7 @@ public sealed partial class Torrent
             return;
         }
         UserPaused = true; // the queue leaves it alone, as a torrent paused by hand
+        _stoppedByTimeRule = reached != SeedingLimit.ReachedNote;
         var action = rules.Action;
         Log(PluginLogLevel.Information, action switch
         {

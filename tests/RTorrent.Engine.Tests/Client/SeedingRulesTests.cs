@@ -37,6 +37,7 @@ public class SeedingRulesTests
         var s = await h.SnapshotAsync(t);
         Assert.Equal(TorrentState.Stopped, s.State);
         Assert.Equal("seed idle limit reached", s.Error);
+        Assert.True(s.IsFinished); // as Transmission's finishedSeedingByIdle
         Assert.True(t.UserPaused); // the queue does not start it again
         Assert.True(await LogHasAsync(h, t, "seed idle limit reached (10 min); stopping"));
         await h.TickAsync(3);
@@ -104,9 +105,11 @@ public class SeedingRulesTests
         Assert.True(await LogHasAsync(h, t, "seeding time limit reached (60 min); stopping"));
 
         // Started by hand it seeds on without a time limit (as a finished torrent does with its ratio).
+        Assert.True((await h.SnapshotAsync(t)).IsFinished);
         await t.StartAsync();
         await MinutesAsync(h, 10);
         Assert.Equal(TorrentState.Seeding, t.State);
+        Assert.False((await h.SnapshotAsync(t)).IsFinished);
         Assert.Equal(SeedRatioMode.Unlimited, t.SeedingTimeMode);
     }
 
