@@ -46,6 +46,12 @@ internal sealed class FieldScope
     /// <summary>The session's idle limit in minutes, on or off (what a torrent without its own shows).</summary>
     public int SessionIdleShown { get; init; } = 30;
 
+    /// <summary>The session's idle limit in force in minutes (null: off).</summary>
+    public int? SessionIdleLimit { get; init; }
+
+    /// <summary>The session's minimum seeding time in minutes.</summary>
+    public int SessionMinSeedingTime { get; init; }
+
     /// <summary>The session's seeding time limit in minutes, on or off (what a torrent without its own shows).</summary>
     public int SessionSeedingTimeShown { get; init; } = 1440;
 
@@ -103,7 +109,7 @@ internal static class TorrentFields
         yield return F("error", S, (w, r, _) => w.WriteNumberValue(Units.Error(r.Snapshot)));
         yield return F("errorString", S, (w, r, _) => w.WriteStringValue(Units.ErrorString(r.Snapshot)));
         yield return F("eta", S, (w, r, s) => w.WriteNumberValue(Units.Eta(r.Snapshot, s.SessionSeedRatio)));
-        yield return F("etaIdle", S, (w, _, _) => w.WriteNumberValue(Units.EtaNotAvailable)); // no idle seeding limits
+        yield return F("etaIdle", S, (w, r, s) => w.WriteNumberValue(Units.EtaIdle(r.Snapshot, s)));
         yield return F("file-count", T, (w, r, _) => w.WriteNumberValue(r.Torrent?.Metainfo is { } m ? FileIndexMap.Of(m).Count : 0));
         yield return F("files", D, WriteFiles);
         yield return F("fileStats", D, WriteFileStats);

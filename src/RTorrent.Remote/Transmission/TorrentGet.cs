@@ -34,6 +34,8 @@ internal sealed class TorrentGet(TransmissionContext context, TorrentIds ids)
             SessionSeedRatio = settings.SeedRatioLimit,
             SessionSeedRatioShown = settings.SeedRatioLimit ?? settings.SeedRatioLimitWhenOn,
             SessionIdleShown = settings.IdleSeedingLimit,
+            SessionIdleLimit = settings.SeedingRules.IdleLimitMinutes,
+            SessionMinSeedingTime = settings.MinSeedingTime,
             SessionSeedingTimeShown = settings.SeedingTimeLimit,
             SessionDirectory = context.Session.SessionDirectory,
         };
