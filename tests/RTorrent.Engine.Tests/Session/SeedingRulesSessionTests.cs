@@ -92,6 +92,41 @@ public class SeedingRulesSessionTests : IDisposable
     }
 
     [Fact]
+    public async Task Seeding_time_counts_across_a_restart_and_a_torrent_stopped_by_a_rule_stays_stopped()
+    {
+        var time = new ManualTimeProvider();
+        var meta = NewTorrent("timed");
+        var rules = new SeedingRules { SeedingTimeLimitMinutes = 10 };
+        await using (var s = await ClientSession.OpenAsync(Options(time, rules)))
+        {
+            Assert.Equal(TorrentState.Seeding, (await s.AddAsync(meta, new TorrentOptions { SavePath = Data })).State);
+            time.Advance(TimeSpan.FromMinutes(6));
+            await s.Engine.Loop.InvokeAsync(() => { });
+        }
+        time.Advance(TimeSpan.FromMinutes(30)); // the client is not running: does not count
+        await using (var s = await ClientSession.OpenAsync(Options(time, rules)))
+        {
+            await s.RestoreAsync();
+            var t = ByHash(s, meta.WireHash);
+            time.Advance(TimeSpan.FromMinutes(3.9));
+            await s.Engine.Loop.InvokeAsync(() => { });
+            await s.Engine.Loop.InvokeAsync(() => { });
+            Assert.Equal(TorrentState.Seeding, t.State);
+            time.Advance(TimeSpan.FromMinutes(0.2));
+            await s.Engine.Loop.InvokeAsync(() => { });
+            await s.Engine.Loop.InvokeAsync(() => { });
+            Assert.Equal(TorrentState.Stopped, t.State);
+        }
+        await using (var s = await ClientSession.OpenAsync(Options(time, rules)))
+        {
+            await s.RestoreAsync();
+            var t = ByHash(s, meta.WireHash);
+            Assert.Equal(TorrentState.Stopped, t.State);
+            Assert.True(t.UserPaused);
+        }
+    }
+
+    [Fact]
     public void Settings_json_entries_reach_the_engine_and_bad_values_are_named()
     {
         var s = SettingsStore.Parse(Encoding.UTF8.GetBytes("""
