@@ -86,6 +86,22 @@ public sealed partial class ClientEngine
     }
 
     /// <summary>
+    /// Changes the session's seeding rules (idle limit, seeding time limit, minimum seeding time, action) at once:
+    /// every seeding torrent looks at them at its next tick. The caller saves them in settings.json.
+    /// </summary>
+    /// <exception cref="ArgumentOutOfRangeException">See <see cref="SeedingRules.Validate"/>.</exception>
+    public Task SetSeedingRulesAsync(SeedingRules rules)
+    {
+        ArgumentNullException.ThrowIfNull(rules);
+        rules.Validate();
+        return Loop.InvokeAsync(() =>
+        {
+            Config = Config with { SeedingRules = rules };
+            foreach (var t in Torrents) t.InvalidateSeedLimit();
+        });
+    }
+
+    /// <summary>
     /// Changes the read cache's budget at once (settings.json <c>diskReadCacheSize</c>): a smaller one gives memory back
     /// as the next reads land.
     /// </summary>

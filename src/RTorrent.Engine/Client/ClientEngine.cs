@@ -64,6 +64,13 @@ public sealed record ClientEngineOptions
     /// <summary>A magnet's metadata arrived (called on the loop): persist the .torrent so a restart need not fetch it.</summary>
     public Func<Torrent, Task>? MetadataReceived { get; init; }
 
+    /// <summary>
+    /// A seeding rule removes a torrent (<see cref="SeedingLimitAction.Remove"/>, <see cref="SeedingLimitAction.RemoveWithData"/>):
+    /// the session removes it its own way (forgetting its resume data); null: <see cref="ClientEngine.RemoveAsync"/>.
+    /// Called off the loop.
+    /// </summary>
+    public Func<Torrent, bool, Task>? RemoveTorrent { get; init; }
+
     /// <summary>A torrent finished downloading (called on the loop; keep it cheap): the session runs its completion hook.</summary>
     public Action<Torrent>? TorrentCompleted { get; init; }
 
@@ -333,6 +340,16 @@ public sealed partial class ClientEngine : ITorrentHost, IConnectionBudget, IAsy
                 f.IsPadding)).ToArray()));
 
     Task ITorrentHost.OnMetadataReceivedAsync(Torrent torrent) => _options.MetadataReceived?.Invoke(torrent) ?? Task.CompletedTask;
+
+    void ITorrentHost.RemoveBySeedingRule(Torrent torrent, bool deleteData)
+    {
+        var remove = _options.RemoveTorrent ?? RemoveAsync;
+        _ = Task.Run(async () =>
+        {
+            try { await remove(torrent, deleteData).ConfigureAwait(false); }
+            catch (Exception e) { _logger.LogWarning("removing {Torrent} by its seeding rule failed: {Error}", torrent, e.Message); }
+        });
+    }
 
     /// <summary>Removes a torrent, optionally deleting its data.</summary>
     public Task RemoveAsync(Torrent torrent, bool deleteData) => Loop.RunAsync(async () =>

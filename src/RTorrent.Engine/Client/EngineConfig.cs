@@ -98,6 +98,12 @@ public sealed record EngineConfig
     /// </summary>
     public double? SeedRatioLimit { get; init; }
 
+    /// <summary>
+    /// The session's idle and seeding time limits, minimum seeding time and what a reached limit does (for the ratio
+    /// limit too). Changed live with <see cref="ClientEngine.SetSeedingRulesAsync"/>.
+    /// </summary>
+    public SeedingRules SeedingRules { get; init; } = SeedingRules.None;
+
     /// <summary>The client name sent in the extended handshake ('v').</summary>
     public string ClientName { get; init; } = "RTorrent 0.1.0";
 }

@@ -67,6 +67,9 @@ internal interface ITorrentHost
     /// <summary>The torrent's settings changed (on the loop): save its resume data soon, even while it is stopped.</summary>
     void RequestResumeSave(Torrent torrent);
 
+    /// <summary>A seeding rule reached with a remove action: removes the torrent (off the loop), deleting its data if asked.</summary>
+    void RemoveBySeedingRule(Torrent torrent, bool deleteData);
+
     /// <summary>Waits for a turn to hash data (checks run a few at a time, in the order asked); dispose the slot when done.</summary>
     Task<CheckQueue.Slot> EnterCheckAsync(CancellationToken cancellationToken);
 

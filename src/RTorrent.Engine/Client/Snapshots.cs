@@ -143,6 +143,16 @@ public sealed record TorrentSnapshot
     public SeedRatioMode SeedRatioMode { get; init; }
     /// <summary>The torrent's own seed ratio limit (used in <see cref="SeedRatioMode.Custom"/>), or null.</summary>
     public double? SeedRatioLimit { get; init; }
+    /// <summary>Which idle limit applies (Transmission's seedIdleMode 0/1/2).</summary>
+    public SeedRatioMode SeedIdleMode { get; init; }
+    /// <summary>The torrent's own idle limit in minutes, or null.</summary>
+    public int? SeedIdleLimit { get; init; }
+    /// <summary>Which seeding time limit applies (0 the session's, 1 its own, 2 none).</summary>
+    public SeedRatioMode SeedingTimeMode { get; init; }
+    /// <summary>The torrent's own seeding time limit in minutes, or null.</summary>
+    public int? SeedingTimeLimit { get; init; }
+    /// <summary>The torrent's own minimum seeding time in minutes, or null (the session's).</summary>
+    public int? MinSeedingTime { get; init; }
     /// <summary>Stopped, complete and at its seed ratio limit (Transmission's isFinished).</summary>
     public bool IsFinished { get; init; }
     /// <summary>What its trackers say against it (a refusal by its only tracker, or a warning), or null.</summary>

@@ -34,6 +34,12 @@ public sealed partial class Torrent
         if (options.MaxConnections is { } max) ValidateMaxConnections(max);
         _maxConnections = options.MaxConnections;
         _seedLimit = new SeedingLimit(options.SeedRatioMode, options.SeedRatioLimit);
+        SeedingRules.ValidateTorrentLimit(options.SeedIdleMode, options.SeedIdleLimit, nameof(options.SeedIdleLimit));
+        SeedingRules.ValidateTorrentLimit(options.SeedingTimeMode, options.SeedingTimeLimit, nameof(options.SeedingTimeLimit));
+        if (options.MinSeedingTime is { } min) SeedingRules.ValidateMinimum(min, nameof(options.MinSeedingTime));
+        (SeedIdleMode, SeedIdleLimit) = (options.SeedIdleMode, options.SeedIdleLimit);
+        (SeedingTimeMode, SeedingTimeLimit) = (options.SeedingTimeMode, options.SeedingTimeLimit);
+        MinSeedingTime = options.MinSeedingTime;
     }
 
     // ------------------------------------------------------------------ labels
@@ -191,7 +197,13 @@ public sealed partial class Torrent
     /// </summary>
     internal bool IsFinishedWith(long wantedSize) =>
         State == TorrentState.Stopped && UserPaused && IsComplete
-        && SeedingLimit.Reached(UploadedTotal, wantedSize, _seedLimit.Effective(_host.Config.SeedRatioLimit));
+        && (_stoppedByTimeRule || SeedingLimit.Reached(UploadedTotal, wantedSize, _seedLimit.Effective(_host.Config.SeedRatioLimit)));
+
+    /// <summary>
+    /// Stopped by its idle or seeding time limit in this run: finished too, as Transmission's <c>finishedSeedingByIdle</c>
+    /// (Sonarr and Radarr remove a download once it is stopped and finished). Cleared when it starts again.
+    /// </summary>
+    private bool _stoppedByTimeRule;
 
     /// <summary>
     /// The user starts a finished torrent: as Transmission does ("Restarted manually -- disabling its seed ratio"),
@@ -201,21 +213,158 @@ public sealed partial class Torrent
     /// </summary>
     private void OnStartByHand()
     {
-        if (!IsFinishedWith(WantedSize())) return;
-        _seedLimit.Set(SeedRatioMode.Unlimited, null);
-        Changed();
-        Log(PluginLogLevel.Information, "started by hand after reaching its seed ratio limit: seeding without a limit now");
-        _host.RequestResumeSave(this);
+        var now = _host.Time.GetUtcNow();
+        _stoppedByTimeRule = false;
+        if (IsFinishedWith(WantedSize()))
+        {
+            _seedLimit.Set(SeedRatioMode.Unlimited, null);
+            Changed();
+            Log(PluginLogLevel.Information, "started by hand after reaching its seed ratio limit: seeding without a limit now");
+            _host.RequestResumeSave(this);
+        }
+        // The same for the seeding time limit, which would stop it again at once (the idle limit counts from the start).
+        if (IsComplete && SeedingTimeLimitInForce() is { } time && Activity.SeedingTotal(now) >= TimeSpan.FromMinutes(time))
+        {
+            SeedingTimeMode = SeedRatioMode.Unlimited;
+            Changed();
+            Log(PluginLogLevel.Information, "started by hand after reaching its seeding time limit: seeding without a time limit now");
+            _host.RequestResumeSave(this);
+        }
     }
 
-    private void CheckSeedRatio()
+    // ------------------------------------------------------------------ seeding rules (docs/SEEDING-RULES.md)
+
+    /// <summary>Which idle limit the torrent follows (Transmission's seedIdleMode).</summary>
+    public SeedRatioMode SeedIdleMode { get; private set; } = SeedRatioMode.Global;
+
+    /// <summary>The torrent's own idle limit in minutes (used in <see cref="SeedRatioMode.Custom"/>), or null.</summary>
+    public int? SeedIdleLimit { get; private set; }
+
+    /// <summary>Which seeding time limit the torrent follows.</summary>
+    public SeedRatioMode SeedingTimeMode { get; private set; } = SeedRatioMode.Global;
+
+    /// <summary>The torrent's own seeding time limit in minutes (used in <see cref="SeedRatioMode.Custom"/>), or null.</summary>
+    public int? SeedingTimeLimit { get; private set; }
+
+    /// <summary>The torrent's own minimum seeding time in minutes, or null to follow the session's.</summary>
+    public int? MinSeedingTime { get; private set; }
+
+    /// <summary>Sets the idle limit's mode and, when given, the torrent's own limit (kept otherwise). Applied at the next tick; saved.</summary>
+    /// <exception cref="ArgumentException">Unknown mode, limit outside 1..<see cref="SeedingRules.MaxMinutes"/>, or Custom without one.</exception>
+    public Task SetSeedIdleAsync(SeedRatioMode mode, int? minutes)
     {
-        if (State != TorrentState.Seeding || !_seedLimit.CheckDue(UploadedTotal)) return;
-        var limit = _seedLimit.Effective(_host.Config.SeedRatioLimit);
-        if (!SeedingLimit.Reached(UploadedTotal, WantedSize(), limit)) return;
-        UserPaused = true;
-        Log(PluginLogLevel.Information, $"{SeedingLimit.ReachedNote} ({limit:0.###}); stopping");
-        _ = StopOnLoopAsync(TorrentState.Stopped, SeedingLimit.ReachedNote);
+        SeedingRules.ValidateTorrentLimit(mode, minutes ?? 1, nameof(minutes)); // Custom without any limit: checked on the loop
+        return _host.Loop.InvokeAsync(() =>
+        {
+            var limit = minutes ?? SeedIdleLimit;
+            if (mode == SeedRatioMode.Custom && limit is null) throw new ArgumentException("A custom limit mode needs a limit.", nameof(minutes));
+            if (mode == SeedIdleMode && limit == SeedIdleLimit) return;
+            (SeedIdleMode, SeedIdleLimit) = (mode, limit);
+            SettingsChanged(); // looks at the limits again at the next tick
+        });
+    }
+
+    /// <summary>Sets the seeding time limit's mode and, when given, the torrent's own limit. Applied at the next tick; saved.</summary>
+    /// <exception cref="ArgumentException">Unknown mode, limit outside 1..<see cref="SeedingRules.MaxMinutes"/>, or Custom without one.</exception>
+    public Task SetSeedingTimeLimitAsync(SeedRatioMode mode, int? minutes)
+    {
+        SeedingRules.ValidateTorrentLimit(mode, minutes ?? 1, nameof(minutes)); // Custom without any limit: checked on the loop
+        return _host.Loop.InvokeAsync(() =>
+        {
+            var limit = minutes ?? SeedingTimeLimit;
+            if (mode == SeedRatioMode.Custom && limit is null) throw new ArgumentException("A custom limit mode needs a limit.", nameof(minutes));
+            if (mode == SeedingTimeMode && limit == SeedingTimeLimit) return;
+            (SeedingTimeMode, SeedingTimeLimit) = (mode, limit);
+            SettingsChanged(); // looks at the limits again at the next tick
+        });
+    }
+
+    /// <summary>Sets the torrent's own minimum seeding time in minutes (null: the session's). Applied at the next tick; saved.</summary>
+    /// <exception cref="ArgumentOutOfRangeException">Outside 0..<see cref="SeedingRules.MaxMinutes"/>.</exception>
+    public Task SetMinSeedingTimeAsync(int? minutes)
+    {
+        if (minutes is { } m) SeedingRules.ValidateMinimum(m, nameof(minutes));
+        return _host.Loop.InvokeAsync(() =>
+        {
+            if (minutes == MinSeedingTime) return;
+            MinSeedingTime = minutes;
+            SettingsChanged(); // looks at the limits again at the next tick
+        });
+    }
+
+    private int? SeedingTimeLimitInForce() =>
+        SeedingRules.Effective(SeedingTimeMode, SeedingTimeLimit, _host.Config.SeedingRules.SeedingTimeLimitMinutes);
+
+    /// <summary>
+    /// At a tick of a seeding torrent: the ratio, seeding time and idle limits, held back until it seeded its minimum
+    /// time; the first one reached acts (<see cref="SeedingRules.Action"/>). A torrent with a time limit and no peers is
+    /// not ticked, so it is woken for the moment its next limit (or its minimum) comes.
+    /// </summary>
+    private void CheckSeedingRules(DateTimeOffset now)
+    {
+        if (State != TorrentState.Seeding) return;
+        var rules = _host.Config.SeedingRules;
+        bool ratioDue = _seedLimit.CheckDue(UploadedTotal);
+        var idle = SeedingRules.Effective(SeedIdleMode, SeedIdleLimit, rules.IdleLimitMinutes);
+        var time = SeedingTimeLimitInForce();
+        if (!ratioDue && idle is null && time is null) return; // ten thousand seeds without time limits cost this
+
+        var seeded = Activity.SeedingTotal(now);
+        string? reached = null, detail = null;
+        var ratio = _seedLimit.Effective(_host.Config.SeedRatioLimit);
+        DateTimeOffset? next = null;
+        if (ratioDue && SeedingLimit.Reached(UploadedTotal, WantedSize(), ratio))
+            (reached, detail) = (SeedingLimit.ReachedNote, $"{ratio:0.###}");
+        if (reached is null && time is { } t)
+        {
+            var limit = TimeSpan.FromMinutes(t);
+            if (seeded >= limit) (reached, detail) = (SeedingTimeReachedNote, $"{t} min");
+            else next = now + (limit - seeded);
+        }
+        if (reached is null && idle is { } i)
+        {
+            var since = IdleSince(now);
+            var at = since + TimeSpan.FromMinutes(i);
+            if (now >= at) (reached, detail) = (SeedIdleReachedNote, $"{i} min");
+            else if (next is null || at < next) next = at;
+        }
+        var minimum = TimeSpan.FromMinutes(MinSeedingTime ?? rules.MinSeedingTimeMinutes);
+        if (reached is not null && seeded < minimum)
+        {
+            // Held back: look again (the ratio too) when the minimum is over.
+            _seedLimit.Invalidate();
+            _host.WakeAt(this, now + (minimum - seeded));
+            return;
+        }
+        if (reached is null)
+        {
+            if (next is { } n) _host.WakeAt(this, n);
+            return;
+        }
+        UserPaused = true; // the queue leaves it alone, as a torrent paused by hand
+        _stoppedByTimeRule = reached != SeedingLimit.ReachedNote;
+        var action = rules.Action;
+        Log(PluginLogLevel.Information, action switch
+        {
+            SeedingLimitAction.Remove => $"{reached} ({detail}); removing the torrent, keeping its data",
+            SeedingLimitAction.RemoveWithData => $"{reached} ({detail}); removing the torrent and deleting its data",
+            _ => $"{reached} ({detail}); stopping",
+        });
+        _ = StopOnLoopAsync(TorrentState.Stopped, reached);
+        if (action != SeedingLimitAction.Stop) _host.RemoveBySeedingRule(this, action == SeedingLimitAction.RemoveWithData);
+    }
+
+    /// <summary>The note a torrent stopped by its seeding time limit shows.</summary>
+    public const string SeedingTimeReachedNote = "seeding time limit reached";
+
+    /// <summary>The note a torrent stopped by its idle limit shows.</summary>
+    public const string SeedIdleReachedNote = "seed idle limit reached";
+
+    /// <summary>Since when the torrent moved no payload: its last transfer, or the start of this run if later (Transmission's activityDate).</summary>
+    private DateTimeOffset IdleSince(DateTimeOffset now)
+    {
+        var since = Activity.StartedAt ?? now;
+        return Activity.ActivityAt is { } a && a > since ? a : since;
     }
 
     // ------------------------------------------------------------------ queue

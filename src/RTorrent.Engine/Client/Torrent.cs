@@ -831,7 +831,7 @@ public sealed partial class Torrent
         CheckResumeSave(now);
         foreach (var p in _peers) Requests.RequestMore(p);
         _superSeeder?.Tick(now);
-        CheckSeedRatio();
+        CheckSeedingRules(now);
         return IsRunning && (_peers.Count > 0 || (_connector?.HalfOpen ?? 0) > 0 || waitingToConnect || _download.Rate > 0 || _upload.Rate > 0);
     }
 

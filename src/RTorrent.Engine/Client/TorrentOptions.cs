@@ -40,6 +40,16 @@ public sealed record TorrentOptions
     public SeedRatioMode SeedRatioMode { get; init; } = SeedRatioMode.Global;
     /// <summary>The torrent's own seed ratio limit (needed for <see cref="SeedRatioMode.Custom"/>).</summary>
     public double? SeedRatioLimit { get; init; }
+    /// <summary>Which idle limit the torrent follows (Transmission's seedIdleMode: the session's, its own, none).</summary>
+    public SeedRatioMode SeedIdleMode { get; init; } = SeedRatioMode.Global;
+    /// <summary>The torrent's own idle limit in minutes (needed for <see cref="SeedRatioMode.Custom"/>).</summary>
+    public int? SeedIdleLimit { get; init; }
+    /// <summary>Which seeding time limit the torrent follows (the session's, its own, none).</summary>
+    public SeedRatioMode SeedingTimeMode { get; init; } = SeedRatioMode.Global;
+    /// <summary>The torrent's own seeding time limit in minutes (needed for <see cref="SeedRatioMode.Custom"/>).</summary>
+    public int? SeedingTimeLimit { get; init; }
+    /// <summary>The torrent's own minimum seeding time in minutes, or null to follow the session's.</summary>
+    public int? MinSeedingTime { get; init; }
     /// <summary>
     /// BEP 16 super-seeding while the torrent seeds with every piece (<see cref="SuperSeeder"/>); it turns itself off
     /// once every piece has been seen in the swarm.

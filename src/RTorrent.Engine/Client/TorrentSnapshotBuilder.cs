@@ -93,6 +93,11 @@ internal static class TorrentSnapshotBuilder
             MaxConnections = t.MaxConnectionsLimit,
             SeedRatioMode = t.SeedRatioMode,
             SeedRatioLimit = t.SeedRatioLimit,
+            SeedIdleMode = t.SeedIdleMode,
+            SeedIdleLimit = t.SeedIdleLimit,
+            SeedingTimeMode = t.SeedingTimeMode,
+            SeedingTimeLimit = t.SeedingTimeLimit,
+            MinSeedingTime = t.MinSeedingTime,
             IsFinished = t.IsFinishedWith(size),
             TrackerProblem = trackerProblem,
         };

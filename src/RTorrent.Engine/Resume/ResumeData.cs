@@ -51,6 +51,21 @@ public sealed record TorrentResumeSettings
     /// </summary>
     public Client.SeedRatioMode SeedRatioMode { get; init; }
 
+    /// <summary>Which idle limit applies (Global when the key is missing).</summary>
+    public Client.SeedRatioMode SeedIdleMode { get; init; }
+
+    /// <summary>The torrent's own idle limit in minutes, or null.</summary>
+    public int? SeedIdleLimit { get; init; }
+
+    /// <summary>Which seeding time limit applies (Global when the key is missing).</summary>
+    public Client.SeedRatioMode SeedingTimeMode { get; init; }
+
+    /// <summary>The torrent's own seeding time limit in minutes, or null.</summary>
+    public int? SeedingTimeLimit { get; init; }
+
+    /// <summary>The torrent's own minimum seeding time in minutes, or null (the session's).</summary>
+    public int? MinSeedingTime { get; init; }
+
     /// <summary>The torrent's labels.</summary>
     public IReadOnlyList<string> Labels { get; init; } = [];
 
@@ -351,6 +366,12 @@ public sealed record ResumeData
         if (s.UploadSlots is { } u) d[Keys.UploadSlots] = new BInteger(u);
         if (s.SeedRatioLimit is { } r) d[Keys.SeedRatioMilli] = new BInteger((long)Math.Round(r * 1000));
         d[Keys.SeedRatioMode] = new BInteger((int)s.SeedRatioMode);
+        // Optional keys: written only when not the default, so older files and older readers agree.
+        if (s.SeedIdleMode != Client.SeedRatioMode.Global) d[Keys.SeedIdleMode] = new BInteger((int)s.SeedIdleMode);
+        if (s.SeedIdleLimit is { } idle) d[Keys.SeedIdleMinutes] = new BInteger(idle);
+        if (s.SeedingTimeMode != Client.SeedRatioMode.Global) d[Keys.SeedingTimeMode] = new BInteger((int)s.SeedingTimeMode);
+        if (s.SeedingTimeLimit is { } time) d[Keys.SeedingTimeMinutes] = new BInteger(time);
+        if (s.MinSeedingTime is { } min) d[Keys.MinSeedingMinutes] = new BInteger(min);
         if (s.Labels.Count > 0) d[Keys.Labels] = ResumeLists.EncodeStrings(s.Labels);
         if (s.Trackers is { } trackers) d[Keys.Trackers] = ResumeLists.EncodeTiers(trackers);
         if (s.QueuePosition is { } q) d[Keys.QueuePosition] = new BInteger(q);
@@ -395,7 +416,14 @@ public sealed record ResumeData
             Labels = d[Keys.Labels] is { } labels ? ResumeLists.DecodeStrings(labels, Keys.Labels) : [],
             Trackers = d[Keys.Trackers] is { } trackers ? ResumeLists.DecodeTiers(trackers, Keys.Trackers) : null,
             QueuePosition = (int?)OptionalInteger(d, Keys.QueuePosition, 0, int.MaxValue),
-        };
+            SeedIdleMode = (Client.SeedRatioMode)(OptionalInteger(d, Keys.SeedIdleMode, 0, 2) ?? 0),
+            SeedIdleLimit = (int?)OptionalInteger(d, Keys.SeedIdleMinutes, 1, Client.SeedingRules.MaxMinutes),
+            SeedingTimeMode = (Client.SeedRatioMode)(OptionalInteger(d, Keys.SeedingTimeMode, 0, 2) ?? 0),
+            SeedingTimeLimit = (int?)OptionalInteger(d, Keys.SeedingTimeMinutes, 1, Client.SeedingRules.MaxMinutes),
+            MinSeedingTime = (int?)OptionalInteger(d, Keys.MinSeedingMinutes, 0, Client.SeedingRules.MaxMinutes),
+        } is var r && (r.SeedIdleMode == Client.SeedRatioMode.Custom && r.SeedIdleLimit is null
+            || r.SeedingTimeMode == Client.SeedRatioMode.Custom && r.SeedingTimeLimit is null)
+            ? throw Invalid(Keys.SeedIdleMode, "is custom without a limit") : r;
     }
 
     private static DateTimeOffset? UnixSeconds(BDictionary d, string key)
@@ -453,6 +481,11 @@ public sealed record ResumeData
         public const string SeedRatioMilli = "seed-ratio-milli";
         public const string Priorities = "priorities";
         public const string SeedRatioMode = "seed-ratio-mode";
+        public const string SeedIdleMode = "seed-idle-mode";
+        public const string SeedIdleMinutes = "seed-idle-minutes";
+        public const string SeedingTimeMode = "seeding-time-mode";
+        public const string SeedingTimeMinutes = "seeding-time-minutes";
+        public const string MinSeedingMinutes = "min-seeding-minutes";
         public const string Labels = "labels";
         public const string Trackers = "trackers";
         public const string QueuePosition = "queue-position";

@@ -216,6 +216,11 @@ public sealed partial class ClientSession
                 MaxConnections = data?.Settings.MaxConnections,
                 SeedRatioMode = data?.Settings.SeedRatioMode ?? SeedRatioMode.Global,
                 SeedRatioLimit = data?.Settings.SeedRatioLimit,
+                SeedIdleMode = data?.Settings.SeedIdleMode ?? SeedRatioMode.Global,
+                SeedIdleLimit = data?.Settings.SeedIdleLimit,
+                SeedingTimeMode = data?.Settings.SeedingTimeMode ?? SeedRatioMode.Global,
+                SeedingTimeLimit = data?.Settings.SeedingTimeLimit,
+                MinSeedingTime = data?.Settings.MinSeedingTime,
             };
             if (data?.Settings.QueuePosition is { } position) _restoringPositions[hash] = position;
             // Never moved silently to another storage: the data may live there and nowhere else.

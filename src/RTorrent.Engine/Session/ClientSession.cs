@@ -53,6 +53,7 @@ public sealed record SessionOptions
         Encryption = s.Encryption,
         DefaultSavePath = s.DownloadDirectory,
         SeedRatioLimit = s.SeedRatioLimit,
+        SeedingRules = s.SeedingRules,
         Queue = s.QueueLimits,
     };
 
@@ -150,6 +151,7 @@ public sealed partial class ClientSession : IAsyncDisposable
             SaveResume = SaveResumeAsync,
             PieceVerified = _journals is null ? null : _journals.Verified,
             MetadataReceived = SaveTorrentFileAsync,
+            RemoveTorrent = RemoveAsync,
             DhtPort = () => Dht is { IsRunning: true } d ? d.LocalEndPoint?.Port : null,
             DhtNodeCount = () => Dht?.NodeCount,
             DhtNodeHint = ep => Dht?.AddNode(ep),
@@ -438,6 +440,11 @@ public sealed partial class ClientSession : IAsyncDisposable
                     MaxConnections = torrent.MaxConnections,
                     SeedRatioMode = torrent.SeedRatioMode,
                     SeedRatioLimit = torrent.SeedRatioLimit,
+                    SeedIdleMode = torrent.SeedIdleMode,
+                    SeedIdleLimit = torrent.SeedIdleLimit,
+                    SeedingTimeMode = torrent.SeedingTimeMode,
+                    SeedingTimeLimit = torrent.SeedingTimeLimit,
+                    MinSeedingTime = torrent.MinSeedingTime,
                     QueuePosition = _restoringPositions.TryGetValue(torrent.InfoHash, out int saved) ? saved : torrent.QueuePosition,
                 },
             });

@@ -132,6 +132,8 @@ public sealed class SessionSettings
             await engine.SetReadCacheSizeAsync(after.DiskReadCacheSize).ConfigureAwait(false);
         if (!Nullable.Equals(before.SeedRatioLimit, after.SeedRatioLimit))
             await engine.SetSeedRatioLimitAsync(after.SeedRatioLimit).ConfigureAwait(false);
+        if (before.SeedingRules != after.SeedingRules)
+            await engine.SetSeedingRulesAsync(after.SeedingRules).ConfigureAwait(false);
         if (before.BlocklistEnabled != after.BlocklistEnabled || before.BlocklistUrl != after.BlocklistUrl ||
             before.BlocklistFile != after.BlocklistFile || before.BlocklistRefreshHours != after.BlocklistRefreshHours)
             await _session.BlocklistUpdater.ApplyAsync(Engine.Blocklists.BlocklistSources.From(after)).ConfigureAwait(false);

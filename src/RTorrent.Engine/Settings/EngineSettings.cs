@@ -243,6 +243,43 @@ public sealed record EngineSettings
     /// <summary>Minutes without payload after which a running torrent is stalled (Transmission's default, 30).</summary>
     public int QueueStalledMinutes { get; init; } = 30;
 
+    /// <summary>
+    /// Stop (or remove, <see cref="SeedingLimitAction"/>) a seeding torrent that uploaded nothing for
+    /// <see cref="IdleSeedingLimit"/> minutes (Transmission's <c>idle-seeding-limit-enabled</c>, off by default).
+    /// Torrents follow it unless they have their own idle limit or none. Changed live; docs/SEEDING-RULES.md.
+    /// </summary>
+    public bool IdleSeedingLimitEnabled { get; init; }
+
+    /// <summary>Minutes without upload after which a seeding torrent stops (Transmission's default, 30).</summary>
+    public int IdleSeedingLimit { get; init; } = 30;
+
+    /// <summary>
+    /// Stop (or remove) a torrent that seeded <see cref="SeedingTimeLimit"/> minutes in all (qBittorrent's
+    /// <c>max_seeding_time_enabled</c>, off by default). Changed live.
+    /// </summary>
+    public bool SeedingTimeLimitEnabled { get; init; }
+
+    /// <summary>Minutes of seeding (over the torrent's life, across restarts) after which it stops; default a day.</summary>
+    public int SeedingTimeLimit { get; init; } = 1440;
+
+    /// <summary>
+    /// Minutes a torrent seeds before any seeding rule (ratio, idle, seeding time) may act; 0: none. The private
+    /// trackers' "seed at least N hours": a rule reached earlier waits until then. Changed live.
+    /// </summary>
+    public int MinSeedingTime { get; init; }
+
+    /// <summary>What a reached seeding limit does: stop (the default), remove, or removeWithData. Changed live.</summary>
+    public Client.SeedingLimitAction SeedingLimitAction { get; init; } = Client.SeedingLimitAction.Stop;
+
+    /// <summary>The seeding rules these settings put in force.</summary>
+    public Client.SeedingRules SeedingRules => new()
+    {
+        IdleLimitMinutes = IdleSeedingLimitEnabled ? IdleSeedingLimit : null,
+        SeedingTimeLimitMinutes = SeedingTimeLimitEnabled ? SeedingTimeLimit : null,
+        MinSeedingTimeMinutes = MinSeedingTime,
+        Action = SeedingLimitAction,
+    };
+
     /// <summary>The queue limits these settings put in force.</summary>
     public Client.QueueLimits QueueLimits => new()
     {
@@ -387,6 +424,13 @@ public sealed record EngineSettings
         Check(SeedQueueSize is >= 0 and <= 100_000, "seedQueueSize", $"must be 0-100000, not {SeedQueueSize}");
         Check(ActiveQueueSize is >= 0 and <= 100_000, "activeQueueSize", $"must be 0-100000, not {ActiveQueueSize}");
         Check(QueueStalledMinutes is >= 1 and <= 525_600, "queueStalledMinutes", $"must be 1-525600 (a year), not {QueueStalledMinutes}");
+        Check(IdleSeedingLimit is >= 1 and <= Client.SeedingRules.MaxMinutes, "idleSeedingLimit",
+            $"must be 1-{Client.SeedingRules.MaxMinutes} minutes, not {IdleSeedingLimit}");
+        Check(SeedingTimeLimit is >= 1 and <= Client.SeedingRules.MaxMinutes, "seedingTimeLimit",
+            $"must be 1-{Client.SeedingRules.MaxMinutes} minutes, not {SeedingTimeLimit}");
+        Check(MinSeedingTime is >= 0 and <= Client.SeedingRules.MaxMinutes, "minSeedingTime",
+            $"must be 0 (none) to {Client.SeedingRules.MaxMinutes} minutes, not {MinSeedingTime}");
+        Check(Enum.IsDefined(SeedingLimitAction), "seedingLimitAction", $"must be stop, remove or removeWithData, not {SeedingLimitAction}");
         Check(MaxOpenFiles is >= 1 and <= 65536, "maxOpenFiles", $"must be 1-65536, not {MaxOpenFiles}");
         Check(Enum.IsDefined(Encryption), "encryption", $"must be disabled, enabled, preferred or required, not {Encryption}");
         Check(DiskReadCacheSize >= 0, "diskReadCacheSize", $"must be 0 or more (below 4 MiB acts as 4 MiB), not {DiskReadCacheSize}");
@@ -490,6 +534,9 @@ public sealed record EngineSettings
         SeedQueueEnabled == other.SeedQueueEnabled && SeedQueueSize == other.SeedQueueSize &&
         ActiveQueueEnabled == other.ActiveQueueEnabled && ActiveQueueSize == other.ActiveQueueSize &&
         QueueStalledEnabled == other.QueueStalledEnabled && QueueStalledMinutes == other.QueueStalledMinutes &&
+        IdleSeedingLimitEnabled == other.IdleSeedingLimitEnabled && IdleSeedingLimit == other.IdleSeedingLimit &&
+        SeedingTimeLimitEnabled == other.SeedingTimeLimitEnabled && SeedingTimeLimit == other.SeedingTimeLimit &&
+        MinSeedingTime == other.MinSeedingTime && SeedingLimitAction == other.SeedingLimitAction &&
         SameList(RpcBind, other.RpcBind) && RpcUsername == other.RpcUsername && RpcPasswordHash == other.RpcPasswordHash &&
         RpcHostAllowListEnabled == other.RpcHostAllowListEnabled && SameList(RpcHostAllowList, other.RpcHostAllowList) &&
         RpcAddressAllowListEnabled == other.RpcAddressAllowListEnabled && SameList(RpcAddressAllowList, other.RpcAddressAllowList) &&

@@ -63,6 +63,12 @@ internal sealed class SettingsDocument
         ActiveQueueSize = s.ActiveQueueSize;
         QueueStalledEnabled = s.QueueStalledEnabled;
         QueueStalledMinutes = s.QueueStalledMinutes;
+        IdleSeedingLimitEnabled = s.IdleSeedingLimitEnabled;
+        IdleSeedingLimit = s.IdleSeedingLimit;
+        SeedingTimeLimitEnabled = s.SeedingTimeLimitEnabled;
+        SeedingTimeLimit = s.SeedingTimeLimit;
+        MinSeedingTime = s.MinSeedingTime;
+        SeedingLimitAction = s.SeedingLimitAction;
         Preallocate = s.Preallocate;
         Encryption = s.Encryption;
         MaxOpenFiles = s.MaxOpenFiles;
@@ -183,6 +189,23 @@ internal sealed class SettingsDocument
 
     public int QueueStalledMinutes { get; set; }
 
+    public bool IdleSeedingLimitEnabled { get; set; }
+
+    public int IdleSeedingLimit { get; set; }
+
+    public bool SeedingTimeLimitEnabled { get; set; }
+
+    public int SeedingTimeLimit { get; set; }
+
+    public int MinSeedingTime { get; set; }
+
+    [System.Text.Json.Serialization.JsonConverter(typeof(CamelCaseActionConverter))]
+    public Client.SeedingLimitAction SeedingLimitAction { get; set; }
+
+    /// <summary>Writes "stop", "remove", "removeWithData" as the RPC and the docs spell them (reading ignores case).</summary>
+    internal sealed class CamelCaseActionConverter() :
+        System.Text.Json.Serialization.JsonStringEnumConverter<Client.SeedingLimitAction>(System.Text.Json.JsonNamingPolicy.CamelCase, allowIntegerValues: false);
+
     public bool Preallocate { get; set; }
 
     [System.Text.Json.Serialization.JsonConverter(typeof(System.Text.Json.Serialization.JsonStringEnumConverter<Peers.Encryption.EncryptionMode>))]
@@ -269,6 +292,12 @@ internal sealed class SettingsDocument
         ActiveQueueSize = ActiveQueueSize,
         QueueStalledEnabled = QueueStalledEnabled,
         QueueStalledMinutes = QueueStalledMinutes,
+        IdleSeedingLimitEnabled = IdleSeedingLimitEnabled,
+        IdleSeedingLimit = IdleSeedingLimit,
+        SeedingTimeLimitEnabled = SeedingTimeLimitEnabled,
+        SeedingTimeLimit = SeedingTimeLimit,
+        MinSeedingTime = MinSeedingTime,
+        SeedingLimitAction = SeedingLimitAction,
         Preallocate = Preallocate,
         Encryption = Encryption,
         MaxOpenFiles = MaxOpenFiles,

@@ -31,8 +31,6 @@ internal static class SessionFields
     /// <summary>A value RTorrent cannot change, with the reason a session-set of another value gets.</summary>
     public sealed record FixedValue(object Value, string Reason);
 
-    public const int IdleSeedingLimit = 30;
-    private const string NoIdleLimit = "RTorrent has no idle seeding limit";
     private const string NoIncompleteDir = "RTorrent keeps a download in its download folder while it is incomplete";
     private const string NoSeedingScript =
         "RTorrent runs no script when seeding stops (its hooks run on add, completion and removal: script-torrent-added-*, script-torrent-done-*)";
@@ -71,8 +69,8 @@ internal static class SessionFields
         yield return Live("download-queue-enabled", (w, s) => w.WriteBooleanValue(s.Settings.DownloadQueueEnabled));
         yield return Live("download-queue-size", (w, s) => w.WriteNumberValue(s.Settings.DownloadQueueSize));
         yield return Live("encryption", (w, s) => w.WriteStringValue(EncryptionName(s.Settings.Encryption)));
-        yield return FixedInt("idle-seeding-limit", IdleSeedingLimit, NoIdleLimit);
-        yield return FixedBool("idle-seeding-limit-enabled", false, NoIdleLimit);
+        yield return Live("idle-seeding-limit", (w, s) => w.WriteNumberValue(s.Settings.IdleSeedingLimit));
+        yield return Live("idle-seeding-limit-enabled", (w, s) => w.WriteBooleanValue(s.Settings.IdleSeedingLimitEnabled));
         yield return FixedString("incomplete-dir", "", NoIncompleteDir);
         yield return FixedBool("incomplete-dir-enabled", false, NoIncompleteDir);
         yield return Live("lpd-enabled", (w, s) => w.WriteBooleanValue(s.Settings.LsdEnabled));
@@ -94,6 +92,11 @@ internal static class SessionFields
         yield return Live("script-torrent-done-filename", (w, s) => w.WriteStringValue(s.Settings.CompletedHook ?? ""));
         yield return FixedBool("script-torrent-done-seeding-enabled", false, NoSeedingScript);
         yield return FixedString("script-torrent-done-seeding-filename", "", NoSeedingScript);
+        // RTorrent's own seeding rules beside Transmission's (qBittorrent's max_seeding_time, min seeding time, max_ratio_act).
+        yield return Live("seeding-time-limit", (w, s) => w.WriteNumberValue(s.Settings.SeedingTimeLimit));
+        yield return Live("seeding-time-limit-enabled", (w, s) => w.WriteBooleanValue(s.Settings.SeedingTimeLimitEnabled));
+        yield return Live("min-seeding-time", (w, s) => w.WriteNumberValue(s.Settings.MinSeedingTime));
+        yield return Live("seeding-limit-action", (w, s) => w.WriteStringValue(ActionName(s.Settings.SeedingLimitAction)));
         yield return Live("seed-queue-enabled", (w, s) => w.WriteBooleanValue(s.Settings.SeedQueueEnabled));
         yield return Live("seed-queue-size", (w, s) => w.WriteNumberValue(s.Settings.SeedQueueSize));
         yield return Live("seedRatioLimit", (w, s) => w.WriteNumberValue(s.Settings.SeedRatioLimit ?? s.Settings.SeedRatioLimitWhenOn));
@@ -125,6 +128,22 @@ internal static class SessionFields
         EncryptionMode.Preferred => "preferred",
         EncryptionMode.Enabled => "tolerated",
         _ => "disabled",
+    };
+
+    /// <summary>seeding-limit-action's names: stop, remove, removeWithData (as settings.json spells them).</summary>
+    public static string ActionName(Engine.Client.SeedingLimitAction action) => action switch
+    {
+        Engine.Client.SeedingLimitAction.Remove => "remove",
+        Engine.Client.SeedingLimitAction.RemoveWithData => "removeWithData",
+        _ => "stop",
+    };
+
+    public static Engine.Client.SeedingLimitAction? ParseAction(string name) => name switch
+    {
+        "stop" => Engine.Client.SeedingLimitAction.Stop,
+        "remove" => Engine.Client.SeedingLimitAction.Remove,
+        "removeWithData" => Engine.Client.SeedingLimitAction.RemoveWithData,
+        _ => null,
     };
 
     public static EncryptionMode? ParseEncryption(string name) => name switch

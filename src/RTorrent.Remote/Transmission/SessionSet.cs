@@ -18,14 +18,16 @@ internal sealed class SessionSet(TransmissionContext context)
         "blocklist-enabled", "dht-enabled", "lpd-enabled", "pex-enabled", "peer-port-random-on-start", "seedRatioLimited", "speed-limit-down-enabled",
         "speed-limit-up-enabled", "start-added-torrents", "alt-speed-enabled", "alt-speed-time-enabled", "script-torrent-added-enabled",
         "script-torrent-done-enabled", "download-queue-enabled", "seed-queue-enabled", "queue-stalled-enabled",
+        "idle-seeding-limit-enabled", "seeding-time-limit-enabled",
     ];
 
     private static readonly HashSet<string> IntKeys =
         ["cache-size-mb", "peer-limit-global", "peer-limit-per-torrent", "peer-port", "speed-limit-down", "speed-limit-up", "alt-speed-down",
         "alt-speed-up", "alt-speed-time-begin", "alt-speed-time-end", "alt-speed-time-day", "download-queue-size", "seed-queue-size",
-        "queue-stalled-minutes"];
+        "queue-stalled-minutes", "idle-seeding-limit", "seeding-time-limit", "min-seeding-time"];
 
-    private static readonly HashSet<string> StringKeys = ["blocklist-url", "download-dir", "encryption", "script-torrent-added-filename", "script-torrent-done-filename"];
+    private static readonly HashSet<string> StringKeys = ["blocklist-url", "download-dir", "encryption", "script-torrent-added-filename", "script-torrent-done-filename",
+        "seeding-limit-action"];
 
     public async Task<string> RunAsync(Arguments args)
     {
@@ -111,6 +113,7 @@ internal sealed class SessionSet(TransmissionContext context)
             else s = s with { MaxConnectionsPerTorrent = (int)perTorrent };
         }
         s = Queue(s, values, problems);
+        s = SeedingRules(s, values, problems);
         s = Port(s, Get<long>(values, "peer-port"), Get<bool>(values, "peer-port-random-on-start"), engineListenPort, problems);
         var (down, downWhenOn) = Speed(s.DownloadRateLimit, s.DownloadRateLimitWhenOn, Get<long>(values, "speed-limit-down"),
             Get<bool>(values, "speed-limit-down-enabled"), "down", problems);
@@ -238,6 +241,35 @@ internal sealed class SessionSet(TransmissionContext context)
     /// (applied live: queued torrents start or running ones are queued again at once). A size is kept while its queue
     /// is off, as Transmission keeps it.
     /// </summary>
+    /// <summary>idle-seeding-limit(-enabled) (Transmission's), seeding-time-limit(-enabled), min-seeding-time, seeding-limit-action (RTorrent's).</summary>
+    private static EngineSettings SeedingRules(EngineSettings s, Dictionary<string, object> values, List<string> problems)
+    {
+        const int max = Engine.Client.SeedingRules.MaxMinutes;
+        if (Get<bool>(values, "idle-seeding-limit-enabled") is { } idleOn) s = s with { IdleSeedingLimitEnabled = idleOn };
+        if (Get<bool>(values, "seeding-time-limit-enabled") is { } timeOn) s = s with { SeedingTimeLimitEnabled = timeOn };
+        if (Get<long>(values, "idle-seeding-limit") is { } idle)
+        {
+            if (idle is < 1 or > max) problems.Add($"idle-seeding-limit: must be 1-{max} minutes, not {idle}");
+            else s = s with { IdleSeedingLimit = (int)idle };
+        }
+        if (Get<long>(values, "seeding-time-limit") is { } time)
+        {
+            if (time is < 1 or > max) problems.Add($"seeding-time-limit: must be 1-{max} minutes, not {time}");
+            else s = s with { SeedingTimeLimit = (int)time };
+        }
+        if (Get<long>(values, "min-seeding-time") is { } min)
+        {
+            if (min is < 0 or > max) problems.Add($"min-seeding-time: must be 0 (none) to {max} minutes, not {min}");
+            else s = s with { MinSeedingTime = (int)min };
+        }
+        if (values.TryGetValue("seeding-limit-action", out var action))
+        {
+            if (SessionFields.ParseAction((string)action) is { } a) s = s with { SeedingLimitAction = a };
+            else problems.Add($"seeding-limit-action: must be stop, remove or removeWithData, not '{action}'");
+        }
+        return s;
+    }
+
     private static EngineSettings Queue(EngineSettings s, Dictionary<string, object> values, List<string> problems)
     {
         if (Get<bool>(values, "download-queue-enabled") is { } down) s = s with { DownloadQueueEnabled = down };

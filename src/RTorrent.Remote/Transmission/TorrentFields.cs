@@ -43,6 +43,18 @@ internal sealed class FieldScope
     /// <summary>The session's seed ratio limit, on or off (what a torrent following it shows).</summary>
     public double SessionSeedRatioShown { get; init; }
 
+    /// <summary>The session's idle limit in minutes, on or off (what a torrent without its own shows).</summary>
+    public int SessionIdleShown { get; init; } = 30;
+
+    /// <summary>The session's idle limit in force in minutes (null: off).</summary>
+    public int? SessionIdleLimit { get; init; }
+
+    /// <summary>The session's minimum seeding time in minutes.</summary>
+    public int SessionMinSeedingTime { get; init; }
+
+    /// <summary>The session's seeding time limit in minutes, on or off (what a torrent without its own shows).</summary>
+    public int SessionSeedingTimeShown { get; init; } = 1440;
+
     /// <summary>The session folder, where the .torrent files are kept.</summary>
     public string? SessionDirectory { get; init; }
 }
@@ -68,9 +80,6 @@ internal static class TorrentFields
 {
     /// <summary>By name.</summary>
     public static FrozenDictionary<string, TorrentField> All { get; } = Build().ToFrozenDictionary(f => f.Name, StringComparer.Ordinal);
-
-    /// <summary>Transmission's idle seeding limit default, which every torrent shows (RTorrent has no idle limits).</summary>
-    public const int SeedIdleLimitMinutes = 30;
 
     private static IEnumerable<TorrentField> Build()
     {
@@ -100,7 +109,7 @@ internal static class TorrentFields
         yield return F("error", S, (w, r, _) => w.WriteNumberValue(Units.Error(r.Snapshot)));
         yield return F("errorString", S, (w, r, _) => w.WriteStringValue(Units.ErrorString(r.Snapshot)));
         yield return F("eta", S, (w, r, s) => w.WriteNumberValue(Units.Eta(r.Snapshot, s.SessionSeedRatio)));
-        yield return F("etaIdle", S, (w, _, _) => w.WriteNumberValue(Units.EtaNotAvailable)); // no idle seeding limits
+        yield return F("etaIdle", S, (w, r, s) => w.WriteNumberValue(Units.EtaIdle(r.Snapshot, s)));
         yield return F("file-count", T, (w, r, _) => w.WriteNumberValue(r.Torrent?.Metainfo is { } m ? FileIndexMap.Of(m).Count : 0));
         yield return F("files", D, WriteFiles);
         yield return F("fileStats", D, WriteFileStats);
@@ -145,8 +154,12 @@ internal static class TorrentFields
         yield return F("recheckProgress", S, (w, r, _) => w.WriteNumberValue(r.Snapshot.State == TorrentState.Checking ? r.Snapshot.Progress : 0));
         yield return F("secondsDownloading", S, (w, r, s) => w.WriteNumberValue((long)r.Snapshot.DownloadingTime(s.Now).TotalSeconds));
         yield return F("secondsSeeding", S, (w, r, s) => w.WriteNumberValue((long)r.Snapshot.SeedingTime(s.Now).TotalSeconds));
-        yield return F("seedIdleLimit", S, (w, _, _) => w.WriteNumberValue(SeedIdleLimitMinutes));
-        yield return F("seedIdleMode", S, (w, _, _) => w.WriteNumberValue(0)); // global, and the session has no idle limit
+        yield return F("seedIdleLimit", S, (w, r, s) => w.WriteNumberValue(r.Snapshot.SeedIdleLimit ?? s.SessionIdleShown));
+        yield return F("seedIdleMode", S, (w, r, _) => w.WriteNumberValue((int)r.Snapshot.SeedIdleMode));
+        // RTorrent's own (qBittorrent's seeding_time_limit, in minutes): docs/SEEDING-RULES.md.
+        yield return F("seedingTimeLimit", S, (w, r, s) => w.WriteNumberValue(r.Snapshot.SeedingTimeLimit ?? s.SessionSeedingTimeShown));
+        yield return F("seedingTimeMode", S, (w, r, _) => w.WriteNumberValue((int)r.Snapshot.SeedingTimeMode));
+        yield return F("minSeedingTime", S, (w, r, _) => w.WriteNumberValue(r.Snapshot.MinSeedingTime ?? -1)); // -1: the session's
         yield return F("seedRatioLimit", S, (w, r, s) => w.WriteNumberValue(r.Snapshot.SeedRatioLimit ?? s.SessionSeedRatioShown));
         yield return F("seedRatioMode", S, (w, r, _) => w.WriteNumberValue((int)r.Snapshot.SeedRatioMode));
         yield return F("sizeWhenDone", S, (w, r, _) => w.WriteNumberValue(r.Snapshot.Size));

@@ -33,6 +33,10 @@ internal sealed class TorrentGet(TransmissionContext context, TorrentIds ids)
             Now = context.Time.GetUtcNow(),
             SessionSeedRatio = settings.SeedRatioLimit,
             SessionSeedRatioShown = settings.SeedRatioLimit ?? settings.SeedRatioLimitWhenOn,
+            SessionIdleShown = settings.IdleSeedingLimit,
+            SessionIdleLimit = settings.SeedingRules.IdleLimitMinutes,
+            SessionMinSeedingTime = settings.MinSeedingTime,
+            SessionSeedingTimeShown = settings.SeedingTimeLimit,
             SessionDirectory = context.Session.SessionDirectory,
         };
         TorrentRow?[]? full = null;

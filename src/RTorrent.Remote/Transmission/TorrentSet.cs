@@ -23,6 +23,7 @@ internal sealed class TorrentSet(TransmissionContext context, TorrentIds ids, Re
         public long? DownloadLimit, UploadLimit;
         public bool? DownloadLimited, UploadLimited, HonorsSessionLimits;
         public long? SeedIdleLimit, SeedIdleMode, SeedRatioMode, QueuePosition;
+        public long? SeedingTimeLimit, SeedingTimeMode, MinSeedingTime;
         public double? SeedRatioLimit;
         public List<string>? TrackerAdd;
         public List<long>? TrackerRemove;
@@ -46,12 +47,6 @@ internal sealed class TorrentSet(TransmissionContext context, TorrentIds ids, Re
         if (request.Group is { Length: > 0 } group) problems.Add($"group '{group}': RTorrent has no bandwidth groups");
         if (request.HonorsSessionLimits == false)
             problems.Add("honorsSessionLimits: a torrent always honours the session's limits in RTorrent (its limiter is the session's child)");
-        if (request.SeedIdleMode is { } idleMode && idleMode != 0 && idleMode != 2)
-            problems.Add(idleMode == 1
-                ? "seedIdleMode 1: RTorrent has no idle seeding limit; a torrent seeds until its ratio limit or until it is stopped"
-                : $"seedIdleMode must be 0, 1 or 2, not {idleMode}");
-        if (request.SeedIdleLimit is { } idle && idle != TorrentFields.SeedIdleLimitMinutes)
-            problems.Add($"seedIdleLimit {idle}: RTorrent has no idle seeding limit (it shows {TorrentFields.SeedIdleLimitMinutes} minutes, unused)");
         foreach (var t in torrents)
         {
             try
@@ -90,6 +85,9 @@ internal sealed class TorrentSet(TransmissionContext context, TorrentIds ids, Re
         if (args.TryGetDouble("seedRatioLimit", out double ratio)) r.SeedRatioLimit = ratio;
         if (args.TryGetLong("seedRatioMode", out long ratioMode)) r.SeedRatioMode = ratioMode;
         if (args.TryGetLong("queuePosition", out long position)) r.QueuePosition = position;
+        if (args.TryGetLong("seedingTimeLimit", out long timeLimit)) r.SeedingTimeLimit = timeLimit; // RTorrent's own
+        if (args.TryGetLong("seedingTimeMode", out long timeMode)) r.SeedingTimeMode = timeMode;
+        if (args.TryGetLong("minSeedingTime", out long minTime)) r.MinSeedingTime = minTime;
         if (args.TryGetStringList("trackerAdd", out var add)) r.TrackerAdd = add;
         if (args.TryGetLongList("trackerRemove", out var remove)) r.TrackerRemove = remove;
         if (args.TryGet("trackerReplace", out var replace))
@@ -130,6 +128,19 @@ internal sealed class TorrentSet(TransmissionContext context, TorrentIds ids, Re
         long up = Limit(t.UploadLimit, r.UploadLimit, r.UploadLimited, "upload", problems);
         if (down != t.DownloadLimit || up != t.UploadLimit) await t.SetRateLimitsAsync(down, up).ConfigureAwait(false);
         if (r.SeedRatioMode is not null || r.SeedRatioLimit is not null) await ApplySeedRatioAsync(t, r, problems).ConfigureAwait(false);
+        var settings = context.Settings.Current;
+        if (r.SeedIdleMode is not null || r.SeedIdleLimit is not null)
+            await ApplyMinutesLimitAsync("seedIdle", t.SeedIdleMode, t.SeedIdleLimit, r.SeedIdleMode, r.SeedIdleLimit, settings.IdleSeedingLimit,
+                t.SetSeedIdleAsync, problems).ConfigureAwait(false);
+        if (r.SeedingTimeMode is not null || r.SeedingTimeLimit is not null)
+            await ApplyMinutesLimitAsync("seedingTime", t.SeedingTimeMode, t.SeedingTimeLimit, r.SeedingTimeMode, r.SeedingTimeLimit,
+                settings.SeedingTimeLimit, t.SetSeedingTimeLimitAsync, problems).ConfigureAwait(false);
+        if (r.MinSeedingTime is { } min)
+        {
+            if (min is < -1 or > Engine.Client.SeedingRules.MaxMinutes)
+                problems.Add($"minSeedingTime must be -1 (the session's) or 0-{Engine.Client.SeedingRules.MaxMinutes} minutes, not {min}");
+            else await t.SetMinSeedingTimeAsync(min < 0 ? null : (int)min).ConfigureAwait(false);
+        }
         if (r.QueuePosition is { } position)
         {
             if (position < 0) problems.Add($"queuePosition must be 0 or more, not {position}");
@@ -206,6 +217,34 @@ internal sealed class TorrentSet(TransmissionContext context, TorrentIds ids, Re
             limit = s.SeedRatioLimit ?? s.SeedRatioLimitWhenOn;
         }
         await t.SetSeedRatioAsync(mode, limit).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// A (mode, limit in minutes) pair as Transmission's seedIdleMode/seedIdleLimit: mode 0 the session's, 1 the
+    /// torrent's own, 2 none; a limit given alone is kept for mode 1. Mode 1 without any own limit starts from the
+    /// session's value, as Transmission's does.
+    /// </summary>
+    private static async Task ApplyMinutesLimitAsync(string name, SeedRatioMode current, int? currentLimit, long? mode, long? limit,
+        int sessionValue, Func<SeedRatioMode, int?, Task> set, List<string> problems)
+    {
+        if (limit is { } l && (l < 1 || l > Engine.Client.SeedingRules.MaxMinutes))
+        {
+            problems.Add($"{name}Limit must be 1-{Engine.Client.SeedingRules.MaxMinutes} minutes, not {l}");
+            return;
+        }
+        var m = current;
+        if (mode is { } given)
+        {
+            if (given is < 0 or > 2)
+            {
+                problems.Add($"{name}Mode must be 0 (the session's), 1 (the torrent's own) or 2 (unlimited), not {given}");
+                return;
+            }
+            m = (SeedRatioMode)given;
+        }
+        int? minutes = (int?)limit;
+        if (m == SeedRatioMode.Custom && minutes is null && currentLimit is null) minutes = sessionValue;
+        await set(m, minutes).ConfigureAwait(false);
     }
 
     /// <summary>Wanted files and priorities, in Transmission's order: unwanted, wanted, then low, normal, high priorities.</summary>

@@ -86,6 +86,22 @@ internal static class Units
     }
 
     /// <summary>The seed ratio limit in force for the torrent, or null.</summary>
+    /// <summary>
+    /// Transmission's etaIdle: for a seeding torrent uploading nothing under an idle limit, the seconds until the limit
+    /// stops it (not before its minimum seeding time is over); otherwise -1.
+    /// </summary>
+    public static long EtaIdle(TorrentSnapshot t, FieldScope scope)
+    {
+        if (t.State != TorrentState.Seeding || t.UploadRate > 0) return EtaNotAvailable;
+        if (SeedingRules.Effective(t.SeedIdleMode, t.SeedIdleLimit, scope.SessionIdleLimit) is not { } minutes) return EtaNotAvailable;
+        var now = scope.Now;
+        var since = t.StartedAt ?? now;
+        if (t.ActivityAt is { } a && a > since) since = a;
+        double idleLeft = minutes * 60.0 - Math.Max(0, (now - since).TotalSeconds);
+        double minLeft = (t.MinSeedingTime ?? scope.SessionMinSeedingTime) * 60.0 - t.SeedingTime(now).TotalSeconds;
+        return (long)Math.Ceiling(Math.Max(0, Math.Max(idleLeft, minLeft)));
+    }
+
     public static double? EffectiveSeedRatio(TorrentSnapshot t, double? sessionSeedRatio) => t.SeedRatioMode switch
     {
         SeedRatioMode.Global => sessionSeedRatio,

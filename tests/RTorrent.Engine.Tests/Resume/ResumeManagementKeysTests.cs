@@ -101,4 +101,30 @@ public class ResumeManagementKeysTests
         Assert.Equal(ResumeProblem.Corrupt, e.Problem);
         Assert.Contains("labels", e.Message);
     }
+
+    [Fact]
+    public void Seeding_rule_keys_round_trip_are_absent_by_default_and_a_custom_mode_without_a_limit_is_corrupt()
+    {
+        var plain = ResumeDataTests.Sample();
+        var settings = ((BDictionary)BencodeReader.Decode(plain.Encode())).Get<BDictionary>("settings")!;
+        Assert.DoesNotContain(settings, kv => kv.Key.Text.StartsWith("seed-idle") || kv.Key.Text.StartsWith("seeding-time") || kv.Key.Text == "min-seeding-minutes");
+        var back = ResumeData.Decode(plain.Encode()).Settings;
+        Assert.Equal((SeedRatioMode.Global, (int?)null, SeedRatioMode.Global, (int?)null, (int?)null),
+            (back.SeedIdleMode, back.SeedIdleLimit, back.SeedingTimeMode, back.SeedingTimeLimit, back.MinSeedingTime));
+
+        var own = plain with
+        {
+            Settings = plain.Settings with
+            {
+                SeedIdleMode = SeedRatioMode.Custom, SeedIdleLimit = 90, SeedingTimeMode = SeedRatioMode.Unlimited, SeedingTimeLimit = 600, MinSeedingTime = 0,
+            },
+        };
+        back = ResumeData.Decode(own.Encode()).Settings;
+        Assert.Equal((SeedRatioMode.Custom, (int?)90, SeedRatioMode.Unlimited, (int?)600, (int?)0),
+            (back.SeedIdleMode, back.SeedIdleLimit, back.SeedingTimeMode, back.SeedingTimeLimit, back.MinSeedingTime));
+
+        var broken = own with { Settings = own.Settings with { SeedIdleLimit = null } }; // mode 1 written, its minutes not
+        var e = Assert.Throws<ResumeException>(() => ResumeData.Decode(broken.Encode()));
+        Assert.Equal(ResumeProblem.Corrupt, e.Problem);
+    }
 }

@@ -76,6 +76,24 @@ public class ConventionsTests
     }
 
     [Fact]
+    public void EtaIdle_counts_down_the_idle_limit_of_a_seed_uploading_nothing_and_waits_for_the_minimum()
+    {
+        var now = new DateTimeOffset(2026, 1, 1, 12, 0, 0, TimeSpan.Zero);
+        var seed = Snapshot(TorrentState.Seeding) with
+        {
+            StartedAt = now.AddMinutes(-20), ActivityAt = now.AddMinutes(-10), SeedingSince = now.AddMinutes(-20),
+        };
+        FieldScope Scope(int? idle, int min = 0) => new() { Now = now, SessionIdleLimit = idle, SessionMinSeedingTime = min };
+        Assert.Equal(-1, Units.EtaIdle(seed, Scope(null))); // no idle limit
+        Assert.Equal(20 * 60, Units.EtaIdle(seed, Scope(30))); // idle 10 of 30 minutes
+        Assert.Equal(40 * 60, Units.EtaIdle(seed, Scope(30, min: 60))); // 20 of 60 minutes seeded
+        Assert.Equal(5 * 60, Units.EtaIdle(seed with { SeedIdleMode = SeedRatioMode.Custom, SeedIdleLimit = 15 }, Scope(30)));
+        Assert.Equal(-1, Units.EtaIdle(seed with { SeedIdleMode = SeedRatioMode.Unlimited }, Scope(30)));
+        Assert.Equal(-1, Units.EtaIdle(seed with { UploadRate = 10 }, Scope(30))); // uploading: not idle
+        Assert.Equal(-1, Units.EtaIdle(seed with { State = TorrentState.Stopped }, Scope(30)));
+    }
+
+    [Fact]
     public void Ratios_follow_tr_getRatio_and_dates_are_unix_seconds_or_zero()
     {
         Assert.Equal(0.5, Units.Ratio(50, 100));

@@ -47,10 +47,42 @@ public sealed class SessionMethodsTests : IAsyncLifetime
         Assert.False(a.GetProperty("port-forwarding-enabled").GetBoolean());
         Assert.Equal(1000, a.GetProperty("units").GetProperty("speed-bytes").GetInt32());
         Assert.True(a.GetProperty("download-dir-free-space").GetInt64() > 0);
-        Assert.Equal(59, a.EnumerateObject().Count());
+        Assert.Equal(63, a.EnumerateObject().Count()); // Transmission's 59 and RTorrent's four seeding rules
 
         var some = await _h.OkAsync("session-get", Args(("fields", new object[] { "version", "peer-port", "no-such-field", 7 })));
         Assert.Equal(["version", "peer-port"], some.Arguments.EnumerateObject().Select(p => p.Name));
+    }
+
+    [Fact]
+    public async Task Idle_seeding_limit_and_the_seeding_rules_are_live_saved_and_checked()
+    {
+        var a = (await _h.OkAsync("session-get")).Arguments;
+        Assert.False(a.GetProperty("idle-seeding-limit-enabled").GetBoolean());
+        Assert.Equal(30, a.GetProperty("idle-seeding-limit").GetInt32());
+        Assert.Equal("stop", a.GetProperty("seeding-limit-action").GetString());
+
+        await _h.OkAsync("session-set", Args(("idle-seeding-limit-enabled", true), ("idle-seeding-limit", 45), ("seeding-time-limit-enabled", true),
+            ("seeding-time-limit", 600), ("min-seeding-time", 120), ("seeding-limit-action", "removeWithData")));
+        Assert.Equal(new Engine.Client.SeedingRules
+        {
+            IdleLimitMinutes = 45, SeedingTimeLimitMinutes = 600, MinSeedingTimeMinutes = 120, Action = Engine.Client.SeedingLimitAction.RemoveWithData,
+        }, _h.Engine.Config.SeedingRules);
+        var saved = await SettingsStore.LoadAsync(_h.SessionDir);
+        Assert.Equal((true, 45, true, 600, 120), (saved.IdleSeedingLimitEnabled, saved.IdleSeedingLimit, saved.SeedingTimeLimitEnabled,
+            saved.SeedingTimeLimit, saved.MinSeedingTime));
+        a = (await _h.OkAsync("session-get", Args(("fields", new[] { "idle-seeding-limit", "idle-seeding-limit-enabled", "seeding-limit-action" })))).Arguments;
+        Assert.Equal((45, true, "removeWithData"), (a.GetProperty("idle-seeding-limit").GetInt32(),
+            a.GetProperty("idle-seeding-limit-enabled").GetBoolean(), a.GetProperty("seeding-limit-action").GetString()));
+
+        // Off keeps the value; bad values are named and change nothing.
+        await _h.OkAsync("session-set", Args(("idle-seeding-limit-enabled", false)));
+        Assert.Null(_h.Engine.Config.SeedingRules.IdleLimitMinutes);
+        Assert.Equal(45, _h.Settings.Current.IdleSeedingLimit);
+        var reply = await _h.CallAsync("session-set", Args(("idle-seeding-limit", 0), ("min-seeding-time", -5), ("seeding-limit-action", "delete")));
+        Assert.Contains("idle-seeding-limit: must be 1-", reply.Result);
+        Assert.Contains("min-seeding-time: must be 0 (none)", reply.Result);
+        Assert.Contains("seeding-limit-action: must be stop, remove or removeWithData, not 'delete'", reply.Result);
+        Assert.Equal((45, 120), (_h.Settings.Current.IdleSeedingLimit, _h.Settings.Current.MinSeedingTime));
     }
 
     [Fact]

@@ -108,16 +108,38 @@ public sealed class TorrentSetTests : IAsyncLifetime
     [Fact]
     public async Task What_rtorrent_does_not_have_is_named_and_the_rest_applied()
     {
-        var reply = await SetAsync(("bandwidthPriority", 1), ("group", "slow"), ("honorsSessionLimits", false), ("seedIdleMode", 1),
-            ("seedIdleLimit", 60), ("peer-limit", 7));
+        var reply = await SetAsync(("bandwidthPriority", 1), ("group", "slow"), ("honorsSessionLimits", false), ("peer-limit", 7));
         Assert.Contains("bandwidthPriority 1: RTorrent has no bandwidth priorities", reply.Result);
         Assert.Contains("group 'slow': RTorrent has no bandwidth groups", reply.Result);
         Assert.Contains("honorsSessionLimits: a torrent always honours the session's limits", reply.Result);
-        Assert.Contains("seedIdleMode 1: RTorrent has no idle seeding limit", reply.Result);
-        Assert.Contains("seedIdleLimit 60", reply.Result);
         Assert.Equal(7, _torrent.MaxConnections);
         // The values RTorrent shows, sent back, are fine.
         Assert.True((await SetAsync(("bandwidthPriority", 0), ("group", ""), ("honorsSessionLimits", true), ("seedIdleMode", 0), ("seedIdleLimit", 30))).Ok);
+    }
+
+    [Fact]
+    public async Task Idle_and_seeding_time_limits_and_the_minimum_are_set_and_shown()
+    {
+        var t = await _h.GetAsync(_id, "seedIdleLimit", "seedIdleMode", "seedingTimeLimit", "seedingTimeMode", "minSeedingTime");
+        Assert.Equal((30, 0, 1440, 0, -1), (t.GetProperty("seedIdleLimit").GetInt32(), t.GetProperty("seedIdleMode").GetInt32(),
+            t.GetProperty("seedingTimeLimit").GetInt32(), t.GetProperty("seedingTimeMode").GetInt32(), t.GetProperty("minSeedingTime").GetInt32()));
+
+        Assert.True((await SetAsync(("seedIdleMode", 1))).Ok); // own limit starts from the session's, as in Transmission
+        Assert.Equal((SeedRatioMode.Custom, (int?)30), (_torrent.SeedIdleMode, _torrent.SeedIdleLimit));
+        Assert.True((await SetAsync(("seedIdleLimit", 60), ("seedingTimeMode", 1), ("seedingTimeLimit", 720), ("minSeedingTime", 90))).Ok);
+        Assert.Equal((SeedRatioMode.Custom, (int?)60), (_torrent.SeedIdleMode, _torrent.SeedIdleLimit));
+        Assert.Equal((SeedRatioMode.Custom, (int?)720, (int?)90), (_torrent.SeedingTimeMode, _torrent.SeedingTimeLimit, _torrent.MinSeedingTime));
+        t = await _h.GetAsync(_id, "seedIdleLimit", "seedIdleMode", "seedingTimeLimit", "seedingTimeMode", "minSeedingTime");
+        Assert.Equal((60, 1, 720, 1, 90), (t.GetProperty("seedIdleLimit").GetInt32(), t.GetProperty("seedIdleMode").GetInt32(),
+            t.GetProperty("seedingTimeLimit").GetInt32(), t.GetProperty("seedingTimeMode").GetInt32(), t.GetProperty("minSeedingTime").GetInt32()));
+
+        Assert.True((await SetAsync(("seedIdleMode", 2), ("minSeedingTime", -1))).Ok);
+        Assert.Equal((SeedRatioMode.Unlimited, (int?)60, (int?)null), (_torrent.SeedIdleMode, _torrent.SeedIdleLimit, _torrent.MinSeedingTime));
+        var reply = await SetAsync(("seedIdleMode", 3), ("seedingTimeLimit", 0), ("minSeedingTime", -2));
+        Assert.Contains("seedIdleMode must be 0 (the session's), 1 (the torrent's own) or 2 (unlimited), not 3", reply.Result);
+        Assert.Contains("seedingTimeLimit must be 1-", reply.Result);
+        Assert.Contains("minSeedingTime must be -1 (the session's) or 0-", reply.Result);
+        Assert.Equal(SeedRatioMode.Unlimited, _torrent.SeedIdleMode);
     }
 
     [Fact]
