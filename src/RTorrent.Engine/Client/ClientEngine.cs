@@ -75,6 +75,12 @@ public sealed record ClientEngineOptions
     public Action<Torrent>? TorrentCompleted { get; init; }
 
     /// <summary>
+    /// A seeding rule ended a torrent's seeding, before its action (called on the loop; keep it cheap): the session runs
+    /// its seeding-done hook.
+    /// </summary>
+    public Action<Torrent>? SeedingDone { get; init; }
+
+    /// <summary>
     /// The blocklist the engine obeys (the session shares it with its DHT node and its updater); null for one of the
     /// engine's own, empty and off.
     /// </summary>
@@ -340,6 +346,12 @@ public sealed partial class ClientEngine : ITorrentHost, IConnectionBudget, IAsy
                 f.IsPadding)).ToArray()));
 
     Task ITorrentHost.OnMetadataReceivedAsync(Torrent torrent) => _options.MetadataReceived?.Invoke(torrent) ?? Task.CompletedTask;
+
+    void ITorrentHost.OnSeedingDone(Torrent torrent)
+    {
+        try { _options.SeedingDone?.Invoke(torrent); }
+        catch (Exception e) { _logger.LogWarning("the seeding-done handler failed for {Torrent}: {Error}", torrent, e.Message); }
+    }
 
     void ITorrentHost.RemoveBySeedingRule(Torrent torrent, bool deleteData)
     {

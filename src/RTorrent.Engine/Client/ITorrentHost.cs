@@ -70,6 +70,9 @@ internal interface ITorrentHost
     /// <summary>A seeding rule reached with a remove action: removes the torrent (off the loop), deleting its data if asked.</summary>
     void RemoveBySeedingRule(Torrent torrent, bool deleteData);
 
+    /// <summary>A seeding rule ended the torrent's seeding, before its action (on the loop): the session's hook runs.</summary>
+    void OnSeedingDone(Torrent torrent);
+
     /// <summary>Waits for a turn to hash data (checks run a few at a time, in the order asked); dispose the slot when done.</summary>
     Task<CheckQueue.Slot> EnterCheckAsync(CancellationToken cancellationToken);
 

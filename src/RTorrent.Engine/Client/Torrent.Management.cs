@@ -341,6 +341,7 @@ public sealed partial class Torrent
             if (next is { } n) _host.WakeAt(this, n);
             return;
         }
+        _host.OnSeedingDone(this);
         UserPaused = true; // the queue leaves it alone, as a torrent paused by hand
         _stoppedByTimeRule = reached != SeedingLimit.ReachedNote;
         var action = rules.Action;

@@ -55,10 +55,14 @@ public sealed partial class ClientSession
         {
             HookEvent.Added => (s.AddedHook, s.AddedHookEnabled),
             HookEvent.Completed => (s.CompletedHook, s.CompletedHookEnabled),
+            HookEvent.SeedingDone => (s.SeedingDoneHook, s.SeedingDoneHookEnabled),
             _ => (s.RemovedHook, s.RemovedHookEnabled),
         };
         if (!enabled || string.IsNullOrEmpty(program) || IsClosing) return;
-        string what = hookEvent switch { HookEvent.Added => "added", HookEvent.Completed => "completed", _ => "removed" };
+        string what = hookEvent switch
+        {
+            HookEvent.Added => "added", HookEvent.Completed => "completed", HookEvent.SeedingDone => "seeding done", _ => "removed",
+        };
         var request = new HookRequest(hookEvent, program, torrent.Name, torrent.InfoHash.ToHex(), torrent.SavePath, torrent.Labels,
             TimeSpan.FromSeconds(s.HookTimeoutSeconds));
         if (!Hooks.TryQueue(request, result => ReportHook(torrent, hookEvent, what, program, result)))

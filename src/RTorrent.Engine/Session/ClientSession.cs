@@ -156,6 +156,7 @@ public sealed partial class ClientSession : IAsyncDisposable
             DhtNodeCount = () => Dht?.NodeCount,
             DhtNodeHint = ep => Dht?.AddNode(ep),
             TorrentCompleted = t => RunHook(HookEvent.Completed, t),
+            SeedingDone = t => RunHook(HookEvent.SeedingDone, t),
             Blocklist = Blocklist,
         });
         BlocklistUpdater = new Blocklists.BlocklistUpdater(Blocklist,

@@ -13,6 +13,8 @@ public enum HookEvent
     Completed,
     /// <summary>A torrent was removed from the session.</summary>
     Removed,
+    /// <summary>A seeding rule (ratio, seeding time or idle limit) ended a torrent's seeding, before it acts.</summary>
+    SeedingDone,
 }
 
 /// <summary>One run of a hook: the program and the torrent it is about.</summary>
@@ -195,7 +197,10 @@ public sealed class HookRunner : IAsyncDisposable
         static string Clean(string s) => s.Contains('\0') ? s.Replace("\0", "", StringComparison.Ordinal) : s;
         string category = r.Labels.Count > 0 ? r.Labels[0] : "";
         string labels = string.Join(",", r.Labels);
-        string hookEvent = r.Event switch { HookEvent.Added => "added", HookEvent.Completed => "completed", _ => "removed" };
+        string hookEvent = r.Event switch
+        {
+            HookEvent.Added => "added", HookEvent.Completed => "completed", HookEvent.SeedingDone => "seeding-done", _ => "removed",
+        };
         yield return ("RTORRENT_EVENT", hookEvent);
         yield return ("RTORRENT_NAME", Clean(r.Name));
         yield return ("RTORRENT_HASH", r.Hash);

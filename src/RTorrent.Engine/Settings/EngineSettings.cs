@@ -131,6 +131,15 @@ public sealed record EngineSettings
     /// <summary>Run <see cref="RemovedHook"/>.</summary>
     public bool RemovedHookEnabled { get; init; }
 
+    /// <summary>
+    /// A program run when a seeding rule ends a torrent's seeding (its ratio, seeding time or idle limit; Transmission's
+    /// <c>script-torrent-done-seeding-filename</c>), before the rule's action (stop or remove) is taken.
+    /// </summary>
+    public string? SeedingDoneHook { get; init; }
+
+    /// <summary>Run <see cref="SeedingDoneHook"/>.</summary>
+    public bool SeedingDoneHookEnabled { get; init; }
+
     /// <summary>Seconds a hook may run before it and every process it started are killed (default 10 minutes).</summary>
     public int HookTimeoutSeconds { get; init; } = 600;
 
@@ -397,6 +406,7 @@ public sealed record EngineSettings
         CheckHook(AddedHook, AddedHookEnabled, "addedHook");
         CheckHook(CompletedHook, CompletedHookEnabled, "completedHook");
         CheckHook(RemovedHook, RemovedHookEnabled, "removedHook");
+        CheckHook(SeedingDoneHook, SeedingDoneHookEnabled, "seedingDoneHook");
         Check(HookTimeoutSeconds is >= 1 and <= 86400, "hookTimeoutSeconds", $"must be 1-86400, not {HookTimeoutSeconds}");
         Check(DefaultTorrentDownloadRateLimit >= 0, "defaultTorrentDownloadRateLimit", $"must be 0 (none) or more, not {DefaultTorrentDownloadRateLimit}");
         Check(DefaultTorrentUploadRateLimit >= 0, "defaultTorrentUploadRateLimit", $"must be 0 (none) or more, not {DefaultTorrentUploadRateLimit}");
@@ -547,6 +557,7 @@ public sealed record EngineSettings
         AltSpeedScheduleBegin == other.AltSpeedScheduleBegin && AltSpeedScheduleEnd == other.AltSpeedScheduleEnd &&
         AltSpeedScheduleDays == other.AltSpeedScheduleDays && AddedHook == other.AddedHook && AddedHookEnabled == other.AddedHookEnabled &&
         CompletedHook == other.CompletedHook && CompletedHookEnabled == other.CompletedHookEnabled && RemovedHook == other.RemovedHook &&
+        SeedingDoneHook == other.SeedingDoneHook && SeedingDoneHookEnabled == other.SeedingDoneHookEnabled &&
         RemovedHookEnabled == other.RemovedHookEnabled && HookTimeoutSeconds == other.HookTimeoutSeconds;
 
     /// <inheritdoc/>

@@ -37,6 +37,8 @@ internal sealed class SettingsDocument
         CompletedHookEnabled = s.CompletedHookEnabled;
         RemovedHook = s.RemovedHook;
         RemovedHookEnabled = s.RemovedHookEnabled;
+        SeedingDoneHook = s.SeedingDoneHook;
+        SeedingDoneHookEnabled = s.SeedingDoneHookEnabled;
         HookTimeoutSeconds = s.HookTimeoutSeconds;
         DefaultTorrentDownloadRateLimit = s.DefaultTorrentDownloadRateLimit;
         DefaultTorrentUploadRateLimit = s.DefaultTorrentUploadRateLimit;
@@ -136,6 +138,12 @@ internal sealed class SettingsDocument
     public string? RemovedHook { get; set; }
 
     public bool RemovedHookEnabled { get; set; }
+
+    /// <inheritdoc cref="EngineSettings.SeedingDoneHook"/>
+    public string? SeedingDoneHook { get; set; }
+
+    /// <inheritdoc cref="EngineSettings.SeedingDoneHookEnabled"/>
+    public bool SeedingDoneHookEnabled { get; set; }
 
     public int HookTimeoutSeconds { get; set; }
 
@@ -266,6 +274,8 @@ internal sealed class SettingsDocument
         CompletedHookEnabled = CompletedHookEnabled,
         RemovedHook = RemovedHook,
         RemovedHookEnabled = RemovedHookEnabled,
+        SeedingDoneHook = SeedingDoneHook,
+        SeedingDoneHookEnabled = SeedingDoneHookEnabled,
         HookTimeoutSeconds = HookTimeoutSeconds,
         DefaultTorrentDownloadRateLimit = DefaultTorrentDownloadRateLimit,
         DefaultTorrentUploadRateLimit = DefaultTorrentUploadRateLimit,

@@ -32,8 +32,6 @@ internal static class SessionFields
     public sealed record FixedValue(object Value, string Reason);
 
     private const string NoIncompleteDir = "RTorrent keeps a download in its download folder while it is incomplete";
-    private const string NoSeedingScript =
-        "RTorrent runs no script when seeding stops (its hooks run on add, completion and removal: script-torrent-added-*, script-torrent-done-*)";
 
     /// <summary>By name.</summary>
     public static FrozenDictionary<string, Field> All { get; } = Build().ToFrozenDictionary(f => f.Name, StringComparer.Ordinal);
@@ -90,8 +88,8 @@ internal static class SessionFields
         yield return Live("script-torrent-added-filename", (w, s) => w.WriteStringValue(s.Settings.AddedHook ?? ""));
         yield return Live("script-torrent-done-enabled", (w, s) => w.WriteBooleanValue(s.Settings.CompletedHookEnabled));
         yield return Live("script-torrent-done-filename", (w, s) => w.WriteStringValue(s.Settings.CompletedHook ?? ""));
-        yield return FixedBool("script-torrent-done-seeding-enabled", false, NoSeedingScript);
-        yield return FixedString("script-torrent-done-seeding-filename", "", NoSeedingScript);
+        yield return Live("script-torrent-done-seeding-enabled", (w, s) => w.WriteBooleanValue(s.Settings.SeedingDoneHookEnabled));
+        yield return Live("script-torrent-done-seeding-filename", (w, s) => w.WriteStringValue(s.Settings.SeedingDoneHook ?? ""));
         // RTorrent's own seeding rules beside Transmission's (qBittorrent's max_seeding_time, min seeding time, max_ratio_act).
         yield return Live("seeding-time-limit", (w, s) => w.WriteNumberValue(s.Settings.SeedingTimeLimit));
         yield return Live("seeding-time-limit-enabled", (w, s) => w.WriteBooleanValue(s.Settings.SeedingTimeLimitEnabled));

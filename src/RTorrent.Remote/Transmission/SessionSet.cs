@@ -17,7 +17,7 @@ internal sealed class SessionSet(TransmissionContext context)
     [
         "blocklist-enabled", "dht-enabled", "lpd-enabled", "pex-enabled", "peer-port-random-on-start", "seedRatioLimited", "speed-limit-down-enabled",
         "speed-limit-up-enabled", "start-added-torrents", "alt-speed-enabled", "alt-speed-time-enabled", "script-torrent-added-enabled",
-        "script-torrent-done-enabled", "download-queue-enabled", "seed-queue-enabled", "queue-stalled-enabled",
+        "script-torrent-done-enabled", "script-torrent-done-seeding-enabled", "download-queue-enabled", "seed-queue-enabled", "queue-stalled-enabled",
         "idle-seeding-limit-enabled", "seeding-time-limit-enabled",
     ];
 
@@ -26,7 +26,7 @@ internal sealed class SessionSet(TransmissionContext context)
         "alt-speed-up", "alt-speed-time-begin", "alt-speed-time-end", "alt-speed-time-day", "download-queue-size", "seed-queue-size",
         "queue-stalled-minutes", "idle-seeding-limit", "seeding-time-limit", "min-seeding-time"];
 
-    private static readonly HashSet<string> StringKeys = ["blocklist-url", "download-dir", "encryption", "script-torrent-added-filename", "script-torrent-done-filename",
+    private static readonly HashSet<string> StringKeys = ["blocklist-url", "download-dir", "encryption", "script-torrent-added-filename", "script-torrent-done-filename", "script-torrent-done-seeding-filename",
         "seeding-limit-action"];
 
     public async Task<string> RunAsync(Arguments args)
@@ -164,7 +164,8 @@ internal sealed class SessionSet(TransmissionContext context)
     }
 
     /// <summary>
-    /// script-torrent-added-* and script-torrent-done-* onto the added and completed hooks: the filename is kept while
+    /// script-torrent-added-*, script-torrent-done-* and script-torrent-done-seeding-* onto the added, completed and
+    /// seeding-done hooks: the filename is kept while
     /// the hook is off; "" clears it. Switching a hook on without a program is refused by the settings' validation.
     /// </summary>
     private static EngineSettings Hooks(EngineSettings s, Dictionary<string, object> values, List<string> problems)
@@ -181,7 +182,14 @@ internal sealed class SessionSet(TransmissionContext context)
             else s = s with { CompletedHook = Program(done) };
         }
         if (Get<bool>(values, "script-torrent-added-enabled") is { } addedOn) s = s with { AddedHookEnabled = addedOn };
+        if (values.TryGetValue("script-torrent-done-seeding-filename", out var seeded))
+        {
+            if (Program(seeded) is { } p && !Path.IsPathFullyQualified(p))
+                problems.Add($"script-torrent-done-seeding-filename: must be an absolute path, not '{p}'");
+            else s = s with { SeedingDoneHook = Program(seeded) };
+        }
         if (Get<bool>(values, "script-torrent-done-enabled") is { } doneOn) s = s with { CompletedHookEnabled = doneOn };
+        if (Get<bool>(values, "script-torrent-done-seeding-enabled") is { } seededOn) s = s with { SeedingDoneHookEnabled = seededOn };
         return s;
     }
 

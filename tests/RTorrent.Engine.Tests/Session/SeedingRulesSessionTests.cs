@@ -70,6 +70,35 @@ public class SeedingRulesSessionTests : IDisposable
     }
 
     [Fact]
+    [System.Runtime.Versioning.UnsupportedOSPlatform("windows")]
+    public async Task A_seeding_rule_runs_the_seeding_done_hook_and_a_stop_by_hand_does_not()
+    {
+        var time = new ManualTimeProvider();
+        string events = Path.Combine(_root, "events");
+        string hook = Path.Combine(_root, "seeded.sh");
+        File.WriteAllText(hook, $"#!/bin/sh\nprintf '%s %s\\n' \"$RTORRENT_EVENT\" \"$TR_TORRENT_NAME\" >> '{events}'\n");
+        File.SetUnixFileMode(hook, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        var (idle, byHand) = (NewTorrent("idle"), NewTorrent("by-hand"));
+        await using var s = await ClientSession.OpenAsync(Options(time, new SeedingRules { IdleLimitMinutes = 1 }));
+        _ = new SessionSettings(new EngineSettings
+        {
+            SessionDirectory = Path.Combine(_root, "session"),
+            DownloadDirectory = Data,
+            SeedingDoneHook = hook,
+            SeedingDoneHookEnabled = true,
+        }, s, persist: false);
+        var stopped = await s.AddAsync(byHand, new TorrentOptions { SavePath = Data });
+        await stopped.StopAsync();
+        var t = await s.AddAsync(idle, new TorrentOptions { SavePath = Data });
+        Assert.Equal(TorrentState.Seeding, t.State);
+
+        time.Advance(TimeSpan.FromMinutes(1.5));
+        await TestWait.UntilAsync(() => File.Exists(events) && File.ReadAllLines(events).Length > 0, "the seeding-done hook's line");
+        Assert.Equal(TorrentState.Stopped, t.State);
+        Assert.Equal(["seeding-done idle"], File.ReadAllLines(events));
+    }
+
+    [Fact]
     public async Task A_remove_action_goes_through_the_session_so_the_torrent_does_not_come_back()
     {
         var time = new ManualTimeProvider();

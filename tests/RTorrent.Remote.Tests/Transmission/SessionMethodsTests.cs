@@ -289,7 +289,7 @@ public sealed class SessionMethodsTests : IAsyncLifetime
         Assert.False(get.GetProperty("script-torrent-added-enabled").GetBoolean());
         Assert.Equal(script, get.GetProperty("script-torrent-added-filename").GetString()); // kept while off
 
-        // Off keeps the program; a relative path and switching on with no program are refused; done-seeding has no hook.
+        // Off keeps the program; a relative path and switching on with no program are refused.
         await _h.OkAsync("session-set", Args(("script-torrent-done-enabled", false)));
         Assert.Equal((script, false), (_h.Settings.Current.CompletedHook, _h.Settings.Current.CompletedHookEnabled));
         var relative = await _h.CallAsync("session-set", Args(("script-torrent-done-filename", "done.sh")));
@@ -297,7 +297,18 @@ public sealed class SessionMethodsTests : IAsyncLifetime
         await _h.OkAsync("session-set", Args(("script-torrent-added-filename", "")));
         var none = await _h.CallAsync("session-set", Args(("script-torrent-added-enabled", true)));
         Assert.Contains("addedHookEnabled: needs addedHook (the program to run)", none.Result);
-        var seeding = await _h.CallAsync("session-set", Args(("script-torrent-done-seeding-enabled", true)));
-        Assert.Contains("script-torrent-done-seeding-enabled: RTorrent runs no script when seeding stops", seeding.Result);
+        var seedingNone = await _h.CallAsync("session-set", Args(("script-torrent-done-seeding-enabled", true)));
+        Assert.Contains("seedingDoneHookEnabled: needs seedingDoneHook (the program to run)", seedingNone.Result);
+
+        // The seeding-done hook: Transmission's script-torrent-done-seeding-*.
+        await _h.OkAsync("session-set", Args(("script-torrent-done-seeding-filename", script), ("script-torrent-done-seeding-enabled", true)));
+        Assert.Equal((script, true), (_h.Settings.Current.SeedingDoneHook, _h.Settings.Current.SeedingDoneHookEnabled));
+        saved = await SettingsStore.LoadAsync(_h.SessionDir);
+        Assert.Equal((script, true), (saved.SeedingDoneHook, saved.SeedingDoneHookEnabled));
+        get = (await _h.OkAsync("session-get")).Arguments;
+        Assert.True(get.GetProperty("script-torrent-done-seeding-enabled").GetBoolean());
+        Assert.Equal(script, get.GetProperty("script-torrent-done-seeding-filename").GetString());
+        var seedingRelative = await _h.CallAsync("session-set", Args(("script-torrent-done-seeding-filename", "x.sh")));
+        Assert.Contains("script-torrent-done-seeding-filename: must be an absolute path, not 'x.sh'", seedingRelative.Result);
     }
 }
