@@ -89,9 +89,22 @@ public sealed class HookRunnerTests : IDisposable
     }
 
     [Fact]
+    public async Task What_a_hook_writes_to_stderr_is_kept_too()
+    {
+        string hook = Script("errors.sh", "echo only on stderr >&2\nexit 0");
+        await using var runner = new HookRunner();
+
+        var result = await runner.RunAsync(Request(hook)).WaitAsync(TestWait.Limit);
+
+        Assert.Equal(0, result.ExitCode);
+        Assert.Equal("only on stderr\n", result.Output);
+    }
+
+    [Fact]
     public async Task The_output_kept_is_the_end_bounded_and_the_exit_code_is_reported()
     {
-        string hook = Script("chatty.sh", "head -c 300000 /dev/zero | tr '\\0' 'x'\necho\necho the end >&2\nexit 3");
+        // All on stdout: the order of lines written to stdout and stderr is not kept (two pipes read side by side).
+        string hook = Script("chatty.sh", "head -c 300000 /dev/zero | tr '\\0' 'x'\necho\necho the end\nexit 3");
         await using var runner = new HookRunner();
 
         var result = await runner.RunAsync(Request(hook)).WaitAsync(TestWait.Limit);
