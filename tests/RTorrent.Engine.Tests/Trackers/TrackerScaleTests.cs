@@ -88,7 +88,9 @@ public class TrackerScaleTests
         Assert.Equal(1000, Announces(tracker, "started"));
         Assert.InRange(seconds.Count(s => s < 1), 20, 41);   // not a storm: the burst, then 20 a second
         Assert.InRange(seconds.Max(), 45, 61);                // spread out (980 at 20 a second: 49 s), within the max spread
-        Assert.InRange(tracker.ConnectionCount, 1, 8);       // kept alive and shared, not one per torrent
+        // Kept alive and shared, not one per torrent: at most 8 requests at once (below), and over the run a connection
+        // may be replaced by the client's pool (a loaded CI machine once saw 9 in all): a few, not a thousand.
+        Assert.InRange(tracker.ConnectionCount, 1, 24);
         Assert.InRange(tracker.MaxConcurrentRequests, 1, 8);
     }
 
