@@ -194,13 +194,9 @@ public sealed class BlocklistEngineTests : IAsyncLifetime
         var t = await h.Engine.AddAsync(meta, new TorrentOptions { SavePath = h.Root });
 
         var ct = _cts.Token;
-        using var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
-        await socket.ConnectAsync(new IPEndPoint(IPAddress.Loopback, h.Engine.ListenPort), ct);
-        var wire = new DeepRequestQueueTests.Wire(socket);
-        var handshake = new byte[Handshake.Length];
-        Handshake.Write(handshake, meta.WireHash, PeerIds.Create(), PeerFeatures.Extensions);
-        await wire.SendAsync(handshake, ct);
-        await wire.ReadExactlyAsync(new byte[Handshake.Length], ct);
+        var sockets = new List<Socket>();
+        var (wire, _) = await RawSeeder.HandshakeAsync(h.Engine, meta, sockets, PeerFeatures.Extensions, ct);
+        using var socket = sockets[0];
         await wire.SendAsync(Extended(0, new ExtensionHandshake { Extensions = { ["ut_pex"] = 2, ["ut_metadata"] = 3 } }.Encode()), ct);
         // 10 blocked (127.1.0.x) and 10 allowed (127.2.0.x) addresses nobody listens on.
         var added = Enumerable.Range(1, 10).Select(i => new IPEndPoint(new IPAddress(new byte[] { 127, 1, 0, (byte)i }), 1))

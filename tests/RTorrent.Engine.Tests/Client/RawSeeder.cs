@@ -53,19 +53,30 @@ internal sealed class RawSeeder : IAsyncDisposable
     public async Task<DeepRequestQueueTests.Wire> ConnectAsync(CancellationToken ct, bool unchoked = false,
         PeerFeatures features = PeerFeatures.Extensions)
     {
+        var (wire, theirs) = await HandshakeAsync(Engine, Metainfo, _sockets, features, ct);
+        SeederFeatures = theirs;
+        if (unchoked) await BeUnchokedAsync(wire, ct);
+        return wire;
+    }
+
+    /// <summary>
+    /// A raw peer of any engine: connects to its listen port (the socket goes into <paramref name="sockets"/>, for the
+    /// caller to dispose) and exchanges handshakes for <paramref name="meta"/>; returns the wire and the engine's features.
+    /// </summary>
+    public static async Task<(DeepRequestQueueTests.Wire Wire, PeerFeatures Theirs)> HandshakeAsync(ClientEngine engine,
+        TorrentMetainfo meta, List<Socket> sockets, PeerFeatures features, CancellationToken ct)
+    {
         var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
-        _sockets.Add(socket);
-        await socket.ConnectAsync(new IPEndPoint(IPAddress.Loopback, Engine.ListenPort), ct);
+        sockets.Add(socket);
+        await socket.ConnectAsync(new IPEndPoint(IPAddress.Loopback, engine.ListenPort), ct);
         var wire = new DeepRequestQueueTests.Wire(socket);
         var handshake = new byte[Handshake.Length];
-        Handshake.Write(handshake, Metainfo.WireHash, PeerIds.Create(), features);
+        Handshake.Write(handshake, meta.WireHash, PeerIds.Create(), features);
         await wire.SendAsync(handshake, ct);
         var theirs = new byte[Handshake.Length];
         await wire.ReadExactlyAsync(theirs, ct);
-        Handshake.TryRead(theirs, out _, out _, out var seederFeatures);
-        SeederFeatures = seederFeatures;
-        if (unchoked) await BeUnchokedAsync(wire, ct);
-        return wire;
+        Handshake.TryRead(theirs, out _, out _, out var theirFeatures);
+        return (wire, theirFeatures);
     }
 
     /// <summary>Says Interested and reads until the seeder unchokes us.</summary>

@@ -18,18 +18,8 @@ public class SuperSeedingTests(Xunit.Abstractions.ITestOutputHelper output)
         new(new EngineConfig { ListenPort = 0, ListenAddress = IPAddress.Loopback },
             new ClientEngineOptions { Catalog = new TestCatalog(), LoggerFactory = new TestLoggerFactory(output, tag) });
 
-    private static async Task<Wire> ConnectAsync(ClientEngine engine, TorrentMetainfo meta, List<Socket> sockets, CancellationToken ct)
-    {
-        var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
-        sockets.Add(socket);
-        await socket.ConnectAsync(new IPEndPoint(IPAddress.Loopback, engine.ListenPort), ct);
-        var wire = new Wire(socket);
-        var handshake = new byte[Handshake.Length];
-        Handshake.Write(handshake, meta.WireHash, PeerIds.Create(), PeerFeatures.None);
-        await wire.SendAsync(handshake, ct);
-        await wire.ReadExactlyAsync(new byte[Handshake.Length], ct);
-        return wire;
-    }
+    private static async Task<Wire> ConnectAsync(ClientEngine engine, TorrentMetainfo meta, List<Socket> sockets, CancellationToken ct) =>
+        (await RawSeeder.HandshakeAsync(engine, meta, sockets, PeerFeatures.None, ct)).Wire;
 
     private static async Task<int> ReadHaveAsync(Wire wire, CancellationToken ct)
     {

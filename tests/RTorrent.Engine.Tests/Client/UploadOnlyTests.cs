@@ -25,18 +25,8 @@ public class UploadOnlyTests(Xunit.Abstractions.ITestOutputHelper output)
     private static TorrentOptions SkipSecond(string dir, params IPEndPoint[] peers) =>
         new() { SavePath = dir, FilePriorities = [Priority.Normal, Priority.Skip], Peers = peers };
 
-    private static async Task<Wire> ConnectAsync(ClientEngine engine, TorrentMetainfo meta, List<Socket> sockets, CancellationToken ct)
-    {
-        var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
-        sockets.Add(socket);
-        await socket.ConnectAsync(new IPEndPoint(IPAddress.Loopback, engine.ListenPort), ct);
-        var wire = new Wire(socket);
-        var handshake = new byte[Handshake.Length];
-        Handshake.Write(handshake, meta.WireHash, PeerIds.Create(), PeerFeatures.Extensions);
-        await wire.SendAsync(handshake, ct);
-        await wire.ReadExactlyAsync(new byte[Handshake.Length], ct);
-        return wire;
-    }
+    private static async Task<Wire> ConnectAsync(ClientEngine engine, TorrentMetainfo meta, List<Socket> sockets, CancellationToken ct) =>
+        (await RawSeeder.HandshakeAsync(engine, meta, sockets, PeerFeatures.Extensions, ct)).Wire;
 
     private static Task SendExtendedAsync(Wire wire, int id, byte[] payload, CancellationToken ct)
     {

@@ -44,13 +44,9 @@ public class PexFloodTests
 
         using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(60));
         var ct = cts.Token;
-        using var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
-        await socket.ConnectAsync(new IPEndPoint(IPAddress.Loopback, h.Engine.ListenPort), ct);
-        var wire = new DeepRequestQueueTests.Wire(socket);
-        var handshake = new byte[Handshake.Length];
-        Handshake.Write(handshake, meta.WireHash, PeerIds.Create(), PeerFeatures.Extensions);
-        await wire.SendAsync(handshake, ct);
-        await wire.ReadExactlyAsync(new byte[Handshake.Length], ct);
+        var sockets = new List<Socket>();
+        var (wire, _) = await RawSeeder.HandshakeAsync(h.Engine, meta, sockets, PeerFeatures.Extensions, ct);
+        using var socket = sockets[0];
         await wire.SendAsync(Extended(0, new ExtensionHandshake { Extensions = { ["ut_pex"] = 2, ["ut_metadata"] = 3 } }.Encode()), ct);
 
         for (int round = 0; round < 2; round++)

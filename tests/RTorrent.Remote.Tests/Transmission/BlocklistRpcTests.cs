@@ -1,3 +1,4 @@
+using RTorrent.Testing;
 using System.IO.Compression;
 using System.Net;
 using System.Net.Sockets;

@@ -1,7 +1,7 @@
 using System.Net;
 using System.Net.Sockets;
 
-namespace RTorrent.Remote.Tests.Transmission;
+namespace RTorrent.Testing;
 
 /// <summary>An HTTP server on 127.0.0.1 answering every GET with what the test set (status and body); counts requests.</summary>
 internal sealed class LocalHttpServer : IAsyncDisposable
