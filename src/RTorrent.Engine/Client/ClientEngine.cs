@@ -179,16 +179,26 @@ public sealed partial class ClientEngine : ITorrentHost, IConnectionBudget, IAsy
     /// <summary>Opens the listen port and starts the once-a-second tick.</summary>
     public Task StartAsync() => Loop.InvokeAsync(() =>
     {
-        _listener = new PeerListener(OnIncomingHandshake, FindTorrentByMseKey, Config.Encryption, _logger,
-            new HalfOpenConnections(Config.MaxHalfOpenIncomingPerAddress, Config.MaxHalfOpenIncoming), Config.IncomingHandshakeTimeout, Time,
-            Blocklist.Refuse);
-        _listener.Start(Config.ListenPort, Config.ListenAddress);
-        ListenPort = _listener.Port;
+        if (Config.Proxy.DirectListeningAllowed)
+        {
+            _listener = new PeerListener(OnIncomingHandshake, FindTorrentByMseKey, Config.Encryption, _logger,
+                new HalfOpenConnections(Config.MaxHalfOpenIncomingPerAddress, Config.MaxHalfOpenIncoming), Config.IncomingHandshakeTimeout, Time,
+                Blocklist.Refuse);
+            _listener.Start(Config.ListenPort, Config.ListenAddress);
+            ListenPort = _listener.Port;
+            _logger.LogInformation("listening on port {Port}", ListenPort);
+        }
+        else
+        {
+            // Proxy-only: answering a peer that dials us would send from our own address. Trackers are still told a
+            // port (they want one); nobody is listening on it.
+            ListenPort = Config.ListenPort != 0 ? Config.ListenPort : Settings.EngineSettings.DefaultListenPort;
+            _logger.LogInformation("proxy only: not listening for incoming peers");
+        }
         _localAddresses = LocalAddresses();
         _connectBudget = Config.ConnectsPerSecond;
         _timer = Time.CreateTimer(_ => Loop.Post(Tick), null, TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(1));
         _trimmer = new HeapTrimmer(Time, _logger);
-        _logger.LogInformation("listening on port {Port}", ListenPort);
     });
 
     private static HashSet<IPAddress> LocalAddresses()

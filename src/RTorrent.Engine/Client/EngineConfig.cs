@@ -104,6 +104,12 @@ public sealed record EngineConfig
     /// </summary>
     public SeedingRules SeedingRules { get; init; } = SeedingRules.None;
 
+    /// <summary>
+    /// Which traffic goes through a proxy (docs/PROXIES.md). The engine dials peers through <see cref="Proxies.ProxyPolicy.ForPeers"/>
+    /// and, in proxy-only mode, does not listen for incoming peers.
+    /// </summary>
+    public Proxies.ProxyPolicy Proxy { get; init; } = Proxies.ProxyPolicy.Direct;
+
     /// <summary>The client name sent in the extended handshake ('v').</summary>
     public string ClientName { get; init; } = "RTorrent 0.1.0";
 }

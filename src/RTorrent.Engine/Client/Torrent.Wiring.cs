@@ -70,7 +70,7 @@ public sealed partial class Torrent : IPeerSourcesHost, IConnectorHost, IPeerMes
         var features = OurFeatures;
         var config = _host.Config;
         var peerId = _host.PeerId;
-        return Task.Run(() => PeerHandshaker.ConnectAsync(endPoint, InfoHash, peerId, features, TimeSpan.FromSeconds(10), config.Encryption, ct), ct);
+        return Task.Run(() => PeerHandshaker.ConnectAsync(endPoint, InfoHash, peerId, features, TimeSpan.FromSeconds(10), config.Encryption, ct, config.Proxy.ForPeers), ct);
     }
 
     Task IConnectorHost.AnswerAsync(HandshakeResult handshake, CancellationToken ct) =>

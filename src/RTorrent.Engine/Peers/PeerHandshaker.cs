@@ -21,8 +21,9 @@ internal static class PeerHandshaker
     /// says, with one retry the other way where the mode allows it.
     /// </summary>
     /// <exception cref="PeerProtocolException">The peer answered something else, or for another torrent.</exception>
+    /// <param name="proxy">The proxy to connect through (issue 16: docs/PROXIES.md), or null to connect directly.</param>
     public static async Task<HandshakeResult> ConnectAsync(IPEndPoint endPoint, InfoHash infoHash, byte[] peerId,
-        PeerFeatures features, TimeSpan timeout, EncryptionMode mode, CancellationToken cancellationToken)
+        PeerFeatures features, TimeSpan timeout, EncryptionMode mode, CancellationToken cancellationToken, Proxies.ProxyServer? proxy = null)
     {
         const CryptoMethod Either = CryptoMethod.Rc4 | CryptoMethod.Plaintext;
         CryptoMethod? first = mode switch
@@ -33,7 +34,7 @@ internal static class PeerHandshaker
         };
         try
         {
-            return await ConnectOnceAsync(endPoint, infoHash, peerId, features, timeout, first, cancellationToken).ConfigureAwait(false);
+            return await ConnectOnceAsync(endPoint, infoHash, peerId, features, timeout, first, proxy, cancellationToken).ConfigureAwait(false);
         }
         // Enabled: peers that require encryption hang up on a plain handshake; try them encrypted, once.
         // Preferred: a peer without MSE hangs up or answers garbage; try it plain, once.
@@ -45,19 +46,35 @@ internal static class PeerHandshaker
         })
         {
             CryptoMethod? retry = mode == EncryptionMode.Enabled ? Either : null;
-            return await ConnectOnceAsync(endPoint, infoHash, peerId, features, timeout, retry, cancellationToken).ConfigureAwait(false);
+            return await ConnectOnceAsync(endPoint, infoHash, peerId, features, timeout, retry, proxy, cancellationToken).ConfigureAwait(false);
         }
     }
 
     private static async Task<HandshakeResult> ConnectOnceAsync(IPEndPoint endPoint, InfoHash infoHash, byte[] peerId,
-        PeerFeatures features, TimeSpan timeout, CryptoMethod? encrypt, CancellationToken cancellationToken)
+        PeerFeatures features, TimeSpan timeout, CryptoMethod? encrypt, Proxies.ProxyServer? proxy, CancellationToken cancellationToken)
     {
-        var socket = new Socket(endPoint.AddressFamily, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
         using var cts = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         cts.CancelAfter(timeout);
+        Socket socket;
+        if (proxy is null)
+        {
+            socket = new Socket(endPoint.AddressFamily, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
+        }
+        else
+        {
+            // Through a proxy the tunnel is the connection; its set-up counts against the same timeout.
+            try
+            {
+                socket = await Proxies.ProxyConnector.ConnectAsync(proxy, endPoint, cts.Token).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+            {
+                throw new TimeoutException($"no tunnel to {endPoint} through the {proxy} within {timeout.TotalSeconds:0} s");
+            }
+        }
         try
         {
-            await socket.ConnectAsync(endPoint, cts.Token).ConfigureAwait(false);
+            if (proxy is null) await socket.ConnectAsync(endPoint, cts.Token).ConfigureAwait(false);
             var ours = new byte[Handshake.Length];
             Handshake.Write(ours, infoHash, peerId, features);
             var reader = new HandshakeReader(socket);

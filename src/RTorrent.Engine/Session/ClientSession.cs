@@ -8,6 +8,7 @@ using RTorrent.Engine.Dht;
 using RTorrent.Engine.Metainfo;
 using RTorrent.Engine.Pieces;
 using RTorrent.Engine.Plugins;
+using RTorrent.Engine.Proxies;
 using RTorrent.Engine.Resume;
 using RTorrent.Engine.Storage;
 using RTorrent.Engine.Trackers;
@@ -21,14 +22,15 @@ public sealed record SessionOptions
     public static SessionOptions FromSettings(Settings.EngineSettings s, ILoggerFactory? loggerFactory = null)
     {
         var disabled = s.DisabledPeerSources.ToList();
-        if (!s.DhtEnabled) disabled.Add("dht");
+        var proxy = s.ProxyPolicy;
+        if (!s.DhtEnabled || !proxy.DhtAllowed) disabled.Add("dht");
         if (!s.PexEnabled) disabled.Add("pex");
         if (!s.LsdEnabled) disabled.Add("lsd");
         return new SessionOptions
         {
             SessionDirectory = s.SessionDirectory,
             Engine = EngineConfigFrom(s),
-            EnableDht = s.DhtEnabled,
+            EnableDht = s.DhtEnabled && proxy.DhtAllowed,
             DhtBootstrap = s.DhtBootstrapNodes,
             DisabledPeerSources = disabled,
             Blocklist = Blocklists.BlocklistSources.From(s),
@@ -55,6 +57,7 @@ public sealed record SessionOptions
         SeedRatioLimit = s.SeedRatioLimit,
         SeedingRules = s.SeedingRules,
         Queue = s.QueueLimits,
+        Proxy = s.ProxyPolicy,
     };
 
     /// <summary>
@@ -135,7 +138,8 @@ public sealed partial class ClientSession : IAsyncDisposable
         _loggers = new KeepingLoggerFactory(options.LoggerFactory, this);
         _logger = options.LoggerFactory.CreateLogger("rtorrent.session");
         _fileStorage = new FileStorageFactory();
-        _trackers = new TrackerPeerSourceFactory(options.Trackers, null, null, options.Time, _loggers);
+        _trackerClients = TrackerClientsFor(options.Engine.Proxy, options.Time);
+        _trackers = new TrackerPeerSourceFactory(options.Trackers, _trackerClients, null, options.Time, _loggers);
         Components = new ComponentRegistry();
         if (options.SessionDirectory is { } dir)
         {
@@ -161,11 +165,25 @@ public sealed partial class ClientSession : IAsyncDisposable
         });
         BlocklistUpdater = new Blocklists.BlocklistUpdater(Blocklist,
             options.SessionDirectory is { } sessionDir ? Path.Combine(sessionDir, "blocklists") : Path.Combine(Path.GetTempPath(), $"rtorrent-blocklists-{Environment.ProcessId}"),
-            options.Time, _loggers.CreateLogger("rtorrent.blocklist"), m => Keep(new LogEntry(options.Time.GetUtcNow(), PluginLogLevel.Warning, m)));
+            options.Time, _loggers.CreateLogger("rtorrent.blocklist"), m => Keep(new LogEntry(options.Time.GetUtcNow(), PluginLogLevel.Warning, m)),
+            options.Engine.Proxy.ForWebSeeds is { } webProxy ? new SocketsHttpHandler().Through(webProxy) : null);
         _relocator = new TorrentRelocator(Engine, WhileNoResumeSaveAsync, t => SaveResumeCoreAsync(t, rethrow: true), SaveResumeAsync);
         Statistics = new SessionStatistics(options.SessionDirectory, () => Engine.TransferredThisRun, options.Time,
             _loggers.CreateLogger("rtorrent.stats"), m => AddLog(PluginLogLevel.Warning, m));
     }
+
+    /// <summary>
+    /// The tracker clients: the process-wide shared ones without a proxy; with one, clients of this session whose HTTP goes
+    /// through it, and UDP trackers refused with the reason (docs/PROXIES.md: a proxy, even SOCKS5, does not carry them yet).
+    /// </summary>
+    private static TrackerClientPool? TrackerClientsFor(Proxies.ProxyPolicy proxy, TimeProvider time)
+    {
+        if (proxy.ForTrackers is not { } server) return null;
+        return new TrackerClientPool(httpClient: HttpTrackerClient.CreateHttpClient(server), timeProvider: time,
+            udpRefusal: $"UDP trackers are not asked while trackers go through the {server} (docs/PROXIES.md)");
+    }
+
+    private readonly TrackerClientPool? _trackerClients;
 
     /// <summary>What this session did in this run and in all runs (Transmission's session-stats), kept in stats.json.</summary>
     public SessionStatistics Statistics { get; }
@@ -285,14 +303,19 @@ public sealed partial class ClientSession : IAsyncDisposable
             string? state = _options.SessionDirectory is { } d ? Path.Combine(d, "dht.dat") : null;
             if (bootstrap.Count == 0 && (state is null || !File.Exists(state)) && _options.DhtUsePublicRouters)
                 bootstrap.AddRange(DhtOptions.PublicBootstrapNodes);
-            Dht = new DhtEngine(new DhtOptions
+            var dhtOptions = new DhtOptions
             {
                 Port = Engine.ListenPort,
                 BindAddress = _options.Engine.ListenAddress ?? IPAddress.Any,
                 BootstrapNodes = bootstrap,
                 StateFilePath = state,
                 Blocklist = Blocklist,
-            }, _loggers.CreateLogger("rtorrent.dht"), _options.Time);
+            };
+            var dhtLogger = _loggers.CreateLogger("rtorrent.dht");
+            // Through a SOCKS5 proxy the DHT's datagrams go to the proxy's UDP relay, never out directly.
+            Dht = _options.Engine.Proxy.ForDht is { } dhtProxy
+                ? new DhtEngine(dhtOptions, () => new Proxies.ProxiedDhtTransport(new Proxies.RelayedDatagrams(dhtProxy, dhtLogger, _options.Time), Engine.ListenPort), dhtLogger, _options.Time)
+                : new DhtEngine(dhtOptions, dhtLogger, _options.Time);
             try
             {
                 await Dht.StartAsync();
@@ -505,6 +528,7 @@ public sealed partial class ClientSession : IAsyncDisposable
         }
         _plugins?.Dispose();
         _trackers.Dispose();
+        _trackerClients?.Dispose();
         _fileStorage.Dispose();
         _lock?.Dispose();
     }
@@ -573,6 +597,8 @@ public sealed partial class ClientSession : IAsyncDisposable
         public IReadOnlyList<IPeerSourceFactory> PeerSources =>
             session.Components.PeerSources
                 .Where(c => !session._options.DisabledPeerSources.Contains(c.Name, StringComparer.OrdinalIgnoreCase))
+                // Local discovery multicasts from our own address: never in proxy-only mode.
+                .Where(c => session._options.Engine.Proxy.DirectListeningAllowed || !c.Name.Equals("lsd", StringComparison.OrdinalIgnoreCase))
                 .Select(c => c.Origin.IsBuiltIn ? c.Factory : new GuardedSourceFactory(c.Factory, c.Name, session._options.Time))
                 .ToArray();
     }

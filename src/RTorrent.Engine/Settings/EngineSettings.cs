@@ -195,6 +195,50 @@ public sealed record EngineSettings
     /// <summary>A day, as most published lists are rebuilt daily.</summary>
     public const int DefaultBlocklistRefreshHours = 24;
 
+    /// <summary>
+    /// The proxy's protocol: none, socks4 (spoken as SOCKS4a), socks5 or http. See docs/PROXIES.md. Read when the
+    /// session starts (a change applies at the next start, as the settings dialog and the RPC say).
+    /// </summary>
+    public Proxies.ProxyKind ProxyType { get; init; }
+
+    /// <summary>The proxy's address or host name (needed when <see cref="ProxyType"/> is not none).</summary>
+    public string? ProxyHost { get; init; }
+
+    /// <summary>The proxy's port (1080, SOCKS's own, by default).</summary>
+    public int ProxyPort { get; init; } = 1080;
+
+    /// <summary>User name for the proxy (SOCKS5 login, SOCKS4 user id, HTTP Basic), or null for none.</summary>
+    public string? ProxyUsername { get; init; }
+
+    /// <summary>Password for the proxy (SOCKS5 and HTTP), or null.</summary>
+    public string? ProxyPassword { get; init; }
+
+    /// <summary>Outgoing peer connections go through the proxy.</summary>
+    public bool ProxyPeers { get; init; } = true;
+
+    /// <summary>Tracker requests go through the proxy (HTTP ones with any proxy, UDP ones only through SOCKS5).</summary>
+    public bool ProxyTrackers { get; init; } = true;
+
+    /// <summary>Web seeds and the session's other HTTP downloads (blocklists) go through the proxy.</summary>
+    public bool ProxyWebSeeds { get; init; } = true;
+
+    /// <summary>DHT datagrams go through the proxy (SOCKS5 only; with another proxy the DHT then does not run).</summary>
+    public bool ProxyDht { get; init; } = true;
+
+    /// <summary>
+    /// The kill switch: nothing ever leaves directly. Every kind of traffic goes through the proxy or not at all: no
+    /// listening for incoming peers, no local discovery, no DHT or UDP trackers unless the proxy is SOCKS5; when the
+    /// proxy is down, nothing is sent.
+    /// </summary>
+    public bool ProxyOnly { get; init; }
+
+    /// <summary>The proxy settings as the engine uses them.</summary>
+    [System.Text.Json.Serialization.JsonIgnore]
+    public Proxies.ProxyPolicy ProxyPolicy => ProxyType == Proxies.ProxyKind.None || string.IsNullOrWhiteSpace(ProxyHost)
+        ? Proxies.ProxyPolicy.Direct
+        : new(new Proxies.ProxyServer(ProxyType, ProxyHost.Trim(), ProxyPort, ProxyUsername, ProxyPassword),
+            ProxyPeers, ProxyTrackers, ProxyWebSeeds, ProxyDht, ProxyOnly);
+
     /// <summary>Names of peer sources (built-in or plugins) never started.</summary>
     public IReadOnlyList<string> DisabledPeerSources { get; init; } = [];
 
@@ -424,6 +468,16 @@ public sealed record EngineSettings
         Check(BlocklistFile is null || IsAbsolute(BlocklistFile), "blocklistFile", $"must be an absolute path or null, not '{BlocklistFile}'");
         Check(BlocklistRefreshHours is >= 0 and <= 8760, "blocklistRefreshHours",
             $"must be 0 (only at start and on request) to 8760 (a year), not {BlocklistRefreshHours}");
+        Check(Enum.IsDefined(ProxyType), "proxyType", $"must be none, socks4, socks5 or http, not {ProxyType}");
+        Check(ProxyType == Proxies.ProxyKind.None || IsProxyHost(ProxyHost), "proxyHost",
+            $"must be the proxy's address or host name (no port, no spaces), not '{ProxyHost}'");
+        Check(ProxyPort is >= 1 and <= 65535, "proxyPort", $"must be 1-65535, not {ProxyPort}");
+        Check(ProxyUsername is null || (ProxyUsername.Length is > 0 and <= 255 && !ProxyUsername.Any(char.IsControl)), "proxyUsername",
+            "must be null or 1-255 characters without control characters");
+        Check(ProxyPassword is null || (ProxyPassword.Length <= 255 && !ProxyPassword.Any(char.IsControl)), "proxyPassword",
+            "must be null or at most 255 characters without control characters");
+        Check(ProxyPassword is null || ProxyUsername is not null, "proxyPassword", "needs proxyUsername");
+        Check(!ProxyOnly || ProxyType != Proxies.ProxyKind.None, "proxyOnly", "needs a proxy (proxyType and proxyHost): with none, nothing could be sent at all");
         Check(!string.IsNullOrWhiteSpace(DefaultPicker), "defaultPicker", "must name a piece picker");
         Check(!string.IsNullOrWhiteSpace(DefaultStorage), "defaultStorage", "must name a storage backend");
         Check(SeedRatioLimit is null || (double.IsFinite(SeedRatioLimit.Value) && SeedRatioLimit >= 0), "seedRatioLimit",
@@ -521,6 +575,10 @@ public sealed record EngineSettings
         return !host.Contains(':') && !host.Any(char.IsWhiteSpace);
     }
 
+    private static bool IsProxyHost(string? host) =>
+        !string.IsNullOrWhiteSpace(host) && host.Length <= 255 && !host.Any(c => char.IsWhiteSpace(c) || char.IsControl(c) || c is '/' or '@') &&
+        (System.Net.IPAddress.TryParse(host, out _) || !host.Contains(':'));
+
     /// <inheritdoc/>
     public bool Equals(EngineSettings? other) =>
         other is not null &&
@@ -536,6 +594,9 @@ public sealed record EngineSettings
         SameList(DhtBootstrapNodes, other.DhtBootstrapNodes) && PexEnabled == other.PexEnabled && LsdEnabled == other.LsdEnabled &&
         BlocklistEnabled == other.BlocklistEnabled && BlocklistUrl == other.BlocklistUrl && BlocklistFile == other.BlocklistFile &&
         BlocklistRefreshHours == other.BlocklistRefreshHours &&
+        ProxyType == other.ProxyType && ProxyHost == other.ProxyHost && ProxyPort == other.ProxyPort &&
+        ProxyUsername == other.ProxyUsername && ProxyPassword == other.ProxyPassword && ProxyPeers == other.ProxyPeers &&
+        ProxyTrackers == other.ProxyTrackers && ProxyWebSeeds == other.ProxyWebSeeds && ProxyDht == other.ProxyDht && ProxyOnly == other.ProxyOnly &&
         SameList(DisabledPeerSources, other.DisabledPeerSources) && DefaultPicker == other.DefaultPicker &&
         DefaultStorage == other.DefaultStorage && Nullable.Equals(SeedRatioLimit, other.SeedRatioLimit) &&
         Preallocate == other.Preallocate && MaxOpenFiles == other.MaxOpenFiles && DiskReadCacheSize == other.DiskReadCacheSize &&

@@ -52,6 +52,16 @@ internal sealed class SettingsDocument
         BlocklistUrl = s.BlocklistUrl;
         BlocklistFile = s.BlocklistFile;
         BlocklistRefreshHours = s.BlocklistRefreshHours;
+        ProxyType = s.ProxyType;
+        ProxyHost = s.ProxyHost;
+        ProxyPort = s.ProxyPort;
+        ProxyUsername = s.ProxyUsername;
+        ProxyPassword = s.ProxyPassword;
+        ProxyPeers = s.ProxyPeers;
+        ProxyTrackers = s.ProxyTrackers;
+        ProxyWebSeeds = s.ProxyWebSeeds;
+        ProxyDht = s.ProxyDht;
+        ProxyOnly = s.ProxyOnly;
         DisabledPeerSources = s.DisabledPeerSources;
         DefaultPicker = s.DefaultPicker;
         DefaultStorage = s.DefaultStorage;
@@ -214,6 +224,31 @@ internal sealed class SettingsDocument
     internal sealed class CamelCaseActionConverter() :
         System.Text.Json.Serialization.JsonStringEnumConverter<Client.SeedingLimitAction>(System.Text.Json.JsonNamingPolicy.CamelCase, allowIntegerValues: false);
 
+    [System.Text.Json.Serialization.JsonConverter(typeof(ProxyKindConverter))]
+    public Proxies.ProxyKind ProxyType { get; set; }
+
+    /// <summary>Writes "none", "socks4", "socks5", "http" (reading ignores case).</summary>
+    internal sealed class ProxyKindConverter() :
+        System.Text.Json.Serialization.JsonStringEnumConverter<Proxies.ProxyKind>(System.Text.Json.JsonNamingPolicy.CamelCase, allowIntegerValues: false);
+
+    public string? ProxyHost { get; set; }
+
+    public int ProxyPort { get; set; }
+
+    public string? ProxyUsername { get; set; }
+
+    public string? ProxyPassword { get; set; }
+
+    public bool ProxyPeers { get; set; }
+
+    public bool ProxyTrackers { get; set; }
+
+    public bool ProxyWebSeeds { get; set; }
+
+    public bool ProxyDht { get; set; }
+
+    public bool ProxyOnly { get; set; }
+
     public bool Preallocate { get; set; }
 
     [System.Text.Json.Serialization.JsonConverter(typeof(System.Text.Json.Serialization.JsonStringEnumConverter<Peers.Encryption.EncryptionMode>))]
@@ -289,6 +324,16 @@ internal sealed class SettingsDocument
         BlocklistUrl = BlocklistUrl,
         BlocklistFile = BlocklistFile,
         BlocklistRefreshHours = BlocklistRefreshHours,
+        ProxyType = ProxyType,
+        ProxyHost = ProxyHost,
+        ProxyPort = ProxyPort,
+        ProxyUsername = ProxyUsername,
+        ProxyPassword = ProxyPassword,
+        ProxyPeers = ProxyPeers,
+        ProxyTrackers = ProxyTrackers,
+        ProxyWebSeeds = ProxyWebSeeds,
+        ProxyDht = ProxyDht,
+        ProxyOnly = ProxyOnly,
         DisabledPeerSources = DisabledPeerSources,
         DefaultPicker = DefaultPicker,
         DefaultStorage = DefaultStorage,

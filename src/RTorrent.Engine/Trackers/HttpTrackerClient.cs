@@ -73,7 +73,12 @@ public sealed class HttpTrackerClient : ITrackerClient
         ScrapeUri = HttpTrackerUrl.GetScrapeUri(announceUri);
         _options = options ?? HttpTrackerClientOptions.Default;
         _http = httpClient ?? Shared.Value;
+        // A client of our own (a proxied one) is also used for requests that close their connection: the shared
+        // direct one must never carry a request meant for a proxy.
+        _notPooled = httpClient is null ? NotPooled : new Lazy<HttpClient>(httpClient);
     }
+
+    private readonly Lazy<HttpClient> _notPooled;
 
     /// <summary>The HttpClient all tracker clients share by default.</summary>
     public static HttpClient SharedHttpClient => Shared.Value;
@@ -93,8 +98,11 @@ public sealed class HttpTrackerClient : ITrackerClient
     /// </summary>
     public static HttpClient CreateHttpClient(HttpMessageHandler? handler = null) => CreateHttpClient(handler, reuseConnections: true);
 
-    private static HttpClient CreateHttpClient(HttpMessageHandler? handler, bool reuseConnections) =>
-        new(handler ?? new SocketsHttpHandler
+    /// <summary>The same, with every request through <paramref name="proxy"/> (docs/PROXIES.md).</summary>
+    public static HttpClient CreateHttpClient(Proxies.ProxyServer proxy) => CreateHttpClient(null, reuseConnections: true, proxy);
+
+    private static HttpClient CreateHttpClient(HttpMessageHandler? handler, bool reuseConnections, Proxies.ProxyServer? proxy = null) =>
+        new(handler ?? Proxies.ProxyHttp.Through(new SocketsHttpHandler
         {
             // Redirects are followed by GetAsync, under our rules.
             AllowAutoRedirect = false,
@@ -108,7 +116,7 @@ public sealed class HttpTrackerClient : ITrackerClient
             // AnnounceScheduler lets 8 requests to a tracker be in flight (32 stopped ones at quit), and this bounds
             // the pool if it is not used.
             MaxConnectionsPerServer = MaxConnectionsPerTracker,
-        })
+        }, proxy))
         {
             Timeout = Timeout.InfiniteTimeSpan,
         };
@@ -270,7 +278,7 @@ public sealed class HttpTrackerClient : ITrackerClient
             if (closes) request.Headers.ConnectionClose = true;
             try
             {
-                return await (closes ? NotPooled.Value : _http).SendAsync(request, HttpCompletionOption.ResponseHeadersRead, cancellationToken)
+                return await (closes ? _notPooled.Value : _http).SendAsync(request, HttpCompletionOption.ResponseHeadersRead, cancellationToken)
                     .ConfigureAwait(false);
             }
             catch (HttpRequestException e) when (attempt == 0 && IsDroppedConnection(e))

@@ -14,6 +14,7 @@ public sealed class TrackerClientPool : IDisposable
     private readonly HttpClient _httpClient;
     private readonly TimeProvider _time;
     private readonly Lazy<UdpTrackerTransport> _udp = new(() => new UdpTrackerTransport());
+    private readonly string? _udpRefusal;
     private volatile bool _disposed;
 
     /// <summary>Creates a pool.</summary>
@@ -21,9 +22,13 @@ public sealed class TrackerClientPool : IDisposable
     /// <param name="udpOptions">Settings for UDP trackers.</param>
     /// <param name="httpClient">The HttpClient for HTTP trackers (not disposed here); the shared one when null.</param>
     /// <param name="timeProvider">Time for UDP timeouts and connection ids.</param>
+    /// <param name="udpRefusal">
+    /// Why UDP trackers are not asked (a proxy that cannot carry them, docs/PROXIES.md), or null to ask them.
+    /// </param>
     public TrackerClientPool(HttpTrackerClientOptions? httpOptions = null, UdpTrackerClientOptions? udpOptions = null,
-        HttpClient? httpClient = null, TimeProvider? timeProvider = null)
+        HttpClient? httpClient = null, TimeProvider? timeProvider = null, string? udpRefusal = null)
     {
+        _udpRefusal = udpRefusal;
         _httpOptions = httpOptions ?? HttpTrackerClientOptions.Default;
         _udpOptions = udpOptions ?? UdpTrackerClientOptions.Default;
         _httpClient = httpClient ?? HttpTrackerClient.SharedHttpClient;
@@ -77,7 +82,7 @@ public sealed class TrackerClientPool : IDisposable
         if (_clients.TryGetValue(url, out var existing)) return existing;
         if (!TryParseUrl(url, out var uri, out var error)) throw new ArgumentException($"{error} ({url})", nameof(url));
         return _clients.GetOrAdd(url, _ => uri!.Scheme.Equals("udp", StringComparison.OrdinalIgnoreCase)
-            ? new UdpTrackerClient(uri, _udp.Value, ownsTransport: false, _udpOptions, _time)
+            ? _udpRefusal is { } refusal ? new RefusedTrackerClient(uri, refusal) : new UdpTrackerClient(uri, _udp.Value, ownsTransport: false, _udpOptions, _time)
             : new HttpTrackerClient(uri, _httpOptions, _httpClient));
     }
 
@@ -89,4 +94,18 @@ public sealed class TrackerClientPool : IDisposable
         if (_udp.IsValueCreated) _udp.Value.Dispose();
         _clients.Clear();
     }
+}
+
+/// <summary>A tracker we do not ask, and say why each time we would have (it shows as the tracker's error).</summary>
+internal sealed class RefusedTrackerClient(Uri announceUri, string reason) : ITrackerClient
+{
+    public Uri AnnounceUri { get; } = announceUri;
+
+    public bool CanScrape => false;
+
+    public Task<TrackerAnnounceResponse> AnnounceAsync(TrackerAnnounceRequest request, CancellationToken cancellationToken) =>
+        Task.FromException<TrackerAnnounceResponse>(new TrackerException(TrackerErrorKind.Unsupported, reason));
+
+    public Task<TrackerScrapeResponse> ScrapeAsync(IReadOnlyList<Metainfo.InfoHash> infoHashes, CancellationToken cancellationToken) =>
+        Task.FromException<TrackerScrapeResponse>(new TrackerException(TrackerErrorKind.Unsupported, reason));
 }

@@ -34,7 +34,7 @@ public static partial class DownloadCommand
         string Input, string Save, bool Seed, int Port, string? Bind, IReadOnlyList<string> Peers, string? Session,
         string Picker, string Storage, IReadOnlyList<string> DhtBootstrap, bool NoDht, bool NoPex, bool NoLsd,
         IReadOnlyList<string> PluginDirs, bool Verbose, long DownloadLimit, long UploadLimit, bool SeedOnly,
-        EncryptionMode Encryption, bool SuperSeed);
+        EncryptionMode Encryption, bool SuperSeed, RTorrent.Engine.Proxies.ProxyPolicy Proxy);
 
     private static Command Build(string name, string description, bool seedOnly)
     {
@@ -68,6 +68,17 @@ public static partial class DownloadCommand
                           "it ends by itself once every piece is out.",
         };
         command.Options.Add(superSeed);
+        var proxy = new Option<string?>("--proxy")
+        {
+            Description = "Connect to peers and trackers (and the DHT, through SOCKS5) through this proxy: " +
+                          "socks5://[user:password@]host:port, socks4://host:port or http://[user:password@]host:port.",
+        };
+        var proxyOnly = new Option<bool>("--proxy-only")
+        {
+            Description = "Never send anything directly (the kill switch): no listening, no local discovery, nothing when the proxy is down.",
+        };
+        command.Options.Add(proxy);
+        command.Options.Add(proxyOnly);
         command.SetAction(async (parseResult, ct) =>
         {
             var error = parseResult.InvocationConfiguration.Error;
@@ -82,11 +93,26 @@ public static partial class DownloadCommand
                 await error.WriteLineAsync(e.Message);
                 return ExitCodes.UnusableInput;
             }
+            var proxyPolicy = RTorrent.Engine.Proxies.ProxyPolicy.Direct;
+            if (parseResult.GetValue(proxy) is { } proxyText)
+            {
+                if (!RTorrent.Engine.Proxies.ProxyUrl.TryParse(proxyText, out var server, out var proxyError))
+                {
+                    await error.WriteLineAsync(proxyError);
+                    return ExitCodes.UnusableInput;
+                }
+                proxyPolicy = new RTorrent.Engine.Proxies.ProxyPolicy(server, ProxyOnly: parseResult.GetValue(proxyOnly));
+            }
+            else if (parseResult.GetValue(proxyOnly))
+            {
+                await error.WriteLineAsync("--proxy-only needs --proxy.");
+                return ExitCodes.UnusableInput;
+            }
             var o = new Options(parseResult.GetValue(input)!, parseResult.GetValue(save)!, seedOnly || parseResult.GetValue(seed),
                 parseResult.GetValue(port), parseResult.GetValue(bind), parseResult.GetValue(peers) ?? [], parseResult.GetValue(session),
                 parseResult.GetValue(picker)!, parseResult.GetValue(storage)!, parseResult.GetValue(dhtBootstrap) ?? [],
                 parseResult.GetValue(noDht), parseResult.GetValue(noPex), parseResult.GetValue(noLsd), parseResult.GetValue(plugins) ?? [],
-                parseResult.GetValue(verbose), dl, ul, seedOnly, parseResult.GetValue(encryption), parseResult.GetValue(superSeed));
+                parseResult.GetValue(verbose), dl, ul, seedOnly, parseResult.GetValue(encryption), parseResult.GetValue(superSeed), proxyPolicy);
             return await RunAsync(o, error, ct);
         });
         return command;
@@ -193,9 +219,9 @@ public static partial class DownloadCommand
             {
                 SessionDirectory = o.Session ?? Path.Combine(Paths.DataHome(), "rtorrent", "cli", input.Id),
                 Engine = new EngineConfig { ListenPort = o.Port, ListenAddress = input.Bind, DownloadLimit = o.DownloadLimit, UploadLimit = o.UploadLimit,
-                    Encryption = o.Encryption },
+                    Encryption = o.Encryption, Proxy = o.Proxy },
                 PluginDirectories = o.PluginDirs,
-                EnableDht = !o.NoDht,
+                EnableDht = !o.NoDht && o.Proxy.DhtAllowed,
                 DhtBootstrap = o.DhtBootstrap,
                 DisabledPeerSources = disabled,
                 LoggerFactory = loggerFactory ?? Microsoft.Extensions.Logging.Abstractions.NullLoggerFactory.Instance,
