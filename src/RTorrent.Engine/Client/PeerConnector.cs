@@ -47,6 +47,9 @@ internal interface IConnectorHost
 
     ILogger Logger { get; }
 
+    /// <summary>A line for the torrent's own log (what the user sees in its Log tab).</summary>
+    void Log(RTorrent.Abstractions.PluginLogLevel level, string message) => Logger.LogWarning("{Message}", message);
+
     /// <summary>Puts the torrent on the engine's tick list.</summary>
     void Activate();
 
@@ -102,12 +105,26 @@ internal sealed class PeerConnector(IConnectorHost host, PeerPool pool, IConnect
         return false;
     }
 
+    private string? _lastProxyError;
+    private DateTimeOffset _lastProxyErrorAt;
+
     private async Task DialAsync(KnownPeer known, CancellationToken ct)
     {
         HandshakeResult? result = null;
         try
         {
             result = await host.DialAsync(known.EndPoint, ct);
+        }
+        catch (Proxies.ProxyException e)
+        {
+            // The proxy's answer (down, login refused, or its refusal to reach this peer) is the user's to see, once
+            // a minute per different reason; the peer backs off below like any that could not be reached.
+            if (e.Message != _lastProxyError || host.Now - _lastProxyErrorAt >= TimeSpan.FromMinutes(1))
+            {
+                _lastProxyError = e.Message;
+                _lastProxyErrorAt = host.Now;
+                host.Log(RTorrent.Abstractions.PluginLogLevel.Warning, $"connecting to {known.EndPoint}: {e.Message}");
+            }
         }
         catch (Exception e) when (e is SocketException or TimeoutException or PeerProtocolException or IOException or OperationCanceledException)
         {

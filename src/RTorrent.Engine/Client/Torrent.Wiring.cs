@@ -61,6 +61,7 @@ public sealed partial class Torrent : IPeerSourcesHost, IConnectorHost, IPeerMes
     byte[] IConnectorHost.PeerId => _host.PeerId;
     CancellationToken IConnectorHost.RunToken => _runCts.Token;
     ILogger IConnectorHost.Logger => _host.Logger;
+    void IConnectorHost.Log(PluginLogLevel level, string message) => Log(level, message);
     void IConnectorHost.Activate() => _host.Activate(this);
     void IConnectorHost.WakeAt(DateTimeOffset at) => _host.WakeAt(this, at);
     void IConnectorHost.Open(HandshakeResult handshake, KnownPeer? known) => Open(handshake, known);

@@ -297,12 +297,23 @@ public sealed partial class ClientSession : IAsyncDisposable
         // copy yet is downloaded in the background.
         await BlocklistUpdater.ApplyAsync(_options.Blocklist);
         await Engine.StartAsync();
-        if (_options.EnableDht)
+        if (!_options.Engine.Proxy.DhtAllowed)
+            AddLog(PluginLogLevel.Information, $"the DHT does not run: its datagrams must go through the {_options.Engine.Proxy.Server}, which carries none (only SOCKS5 does)");
+        if (_options.EnableDht && _options.Engine.Proxy.DhtAllowed)
         {
             var bootstrap = _options.DhtBootstrap.ToList();
             string? state = _options.SessionDirectory is { } d ? Path.Combine(d, "dht.dat") : null;
             if (bootstrap.Count == 0 && (state is null || !File.Exists(state)) && _options.DhtUsePublicRouters)
                 bootstrap.AddRange(DhtOptions.PublicBootstrapNodes);
+            if (_options.Engine.Proxy is { ProxyOnly: true, ForDht: not null })
+            {
+                // Looking a name up would ask our DNS server directly: in proxy-only mode only addresses are used
+                // (and the nodes saved from earlier runs).
+                int before = bootstrap.Count;
+                bootstrap.RemoveAll(node => !IPEndPoint.TryParse(node, out _));
+                if (bootstrap.Count < before)
+                    AddLog(PluginLogLevel.Information, $"proxy only: {before - bootstrap.Count} DHT bootstrap node(s) given by name are not used (a name lookup would leave directly)");
+            }
             var dhtOptions = new DhtOptions
             {
                 Port = Engine.ListenPort,
@@ -597,8 +608,9 @@ public sealed partial class ClientSession : IAsyncDisposable
         public IReadOnlyList<IPeerSourceFactory> PeerSources =>
             session.Components.PeerSources
                 .Where(c => !session._options.DisabledPeerSources.Contains(c.Name, StringComparer.OrdinalIgnoreCase))
-                // Local discovery multicasts from our own address: never in proxy-only mode.
-                .Where(c => session._options.Engine.Proxy.DirectListeningAllowed || !c.Name.Equals("lsd", StringComparison.OrdinalIgnoreCase))
+                // Proxy-only: plugin sources (local discovery among them) open sockets of their own, which no proxy
+                // covers; only the built-in ones, whose traffic goes through it, run.
+                .Where(c => session._options.Engine.Proxy.DirectListeningAllowed || c.Origin.IsBuiltIn)
                 .Select(c => c.Origin.IsBuiltIn ? c.Factory : new GuardedSourceFactory(c.Factory, c.Name, session._options.Time))
                 .ToArray();
     }

@@ -18,12 +18,14 @@ internal sealed class InProcessClient : IAsyncDisposable
     public ClientSession Session { get; }
 
     /// <summary>Opens a session whose resume data goes to <paramref name="sessionDirectory"/>.</summary>
-    public static async Task<InProcessClient> OpenAsync(string sessionDirectory, ITestOutputHelper? log, string logPrefix = "")
+    /// <param name="proxy">The proxy settings (issue 16); direct when null.</param>
+    public static async Task<InProcessClient> OpenAsync(string sessionDirectory, ITestOutputHelper? log, string logPrefix = "",
+        RTorrent.Engine.Proxies.ProxyPolicy? proxy = null)
     {
         var session = await ClientSession.OpenAsync(new SessionOptions
         {
             SessionDirectory = sessionDirectory,
-            Engine = new EngineConfig { ListenAddress = IPAddress.Loopback, ListenPort = 0 },
+            Engine = new EngineConfig { ListenAddress = IPAddress.Loopback, ListenPort = 0, Proxy = proxy ?? RTorrent.Engine.Proxies.ProxyPolicy.Direct },
             LoadPlugins = false,
             EnableDht = false,
             DhtUsePublicRouters = false,

@@ -48,10 +48,10 @@ ENCRYPTION = {
 }
 
 
-def session_settings(port, seeding, upload_limit, download_limit, encryption='default'):
+def session_settings(port, seeding, upload_limit, download_limit, encryption='default', address='127.0.0.1'):
     s = lt.high_performance_seed() if seeding else lt.default_settings()
     s.update({
-        'listen_interfaces': f'127.0.0.1:{port}',
+        'listen_interfaces': f'{address}:{port}',
         'outgoing_interfaces': '',
         'enable_dht': False, 'enable_lsd': False, 'enable_upnp': False, 'enable_natpmp': False,
         'enable_incoming_utp': False, 'enable_outgoing_utp': False,
@@ -98,6 +98,7 @@ def main():
     ap.add_argument('--download-limit', type=int, default=0, help='bytes/s, 0 = unlimited')
     ap.add_argument('--encryption', choices=sorted(ENCRYPTION), default='default')
     ap.add_argument('--max-time', type=float, default=600, help='give up (exit 3) after this many seconds')
+    ap.add_argument('--listen-address', default='127.0.0.1', help='IPv4 address to listen on (a test namespace\'s)')
     a = ap.parse_args()
     if (a.torrent is None) == (a.magnet is None):
         ap.error('give exactly one of --torrent and --magnet')
@@ -109,7 +110,7 @@ def main():
     signal.signal(signal.SIGTERM, lambda *_: stop.append(1))
     signal.signal(signal.SIGINT, lambda *_: stop.append(1))
 
-    ses = lt.session(session_settings(a.port, a.mode == 'seed', a.upload_limit, a.download_limit, a.encryption))
+    ses = lt.session(session_settings(a.port, a.mode == 'seed', a.upload_limit, a.download_limit, a.encryption, a.listen_address))
     limit_local_peers(ses, a.upload_limit, a.download_limit)
     if a.torrent:
         atp = lt.add_torrent_params()
