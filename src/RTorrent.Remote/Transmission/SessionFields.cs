@@ -97,6 +97,19 @@ internal static class SessionFields
         yield return Live("seeding-limit-action", (w, s) => w.WriteStringValue(ActionName(s.Settings.SeedingLimitAction)));
         yield return Live("seed-queue-enabled", (w, s) => w.WriteBooleanValue(s.Settings.SeedQueueEnabled));
         yield return Live("seed-queue-size", (w, s) => w.WriteNumberValue(s.Settings.SeedQueueSize));
+        // RTorrent's proxy (docs/PROXIES.md; Transmission has none): read when the session starts. The password is
+        // never sent back, only whether one is set.
+        yield return Live("proxy-type", (w, s) => w.WriteStringValue(s.Settings.ProxyType.ToString().ToLowerInvariant()));
+        yield return Live("proxy-host", (w, s) => w.WriteStringValue(s.Settings.ProxyHost ?? ""));
+        yield return Live("proxy-port", (w, s) => w.WriteNumberValue(s.Settings.ProxyPort));
+        yield return Live("proxy-username", (w, s) => w.WriteStringValue(s.Settings.ProxyUsername ?? ""));
+        yield return Live("proxy-password", (w, s) => w.WriteStringValue(s.Settings.ProxyPassword is null ? "" : "(set)"));
+        yield return Live("proxy-peers", (w, s) => w.WriteBooleanValue(s.Settings.ProxyPeers));
+        yield return Live("proxy-trackers", (w, s) => w.WriteBooleanValue(s.Settings.ProxyTrackers));
+        yield return Live("proxy-web-seeds", (w, s) => w.WriteBooleanValue(s.Settings.ProxyWebSeeds));
+        yield return Live("proxy-dht", (w, s) => w.WriteBooleanValue(s.Settings.ProxyDht));
+        yield return Live("proxy-only", (w, s) => w.WriteBooleanValue(s.Settings.ProxyOnly));
+        yield return ReadOnly("proxy-in-use", (w, s) => w.WriteStringValue(s.Context.Session.Engine.Config.Proxy.Server?.ToString() ?? "none"));
         yield return Live("seedRatioLimit", (w, s) => w.WriteNumberValue(s.Settings.SeedRatioLimit ?? s.Settings.SeedRatioLimitWhenOn));
         yield return Live("seedRatioLimited", (w, s) => w.WriteBooleanValue(s.Settings.SeedRatioLimit is not null));
         yield return ReadOnly("session-id", (w, s) => w.WriteStringValue(s.SessionId ?? ""));

@@ -19,15 +19,16 @@ internal sealed class SessionSet(TransmissionContext context)
         "speed-limit-up-enabled", "start-added-torrents", "alt-speed-enabled", "alt-speed-time-enabled", "script-torrent-added-enabled",
         "script-torrent-done-enabled", "script-torrent-done-seeding-enabled", "download-queue-enabled", "seed-queue-enabled", "queue-stalled-enabled",
         "idle-seeding-limit-enabled", "seeding-time-limit-enabled",
+        "proxy-peers", "proxy-trackers", "proxy-web-seeds", "proxy-dht", "proxy-only",
     ];
 
     private static readonly HashSet<string> IntKeys =
         ["cache-size-mb", "peer-limit-global", "peer-limit-per-torrent", "peer-port", "speed-limit-down", "speed-limit-up", "alt-speed-down",
         "alt-speed-up", "alt-speed-time-begin", "alt-speed-time-end", "alt-speed-time-day", "download-queue-size", "seed-queue-size",
-        "queue-stalled-minutes", "idle-seeding-limit", "seeding-time-limit", "min-seeding-time"];
+        "queue-stalled-minutes", "idle-seeding-limit", "seeding-time-limit", "min-seeding-time", "proxy-port"];
 
     private static readonly HashSet<string> StringKeys = ["blocklist-url", "download-dir", "encryption", "script-torrent-added-filename", "script-torrent-done-filename", "script-torrent-done-seeding-filename",
-        "seeding-limit-action"];
+        "seeding-limit-action", "proxy-type", "proxy-host", "proxy-username", "proxy-password"];
 
     public async Task<string> RunAsync(Arguments args)
     {
@@ -122,7 +123,36 @@ internal sealed class SessionSet(TransmissionContext context)
         s = s with { DownloadRateLimit = down, DownloadRateLimitWhenOn = downWhenOn, UploadRateLimit = up, UploadRateLimitWhenOn = upWhenOn };
         s = AltSpeed(s, values, problems);
         s = Hooks(s, values, problems);
+        s = Proxy(s, values, problems);
         return SeedRatio(s, Get<double>(values, "seedRatioLimit"), Get<bool>(values, "seedRatioLimited"), problems);
+    }
+
+    /// <summary>
+    /// proxy-* onto the proxy settings (applied at the session's next start). Empty strings clear the host, user name
+    /// and password; the settings' own checks (a host for a proxy type, a proxy for proxy-only) refuse the rest.
+    /// </summary>
+    private static EngineSettings Proxy(EngineSettings s, Dictionary<string, object> values, List<string> problems)
+    {
+        if (values.TryGetValue("proxy-type", out var type))
+        {
+            if (Enum.TryParse<Engine.Proxies.ProxyKind>((string)type, ignoreCase: true, out var kind) && Enum.IsDefined(kind) && !int.TryParse((string)type, out _))
+                s = s with { ProxyType = kind };
+            else problems.Add($"proxy-type: must be none, socks4, socks5 or http, not '{type}'");
+        }
+        if (values.TryGetValue("proxy-host", out var host)) s = s with { ProxyHost = ((string)host).Trim() is { Length: > 0 } h ? h : null };
+        if (Get<long>(values, "proxy-port") is { } port)
+        {
+            if (port is < 1 or > 65535) problems.Add($"proxy-port: must be 1-65535, not {port}");
+            else s = s with { ProxyPort = (int)port };
+        }
+        if (values.TryGetValue("proxy-username", out var user)) s = s with { ProxyUsername = (string)user is { Length: > 0 } u ? u : null };
+        if (values.TryGetValue("proxy-password", out var password)) s = s with { ProxyPassword = (string)password is { Length: > 0 } p ? p : null };
+        if (Get<bool>(values, "proxy-peers") is { } peers) s = s with { ProxyPeers = peers };
+        if (Get<bool>(values, "proxy-trackers") is { } trackers) s = s with { ProxyTrackers = trackers };
+        if (Get<bool>(values, "proxy-web-seeds") is { } webSeeds) s = s with { ProxyWebSeeds = webSeeds };
+        if (Get<bool>(values, "proxy-dht") is { } dht) s = s with { ProxyDht = dht };
+        if (Get<bool>(values, "proxy-only") is { } only) s = s with { ProxyOnly = only };
+        return s;
     }
 
     /// <summary>

@@ -47,7 +47,7 @@ public sealed class SessionMethodsTests : IAsyncLifetime
         Assert.False(a.GetProperty("port-forwarding-enabled").GetBoolean());
         Assert.Equal(1000, a.GetProperty("units").GetProperty("speed-bytes").GetInt32());
         Assert.True(a.GetProperty("download-dir-free-space").GetInt64() > 0);
-        Assert.Equal(63, a.EnumerateObject().Count()); // Transmission's 59 and RTorrent's four seeding rules
+        Assert.Equal(74, a.EnumerateObject().Count()); // Transmission's 59, RTorrent's four seeding rules and eleven proxy fields
 
         var some = await _h.OkAsync("session-get", Args(("fields", new object[] { "version", "peer-port", "no-such-field", 7 })));
         Assert.Equal(["version", "peer-port"], some.Arguments.EnumerateObject().Select(p => p.Name));
@@ -83,6 +83,34 @@ public sealed class SessionMethodsTests : IAsyncLifetime
         Assert.Contains("min-seeding-time: must be 0 (none)", reply.Result);
         Assert.Contains("seeding-limit-action: must be stop, remove or removeWithData, not 'delete'", reply.Result);
         Assert.Equal((45, 120), (_h.Settings.Current.IdleSeedingLimit, _h.Settings.Current.MinSeedingTime));
+    }
+
+    [Fact]
+    public async Task Proxy_settings_are_saved_the_password_never_read_back_and_bad_values_named()
+    {
+        var a = (await _h.OkAsync("session-get")).Arguments;
+        Assert.Equal("none", a.GetProperty("proxy-type").GetString());
+        Assert.Equal("none", a.GetProperty("proxy-in-use").GetString());
+
+        await _h.OkAsync("session-set", Args(("proxy-type", "socks5"), ("proxy-host", "10.8.0.1"), ("proxy-port", 9050),
+            ("proxy-username", "me"), ("proxy-password", "hunter2"), ("proxy-only", true), ("proxy-dht", false)));
+        var saved = await SettingsStore.LoadAsync(_h.SessionDir);
+        Assert.Equal((Engine.Proxies.ProxyKind.Socks5, "10.8.0.1", 9050, "me", "hunter2", true, false),
+            (saved.ProxyType, saved.ProxyHost, saved.ProxyPort, saved.ProxyUsername, saved.ProxyPassword, saved.ProxyOnly, saved.ProxyDht));
+        a = (await _h.OkAsync("session-get")).Arguments;
+        Assert.Equal(("socks5", "10.8.0.1", 9050, "me", "(set)", true), (a.GetProperty("proxy-type").GetString(), a.GetProperty("proxy-host").GetString(),
+            a.GetProperty("proxy-port").GetInt32(), a.GetProperty("proxy-username").GetString(), a.GetProperty("proxy-password").GetString(),
+            a.GetProperty("proxy-only").GetBoolean()));
+        Assert.DoesNotContain("hunter2", a.GetRawText());
+        // Read when the session starts: the running one still goes direct, and says so.
+        Assert.Equal("none", a.GetProperty("proxy-in-use").GetString());
+
+        var reply = await _h.CallAsync("session-set", Args(("proxy-type", "socks6"), ("proxy-port", 70000)));
+        Assert.Contains("proxy-type: must be none, socks4, socks5 or http, not 'socks6'", reply.Result);
+        Assert.Contains("proxy-port: must be 1-65535, not 70000", reply.Result);
+        reply = await _h.CallAsync("session-set", Args(("proxy-type", "none")));
+        Assert.Contains("proxyOnly: needs a proxy", reply.Result); // proxy-only stays on: turning the proxy off alone is refused
+        Assert.Equal(Engine.Proxies.ProxyKind.Socks5, _h.Settings.Current.ProxyType);
     }
 
     [Fact]
