@@ -138,7 +138,7 @@ public sealed partial class ClientSession : IAsyncDisposable
         _loggers = new KeepingLoggerFactory(options.LoggerFactory, this);
         _logger = options.LoggerFactory.CreateLogger("rtorrent.session");
         _fileStorage = new FileStorageFactory();
-        _trackerClients = TrackerClientsFor(options.Engine.Proxy, options.Time);
+        _trackerClients = TrackerClientsFor(options.Engine.Proxy, options.Time, _loggers.CreateLogger("rtorrent.trackers"));
         _trackers = new TrackerPeerSourceFactory(options.Trackers, _trackerClients, null, options.Time, _loggers);
         Components = new ComponentRegistry();
         if (options.SessionDirectory is { } dir)
@@ -174,13 +174,16 @@ public sealed partial class ClientSession : IAsyncDisposable
 
     /// <summary>
     /// The tracker clients: the process-wide shared ones without a proxy; with one, clients of this session whose HTTP goes
-    /// through it, and UDP trackers refused with the reason (docs/PROXIES.md: a proxy, even SOCKS5, does not carry them yet).
+    /// through it, and UDP trackers through a SOCKS5 proxy's relay, or refused with the reason by other proxies.
     /// </summary>
-    private static TrackerClientPool? TrackerClientsFor(Proxies.ProxyPolicy proxy, TimeProvider time)
+    private static TrackerClientPool? TrackerClientsFor(Proxies.ProxyPolicy proxy, TimeProvider time, ILogger logger)
     {
         if (proxy.ForTrackers is not { } server) return null;
-        return new TrackerClientPool(httpClient: HttpTrackerClient.CreateHttpClient(server), timeProvider: time,
-            udpRefusal: $"UDP trackers are not asked while trackers go through the {server} (docs/PROXIES.md)");
+        var http = HttpTrackerClient.CreateHttpClient(server);
+        return proxy.ForUdpTrackers is { } udpProxy
+            ? new TrackerClientPool(http, udpProxy, time, logger)
+            : new TrackerClientPool(httpClient: http, timeProvider: time,
+                udpRefusal: $"UDP trackers are not asked while trackers go through the {server}: only a SOCKS5 proxy carries datagrams");
     }
 
     private readonly TrackerClientPool? _trackerClients;

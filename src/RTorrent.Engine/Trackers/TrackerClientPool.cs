@@ -13,7 +13,7 @@ public sealed class TrackerClientPool : IDisposable
     private readonly UdpTrackerClientOptions _udpOptions;
     private readonly HttpClient _httpClient;
     private readonly TimeProvider _time;
-    private readonly Lazy<UdpTrackerTransport> _udp = new(() => new UdpTrackerTransport());
+    private readonly Lazy<UdpTrackerTransport> _udp;
     private readonly string? _udpRefusal;
     private volatile bool _disposed;
 
@@ -27,8 +27,24 @@ public sealed class TrackerClientPool : IDisposable
     /// </param>
     public TrackerClientPool(HttpTrackerClientOptions? httpOptions = null, UdpTrackerClientOptions? udpOptions = null,
         HttpClient? httpClient = null, TimeProvider? timeProvider = null, string? udpRefusal = null)
+        : this(httpOptions, udpOptions, httpClient, timeProvider, udpRefusal, null, null)
+    {
+    }
+
+    /// <summary>A pool whose UDP trackers are asked through a SOCKS5 proxy's UDP relay (docs/PROXIES.md).</summary>
+    public TrackerClientPool(HttpClient httpClient, Proxies.ProxyServer udpProxy, TimeProvider? timeProvider = null,
+        Microsoft.Extensions.Logging.ILogger? logger = null)
+        : this(null, null, httpClient, timeProvider, null, udpProxy, logger)
+    {
+    }
+
+    private TrackerClientPool(HttpTrackerClientOptions? httpOptions, UdpTrackerClientOptions? udpOptions, HttpClient? httpClient,
+        TimeProvider? timeProvider, string? udpRefusal, Proxies.ProxyServer? udpProxy, Microsoft.Extensions.Logging.ILogger? logger)
     {
         _udpRefusal = udpRefusal;
+        _udp = new(() => udpProxy is null
+            ? new UdpTrackerTransport()
+            : new UdpTrackerTransport(new Proxies.RelayedDatagrams(udpProxy, logger ?? Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance, timeProvider)));
         _httpOptions = httpOptions ?? HttpTrackerClientOptions.Default;
         _udpOptions = udpOptions ?? UdpTrackerClientOptions.Default;
         _httpClient = httpClient ?? HttpTrackerClient.SharedHttpClient;

@@ -46,9 +46,9 @@ public sealed class UdpTrackerClient : ITrackerClient, IDisposable
     private readonly string _host;
     private readonly int _port;
     private readonly Lock _lock = new();
-    private IPEndPoint? _address;
+    private EndPoint? _address;
     private DateTimeOffset _addressExpires;
-    private IPEndPoint? _connectedTo;
+    private EndPoint? _connectedTo;
     private long _connectionId;
     private DateTimeOffset _connectionExpires;
     private SharedConnect? _connecting;
@@ -90,7 +90,8 @@ public sealed class UdpTrackerClient : ITrackerClient, IDisposable
     {
         ArgumentNullException.ThrowIfNull(request);
         var remote = await ResolveAsync(cancellationToken).ConfigureAwait(false);
-        var family = remote.AddressFamily;
+        // A name sent to a proxy's relay: the proxy's own lookup decides; IPv4 is what proxies use unless told otherwise.
+        var family = remote is IPEndPoint ip ? ip.AddressFamily : AddressFamily.InterNetwork;
         var answer = await TransactAsync(remote,
             (connectionId, tx) => UdpTrackerProtocol.Announce(connectionId, tx, request),
             packet => UdpTrackerProtocol.IsAnnounceAnswer(packet.Span, family),
@@ -131,7 +132,7 @@ public sealed class UdpTrackerClient : ITrackerClient, IDisposable
     /// 15 × 2^n schedule; a connection id that expires while the request is being retransmitted sends us back to
     /// connect. Requests that need a connection id at the same time share one connect (see <see cref="ConnectAsync"/>).
     /// </summary>
-    private async Task<byte[]> TransactAsync(IPEndPoint remote, Func<long, uint, byte[]> build,
+    private async Task<byte[]> TransactAsync(EndPoint remote, Func<long, uint, byte[]> build,
         Func<ReadOnlyMemory<byte>, bool> accept, CancellationToken cancellationToken)
     {
         var attempts = new Attempts();
@@ -152,7 +153,7 @@ public sealed class UdpTrackerClient : ITrackerClient, IDisposable
     /// with many torrents announcing, the tracker sees one connect, not one per torrent. The connect follows the
     /// 15 × 2^n schedule on its own and is abandoned when every request waiting for it has given up.
     /// </summary>
-    private async Task<(long Id, DateTimeOffset Expires)> ConnectAsync(IPEndPoint remote, CancellationToken cancellationToken)
+    private async Task<(long Id, DateTimeOffset Expires)> ConnectAsync(EndPoint remote, CancellationToken cancellationToken)
     {
         SharedConnect shared;
         lock (_lock)
@@ -213,7 +214,7 @@ public sealed class UdpTrackerClient : ITrackerClient, IDisposable
     /// Sends a packet and waits, retransmitting with a doubled wait each time. Returns the answer, or null if
     /// <paramref name="validUntil"/> passes first; throws when the schedule runs out.
     /// </summary>
-    private async Task<byte[]?> ExchangeAsync(IPEndPoint remote, Func<uint, byte[]> build, Func<ReadOnlyMemory<byte>, bool> accept,
+    private async Task<byte[]?> ExchangeAsync(EndPoint remote, Func<uint, byte[]> build, Func<ReadOnlyMemory<byte>, bool> accept,
         Attempts attempts, DateTimeOffset? validUntil, CancellationToken cancellationToken)
     {
         using var exchange = _transport.Begin(remote, accept);
@@ -256,7 +257,7 @@ public sealed class UdpTrackerClient : ITrackerClient, IDisposable
         throw new TrackerException(TrackerErrorKind.TrackerFailure, UdpTrackerProtocol.ErrorMessageOf(answer));
     }
 
-    private bool TryGetConnectionId(IPEndPoint remote, out long connectionId, out DateTimeOffset expires)
+    private bool TryGetConnectionId(EndPoint remote, out long connectionId, out DateTimeOffset expires)
     {
         lock (_lock)
         {
@@ -266,8 +267,10 @@ public sealed class UdpTrackerClient : ITrackerClient, IDisposable
         }
     }
 
-    private async ValueTask<IPEndPoint> ResolveAsync(CancellationToken cancellationToken)
+    private async ValueTask<EndPoint> ResolveAsync(CancellationToken cancellationToken)
     {
+        // Through a proxy the name goes to the proxy to look up: looking it up here would be a DNS leak.
+        if (_transport.IsRelayed && !IPAddress.TryParse(_host, out _)) return new DnsEndPoint(_host, _port);
         lock (_lock)
         {
             if (_address is not null && (_addressExpires == DateTimeOffset.MaxValue || _time.GetUtcNow() < _addressExpires)) return _address;
@@ -307,9 +310,9 @@ public sealed class UdpTrackerClient : ITrackerClient, IDisposable
     }
 
     /// <summary>A connect in progress and the requests waiting for it.</summary>
-    private sealed class SharedConnect(IPEndPoint remote)
+    private sealed class SharedConnect(EndPoint remote)
     {
-        public IPEndPoint Remote { get; } = remote;
+        public EndPoint Remote { get; } = remote;
         /// <summary>Cancelled when nobody waits any more (no timer: needs no disposing).</summary>
         public CancellationTokenSource Stop { get; } = new();
         public Task<(long Id, DateTimeOffset Expires)> Task { get; set; } = null!;

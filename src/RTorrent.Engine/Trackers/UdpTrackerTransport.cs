@@ -23,9 +23,28 @@ internal sealed class UdpTrackerTransport : IDisposable
     private Socket? _v4;
     private Socket? _v6;
     private bool _disposed;
+    private readonly Proxies.RelayedDatagrams? _relay;
+
+    /// <summary>UDP sockets of our own, one per address family.</summary>
+    public UdpTrackerTransport()
+    {
+    }
+
+    /// <summary>
+    /// Every datagram through a SOCKS5 proxy's UDP relay (docs/PROXIES.md): nothing is sent directly, names go to the
+    /// proxy to look up, and answers come only from the relay.
+    /// </summary>
+    public UdpTrackerTransport(Proxies.RelayedDatagrams relay)
+    {
+        _relay = relay;
+        _ = Task.Run(RelayLoopAsync);
+    }
+
+    /// <summary>Whether datagrams go through a proxy's relay.</summary>
+    public bool IsRelayed => _relay is not null;
 
     /// <summary>Starts waiting for an answer from <paramref name="remote"/> under a fresh random transaction id.</summary>
-    public Exchange Begin(IPEndPoint remote, Func<ReadOnlyMemory<byte>, bool> accept)
+    public Exchange Begin(EndPoint remote, Func<ReadOnlyMemory<byte>, bool> accept)
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
         while (true)
@@ -39,9 +58,17 @@ internal sealed class UdpTrackerTransport : IDisposable
 
     /// <summary>Sends one datagram.</summary>
     /// <exception cref="TrackerException">The socket refused to send (no route, no IPv6, ...).</exception>
-    public async ValueTask SendAsync(IPEndPoint remote, ReadOnlyMemory<byte> packet, CancellationToken cancellationToken)
+    public async ValueTask SendAsync(EndPoint remote, ReadOnlyMemory<byte> packet, CancellationToken cancellationToken)
     {
-        var socket = GetSocket(remote.AddressFamily);
+        if (_relay is not null)
+        {
+            if (!_relay.TrySend(packet.Span, remote))
+                throw new TrackerException(TrackerErrorKind.Network,
+                    $"Nothing sent: the proxy's UDP relay is not open ({_relay.LastError ?? "still opening"}).");
+            return;
+        }
+        if (remote is not IPEndPoint address) throw new ArgumentException("a direct datagram needs an address", nameof(remote));
+        var socket = GetSocket(address.AddressFamily);
         try
         {
             await socket.SendToAsync(packet, SocketFlags.None, remote, cancellationToken).ConfigureAwait(false);
@@ -74,6 +101,29 @@ internal sealed class UdpTrackerTransport : IDisposable
             slot = socket;
             _ = Task.Run(() => ReceiveLoopAsync(socket));
             return socket;
+        }
+    }
+
+    private async Task RelayLoopAsync()
+    {
+        var buffer = new byte[65536];
+        var token = _closing.Token;
+        while (!token.IsCancellationRequested)
+        {
+            int length;
+            EndPoint from;
+            try
+            {
+                (length, from) = await _relay!.ReceiveAsync(buffer, token).ConfigureAwait(false);
+            }
+            catch (Exception e) when (e is OperationCanceledException or ObjectDisposedException)
+            {
+                return;
+            }
+            if (length < 8 || from is not IPEndPoint sender) continue;
+            uint id = System.Buffers.Binary.BinaryPrimitives.ReadUInt32BigEndian(buffer.AsSpan(4));
+            if (_pending.TryGetValue(id, out var exchange))
+                exchange.TryDeliver(sender, buffer.AsMemory(0, length));
         }
     }
 
@@ -122,6 +172,7 @@ internal sealed class UdpTrackerTransport : IDisposable
             _disposed = true;
         }
         _closing.Cancel();
+        _relay?.Dispose();
         _v4?.Dispose();
         _v6?.Dispose();
         foreach (var exchange in _pending.Values) exchange.Fail(new ObjectDisposedException(nameof(UdpTrackerTransport)));
@@ -132,11 +183,11 @@ internal sealed class UdpTrackerTransport : IDisposable
     internal sealed class Exchange : IDisposable
     {
         private readonly UdpTrackerTransport _owner;
-        private readonly IPEndPoint _remote;
+        private readonly EndPoint _remote;
         private readonly Func<ReadOnlyMemory<byte>, bool> _accept;
         private readonly TaskCompletionSource<byte[]> _answer = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
-        internal Exchange(UdpTrackerTransport owner, uint transactionId, IPEndPoint remote, Func<ReadOnlyMemory<byte>, bool> accept)
+        internal Exchange(UdpTrackerTransport owner, uint transactionId, EndPoint remote, Func<ReadOnlyMemory<byte>, bool> accept)
         {
             _owner = owner;
             TransactionId = transactionId;
@@ -151,7 +202,10 @@ internal sealed class UdpTrackerTransport : IDisposable
 
         internal void TryDeliver(IPEndPoint from, ReadOnlyMemory<byte> packet)
         {
-            if (from.Port != _remote.Port || !SameAddress(from.Address, _remote.Address)) return;
+            // A name sent through a proxy's relay: the answer names whatever address the proxy looked up, and only the
+            // relay can hand us datagrams, so the random transaction id is the match (as for any UDP answer).
+            if (_remote is IPEndPoint remote && (from.Port != remote.Port || !SameAddress(from.Address, remote.Address))) return;
+            if (_remote is DnsEndPoint named && from.Port != named.Port) return;
             if (!_accept(packet)) return;
             _answer.TrySetResult(packet.ToArray());
         }

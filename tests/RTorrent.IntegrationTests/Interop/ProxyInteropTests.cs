@@ -119,6 +119,35 @@ public sealed partial class ProxyInteropTests(ITestOutputHelper output)
         Assert.False(relay.TrySend("x"u8, echoAt));
     }
 
+    [Fact]
+    public async Task Asks_a_udp_tracker_by_name_through_dantes_relay_and_downloads_from_the_peer_it_names()
+    {
+        using var tmp = new TempFolder();
+        var seedData = tmp.Sub("seed");
+        Payload.WriteFile(Path.Combine(seedData, "udp.bin"), 2 * 1024 * 1024 + 5, seed: 165);
+        int trackerPort = OpenTracker.ReservePort();
+        // By name: the proxy looks "localhost" up, we never do.
+        var torrent = await TestTorrent.CreateAsync(Path.Combine(seedData, "udp.bin"), tmp.PathOf("udp.torrent"), 64 * 1024,
+            $"udp://localhost:{trackerPort}/announce");
+        await using var tracker = await OpenTracker.StartAsync(tmp.Sub("tracker"), trackerPort, [torrent.InfoHashHex], output);
+        await using var seeder = await LibtorrentPeer.StartSeederAsync(torrent, seedData, output);
+        await tracker.WaitForSeedersAsync(torrent.InfoHashHex, 1, Limits.Startup);
+        int proxyPort = FreePort();
+        await using var dante = await ProxyServers.StartDanteAsync(tmp.Sub("dante"), "127.0.0.1", proxyPort, "127.0.0.1", output);
+
+        var policy = new ProxyPolicy(new ProxyServer(ProxyKind.Socks5, "127.0.0.1", proxyPort), ProxyOnly: true);
+        await using var client = await InProcessClient.OpenAsync(tmp.Sub("session"), output, proxy: policy);
+        var save = tmp.Sub("download");
+        var t = await client.AddAsync(torrent.Meta, save);
+        await client.WaitCompleteAsync(t, Limits.Transfer);
+
+        Payload.AssertSameTree(seedData, save);
+        // dante logs an association's destinations when it ends: close the session and wait for that line.
+        await client.DisposeAsync();
+        await dante.WaitForLineAsync(l => l.Contains("udpassociate ]", StringComparison.Ordinal) && l.Contains($"127.0.0.1.{trackerPort}", StringComparison.Ordinal),
+            Limits.Shutdown, "dante's record of the association to the tracker");
+    }
+
     /// <summary>
     /// The kill switch, in three namespaces: the client's, whose firewall counts (and drops) every TCP or UDP packet
     /// that leaves for anywhere but the proxy; the proxy's (dante, relaying between the two networks, no forwarding);
