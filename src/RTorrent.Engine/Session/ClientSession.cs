@@ -178,12 +178,7 @@ public sealed partial class ClientSession : IAsyncDisposable
     /// </summary>
     private static TrackerClientPool? TrackerClientsFor(Proxies.ProxyPolicy proxy, TimeProvider time, ILogger logger)
     {
-        if (proxy.ForTrackers is not { } server) return null;
-        var http = HttpTrackerClient.CreateHttpClient(server);
-        return proxy.ForUdpTrackers is { } udpProxy
-            ? new TrackerClientPool(http, udpProxy, time, logger)
-            : new TrackerClientPool(httpClient: http, timeProvider: time,
-                udpRefusal: $"UDP trackers are not asked while trackers go through the {server}: only a SOCKS5 proxy carries datagrams");
+        return proxy.ForTrackers is { } server ? TrackerClientPool.Through(server, time, logger) : null;
     }
 
     private readonly TrackerClientPool? _trackerClients;

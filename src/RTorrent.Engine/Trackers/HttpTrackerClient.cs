@@ -45,10 +45,10 @@ public sealed class HttpTrackerClient : ITrackerClient
     /// </summary>
     public const int MaxConnectionsPerTracker = 32;
 
-    private static readonly Lazy<HttpClient> Shared = new(() => CreateHttpClient(null, reuseConnections: true));
+    private static readonly Lazy<HttpClient> Shared = new(() => CreateHttpClient((HttpMessageHandler?)null, reuseConnections: true));
 
     /// <summary>For trackers that close connections after each answer: every request on a connection of its own.</summary>
-    private static readonly Lazy<HttpClient> NotPooled = new(() => CreateHttpClient(null, reuseConnections: false));
+    private static readonly Lazy<HttpClient> NotPooled = new(() => CreateHttpClient((HttpMessageHandler?)null, reuseConnections: false));
 
     private readonly HttpClient _http;
     private readonly HttpTrackerClientOptions _options;
@@ -64,7 +64,11 @@ public sealed class HttpTrackerClient : ITrackerClient
     /// <see cref="HttpClient.Timeout"/> should be infinite: this client applies <see cref="HttpTrackerClientOptions.RequestTimeout"/>.
     /// </param>
     /// <exception cref="ArgumentException">The URL is not an absolute http or https URL.</exception>
-    public HttpTrackerClient(Uri announceUri, HttpTrackerClientOptions? options = null, HttpClient? httpClient = null)
+    /// <param name="closingClient">
+    /// For a tracker found to close connections silently: a client that never reuses connections. The shared direct
+    /// one when both clients are null; <paramref name="httpClient"/> itself (with <c>Connection: close</c>) when only it is given.
+    /// </param>
+    public HttpTrackerClient(Uri announceUri, HttpTrackerClientOptions? options = null, HttpClient? httpClient = null, HttpClient? closingClient = null)
     {
         ArgumentNullException.ThrowIfNull(announceUri);
         if (!announceUri.IsAbsoluteUri || (announceUri.Scheme != Uri.UriSchemeHttp && announceUri.Scheme != Uri.UriSchemeHttps))
@@ -75,7 +79,7 @@ public sealed class HttpTrackerClient : ITrackerClient
         _http = httpClient ?? Shared.Value;
         // A client of our own (a proxied one) is also used for requests that close their connection: the shared
         // direct one must never carry a request meant for a proxy.
-        _notPooled = httpClient is null ? NotPooled : new Lazy<HttpClient>(httpClient);
+        _notPooled = closingClient is not null ? new Lazy<HttpClient>(closingClient) : httpClient is null ? NotPooled : new Lazy<HttpClient>(httpClient);
     }
 
     private readonly Lazy<HttpClient> _notPooled;
@@ -99,7 +103,9 @@ public sealed class HttpTrackerClient : ITrackerClient
     public static HttpClient CreateHttpClient(HttpMessageHandler? handler = null) => CreateHttpClient(handler, reuseConnections: true);
 
     /// <summary>The same, with every request through <paramref name="proxy"/> (docs/PROXIES.md).</summary>
-    public static HttpClient CreateHttpClient(Proxies.ProxyServer proxy) => CreateHttpClient(null, reuseConnections: true, proxy);
+    /// <param name="proxy">The proxy.</param>
+    /// <param name="reuseConnections">False for the client of trackers that close connections silently.</param>
+    public static HttpClient CreateHttpClient(Proxies.ProxyServer proxy, bool reuseConnections = true) => CreateHttpClient(null, reuseConnections, proxy);
 
     private static HttpClient CreateHttpClient(HttpMessageHandler? handler, bool reuseConnections, Proxies.ProxyServer? proxy = null) =>
         new(handler ?? Proxies.ProxyHttp.Through(new SocketsHttpHandler

@@ -31,12 +31,22 @@ public sealed class TrackerClientPool : IDisposable
     {
     }
 
-    /// <summary>A pool whose UDP trackers are asked through a SOCKS5 proxy's UDP relay (docs/PROXIES.md).</summary>
-    public TrackerClientPool(HttpClient httpClient, Proxies.ProxyServer udpProxy, TimeProvider? timeProvider = null,
-        Microsoft.Extensions.Logging.ILogger? logger = null)
-        : this(null, null, httpClient, timeProvider, null, udpProxy, logger)
+    /// <summary>
+    /// A pool whose every request goes through <paramref name="proxy"/>: HTTP trackers through it (with a client of
+    /// their own for trackers that close connections silently), UDP trackers through its relay when it is SOCKS5 and
+    /// refused with the reason otherwise.
+    /// </summary>
+    public static TrackerClientPool Through(Proxies.ProxyServer proxy, TimeProvider? timeProvider = null, Microsoft.Extensions.Logging.ILogger? logger = null)
     {
+        var pool = proxy.CarriesUdp
+            ? new TrackerClientPool(null, null, HttpTrackerClient.CreateHttpClient(proxy), timeProvider, null, proxy, logger)
+            : new TrackerClientPool(null, null, HttpTrackerClient.CreateHttpClient(proxy), timeProvider,
+                $"UDP trackers are not asked while trackers go through the {proxy}: only a SOCKS5 proxy carries datagrams", null, logger);
+        pool._closingClient = HttpTrackerClient.CreateHttpClient(proxy, reuseConnections: false);
+        return pool;
     }
+
+    private HttpClient? _closingClient;
 
     private TrackerClientPool(HttpTrackerClientOptions? httpOptions, UdpTrackerClientOptions? udpOptions, HttpClient? httpClient,
         TimeProvider? timeProvider, string? udpRefusal, Proxies.ProxyServer? udpProxy, Microsoft.Extensions.Logging.ILogger? logger)
@@ -99,7 +109,7 @@ public sealed class TrackerClientPool : IDisposable
         if (!TryParseUrl(url, out var uri, out var error)) throw new ArgumentException($"{error} ({url})", nameof(url));
         return _clients.GetOrAdd(url, _ => uri!.Scheme.Equals("udp", StringComparison.OrdinalIgnoreCase)
             ? _udpRefusal is { } refusal ? new RefusedTrackerClient(uri, refusal) : new UdpTrackerClient(uri, _udp.Value, ownsTransport: false, _udpOptions, _time)
-            : new HttpTrackerClient(uri, _httpOptions, _httpClient));
+            : new HttpTrackerClient(uri, _httpOptions, _httpClient, _closingClient));
     }
 
     /// <summary>Closes the UDP sockets. Clients handed out stop working.</summary>
