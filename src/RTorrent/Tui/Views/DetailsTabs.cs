@@ -75,6 +75,8 @@ internal sealed class InfoTab : DetailsTab
         Add("Info-hash v1", t.InfoHashV1 ?? "-");
         if (t.InfoHashV2 is { } v2) Add("Info-hash v2", v2);
         Add("Save path", t.SavePath);
+        Add("Category", t.Category.Length > 0 ? t.Category : "none");
+        Add("Tags", t.Labels.Count > 0 ? string.Join(", ", t.Labels) : "none");
         Add("Added", TorrentText.Date(t.AddedAt));
         Add("Completed", TorrentText.Date(t.CompletedAt));
         Add("Created", TorrentText.Date(t.CreationDate));
