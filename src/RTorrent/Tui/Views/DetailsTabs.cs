@@ -75,8 +75,6 @@ internal sealed class InfoTab : DetailsTab
         Add("Info-hash v1", t.InfoHashV1 ?? "-");
         if (t.InfoHashV2 is { } v2) Add("Info-hash v2", v2);
         Add("Save path", t.SavePath);
-        Add("Category", t.Category.Length > 0 ? t.Category : "none");
-        Add("Tags", t.Labels.Count > 0 ? string.Join(", ", t.Labels) : "none");
         Add("Added", TorrentText.Date(t.AddedAt));
         Add("Completed", TorrentText.Date(t.CompletedAt));
         Add("Created", TorrentText.Date(t.CreationDate));
@@ -86,6 +84,7 @@ internal sealed class InfoTab : DetailsTab
         Add("Super-seeding", t.SuperSeeding ? (t.State == TorrentState.Seeding ? "on (one piece at a time to each new peer)" : "on (from when it seeds)") : "off");
         Add("Piece picker", t.Picker.Length > 0 ? t.Picker : "-");
         Add("Storage", t.Storage.Length > 0 ? t.Storage : "-");
+        Add("Category", $"{(t.Category.Length > 0 ? t.Category : "none")} (tags: {(t.Labels.Count > 0 ? string.Join(", ", t.Labels) : "none")})");
         Add("Error", t.State == TorrentState.Error && !string.IsNullOrWhiteSpace(t.Error) ? TorrentText.OneLine(t.Error) : "none",
             t.State == TorrentState.Error ? ColorName16.BrightRed : null);
         AddGraph(lines, "Session down", c.SessionHistory, graphWidth, down: true);
