@@ -106,6 +106,8 @@ public sealed class CategoryInterfaceTests(ITestOutputHelper output)
                     Limits.Startup, "the details");
                 Assert.Matches(@"Category\s+tv \(tags: hd, weekly\)", info);
                 await terminal.SendKeysAsync("Escape");
+                // Back on the list before the next key (Esc and a key at once read as Alt+key).
+                await terminal.WaitForScreenAsync(s => s.Contains("sort name", StringComparison.Ordinal), Limits.Startup, "the list again");
 
                 // G: the tv category gets a folder on the tmpfs; alpha's data moves there, and keeps seeding.
                 string library = Path.Combine(mount, "tv");
