@@ -105,8 +105,10 @@ public sealed record TorrentSnapshot
     // Lists compare by their items (EquatableList), so a snapshot equals its copy through JSON and an idle torrent's
     // snapshots compare equal: record equality is how changed torrents are told from idle ones.
 
-    /// <summary>Labels.</summary>
+    /// <summary>Labels (the torrent's tags).</summary>
     public EquatableList<string> Labels { get; init; } = EquatableList<string>.Empty;
+    /// <summary>The torrent's category, or "" for none (docs/CATEGORIES.md).</summary>
+    public string Category { get; init; } = "";
     /// <summary>Announce URLs by tier (BEP 12), as edited or from the metainfo.</summary>
     public EquatableList<EquatableList<string>> Trackers { get; init; } = EquatableList<EquatableList<string>>.Empty;
     /// <summary>Web seeds (BEP 19 'url-list' of the metainfo, or the magnet's 'ws').</summary>

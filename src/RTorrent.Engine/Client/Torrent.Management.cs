@@ -16,6 +16,8 @@ public sealed partial class Torrent
     private IReadOnlyList<IReadOnlyList<string>> _trackers = TrackerList.None;
     private int? _maxConnections;
     private SeedingLimit _seedLimit = new(SeedRatioMode.Global, null);
+    private string? _category;
+    private CategoryLimits? _categoryLimits;
 
     /// <summary>Times the snapshot shows (on the loop).</summary>
     internal TorrentActivity Activity { get; } = new();
@@ -25,6 +27,8 @@ public sealed partial class Torrent
     private void InitManagement(TorrentOptions options, TorrentMetainfo? metainfo, MagnetLink? magnet)
     {
         _labels = TorrentLabels.Normalize(options.Labels);
+        _category = options.Category is { } category ? CategoryNames.Normalize(category) : null;
+        _categoryLimits = options.CategoryLimits;
         if (options.Trackers is { } edited)
         {
             _trackers = TrackerList.Normalize(edited);
@@ -62,6 +66,31 @@ public sealed partial class Torrent
             SettingsChanged();
         });
     }
+
+    // ------------------------------------------------------------------ category
+
+    /// <summary>The torrent's category (docs/CATEGORIES.md), or null for none. Its tags are its <see cref="Labels"/>.</summary>
+    public string? Category => _category;
+
+    /// <summary>
+    /// Sets the category and the limits it brings (the session's <c>ClientSession.SetCategoryAsync</c> decides them and
+    /// moves the data); saved with the resume data. The limits stand between the torrent's own and the session's.
+    /// </summary>
+    internal Task SetCategoryAsync(string? name, CategoryLimits? limits) => _host.Loop.InvokeAsync(() =>
+    {
+        bool renamed = !string.Equals(_category, name, StringComparison.Ordinal);
+        if (!renamed && Equals(_categoryLimits, limits)) return;
+        _category = name;
+        _categoryLimits = limits;
+        if (renamed) Log(PluginLogLevel.Information, name is null ? "category removed" : $"category set to {name}");
+        SettingsChanged();
+    });
+
+    /// <summary>The session's seed ratio limit, or the category's when it has one.</summary>
+    private double? SessionRatioLimit => _categoryLimits?.SeedRatioLimit ?? _host.Config.SeedRatioLimit;
+
+    /// <summary>The session's idle limit, or the category's when it has one.</summary>
+    private int? SessionIdleLimit => _categoryLimits?.IdleSeedingLimit ?? _host.Config.SeedingRules.IdleLimitMinutes;
 
     // ------------------------------------------------------------------ trackers
 
@@ -197,7 +226,7 @@ public sealed partial class Torrent
     /// </summary>
     internal bool IsFinishedWith(long wantedSize) =>
         State == TorrentState.Stopped && UserPaused && IsComplete
-        && (_stoppedByTimeRule || SeedingLimit.Reached(UploadedTotal, wantedSize, _seedLimit.Effective(_host.Config.SeedRatioLimit)));
+        && (_stoppedByTimeRule || SeedingLimit.Reached(UploadedTotal, wantedSize, _seedLimit.Effective(SessionRatioLimit)));
 
     /// <summary>
     /// Stopped by its idle or seeding time limit in this run: finished too, as Transmission's <c>finishedSeedingByIdle</c>
@@ -293,7 +322,7 @@ public sealed partial class Torrent
     }
 
     private int? SeedingTimeLimitInForce() =>
-        SeedingRules.Effective(SeedingTimeMode, SeedingTimeLimit, _host.Config.SeedingRules.SeedingTimeLimitMinutes);
+        SeedingRules.Effective(SeedingTimeMode, SeedingTimeLimit, _categoryLimits?.SeedingTimeLimit ?? _host.Config.SeedingRules.SeedingTimeLimitMinutes);
 
     /// <summary>
     /// At a tick of a seeding torrent: the ratio, seeding time and idle limits, held back until it seeded its minimum
@@ -305,13 +334,13 @@ public sealed partial class Torrent
         if (State != TorrentState.Seeding) return;
         var rules = _host.Config.SeedingRules;
         bool ratioDue = _seedLimit.CheckDue(UploadedTotal);
-        var idle = SeedingRules.Effective(SeedIdleMode, SeedIdleLimit, rules.IdleLimitMinutes);
+        var idle = SeedingRules.Effective(SeedIdleMode, SeedIdleLimit, SessionIdleLimit);
         var time = SeedingTimeLimitInForce();
         if (!ratioDue && idle is null && time is null) return; // ten thousand seeds without time limits cost this
 
         var seeded = Activity.SeedingTotal(now);
         string? reached = null, detail = null;
-        var ratio = _seedLimit.Effective(_host.Config.SeedRatioLimit);
+        var ratio = _seedLimit.Effective(SessionRatioLimit);
         DateTimeOffset? next = null;
         if (ratioDue && SeedingLimit.Reached(UploadedTotal, WantedSize(), ratio))
             (reached, detail) = (SeedingLimit.ReachedNote, $"{ratio:0.###}");

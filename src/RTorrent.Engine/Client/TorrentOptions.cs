@@ -32,6 +32,16 @@ public sealed record TorrentOptions
     public IReadOnlyList<string> DisabledPeerSources { get; init; } = [];
     /// <summary>Labels (see <see cref="TorrentLabels.Normalize"/>); the torrent's current ones are <see cref="Torrent.Labels"/>.</summary>
     public IReadOnlyList<string> Labels { get; init; } = [];
+    /// <summary>
+    /// The torrent's category (docs/CATEGORIES.md), or null. Adding through <c>ClientSession.AddAsync</c>: an unknown
+    /// category is created with its default folders, and unless <see cref="UseCategoryFolder"/> is false the torrent's
+    /// folder is the category's (its incomplete folder while the download is not complete) instead of <see cref="SavePath"/>.
+    /// </summary>
+    public string? Category { get; init; }
+    /// <summary>With a <see cref="Category"/>: place the data in the category's folders (true, the default) or keep <see cref="SavePath"/>.</summary>
+    public bool UseCategoryFolder { get; init; } = true;
+    /// <summary>The category's seeding limits (set by the session from its categories).</summary>
+    internal CategoryLimits? CategoryLimits { get; init; }
     /// <summary>The torrent's own peer limit (at least 1), or null to follow the session's per-torrent limit.</summary>
     public int? MaxConnections { get; init; }
     /// <summary>The tracker list by tier when it was edited (see <see cref="TrackerList.Normalize"/>); null: the metainfo's or magnet's.</summary>

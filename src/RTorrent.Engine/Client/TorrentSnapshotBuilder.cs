@@ -75,6 +75,7 @@ internal static class TorrentSnapshotBuilder
             Wasted = t.Wasted,
             HashFailures = t.HashFailures,
             Labels = lists.Labels(t.Labels),
+            Category = t.Category ?? "",
             Trackers = lists.Trackers(t.Trackers),
             WebSeeds = lists.WebSeeds(meta?.WebSeeds ?? t.Magnet?.WebSeeds ?? []),
             QueuePosition = t.QueuePosition,

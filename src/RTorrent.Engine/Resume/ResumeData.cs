@@ -69,6 +69,9 @@ public sealed record TorrentResumeSettings
     /// <summary>The torrent's labels.</summary>
     public IReadOnlyList<string> Labels { get; init; } = [];
 
+    /// <summary>The torrent's category, or null (optional key <c>category</c>).</summary>
+    public string? Category { get; init; }
+
     /// <summary>The tracker list by tier when the user edited it; null: the .torrent's.</summary>
     public IReadOnlyList<IReadOnlyList<string>>? Trackers { get; init; }
 
@@ -373,6 +376,7 @@ public sealed record ResumeData
         if (s.SeedingTimeLimit is { } time) d[Keys.SeedingTimeMinutes] = new BInteger(time);
         if (s.MinSeedingTime is { } min) d[Keys.MinSeedingMinutes] = new BInteger(min);
         if (s.Labels.Count > 0) d[Keys.Labels] = ResumeLists.EncodeStrings(s.Labels);
+        if (s.Category is { } category) d[Keys.Category] = new BString(category);
         if (s.Trackers is { } trackers) d[Keys.Trackers] = ResumeLists.EncodeTiers(trackers);
         if (s.QueuePosition is { } q) d[Keys.QueuePosition] = new BInteger(q);
         if (s.FilePriorities.Count > 0)
@@ -414,6 +418,7 @@ public sealed record ResumeData
             SeedRatioMode = OptionalInteger(d, Keys.SeedRatioMode, 0, 2) is { } mode ? (Client.SeedRatioMode)mode
                 : d.ContainsKey(Keys.SeedRatioMilli) ? Client.SeedRatioMode.Custom : Client.SeedRatioMode.Global,
             Labels = d[Keys.Labels] is { } labels ? ResumeLists.DecodeStrings(labels, Keys.Labels) : [],
+            Category = d[Keys.Category] is { } category ? DecodeCategory(category) : null,
             Trackers = d[Keys.Trackers] is { } trackers ? ResumeLists.DecodeTiers(trackers, Keys.Trackers) : null,
             QueuePosition = (int?)OptionalInteger(d, Keys.QueuePosition, 0, int.MaxValue),
             SeedIdleMode = (Client.SeedRatioMode)(OptionalInteger(d, Keys.SeedIdleMode, 0, 2) ?? 0),
@@ -447,6 +452,13 @@ public sealed record ResumeData
     }
 
     private static ResumeException Missing(string key) => new(ResumeProblem.Corrupt, $"'{key}' is missing");
+
+    private static string DecodeCategory(BValue value)
+    {
+        var text = (value as BString)?.Text ?? throw Invalid(Keys.Category, "is not a string");
+        try { return Client.CategoryNames.Normalize(text); }
+        catch (ArgumentException e) { throw Invalid(Keys.Category, $"is not a category name: {e.Message}"); }
+    }
 
     private static ResumeException Invalid(string key, string what) => new(ResumeProblem.Corrupt, $"'{key}' {what}");
 
@@ -487,6 +499,7 @@ public sealed record ResumeData
         public const string SeedingTimeMinutes = "seeding-time-minutes";
         public const string MinSeedingMinutes = "min-seeding-minutes";
         public const string Labels = "labels";
+        public const string Category = "category";
         public const string Trackers = "trackers";
         public const string QueuePosition = "queue-position";
         public const string SecondsDownloading = "seconds-downloading";

@@ -24,6 +24,7 @@ public sealed partial class ClientSession
     {
         // Refused before anything is written: the session's copy of a torrent it runs stays as it is.
         if (Engine.Find(metainfo.WireHash.ToHex()) is not null) throw new InvalidOperationException($"{metainfo.Name} is already added.");
+        options = await WithCategoryAsync(options);
         bool inSessionFolder = _resume is not null && File.Exists(_resume.GetTorrentPath(metainfo.WireHash));
         if (_resume is not null) await _resume.SaveTorrentAsync(metainfo.WireHash, FullTorrentBytes(metainfo));
         var loaded = _resume is null ? null : await _resume.LoadAsync(metainfo.WireHash, metainfo.PieceCount, metainfo.Files.Count);
@@ -36,6 +37,7 @@ public sealed partial class ClientSession
             return t;
         });
         await finishing;
+        MoveCompletedLater([torrent]); // complete already (its data was there) in its category's incomplete folder
         if (!inSessionFolder) Statistics.TorrentAdded(); // a restore, or adding a torrent the session has, is not an addition
         RunHook(HookEvent.Added, torrent);
         return torrent;
@@ -50,6 +52,7 @@ public sealed partial class ClientSession
             var known = TorrentMetainfo.Load(_resume.GetTorrentPath(magnet.WireHash));
             return await AddAsync(known, options, start);
         }
+        options = await WithCategoryAsync(options);
         var added = await Engine.AddAsync(magnet, options, start);
         Statistics.TorrentAdded();
         RunHook(HookEvent.Added, added);
@@ -164,6 +167,14 @@ public sealed partial class ClientSession
             released = true;
             await Engine.ReleaseQueueAsync();
             await Task.WhenAll(finishing).WaitAsync(token);
+            // A category that categories.json lost is made again with its default folders; torrents complete in their
+            // category's incomplete folder (a crash or a failed move) move on.
+            foreach (var name in restored.Select(t => t.Category).OfType<string>().Distinct().Where(n => Categories.Find(n) is null).ToArray())
+            {
+                var c = await EnsureCategoryAsync(name);
+                foreach (var t in restored.Where(t => t.Category == name)) await t.SetCategoryAsync(c.Name, c.Limits);
+            }
+            MoveCompletedLater(restored);
         }
         catch (OperationCanceledException) when (token.IsCancellationRequested)
         {
@@ -212,6 +223,8 @@ public sealed partial class ClientSession
                 Sequential = data?.Settings.Sequential ?? false,
                 SuperSeeding = data?.Settings.SuperSeeding ?? false,
                 Labels = data?.Settings.Labels ?? [],
+                Category = data?.Settings.Category,
+                CategoryLimits = Categories.Find(data?.Settings.Category)?.Limits,
                 Trackers = data?.Settings.Trackers,
                 MaxConnections = data?.Settings.MaxConnections,
                 SeedRatioMode = data?.Settings.SeedRatioMode ?? SeedRatioMode.Global,

@@ -64,7 +64,7 @@ public sealed partial class ClientSession
             HookEvent.Added => "added", HookEvent.Completed => "completed", HookEvent.SeedingDone => "seeding done", _ => "removed",
         };
         var request = new HookRequest(hookEvent, program, torrent.Name, torrent.InfoHash.ToHex(), torrent.SavePath, torrent.Labels,
-            TimeSpan.FromSeconds(s.HookTimeoutSeconds));
+            TimeSpan.FromSeconds(s.HookTimeoutSeconds), torrent.Category ?? "");
         if (!Hooks.TryQueue(request, result => ReportHook(torrent, hookEvent, what, program, result)))
             LogHook(torrent, hookEvent, PluginLogLevel.Warning, $"{what} hook {program} not run: {HookRunner.MaxWaiting} hooks are waiting already");
     }

@@ -159,7 +159,7 @@ public sealed partial class ClientSession : IAsyncDisposable
             DhtPort = () => Dht is { IsRunning: true } d ? d.LocalEndPoint?.Port : null,
             DhtNodeCount = () => Dht?.NodeCount,
             DhtNodeHint = ep => Dht?.AddNode(ep),
-            TorrentCompleted = t => RunHook(HookEvent.Completed, t),
+            TorrentCompleted = OnDownloadCompleted,
             SeedingDone = t => RunHook(HookEvent.SeedingDone, t),
             Blocklist = Blocklist,
         });
@@ -271,6 +271,7 @@ public sealed partial class ClientSession : IAsyncDisposable
             if (stale > 0) _logger.LogInformation("removed {Count} temporary files left by an interrupted save", stale);
         }
         await Statistics.StartAsync();
+        LoadCategories();
         Components.RegisterBuiltIns(new BuiltInComponents(this));
         Components.Changed += (_, e) =>
         {
@@ -469,6 +470,7 @@ public sealed partial class ClientSession : IAsyncDisposable
                     Paused = torrent.State is TorrentState.Stopped or TorrentState.Error && torrent.UserPaused,
                     Forced = torrent.Forced && !torrent.UserPaused,
                     Labels = torrent.Labels,
+                    Category = torrent.Category,
                     Trackers = torrent.TrackersEdited ? torrent.Trackers : null,
                     MaxConnections = torrent.MaxConnections,
                     SeedRatioMode = torrent.SeedRatioMode,

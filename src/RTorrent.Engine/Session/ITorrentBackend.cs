@@ -88,6 +88,30 @@ public interface ITorrentBackend
     Task SetSuperSeedingAsync(string id, bool on, CancellationToken cancellationToken = default) =>
         throw new NotSupportedException("This backend cannot set super-seeding.");
 
+    /// <summary>The session's categories, sorted by name (docs/CATEGORIES.md); backends without categories have none.</summary>
+    Task<IReadOnlyList<Category>> GetCategoriesAsync(CancellationToken cancellationToken = default) =>
+        Task.FromResult<IReadOnlyList<Category>>([]);
+
+    /// <summary>Adds or changes a category (by name); torrents in it move when its folders changed.</summary>
+    Task SaveCategoryAsync(Category category, CancellationToken cancellationToken = default) =>
+        throw new NotSupportedException("This backend has no categories.");
+
+    /// <summary>Removes a category; its torrents keep their data where it is and have no category.</summary>
+    Task RemoveCategoryAsync(string name, CancellationToken cancellationToken = default) =>
+        throw new NotSupportedException("This backend has no categories.");
+
+    /// <summary>
+    /// Puts a torrent in a category (null or empty: none), creating the category when it does not exist, and moves its
+    /// data to the category's folder. Returns once the category is set and the move done, or a few seconds into a long
+    /// move (which goes on; a failure is in the torrent's log).
+    /// </summary>
+    Task SetCategoryAsync(string id, string? category, CancellationToken cancellationToken = default) =>
+        throw new NotSupportedException("This backend has no categories.");
+
+    /// <summary>Replaces a torrent's tags (its labels: trimmed, no commas, no duplicates).</summary>
+    Task SetTagsAsync(string id, IReadOnlyList<string> tags, CancellationToken cancellationToken = default) =>
+        throw new NotSupportedException("This backend cannot set tags.");
+
     /// <summary>Piece pickers a torrent can use; the first is the default.</summary>
     IReadOnlyList<string> PickerNames { get; }
 

@@ -219,6 +219,49 @@ public sealed class SessionBackend : ITorrentBackend
         OnTorrentAsync(id, "setting super-seeding of", t => t.SetSuperSeedingAsync(on), cancellationToken);
 
     /// <inheritdoc/>
+    public Task<IReadOnlyList<Category>> GetCategoriesAsync(CancellationToken cancellationToken = default) =>
+        Task.FromResult(_session.Categories.All);
+
+    /// <inheritdoc/>
+    public Task SaveCategoryAsync(Category category, CancellationToken cancellationToken = default) =>
+        WaitBoundedAsync(_session.SaveCategoryAsync(category), $"changing category {category.Name}", cancellationToken);
+
+    /// <inheritdoc/>
+    public Task RemoveCategoryAsync(string name, CancellationToken cancellationToken = default) =>
+        WaitAsync(_session.RemoveCategoryAsync(name), $"removing category {name}", cancellationToken);
+
+    /// <inheritdoc/>
+    public Task SetCategoryAsync(string id, string? category, CancellationToken cancellationToken = default)
+    {
+        cancellationToken.ThrowIfCancellationRequested();
+        var t = Get(id);
+        return WaitBoundedAsync(_session.SetCategoryAsync(t, string.IsNullOrWhiteSpace(category) ? null : category),
+            $"setting the category of {t.Name}", cancellationToken);
+    }
+
+    /// <inheritdoc/>
+    public Task SetTagsAsync(string id, IReadOnlyList<string> tags, CancellationToken cancellationToken = default) =>
+        OnTorrentAsync(id, "setting the tags of", t => t.SetLabelsAsync(TorrentLabels.Normalize(tags)), cancellationToken);
+
+    /// <summary>How long a category change is waited for before its move goes on in the background.</summary>
+    internal static TimeSpan CategoryMoveWait { get; set; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>Waits for <paramref name="work"/> at most <see cref="CategoryMoveWait"/>: a long move goes on (a failure is logged).</summary>
+    private async Task WaitBoundedAsync(Task work, string what, CancellationToken cancellationToken)
+    {
+        using var bound = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        bound.CancelAfter(CategoryMoveWait);
+        try
+        {
+            await WaitAsync(work, what, bound.Token).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+        {
+            // Still moving: WaitAsync logs it if it fails later; the torrent's log says how it ends.
+        }
+    }
+
+    /// <inheritdoc/>
     public IReadOnlyList<string> PickerNames =>
         [.. _session.Components.Pickers.Select(p => p.Name).OrderBy(n => n == _settings.Current.DefaultPicker ? 0 : 1)];
 

@@ -23,10 +23,11 @@ public enum HookEvent
 /// <param name="Name">The torrent's name (hostile input: only ever an environment variable's value).</param>
 /// <param name="Hash">The info-hash, hex.</param>
 /// <param name="SavePath">The torrent's download folder.</param>
-/// <param name="Labels">The torrent's labels; the first is the category.</param>
+/// <param name="Labels">The torrent's labels (its tags).</param>
 /// <param name="Timeout">How long it may run before it and its children are killed.</param>
+/// <param name="Category">The torrent's category, or "" for none.</param>
 public sealed record HookRequest(HookEvent Event, string Program, string Name, string Hash, string SavePath, IReadOnlyList<string> Labels,
-    TimeSpan Timeout);
+    TimeSpan Timeout, string Category = "");
 
 /// <summary>How a hook ended.</summary>
 /// <param name="ExitCode">Its exit code; null when it could not start or was killed.</param>
@@ -195,7 +196,7 @@ public sealed class HookRunner : IAsyncDisposable
     internal static IEnumerable<(string Name, string Value)> Environment(HookRequest r)
     {
         static string Clean(string s) => s.Contains('\0') ? s.Replace("\0", "", StringComparison.Ordinal) : s;
-        string category = r.Labels.Count > 0 ? r.Labels[0] : "";
+        string category = r.Category;
         string labels = string.Join(",", r.Labels);
         string hookEvent = r.Event switch
         {

@@ -61,6 +61,16 @@ public static class NativeProtocol
         public const string FreeSpace = "free-space";
         /// <summary>Stop the daemon.</summary>
         public const string StopDaemon = "stop-daemon";
+        /// <summary>The session's categories (a <see cref="CategoriesResult"/>).</summary>
+        public const string Categories = "categories";
+        /// <summary>Add or change a category (the request is a <see cref="Engine.Client.Category"/>).</summary>
+        public const string CategorySave = "category-save";
+        /// <summary>Remove a category (a <see cref="CategoryNameRequest"/>).</summary>
+        public const string CategoryRemove = "category-remove";
+        /// <summary>Set a torrent's category (a <see cref="CategorySetRequest"/>).</summary>
+        public const string CategorySet = "category-set";
+        /// <summary>Set a torrent's tags (a <see cref="TagsRequest"/>).</summary>
+        public const string TagsSet = "tags-set";
     }
 }
 
@@ -217,6 +227,38 @@ public sealed record FreeSpaceResult
     public long? Bytes { get; init; }
 }
 
+/// <summary>The answer to <c>categories</c>.</summary>
+public sealed record CategoriesResult
+{
+    /// <summary>Every category, sorted by name.</summary>
+    public IReadOnlyList<Category> Categories { get; init; } = [];
+}
+
+/// <summary>Arguments of <c>category-remove</c>.</summary>
+public sealed record CategoryNameRequest
+{
+    /// <summary>The category's name.</summary>
+    public required string Name { get; init; }
+}
+
+/// <summary>Arguments of <c>category-set</c>.</summary>
+public sealed record CategorySetRequest
+{
+    /// <summary>The torrent.</summary>
+    public required string Id { get; init; }
+    /// <summary>The category, or null/empty for none.</summary>
+    public string? Category { get; init; }
+}
+
+/// <summary>Arguments of <c>tags-set</c>.</summary>
+public sealed record TagsRequest
+{
+    /// <summary>The torrent.</summary>
+    public required string Id { get; init; }
+    /// <summary>Its tags (labels).</summary>
+    public IReadOnlyList<string> Tags { get; init; } = [];
+}
+
 /// <summary>
 /// Piece states travel as base64 (one byte each) instead of a JSON array of names: a 10,000-piece torrent is 13 KB
 /// instead of 100 KB, twice a second while its Pieces tab is open.
@@ -311,4 +353,9 @@ internal sealed class TiersConverter : JsonConverter<EquatableList<EquatableList
 [JsonSerializable(typeof(EditableSettings))]
 [JsonSerializable(typeof(FreeSpaceRequest))]
 [JsonSerializable(typeof(FreeSpaceResult))]
+[JsonSerializable(typeof(Category))]
+[JsonSerializable(typeof(CategoriesResult))]
+[JsonSerializable(typeof(CategoryNameRequest))]
+[JsonSerializable(typeof(CategorySetRequest))]
+[JsonSerializable(typeof(TagsRequest))]
 internal sealed partial class NativeJsonContext : JsonSerializerContext;

@@ -103,6 +103,23 @@ public sealed class NativeRpcHandler : IRpcHandler
                     Write(arguments, new FreeSpaceResult { Bytes = await _backend.GetFreeSpaceAsync(Required(call, Json.FreeSpaceRequest).Path, cancellationToken) },
                         Json.FreeSpaceResult);
                     break;
+                case NativeProtocol.Methods.Categories:
+                    Write(arguments, new CategoriesResult { Categories = await _backend.GetCategoriesAsync(cancellationToken) }, Json.CategoriesResult);
+                    break;
+                case NativeProtocol.Methods.CategorySave:
+                    await _backend.SaveCategoryAsync(Required(call, Json.Category), cancellationToken);
+                    break;
+                case NativeProtocol.Methods.CategoryRemove:
+                    await _backend.RemoveCategoryAsync(Required(call, Json.CategoryNameRequest).Name, cancellationToken);
+                    break;
+                case NativeProtocol.Methods.CategorySet:
+                    var category = Required(call, Json.CategorySetRequest);
+                    await _backend.SetCategoryAsync(category.Id, category.Category, cancellationToken);
+                    break;
+                case NativeProtocol.Methods.TagsSet:
+                    var tags = Required(call, Json.TagsRequest);
+                    await _backend.SetTagsAsync(tags.Id, tags.Tags, cancellationToken);
+                    break;
                 case NativeProtocol.Methods.StopDaemon:
                     if (!_backend.Info.CanStopDaemon) throw new RpcException("this daemon cannot be stopped through the RPC");
                     await _backend.StopDaemonAsync(cancellationToken);

@@ -256,6 +256,27 @@ public sealed class RemoteBackend : ITorrentBackend, IDisposable
             cancellationToken);
 
     /// <inheritdoc/>
+    public async Task<IReadOnlyList<Category>> GetCategoriesAsync(CancellationToken cancellationToken = default) =>
+        (await CallAsync(NativeProtocol.Methods.Categories, null, Json.CategoriesResult, cancellationToken).ConfigureAwait(false))?.Categories ?? [];
+
+    /// <inheritdoc/>
+    public Task SaveCategoryAsync(Category category, CancellationToken cancellationToken = default) =>
+        CallAsync(NativeProtocol.Methods.CategorySave, Serialize(category, Json.Category), null, cancellationToken);
+
+    /// <inheritdoc/>
+    public Task RemoveCategoryAsync(string name, CancellationToken cancellationToken = default) =>
+        CallAsync(NativeProtocol.Methods.CategoryRemove, Serialize(new CategoryNameRequest { Name = name }, Json.CategoryNameRequest), null, cancellationToken);
+
+    /// <inheritdoc/>
+    public Task SetCategoryAsync(string id, string? category, CancellationToken cancellationToken = default) =>
+        CallAsync(NativeProtocol.Methods.CategorySet, Serialize(new CategorySetRequest { Id = id, Category = category }, Json.CategorySetRequest), null,
+            cancellationToken);
+
+    /// <inheritdoc/>
+    public Task SetTagsAsync(string id, IReadOnlyList<string> tags, CancellationToken cancellationToken = default) =>
+        CallAsync(NativeProtocol.Methods.TagsSet, Serialize(new TagsRequest { Id = id, Tags = tags }, Json.TagsRequest), null, cancellationToken);
+
+    /// <inheritdoc/>
     public IReadOnlyList<string> PickerNames => _hello.Pickers;
 
     /// <inheritdoc/>

@@ -15,11 +15,13 @@ internal sealed class Relocations(TransmissionContext context)
     private readonly ILogger _logger = context.LoggerFactory.CreateLogger("rtorrent.rpc.transmission");
 
     /// <summary>Moves or points <paramref name="torrent"/> at <paramref name="location"/>; returns a refusal, or null.</summary>
-    public async Task<string?> SetLocationAsync(Torrent torrent, string location, bool move)
+    public Task<string?> SetLocationAsync(Torrent torrent, string location, bool move) =>
+        RunAsync(torrent, move ? context.Session.MoveDataAsync(torrent, location) : context.Session.SetLocationAsync(torrent, location),
+            $"{(move ? "moving" : "relocating")} to {location}");
+
+    /// <summary>Waits for a move (<paramref name="operation"/>) as above; returns a refusal, or null.</summary>
+    public async Task<string?> RunAsync(Torrent torrent, Task operation, string what)
     {
-        Task operation = move
-            ? context.Session.MoveDataAsync(torrent, location)
-            : context.Session.SetLocationAsync(torrent, location);
         Task finished;
         using (var wait = new CancellationTokenSource())
         {
@@ -38,8 +40,7 @@ internal sealed class Relocations(TransmissionContext context)
                 return $"{torrent.Name}: {e.Message}";
             }
         }
-        _ = operation.ContinueWith(t => _logger.LogWarning("{What} {Torrent} to {Location} failed: {Error}", move ? "moving" : "relocating",
-                torrent.Name, location, t.Exception?.InnerException?.Message),
+        _ = operation.ContinueWith(t => _logger.LogWarning("{Torrent}: {What} failed: {Error}", torrent.Name, what, t.Exception?.InnerException?.Message),
             CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted, TaskScheduler.Default);
         return null;
     }

@@ -43,6 +43,9 @@ internal sealed partial class TorrentAdd(TransmissionContext context, TorrentIds
         if (args.TryGetLong("bandwidthPriority", out long bandwidth) && bandwidth != 0)
             throw new RpcException(TorrentSet.BandwidthPriorityRefusal(bandwidth));
         IReadOnlyList<string> labels = args.TryGetStringList("labels", out var labelList) ? TorrentSet.CheckLabels(labelList) : [];
+        // Transmission 4's bandwidth group is RTorrent's category (docs/CATEGORIES.md): the torrent goes to the category's
+        // folders unless download-dir names one.
+        string? category = args.TryGetString("group", out var group) && group.Trim().Length > 0 ? CheckCategory(group) : null;
         var files = new FileChoices(List(args, "files-wanted"), List(args, "files-unwanted"), List(args, "priority-low"),
             List(args, "priority-normal"), List(args, "priority-high"));
         args.TryGetString("cookies", out var cookies);
@@ -90,6 +93,8 @@ internal sealed partial class TorrentAdd(TransmissionContext context, TorrentIds
             UploadLimit = settings.DefaultTorrentUploadRateLimit,
             Labels = labels,
             MaxConnections = peerLimit,
+            Category = category,
+            UseCategoryFolder = downloadDir is null,
         };
         if (files.Any)
         {
@@ -115,6 +120,12 @@ internal sealed partial class TorrentAdd(TransmissionContext context, TorrentIds
         }
         context.Journal.Invalidate();
         WriteAnswer(w, "torrent-added", torrent);
+    }
+
+    private static string CheckCategory(string name)
+    {
+        try { return CategoryNames.Normalize(name); }
+        catch (ArgumentException e) { throw new RpcException($"group: {e.Message}"); }
     }
 
     private void WriteAnswer(Utf8JsonWriter w, string key, Torrent torrent)

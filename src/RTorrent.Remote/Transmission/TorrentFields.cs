@@ -113,7 +113,7 @@ internal static class TorrentFields
         yield return F("file-count", T, (w, r, _) => w.WriteNumberValue(r.Torrent?.Metainfo is { } m ? FileIndexMap.Of(m).Count : 0));
         yield return F("files", D, WriteFiles);
         yield return F("fileStats", D, WriteFileStats);
-        yield return F("group", S, (w, _, _) => w.WriteStringValue("")); // no bandwidth groups
+        yield return F("group", S, (w, r, _) => w.WriteStringValue(r.Snapshot.Category)); // the category (docs/CATEGORIES.md)
         yield return F("hashString", S, (w, r, _) => w.WriteStringValue(r.Snapshot.Id));
         yield return F("haveUnchecked", A, (w, r, _) => w.WriteNumberValue(r.Availability!.UncheckedBytes));
         yield return F("haveValid", D, (w, r, _) => w.WriteNumberValue(r.Details!.Files.Sum(f => f.Done)));

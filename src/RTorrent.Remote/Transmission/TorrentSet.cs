@@ -44,7 +44,6 @@ internal sealed class TorrentSet(TransmissionContext context, TorrentIds ids, Re
         var (_, torrents, unknown) = await IdSelection.ResolveAsync(args, context, ids).ConfigureAwait(false);
         var problems = new List<string>();
         if (request.BandwidthPriority is { } bp && bp != 0) problems.Add(BandwidthPriorityRefusal(bp));
-        if (request.Group is { Length: > 0 } group) problems.Add($"group '{group}': RTorrent has no bandwidth groups");
         if (request.HonorsSessionLimits == false)
             problems.Add("honorsSessionLimits: a torrent always honours the session's limits in RTorrent (its limiter is the session's child)");
         foreach (var t in torrents)
@@ -67,7 +66,15 @@ internal sealed class TorrentSet(TransmissionContext context, TorrentIds ids, Re
     {
         var r = new Request();
         if (args.TryGetLong("bandwidthPriority", out long bp)) r.BandwidthPriority = bp;
-        if (args.TryGetString("group", out var group)) r.Group = group.Trim();
+        if (args.TryGetString("group", out var group))
+        {
+            r.Group = group.Trim();
+            if (r.Group.Length > 0)
+            {
+                try { r.Group = CategoryNames.Normalize(r.Group); }
+                catch (ArgumentException e) { throw new RpcException($"group: {e.Message}"); }
+            }
+        }
         if (args.TryGetStringList("labels", out var labels)) r.Labels = labels;
         if (args.TryGetLongList("files-wanted", out var l1)) r.FilesWanted = l1;
         if (args.TryGetLongList("files-unwanted", out var l2)) r.FilesUnwanted = l2;
@@ -118,6 +125,11 @@ internal sealed class TorrentSet(TransmissionContext context, TorrentIds ids, Re
     private async Task ApplyAsync(Torrent t, Request r, List<string> problems)
     {
         if (r.Labels is not null) await t.SetLabelsAsync(CheckLabels(r.Labels)).ConfigureAwait(false);
+        // The category (Transmission 4's group): set, and the data moved to its folder (answered within the relocation wait).
+        if (r.Group is { } category && category != (t.Category ?? "")
+            && await relocations.RunAsync(t, context.Session.SetCategoryAsync(t, category.Length == 0 ? null : category), "moving to its category's folder")
+                .ConfigureAwait(false) is { } notMoved)
+            problems.Add(notMoved);
         if (r.HasFiles) await ApplyFilesAsync(t, r, problems).ConfigureAwait(false);
         if (r.PeerLimit is { } peers)
         {

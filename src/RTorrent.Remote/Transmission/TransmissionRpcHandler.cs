@@ -77,6 +77,7 @@ public sealed class TransmissionRpcHandler : IRpcHandler, IDisposable
     private readonly TorrentActions _actions;
     private readonly SessionMethods _session;
     private readonly SessionSet _sessionSet;
+    private readonly Groups _groups;
 
     /// <summary>Serves <paramref name="context"/>.</summary>
     public TransmissionRpcHandler(TransmissionContext context)
@@ -91,6 +92,7 @@ public sealed class TransmissionRpcHandler : IRpcHandler, IDisposable
         _actions = new TorrentActions(context, _ids, relocations);
         _session = new SessionMethods(context);
         _sessionSet = new SessionSet(context);
+        _groups = new Groups(context);
     }
 
     /// <summary>The torrent ids of this daemon run.</summary>
@@ -159,14 +161,11 @@ public sealed class TransmissionRpcHandler : IRpcHandler, IDisposable
                 case "queue-move-bottom":
                     return await _actions.QueueMoveAsync(args, QueueMove.Bottom).ConfigureAwait(false);
                 case "group-get":
-                    // No bandwidth groups: none to list.
-                    arguments.WriteStartObject();
-                    arguments.WriteStartArray("group");
-                    arguments.WriteEndArray();
-                    arguments.WriteEndObject();
+                    // Transmission's bandwidth groups are RTorrent's categories.
+                    _groups.Get(args, arguments);
                     return "success";
                 case "group-set":
-                    return "group-set: RTorrent has no bandwidth groups";
+                    return await _groups.SetAsync(args).ConfigureAwait(false);
                 default:
                     return "method name not recognized";
             }

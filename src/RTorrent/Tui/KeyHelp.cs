@@ -60,6 +60,8 @@ internal static class KeyHelp
         new("f  F", "Show only: all, downloading, seeding, active, paused, checking, queued, error (next, previous)",
             KeyScope.List, k => KeyText.IsChar(k, 'f') || KeyText.IsChar(k, 'F'), w => w.CycleFilter(KeyText.IsChar(w.LastKey, 'F') ? -1 : 1),
             "f filter", 9),
+        new("v  V", "Show only: all, each category, no category, each tag (next, previous)", KeyScope.List,
+            k => KeyText.IsChar(k, 'v') || KeyText.IsChar(k, 'V'), w => w.CycleGroupFilter(KeyText.IsChar(w.LastKey, 'V') ? -1 : 1)),
         new(">  <", "Sort by the next, previous column (a click on a header sorts too)", KeyScope.List,
             k => KeyText.IsChar(k, '>') || KeyText.IsChar(k, '<'), w => w.CycleSort(KeyText.IsChar(w.LastKey, '<') ? -1 : 1), "<> sort", 10),
         new("r", "Reverse the sort order", KeyScope.List, k => KeyText.IsChar(k, 'r'), w => w.ReverseSort()),
@@ -93,6 +95,10 @@ internal static class KeyHelp
         new("i", "Sequential (in order) download on or off", KeyScope.Everywhere, k => KeyText.IsChar(k, 'i'), w => w.ToggleSequential()),
         new("U", "Super-seeding (BEP 16) on or off: while the torrent seeds, new peers get one piece at a time; it ends by " +
             "itself once every piece is out", KeyScope.Everywhere, k => KeyText.IsChar(k, 'U'), w => w.ToggleSuperSeeding()),
+        new("g", "Category and tags of the torrent (a new category is made with its default folder; the data moves to the category's folder)",
+            KeyScope.Everywhere, k => KeyText.IsChar(k, 'g'), w => w.ShowCategoryDialog()),
+        new("G", "Categories: add one, change its folder and incomplete folder (its torrents move), or remove it", KeyScope.Everywhere,
+            k => KeyText.IsChar(k, 'G'), w => w.ShowCategoryEditor()),
         new("t", "Rate limits of the torrent", KeyScope.Everywhere, k => KeyText.IsChar(k, 't'), w => w.ShowTorrentLimitsDialog()),
         new("T", "Global rate limits", KeyScope.Everywhere, k => KeyText.IsChar(k, 'T'), w => w.ShowGlobalLimitsDialog()),
         new("^T", "Turtle mode on or off: the alternative (turtle) rate limits instead of the global ones; the status line " +

@@ -426,7 +426,7 @@ internal sealed partial class MainWindow : Window
         SetText(_emptyNote, _session is null ? (_unavailable is null ? "Loading torrents..." : "Waiting for the daemon (the status line says why).")
             : _session.Hosts is { } hosts && !hosts.Any(h => h.Connected) ? "No daemon is answering (the status line says why)."
             : _list.All.Count == 0 ? "No torrents yet. Press Backspace (or Insert) to add one, F1 for every key."
-            : "No torrent matches the filter. Press Esc to clear the name filter, f to change the state filter.");
+            : "No torrent matches the filter. Press Esc to clear the name filter, f to change the state filter, v the category or tag filter.");
         _emptyNote.Visible = _list.Rows.Count == 0 && !IsDetailsOpen;
     }
 
@@ -480,6 +480,7 @@ internal sealed partial class MainWindow : Window
             if (_list.Rows.Count != all) count += $" ({_list.Rows.Count} shown)";
             if (_unavailable is not null) count += " (stale: reconnecting)";
             string filter = _list.Filter == StateFilter.All ? "" : $"  |  {TorrentList.FilterName(_list.Filter)}";
+            if (_list.Group.Kind != GroupFilterKind.All) filter += $"  |  {_list.Group.Title}";
             string find = _list.NameFilter.Length > 0 ? $"  |  find \"{_list.NameFilter}\"" : "";
             string sort = $"  |  sort {TorrentList.ColumnName(_list.SortColumn)} {(_list.Descending ? _profile.SortDescending : _profile.SortAscending)}";
             (string attached, string where) = Attachment();

@@ -48,6 +48,44 @@ public enum StateFilter
     Error,
 }
 
+/// <summary>What the category and tag filter (v, V) looks at.</summary>
+public enum GroupFilterKind
+{
+    /// <summary>Every torrent.</summary>
+    All,
+    /// <summary>Torrents in one category.</summary>
+    Category,
+    /// <summary>Torrents without a category.</summary>
+    NoCategory,
+    /// <summary>Torrents with one tag.</summary>
+    Tag,
+}
+
+/// <summary>The category and tag filter: all, one category, no category, or one tag.</summary>
+public sealed record GroupFilter(GroupFilterKind Kind, string Value = "")
+{
+    /// <summary>No filter.</summary>
+    public static GroupFilter All { get; } = new(GroupFilterKind.All);
+
+    /// <summary>Whether <paramref name="t"/> passes.</summary>
+    public bool Matches(TorrentSnapshot t) => Kind switch
+    {
+        GroupFilterKind.Category => t.Category == Value,
+        GroupFilterKind.NoCategory => t.Category.Length == 0,
+        GroupFilterKind.Tag => t.Labels.Contains(Value),
+        _ => true,
+    };
+
+    /// <summary>As the title line shows it.</summary>
+    public string Title => Kind switch
+    {
+        GroupFilterKind.Category => $"category {Value}",
+        GroupFilterKind.NoCategory => "no category",
+        GroupFilterKind.Tag => $"tag {Value}",
+        _ => "",
+    };
+}
+
 /// <summary>
 /// The main list's model: the last session snapshot, sorted and filtered. Pure data, no views, so the rules can be
 /// tested on their own and the view only reads <see cref="Rows"/>.
@@ -80,6 +118,9 @@ public sealed class TorrentList
 
     /// <summary>The state filter.</summary>
     public StateFilter Filter { get; private set; } = StateFilter.All;
+
+    /// <summary>The category and tag filter.</summary>
+    public GroupFilter Group { get; private set; } = GroupFilter.All;
 
     /// <summary>Words every shown name contains (case-insensitive); empty shows all.</summary>
     public string NameFilter { get; private set; } = "";
@@ -172,6 +213,42 @@ public sealed class TorrentList
         SetFilter((StateFilter)(((int)Filter + step % count + count) % count));
     }
 
+    /// <summary>Shows only torrents that pass <paramref name="filter"/>.</summary>
+    public void SetGroupFilter(GroupFilter filter)
+    {
+        Group = filter;
+        Rebuild();
+    }
+
+    /// <summary>
+    /// The category and tag filters there are: all, each category (those of <paramref name="categories"/> and of the
+    /// torrents), no category, then each tag the torrents have; names sorted.
+    /// </summary>
+    public IReadOnlyList<GroupFilter> GroupChoices(IEnumerable<string> categories)
+    {
+        var names = new SortedSet<string>(categories, StringComparer.OrdinalIgnoreCase);
+        var tags = new SortedSet<string>(StringComparer.OrdinalIgnoreCase);
+        foreach (TorrentSnapshot t in _all)
+        {
+            if (t.Category.Length > 0) names.Add(t.Category);
+            foreach (string tag in t.Labels) tags.Add(tag);
+        }
+        List<GroupFilter> choices = [GroupFilter.All];
+        choices.AddRange(names.Select(n => new GroupFilter(GroupFilterKind.Category, n)));
+        choices.Add(new GroupFilter(GroupFilterKind.NoCategory));
+        choices.AddRange(tags.Select(n => new GroupFilter(GroupFilterKind.Tag, n)));
+        return choices;
+    }
+
+    /// <summary>Moves to the next (or previous) category or tag filter of <see cref="GroupChoices"/>.</summary>
+    public void CycleGroupFilter(int step, IEnumerable<string> categories)
+    {
+        var choices = GroupChoices(categories);
+        int i = Math.Max(0, choices.ToList().IndexOf(Group));
+        if (!choices.Contains(Group)) i = 0;
+        SetGroupFilter(choices[((i + step) % choices.Count + choices.Count) % choices.Count]);
+    }
+
     /// <summary>Shows only torrents whose name contains every word of <paramref name="text"/>.</summary>
     public void SetNameFilter(string text)
     {
@@ -193,6 +270,7 @@ public sealed class TorrentList
     private bool Shows(TorrentSnapshot t)
     {
         if (!Matches(Filter, t)) return false;
+        if (!Group.Matches(t)) return false;
         foreach (string w in _words)
         {
             if (!t.Name.Contains(w, StringComparison.OrdinalIgnoreCase)) return false;

@@ -192,4 +192,56 @@ public class SeedingRulesTests
         await Assert.ThrowsAnyAsync<ArgumentException>(() =>
             h.Engine.AddAsync(h.NewTorrent(), new TorrentOptions { SavePath = h.Root, SeedingTimeMode = SeedRatioMode.Custom }));
     }
+
+    // ------------------------------------------------------------------ per category (docs/CATEGORIES.md)
+
+    [Fact]
+    public async Task A_categorys_limits_stand_between_the_torrents_own_and_the_sessions_and_follow_a_change_of_category()
+    {
+        await using var h = await EngineHarness.StartAsync(Rules(new SeedingRules { IdleLimitMinutes = 60 }));
+        var limits = new CategoryLimits(null, null, 5);
+        var inCategory = await h.AddSeedAsync(new TorrentOptions { SavePath = "", Category = "tv", CategoryLimits = limits });
+        var ownLimit = await h.AddSeedAsync(new TorrentOptions
+        {
+            SavePath = "", Category = "tv", CategoryLimits = limits, SeedIdleMode = SeedRatioMode.Custom, SeedIdleLimit = 20,
+        });
+        var leaves = await h.AddSeedAsync(new TorrentOptions { SavePath = "", Category = "tv", CategoryLimits = limits });
+        var plain = await h.AddSeedAsync();
+        Assert.Equal("tv", inCategory.Category);
+
+        await leaves.SetCategoryAsync(null, null); // back to the session's 60 minutes
+        await MinutesAsync(h, 4.9);
+        Assert.Equal(TorrentState.Seeding, inCategory.State);
+        await MinutesAsync(h, 0.2);
+        Assert.Equal(TorrentState.Stopped, inCategory.State); // the category's 5 minutes
+        Assert.True(await LogHasAsync(h, inCategory, "seed idle limit reached (5 min)"));
+        Assert.Equal(TorrentState.Seeding, ownLimit.State);
+        await MinutesAsync(h, 15);
+        Assert.Equal(TorrentState.Stopped, ownLimit.State); // its own 20 minutes win over the category's
+        Assert.Equal(TorrentState.Seeding, leaves.State);
+        Assert.Equal(TorrentState.Seeding, plain.State);
+        await MinutesAsync(h, 40);
+        Assert.Equal(TorrentState.Stopped, leaves.State);
+        Assert.Equal(TorrentState.Stopped, plain.State);
+    }
+
+    [Fact]
+    public async Task A_categorys_seeding_time_and_ratio_limits_act_and_a_change_of_its_limits_applies_at_once()
+    {
+        await using var h = await EngineHarness.StartAsync(Rules(SeedingRules.None));
+        var timed = await h.AddSeedAsync(new TorrentOptions { SavePath = "", Category = "movies", CategoryLimits = new CategoryLimits(null, 30, null) });
+        var ratio = await h.AddSeedAsync(new TorrentOptions { SavePath = "", Category = "movies", CategoryLimits = new CategoryLimits(null, null, null) });
+        await MinutesAsync(h, 29.9);
+        Assert.Equal(TorrentState.Seeding, timed.State);
+        await MinutesAsync(h, 0.2);
+        Assert.Equal(TorrentState.Stopped, timed.State);
+        Assert.True(await LogHasAsync(h, timed, "seeding time limit reached (30 min)"));
+
+        // Ratio 0 is reached by any seed: the category's new limit stops it at the next tick.
+        Assert.Equal(TorrentState.Seeding, ratio.State);
+        await ratio.SetCategoryAsync("movies", new CategoryLimits(0, null, null));
+        await h.TickAsync(2);
+        Assert.Equal(TorrentState.Stopped, ratio.State);
+        Assert.Equal("seed ratio limit reached", (await h.SnapshotAsync(ratio)).Error);
+    }
 }

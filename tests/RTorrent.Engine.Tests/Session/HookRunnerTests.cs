@@ -25,7 +25,7 @@ public sealed class HookRunnerTests : IDisposable
     }
 
     private HookRequest Request(string program, string name = "plain", TimeSpan? timeout = null, string? savePath = null) =>
-        new(HookEvent.Completed, program, name, new string('a', 40), savePath ?? _root, ["movies", "hd"], timeout ?? TimeSpan.FromMinutes(1));
+        new(HookEvent.Completed, program, name, new string('a', 40), savePath ?? _root, ["movies", "hd"], timeout ?? TimeSpan.FromMinutes(1), "films");
 
     [Theory]
     [InlineData("$(touch pwned)")]
@@ -49,7 +49,7 @@ public sealed class HookRunnerTests : IDisposable
         Assert.Equal("done\n", result.Output);
         Assert.Equal(name, File.ReadAllText(got + ".name"));
         Assert.Equal(name, File.ReadAllText(got + ".trname"));
-        Assert.Equal($"completed|{new string('a', 40)}|{save}|movies|{save}|movies,hd", File.ReadAllText(got + ".rest"));
+        Assert.Equal($"completed|{new string('a', 40)}|{save}|films|{save}|movies,hd", File.ReadAllText(got + ".rest"));
         // Nothing the name says was run: no file named pwned* anywhere the hook or the test could have made one.
         foreach (string dir in new[] { _root, save, Environment.CurrentDirectory, Path.GetTempPath() })
             Assert.Empty(Directory.GetFiles(dir, "pwned*"));

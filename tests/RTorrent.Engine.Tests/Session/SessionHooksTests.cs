@@ -65,7 +65,7 @@ public sealed class SessionHooksTests : IAsyncLifetime
         // Two files of two pieces each; the second file's data is missing, so the torrent downloads until it is skipped.
         var meta = TestTorrents.CreateMultiFile(_root, HostileName, 16 * 1024, 32 * 1024, 32 * 1024);
         File.Delete(Path.Combine(_root, HostileName, "file1.bin"));
-        var torrent = await _session.AddAsync(meta, new TorrentOptions { SavePath = _root, Labels = ["movies"] });
+        var torrent = await _session.AddAsync(meta, new TorrentOptions { SavePath = _root, Category = "movies", UseCategoryFolder = false, Labels = ["hd"] });
         string id = torrent.InfoHash.ToHex();
 
         await TestWait.UntilAsync(() => TorrentLog(id).Any(e => e.Message.StartsWith("added hook output:", StringComparison.Ordinal)), "the added hook in the log");

@@ -432,4 +432,36 @@ public class NativeSessionTests : IAsyncLifetime
         var details = (await _client.GetDetailsAsync(id).WaitAsync(Limit))!;
         Assert.All(details.Pieces, p => Assert.Equal(PieceDisplayState.Have, p));
     }
+
+    [Fact]
+    public async Task Categories_and_tags_are_set_edited_and_shown_through_the_daemon_as_an_attached_interface_does()
+    {
+        var (torrentPath, dataPath, _) = await MakeTorrentAsync("cat.bin");
+        Directory.CreateDirectory(_downloads);
+        File.Copy(dataPath, Path.Combine(_downloads, "cat.bin"));
+        string id = await _client.AddTorrentAsync(torrentPath, _downloads, start: true, null, null).WaitAsync(Limit);
+        await WaitForAsync(id, t => t.State == TorrentState.Seeding);
+        Assert.Empty(await _client.GetCategoriesAsync().WaitAsync(Limit));
+
+        string shows = Path.Combine(_root, "shows");
+        await _client.SaveCategoryAsync(new Category { Name = "shows", SavePath = shows, SeedingTimeLimit = 90 }).WaitAsync(Limit);
+        var listed = Assert.Single(await _client.GetCategoriesAsync().WaitAsync(Limit));
+        Assert.Equal(new Category { Name = "shows", SavePath = shows, SeedingTimeLimit = 90 }, listed);
+
+        await _client.SetCategoryAsync(id, "shows").WaitAsync(Limit);
+        await _client.SetTagsAsync(id, [" new ", "hd", "new"]).WaitAsync(Limit);
+        var t = await WaitForAsync(id, t => t.Category == "shows" && t.Labels.Count == 2);
+        Assert.Equal(shows, t.SavePath);
+        Assert.Equal(["new", "hd"], t.Labels);
+        Assert.True(File.Exists(Path.Combine(shows, "cat.bin")));
+
+        var refused = await Assert.ThrowsAsync<InvalidOperationException>(() => _client.SetTagsAsync(id, ["a,b"]));
+        Assert.Contains("comma", refused.Message, StringComparison.Ordinal);
+        await Assert.ThrowsAsync<InvalidOperationException>(() => _client.SaveCategoryAsync(new Category { Name = ".." }));
+
+        await _client.RemoveCategoryAsync("shows").WaitAsync(Limit);
+        t = await WaitForAsync(id, t => t.Category.Length == 0);
+        Assert.Equal(shows, t.SavePath); // the data stays
+        Assert.Empty(await _client.GetCategoriesAsync().WaitAsync(Limit));
+    }
 }

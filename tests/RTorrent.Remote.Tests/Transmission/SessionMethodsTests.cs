@@ -260,7 +260,7 @@ public sealed class SessionMethodsTests : IAsyncLifetime
     [InlineData("""{"method":"torrent-get","arguments":{"fields":["id"],"ids":{"a":1}}}""", "'ids' must be a torrent id, a list of ids and info-hashes, or \"recently-active\"; {\"a\":1} is none of them", null)]
     [InlineData("""{"method":"torrent-set","arguments":{"ids":[1],"files-wanted":"all"}}""", "'files-wanted' must be a list of numbers; \"all\" is a string", null)]
     [InlineData("""{"method":"torrent-add","arguments":{}}""", "no filename or metainfo specified", null)]
-    [InlineData("""{"method":"group-set","arguments":{"name":"x"}}""", "group-set: RTorrent has no bandwidth groups", null)]
+    [InlineData("""{"method":"group-set","arguments":{"savePath":"/x"}}""", "group-set needs a 'name'", null)]
     public async Task Unknown_methods_and_bad_arguments_get_transmissions_answers_with_the_tag(string body, string result, int? tag)
     {
         var reply = await _h.RawAsync(body);

@@ -108,9 +108,8 @@ public sealed class TorrentSetTests : IAsyncLifetime
     [Fact]
     public async Task What_rtorrent_does_not_have_is_named_and_the_rest_applied()
     {
-        var reply = await SetAsync(("bandwidthPriority", 1), ("group", "slow"), ("honorsSessionLimits", false), ("peer-limit", 7));
+        var reply = await SetAsync(("bandwidthPriority", 1), ("honorsSessionLimits", false), ("peer-limit", 7));
         Assert.Contains("bandwidthPriority 1: RTorrent has no bandwidth priorities", reply.Result);
-        Assert.Contains("group 'slow': RTorrent has no bandwidth groups", reply.Result);
         Assert.Contains("honorsSessionLimits: a torrent always honours the session's limits", reply.Result);
         Assert.Equal(7, _torrent.MaxConnections);
         // The values RTorrent shows, sent back, are fine.

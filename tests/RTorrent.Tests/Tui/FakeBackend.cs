@@ -287,6 +287,41 @@ public sealed class FakeBackend : ITorrentBackend
     public Task SetSuperSeedingAsync(string id, bool on, CancellationToken cancellationToken = default) =>
         Change($"super-seeding {id} {on}", id, t => t with { SuperSeeding = on });
 
+    /// <summary>The categories <see cref="GetCategoriesAsync"/> lists.</summary>
+    public List<RTorrent.Engine.Client.Category> Categories { get; } = [];
+
+    public Task<IReadOnlyList<RTorrent.Engine.Client.Category>> GetCategoriesAsync(CancellationToken cancellationToken = default)
+    {
+        lock (_gate) return Task.FromResult<IReadOnlyList<RTorrent.Engine.Client.Category>>([.. Categories]);
+    }
+
+    public Task SaveCategoryAsync(RTorrent.Engine.Client.Category category, CancellationToken cancellationToken = default)
+    {
+        lock (_gate)
+        {
+            Calls.Add($"category-save {category.Name} {category.SavePath} {category.IncompletePath}");
+            Categories.RemoveAll(c => c.Name == category.Name);
+            Categories.Add(category);
+            return Task.CompletedTask;
+        }
+    }
+
+    public Task RemoveCategoryAsync(string name, CancellationToken cancellationToken = default)
+    {
+        lock (_gate)
+        {
+            Calls.Add($"category-remove {name}");
+            Categories.RemoveAll(c => c.Name == name);
+            return Task.CompletedTask;
+        }
+    }
+
+    public Task SetCategoryAsync(string id, string? category, CancellationToken cancellationToken = default) =>
+        Change($"category {id} {category}", id, t => t with { Category = category ?? "" });
+
+    public Task SetTagsAsync(string id, IReadOnlyList<string> tags, CancellationToken cancellationToken = default) =>
+        Change($"tags {id} {string.Join(",", tags)}", id, t => t with { Labels = RTorrent.Engine.Client.EquatableList.Of(tags) });
+
     public Task<EditableSettings> GetSettingsAsync(CancellationToken cancellationToken = default)
     {
         lock (_gate) return Task.FromResult(Settings with { DownloadLimit = DownloadLimit, UploadLimit = UploadLimit });

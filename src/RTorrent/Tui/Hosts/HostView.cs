@@ -108,6 +108,25 @@ internal sealed class HostView : ITorrentBackend
     public Task SetSuperSeedingAsync(string id, bool on, CancellationToken cancellationToken = default) =>
         Inner.SetSuperSeedingAsync(InnerId(id), on, cancellationToken);
 
+    /// <inheritdoc/>
+    public Task<IReadOnlyList<RTorrent.Engine.Client.Category>> GetCategoriesAsync(CancellationToken cancellationToken = default) =>
+        Inner.GetCategoriesAsync(cancellationToken);
+
+    /// <inheritdoc/>
+    public Task SaveCategoryAsync(RTorrent.Engine.Client.Category category, CancellationToken cancellationToken = default) =>
+        Inner.SaveCategoryAsync(category, cancellationToken);
+
+    /// <inheritdoc/>
+    public Task RemoveCategoryAsync(string name, CancellationToken cancellationToken = default) => Inner.RemoveCategoryAsync(name, cancellationToken);
+
+    /// <inheritdoc/>
+    public Task SetCategoryAsync(string id, string? category, CancellationToken cancellationToken = default) =>
+        Inner.SetCategoryAsync(InnerId(id), category, cancellationToken);
+
+    /// <inheritdoc/>
+    public Task SetTagsAsync(string id, IReadOnlyList<string> tags, CancellationToken cancellationToken = default) =>
+        Inner.SetTagsAsync(InnerId(id), tags, cancellationToken);
+
     public IReadOnlyList<string> PickerNames => Inner.PickerNames;
 
     public IReadOnlyList<string> StorageNames => Inner.StorageNames;

@@ -356,6 +356,62 @@ public sealed class MultiHostBackend : ITorrentBackend, IHostedBackend
     public Task SetSuperSeedingAsync(string id, bool on, CancellationToken cancellationToken = default) =>
         Route(id).SetSuperSeedingAsync(id, on, cancellationToken);
 
+    /// <summary>Every host's categories by name (the first host's when two have one of the same name).</summary>
+    public async Task<IReadOnlyList<RTorrent.Engine.Client.Category>> GetCategoriesAsync(CancellationToken cancellationToken = default)
+    {
+        var all = new Dictionary<string, RTorrent.Engine.Client.Category>(StringComparer.Ordinal);
+        foreach (HostState h in _hosts)
+        {
+            try
+            {
+                foreach (var c in await h.View.GetCategoriesAsync(cancellationToken).ConfigureAwait(false)) all.TryAdd(c.Name, c);
+            }
+            catch (Exception e) when (e is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
+            {
+                // A host that is down has no categories to offer now.
+            }
+        }
+        return [.. all.Values.OrderBy(c => c.Name, StringComparer.OrdinalIgnoreCase)];
+    }
+
+    /// <summary>A category is saved on every host (its folders are each host's own paths); says which hosts refused.</summary>
+    public Task SaveCategoryAsync(RTorrent.Engine.Client.Category category, CancellationToken cancellationToken = default) =>
+        OnEveryHostAsync(h => h.SaveCategoryAsync(category, cancellationToken), "Category not saved on ", cancellationToken);
+
+    /// <summary>A category is removed from every host that has it.</summary>
+    public Task RemoveCategoryAsync(string name, CancellationToken cancellationToken = default) =>
+        OnEveryHostAsync(async h =>
+        {
+            if ((await h.GetCategoriesAsync(cancellationToken).ConfigureAwait(false)).Any(c => c.Name == name))
+                await h.RemoveCategoryAsync(name, cancellationToken).ConfigureAwait(false);
+        }, "Category not removed on ", cancellationToken);
+
+    private async Task OnEveryHostAsync(Func<HostView, Task> action, string failed, CancellationToken cancellationToken)
+    {
+        var failures = new List<string>();
+        Task[] runs = [.. _hosts.Select(async h =>
+        {
+            try
+            {
+                await action(h.View).ConfigureAwait(false);
+            }
+            catch (Exception e) when (e is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
+            {
+                lock (failures) failures.Add($"{h.View.Name}: {Describe(e)}");
+            }
+        })];
+        await Task.WhenAll(runs).ConfigureAwait(false);
+        if (failures.Count > 0) throw new InvalidOperationException(failed + string.Join("; ", failures));
+    }
+
+    /// <inheritdoc/>
+    public Task SetCategoryAsync(string id, string? category, CancellationToken cancellationToken = default) =>
+        Route(id).SetCategoryAsync(id, category, cancellationToken);
+
+    /// <inheritdoc/>
+    public Task SetTagsAsync(string id, IReadOnlyList<string> tags, CancellationToken cancellationToken = default) =>
+        Route(id).SetTagsAsync(id, tags, cancellationToken);
+
     /// <summary>The pickers every host has, in the first host's order.</summary>
     public IReadOnlyList<string> PickerNames => Common(h => h.PickerNames);
 

@@ -84,6 +84,7 @@ internal sealed class InfoTab : DetailsTab
         Add("Super-seeding", t.SuperSeeding ? (t.State == TorrentState.Seeding ? "on (one piece at a time to each new peer)" : "on (from when it seeds)") : "off");
         Add("Piece picker", t.Picker.Length > 0 ? t.Picker : "-");
         Add("Storage", t.Storage.Length > 0 ? t.Storage : "-");
+        Add("Category", $"{(t.Category.Length > 0 ? t.Category : "none")} (tags: {(t.Labels.Count > 0 ? string.Join(", ", t.Labels) : "none")})");
         Add("Error", t.State == TorrentState.Error && !string.IsNullOrWhiteSpace(t.Error) ? TorrentText.OneLine(t.Error) : "none",
             t.State == TorrentState.Error ? ColorName16.BrightRed : null);
         AddGraph(lines, "Session down", c.SessionHistory, graphWidth, down: true);
