@@ -79,7 +79,9 @@ public sealed class HttpTrackerClient : ITrackerClient
         _http = httpClient ?? Shared.Value;
         // A client of our own (a proxied one) is also used for requests that close their connection: the shared
         // direct one must never carry a request meant for a proxy.
-        _notPooled = closingClient is not null ? new Lazy<HttpClient>(closingClient) : httpClient is null ? NotPooled : new Lazy<HttpClient>(httpClient);
+        _notPooled = closingClient is not null ? new Lazy<HttpClient>(closingClient)
+            : httpClient is null || (Shared.IsValueCreated && ReferenceEquals(httpClient, Shared.Value)) ? NotPooled
+            : new Lazy<HttpClient>(httpClient);
     }
 
     private readonly Lazy<HttpClient> _notPooled;
