@@ -145,6 +145,88 @@ public sealed class LocalPeerDiscoveryTests
         }
     }
 
+    /// <summary>
+    /// BEP 14 over IPv6: the group ff15::efc0:988f on a real multicast link. <c>lo</c> cannot carry IPv6 multicast, so
+    /// the test makes a veth pair whose far end sits in a namespace of its own (that gives our end a carrier), with
+    /// only an IPv6 unique-local address (<c>nodad</c>: usable at once) and no IPv4 at all. Both clients use our end;
+    /// each hears the other's announce looped back, from our end's IPv6 address.
+    /// </summary>
+    [Fact]
+    public async Task Two_clients_find_each_other_over_ipv6_multicast_on_a_link_with_no_ipv4()
+    {
+        int id = Environment.ProcessId % 10000 * 10 + Random.Shared.Next(10);
+        string ns = $"rtlsd{id}", host = $"rtlsdh{id}", peer = $"rtlsdp{id}";
+        var address = IPAddress.Parse($"fd7f:{id:x}::1");
+        try
+        {
+            Ip("netns", "add", ns);
+            Ip("link", "add", host, "type", "veth", "peer", "name", peer);
+            Ip("link", "set", peer, "netns", ns);
+            Ip("addr", "add", $"{address}/64", "dev", host, "nodad");
+            Ip("link", "set", host, "up");
+            Ip("-n", ns, "link", "set", peer, "up");
+
+            var port = FreeUdpPort();
+            var shared = Enumerable.Range(7, 20).Select(i => (byte)i).ToArray();
+            var options = new LsdOptions
+            {
+                Port = port,
+                Interfaces = [host],
+                EnableIPv4 = false,
+                EnableIPv6 = true,
+                MulticastLoopback = true,
+                MinAnnounceInterval = TimeSpan.Zero,
+            };
+            var sinkA = new WaitingSink();
+            var sinkB = new WaitingSink();
+            await using var a = new LsdPeerSourceFactory(options).Create(Context(shared, 3333, sinkA));
+            await using var b = new LsdPeerSourceFactory(options).Create(Context(shared, 4444, sinkB));
+            using var timeout = new CancellationTokenSource(Patience);
+            await a.StartAsync(timeout.Token);
+            await b.StartAsync(timeout.Token);
+            var waitA = sinkA.WaitForAsync(new IPEndPoint(address, 4444), timeout.Token);
+            var waitB = sinkB.WaitForAsync(new IPEndPoint(address, 3333), timeout.Token);
+            // The first announces may go out before the other listens: ask again until both have heard.
+            while (!(waitA.IsCompleted && waitB.IsCompleted))
+            {
+                a.RequestMorePeers();
+                b.RequestMorePeers();
+                await Task.WhenAny(Task.WhenAll(waitA, waitB), Task.Delay(500, timeout.Token));
+                timeout.Token.ThrowIfCancellationRequested();
+            }
+            await Task.WhenAll(waitA, waitB);
+            var status = Assert.Single(a.GetStatus());
+            Assert.Equal("working", status.State);
+            Assert.Equal($"[ff15::efc0:988f]:{port}", status.Endpoint);
+        }
+        finally
+        {
+            TryIp("netns", "del", ns); // takes the veth pair with it
+            TryIp("link", "del", host);
+        }
+    }
+
+    private static void Ip(params string[] args)
+    {
+        using var p = System.Diagnostics.Process.Start(new System.Diagnostics.ProcessStartInfo("/usr/sbin/ip", args)
+        {
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        })!;
+        var error = p.StandardError.ReadToEndAsync();
+        if (!p.WaitForExit(10_000))
+        {
+            p.Kill();
+            throw new TimeoutException($"ip {string.Join(' ', args)} did not finish");
+        }
+        if (p.ExitCode != 0) throw new InvalidOperationException($"ip {string.Join(' ', args)}: {error.Result.Trim()}");
+    }
+
+    private static void TryIp(params string[] args)
+    {
+        try { Ip(args); } catch (InvalidOperationException) { }
+    }
+
     private sealed class WaitingSink : IPeerSink
     {
         private readonly List<(IPEndPoint Peer, string Source)> _reports = [];
