@@ -31,9 +31,23 @@ public sealed record SessionOptions
             EnableDht = s.DhtEnabled,
             DhtBootstrap = s.DhtBootstrapNodes,
             DisabledPeerSources = disabled,
+            PluginSettings = FamilyPluginSettings(s),
             Blocklist = Blocklists.BlocklistSources.From(s),
             LoggerFactory = loggerFactory ?? NullLoggerFactory.Instance,
         };
+    }
+
+    /// <summary>
+    /// An address family turned off in settings.json (<c>listenOnIPv4</c> / <c>listenOnIPv6</c>) is off for the LSD
+    /// plugin too (<c>lsd.ipv4</c> / <c>lsd.ipv6</c>: the engine's settings win over the plugin's environment variables).
+    /// </summary>
+    private static Dictionary<string, string>? FamilyPluginSettings(Settings.EngineSettings s)
+    {
+        if (s.ListenOnIPv4 && s.ListenOnIPv6) return null;
+        var d = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase);
+        if (!s.ListenOnIPv4) d["lsd.ipv4"] = "false";
+        if (!s.ListenOnIPv6) d["lsd.ipv6"] = "false";
+        return d;
     }
 
     /// <summary>The engine's runtime knobs from the persisted settings.</summary>

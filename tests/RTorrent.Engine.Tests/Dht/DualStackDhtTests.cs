@@ -334,6 +334,10 @@ public sealed class DualStackSessionDhtTests
         var v6Only = SessionOptions.EngineConfigFrom(new RTorrent.Engine.Settings.EngineSettings { ListenOnIPv4 = false });
         Assert.Equal(IPAddress.IPv6Any, v6Only.ListenAddress);
         Assert.Null(SessionOptions.EngineConfigFrom(new RTorrent.Engine.Settings.EngineSettings()).ListenAddress);
+        // LSD follows: the family turned off is off for the plugin too.
+        Assert.Equal("false", SessionOptions.FromSettings(new RTorrent.Engine.Settings.EngineSettings { ListenOnIPv6 = false }).PluginSettings!["lsd.ipv6"]);
+        Assert.Equal("false", SessionOptions.FromSettings(new RTorrent.Engine.Settings.EngineSettings { ListenOnIPv4 = false }).PluginSettings!["lsd.ipv4"]);
+        Assert.Null(SessionOptions.FromSettings(new RTorrent.Engine.Settings.EngineSettings()).PluginSettings);
 
         await using (var session = await ClientSession.OpenAsync(new SessionOptions
         {
