@@ -246,6 +246,33 @@ public sealed class DualStackDhtTests : IAsyncLifetime
     }
 
     [Fact]
+    public void The_ipv6_node_takes_a_bep42_id_for_the_ipv6_address_three_nodes_report()
+    {
+        DhtEngine.Link(_v4, _v6);
+        var external = IPAddress.Parse("2001:db8:77::77");
+        Assert.False(SecureNodeId.IsValid(_v6.NodeId, external));
+        for (int i = 1; i <= 3; i++)
+        {
+            var node = DhtTestData.Ep($"[2001:db8:{i}::1]:6881");
+            _v6.AddNode(node);
+            KrpcQuery? ping = null;
+            using var wait = new CancellationTokenSource(TimeSpan.FromSeconds(10));
+            while (ping is null)
+            {
+                wait.Token.ThrowIfCancellationRequested();
+                lock (_t6.Sent)
+                    ping = _t6.Sent.Where(s => s.To.Equals(node)).Select(s => KrpcParser.Parse(s.Data, 65507).Message).OfType<KrpcQuery>().FirstOrDefault();
+                if (ping is null) Thread.Sleep(10);
+            }
+            _v6.HandlePacket(Build(w => KrpcWriter.Response(w, ping.TransactionId, NodeId.Random(), new IPEndPoint(external, 6881), null, null, null, null)), node);
+        }
+        Assert.Equal(external, _v6.ExternalAddress);
+        Assert.True(SecureNodeId.IsValid(_v6.NodeId, external));
+        // The IPv4 node's address and ID are its own business.
+        Assert.Null(_v4.ExternalAddress);
+    }
+
+    [Fact]
     public void Only_an_ipv4_and_an_ipv6_node_can_be_linked()
     {
         var other4 = new DhtEngine(new DhtOptions { BindAddress = IPAddress.Loopback });
