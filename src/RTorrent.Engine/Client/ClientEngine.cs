@@ -556,6 +556,14 @@ public sealed partial class ClientEngine : ITorrentHost, IConnectionBudget, IAsy
 
     Blocklists.Blocklist ITorrentHost.Blocklist => Blocklist;
 
+    bool ITorrentHost.AllowsAddress(IPAddress address)
+    {
+        // The listen address says which families the session uses: null both, a wildcard or an address its own.
+        if (Config.ListenAddress is not { } listen) return true;
+        var a = address.IsIPv4MappedToIPv6 ? address.MapToIPv4() : address;
+        return a.AddressFamily == listen.AddressFamily;
+    }
+
     bool ITorrentHost.IsSelf(IPEndPoint endPoint)
     {
         var a = endPoint.Address.IsIPv4MappedToIPv6 ? endPoint.Address.MapToIPv4() : endPoint.Address;

@@ -31,6 +31,12 @@ internal interface ITorrentHost
     /// <summary>Whether an endpoint is this client itself.</summary>
     bool IsSelf(IPEndPoint endPoint);
 
+    /// <summary>
+    /// Whether peers of this address's family may be dialled (settings.json <c>listenOnIPv4</c> / <c>listenOnIPv6</c>:
+    /// a family turned off is neither accepted nor dialled). Every family by default.
+    /// </summary>
+    bool AllowsAddress(System.Net.IPAddress address) => true;
+
     /// <summary>The torrent changed state, completed or failed (on the loop).</summary>
     void OnTorrentChanged(Torrent torrent);
 

@@ -41,7 +41,8 @@ public sealed partial class Torrent
         _picker = new RarestFirstPicker();
         _download = new RateMeter(host.Time);
         _upload = new RateMeter(host.Time);
-        _pool = new PeerPool(host.IsSelf, host.Blocklist.Refuse);
+        // A family the session does not use is refused before the blocklist, so it is not counted as blocked.
+        _pool = new PeerPool(host.IsSelf, a => !host.AllowsAddress(a) || host.Blocklist.Refuse(a));
         FilePriorities = [];
         AddedAt = host.Time.GetUtcNow();
         DownloadLimit = options.DownloadLimit;

@@ -29,6 +29,9 @@ public sealed class DhtEngine : IAsyncDisposable, ILookupNetwork
     /// <summary>The smallest answer we send (a ping reply with a 2-byte transaction ID), for early budget checks.</summary>
     private const int MinAnswerBytes = 60;
 
+    /// <summary>Nodes of the other family taken from one answer for the sibling node to ping (BEP 32).</summary>
+    private const int MaxNodesForSibling = 8;
+
     private static readonly TimeSpan BootstrapRetryInterval = TimeSpan.FromSeconds(60);
     private static readonly TimeSpan PeerExpiryInterval = TimeSpan.FromMinutes(1);
 
@@ -63,6 +66,7 @@ public sealed class DhtEngine : IAsyncDisposable, ILookupNetwork
     private Task? _bootstrap, _refresh;
     private DateTimeOffset _lastBootstrap = DateTimeOffset.MinValue, _lastExpiry, _lastSave;
     private int _lifecycle; // 0 new, 1 running, 2 stopped
+    private DhtEngine? _sibling; // the session's node of the other address family (BEP 32), if any
 
     /// <summary>Creates a DHT node bound to a UDP socket when started.</summary>
     /// <param name="options">Settings; the defaults when null.</param>
@@ -118,6 +122,31 @@ public sealed class DhtEngine : IAsyncDisposable, ILookupNetwork
     public int NodeCount
     {
         get { lock (_gate) return _table.CountLive(); }
+    }
+
+    /// <summary>The address family this node serves (BEP 32 keeps the IPv4 and the IPv6 DHT apart).</summary>
+    public AddressFamily AddressFamily
+    {
+        get { lock (_gate) return _family; }
+    }
+
+    /// <summary>The node of the other address family this one answers <c>want</c> from, once linked.</summary>
+    public DhtEngine? Sibling => Volatile.Read(ref _sibling);
+
+    /// <summary>
+    /// Links a session's IPv4 and IPv6 nodes (BEP 32): each answers a query's <c>want</c> for the other family from the
+    /// other's routing table, asks for both families in its find_node queries while the other's table is nearly empty,
+    /// and hands the other family's nodes it is told of to the other node, which pings them.
+    /// </summary>
+    /// <exception cref="ArgumentException">The two nodes serve the same family.</exception>
+    public static void Link(DhtEngine first, DhtEngine second)
+    {
+        ArgumentNullException.ThrowIfNull(first);
+        ArgumentNullException.ThrowIfNull(second);
+        if (first.AddressFamily == second.AddressFamily || ReferenceEquals(first, second))
+            throw new ArgumentException("Only an IPv4 node and an IPv6 node can be linked.", nameof(second));
+        Volatile.Write(ref first._sibling, second);
+        Volatile.Write(ref second._sibling, first);
     }
 
     /// <summary>Whether the node is started and not stopped.</summary>
@@ -268,16 +297,35 @@ public sealed class DhtEngine : IAsyncDisposable, ILookupNetwork
     /// Asks a node to join our routing table: it is pinged and added if it answers (the BEP 5 PORT message says to
     /// do exactly this). Returns at once.
     /// </summary>
-    public void AddNode(IPEndPoint endPoint)
+    public void AddNode(IPEndPoint endPoint) => AddNode(endPoint, null);
+
+    /// <summary>As <see cref="AddNode(IPEndPoint)"/>, for a node whose ID we were told: an answer with another ID is refused.</summary>
+    internal void AddNode(IPEndPoint endPoint, NodeId? id)
     {
         ArgumentNullException.ThrowIfNull(endPoint);
         endPoint = AddressClass.Normalize(endPoint);
         if (!IsRunning || !AddressClass.IsUsable(endPoint) || endPoint.AddressFamily != _family) return;
         lock (_gate)
         {
+            if (id is { } known && (known == _self || _table.Find(known) is not null)) return;
             if (_pingBacks.Count >= MaxPingBacks || !_pingBacks.Add(endPoint)) return;
         }
-        StartPing(endPoint, null, fromPingBack: true);
+        StartPing(endPoint, id, fromPingBack: true);
+    }
+
+    /// <summary>
+    /// Our closest nodes to <paramref name="target"/> in compact form, for the other family's node answering a
+    /// <c>want</c> (BEP 32). Takes only this node's lock.
+    /// </summary>
+    internal byte[] ClosestCompactForSibling(NodeId target)
+    {
+        lock (_gate) return ClosestCompact(target);
+    }
+
+    /// <summary>Whether our table is so empty that the other family's node should ask for our family's nodes too.</summary>
+    internal bool WantsNodes
+    {
+        get { lock (_gate) return _lifecycle == 1 && _table.CountLive() < _options.BucketSize; }
     }
 
     /// <summary>
@@ -390,21 +438,29 @@ public sealed class DhtEngine : IAsyncDisposable, ILookupNetwork
     {
         from = AddressClass.Normalize(from);
         List<(IPEndPoint EndPoint, NodeId Id, bool PingBack)>? pings = null;
+        List<DhtNodeInfo>? forSibling = null;
+        bool usable = AddressClass.IsUsable(from);
+        // A blocked node is not answered, learnt from or added (libtorrent's DHT obeys its IP filter too).
+        bool blocked = usable && _options.Blocklist?.Refuse(from.Address) == true;
+        var parsed = usable && !blocked ? KrpcParser.Parse(packet, _options.MaxPacketSize) : default;
+        // The other family's nodes a query wants (BEP 32) come from the sibling's table, read before our lock is taken
+        // so the two nodes never wait on each other's lock.
+        var sibling = Sibling;
+        byte[]? siblingNodes = sibling is not null && parsed.Message is KrpcQuery { Method: KrpcMethod.FindNode or KrpcMethod.GetPeers } wq
+            && wq.Want.HasFlag(OtherFamilyWant(sibling)) ? sibling.ClosestCompactForSibling(wq.Target) : null;
         lock (_gate)
         {
             _counters.PacketsReceived++;
-            if (!AddressClass.IsUsable(from))
+            if (!usable)
             {
                 _counters.Drop(DhtDropReason.InvalidField);
                 return;
             }
-            if (_options.Blocklist?.Refuse(from.Address) == true)
+            if (blocked)
             {
-                // A blocked node is not answered, learnt from or added (libtorrent's DHT obeys its IP filter too).
                 _counters.Drop(DhtDropReason.Blocked);
                 return;
             }
-            var parsed = KrpcParser.Parse(packet, _options.MaxPacketSize);
             switch (parsed.Message)
             {
                 case null:
@@ -413,18 +469,25 @@ public sealed class DhtEngine : IAsyncDisposable, ILookupNetwork
                         SendError(tid, KrpcErrorCode.Protocol, "invalid arguments", from);
                     break;
                 case KrpcQuery q:
-                    HandleQuery(q, from, ref pings);
+                    HandleQuery(q, from, siblingNodes, ref pings);
                     break;
                 default:
-                    HandleReply(parsed.Message, from, ref pings);
+                    HandleReply(parsed.Message, from, ref pings, sibling is not null, ref forSibling);
                     break;
             }
         }
+        if (forSibling is not null)
+            foreach (var n in forSibling) sibling!.AddNode(n.EndPoint, n.Id);
         if (pings is null) return;
         foreach (var (endPoint, id, pingBack) in pings) StartPing(endPoint, id, pingBack);
     }
 
-    private void HandleQuery(KrpcQuery q, IPEndPoint from, ref List<(IPEndPoint, NodeId, bool)>? pings)
+    private static KrpcWant OtherFamilyWant(DhtEngine sibling) =>
+        sibling._options.BindAddress.AddressFamily == AddressFamily.InterNetworkV6 ? KrpcWant.N6 : KrpcWant.N4;
+
+    private KrpcWant OwnWant => _family == AddressFamily.InterNetworkV6 ? KrpcWant.N6 : KrpcWant.N4;
+
+    private void HandleQuery(KrpcQuery q, IPEndPoint from, byte[]? siblingNodes, ref List<(IPEndPoint, NodeId, bool)>? pings)
     {
         _counters.QueriesReceived++;
         if (q.SenderId == _self)
@@ -458,10 +521,10 @@ public sealed class DhtEngine : IAsyncDisposable, ILookupNetwork
         switch (q.Method)
         {
             case KrpcMethod.Ping:
-                SendResponse(q, from, null, null, null);
+                SendResponse(q, from, null, null, null, null);
                 break;
             case KrpcMethod.FindNode:
-                SendResponse(q, from, ClosestCompact(q.Target), null, null);
+                SendNodes(q, from, siblingNodes, null);
                 break;
             case KrpcMethod.GetPeers:
             {
@@ -469,8 +532,8 @@ public sealed class DhtEngine : IAsyncDisposable, ILookupNetwork
                 var peers = _store.Get(q.Target, _options.MaxPeersPerResponse);
                 peers.RemoveAll(p => p.AddressFamily != _family);
                 // BEP 5: peers when we have them, otherwise the closest nodes.
-                if (peers.Count > 0) SendResponse(q, from, null, token, peers);
-                else SendResponse(q, from, ClosestCompact(q.Target), token, null);
+                if (peers.Count > 0) SendResponse(q, from, null, null, token, peers);
+                else SendNodes(q, from, siblingNodes, token);
                 break;
             }
             case KrpcMethod.AnnouncePeer:
@@ -480,7 +543,7 @@ public sealed class DhtEngine : IAsyncDisposable, ILookupNetwork
                     break;
                 }
                 _store.Add(q.Target, new IPEndPoint(from.Address, q.ImpliedPort ? from.Port : q.Port));
-                SendResponse(q, from, null, null, null);
+                SendResponse(q, from, null, null, null, null);
                 break;
             default:
                 SendError(q.TransactionId, KrpcErrorCode.MethodUnknown, "method unknown", from);
@@ -488,7 +551,19 @@ public sealed class DhtEngine : IAsyncDisposable, ILookupNetwork
         }
     }
 
-    private void HandleReply(KrpcMessage message, IPEndPoint from, ref List<(IPEndPoint, NodeId, bool)>? pings)
+    /// <summary>
+    /// Answers find_node or get_peers with nodes (BEP 32): without <c>want</c>, ours (the family the query came over);
+    /// with it, the families it names, the other one from the sibling's table (<paramref name="siblingNodes"/>, read
+    /// before the lock). A <c>want</c> naming only a family we cannot give still gets ours, so every answer helps.
+    /// </summary>
+    private void SendNodes(KrpcQuery q, IPEndPoint from, byte[]? siblingNodes, byte[]? token)
+    {
+        bool own = q.Want == KrpcWant.None || q.Want.HasFlag(OwnWant) || siblingNodes is null;
+        SendResponse(q, from, own ? ClosestCompact(q.Target) : null, siblingNodes, token, null);
+    }
+
+    private void HandleReply(KrpcMessage message, IPEndPoint from, ref List<(IPEndPoint, NodeId, bool)>? pings,
+        bool hasSibling, ref List<DhtNodeInfo>? forSibling)
     {
         if (message.TransactionId.Length != 2 ||
             !_pending.TryGetValue(BinaryPrimitives.ReadUInt16BigEndian(message.TransactionId), out var p))
@@ -539,6 +614,13 @@ public sealed class DhtEngine : IAsyncDisposable, ILookupNetwork
             foreach (var n in _table.NodesToPing(r.SenderId, 2)) (pings ??= []).Add((n.EndPoint, n.Id, false));
         }
         if (r.ExternalAddress is { } external && external.AddressFamily == _family) VoteExternalAddress(from, external.Address);
+        if (hasSibling)
+        {
+            // The other family's nodes (answers to our want, or volunteered) go to the sibling, which pings a few:
+            // only those that answer it join its table, and its ping-backs in flight are bounded.
+            var other = _family == AddressFamily.InterNetworkV6 ? r.Nodes : r.Nodes6;
+            for (int i = 0; i < other.Count && i < MaxNodesForSibling; i++) (forSibling ??= []).Add(other[i]);
+        }
         p.Completion.TrySetResult(new QueryOutcome(QueryStatus.Answered, r));
     }
 
@@ -562,11 +644,17 @@ public sealed class DhtEngine : IAsyncDisposable, ILookupNetwork
     private byte[] ClosestCompact(NodeId target) =>
         Compact.NodesToArray(_table.Closest(target, _options.BucketSize).Select(n => n.ToInfo()), _family);
 
-    private void SendResponse(KrpcQuery q, IPEndPoint to, byte[]? nodes, byte[]? token, IReadOnlyList<IPEndPoint>? values)
+    /// <param name="q">The query answered.</param>
+    /// <param name="to">Its sender.</param>
+    /// <param name="nodes">Nodes of our family, compact.</param>
+    /// <param name="otherNodes">Nodes of the other family (from the sibling), compact.</param>
+    /// <param name="token">get_peers' token.</param>
+    /// <param name="values">get_peers' peers.</param>
+    private void SendResponse(KrpcQuery q, IPEndPoint to, byte[]? nodes, byte[]? otherNodes, byte[]? token, IReadOnlyList<IPEndPoint>? values)
     {
         _sendBuffer.ResetWrittenCount();
         bool v6 = _family == AddressFamily.InterNetworkV6;
-        KrpcWriter.Response(_sendBuffer, q.TransactionId, _self, to, v6 ? null : nodes, v6 ? nodes : null, token, values);
+        KrpcWriter.Response(_sendBuffer, q.TransactionId, _self, to, v6 ? otherNodes : nodes, v6 ? nodes : otherNodes, token, values);
         SendAnswer(to);
     }
 
@@ -603,6 +691,11 @@ public sealed class DhtEngine : IAsyncDisposable, ILookupNetwork
         to = AddressClass.Normalize(to);
         if (to.AddressFamily != _family) return QueryOutcome.NotSent;
         if (_options.Blocklist?.Refuse(to.Address) == true) return QueryOutcome.NotSent;
+        // BEP 32: a find_node asks for both families while the other family's table is nearly empty (as Transmission's
+        // DHT does), so the IPv6 DHT can bootstrap from IPv4 nodes and the other way round. Read before our lock.
+        var want = query.Want;
+        if (want == KrpcWant.None && query.Method == KrpcMethod.FindNode && Sibling is { WantsNodes: true })
+            want = KrpcWant.N4 | KrpcWant.N6;
         await _slots.WaitAsync(cancellationToken).ConfigureAwait(false);
         PendingQuery? pending = null;
         try
@@ -618,8 +711,8 @@ public sealed class DhtEngine : IAsyncDisposable, ILookupNetwork
                 switch (query.Method)
                 {
                     case KrpcMethod.Ping: KrpcWriter.Ping(_sendBuffer, tid, _self); break;
-                    case KrpcMethod.FindNode: KrpcWriter.FindNode(_sendBuffer, tid, _self, query.Target); break;
-                    case KrpcMethod.GetPeers: KrpcWriter.GetPeers(_sendBuffer, tid, _self, query.Target); break;
+                    case KrpcMethod.FindNode: KrpcWriter.FindNode(_sendBuffer, tid, _self, query.Target, want); break;
+                    case KrpcMethod.GetPeers: KrpcWriter.GetPeers(_sendBuffer, tid, _self, query.Target, want); break;
                     case KrpcMethod.AnnouncePeer:
                         KrpcWriter.AnnouncePeer(_sendBuffer, tid, _self, query.Target, query.Port, query.ImpliedPort, query.Token);
                         break;

@@ -18,19 +18,28 @@ public sealed record DhtPeerSourceOptions
 }
 
 /// <summary>
-/// Creates <see cref="DhtPeerSource"/>s over the session's one <see cref="DhtEngine"/>. Never for private torrents
-/// (BEP 27): <see cref="AllowedForPrivateTorrents"/> is false, and a source created for one anyway stays idle.
+/// Creates <see cref="DhtPeerSource"/>s over the session's DHT nodes (one per address family, BEP 32). Never for
+/// private torrents (BEP 27): <see cref="AllowedForPrivateTorrents"/> is false, and a source created for one anyway
+/// stays idle.
 /// </summary>
 public sealed class DhtPeerSourceFactory : IPeerSourceFactory
 {
-    private readonly DhtEngine _engine;
+    private readonly IReadOnlyList<DhtEngine> _engines;
     private readonly DhtPeerSourceOptions _options;
     private readonly TimeProvider _time;
 
     /// <summary>Creates the factory for the session's DHT node.</summary>
     public DhtPeerSourceFactory(DhtEngine engine, DhtPeerSourceOptions? options = null, TimeProvider? timeProvider = null)
+        : this([engine ?? throw new ArgumentNullException(nameof(engine))], options, timeProvider)
     {
-        _engine = engine ?? throw new ArgumentNullException(nameof(engine));
+    }
+
+    /// <summary>Creates the factory for the session's DHT nodes (IPv4 and IPv6): each torrent looks up and announces on every one.</summary>
+    public DhtPeerSourceFactory(IReadOnlyList<DhtEngine> engines, DhtPeerSourceOptions? options = null, TimeProvider? timeProvider = null)
+    {
+        ArgumentNullException.ThrowIfNull(engines);
+        if (engines.Count == 0) throw new ArgumentException("At least one DHT node is needed.", nameof(engines));
+        _engines = engines;
         _options = options ?? new DhtPeerSourceOptions();
         _time = timeProvider ?? TimeProvider.System;
     }
@@ -48,21 +57,22 @@ public sealed class DhtPeerSourceFactory : IPeerSourceFactory
     public bool AllowedForPrivateTorrents => false;
 
     /// <inheritdoc/>
-    public IPeerSource Create(PeerSourceContext context) => new DhtPeerSource(_engine, context, _options, _time);
+    public IPeerSource Create(PeerSourceContext context) => new DhtPeerSource(_engines, context, _options, _time);
 }
 
 /// <summary>
 /// One torrent's use of the DHT: a get_peers lookup and announce every <see cref="DhtPeerSourceOptions.AnnounceInterval"/>,
 /// sooner when more peers are asked for (at most every <see cref="DhtPeerSourceOptions.MinimumInterval"/>), and
 /// retries with back-off while no node answers (the DHT may still be bootstrapping). Found peers go to the sink as
-/// they arrive. Without a listen port it only looks (an announce would advertise a port nobody listens on).
+/// they arrive. Without a listen port it only looks (an announce would advertise a port nobody listens on). With an
+/// IPv4 and an IPv6 node (BEP 32) each lookup and announce runs on both at once; the counts shown are their sums.
 /// </summary>
 public sealed class DhtPeerSource : IPeerSource
 {
     /// <summary>The source name peers are reported under.</summary>
     public const string SourceName = "dht";
 
-    private readonly DhtEngine _engine;
+    private readonly IReadOnlyList<DhtEngine> _engines;
     private readonly PeerSourceContext _context;
     private readonly DhtPeerSourceOptions _options;
     private readonly TimeProvider _time;
@@ -82,8 +92,16 @@ public sealed class DhtPeerSource : IPeerSource
 
     /// <summary>Creates the source; it does nothing until started.</summary>
     public DhtPeerSource(DhtEngine engine, PeerSourceContext context, DhtPeerSourceOptions? options = null, TimeProvider? timeProvider = null)
+        : this([engine ?? throw new ArgumentNullException(nameof(engine))], context, options, timeProvider)
     {
-        _engine = engine ?? throw new ArgumentNullException(nameof(engine));
+    }
+
+    /// <summary>Creates the source over several nodes (one per address family); it does nothing until started.</summary>
+    public DhtPeerSource(IReadOnlyList<DhtEngine> engines, PeerSourceContext context, DhtPeerSourceOptions? options = null, TimeProvider? timeProvider = null)
+    {
+        ArgumentNullException.ThrowIfNull(engines);
+        if (engines.Count == 0) throw new ArgumentException("At least one DHT node is needed.", nameof(engines));
+        _engines = engines;
         _context = context ?? throw new ArgumentNullException(nameof(context));
         _options = options ?? new DhtPeerSourceOptions();
         _time = timeProvider ?? TimeProvider.System;
@@ -154,7 +172,8 @@ public sealed class DhtPeerSource : IPeerSource
     /// <inheritdoc/>
     public IReadOnlyList<PeerSourceStatus> GetStatus()
     {
-        string nodes = $"{_engine.NodeCount} DHT nodes";
+        string nodes = _engines.Count == 1 ? $"{_engines[0].NodeCount} DHT nodes"
+            : $"{_engines.Sum(e => e.NodeCount)} DHT nodes ({string.Join(", ", _engines.Select(e => $"{FamilyName(e)} {e.NodeCount}"))})";
         lock (_gate)
         {
             return
@@ -187,7 +206,7 @@ public sealed class DhtPeerSource : IPeerSource
             try
             {
                 await WaitUntilDueAsync(cancellationToken).ConfigureAwait(false);
-                if (!_engine.IsRunning)
+                if (!_engines.Any(e => e.IsRunning))
                 {
                     Set("waiting", "the DHT node is not running", _time.GetUtcNow() + _options.RetryInterval);
                     continue;
@@ -223,19 +242,30 @@ public sealed class DhtPeerSource : IPeerSource
         }
 
         int port = _context.ListenPort;
-        DhtLookupResult lookup;
-        string announced;
-        if (port is > 0 and <= 65535)
+        bool announce = port is > 0 and <= 65535;
+        // Every running node (IPv4 and IPv6) at once; a node that fails counts as one no node answered.
+        var results = await Task.WhenAll(_engines.Where(e => e.IsRunning).Select(async e =>
         {
-            var result = await _engine.AnnounceAsync(_infoHash, port, impliedPort: false, OnPeers, cancellationToken).ConfigureAwait(false);
-            lookup = result.Lookup;
-            announced = $"announced to {result.AnnouncesAccepted} of {result.AnnouncesSent}";
-        }
-        else
+            try
+            {
+                return announce
+                    ? await e.AnnounceAsync(_infoHash, port, impliedPort: false, OnPeers, cancellationToken).ConfigureAwait(false)
+                    : new DhtAnnounceResult { Lookup = await e.FindPeersAsync(_infoHash, OnPeers, cancellationToken).ConfigureAwait(false) };
+            }
+            catch (InvalidOperationException) when (!e.IsRunning)
+            {
+                return new DhtAnnounceResult { Lookup = new DhtLookupResult() };
+            }
+        })).ConfigureAwait(false);
+        var lookup = new DhtLookupResult
         {
-            lookup = await _engine.FindPeersAsync(_infoHash, OnPeers, cancellationToken).ConfigureAwait(false);
-            announced = "not announced (no listen port)";
-        }
+            NodesQueried = results.Sum(r => r.Lookup.NodesQueried),
+            NodesResponded = results.Sum(r => r.Lookup.NodesResponded),
+            PeersFound = results.Sum(r => r.Lookup.PeersFound),
+        };
+        string announced = announce
+            ? $"announced to {results.Sum(r => r.AnnouncesAccepted)} of {results.Sum(r => r.AnnouncesSent)}"
+            : "not announced (no listen port)";
 
         var now = _time.GetUtcNow();
         string summary = $"last lookup: {found} peers from {lookup.NodesResponded} of {lookup.NodesQueried} nodes, {announced}";
@@ -252,6 +282,9 @@ public sealed class DhtPeerSource : IPeerSource
             Set("no nodes", summary, now + NextRetry());
         }
     }
+
+    private static string FamilyName(DhtEngine engine) =>
+        engine.AddressFamily == System.Net.Sockets.AddressFamily.InterNetworkV6 ? "IPv6" : "IPv4";
 
     private TimeSpan NextRetry()
     {

@@ -5,6 +5,12 @@ namespace RTorrent.Engine.Dht;
 /// <summary>A query to send; the transaction ID and our node ID are filled in when it goes out.</summary>
 internal readonly record struct OutgoingQuery(KrpcMethod Method, NodeId Target, int Port, bool ImpliedPort, byte[]? Token)
 {
+    /// <summary>
+    /// The <c>want</c> of a find_node or get_peers (BEP 32). None lets the engine decide: it asks for both families
+    /// on a find_node while the other family's table is nearly empty (see <see cref="DhtEngine"/>).
+    /// </summary>
+    public KrpcWant Want { get; init; }
+
     public static OutgoingQuery Ping() => new(KrpcMethod.Ping, default, 0, false, null);
     public static OutgoingQuery FindNode(NodeId target) => new(KrpcMethod.FindNode, target, 0, false, null);
     public static OutgoingQuery GetPeers(NodeId infoHash) => new(KrpcMethod.GetPeers, infoHash, 0, false, null);

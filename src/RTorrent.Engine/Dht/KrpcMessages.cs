@@ -17,6 +17,18 @@ internal enum KrpcMethod
     AnnouncePeer,
 }
 
+/// <summary>The node families a query asks for in its <c>want</c> list (BEP 32): <c>n4</c>, <c>n6</c>.</summary>
+[Flags]
+internal enum KrpcWant
+{
+    /// <summary>No <c>want</c> key (or none we know): nodes of the family the query came over.</summary>
+    None = 0,
+    /// <summary><c>n4</c>: IPv4 nodes (<c>nodes</c>).</summary>
+    N4 = 1,
+    /// <summary><c>n6</c>: IPv6 nodes (<c>nodes6</c>).</summary>
+    N6 = 2,
+}
+
 /// <summary>KRPC error codes (BEP 5).</summary>
 internal static class KrpcErrorCode
 {
@@ -59,6 +71,9 @@ internal sealed class KrpcQuery : KrpcMessage
 
     /// <summary>announce_peer's <c>token</c>.</summary>
     public byte[]? Token { get; init; }
+
+    /// <summary>The node families find_node or get_peers asks for (<c>want</c>, BEP 32).</summary>
+    public KrpcWant Want { get; init; }
 
     /// <summary>The sender is a read-only node (BEP 43 <c>ro = 1</c>): it must not enter routing tables.</summary>
     public bool ReadOnly { get; init; }

@@ -115,6 +115,7 @@ internal static class KrpcParser
 
         NodeId target = default;
         int port = 0;
+        var want = KrpcWant.None;
         bool implied = false;
         byte[]? token = null;
         switch (method)
@@ -122,12 +123,17 @@ internal static class KrpcParser
             case KrpcMethod.FindNode:
                 if (!args.TryGetValue("target"u8, out var targetValue)) return Drop(DhtDropReason.MissingField, tid);
                 if (!TryReadId(targetValue, out target)) return Drop(DhtDropReason.InvalidField, tid);
+                want = ReadWant(args);
                 break;
             case KrpcMethod.GetPeers:
             case KrpcMethod.AnnouncePeer:
                 if (!args.TryGetValue("info_hash"u8, out var hashValue)) return Drop(DhtDropReason.MissingField, tid);
                 if (!TryReadId(hashValue, out target)) return Drop(DhtDropReason.InvalidField, tid);
-                if (method == KrpcMethod.GetPeers) break;
+                if (method == KrpcMethod.GetPeers)
+                {
+                    want = ReadWant(args);
+                    break;
+                }
                 if (args.TryGetValue("implied_port"u8, out var impliedValue))
                 {
                     if (impliedValue is not BInteger { Value: 0 or 1 } impliedInt) return Drop(DhtDropReason.InvalidField, tid);
@@ -162,7 +168,25 @@ internal static class KrpcParser
             ImpliedPort = implied,
             Token = token,
             ReadOnly = readOnly,
+            Want = want,
         }, default);
+    }
+
+    /// <summary>
+    /// BEP 32's <c>want</c>: a list of <c>n4</c> / <c>n6</c>. Read leniently, as libtorrent does: anything that is not a
+    /// list, and entries that are not those two strings, are ignored (the query is answered as if they were absent).
+    /// </summary>
+    private static KrpcWant ReadWant(BDictionary args)
+    {
+        if (!args.TryGetValue("want"u8, out var value) || value is not BList list) return KrpcWant.None;
+        var want = KrpcWant.None;
+        foreach (var item in list)
+        {
+            if (item is not BString { Bytes.Length: 2 } s) continue;
+            if (s.Bytes.Span.SequenceEqual("n4"u8)) want |= KrpcWant.N4;
+            else if (s.Bytes.Span.SequenceEqual("n6"u8)) want |= KrpcWant.N6;
+        }
+        return want;
     }
 
     private static KrpcParseResult ParseResponse(BDictionary dict, byte[] tid, byte[]? version)

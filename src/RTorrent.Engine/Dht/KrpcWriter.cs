@@ -19,12 +19,12 @@ internal static class KrpcWriter
         Query(w, tid, "ping"u8, self, default, default);
 
     /// <summary>A find_node query.</summary>
-    public static void FindNode(IBufferWriter<byte> w, ReadOnlySpan<byte> tid, NodeId self, NodeId target) =>
-        Query(w, tid, "find_node"u8, self, "target"u8, target);
+    public static void FindNode(IBufferWriter<byte> w, ReadOnlySpan<byte> tid, NodeId self, NodeId target, KrpcWant want = KrpcWant.None) =>
+        Query(w, tid, "find_node"u8, self, "target"u8, target, want);
 
     /// <summary>A get_peers query.</summary>
-    public static void GetPeers(IBufferWriter<byte> w, ReadOnlySpan<byte> tid, NodeId self, NodeId infoHash) =>
-        Query(w, tid, "get_peers"u8, self, "info_hash"u8, infoHash);
+    public static void GetPeers(IBufferWriter<byte> w, ReadOnlySpan<byte> tid, NodeId self, NodeId infoHash, KrpcWant want = KrpcWant.None) =>
+        Query(w, tid, "get_peers"u8, self, "info_hash"u8, infoHash, want);
 
     /// <summary>An announce_peer query.</summary>
     public static void AnnouncePeer(IBufferWriter<byte> w, ReadOnlySpan<byte> tid, NodeId self, NodeId infoHash, int port,
@@ -103,13 +103,21 @@ internal static class KrpcWriter
     }
 
     private static void Query(IBufferWriter<byte> w, ReadOnlySpan<byte> tid, ReadOnlySpan<byte> method, NodeId self,
-        ReadOnlySpan<byte> targetKey, NodeId target)
+        ReadOnlySpan<byte> targetKey, NodeId target, KrpcWant want = KrpcWant.None)
     {
         W(w, (byte)'d');
         BencodeWriter.WriteString(w, "a"u8);
         W(w, (byte)'d');
-        WriteIdEntry(w, "id"u8, self); // "id" sorts before "info_hash" and "target"
+        WriteIdEntry(w, "id"u8, self); // "id" sorts before "info_hash" and "target", and they before "want"
         if (!targetKey.IsEmpty) WriteIdEntry(w, targetKey, target);
+        if (want != KrpcWant.None)
+        {
+            BencodeWriter.WriteString(w, "want"u8);
+            W(w, (byte)'l');
+            if (want.HasFlag(KrpcWant.N4)) BencodeWriter.WriteString(w, "n4"u8);
+            if (want.HasFlag(KrpcWant.N6)) BencodeWriter.WriteString(w, "n6"u8);
+            W(w, (byte)'e');
+        }
         W(w, (byte)'e');
         BencodeWriter.WriteString(w, "q"u8);
         BencodeWriter.WriteString(w, method);

@@ -81,6 +81,8 @@ internal sealed class PeerListener : IAsyncDisposable
         else
         {
             var s = new Socket(address.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
+            // An IPv6 address given means IPv6 alone (settings.json listenOnIPv4 = false): never v4-mapped connections.
+            if (address.AddressFamily == AddressFamily.InterNetworkV6) s.DualMode = false;
             s.Bind(new IPEndPoint(address, port));
             s.Listen(128);
             _sockets.Add(s);

@@ -33,16 +33,31 @@ public sealed record SessionOptions
             EnableDht = s.DhtEnabled && proxy.DhtAllowed,
             DhtBootstrap = s.DhtBootstrapNodes,
             DisabledPeerSources = disabled,
+            PluginSettings = FamilyPluginSettings(s),
             Blocklist = Blocklists.BlocklistSources.From(s),
             LoggerFactory = loggerFactory ?? NullLoggerFactory.Instance,
         };
+    }
+
+    /// <summary>
+    /// An address family turned off in settings.json (<c>listenOnIPv4</c> / <c>listenOnIPv6</c>) is off for the LSD
+    /// plugin too (<c>lsd.ipv4</c> / <c>lsd.ipv6</c>: the engine's settings win over the plugin's environment variables).
+    /// </summary>
+    private static Dictionary<string, string>? FamilyPluginSettings(Settings.EngineSettings s)
+    {
+        if (s.ListenOnIPv4 && s.ListenOnIPv6) return null;
+        var d = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase);
+        if (!s.ListenOnIPv4) d["lsd.ipv4"] = "false";
+        if (!s.ListenOnIPv6) d["lsd.ipv6"] = "false";
+        return d;
     }
 
     /// <summary>The engine's runtime knobs from the persisted settings.</summary>
     public static EngineConfig EngineConfigFrom(Settings.EngineSettings s) => new()
     {
         ListenPort = s.ListenPort,
-        ListenAddress = s.ListenOnIPv6 ? null : s.ListenOnIPv4 ? IPAddress.Any : null,
+        // Both families: one dual-stack socket; one of them: that family's wildcard (IPv6 alone is IPv6-only).
+        ListenAddress = s.ListenOnIPv6 ? (s.ListenOnIPv4 ? null : IPAddress.IPv6Any) : IPAddress.Any,
         MaxConnections = s.MaxConnections,
         MaxConnectionsPerTorrent = s.MaxConnectionsPerTorrent,
         MaxHalfOpen = s.MaxHalfOpenConnections,
@@ -138,8 +153,14 @@ public sealed partial class ClientSession : IAsyncDisposable
         _loggers = new KeepingLoggerFactory(options.LoggerFactory, this);
         _logger = options.LoggerFactory.CreateLogger("rtorrent.session");
         _fileStorage = new FileStorageFactory();
+        var trackerOptions = options.Trackers ?? TrackerPeerSourceOptions.Default;
+        // BEP 7: while the peer port takes IPv6, trackers hear our IPv6 address too (unless the caller chose one), but
+        // never through a proxy: that would tell the tracker the very address the proxy hides.
+        if (trackerOptions.IPv6Address is null && options.Engine.Proxy.ForTrackers is null
+            && options.Engine.ListenAddress is null or { AddressFamily: System.Net.Sockets.AddressFamily.InterNetworkV6 })
+            trackerOptions = trackerOptions with { IPv6Address = LocalIPv6Address.Get };
         _trackerClients = TrackerClientsFor(options.Engine.Proxy, options.Time, _loggers.CreateLogger("rtorrent.trackers"));
-        _trackers = new TrackerPeerSourceFactory(options.Trackers, _trackerClients, null, options.Time, _loggers);
+        _trackers = new TrackerPeerSourceFactory(trackerOptions, _trackerClients, null, options.Time, _loggers);
         Components = new ComponentRegistry();
         if (options.SessionDirectory is { } dir)
         {
@@ -156,9 +177,10 @@ public sealed partial class ClientSession : IAsyncDisposable
             PieceVerified = _journals is null ? null : _journals.Verified,
             MetadataReceived = SaveTorrentFileAsync,
             RemoveTorrent = RemoveAsync,
-            DhtPort = () => Dht is { IsRunning: true } d ? d.LocalEndPoint?.Port : null,
-            DhtNodeCount = () => Dht?.NodeCount,
-            DhtNodeHint = ep => Dht?.AddNode(ep),
+            DhtPort = () => DhtNodes.FirstOrDefault(d => d.IsRunning)?.LocalEndPoint?.Port,
+            DhtNodeCount = () => DhtNodes is { Count: > 0 } nodes ? nodes.Sum(d => d.NodeCount) : null,
+            // A peer's PORT message: the node of its family pings it (BEP 5; v4-mapped addresses are IPv4).
+            DhtNodeHint = ep => DhtNodes.FirstOrDefault(d => d.AddressFamily == AddressClass.Normalize(ep).AddressFamily)?.AddNode(ep),
             TorrentCompleted = OnDownloadCompleted,
             SeedingDone = t => RunHook(HookEvent.SeedingDone, t),
             Blocklist = Blocklist,
@@ -203,8 +225,14 @@ public sealed partial class ClientSession : IAsyncDisposable
     /// <summary>Loads, downloads and refreshes <see cref="Blocklist"/> from its sources.</summary>
     public Blocklists.BlocklistUpdater BlocklistUpdater { get; }
 
-    /// <summary>The DHT node, when enabled.</summary>
+    /// <summary>The IPv4 DHT node, when enabled (or the IPv6 one when the session runs only IPv6).</summary>
     public DhtEngine? Dht { get; private set; }
+
+    /// <summary>The IPv6 DHT node (BEP 32), when enabled and the system has IPv6.</summary>
+    public DhtEngine? Dht6 { get; private set; }
+
+    /// <summary>The running DHT nodes: IPv4 first, then IPv6.</summary>
+    public IReadOnlyList<DhtEngine> DhtNodes => new[] { Dht, Dht6 }.OfType<DhtEngine>().Distinct().ToArray();
 
     /// <summary>The session folder, or null.</summary>
     public string? SessionDirectory => _options.SessionDirectory;
@@ -300,42 +328,64 @@ public sealed partial class ClientSession : IAsyncDisposable
             AddLog(PluginLogLevel.Information, $"the DHT does not run: its datagrams must go through the {_options.Engine.Proxy.Server}, which carries none (only SOCKS5 does)");
         if (_options.EnableDht && _options.Engine.Proxy.DhtAllowed)
         {
-            var bootstrap = _options.DhtBootstrap.ToList();
-            string? state = _options.SessionDirectory is { } d ? Path.Combine(d, "dht.dat") : null;
-            if (bootstrap.Count == 0 && (state is null || !File.Exists(state)) && _options.DhtUsePublicRouters)
-                bootstrap.AddRange(DhtOptions.PublicBootstrapNodes);
-            if (_options.Engine.Proxy is { ProxyOnly: true, ForDht: not null })
-            {
-                // Looking a name up would ask our DNS server directly: in proxy-only mode only addresses are used
-                // (and the nodes saved from earlier runs).
-                int before = bootstrap.Count;
-                bootstrap.RemoveAll(node => !IPEndPoint.TryParse(node, out _));
-                if (bootstrap.Count < before)
-                    AddLog(PluginLogLevel.Information, $"proxy only: {before - bootstrap.Count} DHT bootstrap node(s) given by name are not used (a name lookup would leave directly)");
-            }
-            var dhtOptions = new DhtOptions
-            {
-                Port = Engine.ListenPort,
-                BindAddress = _options.Engine.ListenAddress ?? IPAddress.Any,
-                BootstrapNodes = bootstrap,
-                StateFilePath = state,
-                Blocklist = Blocklist,
-            };
-            var dhtLogger = _loggers.CreateLogger("rtorrent.dht");
-            // Through a SOCKS5 proxy the DHT's datagrams go to the proxy's UDP relay, never out directly.
-            Dht = _options.Engine.Proxy.ForDht is { } dhtProxy
-                ? new DhtEngine(dhtOptions, () => new Proxies.ProxiedDhtTransport(new Proxies.RelayedDatagrams(dhtProxy, dhtLogger, _options.Time), Engine.ListenPort), dhtLogger, _options.Time)
-                : new DhtEngine(dhtOptions, dhtLogger, _options.Time);
-            try
-            {
-                await Dht.StartAsync();
-            }
-            catch (Exception e) when (e is System.Net.Sockets.SocketException or IOException)
-            {
-                AddLog(PluginLogLevel.Warning, $"DHT disabled: {e.Message}");
-                await Dht.DisposeAsync();
-                Dht = null;
-            }
+            // BEP 32: one node per address family the peer port listens on, each with its own socket, routing table,
+            // saved nodes (dht.dat, dht6.dat) and bootstrap; linked so each answers `want` for the other.
+            var listen = _options.Engine.ListenAddress;
+            var v4 = listen is null ? IPAddress.Any : listen.AddressFamily == System.Net.Sockets.AddressFamily.InterNetwork ? listen : null;
+            var v6 = listen is null ? (System.Net.Sockets.Socket.OSSupportsIPv6 ? IPAddress.IPv6Any : null)
+                : listen.AddressFamily == System.Net.Sockets.AddressFamily.InterNetworkV6 ? listen : null;
+            // Through a SOCKS5 proxy's relay: one IPv4 node, its datagrams never out directly (docs/PROXIES.md).
+            if (_options.Engine.Proxy.ForDht is not null) (v4, v6) = (IPAddress.Any, null);
+            if (v4 is not null) Dht = await StartDhtNodeAsync(v4, "dht.dat", "rtorrent.dht", required: true);
+            if (v6 is not null) Dht6 = await StartDhtNodeAsync(v6, "dht6.dat", "rtorrent.dht6", required: v4 is null);
+            if (Dht is not null && Dht6 is not null) DhtEngine.Link(Dht, Dht6);
+            Dht ??= Dht6;
+        }
+    }
+
+    /// <summary>Starts the DHT node of one family; null (and a log line) when its port cannot be bound.</summary>
+    private async Task<DhtEngine?> StartDhtNodeAsync(IPAddress bind, string stateFile, string logName, bool required)
+    {
+        var bootstrap = _options.DhtBootstrap.ToList();
+        string? state = _options.SessionDirectory is { } d ? Path.Combine(d, stateFile) : null;
+        // Names are resolved for the node's own family and literals of the other family are skipped: a node given only
+        // the other family's nodes learns its own through the sibling's `want` (BEP 32).
+        if (bootstrap.Count == 0 && (state is null || !File.Exists(state)) && _options.DhtUsePublicRouters)
+            bootstrap.AddRange(DhtOptions.PublicBootstrapNodes);
+        if (_options.Engine.Proxy is { ProxyOnly: true, ForDht: not null })
+        {
+            // Looking a name up would ask our DNS server directly: in proxy-only mode only addresses are used
+            // (and the nodes saved from earlier runs).
+            int before = bootstrap.Count;
+            bootstrap.RemoveAll(node => !IPEndPoint.TryParse(node, out _));
+            if (bootstrap.Count < before)
+                AddLog(PluginLogLevel.Information, $"proxy only: {before - bootstrap.Count} DHT bootstrap node(s) given by name are not used (a name lookup would leave directly)");
+        }
+        var dhtOptions = new DhtOptions
+        {
+            Port = Engine.ListenPort,
+            BindAddress = bind,
+            BootstrapNodes = bootstrap,
+            StateFilePath = state,
+            Blocklist = Blocklist,
+        };
+        var dhtLogger = _loggers.CreateLogger(logName);
+        // Through a SOCKS5 proxy the DHT's datagrams go to the proxy's UDP relay, never out directly.
+        var node = _options.Engine.Proxy.ForDht is { } dhtProxy
+            ? new DhtEngine(dhtOptions, () => new ProxiedDhtTransport(new RelayedDatagrams(dhtProxy, dhtLogger, _options.Time), Engine.ListenPort), dhtLogger, _options.Time)
+            : new DhtEngine(dhtOptions, dhtLogger, _options.Time);
+        try
+        {
+            await node.StartAsync();
+            return node;
+        }
+        catch (Exception e) when (e is System.Net.Sockets.SocketException or IOException)
+        {
+            // No IPv6 on this system (or its port taken) leaves the IPv4 DHT running: worth a note, not a warning.
+            if (required) AddLog(PluginLogLevel.Warning, $"DHT disabled: {e.Message}");
+            else _logger.LogInformation("IPv6 DHT not started: {Error}", e.Message);
+            await node.DisposeAsync();
+            return null;
         }
     }
 
@@ -532,10 +582,10 @@ public sealed partial class ClientSession : IAsyncDisposable
         await Engine.DisposeAsync();
         _journals?.Close();
         await Statistics.DisposeAsync();
-        if (Dht is not null)
+        foreach (var node in DhtNodes)
         {
-            try { await Dht.SaveStateAsync(); } catch (Exception e) { _logger.LogDebug("saving DHT state: {Error}", e.Message); }
-            await Dht.DisposeAsync();
+            try { await node.SaveStateAsync(); } catch (Exception e) { _logger.LogDebug("saving DHT state: {Error}", e.Message); }
+            await node.DisposeAsync();
         }
         _plugins?.Dispose();
         _trackers.Dispose();
@@ -574,7 +624,7 @@ public sealed partial class ClientSession : IAsyncDisposable
         public bool AllowedForPrivateTorrents => false;
 
         public IPeerSource Create(PeerSourceContext context) =>
-            session?.Dht is { } dht ? new DhtPeerSourceFactory(dht, null, session._options.Time).Create(context) : new NoPeers();
+            session?.DhtNodes is { Count: > 0 } nodes ? new DhtPeerSourceFactory(nodes, null, session._options.Time).Create(context) : new NoPeers();
 
         private sealed class NoPeers : IPeerSource
         {

@@ -198,6 +198,12 @@ public sealed record EditableSettings
     /// <summary>Find peers on the local network (BEP 14).</summary>
     public bool Lsd { get; init; } = true;
 
+    /// <summary>Peers, DHT and LSD over IPv4 (settings.json <c>listenOnIPv4</c>; applies at the next start).</summary>
+    public bool IPv4 { get; init; } = true;
+
+    /// <summary>Peers, DHT and LSD over IPv6 (settings.json <c>listenOnIPv6</c>; applies at the next start).</summary>
+    public bool IPv6 { get; init; } = true;
+
     /// <summary>Start torrents the watch folder adds (settings.json <c>startAddedTorrents</c>; the RPC's default too).</summary>
     public bool StartAddedTorrents { get; init; } = true;
 

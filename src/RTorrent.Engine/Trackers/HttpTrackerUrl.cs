@@ -30,6 +30,12 @@ public static class HttpTrackerUrl
         sb.Append("&corrupt=0&compact=1&no_peer_id=1");
         if (request.NumWant >= 0) sb.Append("&numwant=").Append(request.NumWant.ToString(inv));
         sb.Append("&key=").Append(request.Key.ToString("X8", inv));
+        if (request.IPv6Address is { AddressFamily: System.Net.Sockets.AddressFamily.InterNetworkV6 } v6)
+        {
+            // BEP 7: the address in its text form, its colons percent-encoded (no scope id: it means nothing to a tracker).
+            sb.Append("&ipv6=");
+            AppendPercentEncoded(sb, Encoding.ASCII.GetBytes(new System.Net.IPAddress(v6.GetAddressBytes()).ToString()));
+        }
         string? ev = request.Event switch
         {
             AnnounceEvent.Started => "started",

@@ -46,6 +46,12 @@ public sealed record TrackerAnnounceRequest
     /// </summary>
     public uint Key { get; init; }
 
+    /// <summary>
+    /// Our IPv6 address, sent to HTTP trackers as <c>ipv6=</c> (BEP 7) so one reached over IPv4 learns it too; null
+    /// leaves the parameter out. UDP trackers have no field for it (BEP 15): they see the family we reach them over.
+    /// </summary>
+    public System.Net.IPAddress? IPv6Address { get; init; }
+
     /// <summary>The <c>tracker id</c> this tracker gave in an earlier answer (HTTP only), echoed as <c>trackerid</c>.</summary>
     public string? TrackerId { get; init; }
 }

@@ -646,6 +646,7 @@ public sealed class TrackerPeerSource : IPeerSource
             NumWant = numWant,
             Key = _key,
             TrackerId = trackerId,
+            IPv6Address = _options.IPv6Address?.Invoke(),
         };
         try
         {

@@ -6,6 +6,12 @@ public sealed record TrackerPeerSourceOptions
     /// <summary>The defaults.</summary>
     public static TrackerPeerSourceOptions Default { get; } = new();
 
+    /// <summary>
+    /// Our IPv6 address for HTTP trackers' <c>ipv6=</c> (BEP 7), asked at each announce; null sends none. The session
+    /// sets it to <see cref="LocalIPv6Address.Get"/> while it listens on IPv6.
+    /// </summary>
+    public Func<System.Net.IPAddress?>? IPv6Address { get; init; }
+
     /// <summary>Peers asked for per announce (<c>numwant</c>; default 200, as libtorrent).</summary>
     public int NumWant { get; init; } = 200;
 

@@ -72,6 +72,8 @@ internal static class SessionFields
         yield return FixedString("incomplete-dir", "", NoIncompleteDir);
         yield return FixedBool("incomplete-dir-enabled", false, NoIncompleteDir);
         yield return Live("lpd-enabled", (w, s) => w.WriteBooleanValue(s.Settings.LsdEnabled));
+        yield return Live("ipv4-enabled", (w, s) => w.WriteBooleanValue(s.Settings.ListenOnIPv4));
+        yield return Live("ipv6-enabled", (w, s) => w.WriteBooleanValue(s.Settings.ListenOnIPv6));
         yield return Live("peer-limit-global", (w, s) => w.WriteNumberValue(s.Settings.MaxConnections));
         yield return Live("peer-limit-per-torrent", (w, s) => w.WriteNumberValue(s.Settings.MaxConnectionsPerTorrent));
         yield return Live("peer-port", (w, s) => w.WriteNumberValue(s.Settings.ListenPort != 0 ? s.Settings.ListenPort : s.Context.Session.Engine.ListenPort));

@@ -18,7 +18,7 @@ internal sealed class SessionSet(TransmissionContext context)
         "blocklist-enabled", "dht-enabled", "lpd-enabled", "pex-enabled", "peer-port-random-on-start", "seedRatioLimited", "speed-limit-down-enabled",
         "speed-limit-up-enabled", "start-added-torrents", "alt-speed-enabled", "alt-speed-time-enabled", "script-torrent-added-enabled",
         "script-torrent-done-enabled", "script-torrent-done-seeding-enabled", "download-queue-enabled", "seed-queue-enabled", "queue-stalled-enabled",
-        "idle-seeding-limit-enabled", "seeding-time-limit-enabled",
+        "idle-seeding-limit-enabled", "seeding-time-limit-enabled", "ipv4-enabled", "ipv6-enabled",
         "proxy-peers", "proxy-trackers", "proxy-web-seeds", "proxy-dht", "proxy-only",
     ];
 
@@ -93,6 +93,9 @@ internal sealed class SessionSet(TransmissionContext context)
         }
         if (Get<bool>(values, "pex-enabled") is { } pex) s = s with { PexEnabled = pex };
         if (Get<bool>(values, "lpd-enabled") is { } lpd) s = s with { LsdEnabled = lpd };
+        // RTorrent's own: the families the peer port, the DHT and LSD use (settings.json listenOnIPv4/6; next start).
+        if (Get<bool>(values, "ipv4-enabled") is { } ipv4) s = s with { ListenOnIPv4 = ipv4 };
+        if (Get<bool>(values, "ipv6-enabled") is { } ipv6) s = s with { ListenOnIPv6 = ipv6 };
         if (values.TryGetValue("encryption", out var encryption))
         {
             if (SessionFields.ParseEncryption((string)encryption) is { } mode) s = s with { Encryption = mode };

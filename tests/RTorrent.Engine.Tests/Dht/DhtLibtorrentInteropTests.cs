@@ -12,7 +12,17 @@ namespace RTorrent.Engine.Tests.Dht;
 public sealed class DhtLibtorrentInteropTests(ITestOutputHelper output)
 {
     [Fact]
-    public async Task Our_node_and_libtorrent_find_each_others_announced_peers()
+    public Task Our_node_and_libtorrent_find_each_others_announced_peers() => FindEachOthersPeersAsync(IPAddress.Loopback);
+
+    /// <summary>
+    /// BEP 32: the same over ::1. libtorrent runs an IPv6 DHT node on an IPv6 listen socket; its answers carry
+    /// <c>nodes6</c> and 18-byte <c>values</c>, and ours must too.
+    /// </summary>
+    [Fact]
+    public Task Our_ipv6_node_and_libtorrent_find_each_others_announced_peers_over_ipv6_loopback() =>
+        FindEachOthersPeersAsync(IPAddress.IPv6Loopback);
+
+    private async Task FindEachOthersPeersAsync(IPAddress host)
     {
         LibtorrentDhtNode.EnsureAvailable();
         using var deadline = new CancellationTokenSource(TimeSpan.FromMinutes(3));
@@ -20,7 +30,7 @@ public sealed class DhtLibtorrentInteropTests(ITestOutputHelper output)
 
         await using var ours = new DhtEngine(new DhtOptions
         {
-            BindAddress = IPAddress.Loopback,
+            BindAddress = host,
             QueryTimeout = TimeSpan.FromSeconds(3),
         });
         await ours.StartAsync(ct);
@@ -30,18 +40,18 @@ public sealed class DhtLibtorrentInteropTests(ITestOutputHelper output)
         var ourTorrent = InfoHash.FromHex("0c7e000000000000000000000000000000000002"); // we announce, libtorrent looks up
         const int ourPeerPort = 47777;
 
-        int[] ports = [LibtorrentDhtNode.FreePort(), LibtorrentDhtNode.FreePort(), LibtorrentDhtNode.FreePort()];
+        int[] ports = [LibtorrentDhtNode.FreePort(host), LibtorrentDhtNode.FreePort(host), LibtorrentDhtNode.FreePort(host)];
         ports = [.. ports.Distinct()];
         Assert.Equal(3, ports.Length);
         IEnumerable<IPEndPoint> Others(int self) =>
-            ports.Where(p => p != self).Select(p => new IPEndPoint(IPAddress.Loopback, p)).Prepend(ourEndPoint);
+            ports.Where(p => p != self).Select(p => new IPEndPoint(host, p)).Prepend(ourEndPoint);
 
         var lt = new List<LibtorrentDhtNode>();
         try
         {
-            lt.Add(LibtorrentDhtNode.Start(ports[0], Others(ports[0]), announceHex: seeded.ToHex()));
-            lt.Add(LibtorrentDhtNode.Start(ports[1], Others(ports[1]), lookupHex: ourTorrent.ToHex()));
-            lt.Add(LibtorrentDhtNode.Start(ports[2], Others(ports[2])));
+            lt.Add(LibtorrentDhtNode.Start(ports[0], Others(ports[0]), announceHex: seeded.ToHex(), host: host));
+            lt.Add(LibtorrentDhtNode.Start(ports[1], Others(ports[1]), lookupHex: ourTorrent.ToHex(), host: host));
+            lt.Add(LibtorrentDhtNode.Start(ports[2], Others(ports[2]), host: host));
             foreach (var node in lt) await node.WaitForAsync(l => l.StartsWith("READY", StringComparison.Ordinal), "READY", ct);
             foreach (var node in lt) ours.AddNode(node.EndPoint);
 
@@ -54,7 +64,7 @@ public sealed class DhtLibtorrentInteropTests(ITestOutputHelper output)
             output.WriteLine($"our table: {ours.NodeCount} nodes; libtorrent tables: {string.Join(", ", lt.Select(n => n.RoutingTableSize))}");
 
             // 1. libtorrent announced `seeded` with its listen port: we find that peer by get_peers.
-            var seederPeer = new IPEndPoint(IPAddress.Loopback, ports[0]);
+            var seederPeer = new IPEndPoint(host, ports[0]);
             bool found = false;
             while (!found)
             {
@@ -67,7 +77,7 @@ public sealed class DhtLibtorrentInteropTests(ITestOutputHelper output)
             }
 
             // 2. We announce `ourTorrent`: libtorrent's get_peers finds us.
-            string expected = $"PEER {ourTorrent.ToHex()} 127.0.0.1:{ourPeerPort}";
+            string expected = $"PEER {ourTorrent.ToHex()} {host}:{ourPeerPort}";
             while (!lt[1].HasLine(l => l == expected))
             {
                 var result = await ours.AnnounceAsync(ourTorrent, ourPeerPort, ct);

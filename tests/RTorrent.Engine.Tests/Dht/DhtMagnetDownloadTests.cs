@@ -15,7 +15,17 @@ namespace RTorrent.Engine.Tests.Dht;
 public class DhtMagnetDownloadTests(Xunit.Abstractions.ITestOutputHelper output)
 {
     [Fact]
-    public async Task A_bare_magnet_link_downloads_from_a_libtorrent_seeder_found_through_the_dht_alone()
+    public Task A_bare_magnet_link_downloads_from_a_libtorrent_seeder_found_through_the_dht_alone() => DownloadAsync(IPAddress.Loopback);
+
+    /// <summary>
+    /// The same over IPv6 alone: libtorrent's IPv6 DHT node and peer on ::1, our session listening on ::1 only, so its
+    /// one DHT node is the IPv6 one (BEP 32) and the peer it finds is an IPv6 peer.
+    /// </summary>
+    [Fact]
+    public Task A_bare_magnet_link_downloads_over_ipv6_from_a_libtorrent_seeder_found_through_the_ipv6_dht_alone() =>
+        DownloadAsync(IPAddress.IPv6Loopback);
+
+    private async Task DownloadAsync(IPAddress host)
     {
         LibtorrentDhtNode.EnsureAvailable();
         var root = TestPaths.NewTempDir();
@@ -31,9 +41,9 @@ public class DhtMagnetDownloadTests(Xunit.Abstractions.ITestOutputHelper output)
             var meta = TorrentMetainfo.Load(torrentPath);
             Assert.Empty(meta.AnnounceTiers);
 
-            int seederPort = LibtorrentDhtNode.FreePort(), helperPort = LibtorrentDhtNode.FreePort();
-            await using var seeder = LibtorrentDhtNode.Start(seederPort, [], seedTorrent: torrentPath, seedDirectory: seedDir);
-            await using var helper = LibtorrentDhtNode.Start(helperPort, [new IPEndPoint(IPAddress.Loopback, seederPort)]);
+            int seederPort = LibtorrentDhtNode.FreePort(host), helperPort = LibtorrentDhtNode.FreePort(host);
+            await using var seeder = LibtorrentDhtNode.Start(seederPort, [], seedTorrent: torrentPath, seedDirectory: seedDir, host: host);
+            await using var helper = LibtorrentDhtNode.Start(helperPort, [new IPEndPoint(host, seederPort)], host: host);
             using var ready = new CancellationTokenSource(TimeSpan.FromSeconds(30));
             await seeder.WaitForAsync(l => l.StartsWith("READY", StringComparison.Ordinal), "the libtorrent seeder", ready.Token);
             await helper.WaitForAsync(l => l.StartsWith("READY", StringComparison.Ordinal), "the libtorrent DHT node", ready.Token);
@@ -41,11 +51,11 @@ public class DhtMagnetDownloadTests(Xunit.Abstractions.ITestOutputHelper output)
             await using var session = await ClientSession.OpenAsync(new SessionOptions
             {
                 SessionDirectory = Path.Combine(root, "session"),
-                Engine = new EngineConfig { ListenAddress = IPAddress.Loopback },
+                Engine = new EngineConfig { ListenAddress = host },
                 LoadPlugins = false,
                 EnableDht = true,
                 DhtUsePublicRouters = false,
-                DhtBootstrap = [$"127.0.0.1:{seederPort}", $"127.0.0.1:{helperPort}"],
+                DhtBootstrap = [new IPEndPoint(host, seederPort).ToString(), new IPEndPoint(host, helperPort).ToString()],
                 LoggerFactory = new TestLoggerFactory(output),
             });
             var magnet = MagnetLink.Parse($"magnet:?xt=urn:btih:{meta.WireHash.ToHex()}");
@@ -59,6 +69,8 @@ public class DhtMagnetDownloadTests(Xunit.Abstractions.ITestOutputHelper output)
                     await File.ReadAllBytesAsync(Path.Combine(root, "dl", "dhtpayload", $"file{i}.bin")));
             var details = await session.Engine.GetDetailsAsync(t);
             Assert.Contains(details.Sources, s => s.Source == "dht");
+            Assert.Equal(host.AddressFamily, session.Dht!.AddressFamily);
+            Assert.Single(session.DhtNodes);
         }
         finally
         {

@@ -16,8 +16,9 @@ internal sealed class LibtorrentDhtNode : IAsyncDisposable
     private readonly List<string> _lines = [];
     private readonly Task _reader;
 
-    private LibtorrentDhtNode(Process process, int port)
+    private LibtorrentDhtNode(Process process, int port, IPAddress host)
     {
+        Host = host;
         _process = process;
         Port = port;
         _reader = Task.Run(async () =>
@@ -29,7 +30,10 @@ internal sealed class LibtorrentDhtNode : IAsyncDisposable
 
     public int Port { get; }
 
-    public IPEndPoint EndPoint => new(IPAddress.Loopback, Port);
+    /// <summary>The address it listens on: 127.0.0.1, or ::1 for an IPv6 DHT node.</summary>
+    public IPAddress Host { get; }
+
+    public IPEndPoint EndPoint => new(Host, Port);
 
     public int ProcessId => _process.Id;
 
@@ -60,11 +64,14 @@ internal sealed class LibtorrentDhtNode : IAsyncDisposable
     }
 
     public static LibtorrentDhtNode Start(int port, IEnumerable<IPEndPoint> nodes, string? announceHex = null, string? lookupHex = null,
-        TimeSpan? maxTime = null, IEnumerable<IPEndPoint>? routers = null, string? seedTorrent = null, string? seedDirectory = null)
+        TimeSpan? maxTime = null, IEnumerable<IPEndPoint>? routers = null, string? seedTorrent = null, string? seedDirectory = null,
+        IPAddress? host = null)
     {
+        host ??= IPAddress.Loopback;
         var script = Path.Combine(RTorrent.Testing.TestPaths.RepoRoot, "tests", "RTorrent.Engine.Tests", "Dht", "lt_dht_node.py");
         var args = new List<string> { "-u", script, "--port", port.ToString(System.Globalization.CultureInfo.InvariantCulture),
             "--max-time", ((int)(maxTime ?? TimeSpan.FromMinutes(4)).TotalSeconds).ToString(System.Globalization.CultureInfo.InvariantCulture) };
+        args.AddRange(["--host", host.ToString()]);
         foreach (var n in nodes) args.AddRange(["--node", n.ToString()]);
         foreach (var r in routers ?? []) args.AddRange(["--router", r.ToString()]);
         if (announceHex is not null) args.AddRange(["--announce", announceHex]);
@@ -79,7 +86,7 @@ internal sealed class LibtorrentDhtNode : IAsyncDisposable
             StandardOutputEncoding = Encoding.UTF8,
         };
         var process = Process.Start(psi) ?? throw new InvalidOperationException("python3 did not start");
-        return new LibtorrentDhtNode(process, port);
+        return new LibtorrentDhtNode(process, port, host);
     }
 
     public IReadOnlyList<string> Lines
@@ -146,17 +153,18 @@ internal sealed class LibtorrentDhtNode : IAsyncDisposable
     }
 
     /// <summary>A port free for both TCP and UDP on 127.0.0.1 (libtorrent listens on both with one number).</summary>
-    public static int FreePort()
+    public static int FreePort(IPAddress? host = null)
     {
+        host ??= IPAddress.Loopback;
         for (int attempt = 0; attempt < 50; attempt++)
         {
-            using var tcp = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
-            tcp.Bind(new IPEndPoint(IPAddress.Loopback, 0));
+            using var tcp = new Socket(host.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
+            tcp.Bind(new IPEndPoint(host, 0));
             int port = ((IPEndPoint)tcp.LocalEndPoint!).Port;
-            using var udp = new Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp);
+            using var udp = new Socket(host.AddressFamily, SocketType.Dgram, ProtocolType.Udp);
             try
             {
-                udp.Bind(new IPEndPoint(IPAddress.Loopback, port));
+                udp.Bind(new IPEndPoint(host, port));
                 return port;
             }
             catch (SocketException)

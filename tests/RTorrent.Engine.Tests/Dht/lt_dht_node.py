@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """A libtorrent DHT node on 127.0.0.1 for RTorrent's DHT interop tests.
 
-  lt_dht_node.py --port P [--node HOST:PORT ...] [--router HOST:PORT ...] [--announce HEX ...] [--lookup HEX ...]
+  lt_dht_node.py --port P [--host 127.0.0.1|::1] [--node HOST:PORT ...] [--router HOST:PORT ...] [--announce HEX ...] [--lookup HEX ...]
                  [--seed TORRENT --save DIR] [--max-time S]
 
 Prints one event per line on stdout (flushed):
@@ -25,6 +25,7 @@ import libtorrent as lt
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument('--port', type=int, required=True)
+    ap.add_argument('--host', default='127.0.0.1', help='the address to listen on: ::1 runs an IPv6 DHT node (BEP 32)')
     ap.add_argument('--node', action='append', default=[])
     ap.add_argument('--router', action='append', default=[])
     ap.add_argument('--announce', action='append', default=[])
@@ -36,7 +37,7 @@ def main():
 
     s = lt.default_settings()
     s.update({
-        'listen_interfaces': f'127.0.0.1:{a.port}',
+        'listen_interfaces': (f'[{a.host}]:{a.port}' if ':' in a.host else f'{a.host}:{a.port}'),
         'outgoing_interfaces': '',
         'enable_dht': True,
         'dht_bootstrap_nodes': ','.join(a.router),
@@ -56,7 +57,7 @@ def main():
     ses = lt.session(s)
     for b in a.node:
         host, port = b.rsplit(':', 1)
-        ses.add_dht_node((host, int(port)))
+        ses.add_dht_node((host.strip('[]'), int(port)))
 
     save = tempfile.mkdtemp(prefix='rt-lt-dht-')
     handles = []

@@ -25,11 +25,20 @@ internal sealed class LibtorrentPeer : IAsyncDisposable
     /// <param name="encryption">lt_peer.py's --encryption: default (MSE tried first, plaintext taken), rc4-only, disabled.</param>
     /// <param name="peers">Peers it dials itself (ports on 127.0.0.1), e.g. a client that cannot dial loopback.</param>
     public static async Task<LibtorrentPeer> StartSeederAsync(TestTorrent torrent, string saveDirectory, ITestOutputHelper? log,
-        string name = "lt-seed", long uploadLimit = 0, string encryption = "default", params int[] peers)
+        string name = "lt-seed", long uploadLimit = 0, string encryption = "default", params int[] peers) =>
+        await StartSeederAsync(torrent, saveDirectory, log, name, uploadLimit, encryption, listen: null, netns: null, peers);
+
+    /// <summary>
+    /// As above, listening on <paramref name="listen"/> (e.g. <c>::1</c>) and, with <paramref name="netns"/>, run inside
+    /// that network namespace (<c>ip netns exec</c>, which execs python: the PID is python's).
+    /// </summary>
+    public static async Task<LibtorrentPeer> StartSeederAsync(TestTorrent torrent, string saveDirectory, ITestOutputHelper? log,
+        string name, long uploadLimit, string encryption, string? listen, string? netns, params int[] peers)
     {
         List<string> args = ["seed", "--torrent", torrent.FilePath, "--save", saveDirectory, "--encryption", encryption];
         if (uploadLimit > 0) args.AddRange(["--upload-limit", uploadLimit.ToString(CultureInfo.InvariantCulture)]);
-        var peer = Start(name, args, peers, log);
+        if (listen is not null) args.AddRange(["--listen", listen]);
+        var peer = Start(name, args, peers, log, netns);
         try
         {
             await peer.WaitListeningAsync();
@@ -55,12 +64,14 @@ internal sealed class LibtorrentPeer : IAsyncDisposable
             peers, log);
     }
 
-    private static LibtorrentPeer Start(string name, List<string> args, int[] peers, ITestOutputHelper? log)
+    private static LibtorrentPeer Start(string name, List<string> args, int[] peers, ITestOutputHelper? log, string? netns = null)
     {
         var python = Tools.RequireLibtorrent();
         foreach (var p in peers) args.AddRange(["--peer", $"127.0.0.1:{p}"]);
         args.AddRange(["--max-time", "600"]);
-        return new LibtorrentPeer(RunningProcess.Start(name, python, [Script, .. args], log));
+        return new LibtorrentPeer(netns is null
+            ? RunningProcess.Start(name, python, [Script, .. args], log)
+            : RunningProcess.Start(name, "/usr/sbin/ip", ["netns", "exec", netns, python, Script, .. args], log));
     }
 
     /// <summary>Waits for the LISTENING line and reads the port.</summary>

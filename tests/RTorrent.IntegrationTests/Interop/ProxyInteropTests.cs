@@ -193,7 +193,7 @@ public sealed partial class ProxyInteropTests(ITestOutputHelper output)
             ["-i", "10.201.2.2", "-p", trackerPort.ToString(CultureInfo.InvariantCulture), "-P", trackerPort.ToString(CultureInfo.InvariantCulture),
              "-d", trackerDir, "-w", "whitelist"]);
         await using var seeder = lab.Start(world, "lt-seed", Tools.RequireLibtorrent(),
-            [LibtorrentPeer.Script, "seed", "--torrent", torrent.FilePath, "--save", tmp.Path, "--listen-address", "10.201.2.2", "--max-time", "600"]);
+            [LibtorrentPeer.Script, "seed", "--torrent", torrent.FilePath, "--save", tmp.Path, "--listen", "10.201.2.2", "--max-time", "600"]);
         await seeder.WaitForLineAsync(l => l == "SEEDING", Limits.Startup, "the seeder seeding");
         await using (var dante = await ProxyServers.StartDanteAsync(tmp.Sub("dante"), "10.201.1.1", 1080, "10.201.2.1", output, lab, proxyNs))
         {

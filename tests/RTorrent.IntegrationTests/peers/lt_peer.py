@@ -3,6 +3,8 @@
 
   lt_peer.py seed --torrent T --save DIR [--port P] [--upload-limit BPS] [--peer HOST:PORT]...
   lt_peer.py get  (--torrent T | --magnet URI) --save DIR [--port P] [--peer HOST:PORT]...
+  --listen ADDRESS                         (both modes) the address to listen on: 127.0.0.1 by default,
+                                           ::1 or another IPv6 address for IPv6 tests
   --encryption default|rc4-only|disabled   (both modes) libtorrent's own default tries MSE first
                                            and takes plaintext; rc4-only refuses anything but an
                                            RC4 stream both ways; disabled speaks plain BitTorrent only.
@@ -48,10 +50,10 @@ ENCRYPTION = {
 }
 
 
-def session_settings(port, seeding, upload_limit, download_limit, encryption='default', address='127.0.0.1'):
+def session_settings(port, seeding, upload_limit, download_limit, encryption='default', listen='127.0.0.1'):
     s = lt.high_performance_seed() if seeding else lt.default_settings()
     s.update({
-        'listen_interfaces': f'{address}:{port}',
+        'listen_interfaces': f'[{listen}]:{port}' if ':' in listen else f'{listen}:{port}',
         'outgoing_interfaces': '',
         'enable_dht': False, 'enable_lsd': False, 'enable_upnp': False, 'enable_natpmp': False,
         'enable_incoming_utp': False, 'enable_outgoing_utp': False,
@@ -79,7 +81,7 @@ def limit_local_peers(ses, upload_limit, download_limit):
 
 def endpoint(text):
     host, port = text.rsplit(':', 1)
-    return host, int(port)
+    return host.strip('[]'), int(port)
 
 
 def say(*parts):
@@ -93,12 +95,12 @@ def main():
     ap.add_argument('--magnet')
     ap.add_argument('--save', required=True)
     ap.add_argument('--port', type=int, default=0)
+    ap.add_argument('--listen', default='127.0.0.1')
     ap.add_argument('--peer', action='append', default=[], type=endpoint)
     ap.add_argument('--upload-limit', type=int, default=0, help='bytes/s, 0 = unlimited')
     ap.add_argument('--download-limit', type=int, default=0, help='bytes/s, 0 = unlimited')
     ap.add_argument('--encryption', choices=sorted(ENCRYPTION), default='default')
     ap.add_argument('--max-time', type=float, default=600, help='give up (exit 3) after this many seconds')
-    ap.add_argument('--listen-address', default='127.0.0.1', help='IPv4 address to listen on (a test namespace\'s)')
     a = ap.parse_args()
     if (a.torrent is None) == (a.magnet is None):
         ap.error('give exactly one of --torrent and --magnet')
@@ -110,7 +112,7 @@ def main():
     signal.signal(signal.SIGTERM, lambda *_: stop.append(1))
     signal.signal(signal.SIGINT, lambda *_: stop.append(1))
 
-    ses = lt.session(session_settings(a.port, a.mode == 'seed', a.upload_limit, a.download_limit, a.encryption, a.listen_address))
+    ses = lt.session(session_settings(a.port, a.mode == 'seed', a.upload_limit, a.download_limit, a.encryption, a.listen))
     limit_local_peers(ses, a.upload_limit, a.download_limit)
     if a.torrent:
         atp = lt.add_torrent_params()

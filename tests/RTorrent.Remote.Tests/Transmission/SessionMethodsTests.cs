@@ -47,7 +47,7 @@ public sealed class SessionMethodsTests : IAsyncLifetime
         Assert.False(a.GetProperty("port-forwarding-enabled").GetBoolean());
         Assert.Equal(1000, a.GetProperty("units").GetProperty("speed-bytes").GetInt32());
         Assert.True(a.GetProperty("download-dir-free-space").GetInt64() > 0);
-        Assert.Equal(74, a.EnumerateObject().Count()); // Transmission's 59, RTorrent's four seeding rules and eleven proxy fields
+        Assert.Equal(76, a.EnumerateObject().Count()); // Transmission's 59, RTorrent's four seeding rules, two address families and eleven proxy fields
 
         var some = await _h.OkAsync("session-get", Args(("fields", new object[] { "version", "peer-port", "no-such-field", 7 })));
         Assert.Equal(["version", "peer-port"], some.Arguments.EnumerateObject().Select(p => p.Name));
@@ -170,6 +170,23 @@ public sealed class SessionMethodsTests : IAsyncLifetime
         Assert.Equal(_h.Engine.ListenPort, (await SettingsStore.LoadAsync(_h.SessionDir)).ListenPort);
         await _h.OkAsync("session-set", Args(("encryption", "tolerated")));
         Assert.Equal(EncryptionMode.Enabled, _h.Settings.Current.Encryption);
+    }
+
+    [Fact]
+    public async Task Session_set_of_the_address_families_is_saved_and_both_off_is_refused()
+    {
+        var get = (await _h.OkAsync("session-get")).Arguments;
+        Assert.True(get.GetProperty("ipv4-enabled").GetBoolean() && get.GetProperty("ipv6-enabled").GetBoolean());
+        await _h.OkAsync("session-set", Args(("ipv6-enabled", false)));
+        var saved = await SettingsStore.LoadAsync(_h.SessionDir);
+        Assert.True(saved.ListenOnIPv4);
+        Assert.False(saved.ListenOnIPv6);
+        Assert.False((await _h.OkAsync("session-get")).Arguments.GetProperty("ipv6-enabled").GetBoolean());
+
+        var both = await _h.CallAsync("session-set", Args(("ipv4-enabled", false)));
+        Assert.False(both.Ok);
+        Assert.Contains("listenOnIPv4 and listenOnIPv6 cannot both be false", both.Result);
+        Assert.True((await SettingsStore.LoadAsync(_h.SessionDir)).ListenOnIPv4);
     }
 
     [Fact]

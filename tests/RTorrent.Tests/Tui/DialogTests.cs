@@ -201,7 +201,7 @@ public sealed class DialogTests : IDisposable
     {
         string watch = Path.Combine(_folder, "watch");
         using var h = new TuiHarness(MainListTests.SampleBackend());
-        string? portError = null;
+        string? portError = null, familyError = null;
         h.OnDialog<SettingsDialog>(d =>
         {
             Assert.Equal("6881", d.PortField.Text);
@@ -217,12 +217,19 @@ public sealed class DialogTests : IDisposable
             d.ConnectionsField.Text = "200";
             d.DhtBox.Value = CheckState.UnChecked;
             d.LsdBox.Value = CheckState.UnChecked;
+            // Both address families off is refused; IPv6 alone is fine.
+            d.IPv4Box.Value = CheckState.UnChecked;
+            d.IPv6Box.Value = CheckState.UnChecked;
+            h.App.InjectKey(Key.Enter);
+            familyError = d.ErrorText;
+            d.IPv6Box.Value = CheckState.Checked;
             Assert.Equal(1, d.EncryptionChoice.Value); // enabled, the default
             d.EncryptionChoice.Value = 3;
             h.App.InjectKey(Key.Enter);
         });
         h.Type("o");
         Assert.Equal("The listen port is a number from 0 to 65535.", portError);
+        Assert.Equal("IPv4 and IPv6 cannot both be off.", familyError);
         Assert.Equal($"settings port=51413 watch={watch}", h.Backend.Calls[^1]);
         EditableSettings saved = h.Backend.Settings;
         Assert.Equal(2L << 20, saved.DownloadLimit);
@@ -232,6 +239,8 @@ public sealed class DialogTests : IDisposable
         Assert.False(saved.Dht);
         Assert.True(saved.Pex);
         Assert.False(saved.Lsd);
+        Assert.False(saved.IPv4);
+        Assert.True(saved.IPv6);
         Assert.Equal(RTorrent.Engine.Peers.Encryption.EncryptionMode.Required, saved.Encryption);
         Assert.Equal("Settings saved.", h.Rows[23]);
 

@@ -101,6 +101,7 @@ internal sealed class SettingsDialog : FormDialog
     private readonly CheckBox _dht;
     private readonly CheckBox _pex;
     private readonly CheckBox _lsd;
+    private readonly CheckBox _ipv4, _ipv6;
     private readonly OptionSelector _encryption;
     private readonly TextField _altDown;
     private readonly TextField _altUp;
@@ -190,7 +191,10 @@ internal sealed class SettingsDialog : FormDialog
         _dht = new CheckBox { X = 0, Y = y, Text = "D_HT", Value = settings.Dht ? CheckState.Checked : CheckState.UnChecked };
         _pex = new CheckBox { X = 10, Y = y, Text = "P_EX", Value = settings.Pex ? CheckState.Checked : CheckState.UnChecked };
         _lsd = new CheckBox { X = 20, Y = y, Text = "_Local discovery", Value = settings.Lsd ? CheckState.Checked : CheckState.UnChecked };
-        Add(_dht, _pex, _lsd);
+        // The address families the peer port, the DHT and LSD use (at least one; at the next start).
+        _ipv4 = new CheckBox { X = 40, Y = y, Text = "IPv4", Value = settings.IPv4 ? CheckState.Checked : CheckState.UnChecked };
+        _ipv6 = new CheckBox { X = 50, Y = y, Text = "IPv6", Value = settings.IPv6 ? CheckState.Checked : CheckState.UnChecked };
+        Add(_dht, _pex, _lsd, _ipv4, _ipv6);
         y++;
         Add(new Label { X = 0, Y = y, Width = labelWidth, Text = "Encr_yption:" });
         _encryption = new OptionSelector
@@ -251,6 +255,8 @@ internal sealed class SettingsDialog : FormDialog
     internal CheckBox DhtBox => _dht;
     internal CheckBox PexBox => _pex;
     internal CheckBox LsdBox => _lsd;
+    internal CheckBox IPv4Box => _ipv4;
+    internal CheckBox IPv6Box => _ipv6;
     internal OptionSelector EncryptionChoice => _encryption;
     internal TextField AltDownloadLimitField => _altDown;
     internal TextField AltUploadLimitField => _altUp;
@@ -315,6 +321,7 @@ internal sealed class SettingsDialog : FormDialog
         if (!TryOptionalInt(_queueSeeds.Text, 0, 100_000, out int? queueSeeds)) return "Queue seeds is empty (no limit) or a number from 0 to 100000.";
         if (!TryOptionalInt(_queueTotal.Text, 0, 100_000, out int? queueTotal)) return "Queue all is empty (no limit) or a number from 0 to 100000.";
         if (!TryOptionalInt(_queueStalled.Text, 1, 525_600, out int? stalled)) return "Stalled minutes is empty (never) or a number from 1 to 525600.";
+        if (_ipv4.Value != CheckState.Checked && _ipv6.Value != CheckState.Checked) return "IPv4 and IPv6 cannot both be off.";
         Settings = _original with
         {
             ListenPort = port,
@@ -331,6 +338,8 @@ internal sealed class SettingsDialog : FormDialog
             Dht = _dht.Value == CheckState.Checked,
             Pex = _pex.Value == CheckState.Checked,
             Lsd = _lsd.Value == CheckState.Checked,
+            IPv4 = _ipv4.Value == CheckState.Checked,
+            IPv6 = _ipv6.Value == CheckState.Checked,
             Encryption = _encryption.Value is int i && i >= 0 && i < EncryptionModes.Length ? EncryptionModes[i] : _original.Encryption,
             AltDownloadLimit = altDown,
             AltUploadLimit = altUp,
