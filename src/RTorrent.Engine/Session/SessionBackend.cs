@@ -51,7 +51,14 @@ public sealed class SessionBackend : ITorrentBackend
     {
         cancellationToken.ThrowIfCancellationRequested();
         var snapshot = await _session.Engine.GetSnapshotAsync().WaitAsync(cancellationToken).ConfigureAwait(false);
-        return _settings.Current.AltSpeedEnabled ? snapshot with { AltSpeedEnabled = true } : snapshot;
+        var mapping = _session.PortMapping;
+        return _settings.Current.AltSpeedEnabled || mapping.State != PortMapping.PortMappingState.Off
+            ? snapshot with
+            {
+                AltSpeedEnabled = _settings.Current.AltSpeedEnabled,
+                PortMapping = mapping.State == PortMapping.PortMappingState.Off ? null : mapping,
+            }
+            : snapshot;
     }
 
     /// <inheritdoc/>
@@ -258,6 +265,7 @@ public sealed class SessionBackend : ITorrentBackend
         Dht = s.DhtEnabled,
         Pex = s.PexEnabled,
         Lsd = s.LsdEnabled,
+        PortForwarding = s.PortForwardingEnabled,
         Encryption = s.Encryption,
         StartAddedTorrents = s.StartAddedTorrents,
         AltSpeedEnabled = s.AltSpeedEnabled,
@@ -322,6 +330,7 @@ public sealed class SessionBackend : ITorrentBackend
             DhtEnabled = settings.Dht,
             PexEnabled = settings.Pex,
             LsdEnabled = settings.Lsd,
+            PortForwardingEnabled = settings.PortForwarding,
             Encryption = settings.Encryption,
             StartAddedTorrents = settings.StartAddedTorrents,
             AltSpeedEnabled = settings.AltSpeedEnabled,

@@ -15,7 +15,7 @@ internal sealed class SessionSet(TransmissionContext context)
 {
     private static readonly HashSet<string> BoolKeys =
     [
-        "blocklist-enabled", "dht-enabled", "lpd-enabled", "pex-enabled", "peer-port-random-on-start", "seedRatioLimited", "speed-limit-down-enabled",
+        "blocklist-enabled", "dht-enabled", "lpd-enabled", "pex-enabled", "port-forwarding-enabled", "peer-port-random-on-start", "seedRatioLimited", "speed-limit-down-enabled",
         "speed-limit-up-enabled", "start-added-torrents", "alt-speed-enabled", "alt-speed-time-enabled", "script-torrent-added-enabled",
         "script-torrent-done-enabled", "script-torrent-done-seeding-enabled", "download-queue-enabled", "seed-queue-enabled", "queue-stalled-enabled",
         "idle-seeding-limit-enabled", "seeding-time-limit-enabled",
@@ -92,6 +92,7 @@ internal sealed class SessionSet(TransmissionContext context)
         }
         if (Get<bool>(values, "pex-enabled") is { } pex) s = s with { PexEnabled = pex };
         if (Get<bool>(values, "lpd-enabled") is { } lpd) s = s with { LsdEnabled = lpd };
+        if (Get<bool>(values, "port-forwarding-enabled") is { } forwarding) s = s with { PortForwardingEnabled = forwarding };
         if (values.TryGetValue("encryption", out var encryption))
         {
             if (SessionFields.ParseEncryption((string)encryption) is { } mode) s = s with { Encryption = mode };

@@ -101,6 +101,7 @@ internal sealed class SettingsDialog : FormDialog
     private readonly CheckBox _dht;
     private readonly CheckBox _pex;
     private readonly CheckBox _lsd;
+    private readonly CheckBox _portMapping;
     private readonly OptionSelector _encryption;
     private readonly TextField _altDown;
     private readonly TextField _altUp;
@@ -190,7 +191,9 @@ internal sealed class SettingsDialog : FormDialog
         _dht = new CheckBox { X = 0, Y = y, Text = "D_HT", Value = settings.Dht ? CheckState.Checked : CheckState.UnChecked };
         _pex = new CheckBox { X = 10, Y = y, Text = "P_EX", Value = settings.Pex ? CheckState.Checked : CheckState.UnChecked };
         _lsd = new CheckBox { X = 20, Y = y, Text = "_Local discovery", Value = settings.Lsd ? CheckState.Checked : CheckState.UnChecked };
-        Add(_dht, _pex, _lsd);
+        // Port mapping acts at once (docs/PORT-MAPPING.md); it shares the peers' row so the dialog keeps 24 rows.
+        _portMapping = new CheckBox { X = 40, Y = y, Text = "Port _mapping", Value = settings.PortForwarding ? CheckState.Checked : CheckState.UnChecked };
+        Add(_dht, _pex, _lsd, _portMapping);
         y++;
         Add(new Label { X = 0, Y = y, Width = labelWidth, Text = "Encr_yption:" });
         _encryption = new OptionSelector
@@ -251,6 +254,7 @@ internal sealed class SettingsDialog : FormDialog
     internal CheckBox DhtBox => _dht;
     internal CheckBox PexBox => _pex;
     internal CheckBox LsdBox => _lsd;
+    internal CheckBox PortMappingBox => _portMapping;
     internal OptionSelector EncryptionChoice => _encryption;
     internal TextField AltDownloadLimitField => _altDown;
     internal TextField AltUploadLimitField => _altUp;
@@ -331,6 +335,7 @@ internal sealed class SettingsDialog : FormDialog
             Dht = _dht.Value == CheckState.Checked,
             Pex = _pex.Value == CheckState.Checked,
             Lsd = _lsd.Value == CheckState.Checked,
+            PortForwarding = _portMapping.Value == CheckState.Checked,
             Encryption = _encryption.Value is int i && i >= 0 && i < EncryptionModes.Length ? EncryptionModes[i] : _original.Encryption,
             AltDownloadLimit = altDown,
             AltUploadLimit = altUp,
