@@ -108,19 +108,25 @@ public sealed class PortMapper : IAsyncDisposable
             foreach (var c in _channels) c.Leases.Clear();
         }
         using var budget = new CancellationTokenSource(_options.RemoveBudget, _time);
-        await Task.WhenAll(leases.Select(async x =>
+        // One protocol after the other, the last given first (NAT-PMP/PCP before UPnP): when both mapped the same port on
+        // the same router, the router holds one rule for both (miniupnpd does), and the UPnP removal that comes second
+        // takes "no such entry" as done, where a PCP removal of a rule already gone is refused.
+        foreach (var group in leases.GroupBy(x => x.Protocol).Reverse())
         {
-            try
+            await Task.WhenAll(group.Select(async x =>
             {
-                await x.Protocol.UnmapAsync(x.Lease, budget.Token).ConfigureAwait(false);
-                _logger.LogInformation("removed the {Method} mapping of {Transport} port {Port}", x.Lease.Method, x.Lease.Transport, x.Lease.ExternalPort);
-            }
-            catch (Exception e) when (e is PortMappingException or OperationCanceledException)
-            {
-                _logger.LogWarning("removing the {Method} mapping of {Transport} port {Port}: {Error}", x.Lease.Method, x.Lease.Transport,
-                    x.Lease.ExternalPort, e is OperationCanceledException ? "no answer in time" : e.Message);
-            }
-        })).ConfigureAwait(false);
+                try
+                {
+                    await x.Protocol.UnmapAsync(x.Lease, budget.Token).ConfigureAwait(false);
+                    _logger.LogInformation("removed the {Method} mapping of {Transport} port {Port}", x.Lease.Method, x.Lease.Transport, x.Lease.ExternalPort);
+                }
+                catch (Exception e) when (e is PortMappingException or OperationCanceledException)
+                {
+                    _logger.LogWarning("removing the {Method} mapping of {Transport} port {Port}: {Error}", x.Lease.Method, x.Lease.Transport,
+                        x.Lease.ExternalPort, e is OperationCanceledException ? "no answer in time" : e.Message);
+                }
+            })).ConfigureAwait(false);
+        }
         lock (_gate)
         {
             _channels.Clear();

@@ -98,7 +98,9 @@ public sealed class UpnpPortMapping : IPortMappingProtocol, IDisposable
         {
             var (ok, body) = await CallAsync(found.Service, "DeletePortMapping",
                 UpnpSoap.DeletePortMapping(found.Service.ServiceType, lease.Transport, lease.ExternalPort), cancellationToken).ConfigureAwait(false);
-            if (!ok) throw new PortMappingException($"the gateway refused to remove {Upper(lease.Transport)} port {lease.ExternalPort}: {UpnpSoap.ReadFault(body)}");
+            // Gone already (the router restarted, or NAT-PMP/PCP removed the same rule first): what removing wants.
+            if (!ok && UpnpSoap.ReadFault(body) is not { Code: UpnpSoap.NoSuchEntryInArray })
+                throw new PortMappingException($"the gateway refused to remove {Upper(lease.Transport)} port {lease.ExternalPort}: {UpnpSoap.ReadFault(body)}");
         }
         catch (Exception e) when (e is HttpRequestException or TaskCanceledException or IOException && !cancellationToken.IsCancellationRequested)
         {

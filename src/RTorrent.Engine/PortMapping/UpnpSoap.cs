@@ -14,6 +14,9 @@ public static class UpnpSoap
     /// <summary>UPnP's error code when a lease must be 0 (permanent).</summary>
     public const int OnlyPermanentLeasesSupported = 725;
 
+    /// <summary>UPnP's error code when there is no such mapping (to remove): it is gone already.</summary>
+    public const int NoSuchEntryInArray = 714;
+
     /// <summary>UPnP's error code when the external port is mapped to another client.</summary>
     public const int ConflictInMappingEntry = 718;
 
