@@ -13,6 +13,9 @@ public sealed class GatewayExchange(TimeProvider time)
     /// <summary>Sends in all (RFC 6886 allows 9, 64 s; a session waits less and tries again later).</summary>
     public int Attempts { get; init; } = 4;
 
+    /// <summary>The gateway's port (5351; tests run a fake gateway elsewhere on loopback).</summary>
+    public int ServerPort { get; init; } = NatPmpCodec.ServerPort;
+
     /// <summary>The wait after the first send; doubled after each.</summary>
     public TimeSpan FirstWait { get; init; } = TimeSpan.FromMilliseconds(250);
 
@@ -23,7 +26,7 @@ public sealed class GatewayExchange(TimeProvider time)
     {
         using var socket = new Socket(gateway.AddressFamily, SocketType.Dgram, ProtocolType.Udp);
         socket.Bind(new IPEndPoint(local, 0));
-        var server = new IPEndPoint(gateway, NatPmpCodec.ServerPort);
+        var server = new IPEndPoint(gateway, ServerPort);
         var buffer = new byte[PcpCodec.MaxMessageSize + 1];
         var wait = FirstWait;
         for (int attempt = 0; attempt < Attempts; attempt++, wait *= 2)
@@ -36,7 +39,7 @@ public sealed class GatewayExchange(TimeProvider time)
                 while (true)
                 {
                     var r = await socket.ReceiveFromAsync(buffer, SocketFlags.None, new IPEndPoint(gateway.AddressFamily == AddressFamily.InterNetwork ? IPAddress.Any : IPAddress.IPv6Any, 0), linked.Token).ConfigureAwait(false);
-                    if (r.RemoteEndPoint is not IPEndPoint from || !from.Address.Equals(gateway) || from.Port != NatPmpCodec.ServerPort) continue;
+                    if (r.RemoteEndPoint is not IPEndPoint from || !from.Address.Equals(gateway) || from.Port != ServerPort) continue;
                     if (r.ReceivedBytes > PcpCodec.MaxMessageSize) continue;
                     var (ours, value) = accept(buffer.AsMemory(0, r.ReceivedBytes));
                     if (ours) return value;
@@ -49,9 +52,9 @@ public sealed class GatewayExchange(TimeProvider time)
             catch (SocketException e) when (e.SocketErrorCode is SocketError.ConnectionReset or SocketError.ConnectionRefused)
             {
                 // ICMP port unreachable from the gateway: nothing listens on 5351
-                throw new TimeoutException($"nothing listens on {gateway}:{NatPmpCodec.ServerPort}", e);
+                throw new TimeoutException($"nothing listens on {gateway}:{ServerPort}", e);
             }
         }
-        throw new TimeoutException($"no answer from {gateway}:{NatPmpCodec.ServerPort}");
+        throw new TimeoutException($"no answer from {gateway}:{ServerPort}");
     }
 }
