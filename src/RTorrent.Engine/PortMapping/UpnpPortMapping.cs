@@ -24,7 +24,10 @@ public sealed class UpnpPortMapping : IPortMappingProtocol, IDisposable
     private readonly ILogger _logger;
     private readonly HttpClient _http;
     private readonly SemaphoreSlim _discovering = new(1, 1);
-    private (UpnpService Service, IPAddress Local)? _found;
+    // One reference, so a reader never sees half of a discovery another thread just made.
+    private volatile Found? _found;
+
+    private sealed record Found(UpnpService Service, IPAddress Local);
     private volatile bool _permanentOnly;
 
     /// <summary>A mapper that discovers with <paramref name="ssdp"/> from our address towards the gateway.</summary>
@@ -112,11 +115,11 @@ public sealed class UpnpPortMapping : IPortMappingProtocol, IDisposable
 
     private async Task<(UpnpService, IPAddress)> FindAsync(CancellationToken cancellationToken)
     {
-        if (_found is { } known) return known;
+        if (_found is { } known) return (known.Service, known.Local);
         await _discovering.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
-            if (_found is { } again) return again;
+            if (_found is { } again) return (again.Service, again.Local);
             IPAddress? local = null;
             if (_findGateway() is { } gateway)
             {
@@ -143,7 +146,7 @@ public sealed class UpnpPortMapping : IPortMappingProtocol, IDisposable
                     var service = UpnpDescription.Parse(await ReadBoundedAsync(response, cancellationToken).ConfigureAwait(false), location);
                     var towards = DefaultGateway.LocalAddressTowards(IPAddress.Parse(service.ControlUrl.Host.Trim('[', ']')));
                     _logger.LogDebug("UPnP gateway {Service} at {Url}", service.ServiceType, service.ControlUrl);
-                    _found = (service, towards);
+                    _found = new Found(service, towards);
                     return (service, towards);
                 }
                 catch (PortMappingException e) { last = e; }
