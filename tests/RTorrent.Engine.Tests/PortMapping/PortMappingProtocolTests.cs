@@ -46,8 +46,9 @@ public sealed class PortMappingProtocolTests
         }
     }
 
-    private static PmpPortMapping Client(FakeGateway gateway, int attempts = 4) =>
-        new(() => IPAddress.Loopback, new GatewayExchange(TimeProvider.System) { ServerPort = gateway.Port, Attempts = attempts, FirstWait = TimeSpan.FromMilliseconds(100) },
+    /// <summary>A client of the fake gateway; the long first wait means nothing is sent twice unless a test moves the clock.</summary>
+    private static PmpPortMapping Client(FakeGateway gateway, TimeProvider? time = null) =>
+        new(() => IPAddress.Loopback, new GatewayExchange(time ?? TimeProvider.System) { ServerPort = gateway.Port, FirstWait = TimeSpan.FromSeconds(10) },
             NullLogger.Instance);
 
     private static byte[] NatPmpAnswer(byte[] request)
@@ -99,14 +100,18 @@ public sealed class PortMappingProtocolTests
     {
         int seen = 0;
         using var gateway = new FakeGateway(r => Interlocked.Increment(ref seen) == 1 ? null : PortMappingCodecTests.PcpAnswer(r, 0, 60, 6890, IPAddress.Loopback));
-        var lease = await Client(gateway).MapAsync(MappingTransport.Tcp, 6890, 6890, TimeSpan.FromMinutes(2), CancellationToken.None);
+        var clock = new ManualTimeProvider();
+        var asking = Client(gateway, clock).MapAsync(MappingTransport.Tcp, 6890, 6890, TimeSpan.FromMinutes(2), CancellationToken.None);
+        await TestWait.UntilAsync(() => gateway.Received.Count == 1 && clock.PendingTimers == 1, "the first request and its wait");
+        clock.Advance(TimeSpan.FromSeconds(10));
+        var lease = await asking;
         Assert.Equal("PCP", lease.Method);
         Assert.Equal(2, gateway.Received.Count);
 
         // A silent gateway, on a manual clock: each wait ends when the test moves the clock past it, after the send.
         using var silent = new FakeGateway(_ => null);
         var time = new ManualTimeProvider();
-        var client = new PmpPortMapping(() => IPAddress.Loopback, new GatewayExchange(time) { ServerPort = silent.Port, Attempts = 2 }, NullLogger.Instance);
+        var client = new PmpPortMapping(() => IPAddress.Loopback, new GatewayExchange(time) { ServerPort = silent.Port, Attempts = 2, FirstWait = TimeSpan.FromMilliseconds(250) }, NullLogger.Instance);
         var mapping = client.MapAsync(MappingTransport.Tcp, 6890, 6890, TimeSpan.FromMinutes(2), CancellationToken.None);
         foreach (var (sent, wait) in new[] { (1, 250), (2, 500), (3, 250), (4, 500) })
         {
