@@ -3,7 +3,7 @@
 set -euo pipefail
 cd "$(dirname "$0")"
 
-PACKAGES=(python3-libtorrent transmission-cli aria2 opentracker mktorrent tmux chromium dante-server microsocks tinyproxy nftables)
+PACKAGES=(python3-libtorrent transmission-cli aria2 opentracker mktorrent tmux chromium dante-server microsocks tinyproxy miniupnpd miniupnpc nftables)
 missing=()
 for p in "${PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
@@ -12,6 +12,8 @@ if ((${#missing[@]})); then
   echo "Installing test peers: ${missing[*]}"
   SUDO=""; [[ $(id -u) -ne 0 ]] && SUDO="sudo"
   $SUDO apt-get update -qq
+  # miniupnpd is run by the port-mapping test in its own namespaces with its own config; never as the machine's service.
+  echo "miniupnpd miniupnpd/start_daemon boolean false" | $SUDO debconf-set-selections
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${missing[@]}" >/dev/null
 fi
 

@@ -299,6 +299,8 @@ public sealed record SessionSnapshot
     public long? BlockedAttempts { get; init; }
     /// <summary>Ranges in the blocklist in force (0 when none is loaded).</summary>
     public int BlocklistRules { get; init; }
+    /// <summary>What the router forwards to the listen port (UPnP, NAT-PMP, PCP), or why nothing; null while port forwarding is off.</summary>
+    public PortMapping.PortMappingStatus? PortMapping { get; init; }
     /// <summary>Each daemon when one interface shows several (<c>--connect</c> more than once); null otherwise.</summary>
     public IReadOnlyList<HostStatus>? Hosts { get; init; }
 }

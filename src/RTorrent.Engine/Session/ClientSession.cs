@@ -35,6 +35,7 @@ public sealed record SessionOptions
             DisabledPeerSources = disabled,
             PluginSettings = FamilyPluginSettings(s),
             Blocklist = Blocklists.BlocklistSources.From(s),
+            PortForwarding = s.PortForwardingEnabled,
             LoggerFactory = loggerFactory ?? NullLoggerFactory.Instance,
         };
     }
@@ -110,6 +111,18 @@ public sealed record SessionOptions
 
     /// <summary>The blocklist's sources and schedule (see docs/BLOCKLISTS.md); off by default.</summary>
     public Blocklists.BlocklistSources Blocklist { get; init; } = new();
+
+    /// <summary>
+    /// Keep the listen port forwarded by the router (UPnP, NAT-PMP/PCP; settings.json <c>portForwardingEnabled</c>). Off
+    /// unless the settings say so: a session made in code (tests, <c>rtorrent download</c>) asks no router.
+    /// </summary>
+    public bool PortForwarding { get; init; }
+
+    /// <summary>The ways of asking the router, made when mapping starts (tests give fakes); null for UPnP and NAT-PMP/PCP.</summary>
+    public Func<IReadOnlyList<PortMapping.IPortMappingProtocol>>? PortMappingProtocols { get; init; }
+
+    /// <summary>Timings of port mapping (tests).</summary>
+    public PortMapping.PortMapperOptions? PortMapper { get; init; }
 
     /// <summary>Tracker timings (tests shorten them).</summary>
     public TrackerPeerSourceOptions? Trackers { get; init; }
@@ -387,6 +400,8 @@ public sealed partial class ClientSession : IAsyncDisposable
             await node.DisposeAsync();
             return null;
         }
+        // After the listener and the DHT's socket exist: the port to map is the one in use.
+        if (_options.PortForwarding) await SetPortForwardingAsync(true);
     }
 
     /// <summary>Removes a torrent and forgets it in the session; optionally deletes its data.</summary>
@@ -577,6 +592,8 @@ public sealed partial class ClientSession : IAsyncDisposable
         // Hooks still running are killed (each says so in the log): the session's processes end with it.
         if (_hookRunner is not null) await _hookRunner.DisposeAsync();
         await BlocklistUpdater.DisposeAsync();
+        // Mappings are removed while the port is still ours (bounded: a router that does not answer costs a few seconds).
+        await SetPortForwardingAsync(false);
         // The torrents' stopped announces share one budget of a few seconds from here (given up beyond it), paced per tracker.
         _trackers.BeginQuit();
         await Engine.DisposeAsync();

@@ -240,6 +240,9 @@ public sealed record EditableSettings
     /// <summary>The program run when a torrent is removed; empty for none.</summary>
     public string RemovedHook { get; init; } = "";
 
+    /// <summary>Ask the router to forward the listen port (settings.json <c>portForwardingEnabled</c>); applies at once.</summary>
+    public bool PortForwarding { get; init; } = true;
+
     /// <summary>Refuse peers in the blocklist (settings.json <c>blocklistEnabled</c>); applies at once.</summary>
     public bool BlocklistEnabled { get; init; }
 

@@ -51,7 +51,14 @@ public sealed class SessionBackend : ITorrentBackend
     {
         cancellationToken.ThrowIfCancellationRequested();
         var snapshot = await _session.Engine.GetSnapshotAsync().WaitAsync(cancellationToken).ConfigureAwait(false);
-        return _settings.Current.AltSpeedEnabled ? snapshot with { AltSpeedEnabled = true } : snapshot;
+        var mapping = _session.PortMapping;
+        return _settings.Current.AltSpeedEnabled || mapping.State != PortMapping.PortMappingState.Off
+            ? snapshot with
+            {
+                AltSpeedEnabled = _settings.Current.AltSpeedEnabled,
+                PortMapping = mapping.State == PortMapping.PortMappingState.Off ? null : mapping,
+            }
+            : snapshot;
     }
 
     /// <inheritdoc/>
@@ -303,6 +310,7 @@ public sealed class SessionBackend : ITorrentBackend
         Lsd = s.LsdEnabled,
         IPv4 = s.ListenOnIPv4,
         IPv6 = s.ListenOnIPv6,
+        PortForwarding = s.PortForwardingEnabled,
         Encryption = s.Encryption,
         StartAddedTorrents = s.StartAddedTorrents,
         AltSpeedEnabled = s.AltSpeedEnabled,
@@ -369,6 +377,7 @@ public sealed class SessionBackend : ITorrentBackend
             LsdEnabled = settings.Lsd,
             ListenOnIPv4 = settings.IPv4,
             ListenOnIPv6 = settings.IPv6,
+            PortForwardingEnabled = settings.PortForwarding,
             Encryption = settings.Encryption,
             StartAddedTorrents = settings.StartAddedTorrents,
             AltSpeedEnabled = settings.AltSpeedEnabled,

@@ -53,7 +53,7 @@ public sealed record RunOverrides
 /// <c>session-set</c> all change settings through it, so two of them can never overwrite each other's change.
 /// </summary>
 /// <remarks>
-/// Rate limits, connection limits, the seed ratio limit and the blocklist apply at once; what cannot change while the engine runs
+/// Rate limits, connection limits, the seed ratio limit, the blocklist and port forwarding apply at once; what cannot change while the engine runs
 /// (the listen port, DHT/PEX/LSD, encryption, the read cache) is saved and applies at the next start, as the settings
 /// dialog says.
 /// </remarks>
@@ -137,6 +137,8 @@ public sealed class SessionSettings
         if (before.BlocklistEnabled != after.BlocklistEnabled || before.BlocklistUrl != after.BlocklistUrl ||
             before.BlocklistFile != after.BlocklistFile || before.BlocklistRefreshHours != after.BlocklistRefreshHours)
             await _session.BlocklistUpdater.ApplyAsync(Engine.Blocklists.BlocklistSources.From(after)).ConfigureAwait(false);
+        if (before.PortForwardingEnabled != after.PortForwardingEnabled)
+            await _session.SetPortForwardingAsync(after.PortForwardingEnabled).ConfigureAwait(false);
         if (before.QueueLimits != after.QueueLimits)
             await engine.SetQueueLimitsAsync(after.QueueLimits).ConfigureAwait(false);
     }

@@ -174,6 +174,13 @@ public sealed record EngineSettings
     public bool LsdEnabled { get; init; } = true;
 
     /// <summary>
+    /// Ask the router to forward the listen port (TCP and UDP) with UPnP IGD and NAT-PMP/PCP, renew the mappings and remove
+    /// them at exit (Transmission's <c>port-forwarding-enabled</c>; on by default there and in qBittorrent). Applies at
+    /// once. Nothing is asked while the session listens only on loopback. See docs/PORT-MAPPING.md.
+    /// </summary>
+    public bool PortForwardingEnabled { get; init; } = true;
+
+    /// <summary>
     /// Refuse peers whose address is in the blocklist (<see cref="BlocklistUrl"/> and <see cref="BlocklistFile"/>):
     /// incoming and outgoing connections, peers from trackers, DHT, PEX and LSD, and DHT nodes. Applies at once.
     /// See docs/BLOCKLISTS.md.
@@ -592,6 +599,7 @@ public sealed record EngineSettings
         DefaultTorrentUploadRateLimit == other.DefaultTorrentUploadRateLimit && DownloadDirectory == other.DownloadDirectory &&
         SessionDirectory == other.SessionDirectory && WatchDirectory == other.WatchDirectory && DhtEnabled == other.DhtEnabled &&
         SameList(DhtBootstrapNodes, other.DhtBootstrapNodes) && PexEnabled == other.PexEnabled && LsdEnabled == other.LsdEnabled &&
+        PortForwardingEnabled == other.PortForwardingEnabled &&
         BlocklistEnabled == other.BlocklistEnabled && BlocklistUrl == other.BlocklistUrl && BlocklistFile == other.BlocklistFile &&
         BlocklistRefreshHours == other.BlocklistRefreshHours &&
         ProxyType == other.ProxyType && ProxyHost == other.ProxyHost && ProxyPort == other.ProxyPort &&

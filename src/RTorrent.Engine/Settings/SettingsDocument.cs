@@ -48,6 +48,7 @@ internal sealed class SettingsDocument
         DhtBootstrapNodes = s.DhtBootstrapNodes;
         PexEnabled = s.PexEnabled;
         LsdEnabled = s.LsdEnabled;
+        PortForwardingEnabled = s.PortForwardingEnabled;
         BlocklistEnabled = s.BlocklistEnabled;
         BlocklistUrl = s.BlocklistUrl;
         BlocklistFile = s.BlocklistFile;
@@ -172,6 +173,8 @@ internal sealed class SettingsDocument
     public bool PexEnabled { get; set; }
 
     public bool LsdEnabled { get; set; }
+
+    public bool PortForwardingEnabled { get; set; }
 
     public bool BlocklistEnabled { get; set; }
 
@@ -320,6 +323,7 @@ internal sealed class SettingsDocument
         DhtBootstrapNodes = DhtBootstrapNodes,
         PexEnabled = PexEnabled,
         LsdEnabled = LsdEnabled,
+        PortForwardingEnabled = PortForwardingEnabled,
         BlocklistEnabled = BlocklistEnabled,
         BlocklistUrl = BlocklistUrl,
         BlocklistFile = BlocklistFile,

@@ -79,7 +79,7 @@ internal static class SessionFields
         yield return Live("peer-port", (w, s) => w.WriteNumberValue(s.Settings.ListenPort != 0 ? s.Settings.ListenPort : s.Context.Session.Engine.ListenPort));
         yield return Live("peer-port-random-on-start", (w, s) => w.WriteBooleanValue(s.Settings.ListenPort == 0));
         yield return Live("pex-enabled", (w, s) => w.WriteBooleanValue(s.Settings.PexEnabled));
-        yield return FixedBool("port-forwarding-enabled", false, "RTorrent does not ask routers to forward its port (no UPnP or NAT-PMP)");
+        yield return Live("port-forwarding-enabled", (w, s) => w.WriteBooleanValue(s.Settings.PortForwardingEnabled));
         yield return Live("queue-stalled-enabled", (w, s) => w.WriteBooleanValue(s.Settings.QueueStalledEnabled));
         yield return Live("queue-stalled-minutes", (w, s) => w.WriteNumberValue(s.Settings.QueueStalledMinutes));
         yield return FixedBool("rename-partial-files", false, "RTorrent writes incomplete files under their final names");

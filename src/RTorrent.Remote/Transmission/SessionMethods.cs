@@ -44,8 +44,26 @@ internal sealed class SessionMethods(TransmissionContext context)
         // RTorrent's own (Transmission has no such count; its clients ignore keys they do not know): attempts the
         // blocklist refused since the daemon started - connections, peers from any source, DHT packets.
         w.WriteNumber("blocklistBlocked", context.Session.Blocklist.BlockedCount);
+        // Also RTorrent's own: what the router forwards to the listen port (docs/PORT-MAPPING.md).
+        WritePortForwarding(w, context.Session.PortMapping);
         WriteTotals(w, "cumulative-stats", stats.Cumulative);
         WriteTotals(w, "current-stats", stats.Current);
+        w.WriteEndObject();
+    }
+
+    /// <summary>
+    /// <c>portForwarding</c>: <c>state</c> (off, mapping, mapped, failed), and when known <c>method</c> (UPnP, NAT-PMP,
+    /// PCP), <c>externalAddress</c>, <c>externalTcpPort</c>, <c>externalUdpPort</c> and <c>error</c> (why not, or why only in part).
+    /// </summary>
+    internal static void WritePortForwarding(Utf8JsonWriter w, Engine.PortMapping.PortMappingStatus status)
+    {
+        w.WriteStartObject("portForwarding");
+        w.WriteString("state", status.State.ToString().ToLowerInvariant());
+        if (status.Method is { } method) w.WriteString("method", method);
+        if (status.ExternalAddress is { } address) w.WriteString("externalAddress", address);
+        if (status.ExternalTcpPort is { } tcp) w.WriteNumber("externalTcpPort", tcp);
+        if (status.ExternalUdpPort is { } udp) w.WriteNumber("externalUdpPort", udp);
+        if (status.Error is { } error) w.WriteString("error", error);
         w.WriteEndObject();
     }
 
@@ -85,7 +103,13 @@ internal sealed class SessionMethods(TransmissionContext context)
     /// </summary>
     public string PortTest() =>
         $"port-test: RTorrent cannot test whether port {context.Session.Engine.ListenPort} is reachable from the internet (it asks no " +
-        "outside service); peers reach it if your router or firewall forwards it";
+        "outside service); peers reach it if your router or firewall forwards it" + context.Session.PortMapping switch
+        {
+            { State: Engine.PortMapping.PortMappingState.Mapped } m =>
+                $"; the router says it does: {m.ExternalAddress}:{m.ExternalTcpPort ?? m.ExternalUdpPort} ({m.Method})",
+            { State: Engine.PortMapping.PortMappingState.Failed } m => $"; port mapping failed: {m.Error}",
+            _ => "",
+        };
 
     /// <summary>
     /// blocklist-update: downloads blocklist-url (and rereads blocklistFile) now and answers the ranges in force as

@@ -4,8 +4,8 @@ using RTorrent.Engine.Client;
 namespace RTorrent.Tui;
 
 /// <summary>
-/// The status line: session rates and limits, listen port, connections, DHT nodes, attempts the blocklist refused (while
-/// it is on) and free disk space; with several
+/// The status line: session rates and limits, listen port (and what the router maps to it), connections, DHT nodes,
+/// attempts the blocklist refused (while it is on), why port mapping failed, and free disk space; with several
 /// daemons, each daemon's rates or why it is not connected; for a daemon that cannot be reached, why and when the next
 /// attempt is.
 /// </summary>
@@ -26,7 +26,7 @@ public static class StatusLine
         string up = "Up " + Units.CompactSize(session.UploadRate) + "/s" +
             (session.UploadLimit > 0 ? " (max " + Units.CompactSize(session.UploadLimit) + ")" : "");
         string free = freeBytes is { } f ? Units.CompactSize(f) + " free" : "disk ?";
-        string port = "port " + session.ListenPort.ToString(CultureInfo.InvariantCulture);
+        string port = "port " + session.ListenPort.ToString(CultureInfo.InvariantCulture) + Mapping(session.PortMapping);
         string conns = session.Connections.ToString(CultureInfo.InvariantCulture) + " conns";
         string dht = session.DhtNodes is { } n ? "DHT " + n.ToString(CultureInfo.InvariantCulture) : "DHT off";
 
@@ -35,6 +35,8 @@ public static class StatusLine
         string[] always = session.AltSpeedEnabled ? [TurtleMark, down, up] : [down, up];
         // The blocklist's refusals, only while it is on (dropped first when the line is short).
         if (session.BlockedAttempts is { } blocked) optional.Add(blocked.ToString(CultureInfo.InvariantCulture) + " blocked");
+        // Why the port is not mapped (or only in part): the first segment dropped; the session log has it in full.
+        if (session.PortMapping is { Error: { Length: > 0 } why }) optional.Add("mapping: " + why);
         while (true)
         {
             string line = string.Join("  ", always.Concat(optional).Append(free));
@@ -42,6 +44,21 @@ public static class StatusLine
             optional.RemoveAt(optional.Count - 1);
         }
     }
+
+    /// <summary>
+    /// What the router forwards to the listen port, after "port N": " mapped 203.0.113.7:N UPnP" (the TCP port; the UDP
+    /// one too when it differs), " mapping..." while asking, " not mapped" when every way failed; nothing while off.
+    /// </summary>
+    public static string Mapping(Engine.PortMapping.PortMappingStatus? status) => status switch
+    {
+        null or { State: Engine.PortMapping.PortMappingState.Off } => "",
+        { State: Engine.PortMapping.PortMappingState.Mapping } => " mapping...",
+        { State: Engine.PortMapping.PortMappingState.Failed } => " not mapped",
+        var m => " mapped " + (m.ExternalAddress is { } a ? (a.Contains(':') ? "[" + a + "]" : a) + ":" : ":") +
+            (m.ExternalTcpPort ?? m.ExternalUdpPort)?.ToString(CultureInfo.InvariantCulture) +
+            (m.ExternalTcpPort is { } t && m.ExternalUdpPort is { } u && t != u ? "/udp " + u.ToString(CultureInfo.InvariantCulture) : "") +
+            " " + m.Method,
+    };
 
     /// <summary>
     /// The line for several hosts (<see cref="SessionSnapshot.Hosts"/>): the totals, then each host's rates, or that it

@@ -1,4 +1,5 @@
 using System.Text;
+using RTorrent.Engine.Session;
 using RTorrent.Engine.Settings;
 using RTorrent.Engine.Tests.Storage;
 
@@ -130,6 +131,20 @@ public class SettingsTests : IDisposable
             "maxOpenFiles: must be 1-65536, not 0",
             "encryption: must be disabled, enabled, preferred or required, not 7",
         ], e.Errors);
+    }
+
+    [Fact]
+    public async Task Port_forwarding_is_on_by_default_as_in_transmission_and_round_trips()
+    {
+        Assert.True(Parse("{}").PortForwardingEnabled);
+        var s = new EngineSettings { SessionDirectory = _tmp.Sub("session"), PortForwardingEnabled = false };
+        await SettingsStore.SaveAsync(s);
+        Assert.Contains("\"portForwardingEnabled\": false", await File.ReadAllTextAsync(_tmp.Sub("session", "settings.json")));
+        var back = await SettingsStore.LoadAsync(_tmp.Sub("session"));
+        Assert.False(back.PortForwardingEnabled);
+        Assert.NotEqual(back, back with { PortForwardingEnabled = true });
+        Assert.True(SessionOptions.FromSettings(back with { PortForwardingEnabled = true }).PortForwarding);
+        Assert.False(new SessionOptions().PortForwarding); // a session made in code asks no router
     }
 
     [Fact]

@@ -57,6 +57,7 @@ internal sealed class DaemonProcess : IAsyncDisposable
         json["listenPort"] = 0;
         json["dhtEnabled"] = false;
         json["lsdEnabled"] = false;
+        json["portForwardingEnabled"] = false; // no SSDP or NAT-PMP to the machine's real network
         json["downloadDirectory"] = downloads;
         edit?.Invoke(json);
         File.WriteAllText(path, json.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));

@@ -177,6 +177,7 @@ public sealed class TerminalInterfaceTests(ITestOutputHelper output)
             DhtEnabled = false,
             LsdEnabled = false,
             PexEnabled = false,
+            PortForwardingEnabled = false,
         });
         return (session, downloads);
     }

@@ -78,6 +78,7 @@ internal sealed class TransmissionHarness : IAsyncDisposable
             DhtEnabled = false,
             PexEnabled = false,
             LsdEnabled = false,
+            PortForwardingEnabled = false,
         };
         if (edit is not null) saved = edit(saved);
         Session = await ClientSession.OpenAsync(new SessionOptions

@@ -259,6 +259,25 @@ public sealed class DialogTests : IDisposable
     }
 
     [Fact]
+    public void The_settings_screen_switches_port_mapping_on_the_peers_row()
+    {
+        using var h = new TuiHarness(MainListTests.SampleBackend());
+        string screen = "";
+        h.OnDialog<SettingsDialog>(d =>
+        {
+            screen = h.Screen;
+            Assert.Equal(CheckState.Checked, d.PortMappingBox.Value); // on by default, as the settings say
+            d.PortMappingBox.Value = CheckState.UnChecked;
+            h.App.InjectKey(Key.Enter);
+        });
+        h.Type("o");
+        Assert.Contains("Port mapping", screen);
+        Assert.Contains("Save", screen); // still fits with its buttons
+        Assert.True(screen.Contains("at once."), screen);
+        Assert.False(h.Backend.Settings.PortForwarding);
+    }
+
+    [Fact]
     public void The_settings_screen_edits_the_blocklist_and_refuses_bad_values_with_the_reason()
     {
         string list = Path.Combine(_folder, "level1.p2p");

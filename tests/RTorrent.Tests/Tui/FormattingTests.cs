@@ -174,6 +174,33 @@ public class FormattingTests
     }
 
     [Fact]
+    public void The_status_line_shows_what_the_router_maps_to_the_port_or_that_it_did_not()
+    {
+        var session = new SessionSnapshot { Torrents = [], ListenPort = 6890, Connections = 3, DhtNodes = 20 };
+        Assert.Equal("Down 0B/s  Up 0B/s  port 6890  3 conns  DHT 20  1.0G free", StatusLine.Build(session, 1L << 30, 200)); // off: nothing
+        var mapped = new RTorrent.Engine.PortMapping.PortMappingStatus
+        {
+            State = RTorrent.Engine.PortMapping.PortMappingState.Mapped, Method = "UPnP", ExternalAddress = "203.0.113.7",
+            ExternalTcpPort = 6890, ExternalUdpPort = 6890,
+        };
+        Assert.Equal("Down 0B/s  Up 0B/s  port 6890 mapped 203.0.113.7:6890 UPnP  3 conns  DHT 20  1.0G free",
+            StatusLine.Build(session with { PortMapping = mapped }, 1L << 30, 200));
+        Assert.Contains("port 6890 mapped 203.0.113.7:40000/udp 40001 NAT-PMP", StatusLine.Build(session with
+        {
+            PortMapping = mapped with { Method = "NAT-PMP", ExternalTcpPort = 40000, ExternalUdpPort = 40001 },
+        }, null, 200));
+        Assert.Contains("port 6890 mapping...", StatusLine.Build(session with { PortMapping = new() { State = RTorrent.Engine.PortMapping.PortMappingState.Mapping } }, null, 200));
+        // Failed: the port says so, and the reason comes last, the first part dropped when the line is short.
+        var failed = session with
+        {
+            PortMapping = new() { State = RTorrent.Engine.PortMapping.PortMappingState.Failed, Error = "UPnP: no UPnP gateway answered SSDP discovery" },
+        };
+        Assert.Equal("Down 0B/s  Up 0B/s  port 6890 not mapped  3 conns  DHT 20  mapping: UPnP: no UPnP gateway answered SSDP discovery  1.0G free",
+            StatusLine.Build(failed, 1L << 30, 200));
+        Assert.Equal("Down 0B/s  Up 0B/s  port 6890 not mapped  3 conns  DHT 20  1.0G free", StatusLine.Build(failed, 1L << 30, 80));
+    }
+
+    [Fact]
     public void The_status_line_over_several_daemons_keeps_every_name_and_drops_reasons_then_totals_first()
     {
         DateTimeOffset now = new(2026, 2, 1, 10, 0, 0, TimeSpan.Zero);
