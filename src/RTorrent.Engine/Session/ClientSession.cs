@@ -354,6 +354,8 @@ public sealed partial class ClientSession : IAsyncDisposable
             if (Dht is not null && Dht6 is not null) DhtEngine.Link(Dht, Dht6);
             Dht ??= Dht6;
         }
+        // After the listener and the DHT's socket exist: the port to map is the one in use.
+        if (_options.PortForwarding) await SetPortForwardingAsync(true);
     }
 
     /// <summary>Starts the DHT node of one family; null (and a log line) when its port cannot be bound.</summary>
@@ -400,8 +402,6 @@ public sealed partial class ClientSession : IAsyncDisposable
             await node.DisposeAsync();
             return null;
         }
-        // After the listener and the DHT's socket exist: the port to map is the one in use.
-        if (_options.PortForwarding) await SetPortForwardingAsync(true);
     }
 
     /// <summary>Removes a torrent and forgets it in the session; optionally deletes its data.</summary>
