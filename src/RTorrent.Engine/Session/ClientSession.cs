@@ -33,6 +33,7 @@ public sealed record SessionOptions
             DisabledPeerSources = disabled,
             Blocklist = Blocklists.BlocklistSources.From(s),
             LoggerFactory = loggerFactory ?? NullLoggerFactory.Instance,
+            RunFeeds = true,
         };
     }
 
@@ -92,6 +93,15 @@ public sealed record SessionOptions
 
     /// <summary>The blocklist's sources and schedule (see docs/BLOCKLISTS.md); off by default.</summary>
     public Blocklists.BlocklistSources Blocklist { get; init; } = new();
+
+    /// <summary>
+    /// Poll the feeds of feeds.json (docs/FEEDS.md) once the saved torrents are restored. On for the daemon and the
+    /// interface (<see cref="FromSettings"/>); off for one-shot commands and tests unless they ask.
+    /// </summary>
+    public bool RunFeeds { get; init; }
+
+    /// <summary>Limits on feed readers (tests shorten them); null for the defaults.</summary>
+    public PluginGuardOptions? FeedGuard { get; init; }
 
     /// <summary>Tracker timings (tests shorten them).</summary>
     public TrackerPeerSourceOptions? Trackers { get; init; }
@@ -256,6 +266,7 @@ public sealed partial class ClientSession : IAsyncDisposable
         }
         await Statistics.StartAsync();
         Components.RegisterBuiltIns(new BuiltInComponents(this));
+        CreateFeeds();
         Components.Changed += (_, e) =>
         {
             // A picker plugin was rebuilt and reloaded: torrents using it switch to the new code at once.
@@ -488,6 +499,8 @@ public sealed partial class ClientSession : IAsyncDisposable
         {
             try { await restore; } catch (Exception e) { _logger.LogDebug("restore at close: {Error}", e.Message); }
         }
+        // No feed adds anything once closing starts; what it took is saved.
+        if (Feeds is not null) await Feeds.DisposeAsync();
         await _relocator.DisposeAsync();
         _altSpeed?.Dispose();
         // Hooks still running are killed (each says so in the log): the session's processes end with it.
@@ -527,6 +540,7 @@ public sealed partial class ClientSession : IAsyncDisposable
             registry.AddPeerSource(session?._trackers ?? new TrackerPeerSourceFactory());
             registry.AddPeerSource(new LazyDhtSourceFactory(session));
             registry.AddPeerSource(new PexPeerSourceFactory());
+            registry.AddTorrentSource(new Feeds.RssTorrentSourceFactory());
         }
     }
 

@@ -247,6 +247,8 @@ public enum PluginKinds
     PeerSource = 2,
     /// <summary>Storage backends.</summary>
     Storage = 4,
+    /// <summary>Torrent sources (feed readers).</summary>
+    TorrentSource = 8,
 }
 
 /// <summary>One plugin as the interface lists it.</summary>

@@ -29,6 +29,19 @@ public sealed class SessionBackend : ITorrentBackend
         _session = session;
         _settings = settings;
         Info = info ?? BackendInfo.Local;
+        // A feed's torrents get what one added from the interface gets (folder, picker, limits, start or not).
+        session.FeedAddDefaults = () =>
+        {
+            var s = _settings.Current;
+            return (new TorrentOptions
+            {
+                SavePath = s.DownloadDirectory,
+                Picker = s.DefaultPicker,
+                Storage = s.DefaultStorage,
+                DownloadLimit = s.DefaultTorrentDownloadRateLimit,
+                UploadLimit = s.DefaultTorrentUploadRateLimit,
+            }, s.StartAddedTorrents);
+        };
     }
 
     /// <summary>The settings of the session.</summary>
@@ -235,6 +248,7 @@ public sealed class SessionBackend : ITorrentBackend
                 ComponentKind.Picker => PluginKinds.Picker,
                 ComponentKind.PeerSource => PluginKinds.PeerSource,
                 ComponentKind.Storage => PluginKinds.Storage,
+                ComponentKind.TorrentSource => PluginKinds.TorrentSource,
                 _ => PluginKinds.None,
             }),
             p.Version ?? "",

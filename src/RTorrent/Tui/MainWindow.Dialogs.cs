@@ -332,6 +332,7 @@ internal sealed partial class MainWindow
         if (kinds.HasFlag(PluginKinds.Picker)) names.Add("picker");
         if (kinds.HasFlag(PluginKinds.PeerSource)) names.Add("peer source");
         if (kinds.HasFlag(PluginKinds.Storage)) names.Add("storage");
+        if (kinds.HasFlag(PluginKinds.TorrentSource)) names.Add("torrent source");
         return string.Join(", ", names);
     }
 }
