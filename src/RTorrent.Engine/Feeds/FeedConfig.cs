@@ -10,16 +10,21 @@ namespace RTorrent.Engine.Feeds;
 /// rules apart from its settings). Edited by hand (picked up live, at the next poll tick), through the native RPC
 /// (<c>feeds-set</c>) or from the interface; written atomically.
 /// </summary>
+/// <remarks>
+/// The properties have setters only so that the JSON reader keeps the defaults of the ones a file leaves out (with
+/// init-only properties it writes default values over them); treat instances as immutable and change them with
+/// <c>with</c>.
+/// </remarks>
 public sealed record FeedConfig
 {
     /// <summary>The file name in the session folder.</summary>
     public const string FileName = "feeds.json";
 
     /// <summary>The feeds, by name.</summary>
-    public IReadOnlyList<FeedDefinition> Feeds { get; init; } = [];
+    public IReadOnlyList<FeedDefinition> Feeds { get; set; } = [];
 
     /// <summary>The download rules, tried in this order: the first that takes an item wins.</summary>
-    public IReadOnlyList<FeedRule> Rules { get; init; } = [];
+    public IReadOnlyList<FeedRule> Rules { get; set; } = [];
 
     /// <summary>What is wrong, one line each; empty when the configuration is usable.</summary>
     public IReadOnlyList<string> Validate()
@@ -101,53 +106,53 @@ public sealed record FeedConfig
 public sealed record FeedDefinition
 {
     /// <summary>Unique name (any case), what rules and the interface call it.</summary>
-    public required string Name { get; init; }
+    public required string Name { get; set; }
 
     /// <summary>The address (http or https for <c>rss</c>).</summary>
-    public required string Url { get; init; }
+    public required string Url { get; set; }
 
     /// <summary>The torrent source that reads it: <c>rss</c> (built in: RSS, Atom, torznab), or a plugin's.</summary>
-    public string Source { get; init; } = "rss";
+    public string Source { get; set; } = "rss";
 
     /// <summary>Minutes between polls (qBittorrent's default is 30).</summary>
-    public int IntervalMinutes { get; init; } = 30;
+    public int IntervalMinutes { get; set; } = 30;
 
     /// <summary>Polled at all.</summary>
-    public bool Enabled { get; init; } = true;
+    public bool Enabled { get; set; } = true;
 }
 
 /// <summary>A download rule: which items of which feeds are added, and how.</summary>
 public sealed record FeedRule
 {
     /// <summary>Unique name; the smart filter's taken episodes are kept under it.</summary>
-    public required string Name { get; init; }
+    public required string Name { get; set; }
 
     /// <summary>Used at all.</summary>
-    public bool Enabled { get; init; } = true;
+    public bool Enabled { get; set; } = true;
 
     /// <summary>The feeds it applies to, by name; empty for all.</summary>
-    public IReadOnlyList<string> Feeds { get; init; } = [];
+    public IReadOnlyList<string> Feeds { get; set; } = [];
 
     /// <summary>Include pattern (<see cref="FeedPattern"/>): empty takes every title.</summary>
-    public string? MustContain { get; init; }
+    public string? MustContain { get; set; }
 
     /// <summary>Exclude pattern: a title that matches it is not taken.</summary>
-    public string? MustNotContain { get; init; }
+    public string? MustNotContain { get; set; }
 
     /// <summary>The patterns are regular expressions instead of wildcards.</summary>
-    public bool UseRegex { get; init; }
+    public bool UseRegex { get; set; }
 
     /// <summary>Take each episode once (<see cref="EpisodeId"/>): the first matching item wins.</summary>
-    public bool SmartFilter { get; init; }
+    public bool SmartFilter { get; set; }
 
     /// <summary>The category given to the torrents it adds, or null.</summary>
-    public string? Category { get; init; }
+    public string? Category { get; set; }
 
     /// <summary>Where their files go; null for the session's download folder.</summary>
-    public string? SavePath { get; init; }
+    public string? SavePath { get; set; }
 
     /// <summary>Add them paused; null follows the session's "start added torrents".</summary>
-    public bool? AddPaused { get; init; }
+    public bool? AddPaused { get; set; }
 
     /// <summary>Whether the rule may look at items of <paramref name="feed"/>.</summary>
     public bool AppliesTo(string feed) => Feeds.Count == 0 || Feeds.Contains(feed, StringComparer.OrdinalIgnoreCase);

@@ -237,6 +237,7 @@ public sealed class FeedManager : IAsyncDisposable
         catch (Exception e)
         {
             _options.Logger.LogError(e, "feeds: a poll round failed");
+            _options.Report?.Invoke(PluginLogLevel.Error, $"feeds: a poll round failed: {e.GetType().Name}: {e.Message}");
         }
         Reschedule();
     }

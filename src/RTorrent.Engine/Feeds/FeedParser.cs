@@ -122,6 +122,7 @@ public static class FeedParser
         string? torrentUrl = null, magnet = null, hash = null;
         long? size = null;
         int? seeders = null;
+        bool otherEnclosure = false; // a podcast's audio: its item's link is a page, not a torrent
 
         foreach (var enclosure in item.Elements().Where(e => e.Name.LocalName == "enclosure"))
         {
@@ -134,6 +135,7 @@ public static class FeedParser
                 torrentUrl ??= url;
                 if (long.TryParse((string?)enclosure.Attribute("length"), NumberStyles.None, CultureInfo.InvariantCulture, out var length) && length > 0) size ??= length;
             }
+            else otherEnclosure = true;
         }
 
         // torznab (Jackett, Prowlarr) and newznab attributes; EZTV's <torrent> element; showRSS's info_hash.
@@ -164,7 +166,7 @@ public static class FeedParser
         if (resolvedLink is not null)
         {
             if (IsMagnet(resolvedLink)) magnet ??= resolvedLink;
-            else if (torrentUrl is null && magnet is null && hash is null) torrentUrl = resolvedLink;
+            else if (torrentUrl is null && magnet is null && hash is null && !otherEnclosure) torrentUrl = resolvedLink;
             else if (torrentUrl is null && LooksLikeTorrentFile(resolvedLink)) torrentUrl = resolvedLink;
         }
 
