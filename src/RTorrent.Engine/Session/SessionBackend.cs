@@ -373,6 +373,23 @@ public sealed class SessionBackend : ITorrentBackend
         await Task.Run(() => DiskSpace.FreeBytes(folder), cancellationToken).WaitAsync(cancellationToken);
 
     /// <inheritdoc/>
+    public Task<Feeds.FeedsSnapshot> GetFeedsAsync(CancellationToken cancellationToken = default) =>
+        cancellationToken.IsCancellationRequested ? Task.FromCanceled<Feeds.FeedsSnapshot>(cancellationToken) : Task.FromResult(_session.Feeds.GetSnapshot());
+
+    /// <inheritdoc/>
+    public Task SetFeedsAsync(Feeds.FeedConfig config, CancellationToken cancellationToken = default) =>
+        _session.Feeds.SetConfigAsync(config, cancellationToken);
+
+    /// <inheritdoc/>
+    public async Task RefreshFeedAsync(string? feed, CancellationToken cancellationToken = default)
+    {
+        // An unknown name fails at once; the poll itself (a download of up to a minute) goes on in the background.
+        var refresh = _session.Feeds.RefreshAsync(feed, CancellationToken.None);
+        if (refresh.IsFaulted) await refresh.ConfigureAwait(false);
+        _ = refresh.ContinueWith(t => _ = t.Exception, CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted, TaskScheduler.Default);
+    }
+
+    /// <inheritdoc/>
     public async Task StopDaemonAsync(CancellationToken cancellationToken = default)
     {
         if (StopDaemon is not { } stop) throw new NotSupportedException("This interface runs the session itself; quit to stop it.");
