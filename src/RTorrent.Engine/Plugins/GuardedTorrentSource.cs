@@ -97,6 +97,10 @@ public sealed class GuardedTorrentSource : IAsyncDisposable
         {
             throw new TorrentSourceException(e.Message, e);
         }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            throw;
+        }
         catch (Exception e)
         {
             throw Fail($"torrent source '{ComponentName}' ReadAsync threw {e.GetType().Name}: {PluginLoadErrors.FirstLine(e.Message)}", e);
