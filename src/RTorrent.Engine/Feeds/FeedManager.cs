@@ -352,7 +352,9 @@ public sealed class FeedManager : IAsyncDisposable
             lock (_lock) taken = _history.HasItem(def.Url, item.Id);
             if (taken)
             {
-                result.Add(status with { State = feed.AddedThisRun.Contains(item.Id) ? FeedItemState.Added : FeedItemState.Taken });
+                result.Add(feed.AddedThisRun.TryGetValue(item.Id, out var by)
+                    ? status with { State = FeedItemState.Added, Rule = by }
+                    : status with { State = FeedItemState.Taken });
                 continue;
             }
             var match = rules.FirstOrDefault(r => (r.Include.IsEmpty || r.Include.Matches(item.Title)) && !r.Exclude.Matches(item.Title));
@@ -384,7 +386,7 @@ public sealed class FeedManager : IAsyncDisposable
                         // A repack also counts as the episode itself: a later plain release of it is not taken.
                         if (episode.IsRepack) foreach (var key in episode.Episodes) _history.AddEpisode(rule.Name, key);
                     }
-                    feed.AddedThisRun.Add(item.Id);
+                    feed.AddedThisRun[item.Id] = rule.Name;
                 }
                 _options.Logger.LogInformation("feed {Feed}: rule {Rule} added {Title}", def.Name, rule.Name, item.Title);
                 result.Add(status with { State = FeedItemState.Added, Rule = rule.Name, Message = name });
@@ -556,7 +558,8 @@ public sealed class FeedManager : IAsyncDisposable
         public string? LastReportedError { get; set; }
         public string? Title { get; set; }
         public IReadOnlyList<FeedItemStatus> Items { get; set; } = [];
-        public HashSet<string> AddedThisRun { get; } = new(StringComparer.Ordinal);
+        /// <summary>Items this run added, with the rule that took them (shown as added, not "taken before").</summary>
+        public Dictionary<string, string> AddedThisRun { get; } = new(StringComparer.Ordinal);
 
         public FeedStatus Status() => new()
         {

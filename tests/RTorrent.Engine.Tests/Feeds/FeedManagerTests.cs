@@ -102,6 +102,10 @@ public sealed class FeedManagerTests : IAsyncLifetime
         Assert.Equal(["Show.Name.S01E02.1080p.WEB", "Show.Name.1x03.720p", "Show.Name.S01E02.REPACK.720p"], _target.Titles());
         items = Assert.Single(m.GetSnapshot().Feeds).Items;
         Assert.Equal([FeedItemState.Skipped, FeedItemState.Added, FeedItemState.Skipped, FeedItemState.New], items.Select(i => i.State));
+
+        // A poll that finds an item this run added shows it added, by its rule.
+        await m.RefreshAsync("tv");
+        Assert.Equal(("show", FeedItemState.Added), (Assert.Single(m.GetSnapshot().Feeds).Items[1].Rule, Assert.Single(m.GetSnapshot().Feeds).Items[1].State));
     }
 
     [Fact]
