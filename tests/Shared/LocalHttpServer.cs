@@ -3,7 +3,10 @@ using System.Net.Sockets;
 
 namespace RTorrent.Testing;
 
-/// <summary>An HTTP server on 127.0.0.1 answering every GET with what the test set (status and body); counts requests.</summary>
+/// <summary>
+/// An HTTP server on 127.0.0.1 answering every GET with what the test set (status and body), or with what it set for
+/// that path (<see cref="ServeAt"/>); counts requests, in all and per path.
+/// </summary>
 internal sealed class LocalHttpServer : IAsyncDisposable
 {
     private readonly HttpListener _listener = new();
@@ -11,6 +14,8 @@ internal sealed class LocalHttpServer : IAsyncDisposable
     private volatile byte[] _body = [];
     private volatile int _status = 200;
     private int _requests;
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, (byte[] Body, int Status, string? Location)> _paths = new();
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, int> _perPath = new();
 
     public LocalHttpServer()
     {
@@ -38,6 +43,29 @@ internal sealed class LocalHttpServer : IAsyncDisposable
 
     public int Requests => Volatile.Read(ref _requests);
 
+    /// <summary>The server's root, <c>http://127.0.0.1:PORT</c> (no trailing slash).</summary>
+    public string Root => Url[..Url.IndexOf('/', "http://".Length)];
+
+    /// <summary>Requests for one path (<c>/feed.xml</c>).</summary>
+    public int RequestsFor(string path) => _perPath.TryGetValue(path, out var n) ? n : 0;
+
+    /// <summary>Answers GETs of <paramref name="path"/> (<c>/feed.xml</c>) with this body; returns its URL.</summary>
+    public string ServeAt(string path, byte[] body, int status = 200)
+    {
+        _paths[path] = (body, status, null);
+        return Root + path;
+    }
+
+    /// <summary>Answers GETs of <paramref name="path"/> with this text (UTF-8); returns its URL.</summary>
+    public string ServeAt(string path, string body, int status = 200) => ServeAt(path, System.Text.Encoding.UTF8.GetBytes(body), status);
+
+    /// <summary>Answers GETs of <paramref name="path"/> with a 302 to <paramref name="location"/>; returns its URL.</summary>
+    public string RedirectAt(string path, string location)
+    {
+        _paths[path] = ([], 302, location);
+        return Root + path;
+    }
+
     public void Serve(byte[] body, int status = 200)
     {
         _body = body;
@@ -56,8 +84,17 @@ internal sealed class LocalHttpServer : IAsyncDisposable
             Interlocked.Increment(ref _requests);
             try
             {
+                var path = context.Request.Url?.AbsolutePath ?? "/";
+                _perPath.AddOrUpdate(path, 1, (_, n) => n + 1);
                 var body = _body;
-                context.Response.StatusCode = _status;
+                int status = _status;
+                if (_paths.TryGetValue(path, out var set))
+                {
+                    body = set.Body;
+                    status = set.Status;
+                    if (set.Location is { } location) context.Response.RedirectLocation = location;
+                }
+                context.Response.StatusCode = status;
                 context.Response.ContentLength64 = body.Length;
                 await context.Response.OutputStream.WriteAsync(body);
                 context.Response.Close();

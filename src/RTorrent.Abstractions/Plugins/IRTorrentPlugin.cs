@@ -7,8 +7,8 @@ namespace RTorrent.Abstractions;
 /// <remarks>
 /// <para>
 /// A plugin references only RTorrent.Abstractions. Everything it offers is registered here: any number of piece
-/// pickers, peer sources and storage backends, each under a name that is unique among all components of the same
-/// kind (the engine's built-ins included: <c>rarest-first</c>, <c>file</c>, <c>tracker</c>, <c>dht</c>, <c>pex</c>).
+/// pickers, peer sources, storage backends and torrent sources, each under a name that is unique among all components of the same
+/// kind (the engine's built-ins included: <c>rarest-first</c>, <c>file</c>, <c>tracker</c>, <c>dht</c>, <c>pex</c>, <c>rss</c>).
 /// </para>
 /// <para>
 /// Registration is all or nothing: if <see cref="Register"/> throws, or one of the names is invalid or taken, none of
@@ -42,6 +42,14 @@ public interface IPluginRegistry
 
     /// <summary>Offers a storage backend that users can choose for a torrent.</summary>
     void AddStorage(IStorageFactory factory);
+
+    /// <summary>Offers a torrent source: a reader of feeds that users name in a feed's configuration.</summary>
+    /// <remarks>
+    /// Added in contracts 1.1: check <c>Host.ContractsVersion &gt;= new Version(1, 1)</c> before calling it. The default
+    /// implementation (an older host, or a test fake) refuses with <see cref="NotSupportedException"/>.
+    /// </remarks>
+    void AddTorrentSource(ITorrentSourceFactory factory) =>
+        throw new NotSupportedException("This host does not take torrent sources (they need contracts 1.1).");
 }
 
 /// <summary>What every registered component says about itself.</summary>
@@ -101,5 +109,6 @@ public static class PluginContracts
     /// The contracts' feature version. The assembly version stays 1.0.0.0 forever so that plugins built against
     /// any earlier contracts keep binding; this number says which additions a host has.
     /// </summary>
-    public static Version Version { get; } = new(1, 0);
+    /// <remarks>1.0: pickers, peer sources, storage. 1.1: torrent sources (<see cref="ITorrentSourceFactory"/>).</remarks>
+    public static Version Version { get; } = new(1, 1);
 }

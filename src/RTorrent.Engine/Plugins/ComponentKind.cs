@@ -9,17 +9,20 @@ public enum ComponentKind
     PeerSource,
     /// <summary>A storage backend (<see cref="Abstractions.IStorageFactory"/>).</summary>
     Storage,
+    /// <summary>A torrent source: a reader of feeds (<see cref="Abstractions.ITorrentSourceFactory"/>, contracts 1.1).</summary>
+    TorrentSource,
 }
 
 /// <summary>How component kinds are spelled for users (command line, logs, <c>rtorrent plugins</c>).</summary>
 public static class ComponentKindNames
 {
-    /// <summary>The user-facing name: <c>picker</c>, <c>peer-source</c> or <c>storage</c>.</summary>
+    /// <summary>The user-facing name: <c>picker</c>, <c>peer-source</c>, <c>storage</c> or <c>torrent-source</c>.</summary>
     public static string ToDisplayName(this ComponentKind kind) => kind switch
     {
         ComponentKind.Picker => "picker",
         ComponentKind.PeerSource => "peer-source",
         ComponentKind.Storage => "storage",
+        ComponentKind.TorrentSource => "torrent-source",
         _ => kind.ToString(),
     };
 }

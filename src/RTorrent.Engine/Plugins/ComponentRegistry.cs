@@ -4,7 +4,7 @@ using RTorrent.Abstractions;
 namespace RTorrent.Engine.Plugins;
 
 /// <summary>
-/// Every piece picker, peer source and storage backend the program knows: the engine's built-ins (registered first,
+/// Every piece picker, peer source, storage backend and torrent source the program knows: the engine's built-ins (registered first,
 /// through <see cref="RegisterBuiltIns"/>) and those of loaded plugins. Names are unique per kind and looked up
 /// without regard to case. Thread-safe: reads take an immutable snapshot and never lock.
 /// </summary>
@@ -24,6 +24,12 @@ public sealed class ComponentRegistry
 
     /// <summary>Storage backends in registration order (built-ins first).</summary>
     public IReadOnlyList<RegisteredComponent<IStorageFactory>> Storages => _snapshot.Storages;
+
+    /// <summary>Torrent sources (feed readers) in registration order (built-ins first).</summary>
+    public IReadOnlyList<RegisteredComponent<ITorrentSourceFactory>> TorrentSources => _snapshot.TorrentSources;
+
+    /// <summary>The torrent source registered under <paramref name="name"/> (any case), or null.</summary>
+    public RegisteredComponent<ITorrentSourceFactory>? GetTorrentSource(string name) => Find(_snapshot.TorrentSources, name);
 
     /// <summary>The picker registered under <paramref name="name"/> (any case), or null.</summary>
     public RegisteredComponent<IPiecePickerFactory>? GetPicker(string name) => Find(_snapshot.Pickers, name);
@@ -164,14 +170,16 @@ public sealed class ComponentRegistry
     private sealed record Snapshot(
         ImmutableArray<RegisteredComponent<IPiecePickerFactory>> Pickers,
         ImmutableArray<RegisteredComponent<IPeerSourceFactory>> PeerSources,
-        ImmutableArray<RegisteredComponent<IStorageFactory>> Storages)
+        ImmutableArray<RegisteredComponent<IStorageFactory>> Storages,
+        ImmutableArray<RegisteredComponent<ITorrentSourceFactory>> TorrentSources)
     {
-        public static Snapshot Empty { get; } = new([], [], []);
+        public static Snapshot Empty { get; } = new([], [], [], []);
 
         public StagedComponent? Find(ComponentKind kind, string name) => kind switch
         {
             ComponentKind.Picker => Stage(ComponentRegistry.Find(Pickers, name)),
             ComponentKind.PeerSource => Stage(ComponentRegistry.Find(PeerSources, name)),
+            ComponentKind.TorrentSource => Stage(ComponentRegistry.Find(TorrentSources, name)),
             _ => Stage(ComponentRegistry.Find(Storages, name)),
         };
 
@@ -179,18 +187,21 @@ public sealed class ComponentRegistry
             Pickers.Where(c => c.Origin == origin).Select(Describe)
                 .Concat(PeerSources.Where(c => c.Origin == origin).Select(Describe))
                 .Concat(Storages.Where(c => c.Origin == origin).Select(Describe))
+                .Concat(TorrentSources.Where(c => c.Origin == origin).Select(Describe))
                 .ToArray();
 
         public Snapshot Without(ComponentOrigin origin) => new(
             Pickers.RemoveAll(c => c.Origin == origin),
             PeerSources.RemoveAll(c => c.Origin == origin),
-            Storages.RemoveAll(c => c.Origin == origin));
+            Storages.RemoveAll(c => c.Origin == origin),
+            TorrentSources.RemoveAll(c => c.Origin == origin));
 
         public Snapshot With(IEnumerable<StagedComponent> components)
         {
             var pickers = Pickers.ToBuilder();
             var sources = PeerSources.ToBuilder();
             var storages = Storages.ToBuilder();
+            var feeds = TorrentSources.ToBuilder();
             foreach (var c in components)
             {
                 switch (c.Factory)
@@ -204,9 +215,12 @@ public sealed class ComponentRegistry
                     case IStorageFactory s when c.Kind == ComponentKind.Storage:
                         storages.Add(new(s, c.Kind, c.Name, c.Version, c.Description, c.Origin));
                         break;
+                    case ITorrentSourceFactory f when c.Kind == ComponentKind.TorrentSource:
+                        feeds.Add(new(f, c.Kind, c.Name, c.Version, c.Description, c.Origin));
+                        break;
                 }
             }
-            return new(pickers.ToImmutable(), sources.ToImmutable(), storages.ToImmutable());
+            return new(pickers.ToImmutable(), sources.ToImmutable(), storages.ToImmutable(), feeds.ToImmutable());
         }
 
         private static ComponentDescriptor Describe<T>(RegisteredComponent<T> c) where T : class, IPluginComponent =>

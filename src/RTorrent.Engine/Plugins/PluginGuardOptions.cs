@@ -35,4 +35,13 @@ public sealed record PluginGuardOptions
 
     /// <summary>Timeout of storage calls that may move a lot of data: flush, preallocating prepare, move, delete, dispose.</summary>
     public TimeSpan StorageLongCallTimeout { get; init; } = TimeSpan.FromMinutes(30);
+
+    /// <summary>Timeout of one torrent source read (a feed download and parse); creating and disposing get the same.</summary>
+    public TimeSpan TorrentSourceReadTimeout { get; init; } = TimeSpan.FromMinutes(2);
+
+    /// <summary>Most items kept from one torrent source read; the rest are dropped (and counted).</summary>
+    public int MaxItemsPerRead { get; init; } = 1000;
+
+    /// <summary>Longest text (id, title, links) kept from a torrent source item; longer text is cut.</summary>
+    public int MaxItemTextLength { get; init; } = 2048;
 }

@@ -43,6 +43,8 @@ internal sealed partial class StagingRegistry : IPluginRegistry
 
     public void AddStorage(IStorageFactory factory) => Add(ComponentKind.Storage, factory);
 
+    public void AddTorrentSource(ITorrentSourceFactory factory) => Add(ComponentKind.TorrentSource, factory);
+
     public void Seal() => _sealed = true;
 
     /// <summary>Whether a name is acceptable on a command line and in resume data.</summary>

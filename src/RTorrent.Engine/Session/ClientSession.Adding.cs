@@ -97,6 +97,8 @@ public sealed partial class ClientSession
         finally
         {
             lock (_restores) _restores.Remove(restore);
+            // Feeds start after the restore, so they never add a torrent the restore was about to bring back.
+            await StartFeedsOnceAsync();
         }
     }
 

@@ -37,6 +37,7 @@ public sealed record SessionOptions
             Blocklist = Blocklists.BlocklistSources.From(s),
             PortForwarding = s.PortForwardingEnabled,
             LoggerFactory = loggerFactory ?? NullLoggerFactory.Instance,
+            RunFeeds = true,
         };
     }
 
@@ -123,6 +124,15 @@ public sealed record SessionOptions
 
     /// <summary>Timings of port mapping (tests).</summary>
     public PortMapping.PortMapperOptions? PortMapper { get; init; }
+
+    /// <summary>
+    /// Poll the feeds of feeds.json (docs/FEEDS.md) once the saved torrents are restored. On for the daemon and the
+    /// interface (<see cref="FromSettings"/>); off for one-shot commands and tests unless they ask.
+    /// </summary>
+    public bool RunFeeds { get; init; }
+
+    /// <summary>Limits on feed readers (tests shorten them); null for the defaults.</summary>
+    public PluginGuardOptions? FeedGuard { get; init; }
 
     /// <summary>Tracker timings (tests shorten them).</summary>
     public TrackerPeerSourceOptions? Trackers { get; init; }
@@ -314,6 +324,7 @@ public sealed partial class ClientSession : IAsyncDisposable
         await Statistics.StartAsync();
         LoadCategories();
         Components.RegisterBuiltIns(new BuiltInComponents(this));
+        CreateFeeds();
         Components.Changed += (_, e) =>
         {
             // A picker plugin was rebuilt and reloaded: torrents using it switch to the new code at once.
@@ -587,6 +598,8 @@ public sealed partial class ClientSession : IAsyncDisposable
         {
             try { await restore; } catch (Exception e) { _logger.LogDebug("restore at close: {Error}", e.Message); }
         }
+        // No feed adds anything once closing starts; what it took is saved.
+        if (Feeds is not null) await Feeds.DisposeAsync();
         await _relocator.DisposeAsync();
         _altSpeed?.Dispose();
         // Hooks still running are killed (each says so in the log): the session's processes end with it.
@@ -629,6 +642,7 @@ public sealed partial class ClientSession : IAsyncDisposable
             registry.AddPeerSource(session?._trackers ?? new TrackerPeerSourceFactory());
             registry.AddPeerSource(new LazyDhtSourceFactory(session));
             registry.AddPeerSource(new PexPeerSourceFactory());
+            registry.AddTorrentSource(new Feeds.RssTorrentSourceFactory());
         }
     }
 

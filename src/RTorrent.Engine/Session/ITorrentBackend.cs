@@ -142,6 +142,24 @@ public interface ITorrentBackend
     /// </summary>
     /// <exception cref="NotSupportedException">There is no daemon to stop.</exception>
     Task StopDaemonAsync(CancellationToken cancellationToken = default);
+
+    /// <summary>The feeds (their last polls, errors and items) and the download rules (docs/FEEDS.md).</summary>
+    /// <exception cref="NotSupportedException">The backend has no feeds (several daemons at once, test doubles).</exception>
+    Task<Feeds.FeedsSnapshot> GetFeedsAsync(CancellationToken cancellationToken = default) =>
+        throw new NotSupportedException("This backend has no feeds.");
+
+    /// <summary>Replaces the feeds and rules (validated, saved to feeds.json, applied at once).</summary>
+    /// <exception cref="FormatException">The configuration is refused; the message lists why.</exception>
+    Task SetFeedsAsync(Feeds.FeedConfig config, CancellationToken cancellationToken = default) =>
+        throw new NotSupportedException("This backend has no feeds.");
+
+    /// <summary>
+    /// Polls a feed (by name), or every enabled feed when null, now. Returns once the poll started; its result shows in
+    /// <see cref="GetFeedsAsync"/>.
+    /// </summary>
+    /// <exception cref="ArgumentException">No feed has that name.</exception>
+    Task RefreshFeedAsync(string? feed, CancellationToken cancellationToken = default) =>
+        throw new NotSupportedException("This backend has no feeds.");
 }
 
 /// <summary>What kind of session a backend drives.</summary>
@@ -280,6 +298,8 @@ public enum PluginKinds
     PeerSource = 2,
     /// <summary>Storage backends.</summary>
     Storage = 4,
+    /// <summary>Torrent sources (feed readers).</summary>
+    TorrentSource = 8,
 }
 
 /// <summary>One plugin as the interface lists it.</summary>

@@ -29,6 +29,19 @@ public sealed class SessionBackend : ITorrentBackend
         _session = session;
         _settings = settings;
         Info = info ?? BackendInfo.Local;
+        // A feed's torrents get what one added from the interface gets (folder, picker, limits, start or not).
+        session.FeedAddDefaults = () =>
+        {
+            var s = _settings.Current;
+            return (new TorrentOptions
+            {
+                SavePath = s.DownloadDirectory,
+                Picker = s.DefaultPicker,
+                Storage = s.DefaultStorage,
+                DownloadLimit = s.DefaultTorrentDownloadRateLimit,
+                UploadLimit = s.DefaultTorrentUploadRateLimit,
+            }, s.StartAddedTorrents);
+        };
     }
 
     /// <summary>The settings of the session.</summary>
@@ -285,6 +298,7 @@ public sealed class SessionBackend : ITorrentBackend
                 ComponentKind.Picker => PluginKinds.Picker,
                 ComponentKind.PeerSource => PluginKinds.PeerSource,
                 ComponentKind.Storage => PluginKinds.Storage,
+                ComponentKind.TorrentSource => PluginKinds.TorrentSource,
                 _ => PluginKinds.None,
             }),
             p.Version ?? "",
@@ -413,6 +427,23 @@ public sealed class SessionBackend : ITorrentBackend
     public async Task<long?> GetFreeSpaceAsync(string folder, CancellationToken cancellationToken = default) =>
         // statvfs may block on a dead network share: never on the caller's thread.
         await Task.Run(() => DiskSpace.FreeBytes(folder), cancellationToken).WaitAsync(cancellationToken);
+
+    /// <inheritdoc/>
+    public Task<Feeds.FeedsSnapshot> GetFeedsAsync(CancellationToken cancellationToken = default) =>
+        cancellationToken.IsCancellationRequested ? Task.FromCanceled<Feeds.FeedsSnapshot>(cancellationToken) : Task.FromResult(_session.Feeds.GetSnapshot());
+
+    /// <inheritdoc/>
+    public Task SetFeedsAsync(Feeds.FeedConfig config, CancellationToken cancellationToken = default) =>
+        _session.Feeds.SetConfigAsync(config, cancellationToken);
+
+    /// <inheritdoc/>
+    public async Task RefreshFeedAsync(string? feed, CancellationToken cancellationToken = default)
+    {
+        // An unknown name fails at once; the poll itself (a download of up to a minute) goes on in the background.
+        var refresh = _session.Feeds.RefreshAsync(feed, CancellationToken.None);
+        if (refresh.IsFaulted) await refresh.ConfigureAwait(false);
+        _ = refresh.ContinueWith(t => _ = t.Exception, CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted, TaskScheduler.Default);
+    }
 
     /// <inheritdoc/>
     public async Task StopDaemonAsync(CancellationToken cancellationToken = default)

@@ -71,6 +71,12 @@ public static class NativeProtocol
         public const string CategorySet = "category-set";
         /// <summary>Set a torrent's tags (a <see cref="TagsRequest"/>).</summary>
         public const string TagsSet = "tags-set";
+        /// <summary>The feeds, their items and the rules (docs/FEEDS.md).</summary>
+        public const string Feeds = "feeds";
+        /// <summary>Replace the feeds and rules (feeds.json).</summary>
+        public const string FeedsSet = "feeds-set";
+        /// <summary>Poll a feed (or all) now.</summary>
+        public const string FeedsRefresh = "feeds-refresh";
     }
 }
 
@@ -259,6 +265,13 @@ public sealed record TagsRequest
     public IReadOnlyList<string> Tags { get; init; } = [];
 }
 
+/// <summary>Arguments of <c>feeds-refresh</c>.</summary>
+public sealed record FeedRefreshRequest
+{
+    /// <summary>The feed's name; null for every enabled feed.</summary>
+    public string? Feed { get; init; }
+}
+
 /// <summary>
 /// Piece states travel as base64 (one byte each) instead of a JSON array of names: a 10,000-piece torrent is 13 KB
 /// instead of 100 KB, twice a second while its Pieces tab is open.
@@ -358,4 +371,7 @@ internal sealed class TiersConverter : JsonConverter<EquatableList<EquatableList
 [JsonSerializable(typeof(CategoryNameRequest))]
 [JsonSerializable(typeof(CategorySetRequest))]
 [JsonSerializable(typeof(TagsRequest))]
+[JsonSerializable(typeof(RTorrent.Engine.Feeds.FeedsSnapshot))]
+[JsonSerializable(typeof(RTorrent.Engine.Feeds.FeedConfig))]
+[JsonSerializable(typeof(FeedRefreshRequest))]
 internal sealed partial class NativeJsonContext : JsonSerializerContext;

@@ -124,6 +124,15 @@ public sealed class NativeRpcHandler : IRpcHandler
                     if (!_backend.Info.CanStopDaemon) throw new RpcException("this daemon cannot be stopped through the RPC");
                     await _backend.StopDaemonAsync(cancellationToken);
                     break;
+                case NativeProtocol.Methods.Feeds:
+                    Write(arguments, await _backend.GetFeedsAsync(cancellationToken), Json.FeedsSnapshot);
+                    break;
+                case NativeProtocol.Methods.FeedsSet:
+                    await _backend.SetFeedsAsync(Required(call, Json.FeedConfig), cancellationToken);
+                    break;
+                case NativeProtocol.Methods.FeedsRefresh:
+                    await _backend.RefreshFeedAsync((Read(call, Json.FeedRefreshRequest) ?? new FeedRefreshRequest()).Feed, cancellationToken);
+                    break;
                 default:
                     return "method name not recognized";
             }

@@ -308,6 +308,19 @@ public sealed class RemoteBackend : ITorrentBackend, IDisposable
 
     private static byte[] Serialize<T>(T value, JsonTypeInfo<T> type) => JsonSerializer.SerializeToUtf8Bytes(value, type);
 
+    /// <inheritdoc/>
+    public async Task<RTorrent.Engine.Feeds.FeedsSnapshot> GetFeedsAsync(CancellationToken cancellationToken = default) =>
+        await CallAsync(NativeProtocol.Methods.Feeds, null, Json.FeedsSnapshot, cancellationToken).ConfigureAwait(false)
+        ?? RTorrent.Engine.Feeds.FeedsSnapshot.Empty;
+
+    /// <inheritdoc/>
+    public Task SetFeedsAsync(RTorrent.Engine.Feeds.FeedConfig config, CancellationToken cancellationToken = default) =>
+        CallAsync(NativeProtocol.Methods.FeedsSet, Serialize(config, Json.FeedConfig), null, cancellationToken);
+
+    /// <inheritdoc/>
+    public Task RefreshFeedAsync(string? feed, CancellationToken cancellationToken = default) =>
+        CallAsync(NativeProtocol.Methods.FeedsRefresh, Serialize(new FeedRefreshRequest { Feed = feed }, Json.FeedRefreshRequest), null, cancellationToken);
+
     private Task CallAsync(string method, byte[]? arguments, JsonTypeInfo<object>? none, CancellationToken cancellationToken) =>
         CallAsync<object>(method, arguments, none, cancellationToken);
 

@@ -52,7 +52,8 @@ public static class PluginsCommand
 
             var registry = new ComponentRegistry();
             registerBuiltIns?.Invoke(registry);
-            var builtIns = registry.Pickers.Select(Describe).Concat(registry.PeerSources.Select(Describe)).Concat(registry.Storages.Select(Describe)).ToArray();
+            var builtIns = registry.Pickers.Select(Describe).Concat(registry.PeerSources.Select(Describe)).Concat(registry.Storages.Select(Describe))
+                .Concat(registry.TorrentSources.Select(Describe)).ToArray();
             using var catalog = new PluginCatalog(registry, new PluginCatalogOptions { Directories = PluginCatalogOptions.DefaultDirectories(extra, environment) });
             var report = catalog.LoadAll();
             output.Write(parseResult.GetValue(json) ? FormatJson(report, builtIns) : FormatText(report, builtIns));

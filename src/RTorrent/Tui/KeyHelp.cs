@@ -116,7 +116,10 @@ internal static class KeyHelp
             k => k == Key.F2 || KeyText.IsChar(k, 'o'), w => w.ShowSettingsDialog(), "o settings", 12),
         new("l", "Session log (engine, watch folder and interface messages; with several daemons, all of them, each line marked)",
             KeyScope.Everywhere, k => KeyText.IsChar(k, 'l'), w => w.ShowSessionLog()),
-        new("p", "Plugins: pickers, peer sources and storages found (with several daemons, each one's)", KeyScope.Everywhere,
+        new("R", "Feeds (RSS, Atom): each feed's last poll, error and items, what the rules took, and the rules; r in it " +
+            "polls now. Feeds and rules live in feeds.json in the session folder (docs/FEEDS.md)", KeyScope.Everywhere,
+            k => KeyText.IsChar(k, 'R'), w => w.ShowFeeds()),
+        new("p", "Plugins: pickers, peer sources, storages and torrent sources found (with several daemons, each one's)", KeyScope.Everywhere,
             k => KeyText.IsChar(k, 'p'), w => w.ShowPlugins()),
         new("K", "Stop the daemon the interface is attached to, after asking; the interface then closes. With several daemons, " +
             "the one of the torrent under the cursor unless you choose another, and the others stay on screen. A session " +

@@ -286,6 +286,73 @@ internal sealed partial class MainWindow
         RunDialog(dialog);
     }
 
+    /// <summary>
+    /// R: the feeds (docs/FEEDS.md): each feed's schedule, last poll, error and items with what the rules did, and the
+    /// rules. r polls every enabled feed now; the view reads the feeds again every two seconds while it is open.
+    /// </summary>
+    internal void ShowFeeds()
+    {
+        var dialog = new TextDialog("Feeds (r polls now, Esc closes)", [new TextLine("Loading the feeds...")], ScreenWidth, ScreenHeight, _profile.Color);
+        dialog.Initialized += (_, _) => dialog.FocusLines();
+        string? note = null;
+        bool open = true;
+        void Load()
+        {
+            Task<RTorrent.Engine.Feeds.FeedsSnapshot> load;
+            try
+            {
+                load = _backend.GetFeedsAsync();
+            }
+            catch (Exception e)
+            {
+                load = Task.FromException<RTorrent.Engine.Feeds.FeedsSnapshot>(e);
+            }
+            WhenDone(load, t =>
+            {
+                if (!open) return;
+                var lines = t.IsCompletedSuccessfully ? FeedLines.Format(t.Result, DateTimeOffset.Now) : [];
+                if (t.IsFaulted) lines.Add(new TextLine("Cannot read the feeds: " + Describe(t.Exception!), ColorName16.BrightRed));
+                if (note is not null) lines.Insert(0, new TextLine(note, ColorName16.Yellow));
+                dialog.SetLines(lines);
+            });
+        }
+        dialog.Lines.KeyDown += (_, key) =>
+        {
+            if (!KeyText.IsChar(key, 'r')) return;
+            key.Handled = true;
+            Task refresh;
+            try
+            {
+                refresh = _backend.RefreshFeedAsync(null);
+            }
+            catch (Exception e)
+            {
+                refresh = Task.FromException(e);
+            }
+            note = "Polling every enabled feed...";
+            WhenDone(refresh, t =>
+            {
+                note = t.IsFaulted ? "Cannot poll: " + Describe(t.Exception!) : null;
+                Load();
+            });
+        };
+        Load();
+        object? timer = _app.AddTimeout(TimeSpan.FromSeconds(2), () =>
+        {
+            if (open) Load();
+            return open;
+        });
+        try
+        {
+            RunDialog(dialog);
+        }
+        finally
+        {
+            open = false;
+            if (timer is not null) _app.RemoveTimeout(timer);
+        }
+    }
+
     /// <summary>p: the pickers, storages and plugins; with several daemons, each daemon's under its name.</summary>
     internal void ShowPlugins()
     {
@@ -332,6 +399,7 @@ internal sealed partial class MainWindow
         if (kinds.HasFlag(PluginKinds.Picker)) names.Add("picker");
         if (kinds.HasFlag(PluginKinds.PeerSource)) names.Add("peer source");
         if (kinds.HasFlag(PluginKinds.Storage)) names.Add("storage");
+        if (kinds.HasFlag(PluginKinds.TorrentSource)) names.Add("torrent source");
         return string.Join(", ", names);
     }
 }

@@ -12,6 +12,7 @@ internal sealed class BuiltIns : IRTorrentPlugin
         registry.AddPeerSource(new NamedSource("tracker", allowedForPrivate: true));
         registry.AddPeerSource(new NamedSource("dht", allowedForPrivate: false));
         registry.AddPeerSource(new NamedSource("pex", allowedForPrivate: false));
+        registry.AddTorrentSource(new RTorrent.Engine.Feeds.RssTorrentSourceFactory());
     }
 
     /// <summary>A simple correct picker ("rarest-first" by name): the wanted pieces the peer has, in index order.</summary>

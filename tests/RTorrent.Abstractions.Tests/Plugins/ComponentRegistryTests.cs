@@ -10,7 +10,7 @@ public sealed class ComponentRegistryTests
         var registry = new ComponentRegistry();
         var added = registry.RegisterBuiltIns(new BuiltIns());
 
-        Assert.Equal(5, added.Count);
+        Assert.Equal(6, added.Count);
         var picker = registry.GetPicker("RAREST-FIRST");
         Assert.NotNull(picker);
         Assert.True(picker.Origin.IsBuiltIn);
@@ -18,6 +18,8 @@ public sealed class ComponentRegistryTests
         Assert.NotNull(registry.GetStorage("File"));
         Assert.Null(registry.GetStorage("rarest-first")); // names are per kind
         Assert.Equal(["tracker", "dht", "pex"], registry.PeerSources.Select(s => s.Name));
+        Assert.Equal("rss", Assert.Single(registry.TorrentSources).Name);
+        Assert.Null(registry.GetPeerSource("rss"));
     }
 
     [Fact]

@@ -464,4 +464,43 @@ public class NativeSessionTests : IAsyncLifetime
         Assert.Equal(shows, t.SavePath); // the data stays
         Assert.Empty(await _client.GetCategoriesAsync().WaitAsync(Limit));
     }
+
+    [Fact]
+    public async Task Feeds_are_set_refreshed_and_read_through_the_native_protocol()
+    {
+        await using var http = new LocalHttpServer();
+        string magnet = Magnet("0123456789abcdef0123456789abcdef01234567", "Show.Name.S01E02");
+        var url = http.ServeAt("/feed.xml", $"<rss><channel><title>Remote feed</title><item><title>Show.Name.S01E02.1080p</title><guid>1</guid><link>{System.Security.SecurityElement.Escape(magnet)}</link></item></channel></rss>");
+        await _client.ConnectAsync().WaitAsync(Limit);
+
+        var refused = await Assert.ThrowsAnyAsync<Exception>(() => _client.SetFeedsAsync(new RTorrent.Engine.Feeds.FeedConfig
+        {
+            Feeds = [new RTorrent.Engine.Feeds.FeedDefinition { Name = "tv", Url = "ftp://nope" }],
+        }).WaitAsync(Limit));
+        Assert.Contains("url must be an http or https address", refused.Message);
+
+        await _client.SetFeedsAsync(new RTorrent.Engine.Feeds.FeedConfig
+        {
+            Feeds = [new RTorrent.Engine.Feeds.FeedDefinition { Name = "tv", Url = url, IntervalMinutes = 15 }],
+            Rules = [new RTorrent.Engine.Feeds.FeedRule { Name = "show", MustContain = "show name", SmartFilter = true, AddPaused = true }],
+        }).WaitAsync(Limit);
+        Assert.True(File.Exists(Path.Combine(_sessionDir, RTorrent.Engine.Feeds.FeedConfig.FileName)));
+        await Assert.ThrowsAnyAsync<Exception>(() => _client.RefreshFeedAsync("nobody").WaitAsync(Limit));
+
+        await _client.RefreshFeedAsync("tv").WaitAsync(Limit);
+        RTorrent.Engine.Feeds.FeedsSnapshot feeds;
+        var deadline = DateTime.UtcNow + Limit;
+        do
+        {
+            feeds = await _client.GetFeedsAsync().WaitAsync(Limit);
+            if (feeds.Feeds[0].LastPoll is not null) break;
+            await Task.Delay(50);
+        } while (DateTime.UtcNow < deadline);
+        var feed = Assert.Single(feeds.Feeds);
+        Assert.Equal(("tv", 15, "Remote feed"), (feed.Definition.Name, feed.Definition.IntervalMinutes, feed.Title));
+        var item = Assert.Single(feed.Items);
+        Assert.Equal((RTorrent.Engine.Feeds.FeedItemState.Added, "show", "S01E02"), (item.State, item.Rule, item.Episode));
+        Assert.Equal("show name", Assert.Single(feeds.Config.Rules).MustContain);
+        Assert.NotNull(_session.Engine.Find("0123456789abcdef0123456789abcdef01234567"));
+    }
 }

@@ -62,12 +62,13 @@ public sealed class PluginsCommandTests : IDisposable
         Assert.Contains(lines, l => l.StartsWith("SequentialPicker") && l.Contains("loaded") && l.Contains("picker") && l.Contains("sequential"));
         Assert.Contains(lines, l => l.StartsWith("LocalPeerDiscovery") && l.Contains("loaded") && l.Contains("peer-source") && l.Contains("lsd"));
         Assert.Contains(lines, l => l.StartsWith("MemoryStorage") && l.Contains("loaded") && l.Contains("storage") && l.Contains("memory"));
+        Assert.Contains(lines, l => l.StartsWith("JsonFeed") && l.Contains("loaded") && l.Contains("torrent-source") && l.Contains("jsonfeed"));
         var corrupt = Array.FindIndex(lines, l => l.StartsWith("Corrupt"));
         Assert.Contains("failed", lines[corrupt]);
         Assert.Contains("not a valid .NET assembly", lines[corrupt + 1]);
         Assert.Contains(lines, l => l.StartsWith("  user") && l.Contains(Path.Combine(_home, ".local", "share", "rtorrent", "plugins")) && l.EndsWith("(does not exist)"));
         Assert.Contains("Built in: picker rarest-first; storage file", output);
-        Assert.Contains("3 loaded, 1 failed.", output);
+        Assert.Contains("4 loaded, 1 failed.", output);
     }
 
     [Fact]

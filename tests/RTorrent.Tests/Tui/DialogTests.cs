@@ -180,6 +180,67 @@ public sealed class DialogTests : IDisposable
     }
 
     [Fact]
+    public void R_shows_the_feeds_their_errors_items_and_rules_and_r_polls_now()
+    {
+        var backend = MainListTests.SampleBackend();
+        var now = DateTimeOffset.Now;
+        var tv = new RTorrent.Engine.Feeds.FeedDefinition { Name = "tv", Url = "https://showrss.info/user/1.rss", IntervalMinutes = 30 };
+        var broken = new RTorrent.Engine.Feeds.FeedDefinition { Name = "indexer", Url = "http://127.0.0.1:9117/api", Source = "rss" };
+        backend.Feeds = new RTorrent.Engine.Feeds.FeedsSnapshot(
+        [
+            new RTorrent.Engine.Feeds.FeedStatus
+            {
+                Definition = tv, Title = "showRSS", LastPoll = now.AddMinutes(-5), NextPoll = now.AddMinutes(25),
+                Items =
+                [
+                    new() { Title = "Show.Name.S01E02.1080p", Id = "1", State = RTorrent.Engine.Feeds.FeedItemState.Added, Rule = "show", Episode = "S01E02" },
+                    new() { Title = "Show.Name.S01E02.720p", Id = "2", State = RTorrent.Engine.Feeds.FeedItemState.Skipped, Rule = "show", Message = "S01E02 already taken" },
+                    new() { Title = "Other.Show.S03E01", Id = "3" },
+                ],
+            },
+            new RTorrent.Engine.Feeds.FeedStatus { Definition = broken, LastPoll = now.AddMinutes(-1), NextPoll = now.AddMinutes(29), Error = "HTTP 503 Service Unavailable" },
+        ], new RTorrent.Engine.Feeds.FeedConfig
+        {
+            Feeds = [tv, broken],
+            Rules = [new RTorrent.Engine.Feeds.FeedRule { Name = "show", MustContain = "show name 1080p|show name 720p", SmartFilter = true, Category = "tv" }],
+        }, null);
+        using var h = new TuiHarness(backend);
+        string screen = "";
+        h.OnDialog<TextDialog>(d =>
+        {
+            screen = h.Screen;
+            h.App.InjectKey(new Key('r'));
+            h.App.InjectKey(Key.Esc);
+        });
+        h.Type("R");
+
+        Assert.Contains("Feeds (r polls now, Esc closes)", screen);
+        Assert.Contains("tv  \"showRSS\"  [rss]", screen);
+        Assert.Contains("every 30 min; polled 5 min ago, next in 25 min; 3 items", screen);
+        Assert.Contains("+ Show.Name.S01E02.1080p  (S01E02; rule show)", screen);
+        Assert.Contains("~ Show.Name.S01E02.720p  (rule show; S01E02 already taken)", screen);
+        Assert.Contains(". Other.Show.S03E01", screen);
+        Assert.Contains("error: HTTP 503 Service Unavailable", screen);
+        Assert.Contains("show: all feeds; must contain \"show name 1080p|show name", screen); // the rest is past 80 columns
+        Assert.Contains("feeds-refresh all", backend.Calls);
+        Assert.Equal("MainWindow", h.App.TopRunnableView?.GetType().Name);
+    }
+
+    [Fact]
+    public void R_without_feeds_says_where_they_are_configured()
+    {
+        using var h = new TuiHarness(MainListTests.SampleBackend());
+        string screen = "";
+        h.OnDialog<TextDialog>(_ =>
+        {
+            screen = h.Screen;
+            h.App.InjectKey(Key.Esc);
+        });
+        h.Type("R");
+        Assert.Contains("No feeds. Add them to feeds.json in the session folder", screen);
+    }
+
+    [Fact]
     public void Every_key_in_the_table_is_documented_and_hints_fit_80_columns()
     {
         foreach (KeyCommand c in KeyHelp.Commands)

@@ -359,6 +359,23 @@ public sealed class FakeBackend : ITorrentBackend
         }
     }
 
+    /// <summary>What <see cref="GetFeedsAsync"/> answers.</summary>
+    public RTorrent.Engine.Feeds.FeedsSnapshot Feeds { get; set; } = RTorrent.Engine.Feeds.FeedsSnapshot.Empty;
+
+    public Task<RTorrent.Engine.Feeds.FeedsSnapshot> GetFeedsAsync(CancellationToken cancellationToken = default)
+    {
+        lock (_gate) return Task.FromResult(Feeds);
+    }
+
+    public Task RefreshFeedAsync(string? feed, CancellationToken cancellationToken = default)
+    {
+        lock (_gate)
+        {
+            Calls.Add("feeds-refresh " + (feed ?? "all"));
+            return Task.CompletedTask;
+        }
+    }
+
     public Task StopDaemonAsync(CancellationToken cancellationToken = default)
     {
         lock (_gate)
