@@ -1,4 +1,3 @@
-using System.Security.Cryptography;
 using RTorrent.Engine.Bencode;
 
 namespace RTorrent.Engine.Metainfo;
@@ -127,30 +126,7 @@ internal static class V2FileTree
     /// The merkle root over a piece layer, padded to a power of two with the hash of an all-zero piece (BEP 52: leaves
     /// past the end of the file are zero).
     /// </summary>
-    public static byte[] RootOfLayer(ReadOnlySpan<byte> layer, long pieceLength)
-    {
-        Span<byte> pair = stackalloc byte[64];
-        var pad = new byte[32];
-        for (long blocks = pieceLength / BlockSize; blocks > 1; blocks /= 2)
-        {
-            pad.CopyTo(pair);
-            pad.CopyTo(pair[32..]);
-            SHA256.HashData(pair, pad);
-        }
-        int count = layer.Length / 32;
-        int width = 1;
-        while (width < count) width *= 2;
-        var level = new byte[width * 32];
-        layer.CopyTo(level);
-        for (int i = count; i < width; i++) pad.CopyTo(level.AsSpan(i * 32));
-        while (width > 1)
-        {
-            for (int i = 0; i < width / 2; i++)
-                SHA256.HashData(level.AsSpan(i * 64, 64), level.AsSpan(i * 32, 32));
-            width /= 2;
-        }
-        return level[..32];
-    }
+    public static byte[] RootOfLayer(ReadOnlySpan<byte> layer, long pieceLength) => MerkleTree.RootOfLayer(layer, pieceLength);
 
     private static string Show(IEnumerable<ReadOnlyMemory<byte>> path) =>
         string.Join('/', path.Select(p => System.Text.Encoding.UTF8.GetString(p.Span)));
