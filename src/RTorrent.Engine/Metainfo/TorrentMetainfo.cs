@@ -39,10 +39,17 @@ public sealed class TorrentMetainfo
     public required TorrentVersions Versions { get; init; }
 
     /// <summary>
-    /// Whether the engine can download it: it has a v1 part (v2-only transfer is later work). A v2-only torrent has no
-    /// <see cref="PieceHashes"/>; its <see cref="PieceCount"/> counts v2 pieces (each file starts a new piece).
+    /// Whether the engine can download it: always (v1, v2 and hybrid). A v2-only torrent has no
+    /// <see cref="PieceHashes"/>; its <see cref="PieceCount"/> counts v2 pieces (each file starts a new piece, the
+    /// space up to it is a pad entry in <see cref="Files"/>), checked through <see cref="V2"/>.
     /// </summary>
-    public bool IsUsable => Versions.HasFlag(TorrentVersions.V1);
+    public bool IsUsable => Versions != TorrentVersions.None;
+
+    /// <summary>The v2 pieces' files, layers and merkle checks (v2 and hybrid torrents), else null.</summary>
+    internal V2PieceHashes? V2 { get; set; }
+
+    /// <summary>The v2 info-hash truncated to 20 bytes (what v2 peers and the DHT use), or null for v1 torrents.</summary>
+    public InfoHash? InfoHashV2Truncated => InfoHashV2 is { } h ? new InfoHash(h.AsSpan(0, 20)) : null;
 
     /// <summary>Sanitized name (file name of a single-file torrent, folder name of a multi-file one).</summary>
     public required string Name { get; init; }

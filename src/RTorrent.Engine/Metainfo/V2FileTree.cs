@@ -93,7 +93,11 @@ internal static class V2FileTree
     /// refused.
     /// </summary>
     /// <returns>How many multi-piece files have no layer.</returns>
-    public static int CheckPieceLayers(BValue? layers, IReadOnlyList<V2File> files, long pieceLength)
+    public static int CheckPieceLayers(BValue? layers, IReadOnlyList<V2File> files, long pieceLength) =>
+        CheckPieceLayers(layers, files, pieceLength, null);
+
+    /// <summary>As <see cref="CheckPieceLayers(BValue?, IReadOnlyList{V2File}, long)"/>, collecting the good layers by pieces root (hex).</summary>
+    public static int CheckPieceLayers(BValue? layers, IReadOnlyList<V2File> files, long pieceLength, Dictionary<string, ReadOnlyMemory<byte>>? found)
     {
         var byRoot = new Dictionary<string, V2File>();
         foreach (var f in files)
@@ -101,7 +105,7 @@ internal static class V2FileTree
         if (layers is null) return byRoot.Count;
         if (layers is not BDictionary dict) throw new TorrentFormatException("'piece layers' is not a dictionary.");
 
-        int found = 0;
+        int count = 0;
         foreach (var (key, value) in dict)
         {
             if (key.Bytes.Length != 32)
@@ -117,9 +121,9 @@ internal static class V2FileTree
                     $"The piece layer of '{Show(file.Path)}' has {layer.Bytes.Length / 32} hashes; the file has {pieces} pieces.");
             if (!RootOfLayer(layer.Bytes.Span, pieceLength).AsSpan().SequenceEqual(file.PiecesRoot.Span))
                 throw new TorrentFormatException($"The piece layer of '{Show(file.Path)}' does not hash to the file's 'pieces root'.");
-            found++;
+            if (found?.TryAdd(Convert.ToHexString(key.Bytes.Span), layer.Bytes) != false) count++;
         }
-        return byRoot.Count - found;
+        return byRoot.Count - count;
     }
 
     /// <summary>
