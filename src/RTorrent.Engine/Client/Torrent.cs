@@ -820,6 +820,7 @@ public sealed partial class Torrent
         bool waitingToConnect = ConnectMore(now);
         Activity.OnTransfer(now, _download.Total, _upload.Total);
         CheckResumeSave(now);
+        PumpV2Hashes();
         foreach (var p in _peers) Requests.RequestMore(p);
         _superSeeder?.Tick(now);
         CheckSeedingRules(now);

@@ -111,7 +111,8 @@ public sealed class TorrentMetainfo
     /// </summary>
     public ReadOnlyMemory<byte> ToTorrentFile()
     {
-        if (!RawBytes.IsEmpty) return RawBytes;
+        // Piece layers received from peers (BEP 52) are kept in the saved file, so a restart need not ask again.
+        if (!RawBytes.IsEmpty && (V2 is null || V2.ReceivedLayers == 0)) return RawBytes;
         var w = new ArrayBufferWriter<byte>(InfoBytes.Length + 256);
         w.Write("d"u8);
         if (AnnounceTiers.Count > 0 && AnnounceTiers[0].Count > 0)
@@ -124,6 +125,14 @@ public sealed class TorrentMetainfo
         }
         Bencode.BencodeWriter.WriteString(w, "info"u8);
         w.Write(InfoBytes.Span);
+        if (V2 is { } v2 && v2.KnownLayers().Any())
+        {
+            // Keys sort after "info"; the layers' own keys are sorted by the writer.
+            var layers = new Bencode.BDictionary();
+            foreach (var (file, layer) in v2.KnownLayers()) layers.Set(new Bencode.BString(file.PiecesRoot), new Bencode.BString(layer));
+            Bencode.BencodeWriter.WriteString(w, "piece layers"u8);
+            Bencode.BencodeWriter.Write(w, layers);
+        }
         w.Write("e"u8);
         return w.WrittenMemory;
     }

@@ -14,6 +14,10 @@ internal sealed class V2PieceHashes
     private readonly int[] _pieceFile;      // piece -> index in Files, -1 for a piece of pad only
     private readonly byte[]?[] _layers;     // by file index; null until known (files of one piece need none)
     private int _missing;                   // files of more than one piece without a layer
+    private int _received;                  // layers set after parsing (received from peers)
+
+    /// <summary>Layers received from peers since the torrent was parsed (they belong in its saved .torrent).</summary>
+    public int ReceivedLayers => Volatile.Read(ref _received);
 
     public V2PieceHashes(TorrentMetainfo meta, IReadOnlyDictionary<int, ReadOnlyMemory<byte>> layers)
     {
@@ -71,7 +75,11 @@ internal sealed class V2PieceHashes
         var f = _meta.Files[fileIndex];
         if (f.IsPadding || f.Length <= _meta.PieceLength || layer.Length != PiecesOf(f) * MerkleTree.HashSize) return false;
         if (!MerkleTree.RootOfLayer(layer, _meta.PieceLength).AsSpan().SequenceEqual(f.PiecesRoot.Span)) return false;
-        if (Interlocked.CompareExchange(ref _layers[fileIndex], layer, null) is null) Interlocked.Decrement(ref _missing);
+        if (Interlocked.CompareExchange(ref _layers[fileIndex], layer, null) is null)
+        {
+            Interlocked.Decrement(ref _missing);
+            Interlocked.Increment(ref _received);
+        }
         return true;
     }
 

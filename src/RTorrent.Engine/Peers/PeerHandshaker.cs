@@ -21,8 +21,12 @@ internal static class PeerHandshaker
     /// says, with one retry the other way where the mode allows it.
     /// </summary>
     /// <exception cref="PeerProtocolException">The peer answered something else, or for another torrent.</exception>
+    /// <param name="upgradeHash">
+    /// BEP 52: a hybrid torrent's truncated v2 hash, which a v2 peer may answer with when our handshake sets the v2
+    /// ("upgrade") bit; the connection is then on the v2 protocol. Null accepts only <paramref name="infoHash"/>.
+    /// </param>
     public static async Task<HandshakeResult> ConnectAsync(IPEndPoint endPoint, InfoHash infoHash, byte[] peerId,
-        PeerFeatures features, TimeSpan timeout, EncryptionMode mode, CancellationToken cancellationToken)
+        PeerFeatures features, TimeSpan timeout, EncryptionMode mode, CancellationToken cancellationToken, InfoHash? upgradeHash = null)
     {
         const CryptoMethod Either = CryptoMethod.Rc4 | CryptoMethod.Plaintext;
         CryptoMethod? first = mode switch
@@ -33,7 +37,7 @@ internal static class PeerHandshaker
         };
         try
         {
-            return await ConnectOnceAsync(endPoint, infoHash, peerId, features, timeout, first, cancellationToken).ConfigureAwait(false);
+            return await ConnectOnceAsync(endPoint, infoHash, peerId, features, timeout, first, cancellationToken, upgradeHash).ConfigureAwait(false);
         }
         // Enabled: peers that require encryption hang up on a plain handshake; try them encrypted, once.
         // Preferred: a peer without MSE hangs up or answers garbage; try it plain, once.
@@ -45,12 +49,12 @@ internal static class PeerHandshaker
         })
         {
             CryptoMethod? retry = mode == EncryptionMode.Enabled ? Either : null;
-            return await ConnectOnceAsync(endPoint, infoHash, peerId, features, timeout, retry, cancellationToken).ConfigureAwait(false);
+            return await ConnectOnceAsync(endPoint, infoHash, peerId, features, timeout, retry, cancellationToken, upgradeHash).ConfigureAwait(false);
         }
     }
 
     private static async Task<HandshakeResult> ConnectOnceAsync(IPEndPoint endPoint, InfoHash infoHash, byte[] peerId,
-        PeerFeatures features, TimeSpan timeout, CryptoMethod? encrypt, CancellationToken cancellationToken)
+        PeerFeatures features, TimeSpan timeout, CryptoMethod? encrypt, CancellationToken cancellationToken, InfoHash? upgradeHash)
     {
         var socket = new Socket(endPoint.AddressFamily, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
         using var cts = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
@@ -69,7 +73,8 @@ internal static class PeerHandshaker
             await reader.EnsureAsync(Handshake.Length, cts.Token).ConfigureAwait(false);
             if (!Handshake.TryRead(reader.Take(Handshake.Length), out var theirHash, out var theirId, out var theirFeatures))
                 throw new PeerProtocolException("not a BitTorrent handshake");
-            if (theirHash != infoHash) throw new PeerProtocolException("handshake for another torrent");
+            if (theirHash != infoHash && (upgradeHash != theirHash || !features.HasFlag(PeerFeatures.V2)))
+                throw new PeerProtocolException("handshake for another torrent");
             return new HandshakeResult(socket, endPoint, theirHash, theirId, theirFeatures, Outgoing: true, ciphers, reader.TakeRemaining());
         }
         catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)

@@ -197,6 +197,18 @@ public sealed class PieceCompletionTests : IDisposable
         }
 
         public void PieceVerified(int piece) => Verified.TrySetResult(piece);
+
+        public RTorrent.Engine.Metainfo.V2PieceHashes? V2 { get; set; }
+        public List<int> BlockHashesWanted { get; } = [];
+        public TaskCompletionSource<int> BlockHashesAsked { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        public bool TryWantBlockHashes(int piece)
+        {
+            if (V2 is null) return false;
+            BlockHashesWanted.Add(piece);
+            BlockHashesAsked.TrySetResult(piece);
+            return true;
+        }
     }
 }
 

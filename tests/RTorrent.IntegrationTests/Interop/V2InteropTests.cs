@@ -57,4 +57,57 @@ public sealed class V2InteropTests(ITestOutputHelper output)
         Payload.AssertSameTree(seedData, save);
         Assert.False(seeder.HasExited, $"the seeder stopped.\n{seeder.Tail()}");
     }
+
+    /// <summary>A btmh magnet (and btih too for a hybrid) with only the hashes and the peer.</summary>
+    private static string Magnet(TestTorrent torrent, int port)
+    {
+        var m = torrent.Meta;
+        var link = m.InfoHashV1 is { } v1 ? $"magnet:?xt=urn:btih:{v1.ToHex()}&" : "magnet:?";
+        return link + $"xt=urn:btmh:1220{Convert.ToHexStringLower(m.InfoHashV2!)}&x.pe=127.0.0.1:{port}";
+    }
+
+    [Theory]
+    [InlineData(TorrentVersions.V2)]
+    [InlineData(TorrentVersions.Hybrid)]
+    public async Task Downloads_a_magnet_link_from_a_libtorrent_seeder_fetching_the_piece_layers_with_hash_requests(TorrentVersions version)
+    {
+        using var tmp = new TempFolder();
+        var seedData = tmp.Sub("seed");
+        var torrent = await MakeAsync(tmp, seedData, "v2mag", version, seed: 23);
+        await using var seeder = await LibtorrentPeer.StartSeederAsync(torrent, seedData, output);
+
+        var save = tmp.Sub("download");
+        var session = tmp.Sub("session");
+        await using var client = RTorrentCli.Download("rtorrent", tmp.Path, output, Magnet(torrent, seeder.Port), save, session);
+        int code = await client.WaitForExitAsync(Limits.Transfer);
+
+        Assert.True(code == 0, $"rtorrent exited with {code}.\n{client.Tail()}");
+        Payload.AssertSameTree(seedData, save);
+        if (version == TorrentVersions.V2)
+        {
+            // The .torrent kept for the next start has the layers that came in hashes messages.
+            var kept = TorrentMetainfo.Load(Path.Combine(session, torrent.InfoHashHex + ".torrent"));
+            Assert.DoesNotContain(kept.Warnings, w => w.Contains("piece layer", StringComparison.Ordinal));
+            Assert.Equal(torrent.Meta.InfoBytes.ToArray(), kept.InfoBytes.ToArray());
+        }
+    }
+
+    [Theory]
+    [InlineData(TorrentVersions.V2)]
+    [InlineData(TorrentVersions.Hybrid)]
+    public async Task Serves_the_metadata_and_piece_layers_to_a_libtorrent_downloader_with_a_magnet_link(TorrentVersions version)
+    {
+        using var tmp = new TempFolder();
+        var seedData = tmp.Sub("seed");
+        var torrent = await MakeAsync(tmp, seedData, "v2serve", version, seed: 24);
+        await using var seeder = RTorrentCli.Seed("rtorrent-seed", tmp.Path, output, torrent.FilePath, seedData, tmp.Sub("session"));
+        int port = await RTorrentCli.WaitSeedingPortAsync(seeder);
+
+        var save = tmp.Sub("download");
+        await using var downloader = LibtorrentPeer.StartDownloader(Magnet(torrent, port), save, output, peers: port);
+        await downloader.WaitFinishedAsync(Limits.Transfer);
+
+        Payload.AssertSameTree(seedData, save);
+        Assert.False(seeder.HasExited, $"the seeder stopped.\n{seeder.Tail()}");
+    }
 }
