@@ -76,4 +76,30 @@ public sealed class TorrentCreatorV2Tests : IDisposable
             TorrentCreator.CreateAsync(file, new TorrentCreatorOptions { PieceLength = pieceLength, Version = TorrentVersions.V2 }));
         Assert.Contains("power of two", e.Message, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public async Task Layers_received_from_peers_are_checked_against_the_root_and_kept_in_the_saved_torrent()
+    {
+        var file = Path.Combine(_dir, "big");
+        File.WriteAllBytes(file, Data(5 * 16384 + 3, 7));
+        var full = (await TorrentCreator.CreateAsync(file, new TorrentCreatorOptions { PieceLength = 16384, Version = TorrentVersions.V2 })).Metainfo;
+        var f = full.Files[0];
+        var layer = full.V2!.LayerOf(f.Index)!;
+
+        // What a magnet's metadata gives: no layers; pieces cannot be checked yet.
+        var bare = TorrentMetainfo.FromInfoDictionary(full.InfoBytes, [["http://t.example/announce"]]);
+        Assert.False(bare.V2!.Complete);
+        Assert.Null(bare.V2.Verify(0, [new byte[16384]]));
+        var wrong = (byte[])layer.Clone();
+        wrong[0] ^= 1;
+        Assert.False(bare.V2.TrySetLayer(f.Index, wrong));
+        Assert.False(bare.V2.TrySetLayer(f.Index, layer[..^32])); // one hash short
+        Assert.True(bare.V2.TrySetLayer(f.Index, layer));
+        Assert.True(bare.V2.Complete);
+
+        var saved = TorrentMetainfo.Parse(bare.ToTorrentFile());
+        Assert.True(saved.V2!.Complete);
+        Assert.Equal(full.InfoBytes.ToArray(), saved.InfoBytes.ToArray());
+        Assert.Equal(["http://t.example/announce"], saved.AnnounceTiers.SelectMany(t => t));
+    }
 }
