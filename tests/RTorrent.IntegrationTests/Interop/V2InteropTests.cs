@@ -110,4 +110,28 @@ public sealed class V2InteropTests(ITestOutputHelper output)
         Payload.AssertSameTree(seedData, save);
         Assert.False(seeder.HasExited, $"the seeder stopped.\n{seeder.Tail()}");
     }
+
+    [Fact]
+    public async Task A_hybrid_is_announced_under_both_info_hashes_and_a_v2_only_torrent_under_its_truncated_v2_hash()
+    {
+        using var tmp = new TempFolder();
+        var seedData = tmp.Sub("seed");
+        int trackerPort = OpenTracker.ReservePort();
+        Payload.Write(Path.Combine(seedData, "hy"), Payload.MultiFile, seed: 25);
+        Payload.Write(Path.Combine(seedData, "v2"), Payload.MultiFile, seed: 26);
+        var announce = new[] { new[] { OpenTracker.HttpAnnounceFor(trackerPort) } };
+        var hybrid = (await TorrentCreator.CreateFileAsync(Path.Combine(seedData, "hy"), tmp.PathOf("hy.torrent"),
+            new TorrentCreatorOptions { PieceLength = 32 * 1024, Version = TorrentVersions.Hybrid, Trackers = announce })).Metainfo;
+        var v2 = (await TorrentCreator.CreateFileAsync(Path.Combine(seedData, "v2"), tmp.PathOf("v2.torrent"),
+            new TorrentCreatorOptions { PieceLength = 32 * 1024, Version = TorrentVersions.V2, Trackers = announce })).Metainfo;
+        string hyV1 = hybrid.InfoHashV1!.Value.ToHex(), hyV2 = hybrid.InfoHashV2Truncated!.Value.ToHex();
+        string onlyV2 = v2.InfoHashV2Truncated!.Value.ToHex();
+        await using var tracker = await OpenTracker.StartAsync(tmp.Sub("tracker"), trackerPort, [hyV1, hyV2, onlyV2], output);
+
+        await using var seedHybrid = RTorrentCli.Seed("rt-seed-hy", tmp.Path, output, tmp.PathOf("hy.torrent"), seedData, tmp.Sub("s1"));
+        await using var seedV2 = RTorrentCli.Seed("rt-seed-v2", tmp.Path, output, tmp.PathOf("v2.torrent"), seedData, tmp.Sub("s2"));
+        await tracker.WaitForSeedersAsync(hyV1, 1, Limits.Startup);
+        await tracker.WaitForSeedersAsync(hyV2, 1, Limits.Startup);
+        await tracker.WaitForSeedersAsync(onlyV2, 1, Limits.Startup);
+    }
 }
