@@ -68,4 +68,38 @@ public sealed partial class Torrent : IV2HashHost
     }
 
     V2PieceHashes? IPieceCompletionHost.V2 => _metainfo?.V2;
+
+    bool IV2HashHost.HavePiece(int piece) => _metainfo is not null && (uint)piece < (uint)_metainfo.PieceCount && _pieces.HaveField[piece];
+
+    async Task<byte[]?> IV2HashHost.ReadBlockHashesAsync(int piece, int width)
+    {
+        if (_metainfo?.V2 is not { } v2 || Storage is null) return null;
+        var data = Data;
+        long offset = piece * _metainfo.PieceLength;
+        int size = _metainfo.GetPieceSize(piece);
+        int inFile = v2.DataLength(piece);
+        var ct = _runCts.Token;
+        try
+        {
+            return await Task.Run(async () =>
+            {
+                var buffer = System.Buffers.ArrayPool<byte>.Shared.Rent(size);
+                try
+                {
+                    await data.ReadAsync(offset, buffer.AsMemory(0, size), ct).ConfigureAwait(false);
+                    var leaves = new byte[width * MerkleTree.HashSize]; // zero leaves after the file's data
+                    MerkleTree.HashBlocks(buffer.AsSpan(0, inFile), leaves);
+                    return leaves;
+                }
+                finally
+                {
+                    System.Buffers.ArrayPool<byte>.Shared.Return(buffer);
+                }
+            }, ct);
+        }
+        catch (Exception e) when (e is IOException or OperationCanceledException or UnauthorizedAccessException)
+        {
+            return null;
+        }
+    }
 }

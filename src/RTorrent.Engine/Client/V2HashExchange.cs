@@ -25,6 +25,15 @@ internal interface IV2HashHost
 
     /// <summary>A request for a piece's block hashes was refused or timed out.</summary>
     void BlockHashesUnavailable(int piece);
+
+    /// <summary>We have piece <paramref name="piece"/> (verified).</summary>
+    bool HavePiece(int piece);
+
+    /// <summary>
+    /// Reads a piece we have from disk and hashes its file data into one leaf per block, zero leaves after the data, up
+    /// to the piece's leaf width (off the loop; the result comes back on it). Null when it cannot be read.
+    /// </summary>
+    Task<byte[]?> ReadBlockHashesAsync(int piece, int width);
 }
 
 /// <summary>What is done with BEP 52 hash messages (<see cref="V2HashExchange"/>).</summary>
@@ -67,6 +76,10 @@ internal sealed class V2HashExchange(IV2HashHost host) : IV2HashMessages
     private readonly Dictionary<int, byte[][]> _trees = [];              // file -> layers from the piece layer up
     private readonly Dictionary<int, (byte[] Layer, bool[] Done)> _incoming = []; // file -> layer being received
     private readonly Queue<int> _blockHashWanted = [];                  // pieces whose block hashes are wanted
+    private readonly Dictionary<Peer, int> _blockReads = [];             // block-hash answers being read from disk, per peer
+
+    /// <summary>Block-hash answers read from disk at once for one peer; more are rejected.</summary>
+    private const int MaxBlockReadsPerPeer = 2;
 
     /// <summary>Hash requests sent and not answered (tests).</summary>
     public int PendingCount => _pending.Count;
@@ -189,12 +202,95 @@ internal sealed class V2HashExchange(IV2HashHost host) : IV2HashMessages
         var (root, @base, index, count, proof) = ReadHeader(payload);
         var v2 = host.V2;
         var f = v2?.FileByRoot(root);
-        if (v2 is null || f is null || !Valid(v2, f, @base, index, count, proof) || count > MaxCount
-            || !TryGetHashes(v2, f, @base, index, count, proof, out var hashes))
+        if (v2 is null || f is null || !Valid(v2, f, @base, index, count, proof) || count > MaxCount)
         {
             Reject(peer, payload);
             return;
         }
+        if (@base < MerkleTree.Log2(v2.PieceWidth(f)) || (v2.PiecesOf(f) == 1 && @base < FileLayers(v2, f)))
+        {
+            _ = AnswerBlockHashesAsync(peer, payload, v2, f, @base, index, count, proof);
+            return;
+        }
+        if (!TryGetHashes(v2, f, @base, index, count, proof, out var hashes))
+        {
+            Reject(peer, payload);
+            return;
+        }
+        SendHashes(peer, payload, hashes);
+    }
+
+    /// <summary>
+    /// Hashes under the piece layer (block hashes, or any layer of a file of one piece): read from the piece on disk,
+    /// when the range lies in one piece we have; the uncles come from the piece's own tree, then the file's.
+    /// </summary>
+    private async Task AnswerBlockHashesAsync(Peer peer, byte[] payload, V2PieceHashes v2, TorrentFileEntry f, int @base, int index, int count, int proof)
+    {
+        int width = v2.PieceWidth(f);
+        int widthLog = MerkleTree.Log2(width);
+        long leafStart = (long)index << @base, leafEnd = ((long)index + count) << @base;
+        int k = (int)(leafStart / width);
+        int piece = (int)(f.Offset / v2.PieceLength) + k;
+        _blockReads.TryGetValue(peer, out int reading);
+        if (k != (leafEnd - 1) / width || !host.HavePiece(piece) || reading >= MaxBlockReadsPerPeer
+            || (widthLog < FileLayers(v2, f) && v2.LayerOf(f.Index) is null))
+        {
+            Reject(peer, payload);
+            return;
+        }
+        _blockReads[peer] = reading + 1;
+        byte[]? leaves;
+        try { leaves = await host.ReadBlockHashesAsync(piece, width); }
+        finally
+        {
+            if (--_blockReads[peer] == 0) _blockReads.Remove(peer);
+        }
+        if (peer.Connection.IsClosed) return;
+        Span<byte> expected = stackalloc byte[MerkleTree.HashSize];
+        if (leaves is null || !v2.TryGetPieceHash(piece, expected))
+        {
+            Reject(peer, payload);
+            return;
+        }
+        // The piece's levels: leaves up to its hash (which must be the one we know: never serve hashes of bad data).
+        var levels = new List<byte[]> { leaves };
+        for (int w = width; w > 1; w /= 2)
+        {
+            var below = levels[^1];
+            var up = new byte[w / 2 * MerkleTree.HashSize];
+            for (int i = 0; i < w / 2; i++)
+                MerkleTree.HashPair(below.AsSpan(2 * i * 32, 32), below.AsSpan((2 * i + 1) * 32, 32), up.AsSpan(i * 32, 32));
+            levels.Add(up);
+        }
+        if (!levels[^1].AsSpan().SequenceEqual(expected))
+        {
+            Reject(peer, payload);
+            return;
+        }
+        int uncles = UncleCount(count, proof);
+        var result = new byte[(count + uncles) * MerkleTree.HashSize];
+        int local = index - k * (width >> @base);
+        levels[@base].AsSpan(local * 32, count * 32).CopyTo(result);
+        int at = count * 32;
+        int first = @base + MerkleTree.Log2(MerkleTree.NextPowerOfTwo(count));
+        byte[][]? tree = null;
+        for (int layer = first; layer < first + uncles; layer++, at += 32)
+        {
+            int node = index >> (layer - @base);
+            if (layer < widthLog)
+            {
+                levels[layer].AsSpan(((node - k * (width >> layer)) ^ 1) * 32, 32).CopyTo(result.AsSpan(at));
+                continue;
+            }
+            if (tree is null && !_trees.TryGetValue(f.Index, out tree))
+                _trees[f.Index] = tree = BuildTree(v2.LayerOf(f.Index)!, v2.PiecesOf(f), widthLog);
+            tree[layer - widthLog].AsSpan((node ^ 1) * 32, 32).CopyTo(result.AsSpan(at));
+        }
+        SendHashes(peer, payload, result);
+    }
+
+    private static void SendHashes(Peer peer, byte[] payload, byte[] hashes)
+    {
         int length = PeerMessageReader.V2HashHeaderLength + hashes.Length;
         peer.Connection.EnqueueWith(5 + length, buffer =>
         {

@@ -110,7 +110,7 @@ public sealed class V2HashMessageTests(ITestOutputHelper output) : IAsyncDisposa
     [InlineData(1, -1, 2, 0)]     // negative index
     [InlineData(1, 0, 0, 0)]      // empty range
     [InlineData(1, 0, 2, 3)]      // proof up to the root itself
-    [InlineData(0, 0, 2, 0)]      // block hashes: not kept, refused
+    [InlineData(0, 1, 2, 0)]      // block hashes across two pieces
     [InlineData(1, 0, 2, -1)]     // negative proof
     public async Task An_out_of_range_request_is_rejected_and_the_peer_stays(int @base, int index, int count, int proof)
     {
@@ -130,6 +130,30 @@ public sealed class V2HashMessageTests(ITestOutputHelper output) : IAsyncDisposa
         await wire.SendAsync(HashMessage(MessageId.HashRequest, big.PiecesRoot.Span, 1, 0, 8, 2), cts.Token);
         Assert.Equal(MessageId.Hashes, (await ReadHashReplyAsync(wire, cts.Token)).Id);
         Assert.Equal(1, await engine.Loop.InvokeAsync(() => seeding.ConnectedPeers.Count));
+    }
+
+    [Fact]
+    public async Task Block_hashes_of_a_piece_we_have_are_read_from_disk_and_proven_up_to_the_pieces_root()
+    {
+        var meta = await CreateAsync(TorrentVersions.V2);
+        var (engine, _) = await StartAsync(meta, Path.Combine(_root, "seed"), "S ");
+        using var cts = new CancellationTokenSource(Bound);
+        var (wire, _) = await RawSeeder.HandshakeAsync(engine, meta, _sockets, PeerFeatures.V2, cts.Token);
+        var big = meta.Files.Single(f => f.Path.EndsWith("big", StringComparison.Ordinal));
+        var data = File.ReadAllBytes(Path.Combine(_root, "seed", big.Path));
+
+        // Blocks 6 and 7 (piece 3) with the proof up to the layer under the root: uncles at layers 1, 2 and 3.
+        await wire.SendAsync(HashMessage(MessageId.HashRequest, big.PiecesRoot.Span, 0, 6, 2, 3), cts.Token);
+        var (id, payload) = await ReadHashReplyAsync(wire, cts.Token);
+        Assert.Equal(MessageId.Hashes, id);
+        Assert.Equal(48 + 5 * 32, payload.Length);
+        Assert.Equal(System.Security.Cryptography.SHA256.HashData(data.AsSpan(6 * 16384, 16384)), payload.AsSpan(48, 32).ToArray());
+        var node = new byte[32];
+        MerkleTree.HashPair(payload.AsSpan(48, 32), payload.AsSpan(80, 32), node); // piece 3: node 3 of layer 1
+        MerkleTree.HashPair(payload.AsSpan(112, 32), node, node);                  // uncle node 2 -> node 1 of layer 2
+        MerkleTree.HashPair(payload.AsSpan(144, 32), node, node);                  // uncle node 0 -> node 0 of layer 3
+        MerkleTree.HashPair(node, payload.AsSpan(176, 32), node);                  // uncle node 1 -> the root
+        Assert.Equal(big.PiecesRoot.ToArray(), node);
     }
 
     [Fact]
