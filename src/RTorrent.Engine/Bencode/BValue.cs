@@ -157,7 +157,16 @@ public sealed class BDictionary : BValue, IEnumerable<KeyValuePair<BString, BVal
         set
         {
             ArgumentNullException.ThrowIfNull(value);
-            var k = new BString(key);
+            Set(new BString(key), value);
+        }
+    }
+
+    /// <summary>Adds or replaces the entry of a key given as raw bytes (keys that are not text: BEP 52's piece layers).</summary>
+    public void Set(BString k, BValue value)
+    {
+        ArgumentNullException.ThrowIfNull(k);
+        ArgumentNullException.ThrowIfNull(value);
+        {
             int at = IndexOf(k);
             if (at >= 0)
             {

@@ -223,18 +223,27 @@ public sealed partial class ClientEngine : ITorrentHost, IConnectionBudget, IAsy
     /// <summary>HASH('req2', info-hash) (20 bytes, kept as an <see cref="InfoHash"/>) to the info-hash; guarded by _torrents.</summary>
     private readonly Dictionary<InfoHash, InfoHash> _torrentsByMseKey = [];
 
+    /// <summary>
+    /// A hybrid torrent's second info-hash (v2 truncated, BEP 52) to the torrent: v2 peers connect with it. Kept apart
+    /// from <see cref="_torrents"/> so every torrent is listed once. Guarded by _torrents.
+    /// </summary>
+    private readonly Dictionary<InfoHash, Torrent> _aliases = [];
+
     /// <summary>Makes a torrent findable by plain and encrypted handshakes. Call under the _torrents lock.</summary>
     private void AddTorrentEntry(InfoHash hash, Torrent torrent)
     {
         _torrents.Add(hash, torrent);
         _torrentsByMseKey[new InfoHash(Peers.Encryption.MseHandshake.TorrentKey(hash))] = hash;
+        if (torrent.V2WireHash is { } alias && alias != hash && !_torrents.ContainsKey(alias) && _aliases.TryAdd(alias, torrent))
+            _torrentsByMseKey[new InfoHash(Peers.Encryption.MseHandshake.TorrentKey(alias))] = alias;
         _queue.Append(torrent);
     }
 
     private Task OnIncomingHandshake(HandshakeResult hs) => Loop.RunAsync(async () =>
     {
         Torrent? t;
-        lock (_torrents) _torrents.TryGetValue(hs.InfoHash, out t);
+        lock (_torrents)
+            if (!_torrents.TryGetValue(hs.InfoHash, out t)) _aliases.TryGetValue(hs.InfoHash, out t);
         if (t is null)
         {
             hs.Socket.Dispose();
@@ -331,6 +340,20 @@ public sealed partial class ClientEngine : ITorrentHost, IConnectionBudget, IAsy
                 if (source is ITorrentAttachedSource attached) attached.Attach(torrent);
             }
             catch (Exception e) { torrent.Log(PluginLogLevel.Warning, $"peer source '{factory.Name}' failed: {e.Message}"); }
+            // BEP 52: a hybrid is two swarms; announce to the trackers and the DHT under the v2 hash too (libtorrent does),
+            // so v2 peers find it. Its peers connect with the v2 hash and are matched through _aliases.
+            if (torrent.V2WireHash is { } alias && alias != hash && factory.Name is Trackers.TrackerPeerSource.SourceName or "dht")
+            {
+                var ctx2 = new PeerSourceContext(alias.ToArray(), PeerId, isPrivate, trackers, ListenPort, torrent.CreateSink(),
+                    () => new TransferTotals(torrent.UploadedTotal, torrent.DownloadedTotal, torrent.BytesLeft()));
+                try
+                {
+                    var source = factory.Create(ctx2);
+                    torrent.AddSource(source);
+                    if (source is ITorrentAttachedSource attached) attached.Attach(torrent);
+                }
+                catch (Exception e) { torrent.Log(PluginLogLevel.Warning, $"peer source '{factory.Name}' (v2 hash) failed: {e.Message}"); }
+            }
         }
         return torrent;
     }
@@ -382,6 +405,8 @@ public sealed partial class ClientEngine : ITorrentHost, IConnectionBudget, IAsy
         {
             _torrents.Remove(torrent.InfoHash);
             _torrentsByMseKey.Remove(new InfoHash(Peers.Encryption.MseHandshake.TorrentKey(torrent.InfoHash)));
+            if (torrent.V2WireHash is { } alias && _aliases.Remove(alias))
+                _torrentsByMseKey.Remove(new InfoHash(Peers.Encryption.MseHandshake.TorrentKey(alias)));
             OnRemoved(torrent);
         }
         if (deleteData)

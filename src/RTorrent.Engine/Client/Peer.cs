@@ -11,6 +11,12 @@ namespace RTorrent.Engine.Client;
 /// </summary>
 internal sealed class Peer : IBlockRequester, IPeerView
 {
+    /// <summary>
+    /// The connection speaks BEP 52 v2: it was made with the torrent's truncated v2 info-hash (always for a v2-only
+    /// torrent). Only such peers may send and are sent hash requests, as libtorrent has it.
+    /// </summary>
+    public bool IsV2 { get; init; }
+
     public Peer(IPeerWire connection, byte[] peerId, PeerFeatures features, int pieceCount, string source, DateTimeOffset now,
         TimeProvider time)
     {

@@ -89,7 +89,8 @@ internal interface IPeerMessageHost
 /// is asked for more and served.
 /// </summary>
 internal sealed class PeerMessageDispatcher(IPeerMessageHost host, IAvailabilityMessages availability,
-    IDownloadMessages downloads, IUploadMessages uploads, IExtensionMessages extensions) : IPeerConnectionHandler
+    IDownloadMessages downloads, IUploadMessages uploads, IExtensionMessages extensions, IV2HashMessages? v2Hashes = null)
+    : IPeerConnectionHandler
 {
     /// <summary>The peer on this connection, or null once it left.</summary>
     private Peer? Find(IPeerWire connection)
@@ -196,6 +197,19 @@ internal sealed class PeerMessageDispatcher(IPeerMessageHost host, IAvailability
                 break;
             case MessageId.Extended:
                 extensions.OnMessage(peer, m.Index, m.Payload!);
+                break;
+            case MessageId.HashRequest or MessageId.Hashes or MessageId.HashReject:
+                // BEP 52: only on a connection made with the v2 info-hash (libtorrent drops the peer otherwise).
+                if (v2Hashes is null || !peer.IsV2) throw new PeerProtocolException($"{m.Id} on a connection that is not on the v2 protocol");
+                if (!host.MetadataKnown)
+                {
+                    if (m.Id == MessageId.Hashes) throw new PeerProtocolException("HASHES before the metadata (never asked for)");
+                    if (m.Id == MessageId.HashRequest) v2Hashes.OnHashRequest(peer, m.Payload!); // rejected: no tree yet
+                    break;
+                }
+                if (m.Id == MessageId.HashRequest) v2Hashes.OnHashRequest(peer, m.Payload!);
+                else if (m.Id == MessageId.Hashes) v2Hashes.OnHashes(peer, m.Payload!);
+                else v2Hashes.OnHashReject(peer, m.Payload!);
                 break;
         }
     }

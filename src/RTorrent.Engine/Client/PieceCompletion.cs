@@ -44,6 +44,16 @@ internal interface IPieceCompletionHost
 
     /// <summary>A piece is verified and written: tell the peers, and see whether the download is complete.</summary>
     void PieceVerified(int piece);
+
+    /// <summary>
+    /// BEP 52: ask a v2 peer for the block hashes of a failed piece (answered through
+    /// <see cref="PieceCompletion.BlockHashesReceived"/> or <see cref="PieceCompletion.BlockHashesUnavailable"/>).
+    /// False when the torrent has no v2 hashes for it or no v2 peer to ask.
+    /// </summary>
+    bool TryWantBlockHashes(int piece);
+
+    /// <summary>The torrent's v2 hashes (to hash blocks the way the piece layer does), or null.</summary>
+    Metainfo.V2PieceHashes? V2 { get; }
 }
 
 /// <summary>
@@ -56,6 +66,7 @@ internal sealed class PieceCompletion(IPieceCompletionHost host)
 {
     private long _pendingDiskBytes;
     private SmartBan? _smartBan; // made at the first piece that fails with several senders
+    private Dictionary<int, PartialPiece>? _awaitingBlockHashes; // failed v2 pieces kept whole until their block hashes come
 
     /// <summary>Bytes of pieces handed to the disk and not yet written (read from any thread).</summary>
     public long PendingDiskBytes => Interlocked.Read(ref _pendingDiskBytes);
@@ -95,15 +106,16 @@ internal sealed class PieceCompletion(IPieceCompletionHost host)
             if (!hashOk && contributors.Length > 1) (_smartBan ??= new()).RecordFailure(piece);
             else if (hashOk && _smartBan is { Count: > 0 } smartBan) liars = smartBan.FindLiars(piece);
         }
-        piece.ReleaseData();
         var pieces = host.Pieces;
         if (!active)
         {
+            piece.ReleaseData();
             pieces.PieceFailed(piece.Index, parole: false);
             return;
         }
         if (error is not null and not OperationCanceledException)
         {
+            piece.ReleaseData();
             pieces.PieceFailed(piece.Index, parole: false);
             host.Fail($"writing piece {piece.Index} failed: {error.Message}");
             return;
@@ -114,11 +126,74 @@ internal sealed class PieceCompletion(IPieceCompletionHost host)
             bool sole = contributors.Length == 1;
             host.Log(PluginLogLevel.Warning, $"piece {piece.Index} failed its hash check (from {string.Join(", ", contributors.Select(c => c.EndPoint))})");
             if (sole) host.Ban(contributors[0], $"sent piece {piece.Index} with bad data");
+            else if (host.V2 is not null && host.TryWantBlockHashes(piece.Index))
+            {
+                // BEP 52: the piece's block hashes will say which 16 KiB blocks are bad; keep the blocks until then
+                // (the piece stays out of the picker, as while it was being hashed).
+                (_awaitingBlockHashes ??= [])[piece.Index] = piece;
+                return;
+            }
+            piece.ReleaseData();
             pieces.PieceFailed(piece.Index, parole: !sole);
             return;
         }
+        piece.ReleaseData();
         foreach (var liar in liars) host.Ban(liar, $"sent wrong blocks of piece {piece.Index}");
         pieces.PieceVerified(piece.Index);
         host.PieceVerified(piece.Index);
     }
+
+    /// <summary>
+    /// The block hashes of a failed piece arrived, proven against its hash: the blocks whose SHA-256 differs are bad,
+    /// their senders are banned, and only they are downloaded again. When every block matches (a hybrid whose v1 hash
+    /// failed over its pad bytes, say) the piece goes on parole as before.
+    /// </summary>
+    public void BlockHashesReceived(int index, byte[] leaves)
+    {
+        if (_awaitingBlockHashes is null || !_awaitingBlockHashes.Remove(index, out var piece)) return;
+        var pieces = host.Pieces;
+        if (!host.Active || host.V2 is not { } v2)
+        {
+            piece.ReleaseData();
+            pieces.PieceFailed(index, parole: false);
+            return;
+        }
+        int data = v2.DataLength(index);
+        var bad = new bool[piece.BlockCount];
+        int badCount = 0;
+        Span<byte> leaf = stackalloc byte[Metainfo.MerkleTree.HashSize];
+        for (int b = 0; b < piece.BlockCount && b * Metainfo.MerkleTree.BlockSize < data; b++)
+        {
+            if ((b + 1) * Metainfo.MerkleTree.HashSize > leaves.Length || piece.Data[b] is not { } block) continue;
+            int length = Math.Min(Metainfo.MerkleTree.BlockSize, data - b * Metainfo.MerkleTree.BlockSize);
+            System.Security.Cryptography.SHA256.HashData(block.AsSpan(0, length), leaf);
+            if (leaf.SequenceEqual(leaves.AsSpan(b * Metainfo.MerkleTree.HashSize, Metainfo.MerkleTree.HashSize))) continue;
+            bad[b] = true;
+            badCount++;
+            if (piece.From[b] is Peer sender) host.Ban(sender, $"sent a bad 16 KiB block ({b}) of piece {index}");
+        }
+        if (badCount == 0)
+        {
+            BlockHashesUnavailable(index, piece);
+            return;
+        }
+        host.Log(PluginLogLevel.Information, $"piece {index}: {badCount} bad block(s) found by their v2 hashes; only they are downloaded again");
+        pieces.PieceFailedKeeping(piece, bad);
+    }
+
+    /// <summary>No block hashes for a failed piece (refused, timed out, no v2 peer): it goes on parole as a v1 piece would.</summary>
+    public void BlockHashesUnavailable(int index)
+    {
+        if (_awaitingBlockHashes is null || !_awaitingBlockHashes.Remove(index, out var piece)) return;
+        BlockHashesUnavailable(index, piece);
+    }
+
+    private void BlockHashesUnavailable(int index, PartialPiece piece)
+    {
+        piece.ReleaseData(); // the smart ban already remembers who sent what (recorded when the piece failed)
+        host.Pieces.PieceFailed(index, parole: host.Active);
+    }
+
+    /// <summary>Failed pieces kept for their block hashes (tests).</summary>
+    public int AwaitingBlockHashes => _awaitingBlockHashes?.Count ?? 0;
 }

@@ -21,7 +21,8 @@ public sealed partial class Torrent
 
     /// <summary>What our handshake advertises: extensions and the fast extension always; the DHT when it runs and the torrent is public.</summary>
     private PeerFeatures OurFeatures =>
-        PeerFeatures.Extensions | PeerFeatures.Fast | (_host.DhtPort is not null && !(_metainfo?.IsPrivate ?? false) ? PeerFeatures.Dht : PeerFeatures.None);
+        PeerFeatures.Extensions | PeerFeatures.Fast | (_host.DhtPort is not null && !(_metainfo?.IsPrivate ?? false) ? PeerFeatures.Dht : PeerFeatures.None)
+        | (HasV2 ? PeerFeatures.V2 : PeerFeatures.None);
 
     /// <summary>Connected to the swarm: downloading, seeding or fetching metadata.</summary>
     internal bool IsRunning => State is TorrentState.Downloading or TorrentState.Seeding or TorrentState.FetchingMetadata;
@@ -43,7 +44,10 @@ public sealed partial class Torrent
             Throttle(DownloadLimiter), Throttle(UploadLimiter), hs.Ciphers, _host.Logger);
         var upload = UploadLimiter;
         connection.CanSendInline = () => upload.IsUnlimited && (upload.Parent?.IsUnlimited ?? true);
-        var peer = new Peer(connection, hs.PeerId, hs.Features, pieceCount, known?.Source ?? "incoming", now, _host.Time);
+        var peer = new Peer(connection, hs.PeerId, hs.Features, pieceCount, known?.Source ?? "incoming", now, _host.Time)
+        {
+            IsV2 = V2WireHash is { } v2 && hs.InfoHash == v2,
+        };
         _peers.Add(peer);
         _host.Connections.Opened();
         _host.Activate(this); // ticked every second while it has peers
@@ -59,6 +63,7 @@ public sealed partial class Torrent
             MessageWriter.WritePort(port, dhtPort);
             connection.Enqueue(port);
         }
+        if (peer.IsV2) PumpV2Hashes();
         Log(PluginLogLevel.Debug, $"connected to {peer.EndPoint} ({peer.Client}{(peer.SupportsFast ? ", fast" : "")}, {(hs.Outgoing ? "out" : "in")}" +
             $"{(hs.Ciphers.IsEncrypted ? ", RC4" : hs.Ciphers.ViaMse ? ", MSE handshake, plaintext" : "")})");
     }
@@ -77,6 +82,7 @@ public sealed partial class Torrent
         _availability?.OnPeerLeft(peer);
         _superSeeder?.OnPeerLeft(peer);
         _connector?.OnPeerLeft(peer);
+        _v2Hashes?.OnPeerLeft(peer);
         PeerDisconnected?.Invoke(peer);
         _host.Activate(this); // the next tick connects another peer, or takes the torrent off the tick list
         Log(PluginLogLevel.Debug, $"disconnected {peer.EndPoint}: {reason}");

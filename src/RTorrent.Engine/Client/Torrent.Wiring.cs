@@ -26,7 +26,7 @@ public sealed partial class Torrent : IPeerSourcesHost, IConnectorHost, IPeerMes
     private PeerConnector Connector => _connector ??= new PeerConnector(this, _pool, _host.Connections);
 
     /// <summary>The wire messages of every connection go through it to the parts below (made at the first peer).</summary>
-    private PeerMessageDispatcher Dispatcher => _dispatcher ??= new PeerMessageDispatcher(this, Availability, Requests, Uploads, Extensions);
+    private PeerMessageDispatcher Dispatcher => _dispatcher ??= new PeerMessageDispatcher(this, Availability, Requests, Uploads, Extensions, V2Messages);
 
     /// <summary>What the peers have, what we tell them we have, and our interest in each (made at the first peer).</summary>
     private AvailabilityTracker Availability => _availability ??= new AvailabilityTracker(this, _pool);
@@ -71,7 +71,8 @@ public sealed partial class Torrent : IPeerSourcesHost, IConnectorHost, IPeerMes
         var features = OurFeatures;
         var config = _host.Config;
         var peerId = _host.PeerId;
-        return Task.Run(() => PeerHandshaker.ConnectAsync(endPoint, InfoHash, peerId, features, TimeSpan.FromSeconds(10), config.Encryption, ct, config.Proxy.ForPeers), ct);
+        Metainfo.InfoHash? upgrade = V2WireHash is { } v2 && v2 != InfoHash ? v2 : null; // a hybrid's v2 peers may upgrade (BEP 52)
+        return Task.Run(() => PeerHandshaker.ConnectAsync(endPoint, InfoHash, peerId, features, TimeSpan.FromSeconds(10), config.Encryption, ct, upgrade, config.Proxy.ForPeers), ct);
     }
 
     Task IConnectorHost.AnswerAsync(HandshakeResult handshake, CancellationToken ct) =>
@@ -112,7 +113,7 @@ public sealed partial class Torrent : IPeerSourcesHost, IConnectorHost, IPeerMes
     // ---------------------------------------------------------------- requesting
 
     PieceManager IRequestHost.Pieces => _pieces;
-    bool IRequestHost.Downloading => State == TorrentState.Downloading;
+    bool IRequestHost.Downloading => State == TorrentState.Downloading && CanVerifyPieces;
     EngineConfig IRequestHost.Config => _host.Config;
     long IRequestHost.PendingDiskBytes => _completion?.PendingDiskBytes ?? 0;
 

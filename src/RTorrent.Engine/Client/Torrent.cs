@@ -336,11 +336,6 @@ public sealed partial class Torrent
         Log(PluginLogLevel.Information, $"metadata received: {meta.Name}, {meta.Files.Count} files, {meta.TotalSize} bytes");
         try { await _host.OnMetadataReceivedAsync(this); }
         catch (Exception e) { Log(PluginLogLevel.Warning, $"saving the .torrent failed: {e.Message}"); }
-        if (!meta.IsUsable)
-        {
-            Fail("this torrent has no v1 part; v2-only torrents cannot be downloaded yet");
-            return;
-        }
         _availability?.RebindAfterMetadata();
         // Data may already be there (the same files downloaded before): check quietly without dropping peers.
         bool anyData = false;
@@ -496,11 +491,6 @@ public sealed partial class Torrent
             ConnectMore(Now);
             return;
         }
-        if (!_metainfo.IsUsable)
-        {
-            Fail("this torrent has no v1 part; v2-only torrents cannot be downloaded yet");
-            return;
-        }
         if (Storage is null)
         {
             Fail(Unavailable ?? "no storage");
@@ -634,6 +624,7 @@ public sealed partial class Torrent
             {
                 Pieces = (full || trusted is null) && absent is null ? null
                     : [.. Enumerable.Range(0, meta.PieceCount).Where(p => (full || trusted is null || !trusted[p]) && (absent is null || !absent[p]))],
+                V2 = meta.V2,
             };
             // Off the loop from the start: probing thousands of files must not hold it.
             var found = await Task.Run(() => PieceRecheck.RunAsync(io, meta.PieceHashes, options, new CheckProgress(this), ct), ct);
@@ -830,6 +821,7 @@ public sealed partial class Torrent
         bool waitingToConnect = ConnectMore(now);
         Activity.OnTransfer(now, _download.Total, _upload.Total);
         CheckResumeSave(now);
+        PumpV2Hashes();
         foreach (var p in _peers) Requests.RequestMore(p);
         _superSeeder?.Tick(now);
         CheckSeedingRules(now);

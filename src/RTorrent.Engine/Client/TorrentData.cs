@@ -24,9 +24,18 @@ internal sealed class TorrentData : IPieceStore
 
     public ITorrentStorage Storage { get; }
 
-    /// <summary>SHA-1 of a piece given as its blocks, compared with the torrent's hash.</summary>
+    /// <summary>
+    /// A piece given as its blocks checked against the torrent's hashes: SHA-1 for v1, the merkle root of its 16 KiB
+    /// blocks for v2 (a hybrid's piece must pass both; its v2 check is skipped only while its layer is unknown).
+    /// </summary>
     public bool Verify(int piece, byte[]?[] blocks, int pieceSize)
     {
+        if (_torrent.V2 is { } v2)
+        {
+            bool? ok = v2.Verify(piece, blocks);
+            if (ok == false) return false;
+            if (!_torrent.Versions.HasFlag(TorrentVersions.V1)) return ok == true;
+        }
         using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA1);
         int left = pieceSize;
         foreach (var b in blocks)

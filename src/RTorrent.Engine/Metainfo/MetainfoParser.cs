@@ -148,12 +148,13 @@ internal static class MetainfoParser
         }
 
         List<V2File>? v2 = null;
+        var layersByRoot = new Dictionary<string, ReadOnlyMemory<byte>>();
         if (hasV2)
         {
             v2 = V2FileTree.Parse(info["file tree"]);
             if (top is not null)
             {
-                int missing = V2FileTree.CheckPieceLayers(top["piece layers"], v2, pieceLength);
+                int missing = V2FileTree.CheckPieceLayers(top["piece layers"], v2, pieceLength, layersByRoot);
                 if (missing > 0) warnings.Add($"{missing} file(s) have no v2 piece layer; peers would have to supply them.");
             }
             if (v1 is not null) CheckHybrid(v1, v2, pieceLength);
@@ -215,7 +216,9 @@ internal static class MetainfoParser
                 totalSize += f.Length;
                 count += (f.Length + pieceLength - 1) / pieceLength;
                 long pad = (pieceLength - offset % pieceLength) % pieceLength;
-                if (pad > 0 && i < v2.Count - 1)
+                // After every file, the last one too: libtorrent lays v2 torrents so (every piece is whole), and its peers
+                // request blocks in the last piece's pad space.
+                if (pad > 0)
                 {
                     files.Add(PadEntry(files.Count, pad, offset));
                     offset += pad;
@@ -229,9 +232,7 @@ internal static class MetainfoParser
         ResolveSymlinks(files, root, options,
             v1 is not null ? [.. v1.Select(e => e.SymlinkTarget)] : [.. v2!.Select(f => f.SymlinkTarget)], padsInSource: v1 is not null, warnings);
         warnings.AddRange(sanitizer.Changes);
-        if (hasV2 && !hasV1) warnings.Add("This is a v2-only torrent (BEP 52); RTorrent can show it but not download it yet.");
-
-        return new TorrentMetainfo
+        var meta = new TorrentMetainfo
         {
             InfoHashV1 = v1Hash,
             InfoHashV2 = sha256,
@@ -256,6 +257,15 @@ internal static class MetainfoParser
             InfoBytes = infoBytes,
             Warnings = warnings,
         };
+        if (hasV2)
+        {
+            var layers = new Dictionary<int, ReadOnlyMemory<byte>>();
+            foreach (var f in files)
+                if (!f.IsPadding && !f.PiecesRoot.IsEmpty && layersByRoot.TryGetValue(Convert.ToHexString(f.PiecesRoot.Span), out var layer))
+                    layers[f.Index] = layer;
+            meta.V2 = new V2PieceHashes(meta, layers);
+        }
+        return meta;
     }
 
     private static long ReadPieceLength(BDictionary info, bool hasV2)

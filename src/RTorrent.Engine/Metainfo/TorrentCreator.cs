@@ -55,6 +55,12 @@ public sealed record TorrentCreatorOptions
 
     /// <summary>Hashing threads; null uses every core.</summary>
     public int? Parallelism { get; init; }
+
+    /// <summary>
+    /// Which BitTorrent versions the torrent carries: v1 (SHA-1 pieces, the default), v2 (BEP 52 merkle trees only) or
+    /// a hybrid of both (v1 aligned to v2 with pad files), laid out as libtorrent 2 makes them.
+    /// </summary>
+    public TorrentVersions Version { get; init; } = TorrentVersions.V1;
 }
 
 /// <summary>Progress of <see cref="TorrentCreator"/>'s hashing.</summary>
@@ -83,7 +89,7 @@ public sealed record CreatedTorrent(byte[] TorrentFile, TorrentMetainfo Metainfo
 /// folder and never loops. A single file named on the command line is read even if it is a symlink. Empty folders are
 /// not stored (v1 cannot express them).</para>
 /// </remarks>
-public static class TorrentCreator
+public static partial class TorrentCreator
 {
     /// <summary>Smallest automatic piece length: 16 KiB (one block).</summary>
     public const long MinAutoPieceLength = 16 * 1024;
@@ -142,6 +148,10 @@ public static class TorrentCreator
 
         long total = files.Sum(f => f.Length);
         if (total == 0) throw new ArgumentException($"'{path}' holds no data to share (no files, or only empty ones).", nameof(path));
+        if (options.Version is not (TorrentVersions.V1 or TorrentVersions.V2 or TorrentVersions.Hybrid))
+            throw new ArgumentException($"Unknown torrent version {options.Version}.", nameof(options));
+        if (options.Version != TorrentVersions.V1)
+            return await CreateV2Async(full, multiFile, files, total, options, progress, skipped, cancellationToken).ConfigureAwait(false);
         long pieceLength = options.PieceLength ?? ChoosePieceLength(total);
         if (pieceLength < 1 || pieceLength > MetainfoParser.MaxPieceLength)
             throw new ArgumentException($"Piece length {pieceLength} is out of range (1 byte to 1 GiB).", nameof(options));
@@ -177,6 +187,13 @@ public static class TorrentCreator
         if (options.IsPrivate) info["private"] = new BInteger(1);
         if (!string.IsNullOrEmpty(options.Source)) info["source"] = new BString(options.Source);
 
+        var bytes = BencodeWriter.Encode(MakeTop(options, info, null));
+        return new CreatedTorrent(bytes, TorrentMetainfo.Parse(bytes), skipped);
+    }
+
+    /// <summary>The top-level dictionary around <paramref name="info"/>: trackers, comment, dates, web seeds, v2 piece layers.</summary>
+    private static BDictionary MakeTop(TorrentCreatorOptions options, BDictionary info, BDictionary? pieceLayers)
+    {
         var top = new BDictionary();
         var trackers = options.Trackers.Where(t => t.Count > 0).ToList();
         if (trackers.Count > 0)
@@ -191,9 +208,8 @@ public static class TorrentCreator
             top["creation date"] = new BInteger((options.CreationDate ?? DateTimeOffset.UtcNow).ToUnixTimeSeconds());
         if (options.WebSeeds.Count > 0) top["url-list"] = new BList(options.WebSeeds.Select(u => new BString(u)));
         top["info"] = info;
-
-        var bytes = BencodeWriter.Encode(top);
-        return new CreatedTorrent(bytes, TorrentMetainfo.Parse(bytes), skipped);
+        if (pieceLayers is { Count: > 0 }) top["piece layers"] = pieceLayers;
+        return top;
     }
 
     /// <summary>Makes a torrent of <paramref name="path"/> and writes it to <paramref name="outputFile"/>.</summary>

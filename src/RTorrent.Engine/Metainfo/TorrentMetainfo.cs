@@ -39,10 +39,17 @@ public sealed class TorrentMetainfo
     public required TorrentVersions Versions { get; init; }
 
     /// <summary>
-    /// Whether the engine can download it: it has a v1 part (v2-only transfer is later work). A v2-only torrent has no
-    /// <see cref="PieceHashes"/>; its <see cref="PieceCount"/> counts v2 pieces (each file starts a new piece).
+    /// Whether the engine can download it: always (v1, v2 and hybrid). A v2-only torrent has no
+    /// <see cref="PieceHashes"/>; its <see cref="PieceCount"/> counts v2 pieces (each file starts a new piece, the
+    /// space up to it is a pad entry in <see cref="Files"/>), checked through <see cref="V2"/>.
     /// </summary>
-    public bool IsUsable => Versions.HasFlag(TorrentVersions.V1);
+    public bool IsUsable => Versions != TorrentVersions.None;
+
+    /// <summary>The v2 pieces' files, layers and merkle checks (v2 and hybrid torrents), else null.</summary>
+    internal V2PieceHashes? V2 { get; set; }
+
+    /// <summary>The v2 info-hash truncated to 20 bytes (what v2 peers and the DHT use), or null for v1 torrents.</summary>
+    public InfoHash? InfoHashV2Truncated => InfoHashV2 is { } h ? new InfoHash(h.AsSpan(0, 20)) : null;
 
     /// <summary>Sanitized name (file name of a single-file torrent, folder name of a multi-file one).</summary>
     public required string Name { get; init; }
@@ -104,7 +111,8 @@ public sealed class TorrentMetainfo
     /// </summary>
     public ReadOnlyMemory<byte> ToTorrentFile()
     {
-        if (!RawBytes.IsEmpty) return RawBytes;
+        // Piece layers received from peers (BEP 52) are kept in the saved file, so a restart need not ask again.
+        if (!RawBytes.IsEmpty && (V2 is null || V2.ReceivedLayers == 0)) return RawBytes;
         var w = new ArrayBufferWriter<byte>(InfoBytes.Length + 256);
         w.Write("d"u8);
         if (AnnounceTiers.Count > 0 && AnnounceTiers[0].Count > 0)
@@ -117,6 +125,14 @@ public sealed class TorrentMetainfo
         }
         Bencode.BencodeWriter.WriteString(w, "info"u8);
         w.Write(InfoBytes.Span);
+        if (V2 is { } v2 && v2.KnownLayers().Any())
+        {
+            // Keys sort after "info"; the layers' own keys are sorted by the writer.
+            var layers = new Bencode.BDictionary();
+            foreach (var (file, layer) in v2.KnownLayers()) layers.Set(new Bencode.BString(file.PiecesRoot), new Bencode.BString(layer));
+            Bencode.BencodeWriter.WriteString(w, "piece layers"u8);
+            Bencode.BencodeWriter.Write(w, layers);
+        }
         w.Write("e"u8);
         return w.WrittenMemory;
     }

@@ -1,4 +1,3 @@
-using System.Security.Cryptography;
 using RTorrent.Engine.Bencode;
 
 namespace RTorrent.Engine.Metainfo;
@@ -94,7 +93,11 @@ internal static class V2FileTree
     /// refused.
     /// </summary>
     /// <returns>How many multi-piece files have no layer.</returns>
-    public static int CheckPieceLayers(BValue? layers, IReadOnlyList<V2File> files, long pieceLength)
+    public static int CheckPieceLayers(BValue? layers, IReadOnlyList<V2File> files, long pieceLength) =>
+        CheckPieceLayers(layers, files, pieceLength, null);
+
+    /// <summary>As <see cref="CheckPieceLayers(BValue?, IReadOnlyList{V2File}, long)"/>, collecting the good layers by pieces root (hex).</summary>
+    public static int CheckPieceLayers(BValue? layers, IReadOnlyList<V2File> files, long pieceLength, Dictionary<string, ReadOnlyMemory<byte>>? found)
     {
         var byRoot = new Dictionary<string, V2File>();
         foreach (var f in files)
@@ -102,7 +105,7 @@ internal static class V2FileTree
         if (layers is null) return byRoot.Count;
         if (layers is not BDictionary dict) throw new TorrentFormatException("'piece layers' is not a dictionary.");
 
-        int found = 0;
+        int count = 0;
         foreach (var (key, value) in dict)
         {
             if (key.Bytes.Length != 32)
@@ -118,39 +121,16 @@ internal static class V2FileTree
                     $"The piece layer of '{Show(file.Path)}' has {layer.Bytes.Length / 32} hashes; the file has {pieces} pieces.");
             if (!RootOfLayer(layer.Bytes.Span, pieceLength).AsSpan().SequenceEqual(file.PiecesRoot.Span))
                 throw new TorrentFormatException($"The piece layer of '{Show(file.Path)}' does not hash to the file's 'pieces root'.");
-            found++;
+            if (found?.TryAdd(Convert.ToHexString(key.Bytes.Span), layer.Bytes) != false) count++;
         }
-        return byRoot.Count - found;
+        return byRoot.Count - count;
     }
 
     /// <summary>
     /// The merkle root over a piece layer, padded to a power of two with the hash of an all-zero piece (BEP 52: leaves
     /// past the end of the file are zero).
     /// </summary>
-    public static byte[] RootOfLayer(ReadOnlySpan<byte> layer, long pieceLength)
-    {
-        Span<byte> pair = stackalloc byte[64];
-        var pad = new byte[32];
-        for (long blocks = pieceLength / BlockSize; blocks > 1; blocks /= 2)
-        {
-            pad.CopyTo(pair);
-            pad.CopyTo(pair[32..]);
-            SHA256.HashData(pair, pad);
-        }
-        int count = layer.Length / 32;
-        int width = 1;
-        while (width < count) width *= 2;
-        var level = new byte[width * 32];
-        layer.CopyTo(level);
-        for (int i = count; i < width; i++) pad.CopyTo(level.AsSpan(i * 32));
-        while (width > 1)
-        {
-            for (int i = 0; i < width / 2; i++)
-                SHA256.HashData(level.AsSpan(i * 64, 64), level.AsSpan(i * 32, 32));
-            width /= 2;
-        }
-        return level[..32];
-    }
+    public static byte[] RootOfLayer(ReadOnlySpan<byte> layer, long pieceLength) => MerkleTree.RootOfLayer(layer, pieceLength);
 
     private static string Show(IEnumerable<ReadOnlyMemory<byte>> path) =>
         string.Join('/', path.Select(p => System.Text.Encoding.UTF8.GetString(p.Span)));

@@ -21,9 +21,14 @@ internal static class PeerHandshaker
     /// says, with one retry the other way where the mode allows it.
     /// </summary>
     /// <exception cref="PeerProtocolException">The peer answered something else, or for another torrent.</exception>
+    /// <param name="upgradeHash">
+    /// BEP 52: a hybrid torrent's truncated v2 hash, which a v2 peer may answer with when our handshake sets the v2
+    /// ("upgrade") bit; the connection is then on the v2 protocol. Null accepts only <paramref name="infoHash"/>.
+    /// </param>
     /// <param name="proxy">The proxy to connect through (issue 16: docs/PROXIES.md), or null to connect directly.</param>
     public static async Task<HandshakeResult> ConnectAsync(IPEndPoint endPoint, InfoHash infoHash, byte[] peerId,
-        PeerFeatures features, TimeSpan timeout, EncryptionMode mode, CancellationToken cancellationToken, Proxies.ProxyServer? proxy = null)
+        PeerFeatures features, TimeSpan timeout, EncryptionMode mode, CancellationToken cancellationToken, InfoHash? upgradeHash = null,
+        Proxies.ProxyServer? proxy = null)
     {
         const CryptoMethod Either = CryptoMethod.Rc4 | CryptoMethod.Plaintext;
         CryptoMethod? first = mode switch
@@ -34,7 +39,7 @@ internal static class PeerHandshaker
         };
         try
         {
-            return await ConnectOnceAsync(endPoint, infoHash, peerId, features, timeout, first, proxy, cancellationToken).ConfigureAwait(false);
+            return await ConnectOnceAsync(endPoint, infoHash, peerId, features, timeout, first, cancellationToken, upgradeHash, proxy).ConfigureAwait(false);
         }
         // Enabled: peers that require encryption hang up on a plain handshake; try them encrypted, once.
         // Preferred: a peer without MSE hangs up or answers garbage; try it plain, once.
@@ -46,12 +51,12 @@ internal static class PeerHandshaker
         })
         {
             CryptoMethod? retry = mode == EncryptionMode.Enabled ? Either : null;
-            return await ConnectOnceAsync(endPoint, infoHash, peerId, features, timeout, retry, proxy, cancellationToken).ConfigureAwait(false);
+            return await ConnectOnceAsync(endPoint, infoHash, peerId, features, timeout, retry, cancellationToken, upgradeHash, proxy).ConfigureAwait(false);
         }
     }
 
     private static async Task<HandshakeResult> ConnectOnceAsync(IPEndPoint endPoint, InfoHash infoHash, byte[] peerId,
-        PeerFeatures features, TimeSpan timeout, CryptoMethod? encrypt, Proxies.ProxyServer? proxy, CancellationToken cancellationToken)
+        PeerFeatures features, TimeSpan timeout, CryptoMethod? encrypt, CancellationToken cancellationToken, InfoHash? upgradeHash, Proxies.ProxyServer? proxy)
     {
         using var cts = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         cts.CancelAfter(timeout);
@@ -86,7 +91,8 @@ internal static class PeerHandshaker
             await reader.EnsureAsync(Handshake.Length, cts.Token).ConfigureAwait(false);
             if (!Handshake.TryRead(reader.Take(Handshake.Length), out var theirHash, out var theirId, out var theirFeatures))
                 throw new PeerProtocolException("not a BitTorrent handshake");
-            if (theirHash != infoHash) throw new PeerProtocolException("handshake for another torrent");
+            if (theirHash != infoHash && (upgradeHash != theirHash || !features.HasFlag(PeerFeatures.V2)))
+                throw new PeerProtocolException("handshake for another torrent");
             return new HandshakeResult(socket, endPoint, theirHash, theirId, theirFeatures, Outgoing: true, ciphers, reader.TakeRemaining());
         }
         catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)

@@ -29,6 +29,9 @@ internal struct PeerMessage
 /// </summary>
 internal static class PeerMessageReader
 {
+    /// <summary>BEP 52 hash messages start with a pieces root and four 32-bit numbers.</summary>
+    public const int V2HashHeaderLength = 32 + 16;
+
     /// <summary>Largest block we request, and so the largest PIECE payload we accept.</summary>
     public const int MaxBlockLength = 16 * 1024;
 
@@ -117,6 +120,13 @@ internal static class PeerMessageReader
             case MessageId.Port:
                 if (p.Length != 2) throw new PeerProtocolException($"PORT of {p.Length} bytes");
                 return new PeerMessage { Id = id, Index = BinaryPrimitives.ReadUInt16BigEndian(p) };
+            case MessageId.HashRequest or MessageId.HashReject:
+                if (p.Length != V2HashHeaderLength) throw new PeerProtocolException($"{id} of {p.Length} bytes");
+                return new PeerMessage { Id = id, Payload = p.ToArray(), Length = p.Length };
+            case MessageId.Hashes:
+                if (p.Length < V2HashHeaderLength || (p.Length - V2HashHeaderLength) % 32 != 0)
+                    throw new PeerProtocolException($"HASHES of {p.Length} bytes");
+                return new PeerMessage { Id = id, Payload = p.ToArray(), Length = p.Length };
             case MessageId.Extended:
                 if (p.Length < 1) throw new PeerProtocolException("EXTENDED without an id");
                 return new PeerMessage { Id = id, Index = p[0], Payload = p[1..].ToArray(), Length = p.Length - 1 };

@@ -40,6 +40,12 @@ public enum MessageId : byte
     AllowedFast = 17,
     /// <summary>Extension protocol (BEP 10).</summary>
     Extended = 20,
+    /// <summary>BEP 52: send me these hashes of a file's merkle tree, with their proof.</summary>
+    HashRequest = 21,
+    /// <summary>BEP 52: the hashes asked for, and the uncle hashes proving them.</summary>
+    Hashes = 22,
+    /// <summary>BEP 52: we will not send the hashes you asked for.</summary>
+    HashReject = 23,
 }
 
 /// <summary>Reserved-bit flags of the handshake that we understand.</summary>
@@ -54,6 +60,8 @@ public enum PeerFeatures
     Dht = 2,
     /// <summary>BEP 6 fast extension (reserved byte 7, 0x04).</summary>
     Fast = 4,
+    /// <summary>BEP 52: the peer speaks v2 (reserved byte 7, 0x10, the "upgrade" bit libtorrent sets on hybrids).</summary>
+    V2 = 8,
 }
 
 /// <summary>The 68-byte BitTorrent handshake.</summary>
@@ -76,6 +84,7 @@ public static class Handshake
         if (features.HasFlag(PeerFeatures.Extensions)) reserved[5] |= 0x10;
         if (features.HasFlag(PeerFeatures.Dht)) reserved[7] |= 0x01;
         if (features.HasFlag(PeerFeatures.Fast)) reserved[7] |= 0x04;
+        if (features.HasFlag(PeerFeatures.V2)) reserved[7] |= 0x10;
         infoHash.CopyTo(destination.Slice(28, 20));
         peerId.CopyTo(destination.Slice(48, 20));
     }
@@ -91,6 +100,7 @@ public static class Handshake
         if ((reserved[5] & 0x10) != 0) features |= PeerFeatures.Extensions;
         if ((reserved[7] & 0x01) != 0) features |= PeerFeatures.Dht;
         if ((reserved[7] & 0x04) != 0) features |= PeerFeatures.Fast;
+        if ((reserved[7] & 0x10) != 0) features |= PeerFeatures.V2;
         infoHash = new InfoHash(source.Slice(28, 20));
         peerId = source.Slice(48, 20).ToArray();
         return true;

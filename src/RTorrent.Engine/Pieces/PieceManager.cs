@@ -393,6 +393,31 @@ internal sealed class PieceManager : ISwarmView
         RefreshWanted(piece);
     }
 
+    /// <summary>
+    /// Block-level verification (BEP 52): the piece failed, and its block hashes named the bad blocks. Only those are
+    /// dropped (their buffers returned) and wanted again; the good ones stay, so the piece completes with the bad
+    /// blocks alone re-requested.
+    /// </summary>
+    public void PieceFailedKeeping(PartialPiece p, bool[] bad)
+    {
+        _verifying.Clear(p.Index);
+        for (int b = 0; b < p.BlockCount; b++)
+        {
+            p.Requesters[b * 2] = p.Requesters[b * 2 + 1] = null;
+            if (!bad[b] || p.Data[b] is not { } data) continue;
+            Peers.BlockBuffers.Return(data);
+            p.Data[b] = null;
+            p.From[b] = null;
+            p.Received--;
+        }
+        p.Requested = 0;
+        p.ParoleMode = false;
+        p.Parole = null;
+        _partials[p.Index] = p;
+        _inProgress.Set(p.Index);
+        RefreshWanted(p.Index);
+    }
+
     /// <summary>The peer holding a piece's parole left: the next peer to pick it takes over.</summary>
     public void EndParole(int piece)
     {

@@ -90,6 +90,49 @@ public sealed class PieceIO
     /// Reads piece <paramref name="piece"/> from disk and writes its SHA-1 into <paramref name="hash"/> (20 bytes).
     /// Returns false, without a hash, when the piece's data is not all on disk.
     /// </summary>
+    /// <summary>
+    /// Checks a v2 or hybrid piece on disk: the merkle root of its file data's 16 KiB blocks against the piece's hash
+    /// (and, for a hybrid, the SHA-1 of the whole piece against <paramref name="sha1"/>). False when the data is short or
+    /// wrong, or the piece's layer is not known yet.
+    /// </summary>
+    internal async ValueTask<bool> VerifyV2PieceFromDiskAsync(int piece, Metainfo.V2PieceHashes v2, ReadOnlyMemory<byte> sha1, CancellationToken cancellationToken)
+    {
+        int size = Layout.GetPieceSize(piece);
+        int data = v2.DataLength(piece);
+        long offset = Layout.GetPieceOffset(piece);
+        int chunk = Math.Min(size, MaxHashChunk);
+        var buffer = ArrayPool<byte>.Shared.Rent(chunk);
+        int blocks = (size + Metainfo.MerkleTree.BlockSize - 1) / Metainfo.MerkleTree.BlockSize;
+        var leaves = ArrayPool<byte>.Shared.Rent(Math.Max(1, blocks) * Metainfo.MerkleTree.HashSize);
+        using var v1 = sha1.IsEmpty ? null : IncrementalHash.CreateHash(HashAlgorithmName.SHA1);
+        try
+        {
+            int leafCount = 0;
+            for (int done = 0; done < size;)
+            {
+                int want = Math.Min(chunk, size - done);
+                int n = await ReadAsync(offset + done, buffer.AsMemory(0, want), cancellationToken).ConfigureAwait(false);
+                if (n < want) return false;
+                v1?.AppendData(buffer, 0, n);
+                int inData = Math.Clamp(data - done, 0, n);
+                if (inData > 0)
+                    leafCount += Metainfo.MerkleTree.HashBlocks(buffer.AsSpan(0, inData), leaves.AsSpan(leafCount * Metainfo.MerkleTree.HashSize));
+                done += n;
+            }
+            if (v2.CheckLeaves(piece, leaves, leafCount) != true) return false;
+            if (v1 is null) return true;
+            Span<byte> digest = stackalloc byte[HashLength];
+            v1.GetHashAndReset(digest);
+            return digest.SequenceEqual(sha1.Span);
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+            ArrayPool<byte>.Shared.Return(leaves);
+        }
+    }
+
+    /// <summary>SHA-1 of piece <paramref name="piece"/> read from disk; false when the data is short.</summary>
     public async ValueTask<bool> HashPieceFromDiskAsync(int piece, Memory<byte> hash, CancellationToken cancellationToken = default)
     {
         if (hash.Length < HashLength) throw new ArgumentException($"The hash buffer needs {HashLength} bytes.", nameof(hash));

@@ -13,6 +13,9 @@ public sealed record RecheckOptions
 
     /// <summary>The files' states if already probed (one per file, pad files included); null probes them first.</summary>
     public IReadOnlyList<StorageFileState>? FileStates { get; init; }
+
+    /// <summary>A v2 or hybrid torrent's merkle hashes: pieces are checked against them (and SHA-1 too for a hybrid).</summary>
+    internal Metainfo.V2PieceHashes? V2 { get; init; }
 }
 
 /// <summary>How far a recheck is.</summary>
@@ -72,7 +75,7 @@ public static class PieceRecheck
         ArgumentNullException.ThrowIfNull(io);
         options ??= new RecheckOptions();
         var layout = io.Layout;
-        if (pieceHashes.Length != layout.PieceCount * PieceIO.HashLength)
+        if (options.V2 is null && pieceHashes.Length != layout.PieceCount * PieceIO.HashLength)
             throw new ArgumentException(
                 $"{layout.PieceCount} pieces need {layout.PieceCount * PieceIO.HashLength} bytes of hashes, not {pieceHashes.Length}.", nameof(pieceHashes));
 
@@ -105,6 +108,14 @@ public static class PieceRecheck
             if (!IsOnDisk(layout, states, piece))
             {
                 Interlocked.Increment(ref skipped);
+                Completed();
+                return;
+            }
+            if (options.V2 is { } v2)
+            {
+                var sha1 = pieceHashes.IsEmpty ? default : pieceHashes.Slice(piece * PieceIO.HashLength, PieceIO.HashLength);
+                if (await io.VerifyV2PieceFromDiskAsync(piece, v2, sha1, ct).ConfigureAwait(false)) verified.Set(piece);
+                Interlocked.Add(ref bytes, layout.GetPieceSize(piece));
                 Completed();
                 return;
             }

@@ -66,6 +66,11 @@ public static class SparseRegions
         for (int p = 0; p < layout.PieceCount; p++)
         {
             if (written[p]) continue;
+            if (pieceHashes.Length < (p + 1) * 20)
+            {
+                absent.Set(p); // a v2-only torrent has no SHA-1s: a hole is taken as missing (an all-zero piece is fetched again)
+                continue;
+            }
             // A hole reads as zeros: a piece whose data is all zeros is there even when nothing was written.
             int size = layout.GetPieceSize(p);
             // Only the last piece can be shorter than the others.

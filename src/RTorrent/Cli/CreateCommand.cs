@@ -8,7 +8,7 @@ namespace RTorrent.Cli;
 
 /// <summary>
 /// <c>rtorrent create PATH -o OUT.torrent [--tracker URL]... [--web-seed URL]... [--piece-size BYTES] [--private]
-/// [--comment TEXT] [--source TEXT] [--name NAME] [--include-hidden] [--attributes] [--no-date] [--threads N] [--force]</c>.
+/// [--comment TEXT] [--source TEXT] [--name NAME] [--include-hidden] [--attributes] [--no-date] [--v2 | --hybrid] [--threads N] [--force]</c>.
 /// </summary>
 /// <remarks>
 /// Each --tracker is one tier; URLs joined by commas in one --tracker share a tier (as mktorrent's -a). The piece size
@@ -43,6 +43,8 @@ public static class CreateCommand
             Description = "BEP 47 attributes: mark executable files 'x', and keep symlinks inside the folder as links instead of following them.",
         };
         var noDate = new Option<bool>("--no-date") { Description = "Leave out the creation date (the same input then gives the same file)." };
+        var v2 = new Option<bool>("--v2") { Description = "Make a v2-only torrent (BEP 52: SHA-256 merkle trees); needs v2 clients (libtorrent 2, qBittorrent 4.4+)." };
+        var hybrid = new Option<bool>("--hybrid") { Description = "Make a hybrid v1+v2 torrent (BEP 52): v1 and v2 clients both download it." };
         var force = new Option<bool>("--force", "-f") { Description = "Overwrite the output file if it exists." };
         var threads = new Option<int?>("--threads") { Description = "Hashing threads (default: one per core)." };
         threads.Validators.Add(r =>
@@ -52,9 +54,13 @@ public static class CreateCommand
 
         var command = new Command("create", "Make a .torrent file from a file or folder.");
         command.Arguments.Add(path);
-        foreach (var o in new Option[] { output, trackers, webSeeds, pieceSize, isPrivate, comment, source, name, hidden, attributes, noDate, force, threads })
+        foreach (var o in new Option[] { output, trackers, webSeeds, pieceSize, isPrivate, comment, source, name, hidden, attributes, noDate, v2, hybrid, force, threads })
             command.Options.Add(o);
 
+        command.Validators.Add(r =>
+        {
+            if (r.GetValue(v2) && r.GetValue(hybrid)) r.AddError("--v2 and --hybrid cannot be used together.");
+        });
         command.SetAction(async (parseResult, cancellationToken) =>
         {
             var config = parseResult.InvocationConfiguration;
@@ -71,6 +77,7 @@ public static class CreateCommand
                 Attributes = parseResult.GetValue(attributes),
                 OmitCreationDate = parseResult.GetValue(noDate),
                 Parallelism = parseResult.GetValue(threads),
+                Version = parseResult.GetValue(hybrid) ? TorrentVersions.Hybrid : parseResult.GetValue(v2) ? TorrentVersions.V2 : TorrentVersions.V1,
             };
             return await RunAsync(parseResult.GetValue(path)!, parseResult.GetValue(output)!, options, parseResult.GetValue(force),
                 config.Output, config.Error, cancellationToken).ConfigureAwait(false);
@@ -134,7 +141,8 @@ public static class CreateCommand
         output.WriteLine($"  Name:       {t.Name}");
         output.WriteLine($"  Files:      {Format.Count(t.Files.Count)}, {Format.Size(t.TotalSize)} ({Format.Count(t.TotalSize)} bytes)");
         output.WriteLine($"  Pieces:     {Format.Count(t.PieceCount)} x {Format.Size(t.PieceLength)}");
-        output.WriteLine($"  Info-hash:  {t.InfoHashV1!.Value.ToHex()}");
+        if (t.InfoHashV1 is { } v1) output.WriteLine($"  Info-hash:  {v1.ToHex()}");
+        if (t.InfoHashV2 is { } v2) output.WriteLine($"  Info-hash v2: {Convert.ToHexStringLower(v2)}");
         output.WriteLine($"  Magnet:     {MagnetLink.FromTorrent(t)}");
         foreach (var s in created.Skipped) output.WriteLine($"  Skipped:    {s}");
         return ExitCodes.Ok;

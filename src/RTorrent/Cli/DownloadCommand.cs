@@ -172,7 +172,6 @@ public static partial class DownloadCommand
         {
             if (!o.SeedOnly && MagnetLink.LooksLikeMagnet(o.Input)) magnet = MagnetLink.Parse(o.Input);
             else meta = TorrentMetainfo.Load(o.Input);
-            if (meta is { IsUsable: false }) throw new TorrentFormatException("it is a v2-only torrent; only v1 and hybrid torrents can be downloaded yet");
         }
         catch (Exception e) when (e is TorrentFormatException or MagnetFormatException or IOException or UnauthorizedAccessException)
         {

@@ -130,6 +130,84 @@ public sealed class PieceCompletionTests : IDisposable
         Assert.False(_host.Verified.Task.IsCompleted);
     }
 
+    /// <summary>A v2 torrent of one file whose two blocks are the good data of <see cref="DownloadAsync"/>.</summary>
+    private static RTorrent.Engine.Metainfo.TorrentMetainfo GoodV2Torrent()
+    {
+        var dir = RTorrent.Testing.TestPaths.NewTempDir("rt-v2-block");
+        try
+        {
+            var data = new byte[2 * Block];
+            data.AsSpan(0, Block).Fill(1);
+            data.AsSpan(Block).Fill(2);
+            var file = Path.Combine(dir, "f.bin");
+            File.WriteAllBytes(file, data);
+            return RTorrent.Engine.Metainfo.TorrentCreator.CreateAsync(file, new RTorrent.Engine.Metainfo.TorrentCreatorOptions
+            {
+                PieceLength = 2 * Block,
+                Version = RTorrent.Engine.Metainfo.TorrentVersions.V2,
+            }).GetAwaiter().GetResult().Metainfo;
+        }
+        finally
+        {
+            Directory.Delete(dir, true);
+        }
+    }
+
+    [Fact]
+    public async Task A_v2_piece_that_failed_with_several_senders_is_judged_block_by_block_from_its_block_hashes()
+    {
+        _host.V2 = GoodV2Torrent().V2;
+        var honest = Seeder();
+        var liar = Seeder();
+        var piece = await DownloadAsync((honest, false), (liar, true));
+        await _host.Loop.InvokeAsync(() => _completion.Complete(piece));
+        Assert.Equal(0, await _host.BlockHashesAsked.Task.WaitAsync(Bound));
+        await _host.Loop.InvokeAsync(() =>
+        {
+            Assert.Equal(1, _completion.AwaitingBlockHashes);
+            Assert.False(_host.Pieces.Wanted[0]); // held while its block hashes are on their way
+        });
+
+        // The block hashes (proven against the piece's hash by the exchange) name block 1 alone.
+        var leaves = new byte[64];
+        System.Security.Cryptography.SHA256.HashData(Enumerable.Repeat((byte)1, Block).ToArray(), leaves.AsSpan(0, 32));
+        System.Security.Cryptography.SHA256.HashData(Enumerable.Repeat((byte)2, Block).ToArray(), leaves.AsSpan(32, 32));
+        await _host.Loop.InvokeAsync(() => _completion.BlockHashesReceived(0, leaves));
+
+        var (banned, reason) = Assert.Single(_host.Banned);
+        Assert.Same(liar, banned);
+        Assert.Equal("sent a bad 16 KiB block (1) of piece 0", reason);
+        await _host.Loop.InvokeAsync(() =>
+        {
+            // Only the bad block is wanted again; the good one is kept.
+            var requests = new List<BlockRequest>();
+            _host.Pieces.PickBlocks(honest, honest, new RarestFirstPicker(), 10, requests);
+            var again = Assert.Single(requests);
+            Assert.Equal(Block, again.Begin);
+            var data = ArrayPool<byte>.Shared.Rent(Block);
+            data.AsSpan(0, Block).Fill(2);
+            Assert.Equal(BlockOutcome.PieceComplete, _host.Pieces.BlockReceived(honest, 0, Block, Block, data, [], out var completed));
+            _completion.Complete(completed!);
+        });
+        Assert.Equal(0, await _host.Verified.Task.WaitAsync(Bound));
+    }
+
+    [Fact]
+    public async Task Without_block_hashes_a_failed_v2_piece_goes_on_parole_as_before()
+    {
+        _host.V2 = GoodV2Torrent().V2;
+        var piece = await DownloadAsync((Seeder(), false), (Seeder(), true));
+        await _host.Loop.InvokeAsync(() => _completion.Complete(piece));
+        await _host.BlockHashesAsked.Task.WaitAsync(Bound);
+        await _host.Loop.InvokeAsync(() =>
+        {
+            _completion.BlockHashesUnavailable(0); // refused, timed out, or the peers left
+            Assert.Equal(0, _completion.AwaitingBlockHashes);
+            Assert.True(_host.Pieces.Wanted[0]);
+        });
+        Assert.Empty(_host.Banned);
+    }
+
     private sealed class Store : IPieceStore
     {
         public List<int> Written { get; } = [];
@@ -197,6 +275,18 @@ public sealed class PieceCompletionTests : IDisposable
         }
 
         public void PieceVerified(int piece) => Verified.TrySetResult(piece);
+
+        public RTorrent.Engine.Metainfo.V2PieceHashes? V2 { get; set; }
+        public List<int> BlockHashesWanted { get; } = [];
+        public TaskCompletionSource<int> BlockHashesAsked { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        public bool TryWantBlockHashes(int piece)
+        {
+            if (V2 is null) return false;
+            BlockHashesWanted.Add(piece);
+            BlockHashesAsked.TrySetResult(piece);
+            return true;
+        }
     }
 }
 

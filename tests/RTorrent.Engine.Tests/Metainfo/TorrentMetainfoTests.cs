@@ -121,8 +121,10 @@ public class TorrentMetainfoTests
         Assert.All(hybrid.Files.Where(f => !f.IsPadding && f.Length > 0), f => Assert.Equal(32, f.PiecesRoot.Length));
         var v2 = Corpus("v2_only.torrent");
         Assert.Equal(TorrentVersions.V2, v2.Versions);
-        Assert.False(v2.IsUsable);
+        Assert.True(v2.IsUsable);
         Assert.Equal(v2.InfoHashV2.AsSpan(0, 20).ToArray(), v2.WireHash.ToArray());
+        // libtorrent's layout: every file, the last one too, is followed by pad space up to a piece boundary.
+        Assert.Equal(v2.PieceCount * v2.PieceLength, v2.TotalLength);
         Assert.Equal(TorrentVersions.V1, Corpus("base.torrent").Versions);
     }
 

@@ -48,6 +48,30 @@ public sealed class CreateCommandTests : IDisposable
         Assert.True(doc.RootElement.GetProperty("private").GetBoolean());
     }
 
+    [Theory]
+    [InlineData("--v2", TorrentVersions.V2)]
+    [InlineData("--hybrid", TorrentVersions.Hybrid)]
+    public async Task Creates_v2_and_hybrid_torrents(string flag, TorrentVersions version)
+    {
+        var output = Path.Combine(_dir, "out.torrent");
+        var r = await CliRunner.RunAsync("create", Payload(), "-o", output, flag, "--piece-size", "16K");
+        Assert.Equal(ExitCodes.Ok, r.ExitCode);
+        var t = TorrentMetainfo.Load(output);
+        Assert.Equal(version, t.Versions);
+        Assert.Contains($"Info-hash v2: {Convert.ToHexStringLower(t.InfoHashV2!)}", r.Output);
+        Assert.Equal(version == TorrentVersions.Hybrid, r.Output.Contains("Info-hash:  ", StringComparison.Ordinal));
+        Assert.Contains("urn:btmh:1220", r.Output);
+    }
+
+    [Fact]
+    public async Task V2_and_hybrid_together_are_refused()
+    {
+        var r = await CliRunner.RunAsync("create", Payload(), "-o", Path.Combine(_dir, "out.torrent"), "--v2", "--hybrid");
+        Assert.NotEqual(ExitCodes.Ok, r.ExitCode);
+        Assert.Contains("--v2 and --hybrid cannot be used together", r.Error);
+        Assert.False(File.Exists(Path.Combine(_dir, "out.torrent")));
+    }
+
     [Fact]
     public async Task Refuses_to_overwrite_without_force()
     {
