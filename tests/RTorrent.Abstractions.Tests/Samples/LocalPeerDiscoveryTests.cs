@@ -156,7 +156,7 @@ public sealed class LocalPeerDiscoveryTests
     {
         int id = Environment.ProcessId % 10000 * 10 + Random.Shared.Next(10);
         string ns = $"rtlsd{id}", host = $"rtlsdh{id}", peer = $"rtlsdp{id}";
-        var address = IPAddress.Parse($"fd7f:{id:x}::1");
+        var address = IPAddress.Parse($"fd7f:{id & 0xFFFF:x}::1");
         try
         {
             Ip("netns", "add", ns);
@@ -219,8 +219,8 @@ public sealed class LocalPeerDiscoveryTests
         Assert.True(File.Exists(python), "python3 (and python3-libtorrent) are needed: run ./test.sh");
         int id = Environment.ProcessId % 10000 * 10 + Random.Shared.Next(10);
         string ns = $"rtlsl{id}", host = $"rtlslh{id}", peer = $"rtlslp{id}";
-        var ours = IPAddress.Parse($"fd7d:{id:x}::1");
-        var theirs = IPAddress.Parse($"fd7d:{id:x}::2");
+        var ours = IPAddress.Parse($"fd7d:{id & 0xFFFF:x}::1");
+        var theirs = IPAddress.Parse($"fd7d:{id & 0xFFFF:x}::2");
         var infoHash = Enumerable.Range(40, 20).Select(i => (byte)i).ToArray();
         string script = Path.Combine(Path.GetTempPath(), $"rt-lt-lsd6-{id}.py");
         System.Diagnostics.Process? lt = null;

@@ -38,7 +38,7 @@ internal sealed class Ipv6OnlyNamespace : IDisposable
     {
         int id = Environment.ProcessId % 10000 * 10 + Random.Shared.Next(10);
         string name = $"rt6ns{id}", host = $"rt6h{id}", peer = $"rt6p{id}";
-        string prefix = $"fd7e:{id:x}:{Random.Shared.Next(0x10000):x}:1";
+        string prefix = $"fd7e:{id & 0xFFFF:x}:{Random.Shared.Next(0x10000):x}:1";
         var ns = new Ipv6OnlyNamespace(name, host, IPAddress.Parse(prefix + "::1"), IPAddress.Parse(prefix + "::2"));
         try
         {
