@@ -44,6 +44,9 @@ internal interface IPieceCompletionHost
 
     /// <summary>A piece is verified and written: tell the peers, and see whether the download is complete.</summary>
     void PieceVerified(int piece);
+
+    /// <summary>A piece that a web seed alone sent failed its hash check: the seed is demoted or dropped.</summary>
+    void WebSeedBadPiece(WebSeeds.WebSeed seed, int piece) { }
 }
 
 /// <summary>
@@ -85,14 +88,16 @@ internal sealed class PieceCompletion(IPieceCompletionHost host)
 
     private void Done(PartialPiece piece, bool hashOk, Exception? error)
     {
-        var contributors = piece.From.Where(f => f is not null).Distinct().Cast<Peer>().ToArray();
+        // Senders are peers and web seeds; a web seed is never banned (it has no address to ban), it is demoted.
+        var senders = piece.From.OfType<IBlockRequester>().Distinct().ToArray();
+        var contributors = senders.OfType<Peer>().ToArray();
         bool active = host.Active;
         // While the blocks are still here: remember who sent what in a piece that failed with several senders, or,
         // when such a piece now verifies, find who had sent blocks that differ from the good ones.
         IReadOnlyList<Peer> liars = [];
         if (error is null && active)
         {
-            if (!hashOk && contributors.Length > 1) (_smartBan ??= new()).RecordFailure(piece);
+            if (!hashOk && senders.Length > 1) (_smartBan ??= new()).RecordFailure(piece);
             else if (hashOk && _smartBan is { Count: > 0 } smartBan) liars = smartBan.FindLiars(piece);
         }
         piece.ReleaseData();
@@ -111,9 +116,10 @@ internal sealed class PieceCompletion(IPieceCompletionHost host)
         if (!hashOk)
         {
             host.HashFailed(piece.Size);
-            bool sole = contributors.Length == 1;
-            host.Log(PluginLogLevel.Warning, $"piece {piece.Index} failed its hash check (from {string.Join(", ", contributors.Select(c => c.EndPoint))})");
-            if (sole) host.Ban(contributors[0], $"sent piece {piece.Index} with bad data");
+            bool sole = senders.Length == 1;
+            host.Log(PluginLogLevel.Warning, $"piece {piece.Index} failed its hash check (from {string.Join(", ", senders.Select(c => c is Peer p ? p.EndPoint.ToString() : c.ToString()))})");
+            if (sole && senders[0] is Peer peer) host.Ban(peer, $"sent piece {piece.Index} with bad data");
+            else if (sole && senders[0] is WebSeeds.WebSeed seed) host.WebSeedBadPiece(seed, piece.Index);
             pieces.PieceFailed(piece.Index, parole: !sole);
             return;
         }

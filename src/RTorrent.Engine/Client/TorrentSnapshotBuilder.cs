@@ -76,7 +76,8 @@ internal static class TorrentSnapshotBuilder
             HashFailures = t.HashFailures,
             Labels = lists.Labels(t.Labels),
             Trackers = lists.Trackers(t.Trackers),
-            WebSeeds = lists.WebSeeds(meta?.WebSeeds ?? t.Magnet?.WebSeeds ?? []),
+            WebSeeds = lists.WebSeeds(t.WebSeedUrls),
+            WebSeedsSendingToUs = t.WebSeedsSendingToUs,
             QueuePosition = t.QueuePosition,
             IsForced = t.Forced,
             IsStalled = t.QueueStalled,
@@ -172,6 +173,7 @@ internal static class TorrentSnapshotBuilder
             Files = files,
             Peers = peers,
             Sources = sources,
+            WebSeeds = t.WebSeedSnapshots(),
             Pieces = pieces,
             Log = t.LogEntries,
         };
