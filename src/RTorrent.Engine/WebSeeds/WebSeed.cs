@@ -32,6 +32,9 @@ internal sealed class WebSeed : IBlockRequester
     public WebSeedHealth Health { get; set; }
     public RateMeter Download { get; }
 
+    /// <summary>Cancelled when the torrent stops or the seed is dropped (one per run of the torrent).</summary>
+    public CancellationTokenSource? Drop { get; set; }
+
     /// <summary>Workers running (each keeps one request in flight).</summary>
     public int Workers { get; set; }
 

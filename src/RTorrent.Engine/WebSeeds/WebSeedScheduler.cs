@@ -104,6 +104,7 @@ internal sealed class WebSeedScheduler
                 s.Workers = 0;
                 s.Busy = 0;
                 s.Health = new WebSeedHealth(Policy);
+                s.Drop = CancellationTokenSource.CreateLinkedTokenSource(run);
             }
         }
         var meta = _host.Meta;
@@ -116,13 +117,15 @@ internal sealed class WebSeedScheduler
             while (seed.Workers < connections)
             {
                 seed.Workers++;
-                _ = Task.Run(() => WorkAsync(seed, run), CancellationToken.None);
+                var dropped = seed.Drop!.Token;
+                _ = Task.Run(() => WorkAsync(seed, run, dropped), CancellationToken.None);
             }
         }
         _host.Activate();
     }
 
-    private async Task WorkAsync(WebSeed seed, CancellationToken run)
+    /// <param name="dropped">Cancelled when the torrent stops or the seed is dropped: the request in flight ends.</param>
+    private async Task WorkAsync(WebSeed seed, CancellationToken run, CancellationToken dropped)
     {
         var loop = _host.Loop;
         bool counted = true;
@@ -137,15 +140,15 @@ internal sealed class WebSeedScheduler
                 if (job.Exit) return;
                 if (job.Wait is { } wait)
                 {
-                    await Task.Delay(wait, _host.Time, run).ConfigureAwait(false);
+                    await Task.Delay(wait, _host.Time, dropped).ConfigureAwait(false);
                     continue;
                 }
                 WebSeedException? error = null;
                 using (var sink = new RunAssembler(job.Pieces, job.Manager.GetPieceSize, (piece, blocks) => loop.Post(() => Deliver(seed, job, piece, blocks))))
                 {
-                    try { await FetchAsync(seed, job, sink, run).ConfigureAwait(false); }
+                    try { await FetchAsync(seed, job, sink, dropped).ConfigureAwait(false); }
                     catch (WebSeedException e) { error = e; }
-                    catch (OperationCanceledException) when (run.IsCancellationRequested) { }
+                    catch (OperationCanceledException) when (dropped.IsCancellationRequested) { }
                     catch (Exception e) when (e is not OperationCanceledException)
                     {
                         error = new WebSeedException(WebSeedFailure.Transient, $"{e.GetType().Name}: {e.Message}", null, e);
@@ -227,7 +230,7 @@ internal sealed class WebSeedScheduler
     /// <summary>A whole piece arrived from a seed (on the loop): its blocks go where a peer's would.</summary>
     private void Deliver(WebSeed seed, WebSeedJob job, int piece, byte[]?[] blocks)
     {
-        if (job.Run != _run || job.Run.IsCancellationRequested || !ReferenceEquals(job.Manager, _host.Pieces))
+        if (job.Run != _run || job.Run.IsCancellationRequested || !ReferenceEquals(job.Manager, _host.Pieces) || seed.Health.IsDropped)
         {
             foreach (var b in blocks) if (b is not null) Peers.BlockBuffers.Return(b);
             return;
@@ -262,17 +265,26 @@ internal sealed class WebSeedScheduler
         var now = _host.Time.GetUtcNow();
         seed.Health.Failed(now, error.Kind, error.Message, error.RetryAfter);
         if (seed.Health.DroppedBecause is { } why)
-            _host.Log(PluginLogLevel.Warning, $"web seed {seed.Url} dropped: {why}; its pieces come from other sources");
+            Dropped(seed, why);
         else
             _host.Log(PluginLogLevel.Information, $"web seed {seed.Url}: {error.Message}; retrying in {(seed.Health.RetryAt - now).TotalSeconds:0.#} s");
+    }
+
+    private void Dropped(WebSeed seed, string why)
+    {
+        seed.Drop?.Cancel();
+        _host.Log(PluginLogLevel.Warning, $"web seed {seed.Url} dropped: {why}; its pieces come from other sources");
     }
 
     /// <summary>A piece that <paramref name="seed"/> alone sent failed its hash check (on the loop).</summary>
     public void BadPiece(WebSeed seed, int piece)
     {
+        bool before = seed.Health.IsDropped;
         seed.Health.BadPiece(_host.Time.GetUtcNow(), piece);
         if (seed.Health.DroppedBecause is { } why)
-            _host.Log(PluginLogLevel.Warning, $"web seed {seed.Url} dropped: {why}; its pieces come from other sources");
+        {
+            if (!before) Dropped(seed, why);
+        }
         else
             _host.Log(PluginLogLevel.Warning, $"web seed {seed.Url} sent piece {piece} with wrong data; demoted until {seed.Health.RetryAt:HH:mm:ss}");
     }
