@@ -22,6 +22,12 @@ public sealed partial class Torrent : IWebSeedHost
         get
         {
             if (_webSeedSources is { } known) return known;
+            if (_metainfo is { WebSeeds.Count: 0, HttpSeeds.Count: 0 } && Magnet?.WebSeeds is null or { Count: 0 })
+            {
+                // Most torrents: nothing to hold (ten thousand idle torrents share the empty lists).
+                _webSeedUrls = [];
+                return _webSeedSources = [];
+            }
             var list = new List<(string, WebSeedKind)>();
             var seen = new HashSet<string>(StringComparer.Ordinal);
             foreach (var u in _metainfo?.WebSeeds ?? []) if (seen.Add(u)) list.Add((u, WebSeedKind.Url));
