@@ -321,6 +321,36 @@ public sealed class WebSeedDownloadTests(ITestOutputHelper output) : IAsyncLifet
     }
 
     [Fact]
+    public async Task A_seed_that_is_sending_counts_as_sending_to_us_and_shows_active()
+    {
+        var release = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var server = Server(async (r, s, ct) =>
+        {
+            if (r.RangeStart >= 1024 * 1024) await release.Task.WaitAsync(ct); // the second half waits for the test
+            return await ScriptedWebServer.ServeFileAsync(Served, r, s, ct);
+        });
+        var (meta, payload) = WebSeedTorrents.Create(Served, "rate", 16 * 1024, [new SeedFile("x.bin", 2 * 1024 * 1024)], urlList: [server.Url]);
+        var t = await DownloadAsync(meta);
+        try
+        {
+            var deadline = DateTime.UtcNow + Bound;
+            TorrentSnapshot summary;
+            while ((summary = (await _engine.GetSnapshotAsync()).Torrents.Single()).WebSeedsSendingToUs != 1)
+            {
+                if (DateTime.UtcNow > deadline) throw new TimeoutException("the seed never counted as sending");
+                await Task.Delay(50);
+            }
+            Assert.True(summary.PiecesHave >= 64);
+            var seed = await SeedAsync(t, server.Url);
+            Assert.Equal(WebSeedState.Active, seed.State);
+            Assert.True(seed.DownloadRate > 0 && seed.Connections >= 1, $"{seed.DownloadRate} B/s, {seed.Connections} requests");
+        }
+        finally { release.TrySetResult(); }
+        await WaitCompleteAsync(t);
+        Assert.Equal(payload, WebSeedTorrents.ReadBack(meta, Save));
+    }
+
+    [Fact]
     public async Task Web_seeds_show_in_the_snapshot_and_stop_with_the_torrent()
     {
         var server = Honest();
