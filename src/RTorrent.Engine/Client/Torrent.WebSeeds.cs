@@ -66,7 +66,12 @@ public sealed partial class Torrent : IWebSeedHost
     /// <summary>Starts the web seeds' workers when the torrent downloads (each worker stops by itself otherwise).</summary>
     private void UpdateWebSeeds()
     {
-        if (_state != TorrentState.Downloading || _metainfo is not { IsUsable: true } || Storage is null) return;
+        if (_state != TorrentState.Downloading)
+        {
+            _webSeeds?.Pause();
+            return;
+        }
+        if (_metainfo is not { IsUsable: true } || Storage is null) return;
         if (_host.Config.WebSeedConnections <= 0) return;
         if (_webSeeds is null)
         {

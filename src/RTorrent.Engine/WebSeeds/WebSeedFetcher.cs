@@ -122,7 +122,12 @@ internal static class WebSeedFetcher
                 int n = await body.ReadAsync(space, token).ConfigureAwait(false);
                 if (n == 0)
                     throw new WebSeedException(WebSeedFailure.Transient, $"the answer ended after {length - left} of {length} bytes");
-                if (limiter is { IsUnlimited: false }) await limiter.WaitAsync(n, token).ConfigureAwait(false);
+                if (limiter is { IsUnlimited: false })
+                {
+                    // Waiting for our own rate limit is not the server stalling.
+                    stall.CancelAfter(Timeout.InfiniteTimeSpan);
+                    await limiter.WaitAsync(n, ct).ConfigureAwait(false);
+                }
                 left -= n;
                 received(n);
                 sink.Advance(n);

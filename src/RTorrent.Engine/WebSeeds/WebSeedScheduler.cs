@@ -72,7 +72,9 @@ internal sealed class WebSeedScheduler
     private readonly List<WebSeed> _seeds = [];
     private readonly List<int> _scratch = [];
     private readonly List<WebSeedRange> _rangeScratch = [];
-    private CancellationToken _run;
+    private CancellationTokenSource? _generation; // one per stretch of downloading: cancelled when it ends
+    private CancellationToken _run;                // its token
+    private CancellationToken _torrentRun;          // the torrent's run it belongs to
 
     public WebSeedScheduler(IWebSeedHost host, IEnumerable<(string Url, WebSeedKind Kind)> seeds, WebSeedPolicy policy)
     {
@@ -95,18 +97,23 @@ internal sealed class WebSeedScheduler
     {
         int connections = _host.ConnectionsPerSeed;
         if (connections <= 0 || !_host.Downloading || _seeds.Count == 0) return;
-        var run = _host.RunToken;
-        if (run != _run)
+        var torrentRun = _host.RunToken;
+        if (_generation is null || _generation.IsCancellationRequested || torrentRun != _torrentRun)
         {
-            _run = run;
+            // A new stretch of downloading (a start, or more wanted after seeding): workers of the last one are gone
+            // or going, and the last one's failures are forgotten.
+            _torrentRun = torrentRun;
+            _generation = CancellationTokenSource.CreateLinkedTokenSource(torrentRun);
+            _run = _generation.Token;
             foreach (var s in _seeds)
             {
                 s.Workers = 0;
                 s.Busy = 0;
                 s.Health = new WebSeedHealth(Policy);
-                s.Drop = CancellationTokenSource.CreateLinkedTokenSource(run);
+                s.Drop = CancellationTokenSource.CreateLinkedTokenSource(_run);
             }
         }
+        var run = _run;
         var meta = _host.Meta;
         for (int i = 0; i < _seeds.Count; i++)
         {
@@ -125,6 +132,9 @@ internal sealed class WebSeedScheduler
     }
 
     /// <param name="dropped">Cancelled when the torrent stops or the seed is dropped: the request in flight ends.</param>
+    /// <summary>The torrent stopped downloading (complete, stopped, failed): the workers stop now, waits included.</summary>
+    public void Pause() => _generation?.Cancel();
+
     private async Task WorkAsync(WebSeed seed, CancellationToken run, CancellationToken dropped)
     {
         var loop = _host.Loop;

@@ -264,22 +264,24 @@ public sealed class WebSeedDownloadTests(ITestOutputHelper output) : IAsyncLifet
     }
 
     [Fact]
-    public async Task A_stalled_server_fails_after_the_stall_timeout_and_an_honest_one_finishes()
+    public async Task A_stalled_request_fails_after_the_stall_timeout_and_its_pieces_are_fetched_again()
     {
-        var honest = Honest();
-        var stall = Server(async (r, s, ct) =>
+        var server = Server(async (r, s, ct) =>
         {
+            if (r.Number > 1) return await ScriptedWebServer.ServeFileAsync(Served, r, s, ct);
+            // The first request gets its headers and then nothing, for ever.
             await ScriptedWebServer.WriteHeadAsync(s, 206, "Partial Content", ct, $"Content-Length: {r.RangeEnd - r.RangeStart + 1}");
             await s.FlushAsync(ct);
             await Task.Delay(Timeout.Infinite, ct);
             return false;
         });
-        var (meta, payload) = WebSeedTorrents.Create(Served, "stall", 16 * 1024, [new SeedFile("x.bin", 300_000)], urlList: [stall.Url, honest.Url]);
+        var (meta, payload) = WebSeedTorrents.Create(Served, "stall", 16 * 1024, [new SeedFile("x.bin", 300_000)], urlList: [server.Url]);
         var t = await DownloadAsync(meta);
-        await WaitCompleteAsync(t);
+        await WaitCompleteAsync(t); // only once the stalled request gave its pieces back
         Assert.Equal(payload, WebSeedTorrents.ReadBack(meta, Save));
-        var seed = await WaitSeedAsync(t, stall.Url, w => w.LastError is not null);
-        Assert.StartsWith("stalled: nothing for 2 s", seed.LastError);
+        var seed = await SeedAsync(t, server.Url);
+        Assert.Equal("stalled: nothing for 2 s", seed.LastError);
+        Assert.NotEqual(WebSeedState.Dropped, seed.State);
     }
 
     [Fact]
