@@ -301,32 +301,33 @@ internal sealed class PieceManager : ISwarmView
 
     /// <summary>
     /// Takes a run of whole pieces for a web seed: the first piece in the picker's usual order (priority, then
-    /// availability) that nobody works on, or with <paramref name="from"/> the first such piece at or after it (in
-    /// order, for a sequential download), then the pieces after it while they are free, up to
+    /// availability) that nobody works on, or with <paramref name="from"/> the first such piece of that priority (or
+    /// higher) at or after it, wrapping around, then the pieces after it while they are free, up to
     /// <paramref name="maxPieces"/> and <paramref name="maxBytes"/> (at least one piece). Every block is requested by
     /// <paramref name="requester"/>, so peers leave these pieces alone until endgame. Returns false when no piece is free.
     /// </summary>
     public bool ReserveRun(IBlockRequester requester, int? from, int maxPieces, long maxBytes, List<int> output)
     {
         if (NeededCount == 0 || maxPieces <= 0) return false;
-        int start = -1;
+        // The first free piece in the picker's order (highest priority first) sets the priority taken this time.
+        int first = -1;
+        foreach (int p in Needed)
+        {
+            if (!IsFree(p)) continue;
+            first = p;
+            break;
+        }
+        if (first < 0) return false;
+        var top = _priority[first];
+        int start = from is null ? first : -1;
         if (from is int f)
         {
-            for (int p = Math.Clamp(f, 0, PieceCount); p < PieceCount && start < 0; p++) if (IsFree(p)) start = p;
-            for (int p = 0; p < Math.Min(f, PieceCount) && start < 0; p++) if (IsFree(p)) start = p;
-        }
-        else
-        {
-            foreach (int p in Needed)
-            {
-                if (!IsFree(p)) continue;
-                start = p;
-                break;
-            }
+            for (int p = Math.Clamp(f, 0, PieceCount); p < PieceCount && start < 0; p++) if (IsFree(p) && _priority[p] >= top) start = p;
+            for (int p = 0; p < Math.Min(f, PieceCount) && start < 0; p++) if (IsFree(p) && _priority[p] >= top) start = p;
         }
         if (start < 0) return false;
         long bytes = 0;
-        for (int p = start; p < PieceCount && output.Count < maxPieces && (output.Count == 0 || bytes < maxBytes) && IsFree(p); p++)
+        for (int p = start; p < PieceCount && output.Count < maxPieces && (output.Count == 0 || bytes < maxBytes) && IsFree(p) && _priority[p] >= top; p++)
         {
             if (!_partials.TryGetValue(p, out var piece))
             {
@@ -373,12 +374,11 @@ internal sealed class PieceManager : ISwarmView
     }
 
     /// <summary>
-    /// A piece nobody works on that is wanted, of the top priority still needed: a web seed may take it whole. A piece
-    /// on parole whose peer left (nobody holds it, nothing received) is free too, or it would wait for a peer for ever.
+    /// A piece nobody works on that is wanted: a web seed may take it whole. A piece on parole whose peer left (nobody
+    /// holds it, nothing received) is free too, or it would wait for a peer for ever.
     /// </summary>
     private bool IsFree(int piece) =>
         !_have[piece] && !_verifying[piece] && _needed[piece] && _priority[piece] != Priority.Skip
-        && (Needed.Length == 0 || _priority[piece] >= _priority[Needed[0]])
         && (!_inProgress[piece] || _partials.TryGetValue(piece, out var p) && p.ParoleMode && p.Parole is null && p.Received == 0 && p.Requested == 0);
 
     private void EnterEndgame()
