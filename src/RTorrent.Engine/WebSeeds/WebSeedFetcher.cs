@@ -130,16 +130,16 @@ internal static class WebSeedFetcher
                 }
                 left -= n;
                 received(n);
+                // Without a length the body's end is the server's word: one that goes on past the range is refused (and
+                // not read further: the connection is dropped with the response), before its last piece is handed on.
+                if (left == 0 && response.Content.Headers.ContentLength is null)
+                {
+                    var probe = new byte[1];
+                    stall.CancelAfter(policy.StallTimeout);
+                    if (await body.ReadAsync(probe, token).ConfigureAwait(false) > 0)
+                        throw new WebSeedException(WebSeedFailure.Protocol, $"the answer goes on past the {length} bytes asked for");
+                }
                 sink.Advance(n);
-            }
-            // Without a length the body's end is the server's word: a body that goes on past the range is refused (and
-            // not read further: the connection is dropped with the response).
-            if (response.Content.Headers.ContentLength is null)
-            {
-                var probe = new byte[1];
-                stall.CancelAfter(policy.StallTimeout);
-                if (await body.ReadAsync(probe, token).ConfigureAwait(false) > 0)
-                    throw new WebSeedException(WebSeedFailure.Protocol, $"the answer goes on past the {length} bytes asked for");
             }
         }
         catch (OperationCanceledException) when (!ct.IsCancellationRequested)

@@ -81,8 +81,8 @@ public sealed class WebSeedReservationTests
         var pm = new PieceManager(2, Piece, 2 * Piece);
         var seed = new Requester(2);
         var run = new List<int>();
-        pm.ReserveRun(seed, null, 100, long.MaxValue, run);
-        Assert.Equal(2, run.Count);
+        pm.ReserveRun(seed, from: 0, 100, long.MaxValue, run);
+        Assert.Equal([0, 1], run);
         foreach (int p in run)
             for (int begin = 0; begin < Piece; begin += PieceManager.BlockSize) pm.ReleaseRequest(seed, p, begin);
         var peer = new Requester(2);
