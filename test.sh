@@ -3,7 +3,7 @@
 set -euo pipefail
 cd "$(dirname "$0")"
 
-PACKAGES=(python3-libtorrent transmission-cli aria2 opentracker mktorrent tmux chromium dante-server microsocks tinyproxy miniupnpd miniupnpc nftables)
+PACKAGES=(python3-libtorrent transmission-cli aria2 opentracker mktorrent tmux chromium dante-server microsocks tinyproxy miniupnpd miniupnpc nftables nginx-light)
 missing=()
 for p in "${PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -117,6 +117,22 @@ public sealed partial class ClientEngine
     }
 
     /// <summary>
+    /// Changes the requests in flight per web seed at once (settings.json <c>webSeedConnections</c>; 0 turns web seeds
+    /// off): downloading torrents start the workers that are missing, and workers beyond the number stop after their
+    /// request.
+    /// </summary>
+    /// <exception cref="ArgumentOutOfRangeException">The number is negative.</exception>
+    public Task SetWebSeedConnectionsAsync(int connections)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(connections);
+        return Loop.InvokeAsync(() =>
+        {
+            Config = Config with { WebSeedConnections = connections };
+            foreach (var t in Torrents) t.WebSeedSettingsChanged();
+        });
+    }
+
+    /// <summary>
     /// Changes the peer limits at once, without a restart: <paramref name="global"/> connections across torrents and
     /// <paramref name="perTorrent"/> for each torrent without its own limit. Connections above a lowered limit are
     /// closed, the least useful first, and for the global limit from the torrents with the most connections. The

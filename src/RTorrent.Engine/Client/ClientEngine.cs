@@ -167,6 +167,21 @@ public sealed partial class ClientEngine : ITorrentHost, IConnectionBudget, IAsy
 
     PieceReadCache ITorrentHost.ReadCache => ReadCache;
 
+    private HttpClient? _webSeedHttp;
+
+    HttpClient ITorrentHost.WebSeedHttp
+    {
+        get
+        {
+            if (Volatile.Read(ref _webSeedHttp) is { } made) return made;
+            var client = WebSeeds.WebSeedFetcher.CreateClient(Config.ClientName, Config.Proxy.ForWebSeeds);
+            var raced = Interlocked.CompareExchange(ref _webSeedHttp, client, null);
+            if (raced is null) return client;
+            client.Dispose();
+            return raced;
+        }
+    }
+
     /// <summary>Raised on the loop when a torrent changes state, completes or fails.</summary>
     public event Action<Torrent>? TorrentChanged;
 
@@ -640,6 +655,7 @@ public sealed partial class ClientEngine : ITorrentHost, IConnectionBudget, IAsy
         });
         _disposed = true;
         _trimmer?.Dispose();
+        _webSeedHttp?.Dispose();
         Loop.Dispose();
     }
 }

@@ -110,6 +110,15 @@ public sealed record EngineConfig
     /// </summary>
     public Proxies.ProxyPolicy Proxy { get; init; } = Proxies.ProxyPolicy.Direct;
 
+    /// <summary>
+    /// Requests in flight per web seed (BEP 19 and BEP 17, docs/WEB-SEEDS.md); 0 turns web seeds off. settings.json's
+    /// <c>webSeedConnections</c>.
+    /// </summary>
+    public int WebSeedConnections { get; init; } = Settings.EngineSettings.DefaultWebSeedConnections;
+
+    /// <summary>When a failing web seed is demoted and dropped, and its request limits (tests shorten the waits).</summary>
+    internal WebSeeds.WebSeedPolicy WebSeedPolicy { get; init; } = WebSeeds.WebSeedPolicy.Default;
+
     /// <summary>The client name sent in the extended handshake ('v').</summary>
     public string ClientName { get; init; } = "RTorrent 0.1.0";
 }

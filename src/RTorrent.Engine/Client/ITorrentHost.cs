@@ -22,6 +22,9 @@ internal interface ITorrentHost
     /// <summary>Data read for serving peers, under one budget for every torrent (on the loop).</summary>
     PieceReadCache ReadCache { get; }
 
+    /// <summary>The engine's one HTTP client for web seeds (keep-alive, connections per server capped); any thread.</summary>
+    HttpClient WebSeedHttp { get; }
+
     /// <summary>The session's connection limits, shared by every torrent.</summary>
     IConnectionBudget Connections { get; }
 

@@ -54,6 +54,9 @@ internal interface IPieceCompletionHost
 
     /// <summary>The torrent's v2 hashes (to hash blocks the way the piece layer does), or null.</summary>
     Metainfo.V2PieceHashes? V2 { get; }
+
+    /// <summary>A piece that a web seed alone sent failed its hash check: the seed is demoted or dropped.</summary>
+    void WebSeedBadPiece(WebSeeds.WebSeed seed, int piece) { }
 }
 
 /// <summary>
@@ -96,14 +99,15 @@ internal sealed class PieceCompletion(IPieceCompletionHost host)
 
     private void Done(PartialPiece piece, bool hashOk, Exception? error)
     {
-        var contributors = piece.From.Where(f => f is not null).Distinct().Cast<Peer>().ToArray();
+        // Senders are peers and web seeds; a web seed is never banned (it has no address to ban), it is demoted.
+        var senders = piece.From.OfType<IBlockRequester>().Distinct().ToArray();
         bool active = host.Active;
         // While the blocks are still here: remember who sent what in a piece that failed with several senders, or,
         // when such a piece now verifies, find who had sent blocks that differ from the good ones.
         IReadOnlyList<Peer> liars = [];
         if (error is null && active)
         {
-            if (!hashOk && contributors.Length > 1) (_smartBan ??= new()).RecordFailure(piece);
+            if (!hashOk && senders.Length > 1) (_smartBan ??= new()).RecordFailure(piece);
             else if (hashOk && _smartBan is { Count: > 0 } smartBan) liars = smartBan.FindLiars(piece);
         }
         var pieces = host.Pieces;
@@ -123,10 +127,11 @@ internal sealed class PieceCompletion(IPieceCompletionHost host)
         if (!hashOk)
         {
             host.HashFailed(piece.Size);
-            bool sole = contributors.Length == 1;
-            host.Log(PluginLogLevel.Warning, $"piece {piece.Index} failed its hash check (from {string.Join(", ", contributors.Select(c => c.EndPoint))})");
-            if (sole) host.Ban(contributors[0], $"sent piece {piece.Index} with bad data");
-            else if (host.V2 is not null && host.TryWantBlockHashes(piece.Index))
+            bool sole = senders.Length == 1;
+            host.Log(PluginLogLevel.Warning, $"piece {piece.Index} failed its hash check (from {string.Join(", ", senders.Select(c => c is Peer p ? p.EndPoint.ToString() : c.ToString()))})");
+            if (sole && senders[0] is Peer peer) host.Ban(peer, $"sent piece {piece.Index} with bad data");
+            else if (sole && senders[0] is WebSeeds.WebSeed seed) host.WebSeedBadPiece(seed, piece.Index);
+            else if (!sole && host.V2 is not null && host.TryWantBlockHashes(piece.Index))
             {
                 // BEP 52: the piece's block hashes will say which 16 KiB blocks are bad; keep the blocks until then
                 // (the piece stays out of the picker, as while it was being hashed).
@@ -171,6 +176,7 @@ internal sealed class PieceCompletion(IPieceCompletionHost host)
             bad[b] = true;
             badCount++;
             if (piece.From[b] is Peer sender) host.Ban(sender, $"sent a bad 16 KiB block ({b}) of piece {index}");
+            else if (piece.From[b] is WebSeeds.WebSeed seed) host.WebSeedBadPiece(seed, index);
         }
         if (badCount == 0)
         {

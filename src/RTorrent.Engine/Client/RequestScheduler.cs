@@ -142,11 +142,36 @@ internal sealed class RequestScheduler(IRequestHost host, RateMeter downloaded) 
                 break;
         }
         // In endgame others were asked for the same block: they need not send it now.
-        foreach (var other in cancelScratch)
+        CancelOthers(cancelScratch, piece, begin, length);
+        if (completed is not null) host.PieceComplete(completed);
+    }
+
+    /// <summary>
+    /// In endgame others were asked for the same block: they need not send it now. A web seed is not told (its
+    /// request is a range already on its way; what it sends of the block is dropped as a duplicate).
+    /// </summary>
+    private static void CancelOthers(List<IBlockRequester> others, int piece, int begin, int length)
+    {
+        foreach (var other in others)
+            if (other is Peer op && op.Outstanding.Remove(piece, begin)) SendCancel(op, piece, begin, length);
+    }
+
+    /// <summary>
+    /// A block of a piece a web seed sent whole (its pooled buffer is ours): counted, stored and handed on like a
+    /// peer's, so the piece is verified and written the same way.
+    /// </summary>
+    public void OnWebSeedBlock(IBlockRequester seed, int piece, int begin, int length, byte[] data)
+    {
+        var cancelScratch = _cancelScratch ??= new List<IBlockRequester>(4);
+        cancelScratch.Clear();
+        var outcome = host.Pieces.BlockReceived(seed, piece, begin, length, data, cancelScratch, out var completed);
+        if (outcome is BlockOutcome.Stored or BlockOutcome.PieceComplete) downloaded.Add(length);
+        else
         {
-            var op = (Peer)other;
-            if (op.Outstanding.Remove(piece, begin)) SendCancel(op, piece, begin, length);
+            BlockBuffers.Return(data);
+            host.Wasted(length);
         }
+        CancelOthers(cancelScratch, piece, begin, length);
         if (completed is not null) host.PieceComplete(completed);
     }
 

@@ -113,6 +113,9 @@ public sealed record TorrentSnapshot
     public EquatableList<EquatableList<string>> Trackers { get; init; } = EquatableList<EquatableList<string>>.Empty;
     /// <summary>Web seeds (BEP 19 'url-list' of the metainfo, or the magnet's 'ws').</summary>
     public EquatableList<string> WebSeeds { get; init; } = EquatableList<string>.Empty;
+
+    /// <summary>Web seeds that sent us payload within the rate window (Transmission's webseedsSendingToUs).</summary>
+    public int WebSeedsSendingToUs { get; init; }
     /// <summary>Place in the session's queue, 0 at the front: with queue limits, the front ones run first.</summary>
     public int QueuePosition { get; init; }
     /// <summary>Started with "start now": runs beside the queue (shown as [F]).</summary>
@@ -216,6 +219,27 @@ public sealed record PeerSnapshot
     public bool PeerInterested { get; init; }
 }
 
+/// <summary>One web seed (BEP 19 or BEP 17), for the Web seeds view and the RPC.</summary>
+public sealed record WebSeedSnapshot
+{
+    /// <summary>The URL as the torrent gives it.</summary>
+    public required string Url { get; init; }
+    /// <summary>BEP 19 (url-list, a magnet's ws) or BEP 17 (httpseeds).</summary>
+    public WebSeeds.WebSeedKind Kind { get; init; }
+    /// <summary>Idle, active, waiting after a failure, or dropped.</summary>
+    public WebSeeds.WebSeedState State { get; init; }
+    /// <summary>Download rate from the seed, bytes/s.</summary>
+    public long DownloadRate { get; init; }
+    /// <summary>Payload received from the seed this run.</summary>
+    public long Downloaded { get; init; }
+    /// <summary>Requests in flight.</summary>
+    public int Connections { get; init; }
+    /// <summary>The last failure (or why it was dropped), or null.</summary>
+    public string? LastError { get; init; }
+    /// <summary>When a demoted seed is asked again.</summary>
+    public DateTimeOffset? RetryAt { get; init; }
+}
+
 /// <summary>One file, for the Files view.</summary>
 public sealed record FileSnapshot
 {
@@ -259,6 +283,8 @@ public sealed record TorrentDetails
     public required IReadOnlyList<PeerSnapshot> Peers { get; init; }
     /// <summary>Trackers and other peer sources.</summary>
     public required IReadOnlyList<PeerSourceStatus> Sources { get; init; }
+    /// <summary>Web seeds with their state, rate and last error.</summary>
+    public IReadOnlyList<WebSeedSnapshot> WebSeeds { get; init; } = [];
     /// <summary>One state per piece.</summary>
     public required PieceDisplayState[] Pieces { get; init; }
     /// <summary>The torrent's log, oldest first.</summary>

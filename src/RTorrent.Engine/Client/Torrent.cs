@@ -73,6 +73,7 @@ public sealed partial class Torrent
             WatchGuards();
         }
         _data = null;
+        ResetWebSeeds();
         _pieces = new PieceManager(metainfo.PieceCount, metainfo.PieceLength, metainfo.TotalLength);
         FilePriorities = FilePriorityMap.Initial(metainfo, Options.FilePriorities, Magnet?.SelectedFiles);
         _pieces.SetPriorities(FilePriorityMap.ForPieces(metainfo, FilePriorities));
@@ -139,6 +140,7 @@ public sealed partial class Torrent
             // Periods open and close exactly when the state changes; the seed limit is looked at the next tick.
             if (Activity.Observe(value, Now)) RecheckSeedLimit();
             UpdateSuperSeeding();
+            UpdateWebSeeds();
         }
     }
 
@@ -825,7 +827,8 @@ public sealed partial class Torrent
         foreach (var p in _peers) Requests.RequestMore(p);
         _superSeeder?.Tick(now);
         CheckSeedingRules(now);
-        return IsRunning && (_peers.Count > 0 || (_connector?.HalfOpen ?? 0) > 0 || waitingToConnect || _download.Rate > 0 || _upload.Rate > 0);
+        return IsRunning && (_peers.Count > 0 || (_connector?.HalfOpen ?? 0) > 0 || waitingToConnect || _download.Rate > 0 || _upload.Rate > 0
+            || (_webSeeds?.Working ?? false));
     }
 
     /// <summary>Saves the resume data when <see cref="ResumeSaveSchedule"/> says it is due, or wakes the torrent for then.</summary>

@@ -77,7 +77,8 @@ internal static class TorrentSnapshotBuilder
             Labels = lists.Labels(t.Labels),
             Category = t.Category ?? "",
             Trackers = lists.Trackers(t.Trackers),
-            WebSeeds = lists.WebSeeds(meta?.WebSeeds ?? t.Magnet?.WebSeeds ?? []),
+            WebSeeds = lists.WebSeeds(t.WebSeedUrls),
+            WebSeedsSendingToUs = t.WebSeedsSendingToUs,
             QueuePosition = t.QueuePosition,
             IsForced = t.Forced,
             IsStalled = t.QueueStalled,
@@ -173,6 +174,7 @@ internal static class TorrentSnapshotBuilder
             Files = files,
             Peers = peers,
             Sources = sources,
+            WebSeeds = t.WebSeedSnapshots(),
             Pieces = pieces,
             Log = t.LogEntries,
         };

@@ -247,6 +247,8 @@ internal static class MetainfoParser
             TotalLength = totalLength,
             AnnounceTiers = trackers is not null ? CleanTiers(trackers, warnings) : ReadTrackers(top!, warnings),
             WebSeeds = top is null ? [] : ReadWebSeeds(top, multiFile, warnings),
+            HttpSeeds = top is null ? [] : ReadHttpSeeds(top, warnings),
+            OriginalName = Encoding.UTF8.GetString(rawName.Span),
             DhtNodes = top is null ? [] : ReadNodes(top),
             IsPrivate = info.GetInteger("private") == 1,
             CreationDate = top?.GetInteger("creation date") is long date && date > 0 && date <= 253402300799
@@ -557,6 +559,28 @@ internal static class MetainfoParser
             // BEP 19: for a multi-file torrent the URL names the folder the torrent's folder is in.
             if (multiFile && !url.EndsWith('/')) url += "/";
             ParseWork.Add(1);
+            if (seen.Add(url)) seeds.Add(url);
+        }
+        return seeds;
+    }
+
+    /// <summary>BEP 17 'httpseeds': a list of http or https URLs of servers that answer '?info_hash=&amp;piece=' requests.</summary>
+    private static List<string> ReadHttpSeeds(BDictionary top, List<string> warnings)
+    {
+        var seeds = new List<string>();
+        if (top["httpseeds"] is not BList list) return seeds;
+        var seen = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var v in list)
+        {
+            if (v is not BString s) continue;
+            var url = EscapeUrl(s.Text.Trim());
+            if (url.Length == 0) continue;
+            ParseWork.Add(1);
+            if (!Uri.TryCreate(url, UriKind.Absolute, out var uri) || uri.Scheme is not ("http" or "https"))
+            {
+                warnings.Add($"HTTP seed '{Printable(s.Bytes.Span)}' is not an http or https URL and is ignored.");
+                continue;
+            }
             if (seen.Add(url)) seeds.Add(url);
         }
         return seeds;

@@ -81,6 +81,15 @@ public sealed class TorrentMetainfo
     /// <summary>Web seeds (BEP 19 'url-list').</summary>
     public IReadOnlyList<string> WebSeeds { get; init; } = [];
 
+    /// <summary>BEP 17 'httpseeds': servers answering <c>?info_hash=&amp;piece=</c> requests (docs/WEB-SEEDS.md).</summary>
+    public IReadOnlyList<string> HttpSeeds { get; init; } = [];
+
+    /// <summary>
+    /// The torrent's 'name' exactly as spelled (UTF-8 decoded, not sanitized): the folder or file name a web seed
+    /// serves it under (BEP 19); null when unknown.
+    /// </summary>
+    public string? OriginalName { get; init; }
+
     /// <summary>DHT nodes from the 'nodes' key (host, port).</summary>
     public IReadOnlyList<(string Host, int Port)> DhtNodes { get; init; } = [];
 

@@ -299,6 +299,88 @@ internal sealed class PieceManager : ISwarmView
         return taken;
     }
 
+    /// <summary>
+    /// Takes a run of whole pieces for a web seed: the first piece in the picker's usual order (priority, then
+    /// availability) that nobody works on, or with <paramref name="from"/> the first such piece of that priority (or
+    /// higher) at or after it, wrapping around, then the pieces after it while they are free, up to
+    /// <paramref name="maxPieces"/> and <paramref name="maxBytes"/> (at least one piece). Every block is requested by
+    /// <paramref name="requester"/>, so peers leave these pieces alone until endgame. Returns false when no piece is free.
+    /// </summary>
+    public bool ReserveRun(IBlockRequester requester, int? from, int maxPieces, long maxBytes, List<int> output)
+    {
+        if (NeededCount == 0 || maxPieces <= 0) return false;
+        // The first free piece in the picker's order (highest priority first) sets the priority taken this time.
+        int first = -1;
+        foreach (int p in Needed)
+        {
+            if (!IsFree(p)) continue;
+            first = p;
+            break;
+        }
+        if (first < 0) return false;
+        var top = _priority[first];
+        int start = from is null ? first : -1;
+        if (from is int f)
+        {
+            for (int p = Math.Clamp(f, 0, PieceCount); p < PieceCount && start < 0; p++) if (IsFree(p) && _priority[p] >= top) start = p;
+            for (int p = 0; p < Math.Min(f, PieceCount) && start < 0; p++) if (IsFree(p) && _priority[p] >= top) start = p;
+        }
+        if (start < 0) return false;
+        long bytes = 0;
+        for (int p = start; p < PieceCount && output.Count < maxPieces && (output.Count == 0 || bytes < maxBytes) && IsFree(p) && _priority[p] >= top; p++)
+        {
+            if (!_partials.TryGetValue(p, out var piece))
+            {
+                piece = new PartialPiece(p, GetPieceSize(p));
+                _partials.Add(p, piece);
+                _inProgress.Set(p);
+            }
+            else piece.Parole = requester; // a piece on parole that nobody holds: the seed sends it whole, alone
+            for (int b = 0; b < piece.BlockCount; b++) piece.Requesters[b * 2] = requester;
+            piece.Requested = piece.BlockCount;
+            RefreshWanted(p);
+            output.Add(p);
+            bytes += piece.Size;
+        }
+        return true;
+    }
+
+    /// <summary>
+    /// No piece is free: a web seed races for one that others are downloading (endgame), one it has no block of, not on
+    /// parole. Its missing blocks get the requester as a second one where a slot is free. Returns the piece, or -1.
+    /// </summary>
+    public int ReserveEndgamePiece(IBlockRequester requester)
+    {
+        foreach (int piece in Needed)
+        {
+            if (!_inProgress[piece] || _verifying[piece] || !_partials.TryGetValue(piece, out var p) || p.ParoleMode) continue;
+            bool mine = false;
+            for (int b = 0; b < p.BlockCount && !mine; b++) mine = p.IsRequestedBy(b, requester);
+            if (mine || p.Received == p.BlockCount) continue;
+            for (int b = 0; b < p.BlockCount; b++)
+            {
+                if (p.Data[b] is not null) continue;
+                if (p.Requesters[b * 2] is null)
+                {
+                    p.Requesters[b * 2] = requester;
+                    if (p.RequestCount(b) == 1) p.Requested++;
+                }
+                else if (p.Requesters[b * 2 + 1] is null) p.Requesters[b * 2 + 1] = requester;
+            }
+            RefreshWanted(piece);
+            return piece;
+        }
+        return -1;
+    }
+
+    /// <summary>
+    /// A piece nobody works on that is wanted: a web seed may take it whole. A piece on parole whose peer left (nobody
+    /// holds it, nothing received) is free too, or it would wait for a peer for ever.
+    /// </summary>
+    private bool IsFree(int piece) =>
+        !_have[piece] && !_verifying[piece] && _needed[piece] && _priority[piece] != Priority.Skip
+        && (!_inProgress[piece] || _partials.TryGetValue(piece, out var p) && p.ParoleMode && p.Parole is null && p.Received == 0 && p.Requested == 0);
+
     private void EnterEndgame()
     {
         IsEndgame = true;

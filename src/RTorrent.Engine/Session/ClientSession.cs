@@ -68,6 +68,7 @@ public sealed record SessionOptions
         DownloadLimit = s.EffectiveDownloadRateLimit,
         UploadLimit = s.EffectiveUploadRateLimit,
         ReadCacheBytes = s.DiskReadCacheSize,
+        WebSeedConnections = s.WebSeedConnections,
         Preallocate = s.Preallocate,
         Encryption = s.Encryption,
         DefaultSavePath = s.DownloadDirectory,

@@ -130,6 +130,8 @@ public sealed class SessionSettings
             await engine.SetConnectionLimitsAsync(after.MaxConnections, after.MaxConnectionsPerTorrent).ConfigureAwait(false);
         if (before.DiskReadCacheSize != after.DiskReadCacheSize)
             await engine.SetReadCacheSizeAsync(after.DiskReadCacheSize).ConfigureAwait(false);
+        if (before.WebSeedConnections != after.WebSeedConnections)
+            await engine.SetWebSeedConnectionsAsync(after.WebSeedConnections).ConfigureAwait(false);
         if (!Nullable.Equals(before.SeedRatioLimit, after.SeedRatioLimit))
             await engine.SetSeedRatioLimitAsync(after.SeedRatioLimit).ConfigureAwait(false);
         if (before.SeedingRules != after.SeedingRules)

@@ -372,6 +372,16 @@ public sealed record EngineSettings
     /// <summary>The default of <see cref="DiskReadCacheSize"/>.</summary>
     public const long DefaultDiskReadCacheSize = 8L * 1024 * 1024;
 
+    /// <summary>
+    /// Requests in flight at once to each web seed of a downloading torrent (BEP 19 url-list, BEP 17 httpseeds;
+    /// docs/WEB-SEEDS.md); 0 turns web seeds off. Two keep a server's connection busy while the other request's answer
+    /// is checked and handed on. Changed live.
+    /// </summary>
+    public int WebSeedConnections { get; init; } = DefaultWebSeedConnections;
+
+    /// <summary>The default of <see cref="WebSeedConnections"/>.</summary>
+    public const int DefaultWebSeedConnections = 2;
+
     /// <summary>Start torrents as soon as they are added (by the RPC without <c>paused</c>, and by the watch folder).</summary>
     public bool StartAddedTorrents { get; init; } = true;
 
@@ -504,6 +514,7 @@ public sealed record EngineSettings
         Check(Enum.IsDefined(SeedingLimitAction), "seedingLimitAction", $"must be stop, remove or removeWithData, not {SeedingLimitAction}");
         Check(MaxOpenFiles is >= 1 and <= 65536, "maxOpenFiles", $"must be 1-65536, not {MaxOpenFiles}");
         Check(Enum.IsDefined(Encryption), "encryption", $"must be disabled, enabled, preferred or required, not {Encryption}");
+        Check(WebSeedConnections is >= 0 and <= 16, "webSeedConnections", $"must be 0 (web seeds off) to 16, not {WebSeedConnections}");
         Check(DiskReadCacheSize >= 0, "diskReadCacheSize", $"must be 0 or more (below 4 MiB acts as 4 MiB), not {DiskReadCacheSize}");
         if (RpcBind is null) errors.Add("rpcBind: must be a list");
         else
@@ -608,6 +619,7 @@ public sealed record EngineSettings
         SameList(DisabledPeerSources, other.DisabledPeerSources) && DefaultPicker == other.DefaultPicker &&
         DefaultStorage == other.DefaultStorage && Nullable.Equals(SeedRatioLimit, other.SeedRatioLimit) &&
         Preallocate == other.Preallocate && MaxOpenFiles == other.MaxOpenFiles && DiskReadCacheSize == other.DiskReadCacheSize &&
+        WebSeedConnections == other.WebSeedConnections &&
         Encryption == other.Encryption && StartAddedTorrents == other.StartAddedTorrents &&
         DownloadQueueEnabled == other.DownloadQueueEnabled && DownloadQueueSize == other.DownloadQueueSize &&
         SeedQueueEnabled == other.SeedQueueEnabled && SeedQueueSize == other.SeedQueueSize &&

@@ -86,6 +86,7 @@ internal sealed class SettingsDocument
         Encryption = s.Encryption;
         MaxOpenFiles = s.MaxOpenFiles;
         DiskReadCacheSize = s.DiskReadCacheSize;
+        WebSeedConnections = s.WebSeedConnections;
         StartAddedTorrents = s.StartAddedTorrents;
         RpcBind = s.RpcBind;
         RpcUsername = s.RpcUsername;
@@ -261,6 +262,8 @@ internal sealed class SettingsDocument
 
     public long DiskReadCacheSize { get; set; }
 
+    public int WebSeedConnections { get; set; }
+
     public bool StartAddedTorrents { get; set; }
 
     public IReadOnlyList<string> RpcBind { get; set; }
@@ -361,6 +364,7 @@ internal sealed class SettingsDocument
         Encryption = Encryption,
         MaxOpenFiles = MaxOpenFiles,
         DiskReadCacheSize = DiskReadCacheSize,
+        WebSeedConnections = WebSeedConnections,
         StartAddedTorrents = StartAddedTorrents,
         RpcBind = RpcBind,
         RpcUsername = RpcUsername,

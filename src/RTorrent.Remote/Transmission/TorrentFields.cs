@@ -184,7 +184,7 @@ internal static class TorrentFields
             w.WriteEndArray();
         });
         yield return F("webseeds", S, (w, r, _) => WriteStrings(w, r.Snapshot.WebSeeds));
-        yield return F("webseedsSendingToUs", S, (w, _, _) => w.WriteNumberValue(0)); // web seeds are not downloaded from
+        yield return F("webseedsSendingToUs", S, (w, r, _) => w.WriteNumberValue(r.Snapshot.WebSeedsSendingToUs));
     }
 
     /// <summary>(have of wanted) / wanted, as Transmission's percentDone; 0 before the metadata arrives.</summary>

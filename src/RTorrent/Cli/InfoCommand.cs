@@ -149,6 +149,11 @@ public static class InfoCommand
             o.WriteLine("Web seeds:");
             foreach (var ws in t.WebSeeds) o.WriteLine($"  {ws}");
         }
+        if (t.HttpSeeds.Count > 0)
+        {
+            o.WriteLine("HTTP seeds (BEP 17):");
+            foreach (var hs in t.HttpSeeds) o.WriteLine($"  {hs}");
+        }
         var files = t.Files.Where(f => !f.IsPadding).ToList();
         o.WriteLine($"Files ({Format.Count(files.Count)}):");
         foreach (var f in files)

@@ -68,7 +68,7 @@ internal static class KeyHelp
 
         // The details.
         new("Esc", "Back to the list", KeyScope.Details, k => k == Key.Esc, w => w.CloseDetails(), "Esc back", 2),
-        new("Tab  Shift+Tab  1-6", "Next, previous tab, or a tab by its number", KeyScope.Details, null, null, "Tab/1-6 tabs", 3),
+        new("Tab  Shift+Tab  1-7", "Next, previous tab, or a tab by its number", KeyScope.Details, null, null, "Tab/1-7 tabs", 3),
         new("Up Down PgUp PgDn Home End", "Move or scroll in the tab", KeyScope.Details, null, null),
         new("Space", "Files: download the file or folder, or skip it", KeyScope.FilesTab, null, null, "Space skip/get", 4),
         new("+  -", "Files: raise, lower the priority (skip, low, normal, high); on a folder, for all its files", KeyScope.FilesTab,

@@ -35,7 +35,7 @@ public class DetailsTests
         using TuiHarness h = OpenUbuntu();
         string[] rows = h.Rows;
         Assert.Equal("RTorrent > ubuntu-24.04.iso  |  downloading  52%  |  Esc back", rows[0]);
-        Assert.StartsWith("[1 Info]  2 Files   3 Peers   4 Trackers   5 Pieces   6 Log", rows[1]);
+        Assert.StartsWith("[1 Info]  2 Files   3 Peers   4 Trackers   5 Pieces   6 Log   7 Web seeds", rows[1]);
         string screen = h.Screen;
         Assert.Contains("Name          ubuntu-24.04.iso", screen);
         Assert.Contains("State         downloading", screen);
@@ -43,7 +43,7 @@ public class DetailsTests
         Assert.Contains("Rates         down 1.50 MiB/s, up 20.0 KiB/s", screen);
         Assert.Contains("Peers         12 connected (0 seeds), 345 known", screen);
         Assert.Contains("Time left     5m 03s", screen);
-        Assert.StartsWith("F1 help  ^Q quit  Esc back  Tab/1-6 tabs", rows[23]);
+        Assert.StartsWith("F1 help  ^Q quit  Esc back  Tab/1-7 tabs", rows[23]);
 
         // Further down: hashes, save path, picker and storage.
         h.Press(Key.End);
@@ -88,11 +88,35 @@ public class DetailsTests
         Assert.IsType<FilesTab>(h.Window.Details.Current);
         Assert.StartsWith(" 1 Info  [2 Files]", h.Rows[1]);
         h.Press(Key.Tab.WithShift, Key.Tab.WithShift);
+        Assert.IsType<WebSeedsTab>(h.Window.Details.Current);
+        h.Press(Key.Tab.WithShift);
         Assert.IsType<LogTab>(h.Window.Details.Current);
         h.Type("4");
         Assert.IsType<TrackersTab>(h.Window.Details.Current);
         h.Type("9"); // no ninth tab
         Assert.IsType<TrackersTab>(h.Window.Details.Current);
+    }
+
+    [Fact]
+    public void The_web_seeds_tab_shows_each_seed_with_its_rate_and_last_error()
+    {
+        using TuiHarness h = OpenUbuntu();
+        h.Backend.WebSeedRows[Ubuntu] =
+        [
+            new WebSeedSnapshot { Url = "http://mirror.example/ubuntu/", State = RTorrent.Engine.WebSeeds.WebSeedState.Active, DownloadRate = 3_000_000, Downloaded = 50_000_000, Connections = 2 },
+            new WebSeedSnapshot { Url = "http://liar.example/", State = RTorrent.Engine.WebSeeds.WebSeedState.Dropped, LastError = "sent 2 pieces with wrong data" },
+            new WebSeedSnapshot { Url = "http://seed.example/s.php", Kind = RTorrent.Engine.WebSeeds.WebSeedKind.Http, State = RTorrent.Engine.WebSeeds.WebSeedState.Backoff,
+                LastError = "HTTP 503 Service Unavailable", RetryAt = h.Time.GetUtcNow() + TimeSpan.FromSeconds(40) },
+        ];
+        h.Type("7");
+        h.Refresh();
+        Assert.IsType<WebSeedsTab>(h.Window.Details.Current);
+        string screen = h.Screen;
+        Assert.Matches(@"URL\s+BEP\s+Down\s+Got\s+Status, last error", screen);
+        Assert.Matches(@"http://mirror\.example/ubuntu/\s+19\s+2\.9M\s+48M active \(2\)", screen);
+        
+        Assert.Matches(@"http://liar\.example/\s+19\s+-\s+0B dropped: sent 2 pieces with", screen);
+        Assert.Matches(@"http://seed\.example/s\.php\s+17\s+-\s+0B retry in 40s: HTTP 503", screen);
     }
 
     [Fact]

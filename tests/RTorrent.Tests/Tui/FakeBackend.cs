@@ -182,6 +182,9 @@ public sealed class FakeBackend : ITorrentBackend
         }
     }
 
+    /// <summary>The web seeds a torrent's details show, by id (none unless a test sets them).</summary>
+    public Dictionary<string, IReadOnlyList<WebSeedSnapshot>> WebSeedRows { get; } = [];
+
     public Task<TorrentDetails?> GetDetailsAsync(string id, CancellationToken cancellationToken = default)
     {
         lock (_gate)
@@ -194,6 +197,7 @@ public sealed class FakeBackend : ITorrentBackend
                 Files = [.. _files[id]],
                 Peers = Peers(t),
                 Sources = Sources(t),
+                WebSeeds = WebSeedRows.GetValueOrDefault(id) ?? [],
                 Pieces = Pieces(t),
                 Log = [.. _logs[id]],
             });

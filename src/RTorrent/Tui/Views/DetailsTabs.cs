@@ -314,6 +314,48 @@ internal sealed class TrackersTab : DetailsTab
     private static string Count(int? n) => n is { } v ? v.ToString(CultureInfo.InvariantCulture) : "-";
 }
 
+/// <summary>Web seeds: each HTTP source (BEP 19 url-list, BEP 17 httpseeds) with its state, rate and last error.</summary>
+internal sealed class WebSeedsTab : DetailsTab
+{
+    private readonly RowsTable<RTorrent.Engine.Client.WebSeedSnapshot> _table;
+    private readonly TimeProvider _time;
+
+    public WebSeedsTab(TimeProvider time) : base("Web seeds")
+    {
+        _time = time;
+        _table = new RowsTable<RTorrent.Engine.Client.WebSeedSnapshot>(
+        [
+            new("URL", (s, _) => s.Url, 20, 1),
+            new("BEP", (s, _) => s.Kind == RTorrent.Engine.WebSeeds.WebSeedKind.Url ? "19" : "17", 3, RightAlign: true),
+            new("Down", (s, _) => Units.CompactRate(s.DownloadRate), 5, RightAlign: true),
+            new("Got", (s, _) => Units.CompactSize(s.Downloaded), 5, RightAlign: true),
+            new("Status, last error", (s, _) => Status(s), 16, 1),
+        ]);
+        Add(_table);
+    }
+
+    internal RowsTable<RTorrent.Engine.Client.WebSeedSnapshot> Table => _table;
+
+    private string Status(RTorrent.Engine.Client.WebSeedSnapshot s)
+    {
+        string state = s.State switch
+        {
+            RTorrent.Engine.WebSeeds.WebSeedState.Active => s.Connections > 1 ? $"active ({s.Connections})" : "active",
+            RTorrent.Engine.WebSeeds.WebSeedState.Backoff => s.RetryAt is { } at ? $"retry in {TorrentText.Eta(at - _time.GetUtcNow())}" : "waiting",
+            RTorrent.Engine.WebSeeds.WebSeedState.Dropped => "dropped",
+            _ => "idle",
+        };
+        return s.LastError is { Length: > 0 } e ? $"{state}: {TorrentText.OneLine(e)}" : state;
+    }
+
+    public override void Update(DetailsContext context)
+    {
+        string? current = _table.Current?.Url;
+        _table.SetItems(context.Details.WebSeeds, s => s.Url == current);
+        _table.SetNeedsDraw(); // "retry in" counts down even when nothing else changed
+    }
+}
+
 /// <summary>Pieces: the map of have, downloading, missing and unwanted pieces.</summary>
 internal sealed class PiecesTab : DetailsTab
 {

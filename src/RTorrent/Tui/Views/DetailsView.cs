@@ -5,7 +5,7 @@ using Terminal.Gui.ViewBase;
 namespace RTorrent.Tui.Views;
 
 /// <summary>
-/// The selected torrent in tabs (Info, Files, Peers, Trackers, Pieces, Log). Tabs switch with Tab/Shift+Tab, the
+/// The selected torrent in tabs (Info, Files, Peers, Trackers, Pieces, Log, Web seeds). Tabs switch with Tab/Shift+Tab, the
 /// number keys or a click on the strip. Only the current tab is visible, so only it is drawn.
 /// </summary>
 internal sealed class DetailsView : View
@@ -25,7 +25,9 @@ internal sealed class DetailsView : View
         Trackers = new TrackersTab(time);
         Pieces = new PiecesTab(profile);
         Log = new LogTab(profile);
-        _tabs = [Info, Files, Peers, Trackers, Pieces, Log];
+        WebSeeds = new WebSeedsTab(time);
+        // Web seeds last: the digits 1-6 kept what they meant before web seeds had a tab.
+        _tabs = [Info, Files, Peers, Trackers, Pieces, Log, WebSeeds];
         _strip = new TabStrip(_tabs.Select(t => t.Title)) { X = 0, Y = 0, Width = Dim.Fill() };
         _strip.TabClicked += Select;
         Add(_strip);
@@ -46,6 +48,7 @@ internal sealed class DetailsView : View
     public TrackersTab Trackers { get; }
     public PiecesTab Pieces { get; }
     public LogTab Log { get; }
+    public WebSeedsTab WebSeeds { get; }
 
     /// <summary>The id of the torrent shown, or null.</summary>
     public string? TorrentId { get; private set; }
