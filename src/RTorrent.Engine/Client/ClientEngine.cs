@@ -227,7 +227,7 @@ public sealed partial class ClientEngine : ITorrentHost, IConnectionBudget, IAsy
         lock (_torrents) _torrents.TryGetValue(hs.InfoHash, out t);
         if (t is null)
         {
-            hs.Socket.Dispose();
+            hs.Stream.Dispose();
             return;
         }
         await t.AcceptIncomingAsync(hs);

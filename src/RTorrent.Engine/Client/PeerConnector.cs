@@ -131,7 +131,7 @@ internal sealed class PeerConnector(IConnectorHost host, PeerPool pool, IConnect
         }
         if (!host.IsRunning || ct.IsCancellationRequested)
         {
-            result.Socket.Dispose();
+            result.Stream.Dispose();
             return;
         }
         Admit(result, known);
@@ -143,7 +143,7 @@ internal sealed class PeerConnector(IConnectorHost host, PeerPool pool, IConnect
         var known = pool.Get(handshake.RemoteEndPoint);
         if (!host.IsRunning || host.Peers.Count >= host.MaxConnections || !budget.HasRoom || known is { Banned: true })
         {
-            handshake.Socket.Dispose();
+            handshake.Stream.Dispose();
             return;
         }
         try
@@ -152,7 +152,7 @@ internal sealed class PeerConnector(IConnectorHost host, PeerPool pool, IConnect
         }
         catch (Exception e) when (e is SocketException or ObjectDisposedException or OperationCanceledException)
         {
-            handshake.Socket.Dispose();
+            handshake.Stream.Dispose();
             return;
         }
         Admit(handshake, known);
@@ -164,7 +164,7 @@ internal sealed class PeerConnector(IConnectorHost host, PeerPool pool, IConnect
         if (hs.PeerId.AsSpan().SequenceEqual(host.PeerId))
         {
             if (known is not null) known.IsSelf = true;
-            hs.Socket.Dispose();
+            hs.Stream.Dispose();
             return;
         }
         // The same peer id twice means we dialled each other at the same moment; both ends must keep the same
@@ -173,7 +173,7 @@ internal sealed class PeerConnector(IConnectorHost host, PeerPool pool, IConnect
         {
             if (p.EndPoint.Equals(hs.RemoteEndPoint))
             {
-                hs.Socket.Dispose();
+                hs.Stream.Dispose();
                 return;
             }
             if (!p.PeerId.AsSpan().SequenceEqual(hs.PeerId)) continue;
@@ -185,12 +185,12 @@ internal sealed class PeerConnector(IConnectorHost host, PeerPool pool, IConnect
                 p.Connection.Close("duplicate connection");
                 break;
             }
-            hs.Socket.Dispose();
+            hs.Stream.Dispose();
             return;
         }
         if (known is { Banned: true })
         {
-            hs.Socket.Dispose();
+            hs.Stream.Dispose();
             return;
         }
         if (known is not null)

@@ -7,7 +7,7 @@ namespace RTorrent.Engine.Peers;
 
 /// <summary>The outcome of a handshake: who the peer is, what it supports, and how the stream is encrypted.</summary>
 /// <param name="Leftover">Bytes the peer sent after its handshake, already decrypted, for the connection to parse first.</param>
-internal sealed record HandshakeResult(Socket Socket, IPEndPoint RemoteEndPoint, InfoHash InfoHash, byte[] PeerId,
+internal sealed record HandshakeResult(PeerStream Stream, IPEndPoint RemoteEndPoint, InfoHash InfoHash, byte[] PeerId,
     PeerFeatures Features, bool Outgoing, StreamCiphers Ciphers, byte[] Leftover);
 
 /// <summary>
@@ -21,8 +21,32 @@ internal static class PeerHandshaker
     /// says, with one retry the other way where the mode allows it.
     /// </summary>
     /// <exception cref="PeerProtocolException">The peer answered something else, or for another torrent.</exception>
-    public static async Task<HandshakeResult> ConnectAsync(IPEndPoint endPoint, InfoHash infoHash, byte[] peerId,
-        PeerFeatures features, TimeSpan timeout, EncryptionMode mode, CancellationToken cancellationToken)
+    public static Task<HandshakeResult> ConnectAsync(IPEndPoint endPoint, InfoHash infoHash, byte[] peerId,
+        PeerFeatures features, TimeSpan timeout, EncryptionMode mode, CancellationToken cancellationToken) =>
+        ConnectAsync(endPoint, ConnectTcpAsync, infoHash, peerId, features, timeout, mode, cancellationToken);
+
+    /// <summary>Opens a TCP connection (no handshake).</summary>
+    public static async Task<PeerStream> ConnectTcpAsync(IPEndPoint endPoint, CancellationToken cancellationToken)
+    {
+        var socket = new Socket(endPoint.AddressFamily, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
+        try
+        {
+            await socket.ConnectAsync(endPoint, cancellationToken).ConfigureAwait(false);
+            return new TcpPeerStream(socket);
+        }
+        catch
+        {
+            socket.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>
+    /// Opens a stream with <paramref name="open"/> (TCP or uTP) to <paramref name="endPoint"/> and exchanges
+    /// handshakes, encrypted or not as <paramref name="mode"/> says, with one retry the other way where the mode allows it.
+    /// </summary>
+    public static async Task<HandshakeResult> ConnectAsync(IPEndPoint endPoint, Func<IPEndPoint, CancellationToken, Task<PeerStream>> open,
+        InfoHash infoHash, byte[] peerId, PeerFeatures features, TimeSpan timeout, EncryptionMode mode, CancellationToken cancellationToken)
     {
         const CryptoMethod Either = CryptoMethod.Rc4 | CryptoMethod.Plaintext;
         CryptoMethod? first = mode switch
@@ -33,7 +57,7 @@ internal static class PeerHandshaker
         };
         try
         {
-            return await ConnectOnceAsync(endPoint, infoHash, peerId, features, timeout, first, cancellationToken).ConfigureAwait(false);
+            return await ConnectOnceAsync(endPoint, open, infoHash, peerId, features, timeout, first, cancellationToken).ConfigureAwait(false);
         }
         // Enabled: peers that require encryption hang up on a plain handshake; try them encrypted, once.
         // Preferred: a peer without MSE hangs up or answers garbage; try it plain, once.
@@ -45,19 +69,19 @@ internal static class PeerHandshaker
         })
         {
             CryptoMethod? retry = mode == EncryptionMode.Enabled ? Either : null;
-            return await ConnectOnceAsync(endPoint, infoHash, peerId, features, timeout, retry, cancellationToken).ConfigureAwait(false);
+            return await ConnectOnceAsync(endPoint, open, infoHash, peerId, features, timeout, retry, cancellationToken).ConfigureAwait(false);
         }
     }
 
-    private static async Task<HandshakeResult> ConnectOnceAsync(IPEndPoint endPoint, InfoHash infoHash, byte[] peerId,
-        PeerFeatures features, TimeSpan timeout, CryptoMethod? encrypt, CancellationToken cancellationToken)
+    private static async Task<HandshakeResult> ConnectOnceAsync(IPEndPoint endPoint, Func<IPEndPoint, CancellationToken, Task<PeerStream>> open,
+        InfoHash infoHash, byte[] peerId, PeerFeatures features, TimeSpan timeout, CryptoMethod? encrypt, CancellationToken cancellationToken)
     {
-        var socket = new Socket(endPoint.AddressFamily, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
+        PeerStream? socket = null;
         using var cts = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         cts.CancelAfter(timeout);
         try
         {
-            await socket.ConnectAsync(endPoint, cts.Token).ConfigureAwait(false);
+            socket = await open(endPoint, cts.Token).ConfigureAwait(false);
             var ours = new byte[Handshake.Length];
             Handshake.Write(ours, infoHash, peerId, features);
             var reader = new HandshakeReader(socket);
@@ -74,12 +98,12 @@ internal static class PeerHandshaker
         }
         catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
         {
-            socket.Dispose();
+            socket?.Dispose();
             throw new TimeoutException($"no handshake from {endPoint} within {timeout.TotalSeconds:0} s");
         }
         catch
         {
-            socket.Dispose();
+            socket?.Dispose();
             throw;
         }
     }
@@ -88,12 +112,13 @@ internal static class PeerHandshaker
     /// Reads the handshake of an accepted connection, plain or MSE. The caller answers with <see cref="AnswerAsync"/>
     /// once it knows the torrent is ours.
     /// </summary>
-    /// <param name="socket">The accepted socket.</param>
+    /// <param name="socket">The accepted connection.</param>
+    /// <param name="remote">Its remote end.</param>
     /// <param name="timeout">For the whole handshake.</param>
     /// <param name="findTorrent">For MSE: the info-hash whose <see cref="MseHandshake.TorrentKey"/> is the given bytes, or null.</param>
     /// <param name="mode">Which handshakes to accept.</param>
     /// <param name="cancellationToken">Stops waiting.</param>
-    public static async Task<HandshakeResult> ReadIncomingAsync(Socket socket, TimeSpan timeout,
+    public static async Task<HandshakeResult> ReadIncomingAsync(PeerStream socket, IPEndPoint remote, TimeSpan timeout,
         Func<ReadOnlyMemory<byte>, InfoHash?> findTorrent, EncryptionMode mode, CancellationToken cancellationToken)
     {
         using var cts = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
@@ -119,7 +144,6 @@ internal static class PeerHandshaker
                 throw new PeerProtocolException("not a BitTorrent handshake");
             // The keys were made for one torrent; a handshake inside them naming another is not to be trusted.
             if (mseHash is { } keyed && keyed != hash) throw new PeerProtocolException("handshake for another torrent than its encryption");
-            var remote = (IPEndPoint)socket.RemoteEndPoint!;
             return new HandshakeResult(socket, Normalize(remote), hash, id, features, Outgoing: false, ciphers, reader.TakeRemaining());
         }
         catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
@@ -134,7 +158,7 @@ internal static class PeerHandshaker
         var buffer = new byte[Handshake.Length];
         Handshake.Write(buffer, incoming.InfoHash, peerId, features);
         incoming.Ciphers.Encryptor?.Apply(buffer);
-        await SendAllAsync(incoming.Socket, buffer, cancellationToken).ConfigureAwait(false);
+        await SendAllAsync(incoming.Stream, buffer, cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>IPv4-mapped IPv6 addresses become plain IPv4, so one peer has one key.</summary>
@@ -142,11 +166,11 @@ internal static class PeerHandshaker
         ep.Address.IsIPv4MappedToIPv6 ? new IPEndPoint(ep.Address.MapToIPv4(), ep.Port) : ep;
 
     /// <summary>Writes all of <paramref name="data"/> (a socket may take less per call).</summary>
-    internal static async Task SendAllAsync(Socket socket, ReadOnlyMemory<byte> data, CancellationToken ct)
+    internal static async Task SendAllAsync(PeerStream socket, ReadOnlyMemory<byte> data, CancellationToken ct)
     {
         while (!data.IsEmpty)
         {
-            int n = await socket.SendAsync(data, SocketFlags.None, ct).ConfigureAwait(false);
+            int n = await socket.SendAsync(data, ct).ConfigureAwait(false);
             if (n <= 0) throw PeerProtocolException.HungUpDuringHandshake();
             data = data[n..];
         }
