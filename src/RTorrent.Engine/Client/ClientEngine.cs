@@ -97,6 +97,7 @@ public sealed partial class ClientEngine : ITorrentHost, IConnectionBudget, IAsy
     private readonly ClientEngineOptions _options;
     private readonly ILogger _logger;
     private PeerListener? _listener;
+    private Peers.Utp.UdpPort? _udp;
     private ITimer? _timer;
     private int _connections;
     private int _halfOpen;
@@ -184,12 +185,49 @@ public sealed partial class ClientEngine : ITorrentHost, IConnectionBudget, IAsy
             Blocklist.Refuse);
         _listener.Start(Config.ListenPort, Config.ListenAddress);
         ListenPort = _listener.Port;
+        try
+        {
+            // The same port number over UDP: uTP and the DHT share it (docs/UTP.md).
+            _udp = Peers.Utp.UdpPort.Open(Config.ListenAddress is { } a && !a.Equals(IPAddress.Any) && !a.Equals(IPAddress.IPv6Any) ? a : null,
+                ListenPort, Time, _options.LoggerFactory.CreateLogger("rtorrent.utp"));
+            _udp.Utp.Accepted = (stream, remote) => _ = _listener.AcceptAsync(stream, remote);
+        }
+        catch (System.Net.Sockets.SocketException e)
+        {
+            _logger.LogWarning("UDP port {Port} could not be opened ({Error}): no uTP and no DHT on it", ListenPort, e.SocketErrorCode);
+        }
+        ApplyTransports(Config.Transports);
         _localAddresses = LocalAddresses();
         _connectBudget = Config.ConnectsPerSecond;
         _timer = Time.CreateTimer(_ => Loop.Post(Tick), null, TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(1));
         _trimmer = new HeapTrimmer(Time, _logger);
         _logger.LogInformation("listening on port {Port}", ListenPort);
     });
+
+    /// <summary>The listen port's UDP socket (uTP and the DHT), or null when it could not be bound.</summary>
+    internal Peers.Utp.UdpPort? Udp => _udp;
+
+    Peers.Utp.UtpSocket? ITorrentHost.Utp => _udp?.Utp;
+
+    /// <summary>
+    /// Turns each transport on or off for incoming and outgoing connections, at once: incoming TCP connections and uTP
+    /// SYNs are refused while off, dials use what is on (uTP first). Open connections stay.
+    /// </summary>
+    public Task SetTransportsAsync(PeerTransports transports)
+    {
+        ArgumentNullException.ThrowIfNull(transports);
+        return Loop.InvokeAsync(() =>
+        {
+            Config = Config with { Transports = transports };
+            ApplyTransports(transports);
+        });
+    }
+
+    private void ApplyTransports(PeerTransports transports)
+    {
+        if (_listener is not null) _listener.AcceptTcp = transports.TcpIncoming;
+        if (_udp is not null) _udp.Utp.AcceptIncoming = transports.UtpIncoming;
+    }
 
     private static HashSet<IPAddress> LocalAddresses()
     {
@@ -594,6 +632,7 @@ public sealed partial class ClientEngine : ITorrentHost, IConnectionBudget, IAsy
                 }
             }
             if (_listener is not null) await _listener.DisposeAsync();
+            if (_udp is not null) await _udp.DisposeAsync();
         });
         _disposed = true;
         _trimmer?.Dispose();

@@ -212,6 +212,8 @@ public sealed record PeerSnapshot
     public bool PeerChoking { get; init; } = true;
     /// <summary>The peer wants pieces we have.</summary>
     public bool PeerInterested { get; init; }
+    /// <summary>TCP or uTP (Transmission's isUTP and its flag letter T).</summary>
+    public Peers.PeerTransport Transport { get; init; }
 }
 
 /// <summary>One file, for the Files view.</summary>

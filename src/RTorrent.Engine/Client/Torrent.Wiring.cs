@@ -70,7 +70,11 @@ public sealed partial class Torrent : IPeerSourcesHost, IConnectorHost, IPeerMes
         var features = OurFeatures;
         var config = _host.Config;
         var peerId = _host.PeerId;
-        return Task.Run(() => PeerHandshaker.ConnectAsync(endPoint, InfoHash, peerId, features, TimeSpan.FromSeconds(10), config.Encryption, ct), ct);
+        var hash = InfoHash;
+        var transports = config.Transports;
+        var utp = transports.UtpOutgoing ? _host.Utp : null;
+        return Task.Run(() => PeerHandshaker.DialAsync(endPoint, utp, transports.TcpOutgoing, hash, peerId, features, TimeSpan.FromSeconds(10),
+            config.Encryption, ct), ct);
     }
 
     Task IConnectorHost.AnswerAsync(HandshakeResult handshake, CancellationToken ct) =>

@@ -25,6 +25,37 @@ internal static class PeerHandshaker
         PeerFeatures features, TimeSpan timeout, EncryptionMode mode, CancellationToken cancellationToken) =>
         ConnectAsync(endPoint, ConnectTcpAsync, infoHash, peerId, features, timeout, mode, cancellationToken);
 
+    /// <summary>
+    /// Dials a peer the way libtorrent does: over uTP first when <paramref name="utp"/> is given and the peer did not
+    /// fail to answer uTP lately, then over TCP when the uTP connection could not be opened (no answer to the SYN within
+    /// about 3 s, or a RESET) and <paramref name="tcp"/> allows it. A peer that answered uTP and then failed the
+    /// handshake is not tried again over TCP: it speaks uTP and refused us. See docs/UTP.md.
+    /// </summary>
+    public static async Task<HandshakeResult> DialAsync(IPEndPoint endPoint, Utp.UtpSocket? utp, bool tcp, InfoHash infoHash, byte[] peerId,
+        PeerFeatures features, TimeSpan timeout, EncryptionMode mode, CancellationToken cancellationToken)
+    {
+        if (utp is not null && !(tcp && utp.KnownWithoutUtp(endPoint)))
+        {
+            bool opened = false;
+            try
+            {
+                return await ConnectAsync(endPoint, async (ep, ct) =>
+                {
+                    var c = await utp.ConnectAsync(ep, ct).ConfigureAwait(false);
+                    opened = true;
+                    return c;
+                }, infoHash, peerId, features, timeout, mode, cancellationToken).ConfigureAwait(false);
+            }
+            catch (Exception e) when (tcp && !opened && !cancellationToken.IsCancellationRequested &&
+                e is SocketException or TimeoutException or ObjectDisposedException)
+            {
+                // No uTP there: TCP below.
+            }
+        }
+        if (!tcp) throw new SocketException((int)SocketError.ProtocolNotSupported);
+        return await ConnectAsync(endPoint, ConnectTcpAsync, infoHash, peerId, features, timeout, mode, cancellationToken).ConfigureAwait(false);
+    }
+
     /// <summary>Opens a TCP connection (no handshake).</summary>
     public static async Task<PeerStream> ConnectTcpAsync(IPEndPoint endPoint, CancellationToken cancellationToken)
     {

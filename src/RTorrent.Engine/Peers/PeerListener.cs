@@ -55,6 +55,15 @@ internal sealed class PeerListener : IAsyncDisposable
     /// <summary>Incoming connections whose handshake is not read yet.</summary>
     internal HalfOpenConnections HalfOpen => _halfOpen;
 
+    /// <summary>Whether accepted TCP connections are read (settings.json enableIncomingTcp); when false they are closed at once.</summary>
+    public bool AcceptTcp
+    {
+        get => Volatile.Read(ref _acceptTcp);
+        set => Volatile.Write(ref _acceptTcp, value);
+    }
+
+    private bool _acceptTcp = true;
+
     /// <summary>The port actually bound (useful when 0 was asked for).</summary>
     public int Port { get; private set; }
 
@@ -104,6 +113,11 @@ internal sealed class PeerListener : IAsyncDisposable
             catch (SocketException e)
             {
                 _logger.LogDebug("accept failed: {Error}", e.SocketErrorCode);
+                continue;
+            }
+            if (!AcceptTcp)
+            {
+                socket.Dispose();
                 continue;
             }
             socket.NoDelay = true;

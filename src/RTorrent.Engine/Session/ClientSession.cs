@@ -51,6 +51,7 @@ public sealed record SessionOptions
         ReadCacheBytes = s.DiskReadCacheSize,
         Preallocate = s.Preallocate,
         Encryption = s.Encryption,
+        Transports = s.Transports,
         DefaultSavePath = s.DownloadDirectory,
         SeedRatioLimit = s.SeedRatioLimit,
         SeedingRules = s.SeedingRules,
@@ -292,7 +293,10 @@ public sealed partial class ClientSession : IAsyncDisposable
                 BootstrapNodes = bootstrap,
                 StateFilePath = state,
                 Blocklist = Blocklist,
-            }, _loggers.CreateLogger("rtorrent.dht"), _options.Time);
+            },
+            // The listen port's UDP socket, shared with uTP (docs/UTP.md); the DHT's own socket when it could not be bound.
+            Engine.Udp is { } udp ? () => udp.CreateDhtTransport() : null,
+            _loggers.CreateLogger("rtorrent.dht"), _options.Time);
             try
             {
                 await Dht.StartAsync();

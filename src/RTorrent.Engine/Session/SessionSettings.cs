@@ -137,6 +137,8 @@ public sealed class SessionSettings
         if (before.BlocklistEnabled != after.BlocklistEnabled || before.BlocklistUrl != after.BlocklistUrl ||
             before.BlocklistFile != after.BlocklistFile || before.BlocklistRefreshHours != after.BlocklistRefreshHours)
             await _session.BlocklistUpdater.ApplyAsync(Engine.Blocklists.BlocklistSources.From(after)).ConfigureAwait(false);
+        if (before.Transports != after.Transports)
+            await engine.SetTransportsAsync(after.Transports).ConfigureAwait(false);
         if (before.QueueLimits != after.QueueLimits)
             await engine.SetQueueLimitsAsync(after.QueueLimits).ConfigureAwait(false);
     }

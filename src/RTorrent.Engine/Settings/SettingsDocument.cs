@@ -48,6 +48,10 @@ internal sealed class SettingsDocument
         DhtBootstrapNodes = s.DhtBootstrapNodes;
         PexEnabled = s.PexEnabled;
         LsdEnabled = s.LsdEnabled;
+        EnableIncomingUtp = s.EnableIncomingUtp;
+        EnableOutgoingUtp = s.EnableOutgoingUtp;
+        EnableIncomingTcp = s.EnableIncomingTcp;
+        EnableOutgoingTcp = s.EnableOutgoingTcp;
         BlocklistEnabled = s.BlocklistEnabled;
         BlocklistUrl = s.BlocklistUrl;
         BlocklistFile = s.BlocklistFile;
@@ -162,6 +166,14 @@ internal sealed class SettingsDocument
     public bool PexEnabled { get; set; }
 
     public bool LsdEnabled { get; set; }
+
+    public bool EnableIncomingUtp { get; set; }
+
+    public bool EnableOutgoingUtp { get; set; }
+
+    public bool EnableIncomingTcp { get; set; }
+
+    public bool EnableOutgoingTcp { get; set; }
 
     public bool BlocklistEnabled { get; set; }
 
@@ -285,6 +297,10 @@ internal sealed class SettingsDocument
         DhtBootstrapNodes = DhtBootstrapNodes,
         PexEnabled = PexEnabled,
         LsdEnabled = LsdEnabled,
+        EnableIncomingUtp = EnableIncomingUtp,
+        EnableOutgoingUtp = EnableOutgoingUtp,
+        EnableIncomingTcp = EnableIncomingTcp,
+        EnableOutgoingTcp = EnableOutgoingTcp,
         BlocklistEnabled = BlocklistEnabled,
         BlocklistUrl = BlocklistUrl,
         BlocklistFile = BlocklistFile,

@@ -18,7 +18,7 @@ internal sealed class SessionSet(TransmissionContext context)
         "blocklist-enabled", "dht-enabled", "lpd-enabled", "pex-enabled", "peer-port-random-on-start", "seedRatioLimited", "speed-limit-down-enabled",
         "speed-limit-up-enabled", "start-added-torrents", "alt-speed-enabled", "alt-speed-time-enabled", "script-torrent-added-enabled",
         "script-torrent-done-enabled", "script-torrent-done-seeding-enabled", "download-queue-enabled", "seed-queue-enabled", "queue-stalled-enabled",
-        "idle-seeding-limit-enabled", "seeding-time-limit-enabled",
+        "idle-seeding-limit-enabled", "seeding-time-limit-enabled", "utp-enabled", "tcp-enabled",
     ];
 
     private static readonly HashSet<string> IntKeys =
@@ -92,6 +92,8 @@ internal sealed class SessionSet(TransmissionContext context)
         }
         if (Get<bool>(values, "pex-enabled") is { } pex) s = s with { PexEnabled = pex };
         if (Get<bool>(values, "lpd-enabled") is { } lpd) s = s with { LsdEnabled = lpd };
+        if (Get<bool>(values, "utp-enabled") is { } utp) s = s with { EnableIncomingUtp = utp, EnableOutgoingUtp = utp };
+        if (Get<bool>(values, "tcp-enabled") is { } tcp) s = s with { EnableIncomingTcp = tcp, EnableOutgoingTcp = tcp };
         if (values.TryGetValue("encryption", out var encryption))
         {
             if (SessionFields.ParseEncryption((string)encryption) is { } mode) s = s with { Encryption = mode };
