@@ -7,7 +7,12 @@ namespace RTorrent.Engine.Tests.Client;
 public class LoopbackSwarmTests(Xunit.Abstractions.ITestOutputHelper output)
 {
     [Fact]
-    public async Task A_downloader_gets_every_byte_from_a_seeder_over_loopback()
+    public Task A_downloader_gets_every_byte_from_a_seeder_over_loopback() => DownloadAsync(0);
+
+    [Fact]
+    public Task A_downloader_gets_every_byte_from_a_rate_limited_seeder() => DownloadAsync(2_000_000);
+
+    private async Task DownloadAsync(long uploadLimit)
     {
         var root = TestPaths.NewTempDir();
         try
@@ -16,7 +21,7 @@ public class LoopbackSwarmTests(Xunit.Abstractions.ITestOutputHelper output)
             var leechDir = Path.Combine(root, "leech");
             var torrent = TestTorrents.CreateMultiFile(seedDir, "payload", 64 * 1024, 1_000_000, 0, 333_333, 5_000_000);
             var catalog = new TestCatalog();
-            await using var seeder = new ClientEngine(new EngineConfig { ListenPort = 0, ListenAddress = IPAddress.Loopback }, new ClientEngineOptions { Catalog = catalog, LoggerFactory = new TestLoggerFactory(output, "S ") });
+            await using var seeder = new ClientEngine(new EngineConfig { ListenPort = 0, ListenAddress = IPAddress.Loopback, UploadLimit = uploadLimit }, new ClientEngineOptions { Catalog = catalog, LoggerFactory = new TestLoggerFactory(output, "S ") });
             await seeder.StartAsync();
             var seedTorrent = await seeder.AddAsync(torrent, new TorrentOptions { SavePath = seedDir });
             Assert.Equal(TorrentState.Seeding, seedTorrent.State);

@@ -542,7 +542,11 @@ internal sealed class UtpConnection : PeerStream
                     continue;
                 }
             }
-            if (_receivedCount == _received.Length) Grow(ref _received, _receivedHead);
+            if (_receivedCount == _received.Length)
+            {
+                Grow(ref _received, _receivedHead);
+                _receivedHead = 0;
+            }
             if (_receivedCount == 0) _receivedHead = 0;
             var buffer = ArrayPool<byte>.Shared.Rent(BufferSize);
             int take = Math.Min(buffer.Length, payload.Length);
@@ -555,6 +559,7 @@ internal sealed class UtpConnection : PeerStream
         return true;
     }
 
+    /// <summary>Doubles a ring, its items from the head moved to the start (the caller sets its head to 0).</summary>
     private static void Grow(ref Segment[] ring, int head)
     {
         var bigger = new Segment[ring.Length * 2];
@@ -610,7 +615,11 @@ internal sealed class UtpConnection : PeerStream
                     continue;
                 }
             }
-            if (_unsentCount == _unsent.Length) Grow(ref _unsent, _unsentHead);
+            if (_unsentCount == _unsent.Length)
+            {
+                Grow(ref _unsent, _unsentHead);
+                _unsentHead = 0;
+            }
             if (_unsentCount == 0) _unsentHead = 0;
             var buffer = ArrayPool<byte>.Shared.Rent(BufferSize);
             int take = Math.Min(_maxPayload, data.Length);
