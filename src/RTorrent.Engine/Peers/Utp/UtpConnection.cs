@@ -885,4 +885,9 @@ internal sealed class UtpConnection : PeerStream
     }
 
     public override string ToString() => $"uTP {RemoteEndPoint} ({ReceiveId}/{SendId})";
+
+    /// <summary>The connection's figures, for the log line when it closes.</summary>
+    internal string Describe() =>
+        $"rtt {_rtt / 1000.0:0.#} ms, timeout {_rto / 1000} ms, window {_cwnd} (theirs {_theirWindow}), in flight {_inFlightBytes}, " +
+        $"unsent {_unsentBytes}, resent {Resent}, queueing delay {QueueingDelayMicros / 1000} ms, buffered {_receivedBytes}+{_reorderBytes}";
 }

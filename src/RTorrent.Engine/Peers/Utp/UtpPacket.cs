@@ -62,8 +62,8 @@ internal readonly struct UtpHeader
             if (at + 2 + length > datagram.Length) return false;
             if (extension == SelectiveAckExtension)
             {
-                // BEP 29: the bitmask is a multiple of 32 bits.
-                if (length == 0 || length % 4 != 0 || sackLength != 0) return false;
+                // BEP 29 says a multiple of 32 bits; libtorrent sends whole bytes only, so any length is taken (one per packet).
+                if (length == 0 || sackLength != 0) return false;
                 sackOffset = at + 2;
                 sackLength = length;
             }

@@ -16,7 +16,7 @@ internal interface IDatagramSender
 /// <summary>Counters of what a uTP socket saw (for tests and the hostile-input checks).</summary>
 internal sealed class UtpStatistics
 {
-    public long PacketsIn, PacketsOut, Malformed, UnknownConnection, ResetsSent, SynsRefused, AcksForUnsentData;
+    public long PacketsIn, PacketsOut, Malformed, Refused, UnknownConnection, ResetsSent, SynsRefused, AcksForUnsentData;
 }
 
 /// <summary>
@@ -115,7 +115,7 @@ internal sealed class UtpSocket : IDisposable
             }
             else if (_connections.TryGetValue(new Key(h.ConnectionId, from), out var c) || h.Type == UtpType.Reset && FindBySendId(h.ConnectionId, from, out c))
             {
-                if (!c.OnPacket(h, datagram, now)) Statistics.Malformed++;
+                if (!c.OnPacket(h, datagram, now)) Statistics.Refused++;
             }
             else
             {
@@ -305,7 +305,9 @@ internal sealed class UtpSocket : IDisposable
             if (n <= 1) _incomingPerAddress.Remove(c.RemoteEndPoint.Address);
             else _incomingPerAddress[c.RemoteEndPoint.Address] = n - 1;
         }
-        _logger.LogDebug("{Connection}: {Why}", c, why);
+        var st = Statistics;
+        _logger.LogDebug("{Connection}: {Why} ({Figures}; socket: in {In}, out {Out}, malformed {Malformed}, refused {Refused}, unknown {Unknown}, acks for unsent {Unsent})",
+            c, why, c.Describe(), st.PacketsIn, st.PacketsOut, st.Malformed, st.Refused, st.UnknownConnection, st.AcksForUnsentData);
         c.Release();
         if (_all.Count == 0 && _timer is not null)
         {
