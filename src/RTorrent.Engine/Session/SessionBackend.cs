@@ -258,6 +258,7 @@ public sealed class SessionBackend : ITorrentBackend
         Dht = s.DhtEnabled,
         Pex = s.PexEnabled,
         Lsd = s.LsdEnabled,
+        Utp = s.EnableIncomingUtp || s.EnableOutgoingUtp,
         Encryption = s.Encryption,
         StartAddedTorrents = s.StartAddedTorrents,
         AltSpeedEnabled = s.AltSpeedEnabled,
@@ -322,6 +323,9 @@ public sealed class SessionBackend : ITorrentBackend
             DhtEnabled = settings.Dht,
             PexEnabled = settings.Pex,
             LsdEnabled = settings.Lsd,
+            // Unchanged, the two uTP switches stay as settings.json has them (one may be off alone).
+            EnableIncomingUtp = settings.Utp == (s.EnableIncomingUtp || s.EnableOutgoingUtp) ? s.EnableIncomingUtp : settings.Utp,
+            EnableOutgoingUtp = settings.Utp == (s.EnableIncomingUtp || s.EnableOutgoingUtp) ? s.EnableOutgoingUtp : settings.Utp,
             Encryption = settings.Encryption,
             StartAddedTorrents = settings.StartAddedTorrents,
             AltSpeedEnabled = settings.AltSpeedEnabled,

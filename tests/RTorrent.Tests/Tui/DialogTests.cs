@@ -232,6 +232,7 @@ public sealed class DialogTests : IDisposable
         Assert.False(saved.Dht);
         Assert.True(saved.Pex);
         Assert.False(saved.Lsd);
+        Assert.True(saved.Utp); // untouched: uTP stays on
         Assert.Equal(RTorrent.Engine.Peers.Encryption.EncryptionMode.Required, saved.Encryption);
         Assert.Equal("Settings saved.", h.Rows[23]);
 

@@ -101,6 +101,7 @@ internal sealed class SettingsDialog : FormDialog
     private readonly CheckBox _dht;
     private readonly CheckBox _pex;
     private readonly CheckBox _lsd;
+    private readonly CheckBox _utp;
     private readonly OptionSelector _encryption;
     private readonly TextField _altDown;
     private readonly TextField _altUp;
@@ -190,7 +191,8 @@ internal sealed class SettingsDialog : FormDialog
         _dht = new CheckBox { X = 0, Y = y, Text = "D_HT", Value = settings.Dht ? CheckState.Checked : CheckState.UnChecked };
         _pex = new CheckBox { X = 10, Y = y, Text = "P_EX", Value = settings.Pex ? CheckState.Checked : CheckState.UnChecked };
         _lsd = new CheckBox { X = 20, Y = y, Text = "_Local discovery", Value = settings.Lsd ? CheckState.Checked : CheckState.UnChecked };
-        Add(_dht, _pex, _lsd);
+        _utp = new CheckBox { X = 39, Y = y, Text = "u_TP", Value = settings.Utp ? CheckState.Checked : CheckState.UnChecked };
+        Add(_dht, _pex, _lsd, _utp);
         y++;
         Add(new Label { X = 0, Y = y, Width = labelWidth, Text = "Encr_yption:" });
         _encryption = new OptionSelector
@@ -331,6 +333,7 @@ internal sealed class SettingsDialog : FormDialog
             Dht = _dht.Value == CheckState.Checked,
             Pex = _pex.Value == CheckState.Checked,
             Lsd = _lsd.Value == CheckState.Checked,
+            Utp = _utp.Value == CheckState.Checked,
             Encryption = _encryption.Value is int i && i >= 0 && i < EncryptionModes.Length ? EncryptionModes[i] : _original.Encryption,
             AltDownloadLimit = altDown,
             AltUploadLimit = altUp,
