@@ -97,6 +97,7 @@ internal sealed class UtpConnection : PeerStream
     private uint _replyMicros;      // their timestamp's distance to our clock: echoed as timestamp_difference
     private int _lastAdvertised;
     internal bool AckPending;
+    internal bool AckQueued;        // on the socket's list of connections to ack at the end of the burst
 
     // ---- the application
     private readonly SemaphoreSlim _readable = new(0);
@@ -236,8 +237,17 @@ internal sealed class UtpConnection : PeerStream
             }
             else Close(SocketError.Shutdown);
         }
-        _readable.Release();
-        _writable.Release();
+        Wake(_readable);
+        Wake(_writable);
+    }
+
+    /// <summary>
+    /// Wakes a waiting reader or writer: one count at most, so a burst of packets does not leave a pile of wake-ups
+    /// for the waiter to spin through (it looks at the buffers again after every wake-up anyway).
+    /// </summary>
+    private static void Wake(SemaphoreSlim signal)
+    {
+        if (signal.CurrentCount == 0) signal.Release();
     }
 
     // ================================================================ packets in (under the lock)
@@ -315,7 +325,7 @@ internal sealed class UtpConnection : PeerStream
             if (acked > 0) GrowWindow(acked, h.TimestampDifferenceMicros);
             _rtoDeadline = now + _rto;
             if (_finSent && Seq.Distance(_finSeq, _ackedUpTo) < 0x8000) _owner.Remove(this, "closed");
-            else if (_unsentBytes < _options.SendBuffer) _writable.Release();
+            else if (_unsentBytes < _options.SendBuffer) Wake(_writable);
         }
         return true;
     }
@@ -467,7 +477,7 @@ internal sealed class UtpConnection : PeerStream
             if (!Deliver(payload)) return; // no room: not acked, the sender tries again
             _ackNr = seq;
             DrainReorder();
-            _readable.Release();
+            Wake(_readable);
             return;
         }
         if (d >= ReorderSlots) return; // too far ahead of the gap
@@ -497,7 +507,7 @@ internal sealed class UtpConnection : PeerStream
     {
         _ackNr = _eofSeq;
         _eof = true;
-        _readable.Release();
+        Wake(_readable);
         // Both ends are done once our own FIN (if any) is acked; a peer that closed first waits for us.
         if (_appClosed && !_finQueued) _owner.Remove(this, "closed");
     }
@@ -762,6 +772,15 @@ internal sealed class UtpConnection : PeerStream
         _owner.Send(packet[..length], Address);
     }
 
+    /// <summary>Tells the peer the connection is gone (the socket is closing: no FIN handshake will finish).</summary>
+    internal void SendReset(long now)
+    {
+        if (State != ConnectionState.Connected) return;
+        Span<byte> packet = stackalloc byte[UtpHeader.Size];
+        UtpHeader.Write(packet, UtpType.Reset, SendId, (uint)now, _replyMicros, 0, _seqNr, _ackNr);
+        _owner.Send(packet, Address);
+    }
+
     // ================================================================ time (under the lock)
 
     /// <summary>The socket's timer: a retransmission timeout, or a connection that is dead.</summary>
@@ -868,8 +887,8 @@ internal sealed class UtpConnection : PeerStream
         _reorderCount = 0;
         _reorderBytes = 0;
         _connected?.TrySetException(new SocketException((int)(_error == SocketError.Shutdown ? SocketError.OperationAborted : _error)));
-        _readable.Release();
-        _writable.Release();
+        Wake(_readable);
+        Wake(_writable);
     }
 
     private void ReleaseReceived()

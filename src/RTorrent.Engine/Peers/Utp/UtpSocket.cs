@@ -46,6 +46,7 @@ internal sealed class UtpSocket : IDisposable
     private readonly Dictionary<IPAddress, int> _incomingPerAddress = [];
     private readonly Dictionary<IPEndPoint, long> _noUtp = [];
     private readonly List<(UtpConnection, IPEndPoint)> _accepted = [];
+    private readonly List<UtpConnection> _needAck = [];
     private ITimer? _timer;
     private long _resetWindowStart;
     private int _resetsInWindow;
@@ -116,6 +117,11 @@ internal sealed class UtpSocket : IDisposable
             else if (_connections.TryGetValue(new Key(h.ConnectionId, from), out var c) || h.Type == UtpType.Reset && FindBySendId(h.ConnectionId, from, out c))
             {
                 if (!c.OnPacket(h, datagram, now)) Statistics.Refused++;
+                if (c.AckPending && !c.AckQueued)
+                {
+                    c.AckQueued = true;
+                    _needAck.Add(c);
+                }
             }
             else
             {
@@ -133,13 +139,15 @@ internal sealed class UtpSocket : IDisposable
     {
         lock (Gate)
         {
-            long now = -1;
-            foreach (var c in _all)
+            if (_needAck.Count == 0) return;
+            long now = NowMicros();
+            foreach (var c in _needAck)
             {
-                if (!c.AckPending) continue;
-                if (now < 0) now = NowMicros();
-                c.SendState(now);
+                c.AckQueued = false;
+                // Acked meanwhile by a packet it sent, or gone: nothing to send.
+                if (c.AckPending && c.State != UtpConnection.ConnectionState.Closed) c.SendState(now);
             }
+            _needAck.Clear();
         }
     }
 
@@ -306,7 +314,8 @@ internal sealed class UtpSocket : IDisposable
             else _incomingPerAddress[c.RemoteEndPoint.Address] = n - 1;
         }
         var st = Statistics;
-        _logger.LogDebug("{Connection}: {Why} ({Figures}; socket: in {In}, out {Out}, malformed {Malformed}, refused {Refused}, unknown {Unknown}, acks for unsent {Unsent})",
+        if (_logger.IsEnabled(LogLevel.Debug))
+            _logger.LogDebug("{Connection}: {Why} ({Figures}; socket: in {In}, out {Out}, malformed {Malformed}, refused {Refused}, unknown {Unknown}, acks for unsent {Unsent})",
             c, why, c.Describe(), st.PacketsIn, st.PacketsOut, st.Malformed, st.Refused, st.UnknownConnection, st.AcksForUnsentData);
         c.Release();
         if (_all.Count == 0 && _timer is not null)
@@ -350,7 +359,13 @@ internal sealed class UtpSocket : IDisposable
         {
             if (_disposed) return;
             _disposed = true;
-            foreach (var c in _all.ToArray()) c.Fail(SocketError.OperationAborted);
+            // Like closing TCP sockets: the peers hear at once (a RESET), instead of finding out by their timeouts.
+            long now = NowMicros();
+            foreach (var c in _all.ToArray())
+            {
+                c.SendReset(now);
+                c.Fail(SocketError.OperationAborted);
+            }
             _timer?.Dispose();
             _timer = null;
         }
