@@ -97,6 +97,7 @@ public sealed partial class ClientEngine : ITorrentHost, IConnectionBudget, IAsy
     private readonly ClientEngineOptions _options;
     private readonly ILogger _logger;
     private PeerListener? _listener;
+    private Peers.Utp.UdpPort? _udp;
     private ITimer? _timer;
     private int _connections;
     private int _halfOpen;
@@ -202,19 +203,57 @@ public sealed partial class ClientEngine : ITorrentHost, IConnectionBudget, IAsy
             _listener.Start(Config.ListenPort, Config.ListenAddress);
             ListenPort = _listener.Port;
             _logger.LogInformation("listening on port {Port}", ListenPort);
+            try
+            {
+                // The same port number over UDP: uTP and the DHT share it (docs/UTP.md).
+                _udp = Peers.Utp.UdpPort.Open(Config.ListenAddress is { } a && !a.Equals(IPAddress.Any) && !a.Equals(IPAddress.IPv6Any) ? a : null,
+                    ListenPort, Time, _options.LoggerFactory.CreateLogger("rtorrent.utp"));
+                var listener = _listener;
+                _udp.Utp.Accepted = (stream, remote) => _ = listener.AcceptAsync(stream, remote);
+            }
+            catch (System.Net.Sockets.SocketException e)
+            {
+                _logger.LogWarning("UDP port {Port} could not be opened ({Error}): no uTP and no DHT on it", ListenPort, e.SocketErrorCode);
+            }
         }
         else
         {
-            // Proxy-only: answering a peer that dials us would send from our own address. Trackers are still told a
-            // port (they want one); nobody is listening on it.
+            // Proxy-only: answering a peer that dials us would send from our own address, and so would uTP on our UDP
+            // port. Trackers are still told a port (they want one); nobody is listening on it.
             ListenPort = Config.ListenPort != 0 ? Config.ListenPort : Settings.EngineSettings.DefaultListenPort;
-            _logger.LogInformation("proxy only: not listening for incoming peers");
+            _logger.LogInformation("proxy only: not listening for incoming peers, no uTP");
         }
+        ApplyTransports(Config.Transports);
         _localAddresses = LocalAddresses();
         _connectBudget = Config.ConnectsPerSecond;
         _timer = Time.CreateTimer(_ => Loop.Post(Tick), null, TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(1));
         _trimmer = new HeapTrimmer(Time, _logger);
     });
+
+    /// <summary>The listen port's UDP socket (uTP and the DHT), or null when it could not be bound.</summary>
+    internal Peers.Utp.UdpPort? Udp => _udp;
+
+    Peers.Utp.UtpSocket? ITorrentHost.Utp => _udp?.Utp;
+
+    /// <summary>
+    /// Turns each transport on or off for incoming and outgoing connections, at once: incoming TCP connections and uTP
+    /// SYNs are refused while off, dials use what is on (uTP first). Open connections stay.
+    /// </summary>
+    public Task SetTransportsAsync(PeerTransports transports)
+    {
+        ArgumentNullException.ThrowIfNull(transports);
+        return Loop.InvokeAsync(() =>
+        {
+            Config = Config with { Transports = transports };
+            ApplyTransports(transports);
+        });
+    }
+
+    private void ApplyTransports(PeerTransports transports)
+    {
+        if (_listener is not null) _listener.AcceptTcp = transports.TcpIncoming;
+        if (_udp is not null) _udp.Utp.AcceptIncoming = transports.UtpIncoming;
+    }
 
     private static HashSet<IPAddress> LocalAddresses()
     {
@@ -261,7 +300,7 @@ public sealed partial class ClientEngine : ITorrentHost, IConnectionBudget, IAsy
             if (!_torrents.TryGetValue(hs.InfoHash, out t)) _aliases.TryGetValue(hs.InfoHash, out t);
         if (t is null)
         {
-            hs.Socket.Dispose();
+            hs.Stream.Dispose();
             return;
         }
         await t.AcceptIncomingAsync(hs);
@@ -652,6 +691,7 @@ public sealed partial class ClientEngine : ITorrentHost, IConnectionBudget, IAsy
                 }
             }
             if (_listener is not null) await _listener.DisposeAsync();
+            if (_udp is not null) await _udp.DisposeAsync();
         });
         _disposed = true;
         _trimmer?.Dispose();

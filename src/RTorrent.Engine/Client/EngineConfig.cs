@@ -9,6 +9,9 @@ public sealed record EngineConfig
     /// <summary>Address to listen on; null for every interface (IPv6 and IPv4).</summary>
     public System.Net.IPAddress? ListenAddress { get; init; }
 
+    /// <summary>Which transports accept and dial peers (settings.json enableIncomingTcp and the three others).</summary>
+    public PeerTransports Transports { get; init; } = PeerTransports.All;
+
     /// <summary>Message Stream Encryption: which handshakes we accept and which we start with.</summary>
     public Peers.Encryption.EncryptionMode Encryption { get; init; } = Peers.Encryption.EncryptionMode.Enabled;
 
@@ -121,4 +124,10 @@ public sealed record EngineConfig
 
     /// <summary>The client name sent in the extended handshake ('v').</summary>
     public string ClientName { get; init; } = "RTorrent 0.1.0";
+}
+
+/// <summary>Which transports accept incoming peers and which dial them (uTP first, then TCP, when both dial).</summary>
+public sealed record PeerTransports(bool TcpIncoming, bool TcpOutgoing, bool UtpIncoming, bool UtpOutgoing)
+{
+    public static PeerTransports All { get; } = new(true, true, true, true);
 }

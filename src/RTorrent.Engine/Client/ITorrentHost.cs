@@ -16,6 +16,9 @@ internal interface ITorrentHost
     EngineConfig Config { get; }
     byte[] PeerId { get; }
     int ListenPort { get; }
+
+    /// <summary>uTP over the listen port's UDP socket, or null when the port could not be bound.</summary>
+    Peers.Utp.UtpSocket? Utp { get; }
     TimeProvider Time { get; }
     ILogger Logger { get; }
 

@@ -148,7 +148,7 @@ internal sealed class PeerConnector(IConnectorHost host, PeerPool pool, IConnect
         }
         if (!host.IsRunning || ct.IsCancellationRequested)
         {
-            result.Socket.Dispose();
+            result.Stream.Dispose();
             return;
         }
         Admit(result, known);
@@ -160,7 +160,7 @@ internal sealed class PeerConnector(IConnectorHost host, PeerPool pool, IConnect
         var known = pool.Get(handshake.RemoteEndPoint);
         if (!host.IsRunning || host.Peers.Count >= host.MaxConnections || !budget.HasRoom || known is { Banned: true })
         {
-            handshake.Socket.Dispose();
+            handshake.Stream.Dispose();
             return;
         }
         try
@@ -169,7 +169,7 @@ internal sealed class PeerConnector(IConnectorHost host, PeerPool pool, IConnect
         }
         catch (Exception e) when (e is SocketException or ObjectDisposedException or OperationCanceledException)
         {
-            handshake.Socket.Dispose();
+            handshake.Stream.Dispose();
             return;
         }
         Admit(handshake, known);
@@ -181,7 +181,7 @@ internal sealed class PeerConnector(IConnectorHost host, PeerPool pool, IConnect
         if (hs.PeerId.AsSpan().SequenceEqual(host.PeerId))
         {
             if (known is not null) known.IsSelf = true;
-            hs.Socket.Dispose();
+            hs.Stream.Dispose();
             return;
         }
         // The same peer id twice means we dialled each other at the same moment; both ends must keep the same
@@ -190,7 +190,7 @@ internal sealed class PeerConnector(IConnectorHost host, PeerPool pool, IConnect
         {
             if (p.EndPoint.Equals(hs.RemoteEndPoint))
             {
-                hs.Socket.Dispose();
+                hs.Stream.Dispose();
                 return;
             }
             if (!p.PeerId.AsSpan().SequenceEqual(hs.PeerId)) continue;
@@ -202,12 +202,12 @@ internal sealed class PeerConnector(IConnectorHost host, PeerPool pool, IConnect
                 p.Connection.Close("duplicate connection");
                 break;
             }
-            hs.Socket.Dispose();
+            hs.Stream.Dispose();
             return;
         }
         if (known is { Banned: true })
         {
-            hs.Socket.Dispose();
+            hs.Stream.Dispose();
             return;
         }
         if (known is not null)

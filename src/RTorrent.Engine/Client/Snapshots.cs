@@ -217,6 +217,8 @@ public sealed record PeerSnapshot
     public bool PeerChoking { get; init; } = true;
     /// <summary>The peer wants pieces we have.</summary>
     public bool PeerInterested { get; init; }
+    /// <summary>TCP or uTP (Transmission's isUTP and its flag letter T).</summary>
+    public Peers.PeerTransport Transport { get; init; }
 }
 
 /// <summary>One web seed (BEP 19 or BEP 17), for the Web seeds view and the RPC.</summary>

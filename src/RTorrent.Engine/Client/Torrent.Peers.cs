@@ -40,7 +40,7 @@ public sealed partial class Torrent
     {
         var now = Now;
         int pieceCount = _metainfo?.PieceCount ?? 0;
-        var connection = new PeerConnection(hs.Socket, hs.RemoteEndPoint, hs.Outgoing, pieceCount, Dispatcher, _host.Loop,
+        var connection = new PeerConnection(hs.Stream, hs.RemoteEndPoint, hs.Outgoing, pieceCount, Dispatcher, _host.Loop,
             Throttle(DownloadLimiter), Throttle(UploadLimiter), hs.Ciphers, _host.Logger);
         var upload = UploadLimiter;
         connection.CanSendInline = () => upload.IsUnlimited && (upload.Parent?.IsUnlimited ?? true);

@@ -71,8 +71,13 @@ public sealed partial class Torrent : IPeerSourcesHost, IConnectorHost, IPeerMes
         var features = OurFeatures;
         var config = _host.Config;
         var peerId = _host.PeerId;
+        var hash = InfoHash;
         Metainfo.InfoHash? upgrade = V2WireHash is { } v2 && v2 != InfoHash ? v2 : null; // a hybrid's v2 peers may upgrade (BEP 52)
-        return Task.Run(() => PeerHandshaker.ConnectAsync(endPoint, InfoHash, peerId, features, TimeSpan.FromSeconds(10), config.Encryption, ct, upgrade, config.Proxy.ForPeers), ct);
+        var transports = config.Transports;
+        var proxy = config.Proxy.ForPeers; // through a proxy: TCP only, uTP would leave directly (docs/PROXIES.md)
+        var utp = transports.UtpOutgoing && proxy is null ? _host.Utp : null;
+        return Task.Run(() => PeerHandshaker.DialAsync(endPoint, utp, transports.TcpOutgoing, hash, peerId, features, TimeSpan.FromSeconds(10),
+            config.Encryption, ct, upgrade, proxy), ct);
     }
 
     Task IConnectorHost.AnswerAsync(HandshakeResult handshake, CancellationToken ct) =>

@@ -161,6 +161,7 @@ internal static class TorrentSnapshotBuilder
             AmInterested = p.AmInterested,
             PeerChoking = p.PeerChoking,
             PeerInterested = p.PeerInterested,
+            Transport = p.Connection.Transport,
         }).ToList();
         var sources = new List<PeerSourceStatus>();
         foreach (var s in t.PeerSources)

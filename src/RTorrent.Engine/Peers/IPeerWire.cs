@@ -16,6 +16,9 @@ internal interface IPeerWire
 
     bool IsClosed { get; }
 
+    /// <summary>TCP or uTP.</summary>
+    PeerTransport Transport => PeerTransport.Tcp;
+
     /// <summary>How the handshake and the stream were encrypted.</summary>
     StreamCiphers Encryption { get; }
 

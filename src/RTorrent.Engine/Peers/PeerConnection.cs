@@ -51,7 +51,7 @@ internal sealed class PeerConnection : IPeerWire
     private const int LargeReceiveBufferSize = 256 * 1024;
     private const int MaxBatchesInFlight = 4;
 
-    private readonly Socket _socket;
+    private readonly PeerStream _socket;
     private readonly IPeerConnectionHandler _handler;
     private readonly System.Threading.SynchronizationContext _loop;
     private readonly ILogger _logger;
@@ -75,7 +75,7 @@ internal sealed class PeerConnection : IPeerWire
     private readonly SendQueueBudget _sendBudget;
 
 
-    public PeerConnection(Socket socket, IPEndPoint remote, bool outgoing, int pieceCount,
+    public PeerConnection(PeerStream socket, IPEndPoint remote, bool outgoing, int pieceCount,
         IPeerConnectionHandler handler, System.Threading.SynchronizationContext loop,
         Func<int, CancellationToken, ValueTask>? receiveThrottle = null,
         Func<int, CancellationToken, ValueTask>? sendThrottle = null,
@@ -94,10 +94,13 @@ internal sealed class PeerConnection : IPeerWire
         SendThrottle = sendThrottle;
         _maxMessageLength = PeerMessageReader.MaxMessageLength(pieceCount);
         // Synchronous sends from the loop must never wait: they return WouldBlock and the pump takes the rest.
-        _socket.Blocking = false;
+        if (socket is TcpPeerStream tcp) tcp.MakeNonBlocking();
     }
 
     public IPEndPoint RemoteEndPoint { get; }
+
+    /// <summary>TCP or uTP.</summary>
+    public PeerTransport Transport => _socket.Transport;
 
     /// <summary>
     /// How the handshake and the stream were encrypted. With RC4, bytes are encrypted as they are queued (in order,
@@ -304,7 +307,7 @@ internal sealed class PeerConnection : IPeerWire
         {
             while (sent < length)
             {
-                int n = _socket.Send(buffer, start + sent, length - sent, SocketFlags.None, out error);
+                int n = _socket.TrySend(buffer.AsSpan(start + sent, length - sent), out error);
                 if (error != SocketError.Success || n <= 0) break;
                 sent += n;
             }
@@ -398,7 +401,7 @@ internal sealed class PeerConnection : IPeerWire
                         var throttle = SendThrottle;
                         int chunk = throttle is null ? length - offset : Math.Min(length - offset, 64 * 1024);
                         if (throttle is not null) await throttle(chunk, ct).ConfigureAwait(false);
-                        int sent = await _socket.SendAsync(toSend.AsMemory(start + offset, chunk), SocketFlags.None, ct).ConfigureAwait(false);
+                        int sent = await _socket.SendAsync(toSend.AsMemory(start + offset, chunk), ct).ConfigureAwait(false);
                         if (sent <= 0) throw new SocketException((int)SocketError.ConnectionReset);
                         offset += sent;
                     }
@@ -433,7 +436,7 @@ internal sealed class PeerConnection : IPeerWire
             {
                 if (!first || filled == 0)
                 {
-                    int n = await _socket.ReceiveAsync(buffer.AsMemory(filled), SocketFlags.None, ct).ConfigureAwait(false);
+                    int n = await _socket.ReceiveAsync(buffer.AsMemory(filled), ct).ConfigureAwait(false);
                     if (n == 0)
                     {
                         Close("closed by peer");
@@ -544,7 +547,7 @@ internal sealed class PeerConnection : IPeerWire
         _sendBudget.Unregister();
         CloseReason = reason;
         try { _cts.Cancel(); } catch (ObjectDisposedException) { }
-        try { _socket.Shutdown(SocketShutdown.Both); } catch { /* already gone */ }
+        _socket.Shutdown();
         _socket.Dispose();
         _loop.Post(static s =>
         {

@@ -7,7 +7,7 @@ namespace RTorrent.Engine.Peers;
 
 /// <summary>The outcome of a handshake: who the peer is, what it supports, and how the stream is encrypted.</summary>
 /// <param name="Leftover">Bytes the peer sent after its handshake, already decrypted, for the connection to parse first.</param>
-internal sealed record HandshakeResult(Socket Socket, IPEndPoint RemoteEndPoint, InfoHash InfoHash, byte[] PeerId,
+internal sealed record HandshakeResult(PeerStream Stream, IPEndPoint RemoteEndPoint, InfoHash InfoHash, byte[] PeerId,
     PeerFeatures Features, bool Outgoing, StreamCiphers Ciphers, byte[] Leftover);
 
 /// <summary>
@@ -17,18 +17,87 @@ internal sealed record HandshakeResult(Socket Socket, IPEndPoint RemoteEndPoint,
 internal static class PeerHandshaker
 {
     /// <summary>
-    /// Connects to <paramref name="endPoint"/> and exchanges handshakes, encrypted or not as <paramref name="mode"/>
+    /// Connects to <paramref name="endPoint"/> over TCP and exchanges handshakes, encrypted or not as <paramref name="mode"/>
     /// says, with one retry the other way where the mode allows it.
     /// </summary>
-    /// <exception cref="PeerProtocolException">The peer answered something else, or for another torrent.</exception>
     /// <param name="upgradeHash">
     /// BEP 52: a hybrid torrent's truncated v2 hash, which a v2 peer may answer with when our handshake sets the v2
     /// ("upgrade") bit; the connection is then on the v2 protocol. Null accepts only <paramref name="infoHash"/>.
     /// </param>
     /// <param name="proxy">The proxy to connect through (issue 16: docs/PROXIES.md), or null to connect directly.</param>
-    public static async Task<HandshakeResult> ConnectAsync(IPEndPoint endPoint, InfoHash infoHash, byte[] peerId,
+    /// <exception cref="PeerProtocolException">The peer answered something else, or for another torrent.</exception>
+    public static Task<HandshakeResult> ConnectAsync(IPEndPoint endPoint, InfoHash infoHash, byte[] peerId,
+        PeerFeatures features, TimeSpan timeout, EncryptionMode mode, CancellationToken cancellationToken, InfoHash? upgradeHash = null,
+        Proxies.ProxyServer? proxy = null) =>
+        ConnectAsync(endPoint, (ep, ct) => ConnectTcpAsync(ep, proxy, ct), infoHash, peerId, features, timeout, mode, cancellationToken, upgradeHash);
+
+    /// <summary>
+    /// Dials a peer the way libtorrent does: over uTP first when <paramref name="utp"/> is given and the peer did not
+    /// fail to answer uTP lately, then over TCP when the uTP connection could not be opened (no answer to the SYN within
+    /// about 3 s, or a RESET) and <paramref name="tcp"/> allows it. A peer that answered uTP and then failed the
+    /// handshake is not tried again over TCP: it speaks uTP and refused us. See docs/UTP.md. Through a proxy
+    /// (<paramref name="proxy"/>) only TCP is used: uTP would leave directly (docs/PROXIES.md).
+    /// </summary>
+    public static async Task<HandshakeResult> DialAsync(IPEndPoint endPoint, Utp.UtpSocket? utp, bool tcp, InfoHash infoHash, byte[] peerId,
         PeerFeatures features, TimeSpan timeout, EncryptionMode mode, CancellationToken cancellationToken, InfoHash? upgradeHash = null,
         Proxies.ProxyServer? proxy = null)
+    {
+        if (proxy is not null)
+        {
+            if (!tcp) throw new SocketException((int)SocketError.ProtocolNotSupported);
+            return await ConnectAsync(endPoint, infoHash, peerId, features, timeout, mode, cancellationToken, upgradeHash, proxy).ConfigureAwait(false);
+        }
+        if (utp is not null && !(tcp && utp.KnownWithoutUtp(endPoint)))
+        {
+            bool opened = false;
+            try
+            {
+                return await ConnectAsync(endPoint, async (ep, ct) =>
+                {
+                    var c = await utp.ConnectAsync(ep, ct).ConfigureAwait(false);
+                    opened = true;
+                    return c;
+                }, infoHash, peerId, features, timeout, mode, cancellationToken, upgradeHash).ConfigureAwait(false);
+            }
+            catch (Exception e) when (tcp && !opened && !cancellationToken.IsCancellationRequested &&
+                e is SocketException or TimeoutException or ObjectDisposedException)
+            {
+                // No uTP there: TCP below.
+            }
+        }
+        if (!tcp) throw new SocketException((int)SocketError.ProtocolNotSupported);
+        return await ConnectAsync(endPoint, ConnectTcpAsync, infoHash, peerId, features, timeout, mode, cancellationToken, upgradeHash).ConfigureAwait(false);
+    }
+
+    /// <summary>Opens a TCP connection (no handshake).</summary>
+    public static Task<PeerStream> ConnectTcpAsync(IPEndPoint endPoint, CancellationToken cancellationToken) =>
+        ConnectTcpAsync(endPoint, null, cancellationToken);
+
+    /// <summary>Opens a TCP connection (no handshake), through <paramref name="proxy"/> when given: the tunnel is the connection.</summary>
+    public static async Task<PeerStream> ConnectTcpAsync(IPEndPoint endPoint, Proxies.ProxyServer? proxy, CancellationToken cancellationToken)
+    {
+        if (proxy is not null)
+            return new TcpPeerStream(await Proxies.ProxyConnector.ConnectAsync(proxy, endPoint, cancellationToken).ConfigureAwait(false));
+        var socket = new Socket(endPoint.AddressFamily, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
+        try
+        {
+            await socket.ConnectAsync(endPoint, cancellationToken).ConfigureAwait(false);
+            return new TcpPeerStream(socket);
+        }
+        catch
+        {
+            socket.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>
+    /// Opens a stream with <paramref name="open"/> (TCP or uTP) to <paramref name="endPoint"/> and exchanges
+    /// handshakes, encrypted or not as <paramref name="mode"/> says, with one retry the other way where the mode allows it.
+    /// </summary>
+    public static async Task<HandshakeResult> ConnectAsync(IPEndPoint endPoint, Func<IPEndPoint, CancellationToken, Task<PeerStream>> open,
+        InfoHash infoHash, byte[] peerId, PeerFeatures features, TimeSpan timeout, EncryptionMode mode, CancellationToken cancellationToken,
+        InfoHash? upgradeHash = null)
     {
         const CryptoMethod Either = CryptoMethod.Rc4 | CryptoMethod.Plaintext;
         CryptoMethod? first = mode switch
@@ -39,7 +108,7 @@ internal static class PeerHandshaker
         };
         try
         {
-            return await ConnectOnceAsync(endPoint, infoHash, peerId, features, timeout, first, cancellationToken, upgradeHash, proxy).ConfigureAwait(false);
+            return await ConnectOnceAsync(endPoint, open, infoHash, peerId, features, timeout, first, cancellationToken, upgradeHash).ConfigureAwait(false);
         }
         // Enabled: peers that require encryption hang up on a plain handshake; try them encrypted, once.
         // Preferred: a peer without MSE hangs up or answers garbage; try it plain, once.
@@ -51,35 +120,20 @@ internal static class PeerHandshaker
         })
         {
             CryptoMethod? retry = mode == EncryptionMode.Enabled ? Either : null;
-            return await ConnectOnceAsync(endPoint, infoHash, peerId, features, timeout, retry, cancellationToken, upgradeHash, proxy).ConfigureAwait(false);
+            return await ConnectOnceAsync(endPoint, open, infoHash, peerId, features, timeout, retry, cancellationToken, upgradeHash).ConfigureAwait(false);
         }
     }
 
-    private static async Task<HandshakeResult> ConnectOnceAsync(IPEndPoint endPoint, InfoHash infoHash, byte[] peerId,
-        PeerFeatures features, TimeSpan timeout, CryptoMethod? encrypt, CancellationToken cancellationToken, InfoHash? upgradeHash, Proxies.ProxyServer? proxy)
+    private static async Task<HandshakeResult> ConnectOnceAsync(IPEndPoint endPoint, Func<IPEndPoint, CancellationToken, Task<PeerStream>> open,
+        InfoHash infoHash, byte[] peerId, PeerFeatures features, TimeSpan timeout, CryptoMethod? encrypt, CancellationToken cancellationToken,
+        InfoHash? upgradeHash)
     {
+        PeerStream? socket = null;
         using var cts = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         cts.CancelAfter(timeout);
-        Socket socket;
-        if (proxy is null)
-        {
-            socket = new Socket(endPoint.AddressFamily, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
-        }
-        else
-        {
-            // Through a proxy the tunnel is the connection; its set-up counts against the same timeout.
-            try
-            {
-                socket = await Proxies.ProxyConnector.ConnectAsync(proxy, endPoint, cts.Token).ConfigureAwait(false);
-            }
-            catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
-            {
-                throw new TimeoutException($"no tunnel to {endPoint} through the {proxy} within {timeout.TotalSeconds:0} s");
-            }
-        }
         try
         {
-            if (proxy is null) await socket.ConnectAsync(endPoint, cts.Token).ConfigureAwait(false);
+            socket = await open(endPoint, cts.Token).ConfigureAwait(false);
             var ours = new byte[Handshake.Length];
             Handshake.Write(ours, infoHash, peerId, features);
             var reader = new HandshakeReader(socket);
@@ -97,12 +151,12 @@ internal static class PeerHandshaker
         }
         catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
         {
-            socket.Dispose();
+            socket?.Dispose();
             throw new TimeoutException($"no handshake from {endPoint} within {timeout.TotalSeconds:0} s");
         }
         catch
         {
-            socket.Dispose();
+            socket?.Dispose();
             throw;
         }
     }
@@ -111,12 +165,13 @@ internal static class PeerHandshaker
     /// Reads the handshake of an accepted connection, plain or MSE. The caller answers with <see cref="AnswerAsync"/>
     /// once it knows the torrent is ours.
     /// </summary>
-    /// <param name="socket">The accepted socket.</param>
+    /// <param name="socket">The accepted connection.</param>
+    /// <param name="remote">Its remote end.</param>
     /// <param name="timeout">For the whole handshake.</param>
     /// <param name="findTorrent">For MSE: the info-hash whose <see cref="MseHandshake.TorrentKey"/> is the given bytes, or null.</param>
     /// <param name="mode">Which handshakes to accept.</param>
     /// <param name="cancellationToken">Stops waiting.</param>
-    public static async Task<HandshakeResult> ReadIncomingAsync(Socket socket, TimeSpan timeout,
+    public static async Task<HandshakeResult> ReadIncomingAsync(PeerStream socket, IPEndPoint remote, TimeSpan timeout,
         Func<ReadOnlyMemory<byte>, InfoHash?> findTorrent, EncryptionMode mode, CancellationToken cancellationToken)
     {
         using var cts = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
@@ -142,7 +197,6 @@ internal static class PeerHandshaker
                 throw new PeerProtocolException("not a BitTorrent handshake");
             // The keys were made for one torrent; a handshake inside them naming another is not to be trusted.
             if (mseHash is { } keyed && keyed != hash) throw new PeerProtocolException("handshake for another torrent than its encryption");
-            var remote = (IPEndPoint)socket.RemoteEndPoint!;
             return new HandshakeResult(socket, Normalize(remote), hash, id, features, Outgoing: false, ciphers, reader.TakeRemaining());
         }
         catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
@@ -157,7 +211,7 @@ internal static class PeerHandshaker
         var buffer = new byte[Handshake.Length];
         Handshake.Write(buffer, incoming.InfoHash, peerId, features);
         incoming.Ciphers.Encryptor?.Apply(buffer);
-        await SendAllAsync(incoming.Socket, buffer, cancellationToken).ConfigureAwait(false);
+        await SendAllAsync(incoming.Stream, buffer, cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>IPv4-mapped IPv6 addresses become plain IPv4, so one peer has one key.</summary>
@@ -165,11 +219,11 @@ internal static class PeerHandshaker
         ep.Address.IsIPv4MappedToIPv6 ? new IPEndPoint(ep.Address.MapToIPv4(), ep.Port) : ep;
 
     /// <summary>Writes all of <paramref name="data"/> (a socket may take less per call).</summary>
-    internal static async Task SendAllAsync(Socket socket, ReadOnlyMemory<byte> data, CancellationToken ct)
+    internal static async Task SendAllAsync(PeerStream socket, ReadOnlyMemory<byte> data, CancellationToken ct)
     {
         while (!data.IsEmpty)
         {
-            int n = await socket.SendAsync(data, SocketFlags.None, ct).ConfigureAwait(false);
+            int n = await socket.SendAsync(data, ct).ConfigureAwait(false);
             if (n <= 0) throw PeerProtocolException.HungUpDuringHandshake();
             data = data[n..];
         }

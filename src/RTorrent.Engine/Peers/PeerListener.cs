@@ -55,6 +55,15 @@ internal sealed class PeerListener : IAsyncDisposable
     /// <summary>Incoming connections whose handshake is not read yet.</summary>
     internal HalfOpenConnections HalfOpen => _halfOpen;
 
+    /// <summary>Whether accepted TCP connections are read (settings.json enableIncomingTcp); when false they are closed at once.</summary>
+    public bool AcceptTcp
+    {
+        get => Volatile.Read(ref _acceptTcp);
+        set => Volatile.Write(ref _acceptTcp, value);
+    }
+
+    private bool _acceptTcp = true;
+
     /// <summary>The port actually bound (useful when 0 was asked for).</summary>
     public int Port { get; private set; }
 
@@ -108,6 +117,11 @@ internal sealed class PeerListener : IAsyncDisposable
                 _logger.LogDebug("accept failed: {Error}", e.SocketErrorCode);
                 continue;
             }
+            if (!AcceptTcp)
+            {
+                socket.Dispose();
+                continue;
+            }
             socket.NoDelay = true;
             // Always taken: when too many are half-open, the oldest silent one makes room (see HalfOpenConnections).
             var address = (socket.RemoteEndPoint as IPEndPoint)?.Address ?? IPAddress.None;
@@ -118,18 +132,34 @@ internal sealed class PeerListener : IAsyncDisposable
                 socket.Dispose();
                 continue;
             }
-            _ = HandshakeAsync(socket, _halfOpen.Add(address), ct);
+            var remote = socket.RemoteEndPoint as IPEndPoint ?? new IPEndPoint(IPAddress.None, 0);
+            _ = HandshakeAsync(new TcpPeerStream(socket), remote, _halfOpen.Add(address), ct);
         }
     }
 
-    private async Task HandshakeAsync(Socket socket, HalfOpenConnections.Entry entry, CancellationToken ct)
+    /// <summary>
+    /// Reads the handshake of an accepted connection (TCP from the accept loop, uTP from the UDP port) within the
+    /// half-open limits and the handshake timeout, and hands it on.
+    /// </summary>
+    internal Task AcceptAsync(PeerStream stream, IPEndPoint remote)
+    {
+        if (_refuse?.Invoke(remote.Address) == true)
+        {
+            _logger.LogDebug("refused {Address}: blocked by the blocklist", remote.Address);
+            stream.Dispose();
+            return Task.CompletedTask;
+        }
+        return HandshakeAsync(stream, remote, _halfOpen.Add(remote.Address), _cts.Token);
+    }
+
+    private async Task HandshakeAsync(PeerStream socket, IPEndPoint remote, HalfOpenConnections.Entry entry, CancellationToken ct)
     {
         // The timeout runs on the engine's clock; eviction for a newer connection cancels the same way.
         using var timeout = new CancellationTokenSource(_handshakeTimeout, _time);
         using var linked = CancellationTokenSource.CreateLinkedTokenSource(ct, timeout.Token, entry.Cancellation.Token);
         try
         {
-            var result = await PeerHandshaker.ReadIncomingAsync(socket, Timeout.InfiniteTimeSpan, _findTorrent, _encryption, linked.Token).ConfigureAwait(false);
+            var result = await PeerHandshaker.ReadIncomingAsync(socket, remote, Timeout.InfiniteTimeSpan, _findTorrent, _encryption, linked.Token).ConfigureAwait(false);
             _halfOpen.Remove(entry);
             await _onHandshake(result).ConfigureAwait(false);
         }

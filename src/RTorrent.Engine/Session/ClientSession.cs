@@ -71,6 +71,7 @@ public sealed record SessionOptions
         WebSeedConnections = s.WebSeedConnections,
         Preallocate = s.Preallocate,
         Encryption = s.Encryption,
+        Transports = s.Transports,
         DefaultSavePath = s.DownloadDirectory,
         SeedRatioLimit = s.SeedRatioLimit,
         SeedingRules = s.SeedingRules,
@@ -397,10 +398,14 @@ public sealed partial class ClientSession : IAsyncDisposable
             Blocklist = Blocklist,
         };
         var dhtLogger = _loggers.CreateLogger(logName);
-        // Through a SOCKS5 proxy the DHT's datagrams go to the proxy's UDP relay, never out directly.
-        var node = _options.Engine.Proxy.ForDht is { } dhtProxy
-            ? new DhtEngine(dhtOptions, () => new ProxiedDhtTransport(new RelayedDatagrams(dhtProxy, dhtLogger, _options.Time), Engine.ListenPort), dhtLogger, _options.Time)
-            : new DhtEngine(dhtOptions, dhtLogger, _options.Time);
+        // Through a SOCKS5 proxy the DHT's datagrams go to the proxy's UDP relay, never out directly. Otherwise the
+        // listen port's UDP socket of the node's family, shared with uTP (docs/UTP.md); the DHT's own socket when the
+        // engine could not open that family's.
+        var family = bind.AddressFamily;
+        Func<IDhtTransport>? transport = _options.Engine.Proxy.ForDht is { } dhtProxy
+            ? () => new ProxiedDhtTransport(new RelayedDatagrams(dhtProxy, dhtLogger, _options.Time), Engine.ListenPort)
+            : Engine.Udp is { } udp && udp.Has(family) ? () => udp.CreateDhtTransport(family) : null;
+        var node = new DhtEngine(dhtOptions, transport, dhtLogger, _options.Time);
         try
         {
             await node.StartAsync();

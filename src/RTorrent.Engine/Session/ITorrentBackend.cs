@@ -222,6 +222,12 @@ public sealed record EditableSettings
     /// <summary>Peers, DHT and LSD over IPv6 (settings.json <c>listenOnIPv6</c>; applies at the next start).</summary>
     public bool IPv6 { get; init; } = true;
 
+    /// <summary>
+    /// uTP (BEP 29) both ways: accept it and dial it first (settings.json enableIncomingUtp and enableOutgoingUtp; on
+    /// while either is). Setting it sets both; TCP's two switches are settings.json only (docs/UTP.md).
+    /// </summary>
+    public bool Utp { get; init; } = true;
+
     /// <summary>Start torrents the watch folder adds (settings.json <c>startAddedTorrents</c>; the RPC's default too).</summary>
     public bool StartAddedTorrents { get; init; } = true;
 

@@ -325,6 +325,7 @@ public sealed class SessionBackend : ITorrentBackend
         IPv4 = s.ListenOnIPv4,
         IPv6 = s.ListenOnIPv6,
         PortForwarding = s.PortForwardingEnabled,
+        Utp = s.EnableIncomingUtp || s.EnableOutgoingUtp,
         Encryption = s.Encryption,
         StartAddedTorrents = s.StartAddedTorrents,
         AltSpeedEnabled = s.AltSpeedEnabled,
@@ -392,6 +393,9 @@ public sealed class SessionBackend : ITorrentBackend
             ListenOnIPv4 = settings.IPv4,
             ListenOnIPv6 = settings.IPv6,
             PortForwardingEnabled = settings.PortForwarding,
+            // Unchanged, the two uTP switches stay as settings.json has them (one may be off alone).
+            EnableIncomingUtp = settings.Utp == (s.EnableIncomingUtp || s.EnableOutgoingUtp) ? s.EnableIncomingUtp : settings.Utp,
+            EnableOutgoingUtp = settings.Utp == (s.EnableIncomingUtp || s.EnableOutgoingUtp) ? s.EnableOutgoingUtp : settings.Utp,
             Encryption = settings.Encryption,
             StartAddedTorrents = settings.StartAddedTorrents,
             AltSpeedEnabled = settings.AltSpeedEnabled,

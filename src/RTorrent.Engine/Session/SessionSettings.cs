@@ -141,6 +141,8 @@ public sealed class SessionSettings
             await _session.BlocklistUpdater.ApplyAsync(Engine.Blocklists.BlocklistSources.From(after)).ConfigureAwait(false);
         if (before.PortForwardingEnabled != after.PortForwardingEnabled)
             await _session.SetPortForwardingAsync(after.PortForwardingEnabled).ConfigureAwait(false);
+        if (before.Transports != after.Transports)
+            await engine.SetTransportsAsync(after.Transports).ConfigureAwait(false);
         if (before.QueueLimits != after.QueueLimits)
             await engine.SetQueueLimitsAsync(after.QueueLimits).ConfigureAwait(false);
     }

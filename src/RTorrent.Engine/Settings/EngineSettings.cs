@@ -362,6 +362,24 @@ public sealed record EngineSettings
     public int MaxOpenFiles { get; init; } = 128;
 
     /// <summary>
+    /// Accept peers over uTP (BEP 29) on the listen port's UDP socket (libtorrent's enable_incoming_utp). Applies at
+    /// once. See docs/UTP.md.
+    /// </summary>
+    public bool EnableIncomingUtp { get; init; } = true;
+
+    /// <summary>Dial peers over uTP first, falling back to TCP when they do not answer (enable_outgoing_utp). Applies at once.</summary>
+    public bool EnableOutgoingUtp { get; init; } = true;
+
+    /// <summary>Accept peers over TCP (enable_incoming_tcp); the port stays bound, connections are closed at once. Applies at once.</summary>
+    public bool EnableIncomingTcp { get; init; } = true;
+
+    /// <summary>Dial peers over TCP (alone, or when uTP fails) (enable_outgoing_tcp). Applies at once.</summary>
+    public bool EnableOutgoingTcp { get; init; } = true;
+
+    /// <summary>The four transport switches as the engine takes them.</summary>
+    public Client.PeerTransports Transports => new(EnableIncomingTcp, EnableOutgoingTcp, EnableIncomingUtp, EnableOutgoingUtp);
+
+    /// <summary>
     /// Bytes of data read from disk to serve peers, for all torrents together. The kernel's page cache does the
     /// caching: this only batches reads and reads ahead, and 8 MiB serves a fast peer at full speed
     /// (docs/PERFORMANCE.md); more only holds more memory. Values below 4 MiB (0 included) act as 4 MiB: the slice
@@ -513,6 +531,8 @@ public sealed record EngineSettings
             $"must be 0 (none) to {Client.SeedingRules.MaxMinutes} minutes, not {MinSeedingTime}");
         Check(Enum.IsDefined(SeedingLimitAction), "seedingLimitAction", $"must be stop, remove or removeWithData, not {SeedingLimitAction}");
         Check(MaxOpenFiles is >= 1 and <= 65536, "maxOpenFiles", $"must be 1-65536, not {MaxOpenFiles}");
+        Check(EnableIncomingTcp || EnableOutgoingTcp || EnableIncomingUtp || EnableOutgoingUtp, "enableIncomingTcp",
+            "enableIncomingTcp, enableOutgoingTcp, enableIncomingUtp and enableOutgoingUtp cannot all be false (no peer could connect)");
         Check(Enum.IsDefined(Encryption), "encryption", $"must be disabled, enabled, preferred or required, not {Encryption}");
         Check(WebSeedConnections is >= 0 and <= 16, "webSeedConnections", $"must be 0 (web seeds off) to 16, not {WebSeedConnections}");
         Check(DiskReadCacheSize >= 0, "diskReadCacheSize", $"must be 0 or more (below 4 MiB acts as 4 MiB), not {DiskReadCacheSize}");
@@ -621,6 +641,8 @@ public sealed record EngineSettings
         Preallocate == other.Preallocate && MaxOpenFiles == other.MaxOpenFiles && DiskReadCacheSize == other.DiskReadCacheSize &&
         WebSeedConnections == other.WebSeedConnections &&
         Encryption == other.Encryption && StartAddedTorrents == other.StartAddedTorrents &&
+        EnableIncomingUtp == other.EnableIncomingUtp && EnableOutgoingUtp == other.EnableOutgoingUtp &&
+        EnableIncomingTcp == other.EnableIncomingTcp && EnableOutgoingTcp == other.EnableOutgoingTcp &&
         DownloadQueueEnabled == other.DownloadQueueEnabled && DownloadQueueSize == other.DownloadQueueSize &&
         SeedQueueEnabled == other.SeedQueueEnabled && SeedQueueSize == other.SeedQueueSize &&
         ActiveQueueEnabled == other.ActiveQueueEnabled && ActiveQueueSize == other.ActiveQueueSize &&

@@ -49,6 +49,10 @@ internal sealed class SettingsDocument
         PexEnabled = s.PexEnabled;
         LsdEnabled = s.LsdEnabled;
         PortForwardingEnabled = s.PortForwardingEnabled;
+        EnableIncomingUtp = s.EnableIncomingUtp;
+        EnableOutgoingUtp = s.EnableOutgoingUtp;
+        EnableIncomingTcp = s.EnableIncomingTcp;
+        EnableOutgoingTcp = s.EnableOutgoingTcp;
         BlocklistEnabled = s.BlocklistEnabled;
         BlocklistUrl = s.BlocklistUrl;
         BlocklistFile = s.BlocklistFile;
@@ -176,6 +180,14 @@ internal sealed class SettingsDocument
     public bool LsdEnabled { get; set; }
 
     public bool PortForwardingEnabled { get; set; }
+
+    public bool EnableIncomingUtp { get; set; }
+
+    public bool EnableOutgoingUtp { get; set; }
+
+    public bool EnableIncomingTcp { get; set; }
+
+    public bool EnableOutgoingTcp { get; set; }
 
     public bool BlocklistEnabled { get; set; }
 
@@ -327,6 +339,10 @@ internal sealed class SettingsDocument
         PexEnabled = PexEnabled,
         LsdEnabled = LsdEnabled,
         PortForwardingEnabled = PortForwardingEnabled,
+        EnableIncomingUtp = EnableIncomingUtp,
+        EnableOutgoingUtp = EnableOutgoingUtp,
+        EnableIncomingTcp = EnableIncomingTcp,
+        EnableOutgoingTcp = EnableOutgoingTcp,
         BlocklistEnabled = BlocklistEnabled,
         BlocklistUrl = BlocklistUrl,
         BlocklistFile = BlocklistFile,

@@ -120,10 +120,12 @@ internal static class SessionFields
         yield return Live("speed-limit-up", (w, s) => w.WriteNumberValue(Units.ToKBps(Shown(s.Settings.UploadRateLimit, s.Settings.UploadRateLimitWhenOn))));
         yield return Live("speed-limit-up-enabled", (w, s) => w.WriteBooleanValue(s.Settings.UploadRateLimit > 0));
         yield return Live("start-added-torrents", (w, s) => w.WriteBooleanValue(s.Settings.StartAddedTorrents));
-        yield return FixedBool("tcp-enabled", true, "RTorrent speaks BitTorrent over TCP only");
+        // Transmission's one switch per transport is both directions here (settings.json has four: enableIncomingTcp, ...):
+        // it reads true while either direction is on, and setting it sets both.
+        yield return Live("tcp-enabled", (w, s) => w.WriteBooleanValue(s.Settings.EnableIncomingTcp || s.Settings.EnableOutgoingTcp));
         yield return FixedBool("trash-original-torrent-files", false, "RTorrent leaves the .torrent files it is given where they are");
         yield return ReadOnly("units", (w, _) => WriteUnits(w));
-        yield return FixedBool("utp-enabled", false, "RTorrent speaks BitTorrent over TCP only (no uTP)");
+        yield return Live("utp-enabled", (w, s) => w.WriteBooleanValue(s.Settings.EnableIncomingUtp || s.Settings.EnableOutgoingUtp));
         yield return ReadOnly("version", (w, s) => w.WriteStringValue(TransmissionRpcHandler.VersionString(s.Context.ProgramVersion)));
     }
 

@@ -18,7 +18,7 @@ internal sealed class SessionSet(TransmissionContext context)
         "blocklist-enabled", "dht-enabled", "lpd-enabled", "pex-enabled", "port-forwarding-enabled", "peer-port-random-on-start", "seedRatioLimited", "speed-limit-down-enabled",
         "speed-limit-up-enabled", "start-added-torrents", "alt-speed-enabled", "alt-speed-time-enabled", "script-torrent-added-enabled",
         "script-torrent-done-enabled", "script-torrent-done-seeding-enabled", "download-queue-enabled", "seed-queue-enabled", "queue-stalled-enabled",
-        "idle-seeding-limit-enabled", "seeding-time-limit-enabled", "ipv4-enabled", "ipv6-enabled",
+        "idle-seeding-limit-enabled", "seeding-time-limit-enabled", "ipv4-enabled", "ipv6-enabled", "utp-enabled", "tcp-enabled",
         "proxy-peers", "proxy-trackers", "proxy-web-seeds", "proxy-dht", "proxy-only",
     ];
 
@@ -97,6 +97,8 @@ internal sealed class SessionSet(TransmissionContext context)
         if (Get<bool>(values, "ipv4-enabled") is { } ipv4) s = s with { ListenOnIPv4 = ipv4 };
         if (Get<bool>(values, "ipv6-enabled") is { } ipv6) s = s with { ListenOnIPv6 = ipv6 };
         if (Get<bool>(values, "port-forwarding-enabled") is { } forwarding) s = s with { PortForwardingEnabled = forwarding };
+        if (Get<bool>(values, "utp-enabled") is { } utp) s = s with { EnableIncomingUtp = utp, EnableOutgoingUtp = utp };
+        if (Get<bool>(values, "tcp-enabled") is { } tcp) s = s with { EnableIncomingTcp = tcp, EnableOutgoingTcp = tcp };
         if (values.TryGetValue("encryption", out var encryption))
         {
             if (SessionFields.ParseEncryption((string)encryption) is { } mode) s = s with { Encryption = mode };

@@ -276,7 +276,7 @@ internal static class TorrentFields
             w.WriteBoolean("isEncrypted", encrypted);
             w.WriteBoolean("isIncoming", incoming);
             w.WriteBoolean("isUploadingTo", uploadingTo);
-            w.WriteBoolean("isUTP", false);
+            w.WriteBoolean("isUTP", p.Transport == Engine.Peers.PeerTransport.Utp);
             w.WriteBoolean("peerIsChoked", p.AmChoking);
             w.WriteBoolean("peerIsInterested", p.PeerInterested);
             w.WriteNumber("port", port);
@@ -304,6 +304,7 @@ internal static class TorrentFields
         if (p.Source == "dht") s[n++] = 'H';
         else if (p.Source == "pex") s[n++] = 'X';
         if (incoming) s[n++] = 'I';
+        if (p.Transport == Engine.Peers.PeerTransport.Utp) s[n++] = 'T';
         return new string(s[..n]);
     }
 

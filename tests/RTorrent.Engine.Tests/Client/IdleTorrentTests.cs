@@ -37,7 +37,8 @@ public class IdleTorrentTests
     public async Task A_resume_save_due_later_wakes_the_idle_torrent_at_its_time_and_not_before()
     {
         var saves = new ConcurrentQueue<Torrent>();
-        await using var h = await EngineHarness.StartAsync(new EngineConfig { ResumeSaveInterval = TimeSpan.FromSeconds(10) },
+        // TCP only: a dial to the departed leecher over uTP would wait out its SYN timeout (3 s) on the manual clock.
+        await using var h = await EngineHarness.StartAsync(new EngineConfig { ResumeSaveInterval = TimeSpan.FromSeconds(10), Transports = new PeerTransports(true, true, false, false) },
             saveResume: t =>
             {
                 saves.Enqueue(t);
@@ -64,7 +65,8 @@ public class IdleTorrentTests
     public async Task A_torrent_with_a_peer_is_ticked_rechoked_and_saved_and_goes_idle_when_the_peer_leaves()
     {
         var saves = new ConcurrentQueue<Torrent>();
-        await using var h = await EngineHarness.StartAsync(new EngineConfig { ResumeSaveInterval = TimeSpan.FromSeconds(10) },
+        // TCP only: a dial to the departed leecher over uTP would wait out its SYN timeout (3 s) on the manual clock.
+        await using var h = await EngineHarness.StartAsync(new EngineConfig { ResumeSaveInterval = TimeSpan.FromSeconds(10), Transports = new PeerTransports(true, true, false, false) },
             saveResume: t =>
             {
                 saves.Enqueue(t);

@@ -1,3 +1,4 @@
+using RTorrent.Engine.Tests.Peers;
 using System.Net;
 using System.Net.Sockets;
 using Microsoft.Extensions.Logging;
@@ -36,7 +37,7 @@ public sealed class PeerConnectorTests : IDisposable
     }
 
     private static HandshakeResult Handshake(IPEndPoint remote, byte[] peerId, bool outgoing = true) =>
-        new(new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp), remote, new InfoHash(new byte[20]), peerId,
+        new(new TcpPeerStream(new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp)), remote, new InfoHash(new byte[20]), peerId,
             PeerFeatures.Extensions, outgoing, StreamCiphers.Plain, []);
 
     private Task<bool> ConnectMoreAsync() => _host.Loop.InvokeAsync(() => _connector.ConnectMore(_host.Now));

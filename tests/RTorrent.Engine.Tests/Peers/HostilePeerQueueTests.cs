@@ -37,7 +37,7 @@ public class HostilePeerQueueTests(Xunit.Abstractions.ITestOutputHelper output)
         await client.ConnectAsync(listener.LocalEndPoint!);
         using var server = await listener.AcceptAsync();
         var budget = new SendQueueBudget(perPeer: 256 * 1024, total: 1024 * 1024, floor: 64 * 1024);
-        var connection = new PeerConnection(server, (IPEndPoint)client.LocalEndPoint!, outgoing: false, 10,
+        var connection = new PeerConnection(new TcpPeerStream(server), (IPEndPoint)client.LocalEndPoint!, outgoing: false, 10,
             new NullHandler(), new StalledLoop(), sendBudget: budget);
         Assert.Equal(1, budget.Connections);
         var block = new byte[16 * 1024];

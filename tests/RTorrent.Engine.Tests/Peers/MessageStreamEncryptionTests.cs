@@ -145,7 +145,7 @@ public sealed class MessageStreamEncryptionTests
         using var socket = await server.DialAsync();
         var handshake = HandshakeFor(Torrent);
         var first = "the first message, inside IA"u8.ToArray();
-        var ours = await MseHandshake.InitiateAsync(new HandshakeReader(socket), socket, Torrent, handshake.Concat(first).ToArray(),
+        var ours = await MseHandshake.InitiateAsync(new HandshakeReader(new TcpPeerStream(socket)), new TcpPeerStream(socket), Torrent, handshake.Concat(first).ToArray(),
             CryptoMethod.Rc4, CancellationToken.None);
 
         var theirs = await server.NextAsync();
@@ -161,7 +161,7 @@ public sealed class MessageStreamEncryptionTests
         await using var server = new HandshakeServer(EncryptionMode.Enabled);
         using var socket = await server.DialAsync();
         var handshake = HandshakeFor(OtherTorrent); // keys for Torrent, handshake for another
-        await MseHandshake.InitiateAsync(new HandshakeReader(socket), socket, Torrent, handshake, CryptoMethod.Rc4, CancellationToken.None);
+        await MseHandshake.InitiateAsync(new HandshakeReader(new TcpPeerStream(socket)), new TcpPeerStream(socket), Torrent, handshake, CryptoMethod.Rc4, CancellationToken.None);
 
         var error = await server.NextErrorAsync();
         Assert.Contains("another torrent than its encryption", error.Message, StringComparison.Ordinal);
@@ -178,7 +178,7 @@ public sealed class MessageStreamEncryptionTests
         using var cts = new CancellationTokenSource(Timeout);
         var (privateKey, publicKey) = MseHandshake.NewKeyPair();
         await socket.SendAsync(publicKey); // PadA empty
-        var reader = new HandshakeReader(socket);
+        var reader = new HandshakeReader(new TcpPeerStream(socket));
         await reader.EnsureAsync(publicKey.Length, cts.Token);
         var secret = MseHandshake.SharedSecret(reader.Take(publicKey.Length), privateKey);
         var encryptor = new Rc4Cipher(MseHandshake.Hash("keyA", secret, Torrent.ToArray()));
@@ -285,7 +285,7 @@ public sealed class MessageStreamEncryptionTests
                     try
                     {
                         if (_readDelay > TimeSpan.Zero) await Task.Delay(_readDelay);
-                        var result = await PeerHandshaker.ReadIncomingAsync(socket, Timeout,
+                        var result = await PeerHandshaker.ReadIncomingAsync(new TcpPeerStream(socket), (IPEndPoint)socket.RemoteEndPoint!, Timeout,
                             key => key.Span.SequenceEqual(MseHandshake.TorrentKey(Torrent)) ? Torrent : null, _mode, _cts.Token);
                         await PeerHandshaker.AnswerAsync(result, PeerId('B'), PeerFeatures.Extensions, _cts.Token);
                         _results.Writer.TryWrite(result);

@@ -42,7 +42,7 @@ public sealed class PeerConnectionFailureTests : IAsyncLifetime
     private PeerConnection Open(Handler handler, Func<int, CancellationToken, ValueTask>? receiveThrottle = null,
         Func<int, CancellationToken, ValueTask>? sendThrottle = null)
     {
-        var c = new PeerConnection(_local, (IPEndPoint)_local.RemoteEndPoint!, outgoing: false, pieceCount: 10, handler, _loop,
+        var c = new PeerConnection(new TcpPeerStream(_local), (IPEndPoint)_local.RemoteEndPoint!, outgoing: false, pieceCount: 10, handler, _loop,
             receiveThrottle, sendThrottle, logger: _log);
         c.Start();
         return c;

@@ -24,18 +24,19 @@ internal sealed class LibtorrentPeer : IAsyncDisposable
     /// <param name="uploadLimit">Bytes/s for all peers, loopback included; 0 = unlimited.</param>
     /// <param name="encryption">lt_peer.py's --encryption: default (MSE tried first, plaintext taken), rc4-only, disabled.</param>
     /// <param name="peers">Peers it dials itself (ports on 127.0.0.1), e.g. a client that cannot dial loopback.</param>
+    /// <param name="transport">lt_peer.py's --transport: tcp (TCP only), utp (uTP only), both.</param>
     public static async Task<LibtorrentPeer> StartSeederAsync(TestTorrent torrent, string saveDirectory, ITestOutputHelper? log,
-        string name = "lt-seed", long uploadLimit = 0, string encryption = "default", params int[] peers) =>
-        await StartSeederAsync(torrent, saveDirectory, log, name, uploadLimit, encryption, listen: null, netns: null, peers);
+        string name = "lt-seed", long uploadLimit = 0, string encryption = "default", string transport = "tcp", params int[] peers) =>
+        await StartSeederAsync(torrent, saveDirectory, log, name, uploadLimit, encryption, listen: null, netns: null, transport, peers);
 
     /// <summary>
     /// As above, listening on <paramref name="listen"/> (e.g. <c>::1</c>) and, with <paramref name="netns"/>, run inside
     /// that network namespace (<c>ip netns exec</c>, which execs python: the PID is python's).
     /// </summary>
     public static async Task<LibtorrentPeer> StartSeederAsync(TestTorrent torrent, string saveDirectory, ITestOutputHelper? log,
-        string name, long uploadLimit, string encryption, string? listen, string? netns, params int[] peers)
+        string name, long uploadLimit, string encryption, string? listen, string? netns, string transport = "tcp", params int[] peers)
     {
-        List<string> args = ["seed", "--torrent", torrent.FilePath, "--save", saveDirectory, "--encryption", encryption];
+        List<string> args = ["seed", "--torrent", torrent.FilePath, "--save", saveDirectory, "--encryption", encryption, "--transport", transport];
         if (uploadLimit > 0) args.AddRange(["--upload-limit", uploadLimit.ToString(CultureInfo.InvariantCulture)]);
         if (listen is not null) args.AddRange(["--listen", listen]);
         var peer = Start(name, args, peers, log, netns);
@@ -56,12 +57,13 @@ internal sealed class LibtorrentPeer : IAsyncDisposable
     /// <param name="torrentOrMagnet">A .torrent path, or a magnet link.</param>
     /// <param name="encryption">lt_peer.py's --encryption: default, rc4-only, disabled.</param>
     /// <param name="peers">Ports on 127.0.0.1 it dials (again while not connected).</param>
+    /// <param name="transport">lt_peer.py's --transport: tcp (TCP only), utp (uTP only), both.</param>
     public static LibtorrentPeer StartDownloader(string torrentOrMagnet, string saveDirectory, ITestOutputHelper? log,
-        string name = "lt-get", string encryption = "default", params int[] peers)
+        string name = "lt-get", string encryption = "default", string transport = "tcp", params int[] peers)
     {
         bool magnet = torrentOrMagnet.StartsWith("magnet:", StringComparison.Ordinal);
-        return Start(name, ["get", magnet ? "--magnet" : "--torrent", torrentOrMagnet, "--save", saveDirectory, "--encryption", encryption],
-            peers, log);
+        return Start(name, ["get", magnet ? "--magnet" : "--torrent", torrentOrMagnet, "--save", saveDirectory, "--encryption", encryption,
+            "--transport", transport], peers, log);
     }
 
     private static LibtorrentPeer Start(string name, List<string> args, int[] peers, ITestOutputHelper? log, string? netns = null)

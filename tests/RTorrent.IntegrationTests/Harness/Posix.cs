@@ -11,6 +11,12 @@ internal static class Posix
     /// <summary>Cannot be caught: the process dies at once, like a crash or a power cut for its in-memory state.</summary>
     public const int SIGKILL = 9;
 
+    /// <summary>Freezes the process (cannot be caught): it stops answering without closing anything.</summary>
+    public const int SIGSTOP = 19;
+
+    /// <summary>Thaws a process stopped by <see cref="SIGSTOP"/>.</summary>
+    public const int SIGCONT = 18;
+
     /// <summary>A polite stop request (systemd, kill).</summary>
     public const int SIGTERM = 15;
 

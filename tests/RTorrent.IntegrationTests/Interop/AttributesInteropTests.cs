@@ -89,7 +89,7 @@ public sealed class AttributesInteropTests(ITestOutputHelper output)
         await using var seeder = RTorrentCli.Seed("rtorrent-seed", tmp.Path, output, torrentPath, seedData, tmp.Sub("session"));
         int port = await RTorrentCli.WaitSeedingPortAsync(seeder);
         var save = tmp.Sub("download");
-        await using var downloader = LibtorrentPeer.StartDownloader(torrentPath, save, output, "lt-get", "default", port);
+        await using var downloader = LibtorrentPeer.StartDownloader(torrentPath, save, output, "lt-get", "default", "tcp", port);
         await downloader.WaitFinishedAsync(Limits.Transfer);
 
         var got = Path.Combine(save, "pay");
@@ -119,10 +119,10 @@ public sealed class SuperSeedingInteropTests(ITestOutputHelper output)
             "--super-seed", "--verbose");
         int port = await RTorrentCli.WaitSeedingPortAsync(seeder);
 
-        var first = LibtorrentPeer.StartDownloader(torrent.FilePath, tmp.Sub("get1"), output, "lt-get1", "default", port);
+        var first = LibtorrentPeer.StartDownloader(torrent.FilePath, tmp.Sub("get1"), output, "lt-get1", "default", "tcp", port);
         await using var d1 = first;
         int firstPort = await first.WaitListeningAsync();
-        await using var d2 = LibtorrentPeer.StartDownloader(torrent.FilePath, tmp.Sub("get2"), output, "lt-get2", "default", port, firstPort);
+        await using var d2 = LibtorrentPeer.StartDownloader(torrent.FilePath, tmp.Sub("get2"), output, "lt-get2", "default", "tcp", port, firstPort);
         await Task.WhenAll(d1.WaitFinishedAsync(Limits.Transfer), d2.WaitFinishedAsync(Limits.Transfer));
 
         Payload.AssertSameTree(seedData, tmp.PathOf("get1"));

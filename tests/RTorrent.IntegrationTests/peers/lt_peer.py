@@ -5,11 +5,14 @@
   lt_peer.py get  (--torrent T | --magnet URI) --save DIR [--port P] [--peer HOST:PORT]...
   --listen ADDRESS                         (both modes) the address to listen on: 127.0.0.1 by default,
                                            ::1 or another IPv6 address for IPv6 tests
+  --transport tcp|utp|both                 (both modes) which transports libtorrent accepts and dials:
+                                           tcp (the default), utp (TCP off both ways: every connection
+                                           is uTP), both (libtorrent's own default, uTP dialled first)
   --encryption default|rc4-only|disabled   (both modes) libtorrent's own default tries MSE first
                                            and takes plaintext; rc4-only refuses anything but an
                                            RC4 stream both ways; disabled speaks plain BitTorrent only.
 
-Everything runs on 127.0.0.1 over TCP only: DHT, LSD, UPnP, NAT-PMP and uTP are off, and
+Everything runs on 127.0.0.1, over TCP only unless --transport says otherwise: DHT, LSD, UPnP and NAT-PMP are off, and
 allow_multiple_connections_per_ip is on because every test peer shares 127.0.0.1 and differs only
 by port. --port 0 (the default) lets the OS choose; the port is printed.
 
@@ -17,6 +20,7 @@ The test reads these lines on stdout (one event per line, flushed):
   LISTENING <port>        the listen socket is open
   METADATA <name>         get --magnet: the info dictionary arrived (BEP 9)
   SEEDING                 seed: the data checked out and the torrent is seeding
+  PEER <ip:port>          --transport utp/both: a peer connected (once per address)
   FINISHED <bytes>        get: every wanted byte is downloaded and verified; the script then exits 0
   ERROR <text>            a torrent, file or listen error (the test fails on it)
 Exit codes: 0 done or stopped by SIGTERM/SIGINT, 1 an error, 3 --max-time passed.
@@ -50,7 +54,14 @@ ENCRYPTION = {
 }
 
 
-def session_settings(port, seeding, upload_limit, download_limit, encryption='default', listen='127.0.0.1'):
+TRANSPORT = {
+    'tcp': {'enable_incoming_utp': False, 'enable_outgoing_utp': False, 'enable_incoming_tcp': True, 'enable_outgoing_tcp': True},
+    'utp': {'enable_incoming_utp': True, 'enable_outgoing_utp': True, 'enable_incoming_tcp': False, 'enable_outgoing_tcp': False},
+    'both': {'enable_incoming_utp': True, 'enable_outgoing_utp': True, 'enable_incoming_tcp': True, 'enable_outgoing_tcp': True},
+}
+
+
+def session_settings(port, seeding, upload_limit, download_limit, encryption='default', listen='127.0.0.1', transport='tcp'):
     s = lt.high_performance_seed() if seeding else lt.default_settings()
     s.update({
         'listen_interfaces': f'[{listen}]:{port}' if ':' in listen else f'{listen}:{port}',
@@ -66,6 +77,7 @@ def session_settings(port, seeding, upload_limit, download_limit, encryption='de
         'min_announce_interval': 1,
     })
     s.update(ENCRYPTION[encryption])
+    s.update(TRANSPORT[transport])
     return s
 
 
@@ -100,6 +112,7 @@ def main():
     ap.add_argument('--upload-limit', type=int, default=0, help='bytes/s, 0 = unlimited')
     ap.add_argument('--download-limit', type=int, default=0, help='bytes/s, 0 = unlimited')
     ap.add_argument('--encryption', choices=sorted(ENCRYPTION), default='default')
+    ap.add_argument('--transport', choices=sorted(TRANSPORT), default='tcp')
     ap.add_argument('--max-time', type=float, default=600, help='give up (exit 3) after this many seconds')
     a = ap.parse_args()
     if (a.torrent is None) == (a.magnet is None):
@@ -112,7 +125,7 @@ def main():
     signal.signal(signal.SIGTERM, lambda *_: stop.append(1))
     signal.signal(signal.SIGINT, lambda *_: stop.append(1))
 
-    ses = lt.session(session_settings(a.port, a.mode == 'seed', a.upload_limit, a.download_limit, a.encryption, a.listen))
+    ses = lt.session(session_settings(a.port, a.mode == 'seed', a.upload_limit, a.download_limit, a.encryption, a.listen, a.transport))
     limit_local_peers(ses, a.upload_limit, a.download_limit)
     if a.torrent:
         atp = lt.add_torrent_params()
@@ -132,6 +145,7 @@ def main():
     seeding = finished = False
     last_dial = 0.0
     errors = 0
+    seen = set()
     while not stop:
         if time.monotonic() > deadline:
             say('ERROR max-time passed')
@@ -156,6 +170,12 @@ def main():
             finished = True
             say('FINISHED', st.total_wanted_done)
             break
+        # Each connected peer once (with --transport utp every connection is uTP: TCP is off both ways).
+        if a.transport != 'tcp':
+            for p in h.get_peer_info():
+                if p.ip not in seen:
+                    seen.add(p.ip)
+                    say('PEER', f'{p.ip[0]}:{p.ip[1]}')
         # Direct peers: dial again while not connected (the other side may start listening a moment later).
         if a.peer and st.num_peers == 0 and time.monotonic() - last_dial > 1.0:
             last_dial = time.monotonic()

@@ -39,7 +39,8 @@ public sealed class SessionMethodsTests : IAsyncLifetime
         Assert.False(a.GetProperty("seedRatioLimited").GetBoolean());
         Assert.Equal(2.0, a.GetProperty("seedRatioLimit").GetDouble());
         Assert.Equal(8, a.GetProperty("cache-size-mb").GetInt32());
-        Assert.False(a.GetProperty("utp-enabled").GetBoolean());
+        Assert.True(a.GetProperty("utp-enabled").GetBoolean());
+        Assert.True(a.GetProperty("tcp-enabled").GetBoolean());
         Assert.False(a.GetProperty("alt-speed-enabled").GetBoolean());
         Assert.False(a.GetProperty("blocklist-enabled").GetBoolean());
         Assert.Equal(0, a.GetProperty("blocklist-size").GetInt32());
@@ -190,14 +191,38 @@ public sealed class SessionMethodsTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Utp_enabled_and_tcp_enabled_switch_both_directions_of_their_transport_and_act_at_once()
+    {
+        await _h.OkAsync("session-set", Args(("utp-enabled", false)));
+        var c = _h.Settings.Current;
+        Assert.Equal((false, false, true, true), (c.EnableIncomingUtp, c.EnableOutgoingUtp, c.EnableIncomingTcp, c.EnableOutgoingTcp));
+        Assert.False(_h.Engine.Config.Transports.UtpOutgoing);
+        var saved = await SettingsStore.LoadAsync(_h.SessionDir);
+        Assert.False(saved.EnableIncomingUtp);
+        var get = (await _h.OkAsync("session-get", Args(("fields", new[] { "utp-enabled", "tcp-enabled" })))).Arguments;
+        Assert.False(get.GetProperty("utp-enabled").GetBoolean());
+        Assert.True(get.GetProperty("tcp-enabled").GetBoolean());
+
+        // Both transports off would leave no way to reach a peer: refused, nothing changed.
+        var reply = await _h.CallAsync("session-set", Args(("tcp-enabled", false)));
+        Assert.False(reply.Ok);
+        Assert.Contains("cannot all be false", reply.Result);
+        Assert.True(_h.Settings.Current.EnableOutgoingTcp);
+
+        await _h.OkAsync("session-set", Args(("utp-enabled", true)));
+        Assert.True(_h.Engine.Config.Transports.UtpIncoming);
+        Assert.True(_h.Engine.Config.Transports.UtpOutgoing);
+    }
+
+    [Fact]
     public async Task Session_set_applies_what_it_can_and_names_every_key_it_could_not()
     {
-        var reply = await _h.CallAsync("session-set", Args(("alt-speed-time-day", 200), ("utp-enabled", true), ("speed-limit-up", 25),
+        var reply = await _h.CallAsync("session-set", Args(("alt-speed-time-day", 200), ("port-forwarding-enabled", true), ("speed-limit-up", 25),
             ("speed-limit-up-enabled", true), ("blocklist-enabled", false), ("queue-stalled-minutes", 30), ("encryption", "sometimes"),
             ("peer-limit-global", 0), ("some-future-key", 5), ("version", "1.0")));
         Assert.False(reply.Ok);
         Assert.Contains("alt-speed-time-day: must be 0-127 (Sunday 1, Monday 2, ... Saturday 64), not 200", reply.Result);
-        Assert.Contains("utp-enabled: RTorrent speaks BitTorrent over TCP only", reply.Result);
+        Assert.Contains("port-forwarding-enabled: RTorrent does not ask routers to forward its port", reply.Result);
         Assert.Contains("encryption: must be required, preferred or tolerated", reply.Result);
         Assert.Contains("peer-limit-global: must be 1 or more, not 0", reply.Result);
         // Fixed values given as they are, read-only fields and unknown keys are not refusals.

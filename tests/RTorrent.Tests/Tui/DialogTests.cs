@@ -302,6 +302,7 @@ public sealed class DialogTests : IDisposable
         Assert.False(saved.Lsd);
         Assert.False(saved.IPv4);
         Assert.True(saved.IPv6);
+        Assert.True(saved.Utp); // untouched: uTP stays on
         Assert.Equal(RTorrent.Engine.Peers.Encryption.EncryptionMode.Required, saved.Encryption);
         Assert.Equal("Settings saved.", h.Rows[23]);
 

@@ -1,4 +1,3 @@
-using System.Net.Sockets;
 
 namespace RTorrent.Engine.Peers.Encryption;
 
@@ -12,12 +11,12 @@ internal sealed class HandshakeReader
     /// <summary>The most a handshake may buffer: 96 + 512 + 20 + 20 + 8 + 4 + 2 + 512 + 2 + IA, with room to spare.</summary>
     private const int Capacity = 8 * 1024;
 
-    private readonly Socket _socket;
+    private readonly PeerStream _socket;
     private readonly byte[] _buffer = new byte[Capacity];
     private int _start, _end;
     private Rc4Cipher? _decryptor;
 
-    public HandshakeReader(Socket socket) => _socket = socket;
+    public HandshakeReader(PeerStream socket) => _socket = socket;
 
     /// <summary>Bytes buffered and not yet consumed.</summary>
     public int Available => _end - _start;
@@ -38,7 +37,7 @@ internal sealed class HandshakeReader
                 _start = 0;
             }
             if (_end == _buffer.Length) throw new PeerProtocolException("handshake too long");
-            int n = await _socket.ReceiveAsync(_buffer.AsMemory(_end), SocketFlags.None, ct).ConfigureAwait(false);
+            int n = await _socket.ReceiveAsync(_buffer.AsMemory(_end), ct).ConfigureAwait(false);
             if (n == 0) throw PeerProtocolException.HungUpDuringHandshake();
             _decryptor?.Apply(_buffer.AsSpan(_end, n));
             _end += n;

@@ -60,7 +60,7 @@ internal static class MseHandshake
     /// <param name="provide">What we offer.</param>
     /// <param name="ct">Cancels (timeouts included).</param>
     /// <exception cref="PeerProtocolException">The peer does not speak MSE, or chose something we did not offer.</exception>
-    public static async Task<StreamCiphers> InitiateAsync(HandshakeReader reader, Socket socket, InfoHash infoHash,
+    public static async Task<StreamCiphers> InitiateAsync(HandshakeReader reader, PeerStream socket, InfoHash infoHash,
         ReadOnlyMemory<byte> initialPayload, CryptoMethod provide, CancellationToken ct)
     {
         var (privateKey, publicKey) = NewKeyPair();
@@ -114,7 +114,7 @@ internal static class MseHandshake
     /// <param name="preferRc4">Choose RC4 when the peer offers both.</param>
     /// <param name="ct">Cancels (timeouts included).</param>
     /// <exception cref="PeerProtocolException">Garbage, an unknown torrent, or nothing acceptable offered.</exception>
-    public static async Task<(InfoHash InfoHash, StreamCiphers Ciphers)> RespondAsync(HandshakeReader reader, Socket socket,
+    public static async Task<(InfoHash InfoHash, StreamCiphers Ciphers)> RespondAsync(HandshakeReader reader, PeerStream socket,
         Func<ReadOnlyMemory<byte>, InfoHash?> findTorrent, CryptoMethod allowed, bool preferRc4, CancellationToken ct)
     {
         await reader.EnsureAsync(KeyLength, ct).ConfigureAwait(false);

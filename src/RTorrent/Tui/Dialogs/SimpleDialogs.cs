@@ -101,7 +101,7 @@ internal sealed class SettingsDialog : FormDialog
     private readonly CheckBox _dht;
     private readonly CheckBox _pex;
     private readonly CheckBox _lsd;
-    private readonly CheckBox _ipv4, _ipv6, _portMapping;
+    private readonly CheckBox _utp, _ipv4, _ipv6, _portMapping;
     private readonly OptionSelector _encryption;
     private readonly TextField _altDown;
     private readonly TextField _altUp;
@@ -191,12 +191,14 @@ internal sealed class SettingsDialog : FormDialog
         _dht = new CheckBox { X = 0, Y = y, Text = "D_HT", Value = settings.Dht ? CheckState.Checked : CheckState.UnChecked };
         _pex = new CheckBox { X = 10, Y = y, Text = "P_EX", Value = settings.Pex ? CheckState.Checked : CheckState.UnChecked };
         _lsd = new CheckBox { X = 20, Y = y, Text = "_Local discovery", Value = settings.Lsd ? CheckState.Checked : CheckState.UnChecked };
-        // The address families the peer port, the DHT and LSD use (at least one; at the next start), and port mapping,
-        // which acts at once (docs/PORT-MAPPING.md): all on the peers' row so the dialog keeps 24 rows.
-        _ipv4 = new CheckBox { X = 40, Y = y, Text = "IPv4", Value = settings.IPv4 ? CheckState.Checked : CheckState.UnChecked };
-        _ipv6 = new CheckBox { X = 47, Y = y, Text = "IPv6", Value = settings.IPv6 ? CheckState.Checked : CheckState.UnChecked };
-        _portMapping = new CheckBox { X = 55, Y = y, Text = "Port _mapping", Value = settings.PortForwarding ? CheckState.Checked : CheckState.UnChecked };
-        Add(_dht, _pex, _lsd, _ipv4, _ipv6, _portMapping);
+        // uTP (both ways: docs/UTP.md), the address families the peer port, the DHT and LSD use (at least one; at the next
+        // start), and port mapping, which acts at once (docs/PORT-MAPPING.md): all on the peers' row so the dialog keeps
+        // 24 rows (it fits 80 columns).
+        _utp = new CheckBox { X = 39, Y = y, Text = "u_TP", Value = settings.Utp ? CheckState.Checked : CheckState.UnChecked };
+        _ipv4 = new CheckBox { X = 45, Y = y, Text = "IPv4", Value = settings.IPv4 ? CheckState.Checked : CheckState.UnChecked };
+        _ipv6 = new CheckBox { X = 52, Y = y, Text = "IPv6", Value = settings.IPv6 ? CheckState.Checked : CheckState.UnChecked };
+        _portMapping = new CheckBox { X = 59, Y = y, Text = "Port _mapping", Value = settings.PortForwarding ? CheckState.Checked : CheckState.UnChecked };
+        Add(_dht, _pex, _lsd, _utp, _ipv4, _ipv6, _portMapping);
         y++;
         Add(new Label { X = 0, Y = y, Width = labelWidth, Text = "Encr_yption:" });
         _encryption = new OptionSelector
@@ -344,6 +346,7 @@ internal sealed class SettingsDialog : FormDialog
             IPv4 = _ipv4.Value == CheckState.Checked,
             IPv6 = _ipv6.Value == CheckState.Checked,
             PortForwarding = _portMapping.Value == CheckState.Checked,
+            Utp = _utp.Value == CheckState.Checked,
             Encryption = _encryption.Value is int i && i >= 0 && i < EncryptionModes.Length ? EncryptionModes[i] : _original.Encryption,
             AltDownloadLimit = altDown,
             AltUploadLimit = altUp,

@@ -178,7 +178,7 @@ internal sealed class FilesTab : DetailsTab
 /// <summary>Peers: the connected peers, sortable by any column.</summary>
 internal sealed class PeersTab : DetailsTab
 {
-    private static readonly string[] Headers = ["Address", "Client", "Flags", "Down", "Up", "Has", "Got", "Sent"];
+    private static readonly string[] Headers = ["Address", "Client", "Flags", "Down", "Up", "Has", "Got", "Sent", "Via"];
     private readonly RowsTable<PeerSnapshot> _table;
     private readonly TerminalProfile _profile;
     private IReadOnlyList<PeerSnapshot> _peers = [];
@@ -198,6 +198,7 @@ internal sealed class PeersTab : DetailsTab
             new(Headers[5], (p, _) => TorrentText.Percent(p.Progress), 4, RightAlign: true),
             new(Headers[6], (p, _) => Units.CompactSize(p.Downloaded), 5, RightAlign: true),
             new(Headers[7], (p, _) => Units.CompactSize(p.Uploaded), 5, RightAlign: true),
+            new(Headers[8], (p, _) => p.Transport == Engine.Peers.PeerTransport.Utp ? "uTP" : "TCP", 3),
         ]);
         Add(_table);
         MarkSortColumn();
@@ -260,7 +261,8 @@ internal sealed class PeersTab : DetailsTab
             4 => (a, b) => a.UploadRate.CompareTo(b.UploadRate),
             5 => (a, b) => a.Progress.CompareTo(b.Progress),
             6 => (a, b) => a.Downloaded.CompareTo(b.Downloaded),
-            _ => (a, b) => a.Uploaded.CompareTo(b.Uploaded),
+            7 => (a, b) => a.Uploaded.CompareTo(b.Uploaded),
+            _ => (a, b) => a.Transport.CompareTo(b.Transport),
         };
         int sign = _descending ? -1 : 1;
         var sorted = _peers.ToList();
