@@ -217,12 +217,12 @@ public sealed class SessionMethodsTests : IAsyncLifetime
     [Fact]
     public async Task Session_set_applies_what_it_can_and_names_every_key_it_could_not()
     {
-        var reply = await _h.CallAsync("session-set", Args(("alt-speed-time-day", 200), ("port-forwarding-enabled", true), ("speed-limit-up", 25),
+        var reply = await _h.CallAsync("session-set", Args(("alt-speed-time-day", 200), ("rename-partial-files", true), ("speed-limit-up", 25),
             ("speed-limit-up-enabled", true), ("blocklist-enabled", false), ("queue-stalled-minutes", 30), ("encryption", "sometimes"),
             ("peer-limit-global", 0), ("some-future-key", 5), ("version", "1.0")));
         Assert.False(reply.Ok);
         Assert.Contains("alt-speed-time-day: must be 0-127 (Sunday 1, Monday 2, ... Saturday 64), not 200", reply.Result);
-        Assert.Contains("port-forwarding-enabled: RTorrent does not ask routers to forward its port", reply.Result);
+        Assert.Contains("rename-partial-files: RTorrent writes incomplete files under their final names", reply.Result);
         Assert.Contains("encryption: must be required, preferred or tolerated", reply.Result);
         Assert.Contains("peer-limit-global: must be 1 or more, not 0", reply.Result);
         // Fixed values given as they are, read-only fields and unknown keys are not refusals.
