@@ -7,7 +7,8 @@ namespace RTorrent.IntegrationTests.WebSeeds;
 /// <summary>
 /// Web seeds (BEP 19) against Debian's nginx, started by each test on 127.0.0.1 with its own configuration: torrents
 /// whose only source is the web seed download byte-exact with <c>rtorrent download</c>; a second nginx serving
-/// corrupted copies beside an honest one is dropped and the download completes.
+/// corrupted copies beside an honest one is dropped and the download completes; an nginx answering 503 is backed off
+/// and used again once it recovers.
 /// </summary>
 [Collection(InteropCollection.Name)]
 public sealed class NginxWebSeedTests(ITestOutputHelper output)
@@ -89,5 +90,39 @@ public sealed class NginxWebSeedTests(ITestOutputHelper output)
         Assert.Equal("sent 2 pieces with wrong data", lying.LastError);
         Assert.Contains(await client.LogAsync(t), l => l.StartsWith($"web seed {liar.Url} dropped: sent 2 pieces with wrong data", StringComparison.Ordinal));
         Assert.True(Assert.Single(seeds, s => s.Url == honest.Url).Downloaded > 0);
+    }
+
+    [Fact]
+    public async Task An_nginx_that_answers_503_is_backed_off_and_used_again_when_it_recovers()
+    {
+        using var tmp = new TempFolder("rt-webseed");
+        var served = tmp.Sub("www");
+        var file = Path.Combine(served, "busy.bin");
+        Payload.WriteFile(file, 3_000_000, seed: 22);
+        // While the flag file exists nginx answers every request with 503 (a server under maintenance).
+        var flag = tmp.PathOf("maintenance");
+        await File.WriteAllTextAsync(flag, "down");
+        await using var nginx = await Nginx.StartAsync(served, tmp.Sub("nginx"), output,
+            $"location / {{ if (-f {flag}) {{ return 503; }} }}");
+        var torrent = await CreateAsync(file, tmp.PathOf("busy.torrent"), 64 * 1024, nginx.Url);
+
+        var save = tmp.Sub("download");
+        await using var client = await InProcessClient.OpenAsync(tmp.Sub("session"), output);
+        var t = await client.AddAsync(torrent.Meta, save);
+        RTorrent.Engine.Client.WebSeedSnapshot? seed = null;
+        await Poll.UntilAsync(async () =>
+        {
+            seed = (await client.Session.Engine.GetDetailsAsync(t)).WebSeeds.Single();
+            return seed.State == RTorrent.Engine.WebSeeds.WebSeedState.Backoff;
+        }, Limits.Startup, "the web seed backed off after a 503", TimeSpan.FromMilliseconds(100));
+        Assert.Contains("503", seed!.LastError);
+        Assert.Equal(0, (await client.Session.Engine.GetSnapshotAsync()).Torrents.Single().Downloaded);
+
+        File.Delete(flag); // nginx recovers
+        await client.WaitCompleteAsync(t, Limits.Transfer);
+        Payload.AssertSameFile(file, Path.Combine(save, "busy.bin"));
+        var log = await File.ReadAllTextAsync(tmp.PathOf("nginx", "logs", "access.log"));
+        Assert.Contains("\"GET /busy.bin HTTP/1.1\" 503", log);
+        Assert.Contains("\"GET /busy.bin HTTP/1.1\" 206", log);
     }
 }
