@@ -367,8 +367,12 @@ public sealed record EngineSettings
     /// </summary>
     public bool EnableIncomingUtp { get; init; } = true;
 
-    /// <summary>Dial peers over uTP first, falling back to TCP when they do not answer (enable_outgoing_utp). Applies at once.</summary>
-    public bool EnableOutgoingUtp { get; init; } = true;
+    /// <summary>
+    /// Dial peers over uTP first, falling back to TCP when they do not answer (enable_outgoing_utp). Applies at once.
+    /// Off by default (<see cref="Client.PeerTransports.Default"/> says why): peers are dialled over TCP, and uTP peers
+    /// reach us through <see cref="EnableIncomingUtp"/>.
+    /// </summary>
+    public bool EnableOutgoingUtp { get; init; }
 
     /// <summary>Accept peers over TCP (enable_incoming_tcp); the port stays bound, connections are closed at once. Applies at once.</summary>
     public bool EnableIncomingTcp { get; init; } = true;

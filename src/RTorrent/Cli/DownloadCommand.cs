@@ -34,7 +34,7 @@ public static partial class DownloadCommand
         string Input, string Save, bool Seed, int Port, string? Bind, IReadOnlyList<string> Peers, string? Session,
         string Picker, string Storage, IReadOnlyList<string> DhtBootstrap, bool NoDht, bool NoPex, bool NoLsd,
         IReadOnlyList<string> PluginDirs, bool Verbose, long DownloadLimit, long UploadLimit, bool SeedOnly,
-        EncryptionMode Encryption, bool SuperSeed, RTorrent.Engine.Proxies.ProxyPolicy Proxy);
+        EncryptionMode Encryption, bool SuperSeed, RTorrent.Engine.Proxies.ProxyPolicy Proxy, bool Utp);
 
     private static Command Build(string name, string description, bool seedOnly)
     {
@@ -79,6 +79,12 @@ public static partial class DownloadCommand
         };
         command.Options.Add(proxy);
         command.Options.Add(proxyOnly);
+        var utp = new Option<bool>("--utp")
+        {
+            Description = "Dial peers over uTP first, then TCP (settings.json enableOutgoingUtp). Without it peers are dialled " +
+                          "over TCP; uTP peers are accepted either way.",
+        };
+        command.Options.Add(utp);
         command.SetAction(async (parseResult, ct) =>
         {
             var error = parseResult.InvocationConfiguration.Error;
@@ -112,7 +118,7 @@ public static partial class DownloadCommand
                 parseResult.GetValue(port), parseResult.GetValue(bind), parseResult.GetValue(peers) ?? [], parseResult.GetValue(session),
                 parseResult.GetValue(picker)!, parseResult.GetValue(storage)!, parseResult.GetValue(dhtBootstrap) ?? [],
                 parseResult.GetValue(noDht), parseResult.GetValue(noPex), parseResult.GetValue(noLsd), parseResult.GetValue(plugins) ?? [],
-                parseResult.GetValue(verbose), dl, ul, seedOnly, parseResult.GetValue(encryption), parseResult.GetValue(superSeed), proxyPolicy);
+                parseResult.GetValue(verbose), dl, ul, seedOnly, parseResult.GetValue(encryption), parseResult.GetValue(superSeed), proxyPolicy, parseResult.GetValue(utp));
             return await RunAsync(o, error, ct);
         });
         return command;
@@ -218,7 +224,7 @@ public static partial class DownloadCommand
             {
                 SessionDirectory = o.Session ?? Path.Combine(Paths.DataHome(), "rtorrent", "cli", input.Id),
                 Engine = new EngineConfig { ListenPort = o.Port, ListenAddress = input.Bind, DownloadLimit = o.DownloadLimit, UploadLimit = o.UploadLimit,
-                    Encryption = o.Encryption, Proxy = o.Proxy },
+                    Encryption = o.Encryption, Proxy = o.Proxy, Transports = o.Utp ? PeerTransports.All : PeerTransports.Default },
                 PluginDirectories = o.PluginDirs,
                 EnableDht = !o.NoDht && o.Proxy.DhtAllowed,
                 DhtBootstrap = o.DhtBootstrap,

@@ -20,12 +20,13 @@ internal sealed class InProcessClient : IAsyncDisposable
     /// <summary>Opens a session whose resume data goes to <paramref name="sessionDirectory"/>.</summary>
     /// <param name="proxy">The proxy settings (issue 16); direct when null.</param>
     public static async Task<InProcessClient> OpenAsync(string sessionDirectory, ITestOutputHelper? log, string logPrefix = "",
-        RTorrent.Engine.Proxies.ProxyPolicy? proxy = null)
+        RTorrent.Engine.Proxies.ProxyPolicy? proxy = null, PeerTransports? transports = null)
     {
         var session = await ClientSession.OpenAsync(new SessionOptions
         {
             SessionDirectory = sessionDirectory,
-            Engine = new EngineConfig { ListenAddress = IPAddress.Loopback, ListenPort = 0, Proxy = proxy ?? RTorrent.Engine.Proxies.ProxyPolicy.Direct },
+            Engine = new EngineConfig { ListenAddress = IPAddress.Loopback, ListenPort = 0, Proxy = proxy ?? RTorrent.Engine.Proxies.ProxyPolicy.Direct,
+                Transports = transports ?? PeerTransports.Default },
             LoadPlugins = false,
             EnableDht = false,
             DhtUsePublicRouters = false,

@@ -1,3 +1,4 @@
+using RTorrent.Engine.Client;
 using RTorrent.Engine.Peers;
 using RTorrent.IntegrationTests.Harness;
 using Xunit.Abstractions;
@@ -21,7 +22,7 @@ public sealed class UtpInteropTests(ITestOutputHelper output)
         await using var seeder = await LibtorrentPeer.StartSeederAsync(torrent, seedData, output, transport: "utp");
 
         var save = tmp.Sub("download");
-        await using var client = RTorrentCli.Download("rtorrent", tmp.Path, output, torrent.FilePath, save, tmp.Sub("session"), [.. RTorrentCli.Peer(seeder.Port), "--verbose"]);
+        await using var client = RTorrentCli.Download("rtorrent", tmp.Path, output, torrent.FilePath, save, tmp.Sub("session"), [.. RTorrentCli.Peer(seeder.Port), "--utp", "--verbose"]);
         int code = await client.WaitForExitAsync(Limits.Transfer);
 
         Assert.True(code == 0, $"rtorrent exited with {code}.\n{client.Tail()}");
@@ -60,7 +61,7 @@ public sealed class UtpInteropTests(ITestOutputHelper output)
         await using var utpSeeder = await LibtorrentPeer.StartSeederAsync(torrent, seedData, output, "lt-utp", uploadLimit: 1024 * 1024, transport: "utp");
         await using var tcpSeeder = await LibtorrentPeer.StartSeederAsync(torrent, seedData, output, "lt-tcp", uploadLimit: 1024 * 1024, transport: "tcp");
 
-        await using var client = await InProcessClient.OpenAsync(tmp.Sub("session"), output);
+        await using var client = await InProcessClient.OpenAsync(tmp.Sub("session"), output, transports: PeerTransports.All);
         var save = tmp.Sub("download");
         var t = await client.AddAsync(torrent.Meta, save, utpSeeder.Port, tcpSeeder.Port);
         var seen = new HashSet<(int Port, PeerTransport Transport)>();
@@ -90,7 +91,7 @@ public sealed class UtpInteropTests(ITestOutputHelper output)
         await using var utpSeeder = await LibtorrentPeer.StartSeederAsync(torrent, seedData, output, "lt-utp", uploadLimit: 512 * 1024, transport: "utp");
         await using var tcpSeeder = await LibtorrentPeer.StartSeederAsync(torrent, seedData, output, "lt-tcp", uploadLimit: 512 * 1024, transport: "tcp");
 
-        await using var client = await InProcessClient.OpenAsync(tmp.Sub("session"), output);
+        await using var client = await InProcessClient.OpenAsync(tmp.Sub("session"), output, transports: PeerTransports.All);
         var save = tmp.Sub("download");
         var t = await client.AddAsync(torrent.Meta, save, utpSeeder.Port, tcpSeeder.Port);
         string utpAddress = $"127.0.0.1:{utpSeeder.Port}";

@@ -63,10 +63,10 @@ public sealed class TorrentPeersTests : IAsyncLifetime
         Assert.True(peer.GetProperty("clientIsInterested").GetBoolean());
         Assert.False(peer.GetProperty("clientIsChoked").GetBoolean());
         Assert.False(peer.GetProperty("isIncoming").GetBoolean());
-        // Dialled over uTP first (docs/UTP.md): Transmission's isUTP and its flag letter T.
-        Assert.True(peer.GetProperty("isUTP").GetBoolean());
+        // Dialled over TCP, the default (docs/UTP.md): Transmission's isUTP false and no flag letter T.
+        Assert.False(peer.GetProperty("isUTP").GetBoolean());
         Assert.Contains("D", peer.GetProperty("flagStr").GetString()!, StringComparison.Ordinal);
-        Assert.Contains("T", peer.GetProperty("flagStr").GetString()!, StringComparison.Ordinal);
+        Assert.DoesNotContain("T", peer.GetProperty("flagStr").GetString()!, StringComparison.Ordinal);
         Assert.Equal(1.0, peer.GetProperty("progress").GetDouble());
         Assert.False(string.IsNullOrEmpty(peer.GetProperty("clientName").GetString()));
         var availability = t.GetProperty("availability").EnumerateArray().Select(e => e.GetInt32()).ToArray();
