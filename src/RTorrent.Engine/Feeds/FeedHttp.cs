@@ -1,3 +1,4 @@
+using RTorrent.Engine.Proxies;
 using System.Net;
 using System.Net.Http.Headers;
 using RTorrent.Abstractions;
@@ -23,7 +24,10 @@ public sealed class FeedHttp : IDisposable
     private readonly HttpClient _http;
 
     /// <summary>Creates a downloader; <paramref name="handler"/> is for tests.</summary>
-    public FeedHttp(TimeSpan? timeout = null, HttpMessageHandler? handler = null)
+    /// <param name="timeout">The bound on one whole download.</param>
+    /// <param name="handler">For tests.</param>
+    /// <param name="proxy">The proxy feeds and the torrents they link go through (docs/PROXIES.md), or null.</param>
+    public FeedHttp(TimeSpan? timeout = null, HttpMessageHandler? handler = null, Proxies.ProxyServer? proxy = null)
     {
         Timeout = timeout ?? TimeSpan.FromSeconds(60);
         _http = new HttpClient(handler ?? new SocketsHttpHandler
@@ -32,7 +36,7 @@ public sealed class FeedHttp : IDisposable
             UseCookies = false,
             AutomaticDecompression = DecompressionMethods.All,
             ConnectTimeout = TimeSpan.FromSeconds(20),
-        }, disposeHandler: true)
+        }.Through(proxy), disposeHandler: true)
         {
             Timeout = System.Threading.Timeout.InfiniteTimeSpan,
         };

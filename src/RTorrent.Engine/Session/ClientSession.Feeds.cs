@@ -45,7 +45,7 @@ public sealed partial class ClientSession
     /// <summary>Adds what a feed rule took through the session's add paths (the .torrent link, else the magnet link).</summary>
     private sealed class SessionFeedTarget(ClientSession session) : IFeedTarget, IDisposable
     {
-        private readonly Lazy<FeedHttp> _http = new(() => new FeedHttp());
+        private readonly Lazy<FeedHttp> _http = new(() => new FeedHttp(proxy: session._options.Engine.Proxy.ForWebSeeds));
 
         public async Task<string> AddAsync(FeedAddRequest request, CancellationToken cancellationToken)
         {

@@ -648,7 +648,9 @@ public sealed partial class ClientSession : IAsyncDisposable
             registry.AddPeerSource(session?._trackers ?? new TrackerPeerSourceFactory());
             registry.AddPeerSource(new LazyDhtSourceFactory(session));
             registry.AddPeerSource(new PexPeerSourceFactory());
-            registry.AddTorrentSource(new Feeds.RssTorrentSourceFactory());
+            // Feeds are HTTP the session makes: through the proxy like web seeds and blocklists (docs/PROXIES.md).
+            registry.AddTorrentSource(new Feeds.RssTorrentSourceFactory(
+                session?._options.Engine.Proxy.ForWebSeeds is { } proxy ? new Feeds.FeedHttp(proxy: proxy) : null));
         }
     }
 

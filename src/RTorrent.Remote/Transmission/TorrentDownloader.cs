@@ -1,3 +1,4 @@
+using RTorrent.Engine.Proxies;
 using System.Net;
 using System.Net.Http.Headers;
 using RTorrent.Remote.Hosting;
@@ -26,7 +27,10 @@ internal sealed class TorrentDownloader : IDisposable
     private readonly HttpClient _http;
     private readonly TimeSpan _timeout;
 
-    public TorrentDownloader(TimeSpan? timeout = null, HttpMessageHandler? handler = null)
+    /// <param name="timeout">The bound on one download.</param>
+    /// <param name="handler">For tests.</param>
+    /// <param name="proxy">The proxy the session's HTTP goes through (docs/PROXIES.md), or null.</param>
+    public TorrentDownloader(TimeSpan? timeout = null, HttpMessageHandler? handler = null, Engine.Proxies.ProxyServer? proxy = null)
     {
         _timeout = timeout ?? TimeSpan.FromSeconds(60);
         _http = new HttpClient(handler ?? new SocketsHttpHandler
@@ -35,7 +39,7 @@ internal sealed class TorrentDownloader : IDisposable
             UseCookies = false,
             AutomaticDecompression = DecompressionMethods.All,
             ConnectTimeout = TimeSpan.FromSeconds(20),
-        }, disposeHandler: true)
+        }.Through(proxy), disposeHandler: true)
         {
             Timeout = Timeout.InfiniteTimeSpan,
         };

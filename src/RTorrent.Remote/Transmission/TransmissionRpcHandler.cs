@@ -84,7 +84,8 @@ public sealed class TransmissionRpcHandler : IRpcHandler, IDisposable
     {
         _context = context;
         _ids = new TorrentIds(context.Session.Engine, context.Time);
-        _downloader = new TorrentDownloader(context.FetchTimeout);
+        // torrent-add's URLs are HTTP the session makes: through the proxy like web seeds (docs/PROXIES.md).
+        _downloader = new TorrentDownloader(context.FetchTimeout, proxy: context.Session.Engine.Config.Proxy.ForWebSeeds);
         var relocations = new Relocations(context);
         _get = new TorrentGet(context, _ids);
         _add = new TorrentAdd(context, _ids, _downloader);
