@@ -45,20 +45,34 @@ public sealed class RelayedDatagrams : IDisposable
     /// <exception cref="OperationCanceledException">Cancelled, or this was disposed.</exception>
     public async ValueTask<(int Length, EndPoint From)> ReceiveAsync(Memory<byte> buffer, CancellationToken cancellationToken)
     {
-        using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, _stop.Token);
+        // No linked token per datagram: disposing this disposes the relay, which ends a receive in progress, and the
+        // waits below (rare: between associations) also watch _stop.
         while (true)
         {
-            var relay = _relay is { IsOpen: true } open ? open : await Volatile.Read(ref _next).Task.WaitAsync(linked.Token).ConfigureAwait(false);
+            _stop.Token.ThrowIfCancellationRequested();
+            var relay = _relay is { IsOpen: true } open ? open : await WaitAsync(Volatile.Read(ref _next).Task, cancellationToken).ConfigureAwait(false);
             try
             {
-                return await relay.ReceiveAsync(buffer, linked.Token).ConfigureAwait(false);
+                return await relay.ReceiveAsync(buffer, cancellationToken).ConfigureAwait(false);
             }
-            catch (Exception e) when (e is ObjectDisposedException or System.Net.Sockets.SocketException && !linked.IsCancellationRequested)
+            catch (Exception e) when (e is ObjectDisposedException or System.Net.Sockets.SocketException && !cancellationToken.IsCancellationRequested)
             {
-                // That association ended; wait for the keeper to open the next one.
-                await relay.Closed.WaitAsync(linked.Token).ConfigureAwait(false);
+                // That association ended (or this was disposed); wait for the keeper to open the next one.
+                await WaitAsync(relay.Closed, cancellationToken).ConfigureAwait(false);
             }
         }
+    }
+
+    private async Task<T> WaitAsync<T>(Task<T> task, CancellationToken cancellationToken)
+    {
+        using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, _stop.Token);
+        return await task.WaitAsync(linked.Token).ConfigureAwait(false);
+    }
+
+    private async Task WaitAsync(Task task, CancellationToken cancellationToken)
+    {
+        using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, _stop.Token);
+        await task.WaitAsync(linked.Token).ConfigureAwait(false);
     }
 
     private async Task KeepOpenAsync()
