@@ -56,22 +56,10 @@ public class DhtMagnetDownloadTests(Xunit.Abstractions.ITestOutputHelper output)
             await seeder.WaitForAsync(l => l.StartsWith("READY", StringComparison.Ordinal), "the libtorrent seeder", ready.Token);
             await helper.WaitForAsync(l => l.StartsWith("READY", StringComparison.Ordinal), "the libtorrent DHT node", ready.Token);
 
-            await using var session = await ClientSession.OpenAsync(new SessionOptions
-            {
-                SessionDirectory = Path.Combine(root, "session"),
-                Engine = new EngineConfig { ListenAddress = host },
-                LoadPlugins = false,
-                EnableDht = true,
-                DhtUsePublicRouters = false,
-                DhtBootstrap = [new IPEndPoint(host, seederPort).ToString(), new IPEndPoint(host, helperPort).ToString()],
-                LoggerFactory = new TestLoggerFactory(output),
-            });
+            await using var session = await OpenDhtSessionAsync(root, host, seederPort, helperPort);
             var magnet = MagnetLink.Parse($"magnet:?xt=urn:btmh:1220{Convert.ToHexStringLower(meta.InfoHashV2!)}");
             var t = await session.AddAsync(magnet, new TorrentOptions { SavePath = Path.Combine(root, "dl") });
-            var deadline = DateTime.UtcNow.AddSeconds(120);
-            while (t.State != TorrentState.Seeding && DateTime.UtcNow < deadline) await Task.Delay(200);
-            var snap = (await session.Engine.GetSnapshotAsync()).Torrents.Single();
-            Assert.True(t.State == TorrentState.Seeding, $"state {t.State}: {snap.Error}");
+            await WaitSeedingAsync(session, t);
             for (int i = 0; i < 2; i++)
                 Assert.Equal(await File.ReadAllBytesAsync(Path.Combine(seedDir, "v2payload", $"file{i}.bin")),
                     await File.ReadAllBytesAsync(Path.Combine(root, "dl", "v2payload", $"file{i}.bin")));
@@ -110,16 +98,7 @@ public class DhtMagnetDownloadTests(Xunit.Abstractions.ITestOutputHelper output)
             using var ready = new CancellationTokenSource(TimeSpan.FromSeconds(30));
             foreach (var node in lt) await node.WaitForAsync(l => l.StartsWith("READY", StringComparison.Ordinal), "a libtorrent DHT node", ready.Token);
 
-            await using var session = await ClientSession.OpenAsync(new SessionOptions
-            {
-                SessionDirectory = Path.Combine(root, "session"),
-                Engine = new EngineConfig { ListenAddress = host },
-                LoadPlugins = false,
-                EnableDht = true,
-                DhtUsePublicRouters = false,
-                DhtBootstrap = [new IPEndPoint(host, portA).ToString(), new IPEndPoint(host, portB).ToString()],
-                LoggerFactory = new TestLoggerFactory(output),
-            });
+            await using var session = await OpenDhtSessionAsync(root, host, portA, portB);
             var t = await session.AddAsync(meta, new TorrentOptions { SavePath = seedDir });
             int port = session.Engine.ListenPort;
             using var found = new CancellationTokenSource(TimeSpan.FromSeconds(120));
@@ -132,6 +111,27 @@ public class DhtMagnetDownloadTests(Xunit.Abstractions.ITestOutputHelper output)
             foreach (var node in lt) await node.DisposeAsync();
             Directory.Delete(root, true);
         }
+    }
+
+    /// <summary>A session whose only peer source is a DHT node (on <paramref name="host"/>) bootstrapped from the given ports.</summary>
+    private Task<ClientSession> OpenDhtSessionAsync(string root, IPAddress host, params int[] bootstrapPorts) =>
+        ClientSession.OpenAsync(new SessionOptions
+        {
+            SessionDirectory = Path.Combine(root, "session"),
+            Engine = new EngineConfig { ListenAddress = host },
+            LoadPlugins = false,
+            EnableDht = true,
+            DhtUsePublicRouters = false,
+            DhtBootstrap = [.. bootstrapPorts.Select(p => new IPEndPoint(host, p).ToString())],
+            LoggerFactory = new TestLoggerFactory(output),
+        });
+
+    private static async Task WaitSeedingAsync(ClientSession session, Torrent t)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(120);
+        while (t.State != TorrentState.Seeding && DateTime.UtcNow < deadline) await Task.Delay(200);
+        var snap = (await session.Engine.GetSnapshotAsync()).Torrents.Single();
+        Assert.True(t.State == TorrentState.Seeding, $"state {t.State}: {snap.Error}");
     }
 
     private async Task DownloadAsync(IPAddress host)
@@ -157,22 +157,10 @@ public class DhtMagnetDownloadTests(Xunit.Abstractions.ITestOutputHelper output)
             await seeder.WaitForAsync(l => l.StartsWith("READY", StringComparison.Ordinal), "the libtorrent seeder", ready.Token);
             await helper.WaitForAsync(l => l.StartsWith("READY", StringComparison.Ordinal), "the libtorrent DHT node", ready.Token);
 
-            await using var session = await ClientSession.OpenAsync(new SessionOptions
-            {
-                SessionDirectory = Path.Combine(root, "session"),
-                Engine = new EngineConfig { ListenAddress = host },
-                LoadPlugins = false,
-                EnableDht = true,
-                DhtUsePublicRouters = false,
-                DhtBootstrap = [new IPEndPoint(host, seederPort).ToString(), new IPEndPoint(host, helperPort).ToString()],
-                LoggerFactory = new TestLoggerFactory(output),
-            });
+            await using var session = await OpenDhtSessionAsync(root, host, seederPort, helperPort);
             var magnet = MagnetLink.Parse($"magnet:?xt=urn:btih:{meta.WireHash.ToHex()}");
             var t = await session.AddAsync(magnet, new TorrentOptions { SavePath = Path.Combine(root, "dl") });
-            var deadline = DateTime.UtcNow.AddSeconds(120);
-            while (t.State != TorrentState.Seeding && DateTime.UtcNow < deadline) await Task.Delay(200);
-            var snap = (await session.Engine.GetSnapshotAsync()).Torrents.Single();
-            Assert.True(t.State == TorrentState.Seeding, $"state {t.State}: {snap.Error}");
+            await WaitSeedingAsync(session, t);
             for (int i = 0; i < 2; i++)
                 Assert.Equal(await File.ReadAllBytesAsync(Path.Combine(seedDir, "dhtpayload", $"file{i}.bin")),
                     await File.ReadAllBytesAsync(Path.Combine(root, "dl", "dhtpayload", $"file{i}.bin")));
