@@ -26,10 +26,16 @@ public sealed record FeedConfig
     /// <summary>The download rules, tried in this order: the first that takes an item wins.</summary>
     public IReadOnlyList<FeedRule> Rules { get; set; } = [];
 
+    /// <summary>Most feeds and rules one configuration may have (qBittorrent users run dozens, not hundreds).</summary>
+    public const int MaxFeeds = 500, MaxRules = 2000;
+
     /// <summary>What is wrong, one line each; empty when the configuration is usable.</summary>
     public IReadOnlyList<string> Validate()
     {
         var errors = new List<string>();
+        // Bounds for what feeds-set (an RPC caller) or a hand edit may ask the session to poll and match.
+        if (Feeds.Count > MaxFeeds) errors.Add($"feeds: at most {MaxFeeds}, not {Feeds.Count}");
+        if (Rules.Count > MaxRules) errors.Add($"rules: at most {MaxRules}, not {Rules.Count}");
         var names = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
         foreach (var f in Feeds)
         {
